@@ -1,0 +1,467 @@
+// Package config loads and validates hrsync's configuration: flags override
+// HRSYNC_* environment variables, which override the config file, which
+// overrides the defaults. Validation errors name the file and line.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole, validated configuration of one hrsync run.
+type Config struct {
+	// File is the absolute path of the config file, "" when none was read.
+	File string
+	// Dir is the folder relative paths resolve against: the config file's
+	// folder, or the working directory when there is no file.
+	Dir     string
+	Source  Source
+	Mapping string // absolute path of the mapping file
+	Target  Target
+	Policy  Policy
+	// Raw is the config file's bytes, for the plan's digest.
+	Raw []byte
+}
+
+// Source configures where workers are read from.
+type Source struct {
+	Type      string
+	Path      string // absolute
+	Delimiter string
+}
+
+// Target configures the directory to sync into.
+type Target struct {
+	Type     string // entra | sandbox
+	TenantID string
+	ClientID string
+	Auth     string
+	GraphURL string
+	State    string // sandbox: absolute path of the state file
+	Seed     string // sandbox: absolute path of a seed state used when State does not exist yet
+}
+
+// Policy configures what hrsync may do.
+type Policy struct {
+	Leavers string // disable | ignore
+	// MaxLeavers blocks a plan that would disable more users than this.
+	MaxLeavers int
+	// MaxLeaversPercent blocks a plan that would disable more than this share
+	// of the managed users, once more than plan.LeaverPercentFloor would leave.
+	MaxLeaversPercent float64
+	// CreateDisabled also creates accounts for records whose mapping says
+	// the account is disabled (e.g. inactive workers who never had one).
+	CreateDisabled bool
+}
+
+// Auth methods.
+const (
+	AuthClientSecret     = "client_secret"
+	AuthCertificate      = "certificate"
+	AuthWorkloadIdentity = "workload_identity"
+	AuthManagedIdentity  = "managed_identity"
+	AuthAzureCLI         = "azure_cli"
+	AuthAccessToken      = "access_token"
+)
+
+// defaults lists every key hrsync knows, with its default; viper only maps
+// HRSYNC_* variables onto keys it knows.
+var defaults = map[string]any{
+	"source.type":                "csv",
+	"source.path":                "",
+	"source.delimiter":           "auto",
+	"mapping":                    "",
+	"target.type":                "entra",
+	"target.tenant_id":           "",
+	"target.client_id":           "",
+	"target.auth":                AuthClientSecret,
+	"target.graph_url":           "https://graph.microsoft.com",
+	"target.state":               ".hrsync/sandbox.json",
+	"target.seed":                "",
+	"policy.leavers":             "disable",
+	"policy.max_leavers":         100,
+	"policy.max_leavers_percent": 20.0,
+	"policy.create_disabled":     false,
+}
+
+// Keys lists every configuration key, sorted.
+func Keys() []string {
+	keys := make([]string, 0, len(defaults))
+	for k := range defaults {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Options says where to load the configuration from.
+type Options struct {
+	// File is the config file; "" means ./hrsync.yaml if it exists.
+	File string
+	// FileExplicit says File was named by the user, so it must exist.
+	FileExplicit bool
+	// Flags are bound over env and file: a flag named like a key with dots
+	// and underscores as dashes (e.g. --target-graph-url) overrides it.
+	Flags *pflag.FlagSet
+	// WorkDir is used when there is no config file; "" means os.Getwd.
+	WorkDir string
+}
+
+// FlagName is the command-line flag that overrides a config key.
+func FlagName(key string) string {
+	return strings.NewReplacer(".", "-", "_", "-").Replace(key)
+}
+
+// Load reads, merges and validates the configuration.
+func Load(opts Options) (*Config, error) {
+	v := viper.New()
+	for k, d := range defaults {
+		v.SetDefault(k, d)
+	}
+	v.SetEnvPrefix("HRSYNC")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	file := opts.File
+	if file == "" {
+		file = "hrsync.yaml"
+	}
+	var raw []byte
+	var doc *yaml.Node
+	cfg := &Config{}
+	if data, err := os.ReadFile(file); err == nil {
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+		cfg.File, cfg.Dir, raw = abs, filepath.Dir(abs), data
+		if doc, err = parseFile(file, data); err != nil {
+			return nil, err
+		}
+		v.SetConfigType("yaml")
+		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+	} else if opts.FileExplicit || !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read config %s: %w (pass the config file with -c)", file, err)
+	} else {
+		dir := opts.WorkDir
+		if dir == "" {
+			if dir, err = os.Getwd(); err != nil {
+				return nil, fmt.Errorf("working directory: %w", err)
+			}
+		}
+		cfg.Dir = dir
+	}
+	if opts.Flags != nil {
+		for k := range defaults {
+			if f := opts.Flags.Lookup(FlagName(k)); f != nil {
+				if err := v.BindPFlag(k, f); err != nil {
+					return nil, fmt.Errorf("bind flag --%s: %w", f.Name, err)
+				}
+			}
+		}
+	}
+	cfg.Raw = raw
+	loc := locator{file: cfg.File, doc: doc, getenv: os.Getenv, flags: opts.Flags}
+
+	cfg.Source = Source{
+		Type:      strings.ToLower(v.GetString("source.type")),
+		Path:      v.GetString("source.path"),
+		Delimiter: v.GetString("source.delimiter"),
+	}
+	cfg.Mapping = v.GetString("mapping")
+	cfg.Target = Target{
+		Type:     strings.ToLower(v.GetString("target.type")),
+		TenantID: v.GetString("target.tenant_id"),
+		ClientID: v.GetString("target.client_id"),
+		Auth:     strings.ToLower(v.GetString("target.auth")),
+		GraphURL: strings.TrimRight(v.GetString("target.graph_url"), "/"),
+		State:    v.GetString("target.state"),
+		Seed:     v.GetString("target.seed"),
+	}
+	cfg.Policy = Policy{
+		Leavers:           strings.ToLower(v.GetString("policy.leavers")),
+		MaxLeavers:        v.GetInt("policy.max_leavers"),
+		MaxLeaversPercent: v.GetFloat64("policy.max_leavers_percent"),
+		CreateDisabled:    v.GetBool("policy.create_disabled"),
+	}
+	if err := cfg.validate(loc); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+func (c *Config) validate(loc locator) error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s: %s", loc.where(key), key, fmt.Sprintf(format, args...)))
+	}
+	switch c.Source.Type {
+	case "csv":
+	case "xlsx", "rest":
+		bad("source.type", "%q is not supported yet; use csv", c.Source.Type)
+	default:
+		bad("source.type", "unknown source type %q; use csv", c.Source.Type)
+	}
+	if c.Source.Path == "" {
+		bad("source.path", "missing: name the HR export to read")
+	}
+	switch c.Source.Delimiter {
+	case "", "auto", ",", ";", "\t", "|", "tab", "comma", "semicolon", "pipe", `\t`:
+		if c.Source.Delimiter == `\t` {
+			c.Source.Delimiter = "\t"
+		}
+	default:
+		bad("source.delimiter", "%q is not one of auto, \",\", \";\", \"\\t\", \"|\"", c.Source.Delimiter)
+	}
+	if c.Mapping == "" {
+		bad("mapping", "missing: name the mapping file (see mappings/)")
+	}
+	switch c.Target.Type {
+	case "entra":
+		if err := checkGraphURL(c.Target.GraphURL); err != nil {
+			bad("target.graph_url", "%v", err)
+		}
+		switch c.Target.Auth {
+		case AuthClientSecret, AuthCertificate, AuthWorkloadIdentity:
+			// tenant and client may also come from AZURE_TENANT_ID / AZURE_CLIENT_ID
+			if c.Target.TenantID == "" && loc.getenv("AZURE_TENANT_ID") == "" {
+				bad("target.tenant_id", "missing: set target.tenant_id or AZURE_TENANT_ID for auth %s", c.Target.Auth)
+			}
+			if c.Target.ClientID == "" && loc.getenv("AZURE_CLIENT_ID") == "" {
+				bad("target.client_id", "missing: set target.client_id or AZURE_CLIENT_ID for auth %s", c.Target.Auth)
+			}
+		case AuthManagedIdentity, AuthAzureCLI, AuthAccessToken:
+		default:
+			bad("target.auth", "unknown auth method %q; use one of client_secret, certificate, workload_identity, managed_identity, azure_cli, access_token", c.Target.Auth)
+		}
+	case "sandbox":
+		if c.Target.State == "" {
+			bad("target.state", "missing: name the sandbox state file")
+		}
+	default:
+		bad("target.type", "unknown target type %q; use entra or sandbox", c.Target.Type)
+	}
+	switch c.Policy.Leavers {
+	case "disable", "ignore":
+	case "delete":
+		bad("policy.leavers", "delete is not supported yet; use disable or ignore")
+	default:
+		bad("policy.leavers", "unknown leaver policy %q; use disable or ignore", c.Policy.Leavers)
+	}
+	if c.Policy.MaxLeavers < 0 {
+		bad("policy.max_leavers", "must be 0 or more")
+	}
+	if c.Policy.MaxLeaversPercent < 0 || c.Policy.MaxLeaversPercent > 100 {
+		bad("policy.max_leavers_percent", "must be between 0 and 100")
+	}
+	errs = append(errs, loc.unknownKeys()...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	c.Source.Path = c.abs(c.Source.Path)
+	c.Mapping = c.abs(c.Mapping)
+	c.Target.State = c.abs(c.Target.State)
+	c.Target.Seed = c.abs(c.Target.Seed)
+	return nil
+}
+
+// checkGraphURL allows https anywhere and plain http only to loopback, so a
+// bearer token is never sent in clear text over a network.
+func checkGraphURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL like https://graph.microsoft.com", s)
+	}
+	if u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("%q: give the endpoint without a path (hrsync adds /v1.0)", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if IsLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%q: plain http is allowed only for loopback addresses; use https", s)
+	default:
+		return fmt.Errorf("%q: scheme must be https", s)
+	}
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func parseFile(name string, data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("config %s:%d: expected a mapping of keys (source:, mapping:, target:, policy:)", name, root.Line)
+	}
+	return root, nil
+}
+
+// flatten turns the YAML tree into dotted keys with scalar values.
+func flatten(prefix string, n *yaml.Node, out map[string]any) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			flatten(k, n.Content[i+1], out)
+		}
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		out[prefix] = n.Value
+	}
+}
+
+type locator struct {
+	file   string
+	doc    *yaml.Node
+	getenv func(string) string
+	flags  *pflag.FlagSet
+}
+
+// where says where a key's value came from: flag, environment or file:line.
+func (l locator) where(key string) string {
+	if l.flags != nil {
+		if f := l.flags.Lookup(FlagName(key)); f != nil && f.Changed {
+			return "flag --" + FlagName(key)
+		}
+	}
+	env := "HRSYNC_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+	if l.getenv(env) != "" {
+		return "environment " + env
+	}
+	if l.file == "" {
+		return "config (no file; defaults)"
+	}
+	if n := find(l.doc, strings.Split(key, ".")); n != nil {
+		return fmt.Sprintf("%s:%d", l.file, n.Line)
+	}
+	return l.file
+}
+
+func find(n *yaml.Node, path []string) *yaml.Node {
+	for _, p := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == p {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+// unknownKeys reports keys in the file hrsync does not know, with a hint
+// when one is close to a known key: a misspelt key must not silently fall
+// back to a default.
+func (l locator) unknownKeys() []error {
+	var errs []error
+	var walk func(prefix string, n *yaml.Node)
+	walk = func(prefix string, n *yaml.Node) {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			if _, ok := defaults[k]; ok {
+				continue
+			}
+			if isSection(k) {
+				walk(k, n.Content[i+1])
+				continue
+			}
+			msg := fmt.Sprintf("%s:%d: unknown key %q", l.file, n.Content[i].Line, k)
+			if s := closest(k); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			errs = append(errs, errors.New(msg))
+		}
+	}
+	walk("", l.doc)
+	return errs
+}
+
+func isSection(k string) bool {
+	for d := range defaults {
+		if strings.HasPrefix(d, k+".") {
+			return true
+		}
+	}
+	return false
+}
+
+func closest(k string) string {
+	best, bestD := "", 4
+	for d := range defaults {
+		if dist := levenshtein(k, d); dist < bestD {
+			best, bestD = d, dist
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

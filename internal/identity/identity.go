@@ -1,0 +1,100 @@
+// Package identity holds the domain types shared by every stage of hrsync:
+// source records with their provenance, the identities a mapping produces,
+// and the users read from the target directory.
+package identity
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Provenance says where a record came from, so every error and plan line can
+// point back at the data. Zero fields are unknown and left out of String.
+type Provenance struct {
+	// File is the path or URL of the source.
+	File string `json:"file,omitempty"`
+	// Line is the 1-based physical line on which a CSV record starts.
+	Line int `json:"line,omitempty"`
+	// Sheet and Row locate a record in a workbook (Row is 1-based).
+	Sheet string `json:"sheet,omitempty"`
+	Row   int    `json:"row,omitempty"`
+	// Page and Index locate a record in a paged API response (both 1-based).
+	Page  int `json:"page,omitempty"`
+	Index int `json:"index,omitempty"`
+}
+
+// String renders the provenance as "file:line", "file[sheet]!row" or
+// "url page P item I".
+func (p Provenance) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	switch {
+	case p.Sheet != "" || p.Row > 0:
+		if p.Sheet != "" {
+			fmt.Fprintf(&b, "[%s]", p.Sheet)
+		}
+		if p.Row > 0 {
+			fmt.Fprintf(&b, " row %d", p.Row)
+		}
+	case p.Page > 0 || p.Index > 0:
+		fmt.Fprintf(&b, " page %d item %d", p.Page, p.Index)
+	case p.Line > 0:
+		fmt.Fprintf(&b, ":%d", p.Line)
+	}
+	return b.String()
+}
+
+// Header is the ordered list of field names of a source, shared by all of its
+// records. Index gives the position of each name.
+type Header struct {
+	Names []string
+	index map[string]int
+}
+
+// NewHeader builds a Header. Names are matched exactly first, then without
+// regard to case (HR exports are inconsistent about capitalisation).
+func NewHeader(names []string) *Header {
+	h := &Header{Names: names, index: make(map[string]int, len(names)*2)}
+	for i, n := range names {
+		if _, dup := h.index[n]; !dup {
+			h.index[n] = i
+		}
+	}
+	for i, n := range names {
+		l := strings.ToLower(n)
+		if _, dup := h.index[l]; !dup {
+			h.index[l] = i
+		}
+	}
+	return h
+}
+
+// Index returns the position of the named field.
+func (h *Header) Index(name string) (int, bool) {
+	if i, ok := h.index[name]; ok {
+		return i, true
+	}
+	i, ok := h.index[strings.ToLower(name)]
+	return i, ok
+}
+
+// Record is one row of HR data: raw string values in header order, plus
+// where it came from.
+type Record struct {
+	Header *Header
+	Values []string
+	Prov   Provenance
+}
+
+// Field returns the value of the named field and whether the source has such
+// a field at all. A field the row is too short for reads as empty.
+func (r *Record) Field(name string) (string, bool) {
+	i, ok := r.Header.Index(name)
+	if !ok {
+		return "", false
+	}
+	if i >= len(r.Values) {
+		return "", true
+	}
+	return r.Values[i], true
+}

@@ -1,0 +1,611 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+// Rejected is a source record that could not be mapped.
+type Rejected struct {
+	Prov identity.Provenance
+	// Key is the record's match key if it could be computed; "" otherwise.
+	Key    string
+	Reason string
+}
+
+// Input is everything Compute needs. It holds no I/O handles.
+type Input struct {
+	// Records is how many data records the source held.
+	Records int
+	// Desired are the mapped records, in source order; keys may repeat.
+	Desired []identity.Desired
+	// Rejected are the records the mapping failed for.
+	Rejected []Rejected
+	// Users are all users read from the target.
+	Users []identity.User
+	// MatchAttr is the Entra attribute holding the match key.
+	MatchAttr string
+	// Attrs are the mapped attributes to diff, in mapping order (no manager).
+	Attrs []identity.AttrSpec
+	// ManagerMapped says the mapping maps the manager.
+	ManagerMapped bool
+	Policy        Policy
+	Now           time.Time
+}
+
+// ErrEmptySource is returned when the source has no data records: an empty
+// export would otherwise turn every managed user into a leaver.
+var ErrEmptySource = errors.New("the source has no data records; refusing to plan (an empty export would disable every managed user)")
+
+// Compute decides every change. It is pure: the same input always gives the
+// same plan, and it performs no I/O.
+func Compute(in Input) (*Plan, error) {
+	if in.Records == 0 {
+		return nil, ErrEmptySource
+	}
+	c := &computer{in: in, p: &Plan{
+		FormatVersion: FormatVersion,
+		CreatedAt:     in.Now.UTC(),
+		Policy:        in.Policy,
+		Actions:       []Action{},
+		Warnings:      []Warning{},
+	}}
+	c.indexUsers()
+	c.groupRecords()
+	c.plan()
+	c.leavers()
+	c.guards()
+	c.finish()
+	return c.p, nil
+}
+
+type computer struct {
+	in Input
+	p  *Plan
+
+	// byKey maps a match key to the users holding it (more than one is a conflict).
+	byKey map[string][]*identity.User
+	byID  map[string]*identity.User
+	// upns holds the lowercased UPN of every user, managed or not.
+	upns map[string]string
+	// unique are the records with a key nobody else has, in source order.
+	unique []*identity.Desired
+	// seen holds every key the source mentions, including duplicates and
+	// records that failed to map: none of them may become a leaver.
+	seen map[string]bool
+	// desiredByKey indexes unique records.
+	desiredByKey map[string]*identity.Desired
+	// creating holds the keys of users this plan creates.
+	creating map[string]bool
+	unkeyed  int
+}
+
+func (c *computer) warn(code, key, format string, args ...any) *Warning {
+	c.p.Warnings = append(c.p.Warnings, Warning{Code: code, Key: key, Message: fmt.Sprintf(format, args...)})
+	return &c.p.Warnings[len(c.p.Warnings)-1]
+}
+
+func (c *computer) indexUsers() {
+	c.byKey = make(map[string][]*identity.User)
+	c.byID = make(map[string]*identity.User, len(c.in.Users))
+	c.upns = make(map[string]string, len(c.in.Users))
+	for i := range c.in.Users {
+		u := &c.in.Users[i]
+		c.byID[u.ID] = u
+		if upn := u.Attrs["userPrincipalName"]; upn != "" {
+			c.upns[strings.ToLower(upn)] = u.ID
+		}
+		if k := strings.TrimSpace(u.Attrs[c.in.MatchAttr]); k != "" {
+			c.byKey[k] = append(c.byKey[k], u)
+		}
+	}
+	c.p.Summary.Managed = 0
+	for k, us := range c.byKey {
+		c.p.Summary.Managed += len(us)
+		if len(us) > 1 {
+			ids := make([]string, len(us))
+			for i, u := range us {
+				ids[i] = u.ID + " (" + u.Attrs["userPrincipalName"] + ")"
+			}
+			sort.Strings(ids)
+			c.warn(WarnTargetDuplicateKey, k, "%d Entra users have %s %q: %s; they and the record with this key are left alone until only one holds it",
+				len(us), c.in.MatchAttr, k, strings.Join(ids, ", "))
+		}
+	}
+}
+
+func (c *computer) groupRecords() {
+	c.seen = make(map[string]bool, len(c.in.Desired))
+	groups := make(map[string][]*identity.Desired, len(c.in.Desired))
+	for i := range c.in.Desired {
+		d := &c.in.Desired[i]
+		c.seen[d.Key] = true
+		groups[d.Key] = append(groups[d.Key], d)
+	}
+	for _, r := range c.in.Rejected {
+		if r.Key != "" {
+			c.seen[r.Key] = true
+			c.p.Summary.Skipped++
+			w := c.warn(WarnRecordError, r.Key, "record left out: %s", r.Reason)
+			w.Sources = []identity.Provenance{r.Prov}
+		} else {
+			c.unkeyed++
+			c.p.Summary.Skipped++
+			w := c.warn(WarnNoKey, "", "record left out: %s", r.Reason)
+			w.Sources = []identity.Provenance{r.Prov}
+		}
+	}
+	c.desiredByKey = make(map[string]*identity.Desired, len(groups))
+	rejectedKeys := map[string]bool{}
+	for _, r := range c.in.Rejected {
+		if r.Key != "" {
+			rejectedKeys[r.Key] = true
+		}
+	}
+	for i := range c.in.Desired {
+		d := &c.in.Desired[i]
+		g := groups[d.Key]
+		if len(g) == 1 && !rejectedKeys[d.Key] {
+			c.unique = append(c.unique, d)
+			c.desiredByKey[d.Key] = d
+			continue
+		}
+		if g[0] != d {
+			continue // reported with the first record of the group
+		}
+		c.p.Summary.Skipped += len(g)
+		provs := make([]identity.Provenance, len(g))
+		lines := make([]string, len(g))
+		for j, x := range g {
+			provs[j] = x.Prov
+			lines[j] = x.Prov.String()
+		}
+		extra := ""
+		if rejectedKeys[d.Key] {
+			extra = " and by a record that failed to map"
+		}
+		w := c.warn(WarnDuplicateKey, d.Key, "match key %q is used by %d records (%s)%s; all are left out and the Entra user with this key is left alone",
+			d.Key, len(g), strings.Join(lines, ", "), extra)
+		w.Sources = provs
+	}
+}
+
+func (c *computer) plan() {
+	c.creating = make(map[string]bool)
+	// First pass: decide creates so manager references can point at them.
+	var creates []*identity.Desired
+	for _, d := range c.unique {
+		us := c.byKey[d.Key]
+		if len(us) > 1 {
+			c.p.Summary.Skipped++
+			continue
+		}
+		if len(us) == 0 {
+			if d.Attrs["accountEnabled"] == "false" && !c.in.Policy.CreateDisabled {
+				c.p.Summary.Skipped++ // an inactive worker without an account: nothing to do
+				continue
+			}
+			if c.checkCreate(d) {
+				creates = append(creates, d)
+				c.creating[d.Key] = true
+			} else {
+				c.p.Summary.Skipped++
+			}
+		}
+	}
+	for _, d := range creates {
+		c.addCreate(d)
+	}
+	for _, d := range c.unique {
+		us := c.byKey[d.Key]
+		if len(us) == 1 {
+			c.addUpdate(d, us[0])
+		}
+	}
+}
+
+// checkCreate validates what Graph requires of a new user and reserves its
+// UPN, so two joiners (or a joiner and an existing account) never collide
+// at apply time.
+func (c *computer) checkCreate(d *identity.Desired) bool {
+	var missing []string
+	for _, a := range []string{"displayName", "mailNickname", "userPrincipalName"} {
+		if d.Attrs[a] == "" {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		w := c.warn(WarnCannotCreate, d.Key, "cannot create: Entra requires %s, and the mapping gave none", strings.Join(missing, ", "))
+		w.Sources = []identity.Provenance{d.Prov}
+		return false
+	}
+	upn := d.Attrs["userPrincipalName"]
+	if err := CheckUPN(upn); err != nil {
+		w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
+		w.Sources = []identity.Provenance{d.Prov}
+		return false
+	}
+	if err := CheckMailNickname(d.Attrs["mailNickname"]); err != nil {
+		w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
+		w.Sources = []identity.Provenance{d.Prov}
+		return false
+	}
+	l := strings.ToLower(upn)
+	if owner, taken := c.upns[l]; taken {
+		who := "another planned joiner"
+		if u := c.byID[owner]; u != nil {
+			who = fmt.Sprintf("existing user %s", u.ID)
+			if k := u.Attrs[c.in.MatchAttr]; k != "" {
+				who += fmt.Sprintf(" (%s %s)", c.in.MatchAttr, k)
+			}
+		} else if strings.HasPrefix(owner, "key:") {
+			who = "the joiner with key " + strings.TrimPrefix(owner, "key:")
+		}
+		w := c.warn(WarnUPNConflict, d.Key, "cannot create: userPrincipalName %s is already taken by %s; change the mapping or the source so the UPNs differ", upn, who)
+		w.Sources = []identity.Provenance{d.Prov}
+		return false
+	}
+	c.upns[l] = "key:" + d.Key
+	return true
+}
+
+// CheckUPN validates a userPrincipalName the way Entra does on create.
+func CheckUPN(upn string) error {
+	at := strings.IndexByte(upn, '@')
+	if at <= 0 || at != strings.LastIndexByte(upn, '@') || at == len(upn)-1 {
+		return fmt.Errorf("userPrincipalName %q must be alias@domain with exactly one @", upn)
+	}
+	for _, r := range upn[:at] {
+		if !validUPNRune(r) {
+			return fmt.Errorf("userPrincipalName %q contains %q; Entra allows A-Z a-z 0-9 ' . - _ ! # ^ ~ (use NormalizeDiacritics and StripSpaces in the mapping)", upn, r)
+		}
+	}
+	if strings.HasPrefix(upn, ".") || strings.Contains(upn[:at], "..") || strings.HasSuffix(upn[:at], ".") {
+		return fmt.Errorf("userPrincipalName %q: the alias must not start or end with a dot or hold two in a row", upn)
+	}
+	if len(upn[:at]) > 64 {
+		return fmt.Errorf("userPrincipalName %q: the alias is longer than 64 characters", upn)
+	}
+	return nil
+}
+
+// CheckMailNickname validates a mailNickname (no spaces or control characters).
+func CheckMailNickname(s string) error {
+	for _, r := range s {
+		if r <= ' ' || r == 127 || strings.ContainsRune(`@()\[]";:<>,`, r) || r > 127 {
+			return fmt.Errorf("mailNickname %q contains %q, which Entra does not allow", s, r)
+		}
+	}
+	return nil
+}
+
+func validUPNRune(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("'.-_!#^~", r)
+}
+
+func (c *computer) addCreate(d *identity.Desired) {
+	a := Action{
+		Action:            Create,
+		Key:               d.Key,
+		DisplayName:       d.Attrs["displayName"],
+		UserPrincipalName: d.Attrs["userPrincipalName"],
+		Source:            provPtr(d.Prov),
+		Changes:           []Change{},
+	}
+	for _, spec := range c.attrOrder() {
+		if v := d.Attrs[spec.Name]; v != "" {
+			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v)})
+		}
+	}
+	if _, mapped := d.Attrs["accountEnabled"]; !mapped {
+		a.Changes = append(a.Changes, Change{Attribute: "accountEnabled", After: strPtr("true")})
+	}
+	if c.in.ManagerMapped && d.ManagerKey != "" {
+		if ref, ok := c.resolveManager(d); ok {
+			a.Manager = ref
+			a.Changes = append(a.Changes, Change{Attribute: identity.Manager, After: strPtr(ref.Key)})
+		}
+	}
+	c.p.Actions = append(c.p.Actions, a)
+}
+
+// attrOrder is the mapping order with the match attribute included.
+func (c *computer) attrOrder() []identity.AttrSpec {
+	out := c.in.Attrs
+	for _, s := range out {
+		if s.Name == c.in.MatchAttr {
+			return out
+		}
+	}
+	return append(append([]identity.AttrSpec(nil), out...), identity.AttrSpec{Name: c.in.MatchAttr})
+}
+
+func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
+	a := Action{
+		Key:               d.Key,
+		ID:                u.ID,
+		DisplayName:       firstNonEmpty(u.Attrs["displayName"], d.Attrs["displayName"]),
+		UserPrincipalName: u.Attrs["userPrincipalName"],
+		Source:            provPtr(d.Prov),
+		Changes:           []Change{},
+		Fingerprint:       Fingerprint(u),
+	}
+	for _, spec := range c.attrOrder() {
+		if spec.CreateOnly {
+			continue
+		}
+		before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
+		if _, mapped := d.Attrs[spec.Name]; !mapped && spec.Name == "accountEnabled" {
+			continue // not mapped: no opinion on enablement
+		}
+		if equal(spec, before, after) {
+			continue
+		}
+		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after)})
+	}
+	if c.in.ManagerMapped {
+		c.diffManager(d, u, &a)
+	}
+	if len(a.Changes) == 0 {
+		c.p.Summary.Unchanged++
+		return
+	}
+	a.Action = Update
+	for _, ch := range a.Changes {
+		if ch.Attribute != "accountEnabled" {
+			continue
+		}
+		if ch.After != nil && *ch.After == "true" {
+			a.Action, a.Reason = Enable, "the mapping says the account is enabled"
+		} else if ch.After != nil && *ch.After == "false" {
+			a.Action, a.Reason = Disable, "the mapping says the account is disabled"
+		}
+	}
+	c.p.Actions = append(c.p.Actions, a)
+}
+
+func (c *computer) diffManager(d *identity.Desired, u *identity.User, a *Action) {
+	before := ""
+	if u.ManagerID != "" {
+		before = c.managerLabel(u.ManagerID)
+	}
+	if d.ManagerKey == "" {
+		if u.ManagerID != "" {
+			a.Manager = &ManagerRef{}
+			a.Changes = append(a.Changes, Change{Attribute: identity.Manager, Before: strPtr(before)})
+		}
+		return
+	}
+	ref, ok := c.resolveManager(d)
+	if !ok {
+		return
+	}
+	if ref.ID != "" && ref.ID == u.ManagerID {
+		return
+	}
+	a.Manager = ref
+	a.Changes = append(a.Changes, Change{Attribute: identity.Manager, Before: optPtr(before), After: strPtr(ref.Key)})
+}
+
+// managerLabel names a current manager by match key, or by id when the
+// manager is outside the target scope.
+func (c *computer) managerLabel(id string) string {
+	if m := c.byID[id]; m != nil {
+		if k := m.Attrs[c.in.MatchAttr]; k != "" {
+			return k
+		}
+		if upn := m.Attrs["userPrincipalName"]; upn != "" {
+			return upn
+		}
+	}
+	return "id:" + id
+}
+
+// resolveManager finds the user the manager key refers to: an existing
+// user holding the key, or a joiner this plan creates. Unresolvable
+// references are reported and leave the manager untouched.
+func (c *computer) resolveManager(d *identity.Desired) (*ManagerRef, bool) {
+	k := d.ManagerKey
+	if k == d.Key {
+		w := c.warn(WarnManagerSelf, d.Key, "the record names itself as its own manager; the manager is left unchanged")
+		w.Sources = []identity.Provenance{d.Prov}
+		return nil, false
+	}
+	us := c.byKey[k]
+	switch {
+	case len(us) == 1:
+		return &ManagerRef{Key: k, ID: us[0].ID}, true
+	case len(us) > 1:
+		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q is held by %d Entra users; the manager is left unchanged", k, len(us))
+		w.Sources = []identity.Provenance{d.Prov}
+		return nil, false
+	case c.creating[k]:
+		return &ManagerRef{Key: k}, true
+	case c.seen[k]:
+		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q has no Entra account and none is planned (their record was left out or is inactive); the manager is left unchanged", k)
+		w.Sources = []identity.Provenance{d.Prov}
+		return nil, false
+	default:
+		w := c.warn(WarnManagerNotFound, d.Key, "manager %q is neither in the source nor in Entra; the manager is left unchanged", k)
+		w.Sources = []identity.Provenance{d.Prov}
+		return nil, false
+	}
+}
+
+func (c *computer) leavers() {
+	if c.in.Policy.Leavers != "disable" {
+		return
+	}
+	if c.unkeyed > 0 {
+		c.warn(WarnLeaversSuppressed, "", "%d record(s) have no usable match key, so hrsync cannot tell whose they are; no leavers are planned until they are fixed", c.unkeyed)
+		return
+	}
+	keys := make([]string, 0, len(c.byKey))
+	for k := range c.byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		us := c.byKey[k]
+		if c.seen[k] || len(us) != 1 {
+			continue
+		}
+		u := us[0]
+		if u.Attrs["accountEnabled"] == "false" {
+			continue // already disabled
+		}
+		c.p.Actions = append(c.p.Actions, Action{
+			Action:            Disable,
+			Key:               k,
+			ID:                u.ID,
+			DisplayName:       u.Attrs["displayName"],
+			UserPrincipalName: u.Attrs["userPrincipalName"],
+			Reason:            "absent from source",
+			Changes:           []Change{{Attribute: "accountEnabled", Before: optPtr(u.Attrs["accountEnabled"]), After: strPtr("false")}},
+			Fingerprint:       Fingerprint(u),
+		})
+	}
+}
+
+// guards marks the plan not applyable when it would disable more users than
+// the policy allows (in the spirit of Entra's accidental-deletion threshold).
+func (c *computer) guards() {
+	leavers := 0
+	for _, a := range c.p.Actions {
+		if a.Action == Disable || a.Action == Delete {
+			leavers++
+		}
+	}
+	pol := c.in.Policy
+	if pol.MaxLeavers > 0 && leavers > pol.MaxLeavers {
+		c.p.Blocked = append(c.p.Blocked, fmt.Sprintf("%d leavers exceed policy.max_leavers (%d)", leavers, pol.MaxLeavers))
+	}
+	if managed := c.p.Summary.Managed; pol.MaxLeaversPercent > 0 && managed > 0 && leavers > LeaverPercentFloor {
+		if pct := 100 * float64(leavers) / float64(managed); pct > pol.MaxLeaversPercent {
+			c.p.Blocked = append(c.p.Blocked, fmt.Sprintf("%d leavers are %.1f%% of %d managed users, over policy.max_leavers_percent (%g%%)", leavers, pct, managed, pol.MaxLeaversPercent))
+		}
+	}
+	for _, b := range c.p.Blocked {
+		c.warn(WarnLeaverThreshold, "", "plan blocked: %s; review the source, then raise the limit or pass --allow-mass-leavers", b)
+	}
+}
+
+// LeaverPercentFloor is the number of leavers at or below which the
+// percentage threshold does not apply: on small tenants one leaver would
+// otherwise trip it.
+const LeaverPercentFloor = 10
+
+func (c *computer) finish() {
+	rank := map[string]int{Create: 0, Enable: 1, Update: 2, Disable: 3, Delete: 4}
+	sort.SliceStable(c.p.Actions, func(i, j int) bool {
+		a, b := c.p.Actions[i], c.p.Actions[j]
+		if rank[a.Action] != rank[b.Action] {
+			return rank[a.Action] < rank[b.Action]
+		}
+		return keyLess(a.Key, b.Key)
+	})
+	for _, a := range c.p.Actions {
+		switch a.Action {
+		case Create:
+			c.p.Summary.Create++
+		case Update:
+			c.p.Summary.Update++
+		case Enable:
+			c.p.Summary.Enable++
+		case Disable:
+			c.p.Summary.Disable++
+		case Delete:
+			c.p.Summary.Delete++
+		}
+	}
+	sort.SliceStable(c.p.Warnings, func(i, j int) bool {
+		a, b := c.p.Warnings[i], c.p.Warnings[j]
+		if a.Code != b.Code {
+			return a.Code < b.Code
+		}
+		return keyLess(a.Key, b.Key)
+	})
+	c.p.Applyable = len(c.p.Blocked) == 0
+}
+
+// keyLess orders keys numerically when both are numbers, else as text.
+func keyLess(a, b string) bool {
+	if len(a) != len(b) && isDigits(a) && isDigits(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// equal compares canonical values; text compares exactly, since Entra
+// stores what it is given and a case change is a real change to a name.
+func equal(spec identity.AttrSpec, a, b string) bool {
+	if spec.Kind == identity.KindDate && a != "" && b != "" {
+		ta, ea := time.Parse(time.RFC3339, a)
+		tb, eb := time.Parse(time.RFC3339, b)
+		if ea == nil && eb == nil {
+			return ta.Equal(tb)
+		}
+	}
+	return a == b
+}
+
+// Fingerprint digests the attributes of a user as read.
+func Fingerprint(u *identity.User) string {
+	keys := make([]string, 0, len(u.Attrs))
+	for k := range u.Attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%q\n", k, u.Attrs[k])
+	}
+	fmt.Fprintf(h, "manager=%q\n", u.ManagerID)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func strPtr(s string) *string { return &s }
+
+func optPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func provPtr(p identity.Provenance) *identity.Provenance {
+	if p == (identity.Provenance{}) {
+		return nil
+	}
+	return &p
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,424 @@
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+var testNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+func specs(names ...string) []identity.AttrSpec {
+	s := identity.DefaultSchema()
+	var out []identity.AttrSpec
+	for _, n := range names {
+		a, ok := s.Lookup(n)
+		if !ok {
+			panic(n)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+var stdAttrs = specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId")
+
+func rec(key string, line int, kv ...string) identity.Desired {
+	d := identity.Desired{Key: key, Attrs: identity.Attrs{"employeeId": key}, Prov: identity.Provenance{File: "hr.csv", Line: line}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == "manager" {
+			d.ManagerKey = kv[i+1]
+			continue
+		}
+		d.Attrs[kv[i]] = kv[i+1]
+	}
+	return d
+}
+
+func person(key string, line int, name, dept string, kv ...string) identity.Desired {
+	first := strings.ToLower(strings.ReplaceAll(name, " ", "."))
+	return rec(key, line, append([]string{"displayName", name, "userPrincipalName", first + "@contoso.com",
+		"mailNickname", first, "department", dept, "accountEnabled", "true"}, kv...)...)
+}
+
+func user(id, key string, kv ...string) identity.User {
+	u := identity.User{ID: id, Attrs: identity.Attrs{}}
+	if key != "" {
+		u.Attrs["employeeId"] = key
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == "manager" {
+			u.ManagerID = kv[i+1]
+			continue
+		}
+		u.Attrs[kv[i]] = kv[i+1]
+	}
+	return u
+}
+
+func existing(id string, d identity.Desired, kv ...string) identity.User {
+	u := identity.User{ID: id, Attrs: identity.Attrs{}}
+	for k, v := range d.Attrs {
+		u.Attrs[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == "manager" {
+			u.ManagerID = kv[i+1]
+			continue
+		}
+		u.Attrs[kv[i]] = kv[i+1]
+	}
+	return u
+}
+
+func input(desired []identity.Desired, users []identity.User) Input {
+	return Input{
+		Records:       len(desired),
+		Desired:       desired,
+		Users:         users,
+		MatchAttr:     "employeeId",
+		Attrs:         stdAttrs,
+		ManagerMapped: true,
+		Policy:        Policy{Leavers: "disable", MaxLeavers: 100, MaxLeaversPercent: 20},
+		Now:           testNow,
+	}
+}
+
+func actionsOf(p *Plan) []string {
+	var out []string
+	for _, a := range p.Actions {
+		out = append(out, a.Action+" "+a.Key)
+	}
+	return out
+}
+
+func codesOf(p *Plan) []string {
+	var out []string
+	for _, w := range p.Warnings {
+		out = append(out, w.Code+" "+w.Key)
+	}
+	return out
+}
+
+func changesOf(a Action) map[string][2]string {
+	out := map[string][2]string{}
+	for _, c := range a.Changes {
+		var b, f string
+		if c.Before != nil {
+			b = *c.Before
+		} else {
+			b = "<nil>"
+		}
+		if c.After != nil {
+			f = *c.After
+		} else {
+			f = "<nil>"
+		}
+		out[c.Attribute] = [2]string{b, f}
+	}
+	return out
+}
+
+func TestComputeActions(t *testing.T) {
+	ann := person("1001", 2, "Ann Lee", "Sales")
+	bob := person("1002", 3, "Bob Ray", "IT", "manager", "1001")
+	tests := []struct {
+		name     string
+		in       Input
+		actions  []string
+		warnings []string
+		check    func(t *testing.T, p *Plan)
+	}{
+		{
+			name:    "joiner is created with every mapped attribute and enabled",
+			in:      input([]identity.Desired{ann}, nil),
+			actions: []string{"create 1001"},
+			check: func(t *testing.T, p *Plan) {
+				ch := changesOf(p.Actions[0])
+				if ch["userPrincipalName"][1] != "ann.lee@contoso.com" || ch["accountEnabled"][1] != "true" || ch["employeeId"][1] != "1001" {
+					t.Errorf("create changes = %v", ch)
+				}
+				if p.Actions[0].Source == nil || p.Actions[0].Source.Line != 2 {
+					t.Errorf("create source = %v, want line 2", p.Actions[0].Source)
+				}
+			},
+		},
+		{
+			name:    "matched user with equal attributes is unchanged",
+			in:      input([]identity.Desired{ann}, []identity.User{existing("u1", ann)}),
+			actions: nil,
+			check: func(t *testing.T, p *Plan) {
+				if p.Summary.Unchanged != 1 || p.Summary.Changes() != 0 {
+					t.Errorf("summary = %+v", p.Summary)
+				}
+			},
+		},
+		{
+			name:    "department change is one update with before and after",
+			in:      input([]identity.Desired{ann}, []identity.User{existing("u1", ann, "department", "Marketing")}),
+			actions: []string{"update 1001"},
+			check: func(t *testing.T, p *Plan) {
+				ch := changesOf(p.Actions[0])
+				if len(ch) != 1 || ch["department"] != [2]string{"Marketing", "Sales"} {
+					t.Errorf("changes = %v", ch)
+				}
+				if p.Actions[0].ID != "u1" || p.Actions[0].Fingerprint == "" {
+					t.Errorf("action = %+v", p.Actions[0])
+				}
+			},
+		},
+		{
+			name:    "create-only attributes are never patched",
+			in:      input([]identity.Desired{ann}, []identity.User{existing("u1", ann, "userPrincipalName", "ann.old@contoso.com", "mailNickname", "annold")}),
+			actions: nil,
+		},
+		{
+			name:    "empty HR value clears an Entra value, and unset equals empty",
+			in:      input([]identity.Desired{rec("1001", 2, "displayName", "Ann", "department", "")}, []identity.User{user("u1", "1001", "displayName", "Ann", "department", "Sales")}),
+			actions: []string{"update 1001"},
+			check: func(t *testing.T, p *Plan) {
+				if ch := changesOf(p.Actions[0]); ch["department"] != [2]string{"Sales", "<nil>"} || len(ch) != 1 {
+					t.Errorf("changes = %v", ch)
+				}
+			},
+		},
+		{
+			name: "user absent from the source is disabled, admins and disabled users left alone",
+			in: input([]identity.Desired{ann}, []identity.User{
+				existing("u1", ann), user("u2", "1009", "accountEnabled", "true", "displayName", "Gone"),
+				user("u3", "1010", "accountEnabled", "false"), user("admin", "", "accountEnabled", "true"),
+			}),
+			actions: []string{"disable 1009"},
+			check: func(t *testing.T, p *Plan) {
+				if a := p.Actions[0]; a.Reason != "absent from source" || a.ID != "u2" || changesOf(a)["accountEnabled"][1] != "false" {
+					t.Errorf("leaver = %+v", a)
+				}
+				if p.Summary.Managed != 3 {
+					t.Errorf("managed = %d, want 3", p.Summary.Managed)
+				}
+			},
+		},
+		{
+			name: "leaver policy ignore plans no disables",
+			in: func() Input {
+				in := input([]identity.Desired{ann}, []identity.User{existing("u1", ann), user("u2", "1009", "accountEnabled", "true")})
+				in.Policy.Leavers = "ignore"
+				return in
+			}(),
+			actions: nil,
+		},
+		{
+			name: "duplicate keys are reported with every line, left out, and their user is not a leaver",
+			in: input([]identity.Desired{person("1005", 4, "X One", "A"), ann, person("1005", 9, "X Two", "B")},
+				[]identity.User{existing("u1", ann), user("u5", "1005", "accountEnabled", "true")}),
+			actions:  nil,
+			warnings: []string{"duplicate_key 1005"},
+			check: func(t *testing.T, p *Plan) {
+				w := p.Warnings[0]
+				if len(w.Sources) != 2 || w.Sources[0].Line != 4 || w.Sources[1].Line != 9 || !strings.Contains(w.Message, "hr.csv:4, hr.csv:9") {
+					t.Errorf("warning = %+v", w)
+				}
+				if p.Summary.Skipped != 2 {
+					t.Errorf("skipped = %d", p.Summary.Skipped)
+				}
+			},
+		},
+		{
+			name: "a record that failed to map protects its user from becoming a leaver",
+			in: func() Input {
+				in := input([]identity.Desired{ann}, []identity.User{existing("u1", ann), user("u7", "1007", "accountEnabled", "true")})
+				in.Rejected = []Rejected{{Prov: identity.Provenance{File: "hr.csv", Line: 7}, Key: "1007", Reason: "hr.csv:7: displayName: boom"}}
+				in.Records = 2
+				return in
+			}(),
+			actions:  nil,
+			warnings: []string{"record_error 1007"},
+		},
+		{
+			name: "a record without a key suppresses every leaver",
+			in: func() Input {
+				in := input([]identity.Desired{ann}, []identity.User{existing("u1", ann), user("u7", "1007", "accountEnabled", "true")})
+				in.Rejected = []Rejected{{Prov: identity.Provenance{File: "hr.csv", Line: 7}, Reason: "match key empty"}}
+				in.Records = 2
+				return in
+			}(),
+			actions:  nil,
+			warnings: []string{"leavers_suppressed ", "no_match_key "},
+		},
+		{
+			name:    "manager created in the same plan is referenced by key",
+			in:      input([]identity.Desired{bob, ann}, nil),
+			actions: []string{"create 1001", "create 1002"},
+			check: func(t *testing.T, p *Plan) {
+				if m := p.Actions[1].Manager; m == nil || m.Key != "1001" || m.ID != "" {
+					t.Errorf("manager = %+v", m)
+				}
+			},
+		},
+		{
+			name:    "manager resolved to the existing user's id; unchanged manager is no change",
+			in:      input([]identity.Desired{bob, ann}, []identity.User{existing("u1", ann), existing("u2", bob, "manager", "u1")}),
+			actions: nil,
+		},
+		{
+			name:    "manager change shows keys before and after",
+			in:      input([]identity.Desired{bob, ann, person("1003", 4, "Cy Dee", "IT")}, []identity.User{existing("u1", ann), existing("u2", bob, "manager", "u3"), existing("u3", person("1003", 4, "Cy Dee", "IT"))}),
+			actions: []string{"update 1002"},
+			check: func(t *testing.T, p *Plan) {
+				if ch := changesOf(p.Actions[0]); ch["manager"] != [2]string{"1003", "1001"} {
+					t.Errorf("changes = %v", ch)
+				}
+				if m := p.Actions[0].Manager; m == nil || m.ID != "u1" {
+					t.Errorf("manager = %+v", m)
+				}
+			},
+		},
+		{
+			name:     "dangling and self manager references are reported and leave the manager alone",
+			in:       input([]identity.Desired{person("1001", 2, "Ann Lee", "Sales", "manager", "1001"), person("1002", 3, "Bob Ray", "IT", "manager", "9999")}, nil),
+			actions:  []string{"create 1001", "create 1002"},
+			warnings: []string{"manager_not_found 1002", "manager_self 1001"},
+			check: func(t *testing.T, p *Plan) {
+				for _, a := range p.Actions {
+					if a.Manager != nil {
+						t.Errorf("%s has manager %+v", a.Key, a.Manager)
+					}
+				}
+			},
+		},
+		{
+			name:     "joiner whose UPN an existing account holds is left out",
+			in:       input([]identity.Desired{ann}, []identity.User{user("x", "", "userPrincipalName", "Ann.Lee@contoso.com")}),
+			actions:  nil,
+			warnings: []string{"upn_conflict 1001"},
+		},
+		{
+			name:     "two joiners with one UPN: the second is left out",
+			in:       input([]identity.Desired{ann, person("1002", 3, "Ann Lee", "IT")}, nil),
+			actions:  []string{"create 1001"},
+			warnings: []string{"upn_conflict 1002"},
+		},
+		{
+			name:     "joiner with an invalid UPN is left out",
+			in:       input([]identity.Desired{rec("1001", 2, "displayName", "Zoë", "mailNickname", "zoe", "userPrincipalName", "zoë@contoso.com")}, nil),
+			actions:  nil,
+			warnings: []string{"cannot_create 1001"},
+		},
+		{
+			name:    "inactive worker without an account is not created",
+			in:      input([]identity.Desired{person("1001", 2, "Ann Lee", "Sales", "accountEnabled", "false")}, nil),
+			actions: nil,
+			check: func(t *testing.T, p *Plan) {
+				if p.Summary.Skipped != 1 {
+					t.Errorf("skipped = %d", p.Summary.Skipped)
+				}
+			},
+		},
+		{
+			name: "inactive worker is created disabled when the policy says so",
+			in: func() Input {
+				in := input([]identity.Desired{person("1001", 2, "Ann Lee", "Sales", "accountEnabled", "false")}, nil)
+				in.Policy.CreateDisabled = true
+				return in
+			}(),
+			actions: []string{"create 1001"},
+		},
+		{
+			name:    "status change to inactive disables, back to active enables",
+			in:      input([]identity.Desired{person("1001", 2, "Ann Lee", "Sales", "accountEnabled", "false"), bob}, []identity.User{existing("u1", ann), existing("u2", bob, "accountEnabled", "false", "manager", "u1")}),
+			actions: []string{"enable 1002", "disable 1001"},
+		},
+		{
+			name:     "two Entra users with one key: both and the record are left alone",
+			in:       input([]identity.Desired{ann}, []identity.User{existing("u1", ann, "department", "X"), existing("u9", ann, "userPrincipalName", "other@contoso.com")}),
+			actions:  nil,
+			warnings: []string{"target_duplicate_key 1001"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Compute(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := actionsOf(p); strings.Join(got, ",") != strings.Join(tt.actions, ",") {
+				t.Errorf("actions = %q, want %q", got, tt.actions)
+			}
+			if got := codesOf(p); strings.Join(got, ",") != strings.Join(tt.warnings, ",") {
+				t.Errorf("warnings = %q, want %q\n%+v", got, tt.warnings, p.Warnings)
+			}
+			if tt.check != nil {
+				tt.check(t, p)
+			}
+		})
+	}
+}
+
+func TestComputeRefusesEmptySource(t *testing.T) {
+	in := input(nil, []identity.User{user("u1", "1001", "accountEnabled", "true")})
+	if _, err := Compute(in); !errors.Is(err, ErrEmptySource) {
+		t.Fatalf("err = %v, want ErrEmptySource", err)
+	}
+}
+
+func TestComputeLeaverThresholds(t *testing.T) {
+	var users []identity.User
+	for i := 0; i < 40; i++ {
+		users = append(users, user("u"+string(rune('A'+i)), "k"+string(rune('A'+i)), "accountEnabled", "true"))
+	}
+	keep := []identity.Desired{}
+	for i := 0; i < 25; i++ {
+		keep = append(keep, existingDesired(users[i]))
+	}
+	tests := []struct {
+		name      string
+		policy    Policy
+		applyable bool
+	}{
+		{"count over max", Policy{Leavers: "disable", MaxLeavers: 10}, false},
+		{"count at max", Policy{Leavers: "disable", MaxLeavers: 15}, true},
+		{"percent over max", Policy{Leavers: "disable", MaxLeaversPercent: 30}, false},
+		{"percent under max", Policy{Leavers: "disable", MaxLeaversPercent: 50}, true},
+		{"no limits", Policy{Leavers: "disable"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input(keep, users)
+			in.Attrs = specs("employeeId")
+			in.Policy = tt.policy
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Summary.Disable != 15 {
+				t.Fatalf("disables = %d, want 15", p.Summary.Disable)
+			}
+			if p.Applyable != tt.applyable || (len(p.Blocked) == 0) != tt.applyable {
+				t.Errorf("applyable = %v blocked = %q", p.Applyable, p.Blocked)
+			}
+		})
+	}
+}
+
+func existingDesired(u identity.User) identity.Desired {
+	return identity.Desired{Key: u.Attrs["employeeId"], Attrs: identity.Attrs{"employeeId": u.Attrs["employeeId"]}}
+}
+
+func TestComputeIsDeterministic(t *testing.T) {
+	in := input([]identity.Desired{person("1003", 4, "Cy Dee", "IT", "manager", "1001"), person("1001", 2, "Ann Lee", "Sales"), person("1002", 3, "Bob Ray", "IT", "manager", "7")},
+		[]identity.User{user("u5", "1005", "accountEnabled", "true"), user("u6", "1006", "accountEnabled", "true")})
+	a, _ := Compute(in)
+	b, _ := Compute(in)
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Fatalf("two computes differ:\n%s\n%s", ja, jb)
+	}
+	if got := strings.Join(actionsOf(a), ","); got != "create 1001,create 1002,create 1003,disable 1005,disable 1006" {
+		t.Errorf("order = %s", got)
+	}
+}

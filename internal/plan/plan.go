@@ -1,0 +1,229 @@
+// Package plan holds the Plan — the reviewed list of changes hrsync will make
+// — its versioned JSON file format, and Compute, the pure function that
+// decides every change from the desired and current identities.
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+// FormatVersion is the version of the plan file format this build writes.
+// Readers accept the same major version only.
+const FormatVersion = "1.0"
+
+// Action kinds.
+const (
+	Create  = "create"
+	Update  = "update"
+	Enable  = "enable"
+	Disable = "disable"
+	Delete  = "delete"
+)
+
+// Plan is everything hrsync will do in one apply, and the facts it was
+// computed from. It is pure data: render and apply read it, nothing else
+// decides.
+type Plan struct {
+	FormatVersion string    `json:"format_version"`
+	ToolVersion   string    `json:"tool_version"`
+	CreatedAt     time.Time `json:"created_at"`
+	Target        Target    `json:"target"`
+	Inputs        Inputs    `json:"inputs"`
+	Match         MatchInfo `json:"match"`
+	Policy        Policy    `json:"policy"`
+	Summary       Summary   `json:"summary"`
+	// Applyable is false when a safety threshold tripped; Blocked says why.
+	Applyable bool      `json:"applyable"`
+	Blocked   []string  `json:"blocked,omitempty"`
+	Actions   []Action  `json:"actions"`
+	Warnings  []Warning `json:"warnings"`
+}
+
+// Target identifies the directory the plan was computed against; apply
+// refuses a plan made for another one.
+type Target struct {
+	Type     string `json:"type"`
+	TenantID string `json:"tenant_id,omitempty"`
+	Endpoint string `json:"endpoint"`
+}
+
+// Inputs records digests of what the plan was computed from.
+type Inputs struct {
+	Config  InputFile `json:"config"`
+	Mapping InputFile `json:"mapping"`
+	Source  InputFile `json:"source"`
+}
+
+// InputFile is one input file with its digest.
+type InputFile struct {
+	Path    string `json:"path,omitempty"`
+	Digest  string `json:"digest,omitempty"`
+	Records int    `json:"records,omitempty"`
+}
+
+// MatchInfo records how records were paired with users.
+type MatchInfo struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+}
+
+// Policy is the part of the configuration that decides what may change.
+type Policy struct {
+	Leavers           string  `json:"leavers"`
+	MaxLeavers        int     `json:"max_leavers"`
+	MaxLeaversPercent float64 `json:"max_leavers_percent"`
+	CreateDisabled    bool    `json:"create_disabled"`
+}
+
+// Summary counts the plan's actions and what was left alone.
+type Summary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Disable int `json:"disable"`
+	Enable  int `json:"enable"`
+	Delete  int `json:"delete"`
+	// Unchanged counts matched users that need no change.
+	Unchanged int `json:"unchanged"`
+	// Skipped counts records left out of the plan (see warnings), and
+	// disabled workers without an account when accounts are not created for them.
+	Skipped int `json:"skipped"`
+	// Managed counts users in the target scope (match attribute set).
+	Managed int `json:"managed"`
+}
+
+// Changes is the number of actions.
+func (s Summary) Changes() int { return s.Create + s.Update + s.Disable + s.Enable + s.Delete }
+
+// Action is one change to one user.
+type Action struct {
+	Action string `json:"action"`
+	// Key is the match key of the user.
+	Key string `json:"key"`
+	// ID is the Entra object id; empty for creates.
+	ID string `json:"id,omitempty"`
+	// DisplayName and UserPrincipalName identify the user for reviewers.
+	DisplayName       string `json:"display_name,omitempty"`
+	UserPrincipalName string `json:"user_principal_name,omitempty"`
+	// Reason explains disables and enables ("absent from source", ...).
+	Reason string `json:"reason,omitempty"`
+	// Source is where the record came from; nil for leavers.
+	Source *identity.Provenance `json:"source,omitempty"`
+	// Changes lists every attribute written, in mapping order.
+	Changes []Change `json:"changes"`
+	// Manager is set when the manager reference changes.
+	Manager *ManagerRef `json:"manager,omitempty"`
+	// Fingerprint digests the user's attributes as read, so a later apply
+	// can tell whether the user changed since the plan.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// ManagerRef is the manager a user should have after the action. Key is
+// empty to remove the manager. ID is empty when the manager is created by
+// this same plan; apply resolves it from the create.
+type ManagerRef struct {
+	Key string `json:"key"`
+	ID  string `json:"id,omitempty"`
+}
+
+// Change is one attribute's before and after; nil means unset.
+type Change struct {
+	Attribute string  `json:"attribute"`
+	Before    *string `json:"before"`
+	After     *string `json:"after"`
+}
+
+// Warning is something reviewers must know: a record left out, a reference
+// that could not be resolved, a guard that held something back.
+type Warning struct {
+	Code    string                `json:"code"`
+	Message string                `json:"message"`
+	Key     string                `json:"key,omitempty"`
+	Sources []identity.Provenance `json:"sources,omitempty"`
+}
+
+// Warning codes.
+const (
+	WarnDuplicateKey       = "duplicate_key"
+	WarnTargetDuplicateKey = "target_duplicate_key"
+	WarnRecordError        = "record_error"
+	WarnNoKey              = "no_match_key"
+	WarnLeaversSuppressed  = "leavers_suppressed"
+	WarnManagerNotFound    = "manager_not_found"
+	WarnManagerSelf        = "manager_self"
+	WarnManagerUnresolved  = "manager_unresolved"
+	WarnCannotCreate       = "cannot_create"
+	WarnUPNConflict        = "upn_conflict"
+	WarnLeaverThreshold    = "leaver_threshold"
+)
+
+// Write saves the plan as indented JSON with mode 0600: plans name people
+// and are reviewed, not published.
+func Write(path string, p *Plan) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".plan-*.json")
+	if err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := Encode(f, p); err != nil {
+		f.Close()
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// Encode writes the plan's JSON document.
+func Encode(w io.Writer, p *Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// ErrFormat is returned for a file that is not a plan this build can apply.
+var ErrFormat = errors.New("not a plan this version of hrsync can read")
+
+// Read loads a plan file and checks its format version.
+func Read(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("read plan %s: %w: %v", path, ErrFormat, err)
+	}
+	if p.FormatVersion == "" {
+		return nil, fmt.Errorf("read plan %s: %w: no format_version", path, ErrFormat)
+	}
+	if major(p.FormatVersion) != major(FormatVersion) {
+		return nil, fmt.Errorf("read plan %s: %w: format_version %s, this build reads %s.x", path, ErrFormat, p.FormatVersion, major(FormatVersion))
+	}
+	return &p, nil
+}
+
+func major(v string) string {
+	for i := range v {
+		if v[i] == '.' {
+			return v[:i]
+		}
+	}
+	return v
+}
