@@ -157,11 +157,15 @@ func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step f
 		if failed {
 			continue // an earlier step of this action failed
 		}
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case <-ctx.Done():
-			wg.Wait()
-			return
 		case sem <- struct{}{}:
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		e.mu.Lock()
 		if e.started == nil {

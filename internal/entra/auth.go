@@ -170,4 +170,3 @@ func (s *staticToken) GetAllowedHostsValidator() *absauth.AllowedHostsValidator 
 	v, _ := absauth.NewAllowedHostsValidatorErrorCheck([]string{s.host})
 	return v
 }
-

@@ -14,10 +14,10 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 
 	"github.com/hrsync/hrsync/internal/identity"
 )

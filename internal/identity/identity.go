@@ -86,15 +86,14 @@ type Record struct {
 	Prov   Provenance
 }
 
-// Field returns the value of the named field and whether the source has such
-// a field at all. A field the row is too short for reads as empty.
-func (r *Record) Field(name string) (string, bool) {
+// Field returns the value of the named field; present is false when the
+// source has no such field or the value is empty. An empty HR cell is "no
+// value", as when Entra's provisioning receives a record without the
+// attribute, so Coalesce and IsNull treat it as null.
+func (r *Record) Field(name string) (value string, present bool) {
 	i, ok := r.Header.Index(name)
-	if !ok {
+	if !ok || i >= len(r.Values) || r.Values[i] == "" {
 		return "", false
-	}
-	if i >= len(r.Values) {
-		return "", true
 	}
 	return r.Values[i], true
 }

@@ -1,0 +1,259 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"unicode"
+
+	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/plan"
+)
+
+// fakeDir is an in-memory directory recording every call in order.
+type fakeDir struct {
+	mu        sync.Mutex
+	users     map[string]identity.Attrs // id -> attrs
+	managers  map[string]string
+	calls     []string
+	failOn    map[string]error // "create <upn>" / "update <id>" / "manager <id>"
+	passwords []string
+	next      int
+}
+
+func newFakeDir() *fakeDir {
+	return &fakeDir{users: map[string]identity.Attrs{}, managers: map[string]string{}, failOn: map[string]error{}}
+}
+
+func (f *fakeDir) CreateUser(_ context.Context, attrs identity.Attrs, pw string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "create "+attrs["employeeId"])
+	f.passwords = append(f.passwords, pw)
+	if err := f.failOn["create "+attrs["userPrincipalName"]]; err != nil {
+		return "", err
+	}
+	for _, u := range f.users {
+		if strings.EqualFold(u["userPrincipalName"], attrs["userPrincipalName"]) {
+			return "", &entra.GraphError{Op: "create", Status: 400, Code: "Request_BadRequest", DetailCode: "ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists."}
+		}
+	}
+	f.next++
+	id := fmt.Sprintf("id%d", f.next)
+	cp := identity.Attrs{}
+	for k, v := range attrs {
+		cp[k] = v
+	}
+	f.users[id] = cp
+	return id, nil
+}
+
+func (f *fakeDir) UpdateUser(_ context.Context, id string, set map[string]*string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "update "+id)
+	if err := f.failOn["update "+id]; err != nil {
+		return err
+	}
+	u, ok := f.users[id]
+	if !ok {
+		return &entra.GraphError{Op: "update", Status: 404, Code: "Request_ResourceNotFound", Message: "gone"}
+	}
+	for k, v := range set {
+		if v == nil {
+			delete(u, k)
+		} else {
+			u[k] = *v
+		}
+	}
+	return nil
+}
+
+func (f *fakeDir) SetManager(_ context.Context, id, mid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "manager "+id+" "+mid)
+	if _, ok := f.users[mid]; !ok {
+		return fmt.Errorf("no manager %s", mid)
+	}
+	f.managers[id] = mid
+	return nil
+}
+
+func (f *fakeDir) RemoveManager(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "unmanage "+id)
+	delete(f.managers, id)
+	return nil
+}
+
+func (f *fakeDir) FindByAttr(_ context.Context, attr, value string, _ []string) ([]identity.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []identity.User
+	for id, u := range f.users {
+		if u[attr] == value {
+			out = append(out, identity.User{ID: id, Attrs: u})
+		}
+	}
+	return out, nil
+}
+
+func sp(s string) *string { return &s }
+
+func createAction(key, upn, managerKey string) plan.Action {
+	a := plan.Action{Action: plan.Create, Key: key, Changes: []plan.Change{
+		{Attribute: "displayName", After: sp("N " + key)},
+		{Attribute: "userPrincipalName", After: sp(upn)},
+		{Attribute: "employeeId", After: sp(key)},
+	}}
+	if managerKey != "" {
+		a.Manager = &plan.ManagerRef{Key: managerKey}
+		a.Changes = append(a.Changes, plan.Change{Attribute: "manager", After: sp(managerKey)})
+	}
+	return a
+}
+
+func testPlan(actions ...plan.Action) *plan.Plan {
+	return &plan.Plan{Applyable: true, Match: plan.MatchInfo{Target: "employeeId"}, Actions: actions}
+}
+
+func TestExecuteCreatesManagersBeforeReferences(t *testing.T) {
+	d := newFakeDir()
+	// The report is listed before its manager in the plan on purpose.
+	p := testPlan(createAction("2", "b@x.com", "1"), createAction("1", "a@x.com", ""))
+	rep, err := Execute(context.Background(), p, d, Options{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Done != 2 || rep.Failed != 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	mgr := d.managers[rep.Results[0].ID]
+	if mgr == "" || mgr != rep.Results[1].ID {
+		t.Errorf("manager of 2 = %q, want id of 1 (%q)", mgr, rep.Results[1].ID)
+	}
+	last := d.calls[len(d.calls)-1]
+	if !strings.HasPrefix(last, "manager ") {
+		t.Errorf("manager reference not set after creates: %v", d.calls)
+	}
+	if _, ok := d.users[rep.Results[0].ID]["manager"]; ok {
+		t.Error("manager written as an attribute")
+	}
+}
+
+func TestExecuteAdoptsUserCreatedByEarlierApply(t *testing.T) {
+	d := newFakeDir()
+	p := testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1"))
+	if _, err := Execute(context.Background(), p, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Re-running the same plan (e.g. after a crash) must converge without duplicates.
+	rep, err := Execute(context.Background(), p, d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.users) != 2 {
+		t.Fatalf("users = %d, want 2 (no duplicates)", len(d.users))
+	}
+	if rep.Done != 2 || rep.Failed != 0 || !strings.Contains(rep.Results[0].Note, "adopted") {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestExecuteConflictWithSomeoneElseFails(t *testing.T) {
+	d := newFakeDir()
+	d.users["other"] = identity.Attrs{"userPrincipalName": "a@x.com"} // an unmanaged account holds the UPN
+	rep, err := Execute(context.Background(), testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed != 2 || rep.Done != 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	if rep.Results[0].ErrorCode != "Request_BadRequest/ObjectConflict" {
+		t.Errorf("error code = %q", rep.Results[0].ErrorCode)
+	}
+	if !strings.Contains(rep.Results[1].Error, "create of manager 1 failed") {
+		t.Errorf("dependent failure = %q", rep.Results[1].Error)
+	}
+	if len(d.users) != 2 { // "other" and user 2
+		t.Errorf("users = %v", d.users)
+	}
+}
+
+func TestExecuteFailuresDoNotStopOthers(t *testing.T) {
+	d := newFakeDir()
+	d.users["u1"] = identity.Attrs{"department": "A"}
+	d.users["u3"] = identity.Attrs{"accountEnabled": "true"}
+	p := testPlan(
+		plan.Action{Action: plan.Update, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "department", Before: sp("A"), After: nil}}},
+		plan.Action{Action: plan.Update, Key: "2", ID: "u2-deleted", Changes: []plan.Change{{Attribute: "department", After: sp("B")}}},
+		plan.Action{Action: plan.Disable, Key: "3", ID: "u3", Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}},
+	)
+	rep, err := Execute(context.Background(), p, d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Done != 2 || rep.Failed != 1 || rep.Results[1].Status != StatusFailed || rep.Results[1].ErrorCode != "Request_ResourceNotFound" {
+		t.Fatalf("report = %+v", rep)
+	}
+	if _, ok := d.users["u1"]["department"]; ok {
+		t.Error("null did not clear department")
+	}
+	if d.users["u3"]["accountEnabled"] != "false" {
+		t.Error("leaver not disabled")
+	}
+}
+
+func TestExecuteRefusesBlockedPlan(t *testing.T) {
+	p := testPlan()
+	p.Applyable, p.Blocked = false, []string{"too many leavers"}
+	if _, err := Execute(context.Background(), p, newFakeDir(), Options{}); err == nil {
+		t.Fatal("blocked plan applied")
+	}
+}
+
+func TestExecuteStopsOnCancel(t *testing.T) {
+	d := newFakeDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := Execute(ctx, testPlan(createAction("1", "a@x.com", "")), d, Options{})
+	if err == nil || rep.NotStarted != 1 || len(d.users) != 0 {
+		t.Fatalf("err = %v report = %+v users = %d", err, rep, len(d.users))
+	}
+}
+
+func TestNewPassword(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 200; i++ {
+		pw, err := NewPassword()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var up, lo, dg, sy bool
+		for _, r := range pw {
+			switch {
+			case unicode.IsUpper(r):
+				up = true
+			case unicode.IsLower(r):
+				lo = true
+			case unicode.IsDigit(r):
+				dg = true
+			default:
+				sy = true
+			}
+		}
+		if len(pw) != 20 || !up || !lo || !dg || !sy {
+			t.Fatalf("weak password shape %d %v %v %v %v", len(pw), up, lo, dg, sy)
+		}
+		if seen[pw] {
+			t.Fatal("repeated password")
+		}
+		seen[pw] = true
+	}
+}

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/render"
+)
+
+func (a *app) applyCmd() *cobra.Command {
+	var autoApprove, allowMassLeavers bool
+	var reportPath string
+	cmd := &cobra.Command{
+		Use:   "apply [PLAN]",
+		Short: "Carry out a saved plan, or plan and apply after confirmation",
+		Long: `apply PLAN carries out exactly the saved, reviewed plan. It refuses a plan made for
+another target, configuration or mapping.
+
+apply without a plan file makes a plan, shows it and asks for "yes" on the terminal
+(or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			e, err := a.engine(cmd)
+			if err != nil {
+				return err
+			}
+			var p *plan.Plan
+			if len(args) == 1 {
+				if p, err = plan.Read(args[0]); err != nil {
+					return err
+				}
+			}
+			if p == nil && !autoApprove && !a.ios.StdinTTY {
+				return errors.New("apply without a plan file needs confirmation, and stdin is not a terminal: pass --auto-approve, or save a plan with 'hrsync plan --out plan.json' and apply that")
+			}
+			t, err := e.OpenTarget(ctx)
+			if err != nil {
+				return err
+			}
+			defer t.Close(ctx)
+			if p != nil {
+				if err := e.CheckPlan(p, t.Info); err != nil {
+					return err
+				}
+			} else {
+				src, err := e.ReadSource(ctx)
+				if err != nil {
+					return err
+				}
+				users, err := e.ReadTarget(ctx, t)
+				if err != nil {
+					return err
+				}
+				if p, err = e.Plan(src, users, t.Info); err != nil {
+					return err
+				}
+				if err := render.Text(a.ios.Out, p); err != nil {
+					return err
+				}
+			}
+			if p.Summary.Changes() == 0 {
+				fmt.Fprintln(a.ios.ErrOut, "No changes to apply.")
+				return nil
+			}
+			if !p.Applyable {
+				if !allowMassLeavers {
+					return fmt.Errorf("the plan is blocked by a safety threshold: %s; review it, then pass --allow-mass-leavers to apply anyway", strings.Join(p.Blocked, "; "))
+				}
+				fmt.Fprintf(a.ios.ErrOut, "Warning: applying a plan over the leaver threshold because --allow-mass-leavers was given: %s\n", strings.Join(p.Blocked, "; "))
+				p.Applyable = true
+			}
+			if len(args) == 0 && !autoApprove {
+				ok, err := a.confirm(p)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return &exitError{code: ExitError, err: errors.New("apply cancelled; nothing was changed")}
+				}
+			}
+			rep, err := e.Apply(ctx, p, t)
+			if rep != nil {
+				if rerr := render.Report(a.ios.Out, rep); rerr != nil {
+					return rerr
+				}
+				if reportPath != "" {
+					if werr := writeReport(reportPath, rep); werr != nil {
+						return werr
+					}
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if rep.Failed > 0 || rep.NotStarted > 0 {
+				return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d actions failed; the rest were applied. Fix the cause and run plan and apply again: done actions will not be repeated", rep.Failed+rep.NotStarted, len(rep.Results))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	cmd.Flags().BoolVar(&allowMassLeavers, "allow-mass-leavers", false, "apply even when the plan exceeds the leaver thresholds")
+	cmd.Flags().StringVar(&reportPath, "report", "", "write the apply report to this file: CSV if it ends in .csv, else JSON (mode 0600)")
+	addConfigFlags(cmd.Flags())
+	return cmd
+}
+
+func (a *app) confirm(p *plan.Plan) (bool, error) {
+	fmt.Fprintf(a.ios.ErrOut, "\n%s\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", render.SummaryLine(p))
+	line, err := bufio.NewReader(a.ios.In).ReadString('\n')
+	if err != nil && line == "" {
+		return false, fmt.Errorf("read confirmation: %w", err)
+	}
+	return strings.TrimSpace(line) == "yes", nil
+}
+
+// writeReport writes the apply report, as CSV when the path ends in .csv
+// and as JSON otherwise, with mode 0600.
+func writeReport(path string, rep *apply.Report) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if strings.HasSuffix(strings.ToLower(path), ".csv") {
+		err = render.ReportCSV(f, rep)
+	} else {
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hrsync/hrsync/internal/engine"
+	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/render"
+)
+
+func (a *app) planCmd() *cobra.Command {
+	var out, format string
+	var detailed bool
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show the changes that would bring Entra ID in line with the HR source",
+		Long: `plan reads the source, maps it, reads the target and prints what apply would do:
++ create (joiners), ~ update (movers, enables), - disable (leavers). Nothing is changed.
+With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := a.engine(cmd)
+			if err != nil {
+				return err
+			}
+			p, err := a.makePlan(cmd, e)
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := plan.Write(out, p); err != nil {
+					return err
+				}
+			}
+			if err := render.Plan(a.ios.Out, p, format); err != nil {
+				return err
+			}
+			if out != "" {
+				fmt.Fprintf(a.ios.ErrOut, "Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
+			}
+			if detailed && p.Summary.Changes() > 0 {
+				return &exitError{code: ExitChanges}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "save the plan to this file (JSON, mode 0600)")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
+	addConfigFlags(cmd.Flags())
+	return cmd
+}
+
+func (a *app) configArg() string {
+	if a.configFile == "" {
+		return "hrsync.yaml"
+	}
+	return a.configFile
+}
+
+// makePlan runs source -> mapping -> target -> plan.
+func (a *app) makePlan(cmd *cobra.Command, e *engine.Engine) (*plan.Plan, error) {
+	ctx := cmd.Context()
+	src, err := e.ReadSource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if src.Summary.Records == 0 {
+		// Refuse before the tenant is even contacted.
+		return nil, fmt.Errorf("%s: %w", src.Name, plan.ErrEmptySource)
+	}
+	t, err := e.OpenTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close(ctx)
+	users, err := e.ReadTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return e.Plan(src, users, t.Info)
+}
+
+func (a *app) showCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "show PLAN",
+		Short: "Show a saved plan",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := plan.Read(args[0])
+			if err != nil {
+				return err
+			}
+			return render.Plan(a.ios.Out, p, format)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	return cmd
+}

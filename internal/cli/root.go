@@ -1,0 +1,149 @@
+// Package cli implements hrsync's commands on cobra. It maps every error to
+// an exit code in one place (Main); only cmd/hrsync calls os.Exit.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/hrsync/hrsync/internal/config"
+	"github.com/hrsync/hrsync/internal/engine"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2 // plan --detailed-exitcode found changes
+	ExitPartial = 3 // apply finished with some actions failed
+)
+
+// exitError carries a specific exit code; err may be nil when the command
+// already said everything.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// app is the state shared by the commands of one invocation.
+type app struct {
+	ios        *IOStreams
+	version    string
+	configFile string
+	logFormat  string
+	logLevel   string
+	log        *slog.Logger
+}
+
+// Main runs hrsync with args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, ios *IOStreams, version string) int {
+	a := &app{ios: ios, version: version}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(ios.ErrOut, "Error: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(ios.ErrOut, "Error: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	return ExitError
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hrsync",
+		Short: "Keep Microsoft Entra ID in step with the HR system",
+		Long: `hrsync reads the workforce from an HR export, maps each worker to the Entra user
+they should be, compares that with Entra ID, and shows a plan of joiners to create,
+movers to update and leavers to disable. "hrsync apply" carries out exactly the plan.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setupLog()
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.configFile, "config", "c", "", "config file (default ./hrsync.yaml)")
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.AddCommand(a.validateCmd(), a.planCmd(), a.showCmd(), a.applyCmd(), a.sandboxCmd(), a.versionCmd())
+	return root
+}
+
+func (a *app) setupLog() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.ios.ErrOut, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.ios.ErrOut, opts))
+	default:
+		return fmt.Errorf("--log-format %q: use text or json", a.logFormat)
+	}
+	return nil
+}
+
+// addConfigFlags adds the flags that override configuration keys.
+func addConfigFlags(fs *pflag.FlagSet) {
+	fs.String(config.FlagName("source.path"), "", "override source.path")
+	fs.String(config.FlagName("target.type"), "", "override target.type (entra or sandbox)")
+	fs.String(config.FlagName("target.state"), "", "override target.state (sandbox state file)")
+	fs.String(config.FlagName("target.graph_url"), "", "override target.graph_url")
+}
+
+func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	return config.Load(config.Options{File: a.configFile, FileExplicit: a.configFile != "", Flags: cmd.Flags()})
+}
+
+func (a *app) engine(cmd *cobra.Command) (*engine.Engine, error) {
+	cfg, err := a.loadConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	var prog engine.Progress
+	if a.ios.StderrTTY {
+		prog = barProgress{w: a.ios.ErrOut}
+	}
+	return engine.New(cfg, a.log, prog, a.version)
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(a.ios.Out, "hrsync %s\n", a.version)
+			return err
+		},
+	}
+}

@@ -1,0 +1,138 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "hrsync.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const minimal = `source:
+  path: hr/workers.csv
+mapping: mappings/example.yaml
+target:
+  type: sandbox
+`
+
+func TestLoadDefaultsAndRelativePaths(t *testing.T) {
+	p := writeConfig(t, minimal)
+	cfg, err := Load(Options{File: p, FileExplicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(p)
+	if cfg.Source.Path != filepath.Join(dir, "hr/workers.csv") || cfg.Mapping != filepath.Join(dir, "mappings/example.yaml") {
+		t.Errorf("paths not resolved against the config folder: %q %q", cfg.Source.Path, cfg.Mapping)
+	}
+	if cfg.Source.Type != "csv" || cfg.Source.Delimiter != "auto" || cfg.Policy.Leavers != "disable" || cfg.Policy.MaxLeavers != 100 {
+		t.Errorf("defaults not applied: %+v %+v", cfg.Source, cfg.Policy)
+	}
+	if cfg.Target.State != filepath.Join(dir, ".hrsync/sandbox.json") {
+		t.Errorf("state = %q", cfg.Target.State)
+	}
+}
+
+func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
+	p := writeConfig(t, minimal+"policy:\n  leavers: ignore\n  max_leavers: 5\n")
+	t.Setenv("HRSYNC_POLICY_MAX_LEAVERS", "7")
+	t.Setenv("HRSYNC_SOURCE_PATH", "/env/workers.csv")
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.String(FlagName("source.path"), "", "")
+	if err := fs.Parse([]string{"--source-path", "/flag/workers.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(Options{File: p, FileExplicit: true, Flags: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Source.Path != "/flag/workers.csv" {
+		t.Errorf("flag did not win: %q", cfg.Source.Path)
+	}
+	if cfg.Policy.MaxLeavers != 7 {
+		t.Errorf("env did not override file: %d", cfg.Policy.MaxLeavers)
+	}
+	if cfg.Policy.Leavers != "ignore" {
+		t.Errorf("file did not override default: %q", cfg.Policy.Leavers)
+	}
+}
+
+func TestValidationErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       []string
+	}{
+		{"unknown key with suggestion", minimal + "policy:\n  leaver: disable\n", []string{"hrsync.yaml:7: unknown key \"policy.leaver\"", "did you mean \"policy.leavers\""}},
+		{"bad delimiter", strings.Replace(minimal, "  path: hr/workers.csv\n", "  path: hr/workers.csv\n  delimiter: \"#\"\n", 1), []string{"hrsync.yaml:3: source.delimiter"}},
+		{"bad target type", strings.Replace(minimal, "type: sandbox", "type: ldap", 1), []string{"hrsync.yaml:5: target.type: unknown target type \"ldap\""}},
+		{"http graph url off loopback", strings.Replace(minimal, "type: sandbox", "type: entra\n  auth: access_token\n  graph_url: http://graph.example.com", 1), []string{"hrsync.yaml:7: target.graph_url", "loopback"}},
+		{"missing tenant for client secret", strings.Replace(minimal, "type: sandbox", "type: entra", 1), []string{"target.tenant_id: missing"}},
+		{"bad leaver policy", minimal + "policy:\n  leavers: delete\n", []string{"not supported yet"}},
+		{"not a mapping", "- a\n- b\n", []string{"expected a mapping"}},
+		{"yaml syntax", "source: [\n", []string{"hrsync.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("AZURE_TENANT_ID", "")
+			t.Setenv("AZURE_CLIENT_ID", "")
+			p := writeConfig(t, tt.body)
+			_, err := Load(Options{File: p, FileExplicit: true})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvValueIsNamedInErrors(t *testing.T) {
+	p := writeConfig(t, minimal)
+	t.Setenv("HRSYNC_TARGET_TYPE", "nope")
+	_, err := Load(Options{File: p, FileExplicit: true})
+	if err == nil || !strings.Contains(err.Error(), "environment HRSYNC_TARGET_TYPE") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMissingExplicitConfig(t *testing.T) {
+	_, err := Load(Options{File: filepath.Join(t.TempDir(), "nope.yaml"), FileExplicit: true})
+	if err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestGraphURL(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://graph.microsoft.com", true},
+		{"https://graph.microsoft.us", true},
+		{"http://127.0.0.1:8080", true},
+		{"http://localhost:8080", true},
+		{"http://[::1]:8080", true},
+		{"http://10.0.0.5:8080", false},
+		{"https://graph.microsoft.com/v1.0", false},
+		{"ftp://x", false},
+		{"graph.microsoft.com", false},
+	} {
+		if err := checkGraphURL(tt.url); (err == nil) != tt.ok {
+			t.Errorf("checkGraphURL(%q) = %v", tt.url, err)
+		}
+	}
+}

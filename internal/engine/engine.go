@@ -1,0 +1,298 @@
+// Package engine wires the stages of an hrsync run together — source,
+// mapping, target, plan, apply — without any command-line concerns, so the
+// CLI, tests and later commands (explain) share one code path.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/config"
+	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/graphsim"
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/mapping"
+	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/source"
+	csvsource "github.com/hrsync/hrsync/internal/source/csv"
+)
+
+// Progress reports progress of a long step; total is -1 when unknown.
+type Progress interface {
+	Start(what string, total int) Counter
+}
+
+// Counter is one running progress display.
+type Counter interface {
+	Set(n int)
+	Done()
+}
+
+// Engine runs hrsync for one configuration.
+type Engine struct {
+	Cfg      *config.Config
+	Schema   *identity.Schema
+	Mapping  *mapping.Mapping
+	Log      *slog.Logger
+	Progress Progress
+	Version  string
+	Now      func() time.Time
+}
+
+// New loads the mapping named by the configuration.
+func New(cfg *config.Config, log *slog.Logger, progress Progress, version string) (*Engine, error) {
+	schema := identity.DefaultSchema()
+	m, err := mapping.Load(cfg.Mapping, schema)
+	if err != nil {
+		return nil, err
+	}
+	m.File = rel(cfg.Dir, cfg.Mapping)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if progress == nil {
+		progress = noProgress{}
+	}
+	return &Engine{Cfg: cfg, Schema: schema, Mapping: m, Log: log, Progress: progress, Version: version, Now: time.Now}, nil
+}
+
+// rel shows a path relative to dir when it lies below it.
+func rel(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil && !filepath.IsAbs(r) && r != "" && r[0] != '.' {
+		return r
+	}
+	return p
+}
+
+// Source opens the configured source.
+func (e *Engine) Source() (source.Source, error) {
+	switch e.Cfg.Source.Type {
+	case "csv":
+		return csvsource.New(csvsource.Options{Path: e.Cfg.Source.Path, Display: rel(e.Cfg.Dir, e.Cfg.Source.Path), Delimiter: e.Cfg.Source.Delimiter})
+	}
+	return nil, fmt.Errorf("source type %q is not supported", e.Cfg.Source.Type)
+}
+
+// SourceResult is the mapped content of the source.
+type SourceResult struct {
+	Name     string
+	Summary  source.Summary
+	Desired  []identity.Desired
+	Rejected []plan.Rejected
+}
+
+// ReadSource reads and maps every record. A malformed source, or a mapping
+// that names a column the source lacks, fails the whole read; a record whose
+// expressions fail is rejected and reported, never dropped silently.
+func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
+	src, err := e.Source()
+	if err != nil {
+		return nil, err
+	}
+	res := &SourceResult{Name: rel(e.Cfg.Dir, e.Cfg.Source.Path)}
+	bar := e.Progress.Start("reading "+res.Name, -1)
+	checked := false
+	n := 0
+	sum, err := src.Read(ctx, func(r *identity.Record) error {
+		if !checked {
+			if err := e.Mapping.CheckFields(r.Header, res.Name); err != nil {
+				return err
+			}
+			checked = true
+		}
+		n++
+		if n%1000 == 0 {
+			bar.Set(n)
+		}
+		d, err := e.Mapping.Map(r)
+		if err != nil {
+			var re *mapping.RecordError
+			key := ""
+			if errors.As(err, &re) {
+				key = re.Key
+			}
+			res.Rejected = append(res.Rejected, plan.Rejected{Prov: r.Prov, Key: key, Reason: err.Error()})
+			return nil
+		}
+		res.Desired = append(res.Desired, d)
+		return nil
+	})
+	bar.Set(n)
+	bar.Done()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", src, err)
+	}
+	if !checked {
+		if err := e.Mapping.CheckFields(identity.NewHeader(sum.Header), res.Name); err != nil {
+			return nil, err
+		}
+	}
+	res.Summary = sum
+	e.Log.Info("source read", "source", res.Name, "records", sum.Records, "mapped", len(res.Desired), "rejected", len(res.Rejected))
+	return res, nil
+}
+
+// Target is an open connection to the directory.
+type Target struct {
+	Client *entra.Client
+	// Info identifies the directory in plans.
+	Info plan.Target
+	// Close releases the target; for the sandbox it stops the emulator and
+	// saves its state.
+	Close func(context.Context) error
+}
+
+// OpenTarget connects to the configured directory. For the sandbox it
+// starts the Graph emulator in-process on loopback, so the very same
+// msgraph-sdk-go code path runs as against Entra ID.
+func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
+	t := e.Cfg.Target
+	switch t.Type {
+	case "sandbox":
+		if err := os.MkdirAll(filepath.Dir(t.State), 0o700); err != nil {
+			return nil, fmt.Errorf("sandbox state folder: %w", err)
+		}
+		tok := make([]byte, 24)
+		if _, err := rand.Read(tok); err != nil {
+			return nil, fmt.Errorf("sandbox token: %w", err)
+		}
+		token := hex.EncodeToString(tok)
+		srv, err := graphsim.New(graphsim.Options{StatePath: t.State, SeedPath: t.Seed, Token: token})
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		base, err := srv.Start("127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}})
+		if err != nil {
+			_ = srv.Close(ctx)
+			return nil, err
+		}
+		return &Target{Client: c, Info: plan.Target{Type: "sandbox", Endpoint: "sandbox:" + t.State}, Close: srv.Close}, nil
+	case "entra":
+		c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}})
+		if err != nil {
+			return nil, err
+		}
+		tenant := t.TenantID
+		if tenant == "" {
+			tenant = os.Getenv("AZURE_TENANT_ID")
+		}
+		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { return nil }}, nil
+	}
+	return nil, fmt.Errorf("target type %q is not supported", t.Type)
+}
+
+// ReadTarget reads every user with the attributes the mapping needs.
+func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, error) {
+	bar := e.Progress.Start("reading Entra users", -1)
+	users, err := t.Client.ListUsers(ctx, e.Mapping.TargetAttrs(), e.Mapping.Manager != nil, bar.Set)
+	bar.Done()
+	if err != nil {
+		return nil, fmt.Errorf("read target: %w", err)
+	}
+	e.Log.Info("target read", "endpoint", t.Info.Endpoint, "users", len(users))
+	return users, nil
+}
+
+// Plan computes the plan from a mapped source and the target's users.
+func (e *Engine) Plan(src *SourceResult, users []identity.User, t plan.Target) (*plan.Plan, error) {
+	var specs []identity.AttrSpec
+	for _, a := range e.Mapping.Attrs {
+		if a.Spec.Kind != identity.KindRef {
+			specs = append(specs, a.Spec)
+		}
+	}
+	p, err := plan.Compute(plan.Input{
+		Records:       src.Summary.Records,
+		Desired:       src.Desired,
+		Rejected:      src.Rejected,
+		Users:         users,
+		MatchAttr:     e.Mapping.Match.Target.Name,
+		Attrs:         specs,
+		ManagerMapped: e.Mapping.Manager != nil,
+		Policy:        e.Policy(),
+		Now:           e.Now(),
+	})
+	if err != nil {
+		if errors.Is(err, plan.ErrEmptySource) {
+			return nil, fmt.Errorf("%s: %w", src.Name, err)
+		}
+		return nil, err
+	}
+	p.ToolVersion = e.Version
+	p.Target = t
+	p.Match = plan.MatchInfo{Source: e.Mapping.Match.Source.Source(), Target: e.Mapping.Match.Target.Name}
+	p.Inputs = plan.Inputs{
+		Config:  plan.InputFile{Path: e.Cfg.File, Digest: digest(e.Cfg.Raw)},
+		Mapping: plan.InputFile{Path: e.Mapping.File, Digest: e.Mapping.Digest},
+		Source:  plan.InputFile{Path: src.Name, Digest: src.Summary.Digest, Records: src.Summary.Records},
+	}
+	return p, nil
+}
+
+// Policy is the plan policy from the configuration.
+func (e *Engine) Policy() plan.Policy {
+	pol := e.Cfg.Policy
+	return plan.Policy{Leavers: pol.Leavers, MaxLeavers: pol.MaxLeavers, MaxLeaversPercent: pol.MaxLeaversPercent, CreateDisabled: pol.CreateDisabled}
+}
+
+func digest(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	return plan.Digest(b)
+}
+
+// CheckPlan refuses a saved plan that was made for another directory, or
+// with another configuration or mapping than the one in force now.
+func (e *Engine) CheckPlan(p *plan.Plan, t plan.Target) error {
+	if p.Target.Type != t.Type || p.Target.Endpoint != t.Endpoint || p.Target.TenantID != t.TenantID {
+		return fmt.Errorf("the plan was made for %s %s (tenant %q), but the configuration targets %s %s (tenant %q); make a new plan",
+			p.Target.Type, p.Target.Endpoint, p.Target.TenantID, t.Type, t.Endpoint, t.TenantID)
+	}
+	if p.Inputs.Mapping.Digest != e.Mapping.Digest {
+		return fmt.Errorf("the mapping %s changed since the plan was made; make a new plan", e.Mapping.File)
+	}
+	if d := digest(e.Cfg.Raw); p.Inputs.Config.Digest != d {
+		return fmt.Errorf("the configuration %s changed since the plan was made; make a new plan", e.Cfg.File)
+	}
+	return nil
+}
+
+// Apply carries out the plan against the target.
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target) (*apply.Report, error) {
+	total := 0
+	for _, a := range p.Actions {
+		total++
+		if a.Manager != nil {
+			total++
+		}
+	}
+	bar := e.Progress.Start("applying", total)
+	defer bar.Done()
+	rep, err := apply.Execute(ctx, p, t.Client, apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now})
+	if rep != nil {
+		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "not_started", rep.NotStarted)
+	}
+	return rep, err
+}
+
+type noProgress struct{}
+
+func (noProgress) Start(string, int) Counter { return noCounter{} }
+
+type noCounter struct{}
+
+func (noCounter) Set(int) {}
+func (noCounter) Done()   {}

@@ -1,0 +1,224 @@
+package entra
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/config"
+	"github.com/hrsync/hrsync/internal/graphsim"
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+const testToken = "test-token-value"
+
+// newSim starts graphsim on loopback with n users k0001..kNNNN (each managed
+// by k0001) plus one admin without an employeeId, and returns a Client
+// talking to it through msgraph-sdk-go.
+func newSim(t *testing.T, n int, icept graphsim.Interceptor) (*Client, *graphsim.Server) {
+	t.Helper()
+	st := graphsim.State{Domains: []string{"contoso.com"}}
+	for i := 1; i <= n; i++ {
+		u := graphsim.User{
+			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), AccountEnabled: true,
+			DisplayName: fmt.Sprintf("User %d", i), UserPrincipalName: fmt.Sprintf("u%d@contoso.com", i),
+			MailNickname: fmt.Sprintf("u%d", i), EmployeeID: fmt.Sprintf("k%04d", i), Department: "Sales",
+		}
+		if i > 1 {
+			u.Manager = "00000000-0000-0000-0000-000000000001"
+		}
+		st.Users = append(st.Users, u)
+	}
+	st.Users = append(st.Users, graphsim.User{ID: "admin-id", AccountEnabled: true, DisplayName: "Admin", UserPrincipalName: "admin@contoso.com", MailNickname: "admin"})
+	seed := t.TempDir() + "/seed.json"
+	data, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(seed, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := graphsim.New(graphsim.Options{SeedPath: seed, Token: testToken, Interceptor: icept, KeepBatchOrder: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	c, err := New(Options{GraphURL: base, Auth: Auth{Method: config.AuthAccessToken, Token: testToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv
+}
+
+var attrs = []string{"employeeId", "userPrincipalName", "displayName", "department", "accountEnabled", "employeeHireDate", "employeeOrgData.division"}
+
+func TestListUsersPagesAndManagers(t *testing.T) {
+	tests := []struct {
+		name        string
+		n           int
+		withManager bool
+		wantPages   int64
+	}{
+		{"one page", 10, false, 1},
+		{"999 per page", 2100, false, 3},
+		{"expand caps pages at 100", 250, true, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, srv := newSim(t, tt.n, nil)
+			var last int
+			users, err := c.ListUsers(context.Background(), attrs, tt.withManager, func(n int) { last = n })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(users) != tt.n+1 || last != tt.n+1 {
+				t.Fatalf("users = %d (progress %d), want %d", len(users), last, tt.n+1)
+			}
+			if got := srv.Stats().Requests["GET /users"]; got != tt.wantPages {
+				t.Errorf("GET /users requests = %d, want %d", got, tt.wantPages)
+			}
+			seen := map[string]bool{}
+			for _, u := range users {
+				if seen[u.ID] {
+					t.Fatalf("user %s read twice", u.ID)
+				}
+				seen[u.ID] = true
+				if u.ID == "00000000-0000-0000-0000-000000000002" {
+					if u.Attrs["employeeId"] != "k0002" || u.Attrs["department"] != "Sales" || u.Attrs["accountEnabled"] != "true" {
+						t.Errorf("attrs = %v", u.Attrs)
+					}
+					if tt.withManager != (u.ManagerID == "00000000-0000-0000-0000-000000000001") {
+						t.Errorf("manager = %q (withManager %v)", u.ManagerID, tt.withManager)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestListUsersFailsWholeOnAFailedPage(t *testing.T) {
+	var gets atomic.Int32
+	icept := func(_ context.Context, c graphsim.Call) *graphsim.Fault {
+		if c.Route == "GET /users" && gets.Add(1) == 2 {
+			return &graphsim.Fault{Status: 400, Code: "Request_BadRequest", Message: "injected"}
+		}
+		return nil
+	}
+	c, _ := newSim(t, 1500, icept)
+	users, err := c.ListUsers(context.Background(), attrs, false, nil)
+	if err == nil || users != nil {
+		t.Fatalf("partial read returned %d users, err %v", len(users), err)
+	}
+	if !strings.Contains(err.Error(), "page 2") || !strings.Contains(err.Error(), "injected") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestWriteRoundTrip(t *testing.T) {
+	c, _ := newSim(t, 2, nil)
+	ctx := context.Background()
+	id, err := c.CreateUser(ctx, identity.Attrs{
+		"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com", "mailNickname": "zoe.muller",
+		"employeeId": "k9", "department": "R&D", "employeeHireDate": "2024-02-01T00:00:00Z", "employeeOrgData.division": "Labs",
+	}, "Initial-Pa55word!x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := c.FindByAttr(ctx, "employeeId", "k9", attrs)
+	if err != nil || len(found) != 1 || found[0].ID != id {
+		t.Fatalf("find = %v, %v", found, err)
+	}
+	u := found[0]
+	want := identity.Attrs{"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com", "employeeId": "k9",
+		"department": "R&D", "accountEnabled": "true", "employeeHireDate": "2024-02-01T00:00:00Z", "employeeOrgData.division": "Labs"}
+	for k, v := range want {
+		if u.Attrs[k] != v {
+			t.Errorf("%s = %q, want %q", k, u.Attrs[k], v)
+		}
+	}
+	// Clearing: null, not "".
+	if err := c.UpdateUser(ctx, id, map[string]*string{"department": nil, "employeeOrgData.division": nil, "accountEnabled": ptr("false")}); err != nil {
+		t.Fatal(err)
+	}
+	found, _ = c.FindByAttr(ctx, "employeeId", "k9", attrs)
+	if a := found[0].Attrs; a["department"] != "" || a["employeeOrgData.division"] != "" || a["accountEnabled"] != "false" {
+		t.Errorf("after clear: %v", a)
+	}
+	if err := c.SetManager(ctx, id, "00000000-0000-0000-0000-000000000001"); err != nil {
+		t.Fatal(err)
+	}
+	users, _ := c.ListUsers(ctx, attrs, true, nil)
+	for _, x := range users {
+		if x.ID == id && x.ManagerID != "00000000-0000-0000-0000-000000000001" {
+			t.Errorf("manager = %q", x.ManagerID)
+		}
+	}
+	if err := c.RemoveManager(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveManager(ctx, id); err != nil {
+		t.Errorf("removing an absent manager: %v", err)
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestGraphErrors(t *testing.T) {
+	c, _ := newSim(t, 2, nil)
+	ctx := context.Background()
+	const pw = "Secret-Pa55word!z"
+	_, err := c.CreateUser(ctx, identity.Attrs{"displayName": "Dup", "userPrincipalName": "u1@contoso.com", "mailNickname": "dup"}, pw)
+	if !IsConflict(err) {
+		t.Fatalf("duplicate UPN: %v", err)
+	}
+	var ge *GraphError
+	if !errors.As(err, &ge) || ge.Status != 400 || ge.Code != "Request_BadRequest" || ge.DetailCode != "ObjectConflict" {
+		t.Errorf("graph error = %+v", ge)
+	}
+	if strings.Contains(err.Error(), pw) {
+		t.Error("the password leaked into an error")
+	}
+	err = c.UpdateUser(ctx, "11111111-2222-3333-4444-555555555555", map[string]*string{"department": ptr("x")})
+	if !IsNotFound(err) {
+		t.Errorf("unknown id: %v", err)
+	}
+}
+
+func TestAccessTokenIsRequiredAndChecked(t *testing.T) {
+	if _, err := New(Options{GraphURL: "https://graph.microsoft.com", Auth: Auth{Method: config.AuthAccessToken, Getenv: func(string) string { return "" }}}); err == nil || !strings.Contains(err.Error(), "HRSYNC_ACCESS_TOKEN") {
+		t.Errorf("missing token: %v", err)
+	}
+	st := &staticToken{token: "t", host: "graph.microsoft.com"}
+	for _, tt := range []struct {
+		url, want string
+		err       bool
+	}{
+		{"https://graph.microsoft.com/v1.0/users", "t", false},
+		{"https://evil.example.com/v1.0/users", "", false},
+		{"http://graph.microsoft.com/v1.0/users", "", true},
+	} {
+		u, _ := url.Parse(tt.url)
+		got, err := st.GetAuthorizationToken(context.Background(), u, nil)
+		if got != tt.want || (err != nil) != tt.err {
+			t.Errorf("%s: token %q err %v", tt.url, got, err)
+		}
+	}
+	if _, err := New(Options{GraphURL: "https://graph.microsoft.com", Auth: Auth{Method: config.AuthClientSecret, TenantID: "t", ClientID: "c", Getenv: func(string) string { return "" }}}); err == nil || !strings.Contains(err.Error(), "AZURE_CLIENT_SECRET") {
+		t.Errorf("missing secret: %v", err)
+	}
+}

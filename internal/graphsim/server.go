@@ -1,0 +1,610 @@
+package graphsim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultDomain is the verified domain of a tenant that starts empty (no
+// state file, no seed, no Options.Domains).
+const DefaultDomain = "sandbox.onmicrosoft.com"
+
+// maxBodyBytes bounds request bodies (Graph's own limit is 4 MB), compressed
+// and decompressed.
+const maxBodyBytes = 4 << 20
+
+// Options configures a Server.
+type Options struct {
+	// StatePath is the JSON state file. It is loaded if it exists and written
+	// by Save. "" keeps the tenant in memory only.
+	StatePath string
+	// SeedPath is loaded when StatePath does not exist yet (or is ""). Same
+	// format as the state file.
+	SeedPath string
+	// Domains are the verified domains of a tenant that starts empty (neither
+	// a state file nor a seed). Default: DefaultDomain.
+	Domains []string
+	// Token, if non-empty, is the only bearer token accepted. If empty any
+	// non-empty bearer token is accepted. A missing Authorization header is
+	// always 401 InvalidAuthenticationToken.
+	Token string
+	// Logger receives one debug record per request and errors of background
+	// saves. Nil discards. Request bodies are never logged.
+	Logger *slog.Logger
+	// AutosaveInterval, if positive and StatePath is set, saves the state in
+	// the background at this interval whenever it changed (Save is a no-op
+	// otherwise). Close stops it and saves one last time. Meant for the
+	// standalone sandbox server.
+	AutosaveInterval time.Duration
+	// Interceptor, if set, sees every request (each $batch item too) before
+	// it is dispatched and may answer it instead: the seam for throttling,
+	// latency and fault injection.
+	Interceptor Interceptor
+	// BatchSeed seeds the shuffling of $batch responses (Graph returns them
+	// in any order). 0 picks a seed from the clock.
+	BatchSeed uint64
+	// KeepBatchOrder returns $batch responses in request order.
+	KeepBatchOrder bool
+	// Now is the clock (createdDateTime, error dates). Nil means time.Now.
+	Now func() time.Time
+}
+
+// Interceptor is consulted for each request after authentication, and for
+// each $batch item, before the request is handled. It may block (latency;
+// honour ctx) and may return a Fault to answer the request instead. A nil
+// Fault lets the request through.
+type Interceptor func(ctx context.Context, c Call) *Fault
+
+// Call describes a request about to be handled.
+type Call struct {
+	Method  string      // HTTP method
+	Route   string      // route pattern, e.g. "PATCH /users/{id}"
+	Path    string      // path below /v1.0, e.g. "/users/4f0c..."
+	Header  http.Header // request (or $batch item) headers
+	InBatch bool        // true for a $batch item
+}
+
+// Fault is an Interceptor's answer: a Graph error envelope with this status,
+// code and message, plus extra headers (e.g. Retry-After). Inside a $batch
+// it becomes that item's response, as Graph does for throttled items.
+type Fault struct {
+	Status  int
+	Code    string
+	Message string
+	Header  http.Header
+}
+
+// Stats counts handled requests by route pattern ("GET /users",
+// "PATCH /users/{id}", "POST /$batch", ...). $batch items are counted in
+// BatchItems, not in Requests.
+type Stats struct {
+	Requests      map[string]int64 // top-level HTTP requests by route
+	BatchItems    map[string]int64 // $batch items by route
+	Statuses      map[int]int64    // top-level responses by status code
+	BatchStatuses map[int]int64    // $batch item responses by status code
+}
+
+// Total returns the number of top-level requests.
+func (s Stats) Total() int64 {
+	var n int64
+	for _, v := range s.Requests {
+		n += v
+	}
+	return n
+}
+
+// Server is an in-process Microsoft Graph v1.0 emulator (users, manager,
+// $batch). It is safe for concurrent use.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu sync.RWMutex // guards st
+	st *store
+
+	saveMu       sync.Mutex // serialises Save; guards savedVersion, saved
+	savedVersion uint64
+	saved        bool
+
+	statsMu sync.Mutex
+	stats   Stats
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+
+	lifeMu       sync.Mutex
+	httpSrv      *http.Server
+	stopAutosave chan struct{}
+	autosaveDone chan struct{}
+	closed       bool
+}
+
+// New creates a server and loads its state: StatePath if it exists, else
+// SeedPath, else an empty tenant with Options.Domains. Load errors name the
+// file and what is wrong.
+func New(opts Options) (*Server, error) {
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	seed := opts.BatchSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s.stats = Stats{Requests: map[string]int64{}, BatchItems: map[string]int64{},
+		Statuses: map[int]int64{}, BatchStatuses: map[int]int64{}}
+
+	var st *State
+	fromStateFile := false
+	if opts.StatePath != "" {
+		loaded, err := LoadState(opts.StatePath)
+		switch {
+		case err == nil:
+			st, fromStateFile = loaded, true
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			return nil, err
+		}
+	}
+	if st == nil && opts.SeedPath != "" {
+		loaded, err := LoadState(opts.SeedPath)
+		if err != nil {
+			return nil, err
+		}
+		st = loaded
+	}
+	if st == nil {
+		doms := opts.Domains
+		if len(doms) == 0 {
+			doms = []string{DefaultDomain}
+		}
+		st = &State{Domains: append([]string(nil), doms...)}
+		if err := st.validate(); err != nil {
+			return nil, fmt.Errorf("graphsim: Options.Domains: %w", err)
+		}
+	}
+	s.st = newStore(st)
+	if fromStateFile {
+		s.savedVersion, s.saved = s.st.version, true
+	}
+	if opts.AutosaveInterval > 0 && opts.StatePath != "" {
+		s.stopAutosave = make(chan struct{})
+		s.autosaveDone = make(chan struct{})
+		go s.autosave(opts.AutosaveInterval)
+	}
+	return s, nil
+}
+
+func (s *Server) autosave(every time.Duration) {
+	defer close(s.autosaveDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopAutosave:
+			return
+		case <-t.C:
+			if err := s.Save(); err != nil {
+				s.log.Error("graphsim autosave failed", "err", err)
+			}
+		}
+	}
+}
+
+// Handler returns the HTTP handler serving Graph under /v1.0/.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
+// It returns the base URL, e.g. "http://127.0.0.1:PORT" (without /v1.0).
+func (s *Server) Start(addr string) (string, error) {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closed {
+		return "", errors.New("graphsim: start: server is closed")
+	}
+	if s.httpSrv != nil {
+		return "", errors.New("graphsim: start: server already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("graphsim: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.httpSrv = srv
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("graphsim serve failed", "err", err)
+		}
+	}()
+	return "http://" + dialableAddr(ln.Addr()), nil
+}
+
+// dialableAddr turns a listening address into one a client can dial
+// (an unspecified IP becomes loopback).
+func dialableAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		if ip.To4() == nil && ip != nil {
+			ip = net.IPv6loopback
+		} else {
+			ip = net.IPv4(127, 0, 0, 1)
+		}
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+// Close stops serving (waiting for in-flight requests until ctx is done),
+// stops autosave, then saves. Calling it again is a no-op.
+func (s *Server) Close(ctx context.Context) error {
+	s.lifeMu.Lock()
+	if s.closed {
+		s.lifeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	srv := s.httpSrv
+	s.lifeMu.Unlock()
+
+	var errs []error
+	if srv != nil {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("graphsim: shutdown: %w", err))
+		}
+	}
+	if s.stopAutosave != nil {
+		close(s.stopAutosave)
+		<-s.autosaveDone
+	}
+	if err := s.Save(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Save writes the state to Options.StatePath atomically (temporary file,
+// mode 0600, rename). It is a no-op without a StatePath or when nothing
+// changed since the last save or load. Writers wait while it runs.
+func (s *Server) Save() error {
+	if s.opts.StatePath == "" {
+		return nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.RLock()
+	v := s.st.version
+	if s.saved && v == s.savedVersion {
+		s.mu.RUnlock()
+		return nil
+	}
+	err := s.st.writeFile(s.opts.StatePath)
+	s.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("graphsim: save %s: %w", s.opts.StatePath, err)
+	}
+	s.savedVersion, s.saved = v, true
+	return nil
+}
+
+// Dirty reports whether the state changed since the last save or load.
+func (s *Server) Dirty() bool {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return !s.saved || s.st.version != s.savedVersion
+}
+
+// Stats returns a copy of the request counters.
+func (s *Server) Stats() Stats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return Stats{
+		Requests:      maps.Clone(s.stats.Requests),
+		BatchItems:    maps.Clone(s.stats.BatchItems),
+		Statuses:      maps.Clone(s.stats.Statuses),
+		BatchStatuses: maps.Clone(s.stats.BatchStatuses),
+	}
+}
+
+// Snapshot returns a deep copy of the current state.
+func (s *Server) Snapshot() State {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.snapshot()
+}
+
+func (s *Server) count(route string, status int, inBatch bool) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if inBatch {
+		s.stats.BatchItems[route]++
+		s.stats.BatchStatuses[status]++
+	} else {
+		s.stats.Requests[route]++
+		s.stats.Statuses[status]++
+	}
+}
+
+// request is one request to handle: a top-level HTTP request or a $batch
+// item.
+type request struct {
+	ctx             context.Context
+	method          string
+	path            string   // below /v1.0, escaped, e.g. "/users/a%40b.com"
+	segs            []string // unescaped path segments below /v1.0
+	rawQuery        string
+	query           url.Values // keys of $-options lower-cased
+	header          http.Header
+	body            []byte
+	base            string // scheme://host of this server as the client sees it
+	requestID       string
+	clientRequestID string
+	inBatch         bool
+}
+
+// fail renders a Graph error for this request.
+func (s *Server) fail(r *request, e *graphError) *response {
+	return e.render(r.requestID, r.clientRequestID, s.now())
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
+	start := time.Now()
+	r := &request{
+		ctx:       hr.Context(),
+		method:    hr.Method,
+		header:    hr.Header,
+		requestID: newGUID(),
+	}
+	r.clientRequestID = hr.Header.Get("client-request-id")
+	if r.clientRequestID == "" {
+		r.clientRequestID = r.requestID
+	}
+	scheme := "http"
+	if hr.TLS != nil {
+		scheme = "https"
+	}
+	r.base = scheme + "://" + hr.Host
+
+	route, resp := s.handleTop(hr, r)
+	s.count(route, resp.status, false)
+	writeHTTP(w, r, resp)
+	s.log.Debug("graphsim request", "method", hr.Method, "path", hr.URL.EscapedPath(), "route", route,
+		"status", resp.status, "duration", time.Since(start), "request_id", r.requestID)
+}
+
+func (s *Server) handleTop(hr *http.Request, r *request) (string, *response) {
+	if gerr := s.authenticate(hr.Header.Get("Authorization")); gerr != nil {
+		return hr.Method + " (unauthenticated)", s.fail(r, gerr)
+	}
+	escaped := hr.URL.EscapedPath()
+	rest, ok := strings.CutPrefix(escaped, "/v1.0")
+	if !ok || (rest != "" && rest[0] != '/') {
+		version, _, _ := strings.Cut(strings.TrimPrefix(escaped, "/"), "/")
+		return hr.Method + " (unmatched)", s.fail(r, newError(http.StatusBadRequest, "BadRequest", "Invalid version: "+version))
+	}
+	r.path = rest
+	var gerr *graphError
+	if r.segs, gerr = splitPath(rest); gerr != nil {
+		return hr.Method + " (unmatched)", s.fail(r, gerr)
+	}
+	r.rawQuery = hr.URL.RawQuery
+	if r.query, gerr = parseQueryString(r.rawQuery); gerr != nil {
+		return hr.Method + " (unmatched)", s.fail(r, gerr)
+	}
+	route, h := s.route(r.method, r.segs)
+	body, gerr := readBody(hr)
+	if gerr != nil {
+		return route, s.fail(r, gerr)
+	}
+	r.body = body
+	return route, s.dispatch(r, route, h)
+}
+
+// dispatch runs the interceptor, then the handler.
+func (s *Server) dispatch(r *request, route string, h handlerFunc) *response {
+	if s.opts.Interceptor != nil {
+		c := Call{Method: r.method, Route: route, Path: r.path, Header: r.header, InBatch: r.inBatch}
+		if f := s.opts.Interceptor(r.ctx, c); f != nil {
+			e := newError(f.Status, f.Code, f.Message)
+			e.header = f.Header
+			return s.fail(r, e)
+		}
+	}
+	return h(s, r)
+}
+
+// authenticate checks the bearer token.
+func (s *Server) authenticate(authz string) *graphError {
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(authz), " ")
+	tok = strings.TrimSpace(tok)
+	switch {
+	case authz == "":
+		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+	case !strings.EqualFold(scheme, "Bearer") || tok == "":
+		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure.")
+	case s.opts.Token != "" && tok != s.opts.Token:
+		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+	}
+	return nil
+}
+
+// readBody reads a request body, decompressing gzip.
+func readBody(hr *http.Request) ([]byte, *graphError) {
+	if hr.Body == nil || hr.Body == http.NoBody {
+		return nil, nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(hr.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, "BadRequest", "Unable to read the request body.")
+	}
+	if len(raw) > maxBodyBytes {
+		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than 4 MB.")
+	}
+	switch enc := strings.ToLower(strings.TrimSpace(hr.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return raw, nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, newError(http.StatusBadRequest, "BadRequest", "The gzip request body is not valid.")
+		}
+		out, err := io.ReadAll(io.LimitReader(zr, maxBodyBytes+1))
+		if err != nil {
+			return nil, newError(http.StatusBadRequest, "BadRequest", "The gzip request body is not valid.")
+		}
+		if len(out) > maxBodyBytes {
+			return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than 4 MB.")
+		}
+		return out, nil
+	default:
+		return nil, newError(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
+			"Content-Encoding '"+enc+"' is not supported.")
+	}
+}
+
+// writeHTTP writes a response to the wire with Graph's headers.
+func writeHTTP(w http.ResponseWriter, r *request, resp *response) {
+	h := w.Header()
+	for k, vs := range resp.header {
+		h[k] = vs
+	}
+	h.Set("request-id", r.requestID)
+	h.Set("client-request-id", r.clientRequestID)
+	h.Set("Cache-Control", "no-cache")
+	if resp.body != nil {
+		h.Set("Content-Type", jsonContentType)
+		h.Set("OData-Version", "4.0")
+		h.Set("Content-Length", fmt.Sprint(len(resp.body)))
+	}
+	w.WriteHeader(resp.status)
+	if resp.body != nil {
+		_, _ = w.Write(resp.body)
+	}
+}
+
+// splitPath splits an escaped path into unescaped segments.
+func splitPath(escaped string) ([]string, *graphError) {
+	escaped = strings.Trim(escaped, "/")
+	if escaped == "" {
+		return nil, nil
+	}
+	parts := strings.Split(escaped, "/")
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, newError(http.StatusBadRequest, "BadRequest", "The request URI is not valid.")
+		}
+		parts[i] = u
+	}
+	return parts, nil
+}
+
+// parseQueryString parses a query string, lower-casing system query option
+// names ($select, $filter, ...), which OData treats case-insensitively.
+func parseQueryString(raw string) (url.Values, *graphError) {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, "BadRequest", "The query specified in the URI is not valid.")
+	}
+	out := make(url.Values, len(v))
+	for k, vals := range v {
+		if strings.HasPrefix(k, "$") {
+			k = strings.ToLower(k)
+		}
+		out[k] = append(out[k], vals...)
+	}
+	return out, nil
+}
+
+// handlerFunc handles a routed request.
+type handlerFunc func(s *Server, r *request) *response
+
+func errorHandler(e *graphError) handlerFunc {
+	return func(s *Server, r *request) *response { return s.fail(r, e) }
+}
+
+// route maps a method and path to a route pattern and handler.
+func (s *Server) route(method string, segs []string) (string, handlerFunc) {
+	lower := func(i int) string { return strings.ToLower(segs[i]) }
+	if len(segs) == 0 {
+		return method + " /", errorHandler(newError(http.StatusBadRequest, "BadRequest", "The request URI is not valid."))
+	}
+	byMethod := func(pattern string, hs map[string]handlerFunc) (string, handlerFunc) {
+		if h, ok := hs[method]; ok {
+			return method + " " + pattern, h
+		}
+		return method + " " + pattern, errorHandler(errMethod())
+	}
+	switch lower(0) {
+	case "users":
+		switch {
+		case len(segs) == 1:
+			return byMethod("/users", map[string]handlerFunc{
+				http.MethodGet: (*Server).listUsers, http.MethodPost: (*Server).createUser})
+		case len(segs) == 2:
+			switch lower(1) {
+			case "delta", "$count", "delta()":
+				return method + " /users/" + lower(1), errorHandler(errNotImplemented("/users/" + segs[1]))
+			}
+			return byMethod("/users/{id}", map[string]handlerFunc{
+				http.MethodGet: (*Server).getUser, http.MethodPatch: (*Server).patchUser,
+				http.MethodDelete: (*Server).deleteUser})
+		case len(segs) == 3 && lower(2) == "manager":
+			return byMethod("/users/{id}/manager", map[string]handlerFunc{http.MethodGet: (*Server).getManager})
+		case len(segs) == 4 && lower(2) == "manager" && lower(3) == "$ref":
+			return byMethod("/users/{id}/manager/$ref", map[string]handlerFunc{
+				http.MethodGet: (*Server).getManagerRef, http.MethodPut: (*Server).putManager,
+				http.MethodDelete: (*Server).deleteManager})
+		case len(segs) >= 3 && isKnownUserNavigation(lower(2)):
+			return method + " /users/{id}/" + lower(2), errorHandler(errNotImplemented("/users/{id}/" + segs[2]))
+		default:
+			return method + " (unmatched)", errorHandler(errSegment(segs[len(segs)-1]))
+		}
+	case "$batch":
+		if len(segs) != 1 {
+			return method + " (unmatched)", errorHandler(errSegment(segs[1]))
+		}
+		return byMethod("/$batch", map[string]handlerFunc{http.MethodPost: (*Server).batch})
+	default:
+		return method + " (unmatched)", errorHandler(errSegment(segs[0]))
+	}
+}
+
+// isKnownUserNavigation reports real Graph user sub-resources graphsim does
+// not emulate (answered with 501 rather than a misleading 400).
+func isKnownUserNavigation(seg string) bool {
+	switch seg {
+	case "directreports", "memberof", "transitivememberof", "ownedobjects", "registereddevices", "owneddevices",
+		"createdobjects", "approleassignments", "extensions", "photo", "licensedetails", "revokesigninsessions",
+		"assignlicense", "changepassword", "manager/$ref":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,311 @@
+package graphsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// State is the persisted content of a sandbox tenant: the verified domains and
+// the directory objects. It is also the format of seed files. New fields may be
+// added over time; readers reject unknown fields so that typos in hand-written
+// seed files are reported instead of silently ignored.
+type State struct {
+	// Domains are the tenant's verified domains. A new user's
+	// userPrincipalName must use one of them.
+	Domains []string `json:"domains"`
+	// Users are the live users, in creation order (the order paging uses).
+	Users []User `json:"users"`
+	// DeletedUsers are users removed with DELETE /users/{id}, kept like
+	// Entra's deleted items (restore is not emulated yet).
+	DeletedUsers []User `json:"deletedUsers,omitempty"`
+}
+
+// User is a Microsoft Graph user as the emulator stores it. JSON names are the
+// Graph property names. An empty string means the property is null (Graph
+// rejects empty strings for these properties, so the two never need to be
+// told apart). The password is never stored: only the password profile flags
+// and the time the password was last set are kept.
+type User struct {
+	ID                            string                         `json:"id"`
+	AccountEnabled                bool                           `json:"accountEnabled"`
+	DisplayName                   string                         `json:"displayName,omitempty"`
+	GivenName                     string                         `json:"givenName,omitempty"`
+	Surname                       string                         `json:"surname,omitempty"`
+	UserPrincipalName             string                         `json:"userPrincipalName"`
+	MailNickname                  string                         `json:"mailNickname,omitempty"`
+	Mail                          string                         `json:"mail,omitempty"`
+	UserType                      string                         `json:"userType,omitempty"`
+	JobTitle                      string                         `json:"jobTitle,omitempty"`
+	Department                    string                         `json:"department,omitempty"`
+	CompanyName                   string                         `json:"companyName,omitempty"`
+	OfficeLocation                string                         `json:"officeLocation,omitempty"`
+	EmployeeID                    string                         `json:"employeeId,omitempty"`
+	EmployeeType                  string                         `json:"employeeType,omitempty"`
+	EmployeeHireDate              time.Time                      `json:"employeeHireDate,omitzero"`
+	EmployeeLeaveDateTime         time.Time                      `json:"employeeLeaveDateTime,omitzero"`
+	EmployeeOrgData               *EmployeeOrgData               `json:"employeeOrgData,omitempty"`
+	City                          string                         `json:"city,omitempty"`
+	State                         string                         `json:"state,omitempty"`
+	Country                       string                         `json:"country,omitempty"`
+	StreetAddress                 string                         `json:"streetAddress,omitempty"`
+	PostalCode                    string                         `json:"postalCode,omitempty"`
+	UsageLocation                 string                         `json:"usageLocation,omitempty"`
+	MobilePhone                   string                         `json:"mobilePhone,omitempty"`
+	BusinessPhones                []string                       `json:"businessPhones,omitempty"`
+	PreferredLanguage             string                         `json:"preferredLanguage,omitempty"`
+	OnPremisesExtensionAttributes *OnPremisesExtensionAttributes `json:"onPremisesExtensionAttributes,omitempty"`
+	PasswordProfile               *PasswordProfile               `json:"passwordProfile,omitempty"`
+	LastPasswordChangeDateTime    time.Time                      `json:"lastPasswordChangeDateTime,omitzero"`
+	CreatedDateTime               time.Time                      `json:"createdDateTime,omitzero"`
+	DeletedDateTime               time.Time                      `json:"deletedDateTime,omitzero"`
+	// Manager is the object id of the user's manager ("" = none).
+	Manager string `json:"manager,omitempty"`
+}
+
+// EmployeeOrgData is Graph's employeeOrgData complex type.
+type EmployeeOrgData struct {
+	Division   string `json:"division,omitempty"`
+	CostCenter string `json:"costCenter,omitempty"`
+}
+
+// OnPremisesExtensionAttributes is Graph's onPremisesExtensionAttributes
+// complex type (Exchange custom attributes 1-15).
+type OnPremisesExtensionAttributes struct {
+	ExtensionAttribute1  string `json:"extensionAttribute1,omitempty"`
+	ExtensionAttribute2  string `json:"extensionAttribute2,omitempty"`
+	ExtensionAttribute3  string `json:"extensionAttribute3,omitempty"`
+	ExtensionAttribute4  string `json:"extensionAttribute4,omitempty"`
+	ExtensionAttribute5  string `json:"extensionAttribute5,omitempty"`
+	ExtensionAttribute6  string `json:"extensionAttribute6,omitempty"`
+	ExtensionAttribute7  string `json:"extensionAttribute7,omitempty"`
+	ExtensionAttribute8  string `json:"extensionAttribute8,omitempty"`
+	ExtensionAttribute9  string `json:"extensionAttribute9,omitempty"`
+	ExtensionAttribute10 string `json:"extensionAttribute10,omitempty"`
+	ExtensionAttribute11 string `json:"extensionAttribute11,omitempty"`
+	ExtensionAttribute12 string `json:"extensionAttribute12,omitempty"`
+	ExtensionAttribute13 string `json:"extensionAttribute13,omitempty"`
+	ExtensionAttribute14 string `json:"extensionAttribute14,omitempty"`
+	ExtensionAttribute15 string `json:"extensionAttribute15,omitempty"`
+}
+
+// attr returns a pointer to extension attribute n (1..15).
+func (a *OnPremisesExtensionAttributes) attr(n int) *string {
+	switch n {
+	case 1:
+		return &a.ExtensionAttribute1
+	case 2:
+		return &a.ExtensionAttribute2
+	case 3:
+		return &a.ExtensionAttribute3
+	case 4:
+		return &a.ExtensionAttribute4
+	case 5:
+		return &a.ExtensionAttribute5
+	case 6:
+		return &a.ExtensionAttribute6
+	case 7:
+		return &a.ExtensionAttribute7
+	case 8:
+		return &a.ExtensionAttribute8
+	case 9:
+		return &a.ExtensionAttribute9
+	case 10:
+		return &a.ExtensionAttribute10
+	case 11:
+		return &a.ExtensionAttribute11
+	case 12:
+		return &a.ExtensionAttribute12
+	case 13:
+		return &a.ExtensionAttribute13
+	case 14:
+		return &a.ExtensionAttribute14
+	case 15:
+		return &a.ExtensionAttribute15
+	}
+	return nil
+}
+
+func (a *OnPremisesExtensionAttributes) empty() bool {
+	return *a == OnPremisesExtensionAttributes{}
+}
+
+// PasswordProfile keeps the readable part of Graph's passwordProfile. The
+// password itself is write-only and never stored.
+type PasswordProfile struct {
+	ForceChangePasswordNextSignIn        bool `json:"forceChangePasswordNextSignIn"`
+	ForceChangePasswordNextSignInWithMfa bool `json:"forceChangePasswordNextSignInWithMfa,omitempty"`
+}
+
+// clone returns a deep copy of u.
+func (u *User) clone() User {
+	c := *u
+	if u.EmployeeOrgData != nil {
+		d := *u.EmployeeOrgData
+		c.EmployeeOrgData = &d
+	}
+	if u.OnPremisesExtensionAttributes != nil {
+		a := *u.OnPremisesExtensionAttributes
+		c.OnPremisesExtensionAttributes = &a
+	}
+	if u.PasswordProfile != nil {
+		p := *u.PasswordProfile
+		c.PasswordProfile = &p
+	}
+	if u.BusinessPhones != nil {
+		c.BusinessPhones = append([]string(nil), u.BusinessPhones...)
+	}
+	return c
+}
+
+// Clone returns a deep copy of the state.
+func (st *State) Clone() State {
+	c := State{Domains: append([]string(nil), st.Domains...)}
+	c.Users = make([]User, len(st.Users))
+	for i := range st.Users {
+		c.Users[i] = st.Users[i].clone()
+	}
+	if st.DeletedUsers != nil {
+		c.DeletedUsers = make([]User, len(st.DeletedUsers))
+		for i := range st.DeletedUsers {
+			c.DeletedUsers[i] = st.DeletedUsers[i].clone()
+		}
+	}
+	return c
+}
+
+// LoadState reads and checks a state (or seed) file. Users without an id get
+// a newly generated one. Errors name the file and what is wrong, with the line
+// and column for JSON errors.
+func LoadState(path string) (*State, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("graphsim: %w", err)
+	}
+	st, err := parseState(data)
+	if err != nil {
+		return nil, fmt.Errorf("graphsim: %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// parseState decodes and validates a state document.
+func parseState(data []byte) (*State, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var st State
+	if err := dec.Decode(&st); err != nil {
+		return nil, describeJSONError(data, err)
+	}
+	if tok, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return nil, describeJSONError(data, err)
+		}
+		line, col := lineCol(data, dec.InputOffset())
+		return nil, fmt.Errorf("line %d, column %d: unexpected %v after the top-level object", line, col, tok)
+	}
+	if err := st.validate(); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// describeJSONError turns a decoding error into one that carries a line and
+// column.
+func describeJSONError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(data, syn.Offset)
+		return fmt.Errorf("line %d, column %d: JSON syntax error: %w", line, col, err)
+	case errors.As(err, &typ):
+		line, col := lineCol(data, typ.Offset)
+		return fmt.Errorf("line %d, column %d: %s has the wrong type: got JSON %s, want %s",
+			line, col, typ.Field, typ.Value, typ.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return fmt.Errorf("unexpected end of file: %w", err)
+	default:
+		return err
+	}
+}
+
+// lineCol converts a byte offset into a 1-based line and column.
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	prefix := data[:off]
+	line := bytes.Count(prefix, []byte{'\n'}) + 1
+	col := int(off) - bytes.LastIndexByte(prefix, '\n')
+	return line, col
+}
+
+// validate checks the invariants the emulator relies on and fills in missing
+// ids. It reports the first problem found.
+func (st *State) validate() error {
+	domains := make(map[string]bool, len(st.Domains))
+	for i, d := range st.Domains {
+		d = strings.TrimSpace(d)
+		if d == "" || strings.ContainsAny(d, "@ /") {
+			return fmt.Errorf("domains[%d]: %q is not a domain name", i, st.Domains[i])
+		}
+		domains[strings.ToLower(d)] = true
+	}
+	ids := make(map[string]int, len(st.Users))
+	upns := make(map[string]int, len(st.Users))
+	for i := range st.Users {
+		u := &st.Users[i]
+		where := fmt.Sprintf("users[%d]", i)
+		if u.ID == "" {
+			u.ID = newGUID()
+		}
+		u.ID = strings.ToLower(u.ID)
+		if j, dup := ids[u.ID]; dup {
+			return fmt.Errorf("%s: id %s is already used by users[%d]", where, u.ID, j)
+		}
+		ids[u.ID] = i
+		if u.UserPrincipalName == "" {
+			return fmt.Errorf("%s (id %s): userPrincipalName is missing", where, u.ID)
+		}
+		if !validUPNSyntax(u.UserPrincipalName) {
+			return fmt.Errorf("%s (id %s): userPrincipalName %q is not a valid user principal name", where, u.ID, u.UserPrincipalName)
+		}
+		dom := strings.ToLower(u.UserPrincipalName[strings.IndexByte(u.UserPrincipalName, '@')+1:])
+		if !domains[dom] {
+			return fmt.Errorf("%s (id %s): the domain of userPrincipalName %q is not in domains", where, u.ID, u.UserPrincipalName)
+		}
+		key := strings.ToLower(u.UserPrincipalName)
+		if j, dup := upns[key]; dup {
+			return fmt.Errorf("%s (id %s): userPrincipalName %q is already used by users[%d]", where, u.ID, u.UserPrincipalName, j)
+		}
+		upns[key] = i
+		if n := len(u.EmployeeID); n > maxEmployeeIDLen {
+			return fmt.Errorf("%s (id %s): employeeId is %d characters long; Graph allows at most %d", where, u.ID, n, maxEmployeeIDLen)
+		}
+	}
+	for i := range st.Users {
+		u := &st.Users[i]
+		if u.Manager == "" {
+			continue
+		}
+		u.Manager = strings.ToLower(u.Manager)
+		if u.Manager == u.ID {
+			return fmt.Errorf("users[%d] (id %s): a user cannot be their own manager", i, u.ID)
+		}
+		if _, ok := ids[u.Manager]; !ok {
+			return fmt.Errorf("users[%d] (id %s): manager %s is not a user in this file", i, u.ID, u.Manager)
+		}
+	}
+	for i := range st.DeletedUsers {
+		if st.DeletedUsers[i].ID == "" {
+			return fmt.Errorf("deletedUsers[%d]: id is missing", i)
+		}
+	}
+	return nil
+}

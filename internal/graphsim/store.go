@@ -1,0 +1,270 @@
+package graphsim
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// userRec is a stored user with its position in the paging order.
+type userRec struct {
+	seq     uint64 // creation sequence; pages are ordered by it
+	deleted bool   // tombstone in store.order, removed at the next compaction
+	u       User
+}
+
+// store is the in-memory directory. It is not safe for concurrent use; the
+// Server guards it with its RWMutex.
+//
+// Paging order is creation order: store.order is append-only (deletes leave
+// tombstones), so a page token holding the last seq seen continues exactly
+// where the previous page stopped, whatever is created or deleted meanwhile,
+// and finding the start of a page is a binary search.
+type store struct {
+	domains    []string
+	domainSet  map[string]bool
+	order      []*userRec
+	tombstones int
+	byID       map[string]*userRec
+	byUPN      map[string]*userRec // lower-cased userPrincipalName
+	byMail     map[string]*userRec // lower-cased mail
+	deleted    []User
+	nextSeq    uint64
+	version    uint64 // incremented by every mutation
+}
+
+func newStore(st *State) *store {
+	s := &store{
+		domains:   append([]string(nil), st.Domains...),
+		domainSet: make(map[string]bool, len(st.Domains)),
+		order:     make([]*userRec, 0, len(st.Users)),
+		byID:      make(map[string]*userRec, len(st.Users)),
+		byUPN:     make(map[string]*userRec, len(st.Users)),
+		byMail:    make(map[string]*userRec, len(st.Users)),
+		nextSeq:   1,
+	}
+	for _, d := range st.Domains {
+		s.domainSet[strings.ToLower(strings.TrimSpace(d))] = true
+	}
+	for i := range st.Users {
+		s.insert(st.Users[i].clone())
+	}
+	for i := range st.DeletedUsers {
+		s.deleted = append(s.deleted, st.DeletedUsers[i].clone())
+	}
+	return s
+}
+
+// insert adds u (which must not conflict) at the end of the paging order.
+func (s *store) insert(u User) *userRec {
+	rec := &userRec{seq: s.nextSeq, u: u}
+	s.nextSeq++
+	s.order = append(s.order, rec)
+	s.byID[u.ID] = rec
+	s.byUPN[strings.ToLower(u.UserPrincipalName)] = rec
+	if u.Mail != "" {
+		s.byMail[strings.ToLower(u.Mail)] = rec
+	}
+	s.version++
+	return rec
+}
+
+// reindex updates the secondary indexes after rec.u changed from old.
+func (s *store) reindex(rec *userRec, old *User) {
+	if !strings.EqualFold(old.UserPrincipalName, rec.u.UserPrincipalName) {
+		delete(s.byUPN, strings.ToLower(old.UserPrincipalName))
+		s.byUPN[strings.ToLower(rec.u.UserPrincipalName)] = rec
+	}
+	if !strings.EqualFold(old.Mail, rec.u.Mail) {
+		if old.Mail != "" {
+			delete(s.byMail, strings.ToLower(old.Mail))
+		}
+		if rec.u.Mail != "" {
+			s.byMail[strings.ToLower(rec.u.Mail)] = rec
+		}
+	}
+	s.version++
+}
+
+// remove deletes rec, clears manager links pointing at it and keeps it in the
+// deleted items.
+func (s *store) remove(rec *userRec, deletedAt User) {
+	rec.deleted = true
+	delete(s.byID, rec.u.ID)
+	delete(s.byUPN, strings.ToLower(rec.u.UserPrincipalName))
+	if rec.u.Mail != "" {
+		delete(s.byMail, strings.ToLower(rec.u.Mail))
+	}
+	for _, r := range s.order {
+		if !r.deleted && r.u.Manager == rec.u.ID {
+			r.u.Manager = ""
+		}
+	}
+	s.deleted = append(s.deleted, deletedAt)
+	s.tombstones++
+	if s.tombstones > 1024 && s.tombstones > len(s.order)/2 {
+		s.compact()
+	}
+	s.version++
+}
+
+func (s *store) compact() {
+	live := s.order[:0]
+	for _, r := range s.order {
+		if !r.deleted {
+			live = append(live, r)
+		}
+	}
+	clear(s.order[len(live):])
+	s.order = live
+	s.tombstones = 0
+}
+
+// lookup resolves a /users/{id | userPrincipalName} key.
+func (s *store) lookup(key string) *userRec {
+	if strings.Contains(key, "@") {
+		return s.byUPN[strings.ToLower(key)]
+	}
+	return s.byID[strings.ToLower(key)]
+}
+
+// startAfter returns the index in s.order of the first record whose seq is
+// greater than seq.
+func (s *store) startAfter(seq uint64) int {
+	return sort.Search(len(s.order), func(i int) bool { return s.order[i].seq > seq })
+}
+
+func (s *store) hasDomain(d string) bool { return s.domainSet[strings.ToLower(d)] }
+
+// snapshot returns a deep copy of the live state.
+func (s *store) snapshot() State {
+	st := State{Domains: append([]string(nil), s.domains...), Users: make([]User, 0, len(s.byID))}
+	for _, r := range s.order {
+		if !r.deleted {
+			st.Users = append(st.Users, r.u.clone())
+		}
+	}
+	for i := range s.deleted {
+		st.DeletedUsers = append(st.DeletedUsers, s.deleted[i].clone())
+	}
+	return st
+}
+
+// writeFile writes the state to path atomically: a temporary file in the same
+// directory, mode 0600, synced, then renamed over path. Users are written one
+// per line so that large tenants stream instead of being built in memory.
+func (s *store) writeFile(path string) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create temporary state file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("chmod temporary state file: %w", err)
+	}
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	if err := s.encode(w); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync state file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close state file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replace state file: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // best effort: make the rename durable
+		_ = d.Close()
+	}
+	return nil
+}
+
+// encode writes the state document: valid JSON, one user per line.
+func (s *store) encode(w *bufio.Writer) error {
+	doms, err := json.Marshal(s.domains)
+	if err != nil {
+		return err
+	}
+	if s.domains == nil {
+		doms = []byte("[]")
+	}
+	w.WriteString("{\n  \"domains\": ")
+	w.Write(doms)
+	w.WriteString(",\n  \"users\": [")
+	first := true
+	for _, r := range s.order {
+		if r.deleted {
+			continue
+		}
+		if err := writeLine(w, &r.u, first); err != nil {
+			return err
+		}
+		first = false
+	}
+	if !first {
+		w.WriteString("\n  ")
+	}
+	w.WriteString("]")
+	if len(s.deleted) > 0 {
+		w.WriteString(",\n  \"deletedUsers\": [")
+		for i := range s.deleted {
+			if err := writeLine(w, &s.deleted[i], i == 0); err != nil {
+				return err
+			}
+		}
+		w.WriteString("\n  ]")
+	}
+	_, err = w.WriteString("\n}\n")
+	return err
+}
+
+func writeLine(w *bufio.Writer, u *User, first bool) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encode user %s: %w", u.ID, err)
+	}
+	if !first {
+		w.WriteByte(',')
+	}
+	w.WriteString("\n    ")
+	_, err = w.Write(b)
+	return err
+}
+
+// newGUID returns a random (version 4) GUID in Graph's lower-case form.
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hexd = "0123456789abcdef"
+	out := make([]byte, 36)
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j] = hexd[c>>4]
+		out[j+1] = hexd[c&0x0f]
+		j += 2
+	}
+	return string(out)
+}

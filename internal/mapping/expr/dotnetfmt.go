@@ -1,0 +1,472 @@
+package expr
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file implements the subset of .NET custom date and time format strings
+// FormatDateTime needs, in the invariant culture: y M d h H m s f F t z K g,
+// quoted literals ('...' and "..."), \ escapes, % prefixes and the standard
+// one-letter formats d D f F g G M o O r R s t T u Y.
+
+type fmtKind uint8
+
+const (
+	fLit fmtKind = iota
+	fYear
+	fMonth
+	fDay
+	fHour12
+	fHour24
+	fMinute
+	fSecond
+	fFrac    // f: exactly n digits
+	fFracOpt // F: up to n digits, trailing zeros dropped
+	fAmPm
+	fZone // z, zz, zzz
+	fK
+	fEra
+)
+
+type fmtToken struct {
+	kind fmtKind
+	n    int
+	lit  string
+}
+
+// standardFormats maps .NET's one-letter standard formats to their
+// invariant-culture patterns.
+var standardFormats = map[string]string{
+	"d": "MM/dd/yyyy",
+	"D": "dddd, dd MMMM yyyy",
+	"f": "dddd, dd MMMM yyyy HH:mm",
+	"F": "dddd, dd MMMM yyyy HH:mm:ss",
+	"g": "MM/dd/yyyy HH:mm",
+	"G": "MM/dd/yyyy HH:mm:ss",
+	"M": "MMMM dd",
+	"m": "MMMM dd",
+	"o": "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
+	"O": "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
+	"r": "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
+	"R": "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
+	"s": "yyyy'-'MM'-'dd'T'HH':'mm':'ss",
+	"t": "HH:mm",
+	"T": "HH:mm:ss",
+	"u": "yyyy'-'MM'-'dd HH':'mm':'ss'Z'",
+	"Y": "yyyy MMMM",
+	"y": "yyyy MMMM",
+}
+
+// parseDotnetFormat tokenizes a .NET date format; msg is non-empty when the
+// format is invalid.
+func parseDotnetFormat(f string) (toks []fmtToken, msg string) {
+	if f == "" {
+		return nil, "empty format"
+	}
+	if len(f) == 1 {
+		std, ok := standardFormats[f]
+		if !ok {
+			return nil, "unknown standard format " + quote(f)
+		}
+		f = std
+	}
+	lit := func(s string) {
+		if n := len(toks); n > 0 && toks[n-1].kind == fLit {
+			toks[n-1].lit += s
+			return
+		}
+		toks = append(toks, fmtToken{kind: fLit, lit: s})
+	}
+	for i := 0; i < len(f); {
+		c := f[i]
+		run := 1
+		for i+run < len(f) && f[i+run] == c {
+			run++
+		}
+		var k fmtKind
+		switch c {
+		case 'y':
+			k = fYear
+		case 'M':
+			k, run = fMonth, min(run, 4)
+		case 'd':
+			k, run = fDay, min(run, 4)
+		case 'h':
+			k, run = fHour12, min(run, 2)
+		case 'H':
+			k, run = fHour24, min(run, 2)
+		case 'm':
+			k, run = fMinute, min(run, 2)
+		case 's':
+			k, run = fSecond, min(run, 2)
+		case 'f', 'F':
+			if run > 7 {
+				return nil, "too many " + string(c) + " specifiers (at most 7)"
+			}
+			k = fFrac
+			if c == 'F' {
+				k = fFracOpt
+			}
+		case 't':
+			k, run = fAmPm, min(run, 2)
+		case 'z':
+			k, run = fZone, min(run, 3)
+		case 'K':
+			k, run = fK, 1
+		case 'g':
+			k = fEra
+		case '\'', '"':
+			end := strings.IndexByte(f[i+1:], c)
+			if end < 0 {
+				return nil, "unterminated quoted text"
+			}
+			lit(f[i+1 : i+1+end])
+			i += end + 2
+			continue
+		case '\\':
+			if i+1 >= len(f) {
+				return nil, `"\" at the end of the format`
+			}
+			lit(f[i+1 : i+2])
+			i += 2
+			continue
+		case '%':
+			i++
+			continue
+		default:
+			lit(f[i : i+1])
+			i++
+			continue
+		}
+		toks = append(toks, fmtToken{kind: k, n: run})
+		i += run
+	}
+	return toks, ""
+}
+
+var (
+	monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+	dayNames   = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+)
+
+// dotnetTime is a parsed time and whether the input carried an offset.
+type dotnetTime struct {
+	t    time.Time
+	zone bool
+}
+
+func pad(b *strings.Builder, v, width int) {
+	s := strconv.Itoa(v)
+	for i := len(s); i < width; i++ {
+		b.WriteByte('0')
+	}
+	b.WriteString(s)
+}
+
+// formatWithDotnetFormat renders t.
+func formatWithDotnetFormat(toks []fmtToken, dt dotnetTime) string {
+	t := dt.t
+	var b strings.Builder
+	for _, tk := range toks {
+		switch tk.kind {
+		case fLit:
+			b.WriteString(tk.lit)
+		case fYear:
+			switch tk.n {
+			case 1:
+				b.WriteString(strconv.Itoa(t.Year() % 100))
+			case 2:
+				pad(&b, t.Year()%100, 2)
+			default:
+				pad(&b, t.Year(), tk.n)
+			}
+		case fMonth:
+			switch tk.n {
+			case 3:
+				b.WriteString(monthNames[t.Month()-1][:3])
+			case 4:
+				b.WriteString(monthNames[t.Month()-1])
+			default:
+				pad(&b, int(t.Month()), tk.n)
+			}
+		case fDay:
+			switch tk.n {
+			case 3:
+				b.WriteString(dayNames[t.Weekday()][:3])
+			case 4:
+				b.WriteString(dayNames[t.Weekday()])
+			default:
+				pad(&b, t.Day(), tk.n)
+			}
+		case fHour12:
+			h := t.Hour() % 12
+			if h == 0 {
+				h = 12
+			}
+			pad(&b, h, tk.n)
+		case fHour24:
+			pad(&b, t.Hour(), tk.n)
+		case fMinute:
+			pad(&b, t.Minute(), tk.n)
+		case fSecond:
+			pad(&b, t.Second(), tk.n)
+		case fFrac, fFracOpt:
+			digits := strconv.Itoa(t.Nanosecond() + 1_000_000_000)[1 : 1+tk.n]
+			if tk.kind == fFracOpt {
+				digits = strings.TrimRight(digits, "0")
+				if digits == "" {
+					// .NET drops a '.' right before an empty F fraction.
+					s := b.String()
+					if strings.HasSuffix(s, ".") {
+						b.Reset()
+						b.WriteString(s[:len(s)-1])
+					}
+				}
+			}
+			b.WriteString(digits)
+		case fAmPm:
+			s := "AM"
+			if t.Hour() >= 12 {
+				s = "PM"
+			}
+			b.WriteString(s[:tk.n])
+		case fZone:
+			_, off := t.Zone()
+			sign := byte('+')
+			if off < 0 {
+				sign, off = '-', -off
+			}
+			b.WriteByte(sign)
+			switch tk.n {
+			case 1:
+				b.WriteString(strconv.Itoa(off / 3600))
+			case 2:
+				pad(&b, off/3600, 2)
+			default:
+				pad(&b, off/3600, 2)
+				b.WriteByte(':')
+				pad(&b, off%3600/60, 2)
+			}
+		case fK:
+			if dt.zone {
+				b.WriteByte('Z')
+			}
+		case fEra:
+			b.WriteString("A.D.")
+		}
+	}
+	return b.String()
+}
+
+// dateParser consumes an input string token by token.
+type dateParser struct {
+	s   string
+	off int
+}
+
+func (p *dateParser) digits(minN, maxN int) (int, bool) {
+	i := p.off
+	for i < len(p.s) && i-p.off < maxN && p.s[i] >= '0' && p.s[i] <= '9' {
+		i++
+	}
+	if i-p.off < minN {
+		return 0, false
+	}
+	v, err := strconv.Atoi(p.s[p.off:i])
+	p.off = i
+	return v, err == nil
+}
+
+// word consumes the longest of names (case-insensitive, full or first three
+// letters) and returns its index.
+func (p *dateParser) word(names []string, abbr bool) (int, bool) {
+	rest := p.s[p.off:]
+	for i, nm := range names {
+		if abbr {
+			nm = nm[:3]
+		}
+		if len(rest) >= len(nm) && strings.EqualFold(rest[:len(nm)], nm) {
+			p.off += len(nm)
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// offset consumes "+hh", "+h", "+hh:mm", "+hhmm" or "Z".
+func (p *dateParser) offset() (int, bool) {
+	if p.off < len(p.s) && p.s[p.off] == 'Z' {
+		p.off++
+		return 0, true
+	}
+	if p.off >= len(p.s) || (p.s[p.off] != '+' && p.s[p.off] != '-') {
+		return 0, false
+	}
+	sign := 1
+	if p.s[p.off] == '-' {
+		sign = -1
+	}
+	p.off++
+	h, ok := p.digits(1, 2)
+	if !ok || h > 14 {
+		return 0, false
+	}
+	m := 0
+	if p.off < len(p.s) && p.s[p.off] == ':' {
+		p.off++
+		if m, ok = p.digits(2, 2); !ok {
+			return 0, false
+		}
+	} else if p.off+1 < len(p.s) && p.s[p.off] >= '0' && p.s[p.off] <= '9' {
+		if m, ok = p.digits(2, 2); !ok {
+			return 0, false
+		}
+	}
+	if m > 59 {
+		return 0, false
+	}
+	return sign * (h*3600 + m*60), true
+}
+
+// parseWithDotnetFormat reads s in the given format. Parts the format does
+// not have default to 0001-01-01 00:00:00.
+func parseWithDotnetFormat(toks []fmtToken, s string) (dotnetTime, string) {
+	p := dateParser{s: s}
+	year, month, day := 1, 1, 1
+	hour, minute, sec, nsec := 0, 0, 0, 0
+	ampm := -1 // 0 AM, 1 PM
+	hour12 := false
+	zone, hasZone := 0, false
+	for _, tk := range toks {
+		at := p.off
+		ok := true
+		var v int
+		switch tk.kind {
+		case fLit:
+			if strings.HasPrefix(s[p.off:], tk.lit) {
+				p.off += len(tk.lit)
+			} else {
+				return dotnetTime{}, "expected " + quote(tk.lit) + " at position " + strconv.Itoa(at+1)
+			}
+		case fYear:
+			switch tk.n {
+			case 1:
+				v, ok = p.digits(1, 2)
+			case 2:
+				v, ok = p.digits(2, 2)
+			default:
+				v, ok = p.digits(tk.n, max(tk.n, 4))
+			}
+			if ok && tk.n <= 2 {
+				if v < 50 {
+					v += 2000
+				} else {
+					v += 1900
+				}
+			}
+			year = v
+		case fMonth:
+			switch tk.n {
+			case 1:
+				v, ok = p.digits(1, 2)
+			case 2:
+				v, ok = p.digits(2, 2)
+			default:
+				v, ok = p.word(monthNames[:], tk.n == 3)
+				v++
+			}
+			month = v
+		case fDay:
+			switch tk.n {
+			case 1:
+				day, ok = p.digits(1, 2)
+			case 2:
+				day, ok = p.digits(2, 2)
+			default:
+				_, ok = p.word(dayNames[:], tk.n == 3)
+			}
+		case fHour12, fHour24:
+			hour, ok = p.digits(tk.n, 2)
+			hour12 = hour12 || tk.kind == fHour12
+		case fMinute:
+			minute, ok = p.digits(tk.n, 2)
+		case fSecond:
+			sec, ok = p.digits(tk.n, 2)
+		case fFrac, fFracOpt:
+			start := p.off
+			minN := tk.n
+			if tk.kind == fFracOpt {
+				minN = 0
+			}
+			if _, ok = p.digits(minN, tk.n); ok {
+				frac := s[start:p.off] + "000000000"
+				nsec, _ = strconv.Atoi(frac[:9])
+			}
+		case fAmPm:
+			rest := strings.ToUpper(s[p.off:])
+			switch {
+			case tk.n == 2 && strings.HasPrefix(rest, "AM"), tk.n == 1 && strings.HasPrefix(rest, "A"):
+				ampm = 0
+			case tk.n == 2 && strings.HasPrefix(rest, "PM"), tk.n == 1 && strings.HasPrefix(rest, "P"):
+				ampm = 1
+			default:
+				ok = false
+			}
+			if ok {
+				p.off += tk.n
+			}
+		case fZone:
+			zone, ok = p.offset()
+			hasZone = hasZone || ok
+		case fK:
+			if z, found := p.offset(); found {
+				zone, hasZone = z, true
+			}
+		case fEra:
+			for _, era := range []string{"A.D.", "AD"} {
+				if strings.HasPrefix(strings.ToUpper(s[p.off:]), era) {
+					p.off += len(era)
+					break
+				}
+			}
+		}
+		if !ok {
+			return dotnetTime{}, "unexpected " + describeAt(s, at)
+		}
+	}
+	if p.off < len(s) {
+		return dotnetTime{}, "unexpected " + describeAt(s, p.off)
+	}
+	if ampm >= 0 || hour12 {
+		if hour < 0 || hour > 12 || (hour12 && hour == 0) {
+			return dotnetTime{}, "hour " + strconv.Itoa(hour) + " is out of range"
+		}
+		if ampm == 1 && hour < 12 {
+			hour += 12
+		} else if ampm == 0 && hour == 12 {
+			hour = 0
+		}
+	}
+	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return dotnetTime{}, "date or time out of range"
+	}
+	loc := time.UTC
+	if hasZone {
+		loc = time.FixedZone("", zone)
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc)
+	if t.Day() != day {
+		return dotnetTime{}, "day " + strconv.Itoa(day) + " is out of range for the month"
+	}
+	return dotnetTime{t: t.UTC(), zone: hasZone}, ""
+}
+
+func describeAt(s string, off int) string {
+	if off >= len(s) {
+		return "end of input"
+	}
+	end := min(len(s), off+10)
+	return quote(s[off:end]) + " at position " + strconv.Itoa(off+1)
+}

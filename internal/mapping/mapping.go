@@ -1,0 +1,365 @@
+// Package mapping loads mapping files, which say how an HR record becomes an
+// Entra user: the match key and an expression for each attribute, written in
+// Entra's attribute-mapping expression language (package expr).
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/mapping/expr"
+	"gopkg.in/yaml.v3"
+)
+
+// Mapping is a loaded, compiled mapping file.
+type Mapping struct {
+	// File is the path the mapping was loaded from, as given.
+	File string
+	// Digest is "sha256:<hex>" of the file's bytes.
+	Digest string
+	// Match says how records and users are paired.
+	Match Match
+	// Attrs are the mapped attributes in file order (the manager included).
+	Attrs []Attr
+	// Manager is the manager attribute, nil when the mapping does not map it.
+	Manager *Attr
+}
+
+// Match pairs a record with a user: the value of Source for the record must
+// equal the user's Target attribute.
+type Match struct {
+	Source *expr.Program
+	Target identity.AttrSpec
+	Line   int
+}
+
+// Attr is one mapped attribute.
+type Attr struct {
+	Spec identity.AttrSpec
+	Prog *expr.Program
+	Line int
+}
+
+// Error is a problem in the mapping file itself.
+type Error struct {
+	File string
+	Line int
+	Attr string // the attribute concerned, if any
+	Err  error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	if e.Attr != "" {
+		fmt.Fprintf(&b, "%s: ", e.Attr)
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads and compiles a mapping file against the attribute schema.
+func Load(path string, schema *identity.Schema) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read mapping: %w", err)
+	}
+	return Parse(path, data, schema)
+}
+
+// Parse compiles mapping file content; name is used in errors.
+func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) {
+	sum := sha256.Sum256(data)
+	m := &Mapping{File: name, Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("mapping %s: %w", name, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, &Error{File: name, Line: 1, Err: errors.New("expected keys match: and attributes:")}
+	}
+	var errs []error
+	fail := func(line int, attr string, err error) {
+		errs = append(errs, &Error{File: name, Line: line, Attr: attr, Err: err})
+	}
+	root := doc.Content[0]
+	var matchNode, attrsNode *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "match":
+			matchNode = v
+		case "attributes":
+			attrsNode = v
+		case "description":
+		default:
+			fail(k.Line, "", fmt.Errorf("unknown key %q (expected match, attributes, description)", k.Value))
+		}
+	}
+	if matchNode == nil {
+		fail(root.Line, "", errors.New("missing match: (source: expression for the key, target: Entra attribute holding it)"))
+	} else {
+		m.parseMatch(matchNode, schema, fail)
+	}
+	if attrsNode == nil || attrsNode.Kind != yaml.MappingNode || len(attrsNode.Content) == 0 {
+		fail(root.Line, "", errors.New("missing attributes: (Entra attribute: expression)"))
+	} else {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(attrsNode.Content); i += 2 {
+			k, v := attrsNode.Content[i], attrsNode.Content[i+1]
+			spec, ok := schema.Lookup(k.Value)
+			if !ok {
+				fail(k.Line, k.Value, fmt.Errorf("unknown Entra attribute; known: %s", strings.Join(schema.Names(), ", ")))
+				continue
+			}
+			if prev, dup := seen[spec.Name]; dup {
+				fail(k.Line, k.Value, fmt.Errorf("mapped twice (first at line %d)", prev))
+				continue
+			}
+			seen[spec.Name] = k.Line
+			if v.Kind != yaml.ScalarNode {
+				fail(v.Line, spec.Name, errors.New("value must be an expression string, e.g. '[FirstName]'"))
+				continue
+			}
+			prog, err := expr.Parse(v.Value)
+			if err != nil {
+				fail(v.Line, spec.Name, err)
+				continue
+			}
+			a := Attr{Spec: spec, Prog: prog, Line: v.Line}
+			m.Attrs = append(m.Attrs, a)
+		}
+	}
+	for i := range m.Attrs {
+		if m.Attrs[i].Spec.Kind == identity.KindRef {
+			m.Manager = &m.Attrs[i]
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return m, nil
+}
+
+func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(int, string, error)) {
+	if n.Kind != yaml.MappingNode {
+		fail(n.Line, "match", errors.New("expected source: and target:"))
+		return
+	}
+	m.Match.Line = n.Line
+	var src, tgt *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "source":
+			src = n.Content[i+1]
+		case "target":
+			tgt = n.Content[i+1]
+		default:
+			fail(n.Content[i].Line, "match", fmt.Errorf("unknown key %q (expected source, target)", n.Content[i].Value))
+		}
+	}
+	if src == nil || src.Value == "" {
+		fail(n.Line, "match", errors.New("missing source: (e.g. '[WorkerID]')"))
+	} else if prog, err := expr.Parse(src.Value); err != nil {
+		fail(src.Line, "match.source", err)
+	} else {
+		m.Match.Source = prog
+	}
+	if tgt == nil || tgt.Value == "" {
+		fail(n.Line, "match", errors.New("missing target: (e.g. employeeId)"))
+		return
+	}
+	spec, ok := schema.Lookup(tgt.Value)
+	if !ok || !spec.Matchable {
+		var names []string
+		for _, a := range schema.Names() {
+			if s, _ := schema.Lookup(a); s.Matchable {
+				names = append(names, a)
+			}
+		}
+		fail(tgt.Line, "match.target", fmt.Errorf("%q cannot be a match attribute; use one of %s", tgt.Value, strings.Join(names, ", ")))
+		return
+	}
+	m.Match.Target = spec
+}
+
+// Fields lists the source fields the mapping reads, sorted.
+func (m *Mapping) Fields() []string {
+	set := map[string]bool{}
+	for _, f := range m.Match.Source.Fields() {
+		set[f] = true
+	}
+	for _, a := range m.Attrs {
+		for _, f := range a.Prog.Fields() {
+			set[f] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CheckFields reports every field the mapping reads that the source header
+// lacks: a typo in a column name must fail loudly, not map to empty values
+// for every worker.
+func (m *Mapping) CheckFields(h *identity.Header, sourceName string) error {
+	var errs []error
+	check := func(line int, attr string, p *expr.Program) {
+		for _, f := range p.Fields() {
+			if _, ok := h.Index(f); !ok {
+				errs = append(errs, &Error{File: m.File, Line: line, Attr: attr,
+					Err: fmt.Errorf("field [%s] is not a column of %s (columns: %s)", f, sourceName, strings.Join(h.Names, ", "))})
+			}
+		}
+	}
+	check(m.Match.Line, "match.source", m.Match.Source)
+	for _, a := range m.Attrs {
+		check(a.Line, a.Spec.Name, a.Prog)
+	}
+	return errors.Join(errs...)
+}
+
+// TargetAttrs lists the Entra attributes hrsync must read to diff: every
+// mapped attribute (the manager excluded) and the match attribute.
+func (m *Mapping) TargetAttrs() []string {
+	set := map[string]bool{m.Match.Target.Name: true, "accountEnabled": true, "displayName": true, "userPrincipalName": true}
+	for _, a := range m.Attrs {
+		if a.Spec.Kind != identity.KindRef {
+			set[a.Spec.Name] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for a := range set {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RecordError is a record the mapping could not turn into an identity.
+type RecordError struct {
+	Prov identity.Provenance
+	// Key is the record's match key when it could be computed, else "".
+	Key string
+	// Attr is the attribute whose expression failed.
+	Attr string
+	// Line is the mapping file line of that attribute.
+	Line int
+	File string
+	Err  error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("%s: %s (%s:%d): %v", e.Prov, e.Attr, e.File, e.Line, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// Map evaluates the mapping for one record. The error, if any, is a
+// *RecordError naming the record, the attribute and the mapping line.
+func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
+	d := identity.Desired{Prov: rec.Prov, Attrs: make(identity.Attrs, len(m.Attrs)+1)}
+	fail := func(attr string, line int, err error) (identity.Desired, error) {
+		return identity.Desired{}, &RecordError{Prov: rec.Prov, Key: d.Key, Attr: attr, Line: line, File: m.File, Err: err}
+	}
+	kv, err := m.Match.Source.Eval(rec)
+	if err != nil {
+		return fail("match.source", m.Match.Line, err)
+	}
+	key := strings.TrimSpace(kv.String())
+	if key == "" {
+		return fail("match.source", m.Match.Line, fmt.Errorf("the match key %s is empty", m.Match.Source.Source()))
+	}
+	if err := checkLen(m.Match.Target, key); err != nil {
+		return fail("match.source", m.Match.Line, err)
+	}
+	d.Key = key
+	for _, a := range m.Attrs {
+		v, err := a.Prog.Eval(rec)
+		if err != nil {
+			return fail(a.Spec.Name, a.Line, err)
+		}
+		if v.IsNull() {
+			continue
+		}
+		c, err := Canonical(a.Spec, v.String())
+		if err != nil {
+			return fail(a.Spec.Name, a.Line, err)
+		}
+		if a.Spec.Kind == identity.KindRef {
+			d.ManagerKey = c
+			continue
+		}
+		if c != "" {
+			d.Attrs[a.Spec.Name] = c
+		}
+	}
+	// The match attribute always carries the key, so a user created from
+	// this record is found by the next run.
+	if v, ok := d.Attrs[m.Match.Target.Name]; ok && v != key {
+		return fail(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key))
+	}
+	d.Attrs[m.Match.Target.Name] = key
+	return d, nil
+}
+
+func checkLen(spec identity.AttrSpec, v string) error {
+	if spec.MaxLen > 0 {
+		if n := len([]rune(v)); n > spec.MaxLen {
+			return fmt.Errorf("value %q is %d characters; Entra allows at most %d for %s", v, n, spec.MaxLen, spec.Name)
+		}
+	}
+	return nil
+}
+
+// Canonical turns a mapped value into the canonical form hrsync compares
+// and writes: trimmed text, "true"/"false" for booleans, RFC 3339 UTC for
+// dates. "" means unset.
+func Canonical(spec identity.AttrSpec, v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	switch spec.Kind {
+	case identity.KindBool:
+		switch strings.ToLower(v) {
+		case "true", "1", "yes":
+			return "true", nil
+		case "false", "0", "no":
+			return "false", nil
+		}
+		return "", fmt.Errorf("value %q is not a boolean; the expression must give True or False", v)
+	case identity.KindDate:
+		t, err := ParseDate(v)
+		if err != nil {
+			return "", err
+		}
+		return t.UTC().Format(time.RFC3339), nil
+	}
+	if err := checkLen(spec, v); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+// ParseDate reads the date forms HR exports and Graph use.
+func ParseDate(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("value %q is not a date; give YYYY-MM-DD or RFC 3339 (convert other forms with FormatDateTime)", v)
+}

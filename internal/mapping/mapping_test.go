@@ -1,0 +1,170 @@
+package mapping
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+const exampleMapping = `match:
+  source: '[WorkerID]'
+  target: employeeId
+attributes:
+  displayName: 'Join(" ", [FirstName], [LastName])'
+  userPrincipalName: 'Append(ToLower(NormalizeDiacritics(StripSpaces(Join(".", [FirstName], [LastName])))), "@contoso.com")'
+  mailNickname: 'ToLower(NormalizeDiacritics(StripSpaces(Join(".", [FirstName], [LastName]))))'
+  department: '[Department]'
+  accountEnabled: 'IIF([WorkerStatus]="Active", "True", "False")'
+  employeeHireDate: '[HireDate]'
+  manager: '[ManagerID]'
+`
+
+func record(line int, kv ...string) *identity.Record {
+	var names, vals []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		names = append(names, kv[i])
+		vals = append(vals, kv[i+1])
+	}
+	return &identity.Record{Header: identity.NewHeader(names), Values: vals, Prov: identity.Provenance{File: "hr.csv", Line: line}}
+}
+
+func TestMapExample(t *testing.T) {
+	m, err := Parse("example.yaml", []byte(exampleMapping), identity.DefaultSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		rec     *identity.Record
+		want    identity.Attrs
+		manager string
+	}{
+		{
+			name: "diacritics and spaces",
+			rec: record(2, "WorkerID", "1007", "FirstName", "Ana María", "LastName", "de la Cruz", "Department", " Engineering ",
+				"WorkerStatus", "Active", "HireDate", "2021-03-01", "ManagerID", "1002"),
+			want: identity.Attrs{"displayName": "Ana María de la Cruz", "userPrincipalName": "anamaria.delacruz@contoso.com",
+				"mailNickname": "anamaria.delacruz", "department": "Engineering", "accountEnabled": "true",
+				"employeeHireDate": "2021-03-01T00:00:00Z", "employeeId": "1007"},
+			manager: "1002",
+		},
+		{
+			name: "inactive, no manager, empty department",
+			rec: record(3, "WorkerID", "00123", "FirstName", "Zoë", "LastName", "Müller", "Department", "",
+				"WorkerStatus", "Inactive", "HireDate", "", "ManagerID", ""),
+			want: identity.Attrs{"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com",
+				"mailNickname": "zoe.muller", "accountEnabled": "false", "employeeId": "00123"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := m.Map(tt.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Key != tt.want["employeeId"] || d.ManagerKey != tt.manager || d.Prov != tt.rec.Prov {
+				t.Errorf("key %q manager %q prov %v", d.Key, d.ManagerKey, d.Prov)
+			}
+			if len(d.Attrs) != len(tt.want) {
+				t.Errorf("attrs = %v, want %v", d.Attrs, tt.want)
+			}
+			for k, v := range tt.want {
+				if d.Attrs[k] != v {
+					t.Errorf("%s = %q, want %q", k, d.Attrs[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestMapRecordErrors(t *testing.T) {
+	m, err := Parse("example.yaml", []byte(exampleMapping), identity.DefaultSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"FirstName", "A", "LastName", "B", "Department", "D", "WorkerStatus", "Active", "ManagerID", ""}
+	tests := []struct {
+		name, wantKey, wantAttr, wantMsg string
+		kv                               []string
+	}{
+		{"empty key", "", "match.source", "empty", append([]string{"WorkerID", "  ", "HireDate", ""}, base...)},
+		{"key too long for employeeId", "", "match.source", "at most 16", append([]string{"WorkerID", "12345678901234567", "HireDate", ""}, base...)},
+		{"bad date keeps the key", "42", "employeeHireDate", "not a date", append([]string{"WorkerID", "42", "HireDate", "31/31/2020"}, base...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := m.Map(record(7, tt.kv...))
+			var re *RecordError
+			if !errors.As(err, &re) {
+				t.Fatalf("err = %v, want *RecordError", err)
+			}
+			if re.Key != tt.wantKey || re.Attr != tt.wantAttr || !strings.Contains(err.Error(), tt.wantMsg) || !strings.Contains(err.Error(), "hr.csv:7") {
+				t.Errorf("err = %v (key %q attr %q)", err, re.Key, re.Attr)
+			}
+		})
+	}
+}
+
+func TestParseErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"unknown attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  departmnt: '[D]'\n", "m.yaml:5: departmnt: unknown Entra attribute"},
+		{"syntax error", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: 'Join(\" \", [A]'\n", "m.yaml:5: displayName:"},
+		{"unknown function", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: 'Jion(\" \", [A])'\n", "Jion"},
+		{"bad match target", "match:\n  source: '[Id]'\n  target: department\nattributes:\n  displayName: '[A]'\n", "m.yaml:3: match.target"},
+		{"no attributes", "match:\n  source: '[Id]'\n  target: employeeId\n", "missing attributes"},
+		{"unknown top key", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[A]'\nscope: x\n", "m.yaml:6: unknown key \"scope\""},
+		{"mapped twice", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[A]'\n  DisplayName: '[B]'\n", "mapped twice (first at line 5)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("m.yaml", []byte(tt.src), identity.DefaultSchema())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckFields(t *testing.T) {
+	m, err := Parse("example.yaml", []byte(exampleMapping), identity.DefaultSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := identity.NewHeader([]string{"WorkerID", "FirstName", "LastName", "Department", "WorkerStatus", "HireDate"})
+	err = m.CheckFields(h, "hr.csv")
+	if err == nil || !strings.Contains(err.Error(), "example.yaml:11: manager: field [ManagerID] is not a column of hr.csv") {
+		t.Fatalf("err = %v", err)
+	}
+	h = identity.NewHeader([]string{"workerid", "FirstName", "LastName", "Department", "WorkerStatus", "HireDate", "ManagerID"})
+	if err := m.CheckFields(h, "hr.csv"); err != nil {
+		t.Fatalf("case-insensitive column match failed: %v", err)
+	}
+}
+
+func TestCanonical(t *testing.T) {
+	s := identity.DefaultSchema()
+	tests := []struct {
+		attr, in, want string
+		wantErr        bool
+	}{
+		{"accountEnabled", "True", "true", false},
+		{"accountEnabled", "FALSE", "false", false},
+		{"accountEnabled", "Actve", "", true},
+		{"employeeHireDate", "2020-01-31", "2020-01-31T00:00:00Z", false},
+		{"employeeHireDate", "2020-01-31T10:00:00+02:00", "2020-01-31T08:00:00Z", false},
+		{"department", "  Sales ", "Sales", false},
+		{"usageLocation", "USA", "", true},
+		{"department", "", "", false},
+	}
+	for _, tt := range tests {
+		spec, _ := s.Lookup(tt.attr)
+		got, err := Canonical(spec, tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("Canonical(%s, %q) = %q, %v", tt.attr, tt.in, got, err)
+		}
+	}
+}

@@ -1,0 +1,260 @@
+// Package render turns plans and apply reports into what people and
+// machines read: terraform-style text, the JSON plan document, and markdown
+// for pull requests and tickets.
+package render
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gocarina/gocsv"
+
+	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/plan"
+)
+
+// Formats lists the plan formats.
+var Formats = []string{"text", "json", "markdown"}
+
+// Plan writes the plan in the named format.
+func Plan(w io.Writer, p *plan.Plan, format string) error {
+	switch format {
+	case "", "text":
+		return Text(w, p)
+	case "json":
+		return plan.Encode(w, p)
+	case "markdown", "md":
+		return Markdown(w, p)
+	}
+	return fmt.Errorf("unknown format %q; use text, json or markdown", format)
+}
+
+func symbol(action string) string {
+	switch action {
+	case plan.Create:
+		return "+"
+	case plan.Disable, plan.Delete:
+		return "-"
+	}
+	return "~"
+}
+
+func quote(s *string, attr string) string {
+	if s == nil {
+		return "null"
+	}
+	if attr == "accountEnabled" {
+		return *s
+	}
+	return strconv.Quote(*s)
+}
+
+func who(a plan.Action) string {
+	var parts []string
+	if a.DisplayName != "" {
+		parts = append(parts, a.DisplayName)
+	}
+	if a.UserPrincipalName != "" {
+		parts = append(parts, "<"+a.UserPrincipalName+">")
+	}
+	return strings.Join(parts, " ")
+}
+
+// Text writes the terraform-style plan.
+func Text(w io.Writer, p *plan.Plan) error {
+	ew := &errWriter{w: w}
+	if len(p.Actions) == 0 {
+		ew.printf("No changes. Entra ID matches the source (%d managed users, %d unchanged).\n", p.Summary.Managed, p.Summary.Unchanged)
+	} else {
+		ew.printf("hrsync will perform the following actions:\n")
+		for _, a := range p.Actions {
+			ew.printf("\n  %s %s %s", symbol(a.Action), a.Action, a.Key)
+			if s := who(a); s != "" {
+				ew.printf("  %s", s)
+			}
+			if a.Reason != "" {
+				ew.printf("  (%s)", a.Reason)
+			}
+			if a.Source != nil {
+				ew.printf("  [%s]", a.Source)
+			}
+			ew.printf("\n")
+			width := 0
+			for _, c := range a.Changes {
+				width = max(width, len(c.Attribute))
+			}
+			for _, c := range a.Changes {
+				switch {
+				case a.Action == plan.Create:
+					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+				case c.After == nil:
+					ew.printf("      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
+				case c.Before == nil:
+					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+				default:
+					ew.printf("      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
+				}
+			}
+			if a.Action == plan.Create {
+				ew.printf("      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
+			}
+		}
+	}
+	if len(p.Warnings) > 0 {
+		ew.printf("\nWarnings (%d):\n", len(p.Warnings))
+		for _, wn := range p.Warnings {
+			ew.printf("  ! %s", wn.Code)
+			if wn.Key != "" {
+				ew.printf(" %s", wn.Key)
+			}
+			ew.printf(": %s", wn.Message)
+			if len(wn.Sources) == 1 && !strings.Contains(wn.Message, wn.Sources[0].String()) {
+				ew.printf(" [%s]", wn.Sources[0])
+			}
+			ew.printf("\n")
+		}
+	}
+	if !p.Applyable {
+		ew.printf("\nThis plan is BLOCKED and cannot be applied:\n")
+		for _, b := range p.Blocked {
+			ew.printf("  x %s\n", b)
+		}
+	}
+	ew.printf("\n%s\n", SummaryLine(p))
+	return ew.err
+}
+
+// SummaryLine is the one-line summary that ends a plan.
+func SummaryLine(p *plan.Plan) string {
+	s := p.Summary
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to enable, %d to disable, %d to delete. %d unchanged, %d skipped, %d warnings.",
+		s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(p.Warnings))
+}
+
+// Markdown writes the plan for a pull request or ticket comment.
+func Markdown(w io.Writer, p *plan.Plan) error {
+	ew := &errWriter{w: w}
+	s := p.Summary
+	ew.printf("## hrsync plan\n\n")
+	if !p.Applyable {
+		ew.printf("> **Blocked:** %s\n\n", mdEscape(strings.Join(p.Blocked, "; ")))
+	}
+	ew.printf("| create | update | enable | disable | delete | unchanged | skipped | warnings |\n")
+	ew.printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(p.Warnings))
+	ew.printf("Target `%s` (%s), source `%s` (%d records, `%s`), created %s.\n\n",
+		p.Target.Endpoint, p.Target.Type, p.Inputs.Source.Path, p.Inputs.Source.Records, short(p.Inputs.Source.Digest), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+	if len(p.Actions) == 0 {
+		ew.printf("No changes.\n")
+	}
+	for _, kind := range []string{plan.Create, plan.Enable, plan.Update, plan.Disable, plan.Delete} {
+		var acts []plan.Action
+		for _, a := range p.Actions {
+			if a.Action == kind {
+				acts = append(acts, a)
+			}
+		}
+		if len(acts) == 0 {
+			continue
+		}
+		ew.printf("<details><summary><b>%s</b> (%d)</summary>\n\n", kind, len(acts))
+		ew.printf("| key | user | attribute | before | after |\n|---|---|---|---|---|\n")
+		for _, a := range acts {
+			label := mdEscape(who(a))
+			if a.Reason != "" {
+				label += " — " + mdEscape(a.Reason)
+			}
+			for j, c := range a.Changes {
+				key, user := "", ""
+				if j == 0 {
+					key, user = "`"+mdEscape(a.Key)+"`", label
+				}
+				ew.printf("| %s | %s | %s | %s | %s |\n", key, user, c.Attribute, mdValue(c.Before, c.Attribute), mdValue(c.After, c.Attribute))
+			}
+		}
+		ew.printf("\n</details>\n\n")
+	}
+	if len(p.Warnings) > 0 {
+		ew.printf("### Warnings (%d)\n\n", len(p.Warnings))
+		for _, wn := range p.Warnings {
+			ew.printf("- `%s`", wn.Code)
+			if wn.Key != "" {
+				ew.printf(" `%s`", mdEscape(wn.Key))
+			}
+			ew.printf(": %s\n", mdEscape(wn.Message))
+		}
+		ew.printf("\n")
+	}
+	ew.printf("%s\n", SummaryLine(p))
+	return ew.err
+}
+
+func mdValue(s *string, attr string) string {
+	if s == nil {
+		return "—"
+	}
+	return "`" + mdEscape(quote(s, attr)) + "`"
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "`", "'").Replace(s)
+}
+
+func short(digest string) string {
+	if i := strings.IndexByte(digest, ':'); i >= 0 && len(digest) > i+13 {
+		return digest[:i+13]
+	}
+	return digest
+}
+
+// Report writes an apply report as text: a line per failure, then totals.
+func Report(w io.Writer, r *apply.Report) error {
+	ew := &errWriter{w: w}
+	for _, res := range r.Results {
+		switch res.Status {
+		case apply.StatusFailed:
+			ew.printf("  x %s %s failed: %s\n", res.Action, res.Key, res.Error)
+		case apply.StatusDone:
+			if res.Note != "" {
+				ew.printf("  ~ %s %s: %s\n", res.Action, res.Key, res.Note)
+			}
+		}
+	}
+	ew.printf("Apply complete: %d done, %d failed, %d not started (%s).\n", r.Done, r.Failed, r.NotStarted, r.FinishedAt.Sub(r.StartedAt).Round(1e6))
+	return ew.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+// reportRow is one CSV row of an apply report.
+type reportRow struct {
+	Key        string `csv:"key"`
+	ID         string `csv:"user_id"`
+	Action     string `csv:"action"`
+	Attributes string `csv:"attributes_changed"`
+	Status     string `csv:"status"`
+	ErrorCode  string `csv:"error_code"`
+	Error      string `csv:"error_message"`
+	Note       string `csv:"note"`
+}
+
+// ReportCSV writes an apply report as CSV, one row per action.
+func ReportCSV(w io.Writer, r *apply.Report) error {
+	rows := make([]reportRow, len(r.Results))
+	for i, res := range r.Results {
+		rows[i] = reportRow{Key: res.Key, ID: res.ID, Action: res.Action, Attributes: strings.Join(res.Attributes, ";"),
+			Status: res.Status, ErrorCode: res.ErrorCode, Error: res.Error, Note: res.Note}
+	}
+	return gocsv.Marshal(rows, w)
+}

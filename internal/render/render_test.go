@@ -1,0 +1,149 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func s(v string) *string { return &v }
+
+func samplePlan() *plan.Plan {
+	return &plan.Plan{
+		FormatVersion: plan.FormatVersion,
+		ToolVersion:   "test",
+		CreatedAt:     time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC),
+		Target:        plan.Target{Type: "sandbox", Endpoint: "sandbox:/tmp/tenant.json"},
+		Inputs: plan.Inputs{
+			Config:  plan.InputFile{Path: "hrsync.yaml", Digest: "sha256:aaaaaaaaaaaaaaaaaaaa"},
+			Mapping: plan.InputFile{Path: "mappings/example.yaml", Digest: "sha256:bbbbbbbbbbbbbbbbbbbb"},
+			Source:  plan.InputFile{Path: "hr/workers.csv", Digest: "sha256:cccccccccccccccccccc", Records: 4},
+		},
+		Match:     plan.MatchInfo{Source: "[WorkerID]", Target: "employeeId"},
+		Policy:    plan.Policy{Leavers: "disable", MaxLeavers: 100, MaxLeaversPercent: 20},
+		Summary:   plan.Summary{Create: 1, Update: 1, Disable: 1, Unchanged: 1, Skipped: 2, Managed: 3},
+		Applyable: true,
+		Actions: []plan.Action{
+			{Action: plan.Create, Key: "1004", DisplayName: "Zoë Müller", UserPrincipalName: "zoe.muller@contoso.com",
+				Source: &identity.Provenance{File: "hr/workers.csv", Line: 5},
+				Changes: []plan.Change{
+					{Attribute: "displayName", After: s("Zoë Müller")},
+					{Attribute: "userPrincipalName", After: s("zoe.muller@contoso.com")},
+					{Attribute: "accountEnabled", After: s("true")},
+					{Attribute: "manager", After: s("1001")},
+				},
+				Manager: &plan.ManagerRef{Key: "1001", ID: "id-1001"}},
+			{Action: plan.Update, Key: "1002", ID: "id-1002", DisplayName: "Seán O'Brien", UserPrincipalName: "sean.obrien@contoso.com",
+				Source: &identity.Provenance{File: "hr/workers.csv", Line: 3},
+				Changes: []plan.Change{
+					{Attribute: "department", Before: s("Sales"), After: s("R&D | Labs")},
+					{Attribute: "jobTitle", Before: s("Engineer"), After: nil},
+				}},
+			{Action: plan.Disable, Key: "1009", ID: "id-1009", DisplayName: "Gone Person", UserPrincipalName: "gone@contoso.com",
+				Reason:  "absent from source",
+				Changes: []plan.Change{{Attribute: "accountEnabled", Before: s("true"), After: s("false")}}},
+		},
+		Warnings: []plan.Warning{
+			{Code: plan.WarnDuplicateKey, Key: "1005", Message: `match key "1005" is used by 2 records (hr/workers.csv:6, hr/workers.csv:7); all are left out and the Entra user with this key is left alone`,
+				Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 6}, {File: "hr/workers.csv", Line: 7}}},
+		},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/render -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file (run with -update if intended):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestPlanFormats(t *testing.T) {
+	blocked := samplePlan()
+	blocked.Applyable = false
+	blocked.Blocked = []string{"12 leavers exceed policy.max_leavers (10)"}
+	empty := samplePlan()
+	empty.Actions, empty.Warnings = nil, nil
+	empty.Summary = plan.Summary{Unchanged: 4, Managed: 4}
+	tests := []struct {
+		name, format, golden string
+		p                    *plan.Plan
+	}{
+		{"text", "text", "plan.txt", samplePlan()},
+		{"json", "json", "plan.json", samplePlan()},
+		{"markdown", "markdown", "plan.md", samplePlan()},
+		{"blocked text", "text", "plan-blocked.txt", blocked},
+		{"no changes", "text", "plan-empty.txt", empty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Plan(&buf, tt.p, tt.format); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.golden, buf.Bytes())
+		})
+	}
+	if err := Plan(&bytes.Buffer{}, samplePlan(), "yaml"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+func TestTextEndsWithSummaryLine(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, samplePlan()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if got := lines[len(lines)-1]; got != "Plan: 1 to create, 1 to update, 0 to enable, 1 to disable, 0 to delete. 1 unchanged, 2 skipped, 1 warnings." {
+		t.Errorf("last line = %q", got)
+	}
+}
+
+func TestReport(t *testing.T) {
+	r := &apply.Report{
+		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 1, 1, 0, 0, 2, 0, time.UTC),
+		Done: 2, Failed: 1,
+		Results: []apply.Result{
+			{Action: "create", Key: "1", Status: apply.StatusDone, Note: "already created by an earlier apply; adopted"},
+			{Action: "update", Key: "2", Status: apply.StatusDone},
+			{Action: "update", Key: "3", Status: apply.StatusFailed, Error: "update user x: graph 404 Request_ResourceNotFound: gone"},
+		},
+	}
+	var buf bytes.Buffer
+	if err := Report(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.txt", buf.Bytes())
+}
+
+func TestReportCSV(t *testing.T) {
+	r := &apply.Report{Results: []apply.Result{
+		{Action: "create", Key: "1001", ID: "id-1", Attributes: []string{"displayName", "userPrincipalName"}, Status: apply.StatusDone},
+		{Action: "update", Key: "1002", ID: "id-2", Attributes: []string{"department"}, Status: apply.StatusFailed, ErrorCode: "Request_ResourceNotFound", Error: "update user id-2: graph 404 Request_ResourceNotFound: Resource 'id-2' does not exist, really"},
+	}}
+	var buf bytes.Buffer
+	if err := ReportCSV(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.csv", buf.Bytes())
+}

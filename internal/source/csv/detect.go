@@ -1,0 +1,165 @@
+package csv
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/source"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// encoding is the character encoding of the file, as told by its
+// byte-order mark.
+type encoding int
+
+const (
+	encUTF8    encoding = iota // no byte-order mark: must be UTF-8
+	encUTF8BOM                 // UTF-8 with a byte-order mark
+	encUTF16                   // UTF-16, either byte order, with a byte-order mark
+)
+
+// decoder looks for a byte-order mark at the start of raw, consumes it and
+// returns a reader of the file's text as UTF-8.
+func decoder(raw *bufio.Reader) (*bufio.Reader, encoding, error) {
+	b, err := raw.Peek(3)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, 0, err
+	}
+	var order unicode.Endianness
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		_, err := raw.Discard(3)
+		return raw, encUTF8BOM, err
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		order = unicode.LittleEndian
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		order = unicode.BigEndian
+	default:
+		return raw, encUTF8, nil
+	}
+	if _, err := raw.Discard(2); err != nil {
+		return nil, 0, err
+	}
+	dec := unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder()
+	return bufio.NewReaderSize(transform.NewReader(raw, dec), bufSize), encUTF16, nil
+}
+
+// candidates are the delimiters detection chooses from, in the order they
+// are named in messages.
+const candidates = ",;\t|"
+
+// delimName names a delimiter for messages.
+func delimName(d byte) string {
+	if d == '\t' {
+		return "tab"
+	}
+	return fmt.Sprintf("%q", string(d))
+}
+
+// detect decides the delimiter: the configured one if any, else an Excel
+// "sep=X" first line, else the candidate that occurs most often outside
+// quotes in the header line. sepLine reports that the text starts with a
+// "sep=X" line, which is not data and must be skipped. It only peeks at br.
+func detect(br *bufio.Reader, configured byte, file string) (comma byte, sepLine bool, err error) {
+	b, err := br.Peek(bufSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return 0, false, err
+	}
+
+	// An Excel "sep=;" line, which must be the very first line.
+	first := b
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	first = bytes.TrimSuffix(first, []byte{'\r'})
+	if len(first) == 5 && strings.EqualFold(string(first[:4]), "sep=") {
+		sepLine = true
+		if configured != 0 {
+			return configured, true, nil
+		}
+		if strings.IndexByte(candidates, first[4]) < 0 {
+			return 0, false, &source.Error{
+				Prov: identity.Provenance{File: file, Line: 1},
+				Msg:  fmt.Sprintf("the %q line names a delimiter hrsync does not support", first),
+				Hint: `use ",", ";", tab or "|", or set source.delimiter`,
+			}
+		}
+		return first[4], true, nil
+	}
+	if configured != 0 {
+		return configured, false, nil
+	}
+
+	// The header line: the first non-blank line, up to a line end outside
+	// quotes (a header name may be quoted and hold a line break).
+	line := 1
+	i := 0
+	for i < len(b) && (b[i] == '\n' || b[i] == '\r') {
+		if b[i] == '\n' {
+			line++
+		}
+		i++
+	}
+	if i == len(b) {
+		// No header line at all: the parser reports the empty file.
+		return ',', false, nil
+	}
+	var counts [len(candidates)]int
+	inQuotes := false
+scan:
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case inQuotes:
+		case c == '\n' || c == '\r':
+			break scan
+		case c == 0:
+			// Not text: let the parser report the NUL with its position.
+			return ',', false, nil
+		default:
+			if k := strings.IndexByte(candidates, c); k >= 0 {
+				counts[k]++
+			}
+		}
+	}
+
+	best, ties := 0, 0
+	for k, n := range counts {
+		switch {
+		case n > counts[best]:
+			best, ties = k, 1
+		case n == counts[best]:
+			ties++
+		}
+	}
+	hint := `set source.delimiter to ",", ";", "tab" or "|"`
+	if counts[best] == 0 {
+		return 0, false, &source.Error{
+			Prov: identity.Provenance{File: file, Line: line},
+			Msg:  `cannot detect the delimiter: the header line contains none of ",", ";", tab or "|"`,
+			Hint: hint + " (a file with a single column needs it set)",
+		}
+	}
+	if ties > 1 {
+		var found []string
+		for k, n := range counts {
+			if n == counts[best] {
+				found = append(found, fmt.Sprintf("%d × %s", n, delimName(candidates[k])))
+			}
+		}
+		return 0, false, &source.Error{
+			Prov: identity.Provenance{File: file, Line: line},
+			Msg:  "cannot detect the delimiter: the header line has as many of each of " + strings.Join(found, " and "),
+			Hint: hint,
+		}
+	}
+	return candidates[best], false, nil
+}
