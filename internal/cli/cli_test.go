@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// quickstart copies the quick start into a temp folder and returns the
+// config path.
+func quickstart(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, f := range []string{"examples/quickstart/hrsync.yaml", "examples/quickstart/workers.csv", "examples/quickstart/tenant-seed.json", "mappings/example.yaml"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(root, "examples", "quickstart", "hrsync.yaml")
+}
+
+type streams struct {
+	ios      *IOStreams
+	out, err *bytes.Buffer
+}
+
+func newStreams(stdin string, tty bool) streams {
+	var out, errb bytes.Buffer
+	return streams{ios: &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errb, StdinTTY: tty}, out: &out, err: &errb}
+}
+
+func TestApplyConfirmation(t *testing.T) {
+	tests := []struct {
+		name     string
+		stdin    string
+		tty      bool
+		code     int
+		applied  bool
+		inStderr string
+	}{
+		{"yes applies", "yes\n", true, ExitOK, true, "Only 'yes' will be accepted"},
+		{"anything else cancels", "y\n", true, ExitError, false, "apply cancelled; nothing was changed"},
+		{"closed stdin cancels", "", true, ExitError, false, "read confirmation"},
+		{"no terminal refuses before planning", "yes\n", false, ExitError, false, "stdin is not a terminal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := quickstart(t)
+			s := newStreams(tt.stdin, tt.tty)
+			code := Main(context.Background(), []string{"apply", "-c", cfg}, s.ios, "test")
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, s.out, s.err)
+			}
+			if !strings.Contains(s.err.String(), tt.inStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.inStderr, s.err)
+			}
+			if tt.tty && !strings.Contains(s.out.String(), "+ create 1046") {
+				t.Errorf("the plan was not shown before asking:\n%s", s.out)
+			}
+			state, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), ".hrsync", "sandbox.json"))
+			if got := bytes.Contains(state, []byte(`"1046"`)); got != tt.applied {
+				t.Errorf("applied = %v, want %v", got, tt.applied)
+			}
+		})
+	}
+}
+
+func TestJSONLogsGoToStderr(t *testing.T) {
+	cfg := quickstart(t)
+	s := newStreams("", false)
+	code := Main(context.Background(), []string{"plan", "-c", cfg, "--format", "json", "--log-format", "json", "--log-level", "info"}, s.ios, "test")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, s.err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(s.out.Bytes(), &doc); err != nil {
+		t.Fatalf("stdout is not only the plan: %v\n%s", err, s.out)
+	}
+	lines := strings.Split(strings.TrimSpace(s.err.String()), "\n")
+	var msgs []string
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("stderr line is not JSON: %q", l)
+		}
+		msgs = append(msgs, rec["msg"].(string))
+	}
+	if strings.Join(msgs, ",") != "source read,target read" {
+		t.Errorf("log messages = %v", msgs)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cfg := quickstart(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "-c", cfg, "--format", "yaml"}, "unknown format"},
+		{[]string{"plan", "-c", filepath.Join(t.TempDir(), "missing.yaml")}, "missing.yaml"},
+		{[]string{"show", filepath.Join(t.TempDir(), "nope.json")}, "read plan"},
+		{[]string{"plan", "--log-format", "xml"}, "--log-format"},
+		{[]string{"sandbox", "serve"}, "--state is required"},
+		{[]string{"frobnicate"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:1], " "), func(t *testing.T) {
+			s := newStreams("", false)
+			if code := Main(context.Background(), tt.args, s.ios, "test"); code != ExitError {
+				t.Fatalf("exit %d, want 1", code)
+			}
+			if !strings.Contains(s.err.String(), tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, s.err)
+			}
+		})
+	}
+}
+
+func TestShowRefusesOtherFormatVersions(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(p, []byte(`{"format_version":"2.0","actions":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newStreams("", false)
+	if code := Main(context.Background(), []string{"show", p}, s.ios, "test"); code != ExitError || !strings.Contains(s.err.String(), "format_version 2.0") {
+		t.Fatalf("exit %d: %s", code, s.err)
+	}
+}

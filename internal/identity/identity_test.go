@@ -1,0 +1,53 @@
+package identity
+
+import "testing"
+
+func TestProvenanceString(t *testing.T) {
+	tests := []struct {
+		p    Provenance
+		want string
+	}{
+		{Provenance{File: "hr.csv", Line: 12}, "hr.csv:12"},
+		{Provenance{File: "hr.xlsx", Sheet: "Workers", Row: 4}, "hr.xlsx[Workers] row 4"},
+		{Provenance{File: "https://hr/api", Page: 2, Index: 7}, "https://hr/api page 2 item 7"},
+		{Provenance{File: "hr.csv"}, "hr.csv"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%+v = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestRecordField(t *testing.T) {
+	r := &Record{Header: NewHeader([]string{"WorkerID", "Mail", "Dept"}), Values: []string{"00123", "", "Sales"}}
+	tests := []struct {
+		name, want string
+		present    bool
+	}{
+		{"WorkerID", "00123", true},
+		{"workerid", "00123", true}, // columns match without regard to case
+		{"Mail", "", false},         // an empty cell is no value (null)
+		{"Missing", "", false},
+	}
+	for _, tt := range tests {
+		if got, ok := r.Field(tt.name); got != tt.want || ok != tt.present {
+			t.Errorf("Field(%q) = %q, %v", tt.name, got, ok)
+		}
+	}
+	short := &Record{Header: r.Header, Values: []string{"1"}}
+	if v, ok := short.Field("Dept"); v != "" || ok {
+		t.Errorf("short row Field = %q, %v", v, ok)
+	}
+}
+
+func TestSchema(t *testing.T) {
+	s := DefaultSchema()
+	a, ok := s.Lookup("USERPRINCIPALNAME")
+	if !ok || a.Name != "userPrincipalName" || !a.CreateOnly || !a.RequiredOnCreate {
+		t.Errorf("lookup = %+v, %v", a, ok)
+	}
+	if _, ok := s.Lookup("passwordProfile"); ok {
+		t.Error("passwordProfile must not be mappable")
+	}
+}
