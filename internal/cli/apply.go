@@ -115,7 +115,7 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 }
 
 func (a *app) confirm(p *plan.Plan) (bool, error) {
-	fmt.Fprintf(a.ios.ErrOut, "\n%s\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", render.SummaryLine(p))
+	fmt.Fprintf(a.ios.ErrOut, "\nDo you want to perform these %d actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", p.Summary.Changes())
 	line, err := bufio.NewReader(a.ios.In).ReadString('\n')
 	if err != nil && line == "" {
 		return false, fmt.Errorf("read confirmation: %w", err)

@@ -54,7 +54,7 @@ func New(cfg *config.Config, log *slog.Logger, progress Progress, version string
 	if err != nil {
 		return nil, err
 	}
-	m.File = rel(cfg.Dir, cfg.Mapping)
+	m.File = display(cfg.Mapping)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -64,9 +64,14 @@ func New(cfg *config.Config, log *slog.Logger, progress Progress, version string
 	return &Engine{Cfg: cfg, Schema: schema, Mapping: m, Log: log, Progress: progress, Version: version, Now: time.Now}, nil
 }
 
-// rel shows a path relative to dir when it lies below it.
-func rel(dir, p string) string {
-	if r, err := filepath.Rel(dir, p); err == nil && !filepath.IsAbs(r) && r != "" && r[0] != '.' {
+// display shows a path relative to the working directory, as a person
+// would type it, falling back to the absolute path.
+func display(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil {
 		return r
 	}
 	return p
@@ -76,7 +81,7 @@ func rel(dir, p string) string {
 func (e *Engine) Source() (source.Source, error) {
 	switch e.Cfg.Source.Type {
 	case "csv":
-		return csvsource.New(csvsource.Options{Path: e.Cfg.Source.Path, Display: rel(e.Cfg.Dir, e.Cfg.Source.Path), Delimiter: e.Cfg.Source.Delimiter})
+		return csvsource.New(csvsource.Options{Path: e.Cfg.Source.Path, Display: display(e.Cfg.Source.Path), Delimiter: e.Cfg.Source.Delimiter})
 	}
 	return nil, fmt.Errorf("source type %q is not supported", e.Cfg.Source.Type)
 }
@@ -97,7 +102,7 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &SourceResult{Name: rel(e.Cfg.Dir, e.Cfg.Source.Path)}
+	res := &SourceResult{Name: display(e.Cfg.Source.Path)}
 	bar := e.Progress.Start("reading "+res.Name, -1)
 	checked := false
 	n := 0

@@ -24,17 +24,6 @@ const (
 	edmDateTime
 )
 
-func (t edmType) String() string {
-	switch t {
-	case edmBool:
-		return "Edm.Boolean"
-	case edmDateTime:
-		return "Edm.DateTimeOffset"
-	default:
-		return "Edm.String"
-	}
-}
-
 // filterLeaf is a filterable property path.
 type filterLeaf struct {
 	name  string
@@ -112,21 +101,19 @@ type fnode struct {
 	lits        []literal
 }
 
-type filterError = graphError
-
-func errFilterSyntax(expr string, pos int) *filterError {
+func errFilterSyntax(expr string, pos int) *graphError {
 	return newError(http.StatusBadRequest, "Request_BadRequest",
 		fmt.Sprintf("Invalid filter clause: Syntax error at position %d in '%s'.", pos, expr))
 }
 
-func errFilterClause(prop string) *filterError {
+func errFilterClause(prop string) *graphError {
 	return newError(http.StatusBadRequest, "Request_UnsupportedQuery",
 		"Unsupported or invalid query filter clause specified for property '"+prop+"' of resource 'User'.")
 }
 
 // parseFilter parses and checks a $filter expression. advanced reports
 // whether the request carries the advanced query parameters.
-func parseFilter(expr string, advanced bool) (*fnode, *filterError) {
+func parseFilter(expr string, advanced bool) (*fnode, *graphError) {
 	toks, perr := lexFilter(expr)
 	if perr != nil {
 		return nil, perr
@@ -162,7 +149,7 @@ type token struct {
 	pos  int
 }
 
-func lexFilter(expr string) ([]token, *filterError) {
+func lexFilter(expr string) ([]token, *graphError) {
 	var toks []token
 	for i := 0; i < len(expr); {
 		c := expr[i]
@@ -232,14 +219,14 @@ func (p *filterParser) peekKeyword(kw string) bool {
 	return p.i < len(p.toks) && p.toks[p.i].kind == tokIdent && strings.EqualFold(p.toks[p.i].text, kw)
 }
 
-func (p *filterParser) errAt() *filterError {
+func (p *filterParser) errAt() *graphError {
 	if p.i < len(p.toks) {
 		return errFilterSyntax(p.expr, p.toks[p.i].pos)
 	}
 	return errFilterSyntax(p.expr, len(p.expr))
 }
 
-func (p *filterParser) expect(k tokKind) (token, *filterError) {
+func (p *filterParser) expect(k tokKind) (token, *graphError) {
 	if p.i >= len(p.toks) || p.toks[p.i].kind != k {
 		return token{}, p.errAt()
 	}
@@ -248,7 +235,7 @@ func (p *filterParser) expect(k tokKind) (token, *filterError) {
 	return t, nil
 }
 
-func (p *filterParser) parseOr() (*fnode, *filterError) {
+func (p *filterParser) parseOr() (*fnode, *graphError) {
 	left, err := p.parseAnd()
 	if err != nil {
 		return nil, err
@@ -264,7 +251,7 @@ func (p *filterParser) parseOr() (*fnode, *filterError) {
 	return left, nil
 }
 
-func (p *filterParser) parseAnd() (*fnode, *filterError) {
+func (p *filterParser) parseAnd() (*fnode, *graphError) {
 	left, err := p.parseUnary()
 	if err != nil {
 		return nil, err
@@ -280,7 +267,7 @@ func (p *filterParser) parseAnd() (*fnode, *filterError) {
 	return left, nil
 }
 
-func (p *filterParser) parseUnary() (*fnode, *filterError) {
+func (p *filterParser) parseUnary() (*fnode, *graphError) {
 	if p.peekKeyword("not") {
 		p.i++
 		inner, err := p.parseUnary()
@@ -292,7 +279,7 @@ func (p *filterParser) parseUnary() (*fnode, *filterError) {
 	return p.parsePrimary()
 }
 
-func (p *filterParser) parsePrimary() (*fnode, *filterError) {
+func (p *filterParser) parsePrimary() (*fnode, *graphError) {
 	if p.i >= len(p.toks) {
 		return nil, p.errAt()
 	}
@@ -360,7 +347,7 @@ func (p *filterParser) parsePrimary() (*fnode, *filterError) {
 }
 
 // parseFunction parses startsWith(prop,'x') and endsWith(prop,'x').
-func (p *filterParser) parseFunction(name token) (*fnode, *filterError) {
+func (p *filterParser) parseFunction(name token) (*fnode, *graphError) {
 	fn := strings.ToLower(name.text)
 	if fn != "startswith" && fn != "endswith" {
 		return nil, newError(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported Query.")
@@ -391,7 +378,7 @@ func (p *filterParser) parseFunction(name token) (*fnode, *filterError) {
 }
 
 // parseLiteral reads a literal and checks it against the leaf's type.
-func (p *filterParser) parseLiteral(leaf *filterLeaf) (literal, *filterError) {
+func (p *filterParser) parseLiteral(leaf *filterLeaf) (literal, *graphError) {
 	if p.i >= len(p.toks) {
 		return literal{}, p.errAt()
 	}
@@ -424,7 +411,7 @@ func (p *filterParser) parseLiteral(leaf *filterLeaf) (literal, *filterError) {
 	return lit, nil
 }
 
-func resolveLeaf(name string) (*filterLeaf, *filterError) {
+func resolveLeaf(name string) (*filterLeaf, *graphError) {
 	if l := filterLeaves[strings.ToLower(name)]; l != nil {
 		return l, nil
 	}
@@ -442,7 +429,7 @@ func resolveLeaf(name string) (*filterLeaf, *filterError) {
 
 // checkFilter enforces which operators each property supports and which need
 // the advanced query parameters.
-func checkFilter(n *fnode, advanced bool) *filterError {
+func checkFilter(n *fnode, advanced bool) *graphError {
 	switch n.op {
 	case "and", "or":
 		if err := checkFilter(n.left, advanced); err != nil {

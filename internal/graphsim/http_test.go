@@ -250,9 +250,9 @@ func TestHTTPFilterDates(t *testing.T) {
 	mustCreate(t, base, "late@contoso.com", map[string]any{"employeeHireDate": "2025-06-01T09:30:00Z",
 		"onPremisesExtensionAttributes": map[string]any{"extensionAttribute3": "x"}})
 	for filter, want := range map[string]string{
-		"employeeHireDate ge 2024-01-01T00:00:00Z":               "late@contoso.com",
-		"employeeHireDate le 2024-01-01":                         "early@contoso.com",
-		"employeeOrgData/costCenter eq 'cc1'":                    "early@contoso.com",
+		"employeeHireDate ge 2024-01-01T00:00:00Z":                 "late@contoso.com",
+		"employeeHireDate le 2024-01-01":                           "early@contoso.com",
+		"employeeOrgData/costCenter eq 'cc1'":                      "early@contoso.com",
 		"onPremisesExtensionAttributes/extensionAttribute3 eq 'X'": "late@contoso.com",
 	} {
 		r := call(t, http.MethodGet, base+"/v1.0/users?$count=true&$select=userPrincipalName&$filter="+url.QueryEscape(filter), nil,

@@ -128,16 +128,16 @@ func buildProps() []*propDef {
 			p.noClear = true
 		}
 	}
-	propByNameLocal := map[string]*propDef{}
+	byName := map[string]*propDef{}
 	for _, p := range props {
-		propByNameLocal[p.name] = p
+		byName[p.name] = p
 	}
-	propByNameLocal["mail"].check = validMail
-	propByNameLocal["usageLocation"].check = func(v string) bool {
+	byName["mail"].check = validMail
+	byName["usageLocation"].check = func(v string) bool {
 		return len(v) == 2 && isASCIILetter(v[0]) && isASCIILetter(v[1])
 	}
-	propByNameLocal["userType"].check = func(v string) bool { return v == "Member" || v == "Guest" }
-	propByNameLocal["mailNickname"].check = validMailNickname
+	byName["userType"].check = func(v string) bool { return v == "Member" || v == "Guest" }
+	byName["mailNickname"].check = validMailNickname
 
 	// Real v1.0 user properties that graphsim does not emulate: selecting them
 	// works (null or []), writing them is rejected loudly.

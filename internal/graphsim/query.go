@@ -232,6 +232,9 @@ func nextLink(r *request, seq uint64) string {
 		if n > 0 {
 			b.WriteByte('&')
 		}
+		if rest, ok := strings.CutPrefix(part, "%24"); ok {
+			part = "$" + rest // show system query options as Graph does
+		}
 		b.WriteString(part)
 		n++
 	}
