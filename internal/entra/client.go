@@ -76,9 +76,20 @@ func (e *GraphError) Error() string {
 		code += "/" + e.DetailCode
 	}
 	if e.Status > 0 {
-		return fmt.Sprintf("%s: graph %d %s: %s", e.Op, e.Status, code, e.Message)
+		return fmt.Sprintf("%s: graph %d %s: %s%s", e.Op, e.Status, code, e.Message, hint(e.Status))
 	}
 	return fmt.Sprintf("%s: %s", e.Op, e.Message)
+}
+
+// hint says what to do about authentication and permission failures.
+func hint(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return " (the token was refused: check the credentials, tenant_id and client_id, or mint a fresh token)"
+	case http.StatusForbidden:
+		return " (the app needs the Microsoft Graph application permission User.ReadWrite.All with admin consent)"
+	}
+	return ""
 }
 
 // IsConflict reports a create that failed because the UPN (or another

@@ -222,3 +222,23 @@ func TestAccessTokenIsRequiredAndChecked(t *testing.T) {
 		t.Errorf("missing secret: %v", err)
 	}
 }
+
+func TestAuthFailuresSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		status int
+		want   string
+	}{
+		{401, "check the credentials"},
+		{403, "User.ReadWrite.All"},
+	}
+	for _, tt := range tests {
+		icept := func(_ context.Context, c graphsim.Call) *graphsim.Fault {
+			return &graphsim.Fault{Status: tt.status, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation."}
+		}
+		c, _ := newSim(t, 1, icept)
+		_, err := c.ListUsers(context.Background(), attrs, false, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), testToken) {
+			t.Errorf("%d: %v", tt.status, err)
+		}
+	}
+}
