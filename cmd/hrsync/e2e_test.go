@@ -241,10 +241,13 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 		t.Errorf("second plan:\n%s", r)
 	}
 
-	// The same saved plan cannot be applied twice: the tenant moved on,
-	// but its digests still match, so re-applying must converge, not duplicate.
+	// The same saved plan applied again: every action is now stale and
+	// refused, nothing is duplicated.
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
-	mustCode(t, r, 0)
+	mustCode(t, r, 3)
+	if !strings.Contains(r.stdout, "0 done, 0 failed, 0 partly done, 11 refused as stale") {
+		t.Errorf("re-apply:\n%s", r)
+	}
 	if n := len(readState(t, state)); n != len(users) {
 		t.Errorf("re-applying the plan changed the user count: %d -> %d", len(users), n)
 	}
@@ -402,7 +405,7 @@ func TestStalePlanIsRefused(t *testing.T) {
 	}
 }
 
-func TestPartialApplyExitsThreeAndConverges(t *testing.T) {
+func TestStaleActionsAreRefusedAndTheRestConverges(t *testing.T) {
 	dir := quickstart(t)
 	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json"), 0)
 	// Someone deletes the mover 1007 in the tenant between plan and apply.
@@ -431,15 +434,21 @@ func TestPartialApplyExitsThreeAndConverges(t *testing.T) {
 	}
 	r := hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json", "--report", "report.json")
 	mustCode(t, r, 3)
-	if !strings.Contains(r.stdout, "x update 1007 failed") || !strings.Contains(r.stdout, "Request_ResourceNotFound") {
-		t.Errorf("failure not reported:\n%s", r)
+	if !strings.Contains(r.stderr, "Refusing update 1007: user") || !strings.Contains(r.stdout, "x update 1007 refused") {
+		t.Errorf("refusal not reported:\n%s", r)
 	}
 	var rep struct {
-		Done, Failed int
+		Done, Failed, Refused int
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err := json.Unmarshal(raw, &rep); err != nil || rep.Done != 10 || rep.Failed != 1 {
+	if err := json.Unmarshal(raw, &rep); err != nil || rep.Done != 10 || rep.Refused != 1 || rep.Failed != 0 {
 		t.Errorf("report = %+v %v", rep, err)
+	}
+	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json", "--report", "report.csv")
+	mustCode(t, r, 3)
+	csv, _ := os.ReadFile(filepath.Join(dir, "report.csv"))
+	if !strings.HasPrefix(string(csv), "key,user_id,action,attributes_changed,status,error_code,error_message,note\n") || !strings.Contains(string(csv), ",stale_plan,") {
+		t.Errorf("CSV report:\n%s", csv)
 	}
 	// A fresh plan now creates 1007 again, and converges.
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve")
@@ -596,5 +605,55 @@ func TestVersion(t *testing.T) {
 	mustCode(t, r, 0)
 	if !strings.HasPrefix(r.stdout, "hrsync ") {
 		t.Errorf("version: %s", r)
+	}
+}
+
+// A plan saved before someone else's apply must not create a second user
+// for a joiner who now exists (under another UPN).
+func TestStalePlanNeverDuplicatesAJoiner(t *testing.T) {
+	dir := quickstart(t)
+	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "old.json"), 0)
+	editCSV(t, dir, func(s string) string {
+		return strings.Replace(s, "1046,Active,Grace,O'Neill,", "1046,Active,Grace,Kelly,", 1)
+	})
+	mustCode(t, hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve"), 0)
+	r := hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "old.json")
+	mustCode(t, r, 3)
+	if !strings.Contains(r.stderr, "Refusing create 1046: user") || !strings.Contains(r.stderr, "already holds employeeId 1046") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	holders := 0
+	for _, u := range readState(t, filepath.Join(dir, ".hrsync", "sandbox.json")) {
+		if u["employeeId"] == "1046" {
+			holders++
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, ".hrsync", "sandbox.json"))
+	if holders != 1 || strings.Count(string(raw), `"employeeId": "1046"`)+strings.Count(string(raw), `"employeeId":"1046"`) != 1 {
+		t.Fatalf("%d users hold employeeId 1046", holders)
+	}
+}
+
+func TestEditedPlanIsRefused(t *testing.T) {
+	dir := quickstart(t)
+	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json"), 0)
+	raw, _ := os.ReadFile(filepath.Join(dir, "plan.json"))
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	acts := doc["actions"].([]any)
+	upd := acts[5].(map[string]any) // an update
+	upd["changes"] = append(upd["changes"].([]any), map[string]any{"attribute": "userPrincipalName", "before": nil, "after": "pwned@contoso.com"})
+	edited, _ := json.Marshal(doc)
+	if err := os.WriteFile(filepath.Join(dir, "plan.json"), edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"show", "plan.json"}, {"apply", "-c", "hrsync.yaml", "plan.json"}} {
+		r := hrsync(t, dir, nil, args...)
+		mustCode(t, r, 1)
+		if !strings.Contains(r.stderr, "userPrincipalName is set on create only") {
+			t.Errorf("%s: %s", args[0], r.stderr)
+		}
 	}
 }

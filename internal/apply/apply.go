@@ -36,12 +36,18 @@ type Options struct {
 	Progress func(done, total int)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Refused maps action indexes to the reason they must not be carried
+	// out (a stale plan); they are reported, and joiners refused this way
+	// count as not created for the manager references that need them.
+	Refused map[int]string
 }
 
 // Status of an action in the report.
 const (
 	StatusDone       = "done"
 	StatusFailed     = "failed"
+	StatusPartial    = "partial" // some steps done (e.g. created), a later one failed (e.g. the manager)
+	StatusRefused    = "refused" // not attempted: the user changed since the plan
 	StatusNotStarted = "not_started"
 )
 
@@ -66,9 +72,14 @@ type Report struct {
 	FinishedAt time.Time `json:"finished_at"`
 	Done       int       `json:"done"`
 	Failed     int       `json:"failed"`
+	Partial    int       `json:"partial"`
+	Refused    int       `json:"refused"`
 	NotStarted int       `json:"not_started"`
 	Results    []Result  `json:"results"`
 }
+
+// Incomplete is the number of actions not fully carried out.
+func (r *Report) Incomplete() int { return r.Failed + r.Partial + r.Refused + r.NotStarted }
 
 // Execute applies the plan. It returns an error only when the plan cannot
 // be applied at all; per-action failures are in the report.
@@ -86,12 +97,22 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if now == nil {
 		now = time.Now
 	}
-	e := &executor{p: p, w: w, opts: opts, created: map[string]string{}, failedKeys: map[string]bool{}}
+	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(),
+		created: map[string]string{}, failedKeys: map[string]bool{}, progressed: map[int]bool{}, started: map[int]bool{}}
 	e.results = make([]Result, len(p.Actions))
 	for i, a := range p.Actions {
 		e.results[i] = Result{Action: a.Action, Key: a.Key, ID: a.ID, Status: StatusNotStarted, Attributes: []string{}}
 		for _, c := range a.Changes {
 			e.results[i].Attributes = append(e.results[i].Attributes, c.Attribute)
+		}
+		if reason, refused := opts.Refused[i]; refused {
+			e.results[i].Status = StatusRefused
+			e.results[i].ErrorCode = "stale_plan"
+			e.results[i].Error = reason
+			if a.Action == plan.Create {
+				e.failedKeys[a.Key] = true
+			}
+			continue
 		}
 		e.total += e.steps(a)
 	}
@@ -109,6 +130,10 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 			rep.Done++
 		case StatusFailed:
 			rep.Failed++
+		case StatusPartial:
+			rep.Partial++
+		case StatusRefused:
+			rep.Refused++
 		default:
 			rep.NotStarted++
 		}
@@ -123,9 +148,12 @@ type executor struct {
 	w    Writer
 	opts Options
 
+	schema *identity.Schema
+
 	mu         sync.Mutex
 	results    []Result
 	started    map[int]bool
+	progressed map[int]bool      // actions with at least one step done
 	created    map[string]string // key -> id of users created (or found) in this apply
 	failedKeys map[string]bool   // keys whose create failed
 	total      int
@@ -152,10 +180,10 @@ func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step f
 			continue
 		}
 		e.mu.Lock()
-		failed := e.results[i].Status == StatusFailed
+		st := e.results[i].Status
 		e.mu.Unlock()
-		if failed {
-			continue // an earlier step of this action failed
+		if st == StatusFailed || st == StatusPartial || st == StatusRefused {
+			continue // refused, or an earlier step of this action failed
 		}
 		if ctx.Err() != nil {
 			break
@@ -168,9 +196,6 @@ func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step f
 			break
 		}
 		e.mu.Lock()
-		if e.started == nil {
-			e.started = map[int]bool{}
-		}
 		e.started[i] = true
 		e.mu.Unlock()
 		wg.Add(1)
@@ -181,6 +206,8 @@ func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step f
 			e.mu.Lock()
 			if err != nil {
 				e.fail(i, err)
+			} else {
+				e.progressed[i] = true
 			}
 			e.done++
 			done, total := e.done, e.total
@@ -197,6 +224,9 @@ func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step f
 func (e *executor) fail(i int, err error) {
 	r := &e.results[i]
 	r.Status = StatusFailed
+	if e.progressed[i] {
+		r.Status = StatusPartial
+	}
 	r.Error = err.Error()
 	var ge *entra.GraphError
 	if errors.As(err, &ge) {
@@ -243,7 +273,7 @@ func (e *executor) create(ctx context.Context, i int) error {
 		note = "already created by an earlier apply; adopted"
 		rest := map[string]*string{}
 		for k, v := range attrs {
-			if spec, ok := identity.DefaultSchema().Lookup(k); ok && !spec.CreateOnly {
+			if spec, ok := e.schema.Lookup(k); ok && !spec.CreateOnly {
 				rest[k] = &v
 			}
 		}
@@ -295,7 +325,7 @@ func (e *executor) manager(ctx context.Context, i int) error {
 	case a.Manager.Key == "":
 		return e.w.RemoveManager(ctx, id)
 	case mid == "" && managerFailed:
-		return fmt.Errorf("set manager: the create of manager %s failed", a.Manager.Key)
+		return fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key)
 	case mid == "":
 		return fmt.Errorf("set manager: manager %s was not created", a.Manager.Key)
 	}

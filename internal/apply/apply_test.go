@@ -172,13 +172,14 @@ func TestExecuteConflictWithSomeoneElseFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Failed != 2 || rep.Done != 0 {
+	// 1 failed outright; 2 was created but its manager could not be set.
+	if rep.Failed != 1 || rep.Partial != 1 || rep.Done != 0 || rep.Results[1].Status != StatusPartial || rep.Results[1].ID == "" {
 		t.Fatalf("report = %+v", rep)
 	}
 	if rep.Results[0].ErrorCode != "Request_BadRequest/ObjectConflict" {
 		t.Errorf("error code = %q", rep.Results[0].ErrorCode)
 	}
-	if !strings.Contains(rep.Results[1].Error, "create of manager 1 failed") {
+	if !strings.Contains(rep.Results[1].Error, "manager 1 was not created") {
 		t.Errorf("dependent failure = %q", rep.Results[1].Error)
 	}
 	if len(d.users) != 2 { // "other" and user 2
@@ -255,5 +256,33 @@ func TestNewPassword(t *testing.T) {
 			t.Fatal("repeated password")
 		}
 		seen[pw] = true
+	}
+}
+
+func TestExecuteSkipsRefusedActions(t *testing.T) {
+	d := newFakeDir()
+	d.users["u3"] = identity.Attrs{"accountEnabled": "true"}
+	p := testPlan(
+		createAction("1", "a@x.com", ""),
+		createAction("2", "b@x.com", "1"),
+		plan.Action{Action: plan.Disable, Key: "3", ID: "u3", Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}},
+	)
+	rep, err := Execute(context.Background(), p, d, Options{Refused: map[int]string{0: "user x already holds employeeId 1", 2: "user u3 changed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Refused != 2 || rep.Partial != 1 || rep.Results[0].ErrorCode != "stale_plan" || rep.Incomplete() != 3 {
+		t.Fatalf("report = %+v", rep)
+	}
+	if d.users["u3"]["accountEnabled"] != "true" {
+		t.Error("a refused leaver was disabled")
+	}
+	for _, c := range d.calls {
+		if c == "create 1" {
+			t.Error("a refused create was attempted")
+		}
+	}
+	if !strings.Contains(rep.Results[1].Error, "manager 1 was not created") {
+		t.Errorf("dependent of a refused create: %+v", rep.Results[1])
 	}
 }

@@ -2,15 +2,18 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/engine"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 )
@@ -27,7 +30,7 @@ another target, configuration or mapping.
 apply without a plan file makes a plan, shows it and asks for "yes" on the terminal
 (or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			e, err := a.engine(cmd)
 			if err != nil {
@@ -46,15 +49,28 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			if err != nil {
 				return err
 			}
-			defer t.Close(ctx)
+			defer func() { err = closeTarget(ctx, t, err) }()
+			var refused []plan.Refusal
 			if p != nil {
 				if err := e.CheckPlan(p, t.Info); err != nil {
 					return err
+				}
+				// The directory may have changed since the plan: refuse
+				// every action whose user is no longer as the plan saw it.
+				if refused, err = e.Recheck(ctx, p, t); err != nil {
+					return err
+				}
+				for _, r := range refused {
+					act := p.Actions[r.Index]
+					fmt.Fprintf(a.ios.ErrOut, "Refusing %s %s: %s.\n", act.Action, act.Key, r.Reason)
 				}
 			} else {
 				src, err := e.ReadSource(ctx)
 				if err != nil {
 					return err
+				}
+				if src.Summary.Records == 0 {
+					return fmt.Errorf("%s: %w", src.Name, plan.ErrEmptySource)
 				}
 				users, err := e.ReadTarget(ctx, t)
 				if err != nil {
@@ -84,10 +100,10 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					return err
 				}
 				if !ok {
-					return &exitError{code: ExitError, err: errors.New("apply cancelled; nothing was changed")}
+					return errors.New("apply cancelled; nothing was changed")
 				}
 			}
-			rep, err := e.Apply(ctx, p, t)
+			rep, err := e.Apply(ctx, p, t, refused)
 			if rep != nil {
 				if rerr := render.Report(a.ios.Out, rep); rerr != nil {
 					return rerr
@@ -98,11 +114,13 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					}
 				}
 			}
-			if err != nil {
+			switch {
+			case rep != nil && ctx.Err() != nil:
+				return &exitError{code: ExitPartial, err: fmt.Errorf("interrupted: %d actions done, %d not started; run plan and apply again to finish", rep.Done, rep.NotStarted)}
+			case err != nil:
 				return err
-			}
-			if rep.Failed > 0 || rep.NotStarted > 0 {
-				return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d actions failed; the rest were applied. Fix the cause and run plan and apply again: done actions will not be repeated", rep.Failed+rep.NotStarted, len(rep.Results))}
+			case rep.Incomplete() > 0:
+				return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d actions were not fully applied; the rest were. Fix the cause and run plan and apply again: done actions will not be repeated", rep.Incomplete(), len(rep.Results))}
 			}
 			return nil
 		},
@@ -112,6 +130,21 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 	cmd.Flags().StringVar(&reportPath, "report", "", "write the apply report to this file: CSV if it ends in .csv, else JSON (mode 0600)")
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// closeTarget releases the target even after Ctrl-C, so the sandbox state
+// is saved; a failure to save is an error, since nothing was persisted.
+func closeTarget(ctx context.Context, t *engine.Target, err error) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if cerr := t.Close(cctx); cerr != nil {
+		cerr = fmt.Errorf("close target %s: %w (changes made in this run may not be saved)", t.Info.Endpoint, cerr)
+		if err == nil {
+			return cerr
+		}
+		return errors.Join(err, cerr)
+	}
+	return err
 }
 
 func (a *app) confirm(p *plan.Plan) (bool, error) {

@@ -75,9 +75,8 @@ func (a *app) makePlan(cmd *cobra.Command, e *engine.Engine) (*plan.Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	defer t.Close(ctx)
 	users, err := e.ReadTarget(ctx, t)
-	if err != nil {
+	if err = closeTarget(ctx, t, err); err != nil {
 		return nil, err
 	}
 	return e.Plan(src, users, t.Info)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -190,14 +191,36 @@ func Load(opts Options) (*Config, error) {
 		State:    v.GetString("target.state"),
 		Seed:     v.GetString("target.seed"),
 	}
-	cfg.Policy = Policy{
-		Leavers:           strings.ToLower(v.GetString("policy.leavers")),
-		MaxLeavers:        v.GetInt("policy.max_leavers"),
-		MaxLeaversPercent: v.GetFloat64("policy.max_leavers_percent"),
-		CreateDisabled:    v.GetBool("policy.create_disabled"),
+	// Typed values must parse: "max_leavers: ten" silently read as 0
+	// would switch the leaver limit off.
+	var typeErrs []error
+	typed := func(key string, parse func(string) error) {
+		raw := fmt.Sprint(v.Get(key))
+		if err := parse(strings.TrimSpace(raw)); err != nil {
+			typeErrs = append(typeErrs, fmt.Errorf("%s: %s: %q is not %v", loc.where(key), key, raw, err))
+		}
 	}
-	if err := cfg.validate(loc); err != nil {
-		return nil, err
+	cfg.Policy.Leavers = strings.ToLower(v.GetString("policy.leavers"))
+	typed("policy.max_leavers", func(s string) (err error) {
+		if cfg.Policy.MaxLeavers, err = strconv.Atoi(s); err != nil {
+			return errors.New("a whole number")
+		}
+		return nil
+	})
+	typed("policy.max_leavers_percent", func(s string) (err error) {
+		if cfg.Policy.MaxLeaversPercent, err = strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64); err != nil {
+			return errors.New("a number")
+		}
+		return nil
+	})
+	typed("policy.create_disabled", func(s string) (err error) {
+		if cfg.Policy.CreateDisabled, err = strconv.ParseBool(s); err != nil {
+			return errors.New("true or false")
+		}
+		return nil
+	})
+	if err := cfg.validate(loc); err != nil || len(typeErrs) > 0 {
+		return nil, errors.Join(append(typeErrs, err)...)
 	}
 	return cfg, nil
 }

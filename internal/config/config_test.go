@@ -80,6 +80,9 @@ func TestValidationErrorsNameFileAndLine(t *testing.T) {
 		{"missing tenant for client secret", strings.Replace(minimal, "type: sandbox", "type: entra", 1), []string{"target.tenant_id: missing"}},
 		{"bad leaver policy", minimal + "policy:\n  leavers: delete\n", []string{"not supported yet"}},
 		{"not a mapping", "- a\n- b\n", []string{"expected a mapping"}},
+		{"leaver limit not a number", minimal + "policy:\n  max_leavers: ten\n", []string{"hrsync.yaml:7: policy.max_leavers: \"ten\" is not a whole number"}},
+		{"leaver percent a list", minimal + "policy:\n  max_leavers_percent: [1]\n", []string{"hrsync.yaml:7: policy.max_leavers_percent", "is not a number"}},
+		{"create_disabled not a bool", minimal + "policy:\n  create_disabled: maybe\n", []string{"policy.create_disabled: \"maybe\" is not true or false"}},
 		{"yaml syntax", "source: [\n", []string{"hrsync.yaml"}},
 	}
 	for _, tt := range tests {
@@ -134,5 +137,14 @@ func TestGraphURL(t *testing.T) {
 		if err := checkGraphURL(tt.url); (err == nil) != tt.ok {
 			t.Errorf("checkGraphURL(%q) = %v", tt.url, err)
 		}
+	}
+}
+
+func TestBadTypedEnvValueIsAnError(t *testing.T) {
+	p := writeConfig(t, minimal)
+	t.Setenv("HRSYNC_POLICY_MAX_LEAVERS", "lots")
+	_, err := Load(Options{File: p, FileExplicit: true})
+	if err == nil || !strings.Contains(err.Error(), "environment HRSYNC_POLICY_MAX_LEAVERS: policy.max_leavers") {
+		t.Fatalf("err = %v", err)
 	}
 }

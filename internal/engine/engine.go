@@ -45,6 +45,8 @@ type Engine struct {
 	Progress Progress
 	Version  string
 	Now      func() time.Time
+	// wd is the working directory, for showing paths as a person typed them.
+	wd string
 }
 
 // New loads the mapping named by the configuration.
@@ -54,21 +56,21 @@ func New(cfg *config.Config, log *slog.Logger, progress Progress, version string
 	if err != nil {
 		return nil, err
 	}
-	m.File = display(cfg.Mapping)
+	wd, _ := os.Getwd()
+	m.File = display(wd, cfg.Mapping)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if progress == nil {
 		progress = noProgress{}
 	}
-	return &Engine{Cfg: cfg, Schema: schema, Mapping: m, Log: log, Progress: progress, Version: version, Now: time.Now}, nil
+	return &Engine{Cfg: cfg, Schema: schema, Mapping: m, Log: log, Progress: progress, Version: version, Now: time.Now, wd: wd}, nil
 }
 
-// display shows a path relative to the working directory, as a person
+// display shows a path relative to the working directory wd, as a person
 // would type it, falling back to the absolute path.
-func display(p string) string {
-	wd, err := os.Getwd()
-	if err != nil {
+func display(wd, p string) string {
+	if wd == "" {
 		return p
 	}
 	if r, err := filepath.Rel(wd, p); err == nil {
@@ -81,7 +83,7 @@ func display(p string) string {
 func (e *Engine) Source() (source.Source, error) {
 	switch e.Cfg.Source.Type {
 	case "csv":
-		return csvsource.New(csvsource.Options{Path: e.Cfg.Source.Path, Display: display(e.Cfg.Source.Path), Delimiter: e.Cfg.Source.Delimiter})
+		return csvsource.New(csvsource.Options{Path: e.Cfg.Source.Path, Display: display(e.wd, e.Cfg.Source.Path), Delimiter: e.Cfg.Source.Delimiter})
 	}
 	return nil, fmt.Errorf("source type %q is not supported", e.Cfg.Source.Type)
 }
@@ -102,7 +104,7 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &SourceResult{Name: display(e.Cfg.Source.Path)}
+	res := &SourceResult{Name: display(e.wd, e.Cfg.Source.Path)}
 	bar := e.Progress.Start("reading "+res.Name, -1)
 	checked := false
 	n := 0
@@ -133,6 +135,12 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 	bar.Set(n)
 	bar.Done()
 	if err != nil {
+		// Source and mapping errors already name the file and line.
+		var se *source.Error
+		var me *mapping.Error
+		if errors.As(err, &se) || errors.As(err, &me) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("read %s: %w", src, err)
 	}
 	if !checked {
@@ -275,8 +283,19 @@ func (e *Engine) CheckPlan(p *plan.Plan, t plan.Target) error {
 	return nil
 }
 
-// Apply carries out the plan against the target.
-func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target) (*apply.Report, error) {
+// Recheck reads the target again and compares it with a saved plan: it
+// returns the actions to refuse because their users changed since the plan,
+// and recomputes the leaver guards with the policy in force now.
+func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target) ([]plan.Refusal, error) {
+	users, err := e.ReadTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Recheck(p, users, e.Policy()), nil
+}
+
+// Apply carries out the plan against the target, except the refused actions.
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []plan.Refusal) (*apply.Report, error) {
 	total := 0
 	for _, a := range p.Actions {
 		total++
@@ -286,9 +305,13 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target) (*apply.Rep
 	}
 	bar := e.Progress.Start("applying", total)
 	defer bar.Done()
-	rep, err := apply.Execute(ctx, p, t.Client, apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now})
+	ref := make(map[int]string, len(refused))
+	for _, r := range refused {
+		ref[r.Index] = r.Reason
+	}
+	rep, err := apply.Execute(ctx, p, t.Client, apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref})
 	if rep != nil {
-		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "not_started", rep.NotStarted)
+		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "partial", rep.Partial, "refused", rep.Refused, "not_started", rep.NotStarted)
 	}
 	return rep, err
 }

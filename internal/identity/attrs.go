@@ -29,7 +29,10 @@ type AttrSpec struct {
 	RequiredOnCreate bool
 	// MaxLen is Graph's length limit, 0 for none checked here.
 	MaxLen int
-	// Matchable attributes can serve as the match key.
+	// Matchable attributes can serve as the match key. Only attributes that
+	// admin and service accounts do not normally carry qualify: the target
+	// scope is "users whose match attribute is set", so matching on
+	// userPrincipalName would put every account, admins included, in scope.
 	Matchable bool
 }
 
@@ -41,9 +44,9 @@ var attrTable = []AttrSpec{
 	{Name: "displayName", Kind: KindString, RequiredOnCreate: true, MaxLen: 256},
 	{Name: "givenName", Kind: KindString, MaxLen: 64},
 	{Name: "surname", Kind: KindString, MaxLen: 64},
-	{Name: "userPrincipalName", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 113, Matchable: true},
+	{Name: "userPrincipalName", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 113},
 	{Name: "mailNickname", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 64},
-	{Name: "mail", Kind: KindString, MaxLen: 256, Matchable: true},
+	{Name: "mail", Kind: KindString, MaxLen: 256},
 	{Name: "jobTitle", Kind: KindString, MaxLen: 128},
 	{Name: "department", Kind: KindString, MaxLen: 64},
 	{Name: "companyName", Kind: KindString, MaxLen: 64},

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/mapping/expr"
@@ -55,6 +56,7 @@ type Error struct {
 	Err  error
 }
 
+// Error renders "file:line: attribute: problem".
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
@@ -65,6 +67,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying problem.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Load reads and compiles a mapping file against the attribute schema.
@@ -127,7 +130,7 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 			}
 			seen[spec.Name] = k.Line
 			if v.Kind != yaml.ScalarNode {
-				fail(v.Line, spec.Name, errors.New("value must be an expression string, e.g. '[FirstName]'"))
+				fail(v.Line, spec.Name, notScalar(v))
 				continue
 			}
 			prog, err := expr.Parse(v.Value)
@@ -167,7 +170,9 @@ func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(in
 			fail(n.Content[i].Line, "match", fmt.Errorf("unknown key %q (expected source, target)", n.Content[i].Value))
 		}
 	}
-	if src == nil || src.Value == "" {
+	if src != nil && src.Kind != yaml.ScalarNode {
+		fail(src.Line, "match.source", notScalar(src))
+	} else if src == nil || src.Value == "" {
 		fail(n.Line, "match", errors.New("missing source: (e.g. '[WorkerID]')"))
 	} else if prog, err := expr.Parse(src.Value); err != nil {
 		fail(src.Line, "match.source", err)
@@ -190,6 +195,15 @@ func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(in
 		return
 	}
 	m.Match.Target = spec
+}
+
+// notScalar explains a YAML value that is not a plain string: an unquoted
+// [Column] is a YAML list, the commonest slip in a mapping file.
+func notScalar(v *yaml.Node) error {
+	if v.Kind == yaml.SequenceNode {
+		return errors.New("YAML read this value as a list: quote the expression, e.g. '[WorkerID]'")
+	}
+	return errors.New("value must be an expression string, e.g. '[FirstName]'")
 }
 
 // Fields lists the source fields the mapping reads, sorted.
@@ -261,10 +275,12 @@ type RecordError struct {
 	Err  error
 }
 
+// Error renders "source:line: attribute (mapping:line): problem".
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("%s: %s (%s:%d): %v", e.Prov, e.Attr, e.File, e.Line, e.Err)
 }
 
+// Unwrap returns the underlying problem.
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // Map evaluates the mapping for one record. The error, if any, is a
@@ -278,12 +294,12 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 	if err != nil {
 		return fail("match.source", m.Match.Line, err)
 	}
-	key := strings.TrimSpace(kv.String())
+	key, err := Canonical(m.Match.Target, kv.String())
+	if err != nil {
+		return fail("match.source", m.Match.Line, err)
+	}
 	if key == "" {
 		return fail("match.source", m.Match.Line, fmt.Errorf("the match key %s is empty", m.Match.Source.Source()))
-	}
-	if err := checkLen(m.Match.Target, key); err != nil {
-		return fail("match.source", m.Match.Line, err)
 	}
 	d.Key = key
 	for _, a := range m.Attrs {
@@ -347,6 +363,11 @@ func Canonical(spec identity.AttrSpec, v string) (string, error) {
 			return "", err
 		}
 		return t.UTC().Format(time.RFC3339), nil
+	}
+	for i, r := range v {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return "", fmt.Errorf("value %q holds the control character %U at position %d; Entra attributes are single-line text (clean the source, or Replace it in the mapping)", v, r, i+1)
+		}
 	}
 	if err := checkLen(spec, v); err != nil {
 		return "", err

@@ -168,3 +168,28 @@ func TestCanonical(t *testing.T) {
 		}
 	}
 }
+
+func TestMappingFileSlips(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"unquoted match source", "match:\n  source: [WorkerID]\n  target: employeeId\nattributes:\n  displayName: '[A]'\n", "m.yaml:2: match.source: YAML read this value as a list: quote the expression"},
+		{"unquoted attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: [A]\n", "m.yaml:5: displayName: YAML read this value as a list"},
+		{"UPN cannot be the match attribute", "match:\n  source: '[Mail]'\n  target: userPrincipalName\nattributes:\n  displayName: '[A]'\n", "cannot be a match attribute; use one of employeeId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("m.yaml", []byte(tt.src), identity.DefaultSchema())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCanonicalRejectsControlCharacters(t *testing.T) {
+	spec, _ := identity.DefaultSchema().Lookup("surname")
+	for _, v := range []string{"Cruz\n\n  - disable 1001", "a\x1b[31mred", "tab\there", "line\u2028sep"} {
+		if _, err := Canonical(spec, v); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("Canonical(%q) = %v", v, err)
+		}
+	}
+}

@@ -53,6 +53,7 @@ func Compute(in Input) (*Plan, error) {
 	c := &computer{in: in, p: &Plan{
 		FormatVersion: FormatVersion,
 		CreatedAt:     in.Now.UTC(),
+		Match:         MatchInfo{Target: in.MatchAttr},
 		Policy:        in.Policy,
 		Actions:       []Action{},
 		Warnings:      []Warning{},
@@ -479,23 +480,9 @@ func (c *computer) leavers() {
 }
 
 // guards marks the plan not applyable when it would disable more users than
-// the policy allows (in the spirit of Entra's accidental-deletion threshold).
+// the policy allows.
 func (c *computer) guards() {
-	leavers := 0
-	for _, a := range c.p.Actions {
-		if a.Action == Disable || a.Action == Delete {
-			leavers++
-		}
-	}
-	pol := c.in.Policy
-	if pol.MaxLeavers > 0 && leavers > pol.MaxLeavers {
-		c.p.Blocked = append(c.p.Blocked, fmt.Sprintf("%d leavers exceed policy.max_leavers (%d)", leavers, pol.MaxLeavers))
-	}
-	if managed := c.p.Summary.Managed; pol.MaxLeaversPercent > 0 && managed > 0 && leavers > LeaverPercentFloor {
-		if pct := 100 * float64(leavers) / float64(managed); pct > pol.MaxLeaversPercent {
-			c.p.Blocked = append(c.p.Blocked, fmt.Sprintf("%d leavers are %.1f%% of %d managed users, over policy.max_leavers_percent (%g%%)", leavers, pct, managed, pol.MaxLeaversPercent))
-		}
-	}
+	c.p.Blocked = guards(c.p.Actions, c.in.Policy, c.p.Summary.Managed)
 	for _, b := range c.p.Blocked {
 		c.warn(WarnLeaverThreshold, "", "plan blocked: %s; review the source, then raise the limit or pass --allow-mass-leavers", b)
 	}
@@ -515,20 +502,7 @@ func (c *computer) finish() {
 		}
 		return keyLess(a.Key, b.Key)
 	})
-	for _, a := range c.p.Actions {
-		switch a.Action {
-		case Create:
-			c.p.Summary.Create++
-		case Update:
-			c.p.Summary.Update++
-		case Enable:
-			c.p.Summary.Enable++
-		case Disable:
-			c.p.Summary.Disable++
-		case Delete:
-			c.p.Summary.Delete++
-		}
-	}
+	c.p.recount()
 	sort.SliceStable(c.p.Warnings, func(i, j int) bool {
 		a, b := c.p.Warnings[i], c.p.Warnings[j]
 		if a.Code != b.Code {

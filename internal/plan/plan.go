@@ -218,6 +218,9 @@ func Read(path string) (*Plan, error) {
 	if major(p.FormatVersion) != major(FormatVersion) {
 		return nil, fmt.Errorf("read plan %s: %w: format_version %s, this build reads %s.x", path, ErrFormat, p.FormatVersion, major(FormatVersion))
 	}
+	if err := p.Validate(identity.DefaultSchema()); err != nil {
+		return nil, fmt.Errorf("read plan %s: %w: %w", path, ErrFormat, err)
+	}
 	return &p, nil
 }
 

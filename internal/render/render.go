@@ -8,15 +8,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/gocarina/gocsv"
 
 	"github.com/hrsync/hrsync/internal/apply"
 	"github.com/hrsync/hrsync/internal/plan"
 )
-
-// Formats lists the plan formats.
-var Formats = []string{"text", "json", "markdown"}
 
 // Plan writes the plan in the named format.
 func Plan(w io.Writer, p *plan.Plan, format string) error {
@@ -51,13 +49,25 @@ func quote(s *string, attr string) string {
 	return strconv.Quote(*s)
 }
 
+// clean escapes control characters, so a value from HR or from Entra can
+// never forge lines or terminal escapes in a plan a reviewer reads.
+func clean(s string) string {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			q := strconv.QuoteToGraphic(s)
+			return q[1 : len(q)-1]
+		}
+	}
+	return s
+}
+
 func who(a plan.Action) string {
 	var parts []string
 	if a.DisplayName != "" {
-		parts = append(parts, a.DisplayName)
+		parts = append(parts, clean(a.DisplayName))
 	}
 	if a.UserPrincipalName != "" {
-		parts = append(parts, "<"+a.UserPrincipalName+">")
+		parts = append(parts, "<"+clean(a.UserPrincipalName)+">")
 	}
 	return strings.Join(parts, " ")
 }
@@ -70,12 +80,12 @@ func Text(w io.Writer, p *plan.Plan) error {
 	} else {
 		ew.printf("hrsync will perform the following actions:\n")
 		for _, a := range p.Actions {
-			ew.printf("\n  %s %s %s", symbol(a.Action), a.Action, a.Key)
+			ew.printf("\n  %s %s %s", symbol(a.Action), a.Action, clean(a.Key))
 			if s := who(a); s != "" {
 				ew.printf("  %s", s)
 			}
 			if a.Reason != "" {
-				ew.printf("  (%s)", a.Reason)
+				ew.printf("  (%s)", clean(a.Reason))
 			}
 			if a.Source != nil {
 				ew.printf("  [%s]", a.Source)
@@ -107,9 +117,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 		for _, wn := range p.Warnings {
 			ew.printf("  ! %s", wn.Code)
 			if wn.Key != "" {
-				ew.printf(" %s", wn.Key)
+				ew.printf(" %s", clean(wn.Key))
 			}
-			ew.printf(": %s", wn.Message)
+			ew.printf(": %s", clean(wn.Message))
 			if len(wn.Sources) == 1 && !strings.Contains(wn.Message, wn.Sources[0].String()) {
 				ew.printf(" [%s]", wn.Sources[0])
 			}
@@ -199,7 +209,7 @@ func mdValue(s *string, attr string) string {
 }
 
 func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "`", "'").Replace(s)
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'").Replace(clean(s))
 }
 
 func short(digest string) string {
@@ -214,15 +224,16 @@ func Report(w io.Writer, r *apply.Report) error {
 	ew := &errWriter{w: w}
 	for _, res := range r.Results {
 		switch res.Status {
-		case apply.StatusFailed:
-			ew.printf("  x %s %s failed: %s\n", res.Action, res.Key, res.Error)
+		case apply.StatusFailed, apply.StatusPartial, apply.StatusRefused:
+			ew.printf("  x %s %s %s: %s\n", res.Action, clean(res.Key), res.Status, clean(res.Error))
 		case apply.StatusDone:
 			if res.Note != "" {
-				ew.printf("  ~ %s %s: %s\n", res.Action, res.Key, res.Note)
+				ew.printf("  ~ %s %s: %s\n", res.Action, clean(res.Key), res.Note)
 			}
 		}
 	}
-	ew.printf("Apply complete: %d done, %d failed, %d not started (%s).\n", r.Done, r.Failed, r.NotStarted, r.FinishedAt.Sub(r.StartedAt).Round(1e6))
+	ew.printf("Apply complete: %d done, %d failed, %d partly done, %d refused as stale, %d not started (%s).\n",
+		r.Done, r.Failed, r.Partial, r.Refused, r.NotStarted, r.FinishedAt.Sub(r.StartedAt).Round(1e6))
 	return ew.err
 }
 

@@ -147,3 +147,23 @@ func TestReportCSV(t *testing.T) {
 	}
 	golden(t, "report.csv", buf.Bytes())
 }
+
+func TestTextEscapesControlCharacters(t *testing.T) {
+	p := samplePlan()
+	p.Actions[2].DisplayName = "Cruz\n\n  - disable 1001  Amelia Hart"
+	p.Actions[2].UserPrincipalName = "x\x1b[2J@contoso.com"
+	p.Warnings[0].Message = "two\nlines"
+	for _, format := range []string{"text", "markdown"} {
+		var buf bytes.Buffer
+		if err := Plan(&buf, p, format); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if strings.Contains(out, "\n  - disable 1001") || strings.Contains(out, "\x1b") || strings.Contains(out, "two\nlines") {
+			t.Errorf("%s: a value forged output:\n%s", format, out)
+		}
+		if !strings.Contains(out, `Cruz\n\n  - disable 1001`) {
+			t.Errorf("%s: the value is not shown escaped:\n%s", format, out)
+		}
+	}
+}

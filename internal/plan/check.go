@@ -1,0 +1,204 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+// Validate checks that a plan is consistent with itself and recomputes what
+// derives from its actions — the summary counts and the leaver guards — so
+// a hand-edited file cannot show one thing and do another. Only actions
+// Compute could have produced pass: no create-only attribute on an existing
+// user, no change of the match attribute, an id on every non-create, an
+// enablement change only in enable and disable actions.
+func (p *Plan) Validate(schema *identity.Schema) error {
+	var errs []error
+	bad := func(i int, a Action, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("action %d (%s %s): %s", i+1, a.Action, a.Key, fmt.Sprintf(format, args...)))
+	}
+	match := p.Match.Target
+	if spec, ok := schema.Lookup(match); !ok || !spec.Matchable {
+		errs = append(errs, fmt.Errorf("match.target %q is not a match attribute", match))
+	}
+	keys := make(map[string]int, len(p.Actions))
+	for i, a := range p.Actions {
+		if a.Key == "" {
+			bad(i, a, "no key")
+		}
+		if prev, dup := keys[a.Key]; dup {
+			bad(i, a, "the key also has action %d", prev+1)
+		}
+		keys[a.Key] = i
+		var enabled *string
+		hasManagerChange := false
+		for _, c := range a.Changes {
+			if c.Attribute == identity.Manager {
+				hasManagerChange = true
+				continue
+			}
+			spec, ok := schema.Lookup(c.Attribute)
+			if !ok || spec.Name != c.Attribute {
+				bad(i, a, "unknown attribute %q", c.Attribute)
+				continue
+			}
+			if c.Attribute == "accountEnabled" {
+				enabled = c.After
+				if c.After == nil || (*c.After != "true" && *c.After != "false") {
+					bad(i, a, "accountEnabled must become true or false")
+				}
+			}
+			if a.Action != Create && spec.CreateOnly {
+				bad(i, a, "%s is set on create only", c.Attribute)
+			}
+			if c.Attribute == match && (c.After == nil || *c.After != a.Key) {
+				bad(i, a, "changes the match attribute %s", match)
+			}
+		}
+		if hasManagerChange != (a.Manager != nil) {
+			bad(i, a, "the manager change and the manager reference disagree")
+		}
+		switch a.Action {
+		case Create:
+			if a.ID != "" {
+				bad(i, a, "a create has no id")
+			}
+		case Update, Enable, Disable:
+			if a.ID == "" {
+				bad(i, a, "no user id")
+			}
+			want := map[string]string{Enable: "true", Disable: "false"}[a.Action]
+			switch {
+			case want == "" && enabled != nil:
+				bad(i, a, "an update does not change accountEnabled")
+			case want != "" && (enabled == nil || *enabled != want):
+				bad(i, a, "must set accountEnabled to %s", want)
+			}
+		default:
+			bad(i, a, "unknown action %q", a.Action)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	p.recount()
+	p.Blocked = guards(p.Actions, p.Policy, p.Summary.Managed)
+	p.Applyable = len(p.Blocked) == 0
+	return nil
+}
+
+// recount sets the action counts of the summary from the actions.
+func (p *Plan) recount() {
+	s := &p.Summary
+	s.Create, s.Update, s.Enable, s.Disable, s.Delete = 0, 0, 0, 0, 0
+	for _, a := range p.Actions {
+		switch a.Action {
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Enable:
+			s.Enable++
+		case Disable:
+			s.Disable++
+		case Delete:
+			s.Delete++
+		}
+	}
+}
+
+// guards lists why a plan must not be applied: more leavers than the
+// policy allows, as a count or a share of the managed users (in the spirit
+// of Entra's accidental-deletion threshold).
+func guards(actions []Action, pol Policy, managed int) []string {
+	leavers := 0
+	for _, a := range actions {
+		if a.Action == Disable || a.Action == Delete {
+			leavers++
+		}
+	}
+	var blocked []string
+	if pol.MaxLeavers > 0 && leavers > pol.MaxLeavers {
+		blocked = append(blocked, fmt.Sprintf("%d leavers exceed policy.max_leavers (%d)", leavers, pol.MaxLeavers))
+	}
+	if pol.MaxLeaversPercent > 0 && managed > 0 && leavers > LeaverPercentFloor {
+		if pct := 100 * float64(leavers) / float64(managed); pct > pol.MaxLeaversPercent {
+			blocked = append(blocked, fmt.Sprintf("%d leavers are %.1f%% of %d managed users, over policy.max_leavers_percent (%g%%)", leavers, pct, managed, pol.MaxLeaversPercent))
+		}
+	}
+	return blocked
+}
+
+// Refusal is a plan action apply must not carry out because the directory
+// changed since the plan was made.
+type Refusal struct {
+	Index  int
+	Reason string
+}
+
+// Recheck compares a saved plan with the users read again just before
+// apply. Every action whose user changed since the plan — edited, deleted,
+// moved out of scope, or (for a create) whose key or UPN someone now holds
+// — is refused, so apply never acts on a picture that is no longer true.
+// The leaver guards are recomputed with the policy in force now and the
+// managed users as they are now.
+func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
+	match := p.Match.Target
+	byID := make(map[string]*identity.User, len(users))
+	byKey := make(map[string][]*identity.User)
+	upns := make(map[string]*identity.User, len(users))
+	managed := 0
+	for i := range users {
+		u := &users[i]
+		byID[u.ID] = u
+		if upn := u.Attrs["userPrincipalName"]; upn != "" {
+			upns[strings.ToLower(upn)] = u
+		}
+		if k := strings.TrimSpace(u.Attrs[match]); k != "" {
+			byKey[k] = append(byKey[k], u)
+			managed++
+		}
+	}
+	var out []Refusal
+	refuse := func(i int, format string, args ...any) {
+		out = append(out, Refusal{Index: i, Reason: fmt.Sprintf(format, args...)})
+	}
+	for i, a := range p.Actions {
+		if a.Action == Create {
+			if us := byKey[a.Key]; len(us) > 0 {
+				refuse(i, "user %s already holds %s %s; the plan is stale", us[0].ID, match, a.Key)
+				continue
+			}
+			if u := upns[strings.ToLower(a.UserPrincipalName)]; u != nil && a.UserPrincipalName != "" {
+				refuse(i, "userPrincipalName %s is now held by user %s; the plan is stale", a.UserPrincipalName, u.ID)
+				continue
+			}
+		} else {
+			u := byID[a.ID]
+			switch {
+			case u == nil:
+				refuse(i, "user %s no longer exists", a.ID)
+				continue
+			case strings.TrimSpace(u.Attrs[match]) != a.Key:
+				refuse(i, "user %s no longer holds %s %s", a.ID, match, a.Key)
+				continue
+			case len(byKey[a.Key]) > 1:
+				refuse(i, "%d users now hold %s %s", len(byKey[a.Key]), match, a.Key)
+				continue
+			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
+				refuse(i, "user %s changed in the directory since the plan was made", a.ID)
+				continue
+			}
+		}
+		if m := a.Manager; m != nil && m.ID != "" && byID[m.ID] == nil {
+			refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
+		}
+	}
+	p.Policy = pol
+	p.Summary.Managed = managed
+	p.Blocked = guards(p.Actions, pol, managed)
+	p.Applyable = len(p.Blocked) == 0
+	return out
+}

@@ -1,0 +1,150 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+// basePlan is a real plan: one joiner (1003, managed by 1001), one mover
+// (1001), one leaver (1009).
+func basePlan(t *testing.T) (*Plan, []identity.User) {
+	t.Helper()
+	ann := person("1001", 2, "Ann Lee", "Sales")
+	users := []identity.User{existing("u1", ann, "department", "Old"), user("u9", "1009", "accountEnabled", "true", "userPrincipalName", "gone@contoso.com")}
+	p, err := Compute(input([]identity.Desired{ann, person("1003", 4, "Cy Dee", "IT", "manager", "1001")}, users))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(actionsOf(p), ","); got != "create 1003,update 1001,disable 1009" {
+		t.Fatalf("base plan = %s", got)
+	}
+	return p, users
+}
+
+func TestValidateRejectsEditedPlans(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(p *Plan)
+		want string
+	}{
+		{"rename a user's UPN", func(p *Plan) {
+			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "userPrincipalName", After: strPtr("pwned@contoso.com")})
+		}, "userPrincipalName is set on create only"},
+		{"disable through an update", func(p *Plan) {
+			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "accountEnabled", After: strPtr("false")})
+		}, "an update does not change accountEnabled"},
+		{"a disable that enables", func(p *Plan) { p.Actions[2].Changes[0].After = strPtr("true") }, "must set accountEnabled to false"},
+		{"update without id", func(p *Plan) { p.Actions[1].ID = "" }, "no user id"},
+		{"create with id", func(p *Plan) { p.Actions[0].ID = "x" }, "a create has no id"},
+		{"unknown action", func(p *Plan) { p.Actions[1].Action = "purge" }, `unknown action "purge"`},
+		{"unknown attribute", func(p *Plan) {
+			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "passwordProfile", After: strPtr("x")})
+		}, `unknown attribute "passwordProfile"`},
+		{"change the match attribute", func(p *Plan) {
+			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "employeeId", After: strPtr("2000")})
+		}, "changes the match attribute"},
+		{"two actions for one key", func(p *Plan) { p.Actions[2].Key = "1001" }, "the key also has action 2"},
+		{"manager reference without change", func(p *Plan) { p.Actions[1].Manager = &ManagerRef{Key: "1009", ID: "u9"} }, "manager change and the manager reference disagree"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := basePlan(t)
+			tt.edit(p)
+			err := p.Validate(identity.DefaultSchema())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateRecomputesSummaryAndGuards(t *testing.T) {
+	p, _ := basePlan(t)
+	p.Summary.Create, p.Summary.Update, p.Summary.Disable = 0, 0, 0 // a forged "no changes"
+	if err := p.Validate(identity.DefaultSchema()); err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Create != 1 || p.Summary.Update != 1 || p.Summary.Disable != 1 || !p.Applyable {
+		t.Errorf("summary = %+v applyable %v", p.Summary, p.Applyable)
+	}
+
+	r, _ := basePlan(t) // a forged "applyable" over the plan's own limit
+	r.Policy.MaxLeavers = 1
+	r.Actions = append(r.Actions, Action{Action: Disable, Key: "1010", ID: "u10", Changes: []Change{{Attribute: "accountEnabled", Before: strPtr("true"), After: strPtr("false")}}})
+	r.Applyable, r.Blocked = true, nil
+	if err := r.Validate(identity.DefaultSchema()); err != nil {
+		t.Fatal(err)
+	}
+	if r.Applyable || len(r.Blocked) != 1 {
+		t.Errorf("a plan over max_leavers passed as applyable: %v %q", r.Applyable, r.Blocked)
+	}
+}
+
+func TestRecheck(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(users []identity.User) []identity.User
+		pol   Policy
+		want  map[int]string // action index -> reason fragment
+		block bool
+	}{
+		{"unchanged directory refuses nothing", func(u []identity.User) []identity.User { return u }, Policy{Leavers: "disable"}, nil, false},
+		{"joiner's key now taken", func(u []identity.User) []identity.User {
+			return append(u, user("u3", "1003", "userPrincipalName", "cy.other@contoso.com"))
+		}, Policy{Leavers: "disable"}, map[int]string{0: "already holds employeeId 1003"}, false},
+		{"joiner's UPN now taken", func(u []identity.User) []identity.User {
+			return append(u, user("x", "", "userPrincipalName", "Cy.Dee@contoso.com"))
+		}, Policy{Leavers: "disable"}, map[int]string{0: "userPrincipalName cy.dee@contoso.com is now held"}, false},
+		{"mover edited in Entra", func(u []identity.User) []identity.User {
+			u[0].Attrs["department"] = "Edited"
+			return u
+		}, Policy{Leavers: "disable"}, map[int]string{1: "changed in the directory"}, false},
+		{"leaver re-enabled by an admin", func(u []identity.User) []identity.User {
+			u[1].Attrs["accountEnabled"] = "false"
+			return u
+		}, Policy{Leavers: "disable"}, map[int]string{2: "changed in the directory"}, false},
+		{"leaver deleted", func(u []identity.User) []identity.User { return u[:1] }, Policy{Leavers: "disable"}, map[int]string{2: "no longer exists"}, false},
+		{"leaver's key removed", func(u []identity.User) []identity.User {
+			delete(u[1].Attrs, "employeeId")
+			return u
+		}, Policy{Leavers: "disable"}, map[int]string{2: "no longer holds employeeId 1009"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, users := basePlan(t)
+			cp := make([]identity.User, len(users))
+			for i, u := range users {
+				attrs := identity.Attrs{}
+				for k, v := range u.Attrs {
+					attrs[k] = v
+				}
+				cp[i] = identity.User{ID: u.ID, Attrs: attrs, ManagerID: u.ManagerID}
+			}
+			got := Recheck(p, tt.edit(cp), tt.pol)
+			if len(got) != len(tt.want) {
+				t.Fatalf("refusals = %+v, want %v", got, tt.want)
+			}
+			for _, r := range got {
+				if frag, ok := tt.want[r.Index]; !ok || !strings.Contains(r.Reason, frag) {
+					t.Errorf("refusal %+v, want %q at %d", r, tt.want[r.Index], r.Index)
+				}
+			}
+			if p.Applyable == tt.block {
+				t.Errorf("applyable = %v", p.Applyable)
+			}
+		})
+	}
+	// The policy in force at apply time decides, not the one in the file.
+	p, users := basePlan(t)
+	p.Actions = append(p.Actions, p.Actions[2], p.Actions[2])
+	Recheck(p, users, Policy{Leavers: "disable", MaxLeavers: 2})
+	if p.Applyable {
+		t.Error("a tightened policy did not block at apply time")
+	}
+	Recheck(p, users, Policy{Leavers: "disable"})
+	if !p.Applyable {
+		t.Error("no limits, yet blocked")
+	}
+}
