@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hrsync/hrsync/internal/apply"
@@ -68,15 +69,17 @@ func New(cfg *config.Config, log *slog.Logger, progress Progress, version string
 }
 
 // display shows a path relative to the working directory wd, as a person
-// would type it, falling back to the absolute path.
+// would type it, unless that climbs more than two folders up; then it
+// shows the absolute path.
 func display(wd, p string) string {
 	if wd == "" {
 		return p
 	}
-	if r, err := filepath.Rel(wd, p); err == nil {
-		return r
+	r, err := filepath.Rel(wd, p)
+	if err != nil || strings.HasPrefix(r, filepath.Join("..", "..", "..")) {
+		return p
 	}
-	return p
+	return r
 }
 
 // Source opens the configured source.
