@@ -410,7 +410,10 @@ func TestStaleActionsAreRefusedAndTheRestConverges(t *testing.T) {
 	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json"), 0)
 	// Someone deletes the mover 1007 in the tenant between plan and apply.
 	state := filepath.Join(dir, ".hrsync", "sandbox.json")
-	seed, err := os.ReadFile(filepath.Join(dir, "tenant-seed.json"))
+	seed, err := os.ReadFile(state)
+	if errors.Is(err, os.ErrNotExist) { // plan leaves a fresh sandbox as its seed
+		seed, err = os.ReadFile(filepath.Join(dir, "tenant-seed.json"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,32 +546,44 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func TestSandboxServeWithAccessTokenAuth(t *testing.T) {
-	dir := quickstart(t)
-	addr := freePort(t)
-	serve := exec.Command(binary, "sandbox", "serve", "--state", "served.json", "--seed", "tenant-seed.json", "--listen", addr, "--token", "s3cret-token")
+// serveSandbox runs "hrsync sandbox serve" on addr until the test ends or
+// stop is called; stop waits for the state to be saved.
+func serveSandbox(t *testing.T, dir, addr, state, seed, token string) (stop func()) {
+	t.Helper()
+	serve := exec.Command(binary, "sandbox", "serve", "--state", state, "--seed", seed, "--listen", addr, "--token", token)
 	serve.Dir = dir
 	var serr bytes.Buffer
 	serve.Stderr = &serr
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	}()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			_ = serve.Process.Signal(os.Interrupt)
+			_ = serve.Wait()
+		}
+	}
+	t.Cleanup(stop)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
-			break
+			return stop
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("sandbox did not listen: %s", serr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func TestSandboxServeWithAccessTokenAuth(t *testing.T) {
+	dir := quickstart(t)
+	addr := freePort(t)
+	stop := serveSandbox(t, dir, addr, "served.json", "tenant-seed.json", "s3cret-token")
 	env := []string{"HRSYNC_TARGET_TYPE=entra", "HRSYNC_TARGET_AUTH=access_token", "HRSYNC_TARGET_GRAPH_URL=http://" + addr}
 	r := hrsync(t, dir, append(env, "HRSYNC_ACCESS_TOKEN=wrong"), "plan", "-c", "hrsync.yaml")
 	mustCode(t, r, 1)
@@ -582,8 +597,7 @@ func TestSandboxServeWithAccessTokenAuth(t *testing.T) {
 	}
 	r = hrsync(t, dir, append(env, "HRSYNC_ACCESS_TOKEN=s3cret-token"), "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
 	mustCode(t, r, 0)
-	_ = serve.Process.Signal(os.Interrupt)
-	_ = serve.Wait()
+	stop()
 	if users := readState(t, filepath.Join(dir, "served.json")); users["1046"] == nil {
 		t.Error("served state not saved on exit")
 	}
@@ -655,5 +669,31 @@ func TestEditedPlanIsRefused(t *testing.T) {
 		if !strings.Contains(r.stderr, "userPrincipalName is set on create only") {
 			t.Errorf("%s: %s", args[0], r.stderr)
 		}
+	}
+}
+
+// A plan made against one tenant must not be applied to another one behind
+// the same endpoint, even when the config names no tenant (access_token).
+func TestPlanForAnotherTenantIsRefused(t *testing.T) {
+	dir := quickstart(t)
+	addr := freePort(t)
+	env := []string{"HRSYNC_TARGET_TYPE=entra", "HRSYNC_TARGET_AUTH=access_token", "HRSYNC_TARGET_GRAPH_URL=http://" + addr}
+	stop := serveSandbox(t, dir, addr, "tenant-a.json", "tenant-seed.json", "token-a")
+	mustCode(t, hrsync(t, dir, append(env, "HRSYNC_ACCESS_TOKEN=token-a"), "plan", "-c", "hrsync.yaml", "--out", "plan.json"), 0)
+	stop()
+	// Tenant B holds the same users, but it is another directory.
+	seed, err := os.ReadFile(filepath.Join(dir, "tenant-seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := bytes.Replace(seed, []byte("4f1d2c3b-5a6e-4b7f-8c9d-0e1f2a3b4c5d"), []byte("0a1b2c3d-0000-4000-8000-000000000b0b"), 1)
+	if err := os.WriteFile(filepath.Join(dir, "seed-b.json"), other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serveSandbox(t, dir, addr, "tenant-b.json", "seed-b.json", "token-b")
+	r := hrsync(t, dir, append(env, "HRSYNC_ACCESS_TOKEN=token-b"), "apply", "-c", "hrsync.yaml", "plan.json")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, "the plan was made for entra") || !strings.Contains(r.stderr, "make a new plan") {
+		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

@@ -194,15 +194,25 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 			_ = srv.Close(ctx)
 			return nil, err
 		}
-		return &Target{Client: c, Info: plan.Target{Type: "sandbox", Endpoint: "sandbox:" + t.State}, Close: srv.Close}, nil
+		tgt := &Target{Client: c, Info: plan.Target{Type: "sandbox", Endpoint: "sandbox:" + t.State}, Close: srv.Close}
+		if tgt.Info.TenantID, err = c.Tenant(ctx); err != nil {
+			_ = srv.Close(ctx)
+			return nil, err
+		}
+		return tgt, nil
 	case "entra":
 		c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}})
 		if err != nil {
 			return nil, err
 		}
-		tenant := t.TenantID
-		if tenant == "" {
-			tenant = os.Getenv("AZURE_TENANT_ID")
+		// The tenant comes from the credentials themselves, so a plan is
+		// tied to the directory it was made for whatever the config says.
+		tenant, err := c.Tenant(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if want := firstSet(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && isGUID(want) {
+			return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
 		}
 		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { return nil }}, nil
 	}
@@ -317,6 +327,19 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []p
 		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "partial", rep.Partial, "refused", rep.Refused, "not_started", rep.NotStarted)
 	}
 	return rep, err
+}
+
+func firstSet(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// isGUID reports whether s looks like a tenant id (a tenant can also be
+// named by a domain, which cannot be compared with a token's tid).
+func isGUID(s string) bool {
+	return len(s) == 36 && strings.Count(s, "-") == 4
 }
 
 type noProgress struct{}

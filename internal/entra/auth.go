@@ -58,7 +58,7 @@ func authProvider(a Auth, graphURL string) (absauth.AuthenticationProvider, erro
 		return nil, err
 	}
 	scopes := []string{strings.TrimRight(graphURL, "/") + "/.default"}
-	p, err := kauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, scopes, []string{u.Host})
+	p, err := kauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, scopes, []string{u.Hostname()}) // kiota compares host names without the port
 	if err != nil {
 		return nil, fmt.Errorf("auth %s: %w", a.Method, err)
 	}

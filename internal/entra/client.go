@@ -35,6 +35,7 @@ type Options struct {
 type Client struct {
 	gs       *msgraphsdk.GraphServiceClient
 	graphURL string
+	tenant   tenantEntry // cached tenant id, see Tenant
 }
 
 // New builds a client; it does not contact Graph.

@@ -108,7 +108,7 @@ func (s Stats) Total() int64 {
 }
 
 // Server is an in-process Microsoft Graph v1.0 emulator (users, manager,
-// $batch). It is safe for concurrent use.
+// organization, $batch). It is safe for concurrent use.
 type Server struct {
 	opts Options
 	log  *slog.Logger
@@ -154,19 +154,22 @@ func New(opts Options) (*Server, error) {
 		Statuses: map[int]int64{}, BatchStatuses: map[int]int64{}}
 
 	var st *State
-	fromStateFile := false
+	// upToDate: st is exactly what the state file holds. A state file whose
+	// tenant or users lacked ids got new ones, which only stay stable if
+	// they are saved: such a state starts dirty, like one from a seed.
+	upToDate := false
 	if opts.StatePath != "" {
-		loaded, err := LoadState(opts.StatePath)
+		loaded, generated, err := loadState(opts.StatePath)
 		switch {
 		case err == nil:
-			st, fromStateFile = loaded, true
+			st, upToDate = loaded, !generated
 		case errors.Is(err, fs.ErrNotExist):
 		default:
 			return nil, err
 		}
 	}
 	if st == nil && opts.SeedPath != "" {
-		loaded, err := LoadState(opts.SeedPath)
+		loaded, _, err := loadState(opts.SeedPath)
 		if err != nil {
 			return nil, err
 		}
@@ -178,12 +181,12 @@ func New(opts Options) (*Server, error) {
 			doms = []string{DefaultDomain}
 		}
 		st = &State{Domains: append([]string(nil), doms...)}
-		if err := st.validate(); err != nil {
+		if _, err := st.validate(); err != nil {
 			return nil, fmt.Errorf("graphsim: Options.Domains: %w", err)
 		}
 	}
 	s.st = newStore(st)
-	if fromStateFile {
+	if upToDate {
 		s.savedVersion, s.saved = s.st.version, true
 	}
 	if opts.AutosaveInterval > 0 && opts.StatePath != "" {
@@ -331,6 +334,14 @@ func (s *Server) Stats() Stats {
 		Statuses:      maps.Clone(s.stats.Statuses),
 		BatchStatuses: maps.Clone(s.stats.BatchStatuses),
 	}
+}
+
+// TenantID returns the tenant's id (a lower-case GUID): the id of the
+// organization object and what a real token's tid claim would hold.
+func (s *Server) TenantID() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.tenant.ID
 }
 
 // Snapshot returns a deep copy of the current state.
@@ -586,6 +597,20 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 			return method + " /users/{id}/" + lower(2), errorHandler(errNotImplemented("/users/{id}/" + segs[2]))
 		default:
 			return method + " (unmatched)", errorHandler(errSegment(segs[len(segs)-1]))
+		}
+	case "organization":
+		switch {
+		case len(segs) == 1:
+			return byMethod("/organization", map[string]handlerFunc{http.MethodGet: (*Server).listOrganization})
+		case len(segs) == 2:
+			switch lower(1) {
+			case "delta", "$count", "delta()", "getbyids", "validateproperties", "getavailableextensionproperties":
+				return method + " /organization/" + lower(1), errorHandler(errNotImplemented("/organization/" + segs[1]))
+			}
+			return byMethod("/organization/{id}", map[string]handlerFunc{
+				http.MethodGet: (*Server).getOrganization, http.MethodPatch: errorHandler(errNotImplemented("PATCH /organization/{id}"))})
+		default:
+			return method + " /organization/{id}/" + lower(2), errorHandler(errNotImplemented("/organization/{id}/" + segs[2]))
 		}
 	case "$batch":
 		if len(segs) != 1 {

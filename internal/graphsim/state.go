@@ -11,11 +11,16 @@ import (
 	"time"
 )
 
-// State is the persisted content of a sandbox tenant: the verified domains and
-// the directory objects. It is also the format of seed files. New fields may be
-// added over time; readers reject unknown fields so that typos in hand-written
-// seed files are reported instead of silently ignored.
+// State is the persisted content of a sandbox tenant: its identity, the
+// verified domains and the directory objects. It is also the format of seed
+// files. New fields may be added over time; readers reject unknown fields so
+// that typos in hand-written seed files are reported instead of silently
+// ignored.
 type State struct {
+	// Tenant is the tenant's identity (Graph's organization object). A state
+	// or seed without one gets one with a new random id when it is loaded;
+	// the server then saves it with the next Save, so the id stays stable.
+	Tenant *Tenant `json:"tenant,omitempty"`
 	// Domains are the tenant's verified domains. A new user's
 	// userPrincipalName must use one of them.
 	Domains []string `json:"domains"`
@@ -24,6 +29,16 @@ type State struct {
 	// DeletedUsers are users removed with DELETE /users/{id}, kept like
 	// Entra's deleted items (restore is not emulated yet).
 	DeletedUsers []User `json:"deletedUsers,omitempty"`
+}
+
+// Tenant identifies the emulated tenant. It is served as the single
+// organization object of GET /organization.
+type Tenant struct {
+	// ID is the tenant (directory) id, a GUID: the organization's id, and the
+	// tid claim Entra would put in tokens for this tenant.
+	ID string `json:"id"`
+	// DisplayName is the organization's name ("" = null).
+	DisplayName string `json:"displayName,omitempty"`
 }
 
 // User is a Microsoft Graph user as the emulator stores it. JSON names are the
@@ -166,6 +181,10 @@ func (u *User) clone() User {
 // Clone returns a deep copy of the state.
 func (st *State) Clone() State {
 	c := State{Domains: append([]string(nil), st.Domains...)}
+	if st.Tenant != nil {
+		t := *st.Tenant
+		c.Tenant = &t
+	}
 	c.Users = make([]User, len(st.Users))
 	for i := range st.Users {
 		c.Users[i] = st.Users[i].clone()
@@ -180,39 +199,48 @@ func (st *State) Clone() State {
 }
 
 // LoadState reads and checks a state (or seed) file. Users without an id get
-// a newly generated one. Errors name the file and what is wrong, with the line
+// a newly generated one, and so does a tenant without an id; a file without
+// a tenant gets one. Errors name the file and what is wrong, with the line
 // and column for JSON errors.
 func LoadState(path string) (*State, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("graphsim: %w", err)
-	}
-	st, err := parseState(data)
-	if err != nil {
-		return nil, fmt.Errorf("graphsim: %s: %w", path, err)
-	}
-	return st, nil
+	st, _, err := loadState(path)
+	return st, err
 }
 
-// parseState decodes and validates a state document.
-func parseState(data []byte) (*State, error) {
+// loadState is LoadState that also reports whether ids were generated (the
+// loaded state then differs from the file).
+func loadState(path string) (*State, bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("graphsim: %w", err)
+	}
+	st, generated, err := parseState(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("graphsim: %s: %w", path, err)
+	}
+	return st, generated, nil
+}
+
+// parseState decodes and validates a state document. generated reports ids
+// that validate filled in.
+func parseState(data []byte) (st *State, generated bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var st State
-	if err := dec.Decode(&st); err != nil {
-		return nil, describeJSONError(data, err)
+	st = new(State)
+	if err := dec.Decode(st); err != nil {
+		return nil, false, describeJSONError(data, err)
 	}
 	if tok, err := dec.Token(); err != io.EOF {
 		if err != nil {
-			return nil, describeJSONError(data, err)
+			return nil, false, describeJSONError(data, err)
 		}
 		line, col := lineCol(data, dec.InputOffset())
-		return nil, fmt.Errorf("line %d, column %d: unexpected %v after the top-level object", line, col, tok)
+		return nil, false, fmt.Errorf("line %d, column %d: unexpected %v after the top-level object", line, col, tok)
 	}
-	if err := st.validate(); err != nil {
-		return nil, err
+	if generated, err = st.validate(); err != nil {
+		return nil, false, err
 	}
-	return &st, nil
+	return st, generated, nil
 }
 
 // describeJSONError turns a decoding error into one that carries a line and
@@ -247,16 +275,28 @@ func lineCol(data []byte, off int64) (int, int) {
 }
 
 // validate checks the invariants the emulator relies on and fills in missing
-// ids. It reports the first problem found.
-func (st *State) validate() error {
+// ids (and a missing tenant); generated reports whether it did. It reports the
+// first problem found.
+func (st *State) validate() (generated bool, err error) {
 	domains := make(map[string]bool, len(st.Domains))
 	for i, d := range st.Domains {
 		d = strings.TrimSpace(d)
 		if d == "" || strings.ContainsAny(d, "@ /") {
-			return fmt.Errorf("domains[%d]: %q is not a domain name", i, st.Domains[i])
+			return false, fmt.Errorf("domains[%d]: %q is not a domain name", i, st.Domains[i])
 		}
 		domains[strings.ToLower(d)] = true
 	}
+	if st.Tenant == nil {
+		st.Tenant = &Tenant{DisplayName: defaultTenantName(st.Domains)}
+	}
+	if st.Tenant.ID == "" {
+		st.Tenant.ID = newGUID()
+		generated = true
+	}
+	if !isGUID(st.Tenant.ID) {
+		return false, fmt.Errorf("tenant.id: %q is not a GUID", st.Tenant.ID)
+	}
+	st.Tenant.ID = strings.ToLower(st.Tenant.ID)
 	ids := make(map[string]int, len(st.Users))
 	upns := make(map[string]int, len(st.Users))
 	for i := range st.Users {
@@ -264,29 +304,30 @@ func (st *State) validate() error {
 		where := fmt.Sprintf("users[%d]", i)
 		if u.ID == "" {
 			u.ID = newGUID()
+			generated = true
 		}
 		u.ID = strings.ToLower(u.ID)
 		if j, dup := ids[u.ID]; dup {
-			return fmt.Errorf("%s: id %s is already used by users[%d]", where, u.ID, j)
+			return false, fmt.Errorf("%s: id %s is already used by users[%d]", where, u.ID, j)
 		}
 		ids[u.ID] = i
 		if u.UserPrincipalName == "" {
-			return fmt.Errorf("%s (id %s): userPrincipalName is missing", where, u.ID)
+			return false, fmt.Errorf("%s (id %s): userPrincipalName is missing", where, u.ID)
 		}
 		if !validUPNSyntax(u.UserPrincipalName) {
-			return fmt.Errorf("%s (id %s): userPrincipalName %q is not a valid user principal name", where, u.ID, u.UserPrincipalName)
+			return false, fmt.Errorf("%s (id %s): userPrincipalName %q is not a valid user principal name", where, u.ID, u.UserPrincipalName)
 		}
 		dom := strings.ToLower(u.UserPrincipalName[strings.IndexByte(u.UserPrincipalName, '@')+1:])
 		if !domains[dom] {
-			return fmt.Errorf("%s (id %s): the domain of userPrincipalName %q is not in domains", where, u.ID, u.UserPrincipalName)
+			return false, fmt.Errorf("%s (id %s): the domain of userPrincipalName %q is not in domains", where, u.ID, u.UserPrincipalName)
 		}
 		key := strings.ToLower(u.UserPrincipalName)
 		if j, dup := upns[key]; dup {
-			return fmt.Errorf("%s (id %s): userPrincipalName %q is already used by users[%d]", where, u.ID, u.UserPrincipalName, j)
+			return false, fmt.Errorf("%s (id %s): userPrincipalName %q is already used by users[%d]", where, u.ID, u.UserPrincipalName, j)
 		}
 		upns[key] = i
 		if n := len(u.EmployeeID); n > maxEmployeeIDLen {
-			return fmt.Errorf("%s (id %s): employeeId is %d characters long; Graph allows at most %d", where, u.ID, n, maxEmployeeIDLen)
+			return false, fmt.Errorf("%s (id %s): employeeId is %d characters long; Graph allows at most %d", where, u.ID, n, maxEmployeeIDLen)
 		}
 	}
 	for i := range st.Users {
@@ -296,16 +337,51 @@ func (st *State) validate() error {
 		}
 		u.Manager = strings.ToLower(u.Manager)
 		if u.Manager == u.ID {
-			return fmt.Errorf("users[%d] (id %s): a user cannot be their own manager", i, u.ID)
+			return false, fmt.Errorf("users[%d] (id %s): a user cannot be their own manager", i, u.ID)
 		}
 		if _, ok := ids[u.Manager]; !ok {
-			return fmt.Errorf("users[%d] (id %s): manager %s is not a user in this file", i, u.ID, u.Manager)
+			return false, fmt.Errorf("users[%d] (id %s): manager %s is not a user in this file", i, u.ID, u.Manager)
 		}
 	}
 	for i := range st.DeletedUsers {
 		if st.DeletedUsers[i].ID == "" {
-			return fmt.Errorf("deletedUsers[%d]: id is missing", i)
+			return false, fmt.Errorf("deletedUsers[%d]: id is missing", i)
 		}
 	}
-	return nil
+	return generated, nil
+}
+
+// isGUID reports whether s has the form of a GUID
+// (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hexadecimal, any case).
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// defaultTenantName names a new tenant after the first label of its default
+// (first) domain, e.g. "Contoso" for contoso.com; "Sandbox" without domains.
+func defaultTenantName(domains []string) string {
+	name := "sandbox"
+	if len(domains) > 0 {
+		name, _, _ = strings.Cut(strings.TrimSpace(domains[0]), ".")
+	}
+	if name == "" {
+		return ""
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
 }

@@ -26,6 +26,7 @@ type userRec struct {
 // where the previous page stopped, whatever is created or deleted meanwhile,
 // and finding the start of a page is a binary search.
 type store struct {
+	tenant     Tenant
 	domains    []string
 	domainSet  map[string]bool
 	order      []*userRec
@@ -47,6 +48,9 @@ func newStore(st *State) *store {
 		byUPN:     make(map[string]*userRec, len(st.Users)),
 		byMail:    make(map[string]*userRec, len(st.Users)),
 		nextSeq:   1,
+	}
+	if st.Tenant != nil {
+		s.tenant = *st.Tenant
 	}
 	for _, d := range st.Domains {
 		s.domainSet[strings.ToLower(strings.TrimSpace(d))] = true
@@ -143,7 +147,8 @@ func (s *store) hasDomain(d string) bool { return s.domainSet[strings.ToLower(d)
 
 // snapshot returns a deep copy of the live state.
 func (s *store) snapshot() State {
-	st := State{Domains: append([]string(nil), s.domains...), Users: make([]User, 0, len(s.byID))}
+	t := s.tenant
+	st := State{Tenant: &t, Domains: append([]string(nil), s.domains...), Users: make([]User, 0, len(s.byID))}
 	for _, r := range s.order {
 		if !r.deleted {
 			st.Users = append(st.Users, r.u.clone())
@@ -198,6 +203,10 @@ func (s *store) writeFile(path string) (err error) {
 
 // encode writes the state document: valid JSON, one user per line.
 func (s *store) encode(w *bufio.Writer) error {
+	tenant, err := json.Marshal(&s.tenant)
+	if err != nil {
+		return err
+	}
 	doms, err := json.Marshal(s.domains)
 	if err != nil {
 		return err
@@ -205,7 +214,9 @@ func (s *store) encode(w *bufio.Writer) error {
 	if s.domains == nil {
 		doms = []byte("[]")
 	}
-	w.WriteString("{\n  \"domains\": ")
+	w.WriteString("{\n  \"tenant\": ")
+	w.Write(tenant)
+	w.WriteString(",\n  \"domains\": ")
 	w.Write(doms)
 	w.WriteString(",\n  \"users\": [")
 	first := true
