@@ -211,7 +211,8 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		if want := firstSet(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && isGUID(want) {
+		// (A tenant named by its domain cannot be compared with a tid.)
+		if want := firstSet(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && entra.IsGUID(want) {
 			return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
 		}
 		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { return nil }}, nil
@@ -334,12 +335,6 @@ func firstSet(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// isGUID reports whether s looks like a tenant id (a tenant can also be
-// named by a domain, which cannot be compared with a token's tid).
-func isGUID(s string) bool {
-	return len(s) == 36 && strings.Count(s, "-") == 4
 }
 
 type noProgress struct{}

@@ -45,7 +45,14 @@ func newSim(t *testing.T, n int, icept graphsim.Interceptor) (*Client, *graphsim
 	if err := os.WriteFile(seed, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := graphsim.New(graphsim.Options{SeedPath: seed, Token: testToken, Interceptor: icept, KeepBatchOrder: true})
+	return startSim(t, graphsim.Options{SeedPath: seed, Token: testToken, Interceptor: icept, KeepBatchOrder: true})
+}
+
+// startSim starts graphsim with opts on loopback until the test ends and
+// returns a Client that presents opts.Token.
+func startSim(t *testing.T, opts graphsim.Options) (*Client, *graphsim.Server) {
+	t.Helper()
+	srv, err := graphsim.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +65,7 @@ func newSim(t *testing.T, n int, icept graphsim.Interceptor) (*Client, *graphsim
 		defer cancel()
 		_ = srv.Close(ctx)
 	})
-	c, err := New(Options{GraphURL: base, Auth: Auth{Method: config.AuthAccessToken, Token: testToken}})
+	c, err := New(Options{GraphURL: base, Auth: Auth{Method: config.AuthAccessToken, Token: opts.Token}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func (c *Client) tenantFromGraph(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%s: Graph returned %d organizations, want 1", op, len(orgs))
 	}
 	id := deref(orgs[0].GetId())
-	if !isGUID(id) {
+	if !IsGUID(id) {
 		return "", fmt.Errorf("%s: the organization id %q is not a GUID", op, id)
 	}
 	return strings.ToLower(id), nil
@@ -155,7 +155,7 @@ func TenantFromToken(token string) (string, bool) {
 	var claims struct {
 		Tid string `json:"tid"`
 	}
-	if !decodeJWTPart(parts[1], &claims) || !isGUID(claims.Tid) {
+	if !decodeJWTPart(parts[1], &claims) || !IsGUID(claims.Tid) {
 		return "", false
 	}
 	return strings.ToLower(claims.Tid), true
@@ -170,9 +170,9 @@ func decodeJWTPart(part string, v any) bool {
 	return json.Unmarshal(raw, v) == nil
 }
 
-// isGUID reports whether s has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
+// IsGUID reports whether s has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
 // (hexadecimal, any case).
-func isGUID(s string) bool {
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

@@ -15,7 +15,6 @@ import (
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 
-	"github.com/hrsync/hrsync/internal/config"
 	"github.com/hrsync/hrsync/internal/graphsim"
 )
 
@@ -68,23 +67,7 @@ func TestTenantFromGraph(t *testing.T) {
 
 func TestTenantFromTokenClaimSkipsGraph(t *testing.T) {
 	tok := unsignedJWT(jwtHeader, `{"aud":"https://graph.microsoft.com","tid":"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE","oid":"x"}`)
-	srv, err := graphsim.New(graphsim.Options{Domains: []string{"contoso.com"}, Token: tok})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-	})
-	c, err := New(Options{GraphURL: base, Auth: Auth{Method: config.AuthAccessToken, Token: tok}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, srv := startSim(t, graphsim.Options{Domains: []string{"contoso.com"}, Token: tok})
 	got, err := c.Tenant(context.Background())
 	if err != nil || got != "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" {
 		t.Fatalf("Tenant() = %q, %v", got, err)
