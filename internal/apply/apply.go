@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -266,7 +267,10 @@ func (e *executor) create(ctx context.Context, i int) error {
 		if ferr != nil {
 			return fmt.Errorf("%w (looking for an earlier create: %v)", err, ferr)
 		}
-		if len(found) != 1 {
+		// Adopt only the user holding both this key and this UPN: anyone
+		// else is a real conflict, reported as such.
+		if len(found) != 1 || plan.Fold(found[0].Attrs[e.p.Match.Target]) != plan.Fold(a.Key) ||
+			!strings.EqualFold(found[0].Attrs["userPrincipalName"], attrs["userPrincipalName"]) {
 			return err
 		}
 		id = found[0].ID

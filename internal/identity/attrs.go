@@ -29,6 +29,8 @@ type AttrSpec struct {
 	RequiredOnCreate bool
 	// MaxLen is Graph's length limit, 0 for none checked here.
 	MaxLen int
+	// NotNullable attributes cannot be cleared once set (Graph refuses null).
+	NotNullable bool
 	// Matchable attributes can serve as the match key. Only attributes that
 	// admin and service accounts do not normally carry qualify: the target
 	// scope is "users whose match attribute is set", so matching on
@@ -40,8 +42,8 @@ type AttrSpec struct {
 const Manager = "manager"
 
 var attrTable = []AttrSpec{
-	{Name: "accountEnabled", Kind: KindBool},
-	{Name: "displayName", Kind: KindString, RequiredOnCreate: true, MaxLen: 256},
+	{Name: "accountEnabled", Kind: KindBool, NotNullable: true},
+	{Name: "displayName", Kind: KindString, RequiredOnCreate: true, MaxLen: 256, NotNullable: true},
 	{Name: "givenName", Kind: KindString, MaxLen: 64},
 	{Name: "surname", Kind: KindString, MaxLen: 64},
 	{Name: "userPrincipalName", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 113},
@@ -61,7 +63,7 @@ var attrTable = []AttrSpec{
 	{Name: "state", Kind: KindString, MaxLen: 128},
 	{Name: "postalCode", Kind: KindString, MaxLen: 40},
 	{Name: "country", Kind: KindString, MaxLen: 128},
-	{Name: "usageLocation", Kind: KindString, MaxLen: 2},
+	{Name: "usageLocation", Kind: KindString, MaxLen: 2, NotNullable: true},
 	{Name: "mobilePhone", Kind: KindString, MaxLen: 64},
 	{Name: "preferredLanguage", Kind: KindString},
 	{Name: Manager, Kind: KindRef},
@@ -113,6 +115,9 @@ type Desired struct {
 	ManagerKey string
 	// Prov is where the record came from.
 	Prov Provenance
+	// Ignored names attributes the mapping said not to flow for this record
+	// (IgnoreFlowIfNullOrEmpty): they are left as they are in Entra.
+	Ignored map[string]bool
 }
 
 // User is a user as read from the target directory.

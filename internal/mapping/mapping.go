@@ -16,6 +16,7 @@ import (
 
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/mapping/expr"
+	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
 )
 
@@ -307,6 +308,20 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		if err != nil {
 			return fail(a.Spec.Name, a.Line, err)
 		}
+		if v.Ignored() {
+			// IgnoreFlowIfNullOrEmpty: this attribute does not flow for
+			// this record; Entra keeps what it has.
+			if d.Ignored == nil {
+				d.Ignored = map[string]bool{}
+			}
+			d.Ignored[a.Spec.Name] = true
+			continue
+		}
+		if a.Spec.Name == "accountEnabled" && v.IsNullOrEmpty() {
+			// "No value" must never quietly mean enabled (on create) or
+			// "leave as is" for a status the expression does not know.
+			return fail(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
+		}
 		if v.IsNull() {
 			continue
 		}
@@ -342,9 +357,11 @@ func checkLen(spec identity.AttrSpec, v string) error {
 
 // Canonical turns a mapped value into the canonical form hrsync compares
 // and writes: trimmed text, "true"/"false" for booleans, RFC 3339 UTC for
-// dates. "" means unset.
+// dates, NFC for text. "" means unset.
 func Canonical(spec identity.AttrSpec, v string) (string, error) {
-	v = strings.TrimSpace(v)
+	// NFC, as Entra stores what it is sent: "José" typed with a combining
+	// accent must not differ from "José" on every run.
+	v = norm.NFC.String(strings.TrimSpace(v))
 	if v == "" {
 		return "", nil
 	}

@@ -193,3 +193,32 @@ func TestCanonicalRejectsControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+func TestMapEnablementAndIgnoredFlow(t *testing.T) {
+	src := `match:
+  source: '[WorkerID]'
+  target: employeeId
+attributes:
+  displayName: '[Name]'
+  department: 'IgnoreFlowIfNullOrEmpty([Dept])'
+  accountEnabled: 'Switch([Status], "", "Active", "True", "Inactive", "False")'
+`
+	m, err := Parse("m.yaml", []byte(src), identity.DefaultSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := m.Map(record(2, "WorkerID", "1", "Name", "Jose\u0301", "Dept", "", "Status", "Active"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Ignored["department"] || d.Attrs["department"] != "" || d.Attrs["accountEnabled"] != "true" {
+		t.Errorf("desired = %+v", d)
+	}
+	if d.Attrs["displayName"] != "José" {
+		t.Errorf("displayName %q is not NFC", d.Attrs["displayName"])
+	}
+	_, err = m.Map(record(3, "WorkerID", "2", "Name", "X", "Dept", "IT", "Status", "Terminated"))
+	if err == nil || !strings.Contains(err.Error(), "accountEnabled") || !strings.Contains(err.Error(), "must give True or False") {
+		t.Errorf("unknown status: %v", err)
+	}
+}

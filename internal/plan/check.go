@@ -28,15 +28,19 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 		if a.Key == "" {
 			bad(i, a, "no key")
 		}
-		if prev, dup := keys[a.Key]; dup {
+		if prev, dup := keys[Fold(a.Key)]; dup {
 			bad(i, a, "the key also has action %d", prev+1)
 		}
-		keys[a.Key] = i
+		keys[Fold(a.Key)] = i
 		var enabled *string
-		hasManagerChange := false
-		for _, c := range a.Changes {
+		var managerChange *Change
+		after := map[string]string{}
+		for j, c := range a.Changes {
+			if c.After != nil {
+				after[c.Attribute] = *c.After
+			}
 			if c.Attribute == identity.Manager {
-				hasManagerChange = true
+				managerChange = &a.Changes[j]
 				continue
 			}
 			spec, ok := schema.Lookup(c.Attribute)
@@ -57,13 +61,25 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 				bad(i, a, "changes the match attribute %s", match)
 			}
 		}
-		if hasManagerChange != (a.Manager != nil) {
+		// What a reviewer reads (the change) must be what apply does (the reference).
+		switch {
+		case (managerChange != nil) != (a.Manager != nil):
 			bad(i, a, "the manager change and the manager reference disagree")
+		case a.Manager != nil && (managerChange.After == nil) != (a.Manager.Key == ""):
+			bad(i, a, "the manager change and the manager reference disagree")
+		case a.Manager != nil && managerChange.After != nil && *managerChange.After != a.Manager.Key:
+			bad(i, a, "the manager change shows %q but the reference is %q", *managerChange.After, a.Manager.Key)
 		}
 		switch a.Action {
 		case Create:
 			if a.ID != "" {
 				bad(i, a, "a create has no id")
+			}
+			if a.UserPrincipalName != after["userPrincipalName"] || a.DisplayName != after["displayName"] {
+				bad(i, a, "the joiner is shown as %q <%s> but would be created as %q <%s>", a.DisplayName, a.UserPrincipalName, after["displayName"], after["userPrincipalName"])
+			}
+			if Fold(after[match]) != Fold(a.Key) {
+				bad(i, a, "a create must set %s to its key", match)
 			}
 		case Update, Enable, Disable:
 			if a.ID == "" {
@@ -156,9 +172,15 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 		if upn := u.Attrs["userPrincipalName"]; upn != "" {
 			upns[strings.ToLower(upn)] = u
 		}
-		if k := strings.TrimSpace(u.Attrs[match]); k != "" {
+		if k := Fold(u.Attrs[match]); k != "" {
 			byKey[k] = append(byKey[k], u)
 			managed++
+		}
+	}
+	creating := map[string]bool{}
+	for _, a := range p.Actions {
+		if a.Action == Create {
+			creating[Fold(a.Key)] = true
 		}
 	}
 	var out []Refusal
@@ -167,7 +189,7 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 	}
 	for i, a := range p.Actions {
 		if a.Action == Create {
-			if us := byKey[a.Key]; len(us) > 0 {
+			if us := byKey[Fold(a.Key)]; len(us) > 0 {
 				refuse(i, "user %s already holds %s %s; the plan is stale", us[0].ID, match, a.Key)
 				continue
 			}
@@ -181,19 +203,29 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 			case u == nil:
 				refuse(i, "user %s no longer exists", a.ID)
 				continue
-			case strings.TrimSpace(u.Attrs[match]) != a.Key:
-				refuse(i, "user %s no longer holds %s %s", a.ID, match, a.Key)
+			case Fold(u.Attrs[match]) != Fold(a.Key):
+				refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
 				continue
-			case len(byKey[a.Key]) > 1:
-				refuse(i, "%d users now hold %s %s", len(byKey[a.Key]), match, a.Key)
+			case len(byKey[Fold(a.Key)]) > 1:
+				refuse(i, "%d users now hold %s %s", len(byKey[Fold(a.Key)]), match, a.Key)
+				continue
+			case !strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) || a.DisplayName != u.Attrs["displayName"]:
+				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs["displayName"], u.Attrs["userPrincipalName"])
 				continue
 			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
 				refuse(i, "user %s changed in the directory since the plan was made", a.ID)
 				continue
 			}
 		}
-		if m := a.Manager; m != nil && m.ID != "" && byID[m.ID] == nil {
-			refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
+		if m := a.Manager; m != nil && m.Key != "" {
+			switch mgr := byID[m.ID]; {
+			case m.ID == "" && !creating[Fold(m.Key)]:
+				refuse(i, "manager %s is neither in the directory nor created by the plan", m.Key)
+			case m.ID != "" && mgr == nil:
+				refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
+			case m.ID != "" && Fold(mgr.Attrs[match]) != Fold(m.Key):
+				refuse(i, "the manager reference %s is not the user holding %s %s", m.ID, match, m.Key)
+			}
 		}
 	}
 	p.Policy = pol

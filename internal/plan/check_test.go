@@ -47,6 +47,11 @@ func TestValidateRejectsEditedPlans(t *testing.T) {
 		}, "changes the match attribute"},
 		{"two actions for one key", func(p *Plan) { p.Actions[2].Key = "1001" }, "the key also has action 2"},
 		{"manager reference without change", func(p *Plan) { p.Actions[1].Manager = &ManagerRef{Key: "1009", ID: "u9"} }, "manager change and the manager reference disagree"},
+		{"manager shown is not the manager set", func(p *Plan) { p.Actions[0].Manager.Key = "1009" }, `the manager change shows "1001" but the reference is "1009"`},
+		{"manager removal shown as a change", func(p *Plan) { p.Actions[0].Manager.Key = "" }, "disagree"},
+		{"create shown under another name", func(p *Plan) { p.Actions[0].UserPrincipalName = "" }, "the joiner is shown as"},
+		{"create without its key", func(p *Plan) { p.Actions[0].Key = "2000" }, "a create must set employeeId to its key"},
+		{"key differing only in case", func(p *Plan) { p.Actions[2].Key = "1003"; p.Actions[0].Key = "1003" }, "the key also has action"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,10 +111,13 @@ func TestRecheck(t *testing.T) {
 			return u
 		}, Policy{Leavers: "disable"}, map[int]string{2: "changed in the directory"}, false},
 		{"leaver deleted", func(u []identity.User) []identity.User { return u[:1] }, Policy{Leavers: "disable"}, map[int]string{2: "no longer exists"}, false},
+		{"joiner's key now taken in another case", func(u []identity.User) []identity.User {
+			return append(u, user("u3", " 1003 ", "userPrincipalName", "x@contoso.com"))
+		}, Policy{Leavers: "disable"}, map[int]string{0: "already holds"}, false},
 		{"leaver's key removed", func(u []identity.User) []identity.User {
 			delete(u[1].Attrs, "employeeId")
 			return u
-		}, Policy{Leavers: "disable"}, map[int]string{2: "no longer holds employeeId 1009"}, false},
+		}, Policy{Leavers: "disable"}, map[int]string{2: "does not hold employeeId 1009"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,5 +154,48 @@ func TestRecheck(t *testing.T) {
 	Recheck(p, users, Policy{Leavers: "disable"})
 	if !p.Applyable {
 		t.Error("no limits, yet blocked")
+	}
+}
+
+// Edits a reviewer cannot see in show must not survive Recheck.
+func TestRecheckRefusesRelabelledActions(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(p *Plan, users []identity.User)
+		want map[int]string
+	}{
+		{"manager id of someone else", func(p *Plan, u []identity.User) {
+			p.Actions[0].Manager.ID = "u9" // shown as manager 1001, would set the leaver
+		}, map[int]string{0: "is not the user holding employeeId 1001"}},
+		{"manager created by nobody", func(p *Plan, u []identity.User) {
+			p.Actions[0].Manager.ID = ""
+			p.Actions[0].Manager.Key = "7777"
+			for j := range p.Actions[0].Changes {
+				if p.Actions[0].Changes[j].Attribute == "manager" {
+					p.Actions[0].Changes[j].After = strPtr("7777")
+				}
+			}
+		}, map[int]string{0: "neither in the directory nor created by the plan"}},
+		{"leaver shown under another person's name", func(p *Plan, u []identity.User) {
+			p.Actions[2].DisplayName = "Ann Lee"
+		}, map[int]string{2: "the plan names user u9 as"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, users := basePlan(t)
+			tt.edit(p, users)
+			if err := p.Validate(identity.DefaultSchema()); err != nil {
+				t.Fatalf("validate: %v", err)
+			}
+			got := Recheck(p, users, Policy{Leavers: "disable"})
+			if len(got) != len(tt.want) {
+				t.Fatalf("refusals = %+v", got)
+			}
+			for _, r := range got {
+				if !strings.Contains(r.Reason, tt.want[r.Index]) {
+					t.Errorf("refusal %+v, want %q", r, tt.want[r.Index])
+				}
+			}
+		})
 	}
 }

@@ -85,7 +85,15 @@ type computer struct {
 	desiredByKey map[string]*identity.Desired
 	// creating holds the keys of users this plan creates.
 	creating map[string]bool
-	unkeyed  int
+	// dupKeys holds keys used by several records.
+	dupKeys map[string]bool
+	// upnWantedBy maps an existing user's id to the joiner whose UPN it
+	// holds: if that user is also a leaver, it is probably the same person
+	// under a new key, and must not be disabled.
+	upnWantedBy map[string]string
+	// mails holds every lowercased mail in use or planned.
+	mails   map[string]string
+	unkeyed int
 }
 
 func (c *computer) warn(code, key, format string, args ...any) *Warning {
@@ -97,13 +105,18 @@ func (c *computer) indexUsers() {
 	c.byKey = make(map[string][]*identity.User)
 	c.byID = make(map[string]*identity.User, len(c.in.Users))
 	c.upns = make(map[string]string, len(c.in.Users))
+	c.mails = make(map[string]string)
+	c.upnWantedBy = make(map[string]string)
 	for i := range c.in.Users {
 		u := &c.in.Users[i]
 		c.byID[u.ID] = u
 		if upn := u.Attrs["userPrincipalName"]; upn != "" {
 			c.upns[strings.ToLower(upn)] = u.ID
 		}
-		if k := strings.TrimSpace(u.Attrs[c.in.MatchAttr]); k != "" {
+		if m := u.Attrs["mail"]; m != "" {
+			c.mails[strings.ToLower(m)] = u.ID
+		}
+		if k := Fold(u.Attrs[c.in.MatchAttr]); k != "" {
 			c.byKey[k] = append(c.byKey[k], u)
 		}
 	}
@@ -124,15 +137,16 @@ func (c *computer) indexUsers() {
 
 func (c *computer) groupRecords() {
 	c.seen = make(map[string]bool, len(c.in.Desired))
+	c.dupKeys = make(map[string]bool)
 	groups := make(map[string][]*identity.Desired, len(c.in.Desired))
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
-		c.seen[d.Key] = true
-		groups[d.Key] = append(groups[d.Key], d)
+		c.seen[Fold(d.Key)] = true
+		groups[Fold(d.Key)] = append(groups[Fold(d.Key)], d)
 	}
 	for _, r := range c.in.Rejected {
 		if r.Key != "" {
-			c.seen[r.Key] = true
+			c.seen[Fold(r.Key)] = true
 			c.p.Summary.Skipped++
 			w := c.warn(WarnRecordError, r.Key, "record left out: %s", r.Reason)
 			w.Sources = []identity.Provenance{r.Prov}
@@ -147,15 +161,15 @@ func (c *computer) groupRecords() {
 	rejectedKeys := map[string]bool{}
 	for _, r := range c.in.Rejected {
 		if r.Key != "" {
-			rejectedKeys[r.Key] = true
+			rejectedKeys[Fold(r.Key)] = true
 		}
 	}
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
-		g := groups[d.Key]
-		if len(g) == 1 && !rejectedKeys[d.Key] {
+		g := groups[Fold(d.Key)]
+		if len(g) == 1 && !rejectedKeys[Fold(d.Key)] {
 			c.unique = append(c.unique, d)
-			c.desiredByKey[d.Key] = d
+			c.desiredByKey[Fold(d.Key)] = d
 			continue
 		}
 		if g[0] != d {
@@ -169,9 +183,10 @@ func (c *computer) groupRecords() {
 			lines[j] = x.Prov.String()
 		}
 		extra := ""
-		if rejectedKeys[d.Key] {
+		if rejectedKeys[Fold(d.Key)] {
 			extra = " and by a record that failed to map"
 		}
+		c.dupKeys[Fold(d.Key)] = true
 		w := c.warn(WarnDuplicateKey, d.Key, "match key %q is used by %d records (%s)%s; all are left out and the Entra user with this key is left alone",
 			d.Key, len(g), strings.Join(lines, ", "), extra)
 		w.Sources = provs
@@ -183,7 +198,7 @@ func (c *computer) plan() {
 	// First pass: decide creates so manager references can point at them.
 	var creates []*identity.Desired
 	for _, d := range c.unique {
-		us := c.byKey[d.Key]
+		us := c.byKey[Fold(d.Key)]
 		if len(us) > 1 {
 			c.p.Summary.Skipped++
 			continue
@@ -195,7 +210,7 @@ func (c *computer) plan() {
 			}
 			if c.checkCreate(d) {
 				creates = append(creates, d)
-				c.creating[d.Key] = true
+				c.creating[Fold(d.Key)] = true
 			} else {
 				c.p.Summary.Skipped++
 			}
@@ -205,7 +220,7 @@ func (c *computer) plan() {
 		c.addCreate(d)
 	}
 	for _, d := range c.unique {
-		us := c.byKey[d.Key]
+		us := c.byKey[Fold(d.Key)]
 		if len(us) == 1 {
 			c.addUpdate(d, us[0])
 		}
@@ -242,6 +257,7 @@ func (c *computer) checkCreate(d *identity.Desired) bool {
 	if owner, taken := c.upns[l]; taken {
 		who := "another planned joiner"
 		if u := c.byID[owner]; u != nil {
+			c.upnWantedBy[u.ID] = d.Key
 			who = fmt.Sprintf("existing user %s", u.ID)
 			if k := u.Attrs[c.in.MatchAttr]; k != "" {
 				who += fmt.Sprintf(" (%s %s)", c.in.MatchAttr, k)
@@ -253,8 +269,49 @@ func (c *computer) checkCreate(d *identity.Desired) bool {
 		w.Sources = []identity.Provenance{d.Prov}
 		return false
 	}
+	if m := strings.ToLower(d.Attrs["mail"]); m != "" {
+		if err := CheckMail(d.Attrs["mail"]); err != nil {
+			w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
+			w.Sources = []identity.Provenance{d.Prov}
+			return false
+		}
+		if owner, taken := c.mails[m]; taken {
+			w := c.warn(WarnMailConflict, d.Key, "cannot create: mail %s is already used by %s; Entra requires unique addresses", d.Attrs["mail"], c.describe(owner))
+			w.Sources = []identity.Provenance{d.Prov}
+			return false
+		}
+		c.mails[m] = "key:" + d.Key
+	}
 	c.upns[l] = "key:" + d.Key
 	return true
+}
+
+// describe names the owner of a UPN or mail: an existing user or a joiner.
+func (c *computer) describe(owner string) string {
+	if k, ok := strings.CutPrefix(owner, "key:"); ok {
+		return "the joiner with key " + k
+	}
+	if u := c.byID[owner]; u != nil {
+		if k := u.Attrs[c.in.MatchAttr]; k != "" {
+			return fmt.Sprintf("user %s (%s %s)", u.ID, c.in.MatchAttr, k)
+		}
+		return "user " + u.ID
+	}
+	return owner
+}
+
+// CheckMail validates a mail address the way Entra accepts one: ASCII, one @.
+func CheckMail(m string) error {
+	at := strings.IndexByte(m, '@')
+	if at <= 0 || at != strings.LastIndexByte(m, '@') || at == len(m)-1 || !strings.Contains(m[at:], ".") {
+		return fmt.Errorf("mail %q must be local@domain with exactly one @", m)
+	}
+	for _, r := range m {
+		if r <= ' ' || r > '~' || strings.ContainsRune(`()<>[]\,;:"`, r) {
+			return fmt.Errorf("mail %q contains %q, which Entra does not accept in an address", m, r)
+		}
+	}
+	return nil
 }
 
 // CheckUPN validates a userPrincipalName the way Entra does on create.
@@ -336,7 +393,7 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 	a := Action{
 		Key:               d.Key,
 		ID:                u.ID,
-		DisplayName:       firstNonEmpty(u.Attrs["displayName"], d.Attrs["displayName"]),
+		DisplayName:       u.Attrs["displayName"], // as the directory names them, so apply can check it
 		UserPrincipalName: u.Attrs["userPrincipalName"],
 		Source:            provPtr(d.Prov),
 		Changes:           []Change{},
@@ -350,8 +407,29 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 		if _, mapped := d.Attrs[spec.Name]; !mapped && spec.Name == "accountEnabled" {
 			continue // not mapped: no opinion on enablement
 		}
+		if d.Ignored[spec.Name] {
+			continue // IgnoreFlowIfNullOrEmpty: leave the attribute as it is
+		}
 		if equal(spec, before, after) {
 			continue
+		}
+		if after == "" && spec.NotNullable {
+			w := c.warn(WarnCannotClear, d.Key, "%s is empty in the source, but Entra cannot clear it; it stays %q", spec.Name, before)
+			w.Sources = []identity.Provenance{d.Prov}
+			continue
+		}
+		if spec.Name == "mail" && after != "" {
+			if err := CheckMail(after); err != nil {
+				w := c.warn(WarnRecordError, d.Key, "mail left unchanged: %v", err)
+				w.Sources = []identity.Provenance{d.Prov}
+				continue
+			}
+			if owner, taken := c.mails[strings.ToLower(after)]; taken && owner != u.ID {
+				w := c.warn(WarnMailConflict, d.Key, "mail left unchanged: %s is already used by %s", after, c.describe(owner))
+				w.Sources = []identity.Provenance{d.Prov}
+				continue
+			}
+			c.mails[strings.ToLower(after)] = u.ID
 		}
 		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after)})
 	}
@@ -417,8 +495,8 @@ func (c *computer) managerLabel(id string) string {
 // user holding the key, or a joiner this plan creates. Unresolvable
 // references are reported and leave the manager untouched.
 func (c *computer) resolveManager(d *identity.Desired) (*ManagerRef, bool) {
-	k := d.ManagerKey
-	if k == d.Key {
+	k := Fold(d.ManagerKey)
+	if k == Fold(d.Key) {
 		w := c.warn(WarnManagerSelf, d.Key, "the record names itself as its own manager; the manager is left unchanged")
 		w.Sources = []identity.Provenance{d.Prov}
 		return nil, false
@@ -426,13 +504,17 @@ func (c *computer) resolveManager(d *identity.Desired) (*ManagerRef, bool) {
 	us := c.byKey[k]
 	switch {
 	case len(us) == 1:
-		return &ManagerRef{Key: k, ID: us[0].ID}, true
+		if c.dupKeys[k] {
+			w := c.warn(WarnManagerAmbiguous, d.Key, "manager %q is the key of several records in the source; the Entra user %s holding it is used", d.ManagerKey, us[0].ID)
+			w.Sources = []identity.Provenance{d.Prov}
+		}
+		return &ManagerRef{Key: d.ManagerKey, ID: us[0].ID}, true
 	case len(us) > 1:
 		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q is held by %d Entra users; the manager is left unchanged", k, len(us))
 		w.Sources = []identity.Provenance{d.Prov}
 		return nil, false
 	case c.creating[k]:
-		return &ManagerRef{Key: k}, true
+		return &ManagerRef{Key: d.ManagerKey}, true
 	case c.seen[k]:
 		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q has no Entra account and none is planned (their record was left out or is inactive); the manager is left unchanged", k)
 		w.Sources = []identity.Provenance{d.Prov}
@@ -466,9 +548,14 @@ func (c *computer) leavers() {
 		if u.Attrs["accountEnabled"] == "false" {
 			continue // already disabled
 		}
+		if joiner, ok := c.upnWantedBy[u.ID]; ok {
+			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "not disabled: %s is absent from the source, but the joiner with key %s wants its userPrincipalName %s, so it is probably the same person under a new key; fix the key in Entra or in HR",
+				u.Attrs[c.in.MatchAttr], joiner, u.Attrs["userPrincipalName"])
+			continue
+		}
 		c.p.Actions = append(c.p.Actions, Action{
 			Action:            Disable,
-			Key:               k,
+			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
 			ID:                u.ID,
 			DisplayName:       u.Attrs["displayName"],
 			UserPrincipalName: u.Attrs["userPrincipalName"],
@@ -511,6 +598,12 @@ func (c *computer) finish() {
 		return keyLess(a.Key, b.Key)
 	})
 	c.p.Applyable = len(c.p.Blocked) == 0
+}
+
+// Fold is the form in which match keys are compared: trimmed and without
+// regard to case, as Graph compares employeeId in $filter.
+func Fold(k string) string {
+	return strings.ToLower(strings.TrimSpace(k))
 }
 
 // keyLess orders keys numerically when both are numbers, else as text.
@@ -575,11 +668,4 @@ func provPtr(p identity.Provenance) *identity.Provenance {
 		return nil
 	}
 	return &p
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

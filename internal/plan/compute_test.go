@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -333,6 +334,56 @@ func TestComputeActions(t *testing.T) {
 			actions: []string{"enable 1002", "disable 1001"},
 		},
 		{
+			name:    "keys match without regard to case and spaces",
+			in:      input([]identity.Desired{person("a1001", 2, "Ann Lee", "Sales")}, []identity.User{existing("u1", person("A1001 ", 2, "Ann Lee", "Sales"))}),
+			actions: []string{"update a1001"},
+			check: func(t *testing.T, p *Plan) {
+				if ch := changesOf(p.Actions[0]); len(ch) != 1 || ch["employeeId"] != [2]string{"A1001 ", "a1001"} {
+					t.Errorf("changes = %v", ch)
+				}
+			},
+		},
+		{
+			name:     "a leaver whose UPN a joiner wants is probably re-keyed, and not disabled",
+			in:       input([]identity.Desired{person("00123", 2, "Ann Lee", "Sales")}, []identity.User{existing("u1", person("123", 2, "Ann Lee", "Sales"))}),
+			actions:  nil,
+			warnings: []string{"possible_rekey 123", "upn_conflict 00123"},
+		},
+		{
+			name:     "an attribute Entra cannot clear is left as it is",
+			in:       input([]identity.Desired{rec("1001", 2, "department", "X")}, []identity.User{user("u1", "1001", "displayName", "Ann", "department", "X")}),
+			actions:  nil,
+			warnings: []string{"cannot_clear 1001"},
+		},
+		{
+			name: "IgnoreFlowIfNullOrEmpty leaves the attribute alone",
+			in: func() Input {
+				d := person("1001", 2, "Ann Lee", "")
+				delete(d.Attrs, "department")
+				d.Ignored = map[string]bool{"department": true}
+				return input([]identity.Desired{d}, []identity.User{existing("u1", person("1001", 2, "Ann Lee", "Sales"))})
+			}(),
+			actions: nil,
+		},
+		{
+			name: "a joiner whose mail is in use is left out; an update to a used mail keeps the old one",
+			in: withAttrs(specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId", "mail"), []identity.Desired{
+				person("1001", 2, "Ann Lee", "Sales", "mail", "bob@contoso.com"),
+				person("1003", 4, "Cy Dee", "IT", "mail", "BOB@contoso.com"),
+			}, []identity.User{
+				existing("u1", person("1001", 2, "Ann Lee", "Sales", "mail", "ann@contoso.com")),
+				user("u2", "1002", "mail", "bob@contoso.com", "accountEnabled", "false"),
+			}),
+			actions:  nil,
+			warnings: []string{"mail_conflict 1001", "mail_conflict 1003"},
+		},
+		{
+			name:     "a manager key used by two records resolves to its Entra user, with a warning",
+			in:       input([]identity.Desired{person("1002", 3, "Bob Ray", "IT", "manager", "1001"), person("1001", 2, "Ann Lee", "Sales"), person("1001", 9, "Ann Other", "Sales")}, []identity.User{existing("u1", person("1001", 2, "Ann Lee", "Sales")), existing("u2", person("1002", 3, "Bob Ray", "IT"))}),
+			actions:  []string{"update 1002"},
+			warnings: []string{"duplicate_key 1001", "manager_ambiguous 1002"},
+		},
+		{
 			name:     "two Entra users with one key: both and the record are left alone",
 			in:       input([]identity.Desired{ann}, []identity.User{existing("u1", ann, "department", "X"), existing("u9", ann, "userPrincipalName", "other@contoso.com")}),
 			actions:  nil,
@@ -368,7 +419,7 @@ func TestComputeRefusesEmptySource(t *testing.T) {
 func TestComputeLeaverThresholds(t *testing.T) {
 	var users []identity.User
 	for i := 0; i < 40; i++ {
-		users = append(users, user("u"+string(rune('A'+i)), "k"+string(rune('A'+i)), "accountEnabled", "true"))
+		users = append(users, user(fmt.Sprintf("u%02d", i), fmt.Sprintf("k%02d", i), "accountEnabled", "true"))
 	}
 	keep := []identity.Desired{}
 	for i := 0; i < 25; i++ {
@@ -421,4 +472,10 @@ func TestComputeIsDeterministic(t *testing.T) {
 	if got := strings.Join(actionsOf(a), ","); got != "create 1001,create 1002,create 1003,disable 1005,disable 1006" {
 		t.Errorf("order = %s", got)
 	}
+}
+
+func withAttrs(attrs []identity.AttrSpec, desired []identity.Desired, users []identity.User) Input {
+	in := input(desired, users)
+	in.Attrs = attrs
+	return in
 }

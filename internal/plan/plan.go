@@ -164,6 +164,10 @@ const (
 	WarnCannotCreate       = "cannot_create"
 	WarnUPNConflict        = "upn_conflict"
 	WarnLeaverThreshold    = "leaver_threshold"
+	WarnManagerAmbiguous   = "manager_ambiguous"
+	WarnPossibleRekey      = "possible_rekey"
+	WarnCannotClear        = "cannot_clear"
+	WarnMailConflict       = "mail_conflict"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people
