@@ -37,6 +37,14 @@ type Options struct {
 	Progress func(done, total int)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LagRetries is how often a manager reference that involves a user
+	// created in this apply is retried after 404: Entra replicates new
+	// objects with a delay, so a fresh user can be briefly "not found".
+	// Default 5 (waits of 1, 2, 4, 8 and 16 s); negative disables.
+	LagRetries int
+	// Sleep waits d or until ctx ends, returning false if ctx ended; nil
+	// means a real timer. Tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) bool
 	// Refused maps action indexes to the reason they must not be carried
 	// out (a stale plan); they are reported, and joiners refused this way
 	// count as not created for the manager references that need them.
@@ -93,6 +101,12 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	}
 	if opts.Password == nil {
 		opts.Password = NewPassword
+	}
+	if opts.LagRetries == 0 {
+		opts.LagRetries = 5
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
 	}
 	now := opts.Now
 	if now == nil {
@@ -322,6 +336,8 @@ func (e *executor) manager(ctx context.Context, i int) error {
 		mid = e.created[a.Manager.Key]
 	}
 	managerFailed := e.failedKeys[a.Manager.Key]
+	_, userNew := e.created[a.Key]
+	_, managerNew := e.created[a.Manager.Key]
 	e.mu.Unlock()
 	switch {
 	case id == "":
@@ -333,7 +349,26 @@ func (e *executor) manager(ctx context.Context, i int) error {
 	case mid == "":
 		return fmt.Errorf("set manager: manager %s was not created", a.Manager.Key)
 	}
-	return e.w.SetManager(ctx, id, mid)
+	for attempt := 0; ; attempt++ {
+		err := e.w.SetManager(ctx, id, mid)
+		if err == nil || !entra.IsNotFound(err) || !(userNew || managerNew) || attempt >= e.opts.LagRetries {
+			return err
+		}
+		if !e.opts.Sleep(ctx, time.Second<<attempt) {
+			return err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // NewPassword makes a random 20-character initial password with upper and

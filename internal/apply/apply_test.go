@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/hrsync/hrsync/internal/entra"
@@ -22,6 +23,9 @@ type fakeDir struct {
 	failOn    map[string]error // "create <upn>" / "update <id>" / "manager <id>"
 	passwords []string
 	next      int
+	// lag makes SetManager answer 404 this many times, as Entra does
+	// while a new object replicates.
+	lag int
 }
 
 func newFakeDir() *fakeDir {
@@ -76,6 +80,10 @@ func (f *fakeDir) SetManager(_ context.Context, id, mid string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "manager "+id+" "+mid)
+	if f.lag > 0 {
+		f.lag--
+		return &entra.GraphError{Op: "set manager", Status: 404, Code: "Request_ResourceNotFound", Message: "Resource does not exist"}
+	}
 	if _, ok := f.users[mid]; !ok {
 		return fmt.Errorf("no manager %s", mid)
 	}
@@ -284,5 +292,46 @@ func TestExecuteSkipsRefusedActions(t *testing.T) {
 	}
 	if !strings.Contains(rep.Results[1].Error, "manager 1 was not created") {
 		t.Errorf("dependent of a refused create: %+v", rep.Results[1])
+	}
+}
+
+func TestManagerOfNewUsersIsRetriedThroughReplicationLag(t *testing.T) {
+	tests := []struct {
+		name     string
+		lag      int
+		existing bool // both users existed before this apply
+		status   string
+		waits    []time.Duration
+	}{
+		{"new users, lag recovers", 2, false, StatusDone, []time.Duration{time.Second, 2 * time.Second}},
+		{"new users, lag outlasts retries", 9, false, StatusPartial, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}},
+		{"existing users: a 404 is real, no retry", 1, true, StatusFailed, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newFakeDir()
+			d.lag = tt.lag
+			var waits []time.Duration
+			opts := Options{Sleep: func(_ context.Context, w time.Duration) bool { waits = append(waits, w); return true }}
+			var p *plan.Plan
+			if tt.existing {
+				d.users["u1"], d.users["u2"] = identity.Attrs{}, identity.Attrs{}
+				p = testPlan(plan.Action{Action: plan.Update, Key: "2", ID: "u2", Manager: &plan.ManagerRef{Key: "1", ID: "u1"},
+					Changes: []plan.Change{{Attribute: "manager", After: sp("1")}}})
+			} else {
+				p = testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1"))
+			}
+			rep, err := Execute(context.Background(), p, d, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := rep.Results[len(rep.Results)-1]
+			if last.Status != tt.status {
+				t.Errorf("status = %s (%s)", last.Status, last.Error)
+			}
+			if fmt.Sprint(waits) != fmt.Sprint(tt.waits) {
+				t.Errorf("waits = %v, want %v", waits, tt.waits)
+			}
+		})
 	}
 }

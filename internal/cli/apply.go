@@ -103,14 +103,22 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					return errors.New("apply cancelled; nothing was changed")
 				}
 			}
+			// Open the report before the first write: a bad path must fail
+			// while nothing has been applied yet.
+			var reportFile *os.File
+			if reportPath != "" {
+				if reportFile, err = os.OpenFile(reportPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+					return fmt.Errorf("open report: %w", err)
+				}
+			}
 			rep, err := e.Apply(ctx, p, t, refused)
 			if rep != nil {
 				if rerr := render.Report(a.ios.Out, rep); rerr != nil {
 					return rerr
 				}
-				if reportPath != "" {
-					if werr := writeReport(reportPath, rep); werr != nil {
-						return werr
+				if reportFile != nil {
+					if werr := writeReport(reportFile, rep); werr != nil {
+						return &exitError{code: ExitPartial, err: werr}
 					}
 				}
 			}
@@ -156,13 +164,11 @@ func (a *app) confirm(p *plan.Plan) (bool, error) {
 	return strings.TrimSpace(line) == "yes", nil
 }
 
-// writeReport writes the apply report, as CSV when the path ends in .csv
-// and as JSON otherwise, with mode 0600.
-func writeReport(path string, rep *apply.Report) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
+// writeReport writes the apply report to f and closes it: CSV when the
+// file's name ends in .csv, JSON otherwise.
+func writeReport(f *os.File, rep *apply.Report) error {
+	path := f.Name()
+	var err error
 	if strings.HasSuffix(strings.ToLower(path), ".csv") {
 		err = render.ReportCSV(f, rep)
 	} else {

@@ -138,3 +138,16 @@ func TestShowRefusesOtherFormatVersions(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, s.err)
 	}
 }
+
+func TestBadReportPathFailsBeforeAnyWrite(t *testing.T) {
+	cfg := quickstart(t)
+	s := newStreams("", false)
+	code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--report", filepath.Join(t.TempDir(), "missing", "r.csv")}, s.ios, "test")
+	if code != ExitError || !strings.Contains(s.err.String(), "open report") {
+		t.Fatalf("exit %d: %s", code, s.err)
+	}
+	state, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), ".hrsync", "sandbox.json"))
+	if bytes.Contains(state, []byte(`"1046"`)) {
+		t.Error("changes were applied before the report path was checked")
+	}
+}

@@ -200,6 +200,11 @@ func TestGraphErrors(t *testing.T) {
 	if strings.Contains(err.Error(), pw) {
 		t.Error("the password leaked into an error")
 	}
+	// Graph refuses usageLocation codes that are not ISO 3166-1, such as UK.
+	_, err = c.CreateUser(ctx, identity.Attrs{"displayName": "Uk", "userPrincipalName": "uk@contoso.com", "mailNickname": "uk", "usageLocation": "UK"}, pw)
+	if !errors.As(err, &ge) || ge.Status != 400 || !strings.Contains(ge.Message, "usageLocation") {
+		t.Errorf("usageLocation UK: %v", err)
+	}
 	err = c.UpdateUser(ctx, "11111111-2222-3333-4444-555555555555", map[string]*string{"department": ptr("x")})
 	if !IsNotFound(err) {
 		t.Errorf("unknown id: %v", err)

@@ -3,6 +3,7 @@ package graphsim
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/hrsync/hrsync/internal/iso3166"
 	"net/http"
 	"strconv"
 	"strings"
@@ -133,9 +134,9 @@ func buildProps() []*propDef {
 		byName[p.name] = p
 	}
 	byName["mail"].check = validMail
-	byName["usageLocation"].check = func(v string) bool {
-		return len(v) == 2 && isASCIILetter(v[0]) && isASCIILetter(v[1])
-	}
+	// Graph answers 400 "Property usageLocation is invalid" for codes that
+	// are not ISO 3166-1 alpha-2, such as UK.
+	byName["usageLocation"].check = iso3166.Valid
 	byName["userType"].check = func(v string) bool { return v == "Member" || v == "Guest" }
 	byName["mailNickname"].check = validMailNickname
 

@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/iso3166"
 	"github.com/hrsync/hrsync/internal/mapping/expr"
 	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
@@ -388,6 +389,13 @@ func Canonical(spec identity.AttrSpec, v string) (string, error) {
 	}
 	if err := checkLen(spec, v); err != nil {
 		return "", err
+	}
+	if spec.Name == "usageLocation" && !iso3166.Valid(v) {
+		hint := "use an ISO 3166-1 alpha-2 code in upper case"
+		if h := iso3166.Hint(v); h != "" {
+			hint = fmt.Sprintf("did you mean %s? e.g. Switch([Country], [Country], %q, %q)", h, v, h)
+		}
+		return "", fmt.Errorf("usageLocation %q is not a country code Entra accepts: %s", v, hint)
 	}
 	return v, nil
 }

@@ -158,6 +158,9 @@ func TestCanonical(t *testing.T) {
 		{"employeeHireDate", "2020-01-31T10:00:00+02:00", "2020-01-31T08:00:00Z", false},
 		{"department", "  Sales ", "Sales", false},
 		{"usageLocation", "USA", "", true},
+		{"usageLocation", "UK", "", true},
+		{"usageLocation", "gb", "", true},
+		{"usageLocation", "GB", "GB", false},
 		{"department", "", "", false},
 	}
 	for _, tt := range tests {

@@ -88,7 +88,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 				ew.printf("  (%s)", clean(a.Reason))
 			}
 			if a.Source != nil {
-				ew.printf("  [%s]", a.Source)
+				ew.printf("  [%s]", clean(a.Source.String()))
 			}
 			ew.printf("\n")
 			width := 0
@@ -121,7 +121,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 			}
 			ew.printf(": %s", clean(wn.Message))
 			if len(wn.Sources) == 1 && !strings.Contains(wn.Message, wn.Sources[0].String()) {
-				ew.printf(" [%s]", wn.Sources[0])
+				ew.printf(" [%s]", clean(wn.Sources[0].String()))
 			}
 			ew.printf("\n")
 		}
@@ -154,8 +154,9 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	ew.printf("| create | update | enable | disable | delete | unchanged | skipped | warnings |\n")
 	ew.printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(p.Warnings))
-	ew.printf("Target `%s` (%s), source `%s` (%d records, `%s`), created %s.\n\n",
-		p.Target.Endpoint, p.Target.Type, p.Inputs.Source.Path, p.Inputs.Source.Records, short(p.Inputs.Source.Digest), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+	ew.printf("Target `%s` (%s, tenant `%s`), source `%s` (%d records, `%s`), created %s.\n\n",
+		mdEscape(p.Target.Endpoint), mdEscape(p.Target.Type), mdEscape(p.Target.TenantID), mdEscape(p.Inputs.Source.Path), p.Inputs.Source.Records,
+		mdEscape(short(p.Inputs.Source.Digest)), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
 	if len(p.Actions) == 0 {
 		ew.printf("No changes.\n")
 	}

@@ -153,13 +153,16 @@ func TestTextEscapesControlCharacters(t *testing.T) {
 	p.Actions[2].DisplayName = "Cruz\n\n  - disable 1001  Amelia Hart"
 	p.Actions[2].UserPrincipalName = "x\x1b[2J@contoso.com"
 	p.Warnings[0].Message = "two\nlines"
+	p.Actions[0].Source.File = "w.csv\n  - disable 9 \x1b[8m"
+	p.Inputs.Source.Path = "workers.csv` <!-- "
 	for _, format := range []string{"text", "markdown"} {
 		var buf bytes.Buffer
 		if err := Plan(&buf, p, format); err != nil {
 			t.Fatal(err)
 		}
 		out := buf.String()
-		if strings.Contains(out, "\n  - disable 1001") || strings.Contains(out, "\x1b") || strings.Contains(out, "two\nlines") {
+		if strings.Contains(out, "\n  - disable 1001") || strings.Contains(out, "\n  - disable 9") || strings.Contains(out, "\x1b") ||
+			strings.Contains(out, "two\nlines") || strings.Contains(out, "<!--") {
 			t.Errorf("%s: a value forged output:\n%s", format, out)
 		}
 		if !strings.Contains(out, `Cruz\n\n  - disable 1001`) {
