@@ -254,3 +254,26 @@ func TestAuthFailuresSayWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// Graph: "Include both property values when updating employeeOrgData; if
+// you omit any, the system sets them to null." The sandbox must behave so,
+// or hrsync could pass its tests and wipe cost centers in a real tenant.
+func TestOrgDataIsReplacedWhole(t *testing.T) {
+	c, _ := newSim(t, 1, nil)
+	ctx := context.Background()
+	const user = "00000000-0000-0000-0000-000000000001"
+	both := map[string]*string{"employeeOrgData.division": ptr("Labs"), "employeeOrgData.costCenter": ptr("CC1")}
+	if err := c.UpdateUser(ctx, user, both); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UpdateUser(ctx, user, map[string]*string{"employeeOrgData.division": ptr("Research")}); err != nil {
+		t.Fatal(err)
+	}
+	found, err := c.FindByAttr(ctx, "employeeId", "k0001", []string{"employeeOrgData.division", "employeeOrgData.costCenter"})
+	if err != nil || len(found) != 1 {
+		t.Fatal(found, err)
+	}
+	if a := found[0].Attrs; a["employeeOrgData.division"] != "Research" || a["employeeOrgData.costCenter"] != "" {
+		t.Errorf("after a one-part update: %v (Graph nulls the part left out)", a)
+	}
+}

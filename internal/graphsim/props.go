@@ -418,16 +418,15 @@ func parseDateTimeOffset(v string) (time.Time, error) {
 	return t.UTC().Truncate(time.Second), nil
 }
 
-// applyOrgData merges an employeeOrgData object into u.
+// applyOrgData replaces u's employeeOrgData with the object sent. Graph
+// documents it: "Include both property values when updating
+// employeeOrgData; if you omit any, the system sets them to null."
 func applyOrgData(u *User, raw json.RawMessage) *graphError {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {
 		return errInvalidValue("employeeOrgData")
 	}
 	d := EmployeeOrgData{}
-	if u.EmployeeOrgData != nil {
-		d = *u.EmployeeOrgData
-	}
 	for k, v := range m {
 		var dst *string
 		switch strings.ToLower(k) {

@@ -41,6 +41,10 @@ type AttrSpec struct {
 // Manager is the name of the reference attribute for the user's manager.
 const Manager = "manager"
 
+// OrgDataPrefix starts the names of the employeeOrgData parts, which Graph
+// writes as one object: a part left out of an update is set to null.
+const OrgDataPrefix = "employeeOrgData."
+
 var attrTable = []AttrSpec{
 	{Name: "accountEnabled", Kind: KindBool, NotNullable: true},
 	{Name: "displayName", Kind: KindString, RequiredOnCreate: true, MaxLen: 256, NotNullable: true},

@@ -255,6 +255,12 @@ func (m *Mapping) TargetAttrs() []string {
 		if a.Spec.Kind != identity.KindRef {
 			set[a.Spec.Name] = true
 		}
+		// Graph replaces employeeOrgData whole, so a change to one part
+		// must resend the other: read both.
+		if strings.HasPrefix(a.Spec.Name, identity.OrgDataPrefix) {
+			set[identity.OrgDataPrefix+"division"] = true
+			set[identity.OrgDataPrefix+"costCenter"] = true
+		}
 	}
 	out := make([]string, 0, len(set))
 	for a := range set {

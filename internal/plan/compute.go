@@ -433,6 +433,7 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 		}
 		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after)})
 	}
+	keepOrgData(&a, u)
 	if c.in.ManagerMapped {
 		c.diffManager(d, u, &a)
 	}
@@ -475,6 +476,26 @@ func (c *computer) diffManager(d *identity.Desired, u *identity.User, a *Action)
 	}
 	a.Manager = ref
 	a.Changes = append(a.Changes, Change{Attribute: identity.Manager, Before: optPtr(before), After: strPtr(ref.Key)})
+}
+
+// keepOrgData adds the unchanged part of employeeOrgData to an update that
+// changes the other part, with before = after: Graph replaces the object
+// whole, and would otherwise clear the part left out.
+func keepOrgData(a *Action, u *identity.User) {
+	changed := map[string]bool{}
+	for _, ch := range a.Changes {
+		if strings.HasPrefix(ch.Attribute, identity.OrgDataPrefix) {
+			changed[ch.Attribute] = true
+		}
+	}
+	if len(changed) != 1 {
+		return
+	}
+	for _, part := range []string{identity.OrgDataPrefix + "division", identity.OrgDataPrefix + "costCenter"} {
+		if v := u.Attrs[part]; !changed[part] && v != "" {
+			a.Changes = append(a.Changes, Change{Attribute: part, Before: strPtr(v), After: strPtr(v)})
+		}
+	}
 }
 
 // managerLabel names a current manager by match key, or by id when the

@@ -479,3 +479,23 @@ func withAttrs(attrs []identity.AttrSpec, desired []identity.Desired, users []id
 	in.Attrs = attrs
 	return in
 }
+
+func TestOrgDataIsResentWhole(t *testing.T) {
+	attrs := specs("displayName", "employeeId", "employeeOrgData.division")
+	d := rec("1001", 2, "displayName", "Ann", "employeeOrgData.division", "Labs")
+	u := user("u1", "1001", "displayName", "Ann", "employeeOrgData.division", "Sales", "employeeOrgData.costCenter", "CC1")
+	p, err := Compute(withAttrs(attrs, []identity.Desired{d}, []identity.User{u}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 1 {
+		t.Fatalf("actions = %v", actionsOf(p))
+	}
+	ch := changesOf(p.Actions[0])
+	if ch["employeeOrgData.division"] != [2]string{"Sales", "Labs"} || ch["employeeOrgData.costCenter"] != [2]string{"CC1", "CC1"} {
+		t.Errorf("changes = %v; the unmapped costCenter must be resent or Graph clears it", ch)
+	}
+	if err := p.Validate(identity.DefaultSchema()); err != nil {
+		t.Errorf("validate: %v", err)
+	}
+}

@@ -99,6 +99,8 @@ func Text(w io.Writer, p *plan.Plan) error {
 				switch {
 				case a.Action == plan.Create:
 					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+				case c.Before != nil && c.After != nil && *c.Before == *c.After:
+					ew.printf("      = %-*s = %s (unchanged; resent because Graph writes employeeOrgData whole)\n", width, c.Attribute, quote(c.After, c.Attribute))
 				case c.After == nil:
 					ew.printf("      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
 				case c.Before == nil:
