@@ -19,6 +19,7 @@ import (
 	"github.com/hrsync/hrsync/internal/config"
 	"github.com/hrsync/hrsync/internal/entra"
 	"github.com/hrsync/hrsync/internal/graphsim"
+	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/mapping"
 	"github.com/hrsync/hrsync/internal/plan"
@@ -212,7 +213,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 			return nil, err
 		}
 		// (A tenant named by its domain cannot be compared with a tid.)
-		if want := firstSet(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && entra.IsGUID(want) {
+		if want := firstSet(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && guid.Valid(want) {
 			return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
 		}
 		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { return nil }}, nil

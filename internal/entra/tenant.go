@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hrsync/hrsync/internal/guid"
 	"net/http"
 	"strings"
 	"sync"
@@ -104,7 +105,7 @@ func (c *Client) tenantFromGraph(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%s: Graph returned %d organizations, want 1", op, len(orgs))
 	}
 	id := deref(orgs[0].GetId())
-	if !IsGUID(id) {
+	if !guid.Valid(id) {
 		return "", fmt.Errorf("%s: the organization id %q is not a GUID", op, id)
 	}
 	return strings.ToLower(id), nil
@@ -155,7 +156,7 @@ func TenantFromToken(token string) (string, bool) {
 	var claims struct {
 		Tid string `json:"tid"`
 	}
-	if !decodeJWTPart(parts[1], &claims) || !IsGUID(claims.Tid) {
+	if !decodeJWTPart(parts[1], &claims) || !guid.Valid(claims.Tid) {
 		return "", false
 	}
 	return strings.ToLower(claims.Tid), true
@@ -168,28 +169,6 @@ func decodeJWTPart(part string, v any) bool {
 		return false
 	}
 	return json.Unmarshal(raw, v) == nil
-}
-
-// IsGUID reports whether s has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
-// (hexadecimal, any case).
-func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // tenantEntry is the cached tenant id of one Client; its zero value is ready.

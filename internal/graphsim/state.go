@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hrsync/hrsync/internal/guid"
 	"io"
 	"os"
 	"strings"
@@ -293,7 +294,7 @@ func (st *State) validate() (generated bool, err error) {
 		st.Tenant.ID = newGUID()
 		generated = true
 	}
-	if !isGUID(st.Tenant.ID) {
+	if !guid.Valid(st.Tenant.ID) {
 		return false, fmt.Errorf("tenant.id: %q is not a GUID", st.Tenant.ID)
 	}
 	st.Tenant.ID = strings.ToLower(st.Tenant.ID)
@@ -349,28 +350,6 @@ func (st *State) validate() (generated bool, err error) {
 		}
 	}
 	return generated, nil
-}
-
-// isGUID reports whether s has the form of a GUID
-// (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hexadecimal, any case).
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // defaultTenantName names a new tenant after the first label of its default
