@@ -125,7 +125,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 			e.results[i].ErrorCode = "stale_plan"
 			e.results[i].Error = reason
 			if a.Action == plan.Create {
-				e.failedKeys[a.Key] = true
+				e.failedKeys[plan.Fold(a.Key)] = true
 			}
 			continue
 		}
@@ -169,8 +169,8 @@ type executor struct {
 	results    []Result
 	started    map[int]bool
 	progressed map[int]bool      // actions with at least one step done
-	created    map[string]string // key -> id of users created (or found) in this apply
-	failedKeys map[string]bool   // keys whose create failed
+	created    map[string]string // folded key -> id of users created (or found) in this apply
+	failedKeys map[string]bool   // folded keys whose create failed or was refused
 	total      int
 	done       int
 }
@@ -251,7 +251,7 @@ func (e *executor) fail(i int, err error) {
 		}
 	}
 	if e.p.Actions[i].Action == plan.Create {
-		e.failedKeys[e.p.Actions[i].Key] = true
+		e.failedKeys[plan.Fold(e.p.Actions[i].Key)] = true
 	}
 }
 
@@ -300,7 +300,7 @@ func (e *executor) create(ctx context.Context, i int) error {
 		}
 	}
 	e.mu.Lock()
-	e.created[a.Key] = id
+	e.created[plan.Fold(a.Key)] = id
 	e.results[i].ID = id
 	e.results[i].Note = note
 	e.mu.Unlock()
@@ -329,15 +329,15 @@ func (e *executor) manager(ctx context.Context, i int) error {
 	e.mu.Lock()
 	id := a.ID
 	if id == "" {
-		id = e.created[a.Key]
+		id = e.created[plan.Fold(a.Key)]
 	}
 	mid := a.Manager.ID
 	if mid == "" && a.Manager.Key != "" {
-		mid = e.created[a.Manager.Key]
+		mid = e.created[plan.Fold(a.Manager.Key)]
 	}
-	managerFailed := e.failedKeys[a.Manager.Key]
-	_, userNew := e.created[a.Key]
-	_, managerNew := e.created[a.Manager.Key]
+	managerFailed := e.failedKeys[plan.Fold(a.Manager.Key)]
+	_, userNew := e.created[plan.Fold(a.Key)]
+	_, managerNew := e.created[plan.Fold(a.Manager.Key)]
 	e.mu.Unlock()
 	switch {
 	case id == "":

@@ -335,3 +335,14 @@ func TestManagerOfNewUsersIsRetriedThroughReplicationLag(t *testing.T) {
 		})
 	}
 }
+
+func TestManagerKeysMatchWithoutRegardToCase(t *testing.T) {
+	d := newFakeDir()
+	rep, err := Execute(context.Background(), testPlan(createAction("A100", "a@x.com", ""), createAction("A101", "b@x.com", "a100")), d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Done != 2 || d.managers[rep.Results[1].ID] != rep.Results[0].ID {
+		t.Fatalf("report = %+v managers = %v", rep, d.managers)
+	}
+}

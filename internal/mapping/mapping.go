@@ -315,6 +315,11 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		if err != nil {
 			return fail(a.Spec.Name, a.Line, err)
 		}
+		if a.Spec.Name == "accountEnabled" && (v.Ignored() || v.IsNullOrEmpty()) {
+			// "No value" must never quietly mean enabled (on create) or
+			// "leave as is" for a status the expression does not know.
+			return fail(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
+		}
 		if v.Ignored() {
 			// IgnoreFlowIfNullOrEmpty: this attribute does not flow for
 			// this record; Entra keeps what it has.
@@ -323,11 +328,6 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 			}
 			d.Ignored[a.Spec.Name] = true
 			continue
-		}
-		if a.Spec.Name == "accountEnabled" && v.IsNullOrEmpty() {
-			// "No value" must never quietly mean enabled (on create) or
-			// "leave as is" for a status the expression does not know.
-			return fail(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
 		}
 		if v.IsNull() {
 			continue

@@ -225,3 +225,18 @@ attributes:
 		t.Errorf("unknown status: %v", err)
 	}
 }
+
+func TestIgnoredEnablementIsStillAnError(t *testing.T) {
+	src := "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  accountEnabled: 'IgnoreFlowIfNullOrEmpty(Switch([S], \"\", \"Active\", \"True\"))'\n  manager: 'IgnoreFlowIfNullOrEmpty([M])'\n"
+	m, err := Parse("m.yaml", []byte(src), identity.DefaultSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Map(record(2, "Id", "1", "S", "Terminated", "M", "")); err == nil || !strings.Contains(err.Error(), "must give True or False") {
+		t.Errorf("err = %v", err)
+	}
+	d, err := m.Map(record(3, "Id", "2", "S", "Active", "M", ""))
+	if err != nil || !d.Ignored["manager"] {
+		t.Errorf("manager not ignored: %+v %v", d, err)
+	}
+}

@@ -35,9 +35,20 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 		var enabled *string
 		var managerChange *Change
 		after := map[string]string{}
+		seen := map[string]bool{}
 		for j, c := range a.Changes {
+			if seen[c.Attribute] {
+				bad(i, a, "%s is changed twice", c.Attribute)
+			}
+			seen[c.Attribute] = true
 			if c.After != nil {
 				after[c.Attribute] = *c.After
+			}
+			switch {
+			case c.Before == nil && c.After == nil && a.Action != Create:
+				bad(i, a, "the change of %s changes nothing", c.Attribute)
+			case c.Before != nil && c.After != nil && *c.Before == *c.After && !strings.HasPrefix(c.Attribute, identity.OrgDataPrefix):
+				bad(i, a, "the change of %s changes nothing", c.Attribute)
 			}
 			if c.Attribute == identity.Manager {
 				managerChange = &a.Changes[j]
@@ -80,6 +91,9 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 			}
 			if Fold(after[match]) != Fold(a.Key) {
 				bad(i, a, "a create must set %s to its key", match)
+			}
+			if enabled == nil {
+				bad(i, a, "a create must say whether the account is enabled")
 			}
 		case Update, Enable, Disable:
 			if a.ID == "" {
@@ -145,6 +159,44 @@ func guards(actions []Action, pol Policy, managed int) []string {
 		}
 	}
 	return blocked
+}
+
+// checkBefore verifies that every "before" the plan shows is what the
+// directory holds now, so a reviewer saw the change apply makes, and that
+// an update touching one part of employeeOrgData does not clear the other.
+func checkBefore(a Action, u *identity.User, byID map[string]*identity.User, match string) string {
+	orgParts := 0
+	for _, c := range a.Changes {
+		now := u.Attrs[c.Attribute]
+		if c.Attribute == identity.Manager {
+			now = ""
+			if u.ManagerID != "" {
+				now = managerLabel(byID, match, u.ManagerID)
+			}
+		}
+		if strings.HasPrefix(c.Attribute, identity.OrgDataPrefix) {
+			orgParts++
+		}
+		before := ""
+		if c.Before != nil {
+			before = *c.Before
+		}
+		if before != now {
+			return fmt.Sprintf("the plan shows %s of user %s as %q, but the directory holds %q", c.Attribute, a.ID, before, now)
+		}
+	}
+	if orgParts == 1 {
+		for _, part := range []string{identity.OrgDataPrefix + "division", identity.OrgDataPrefix + "costCenter"} {
+			mentioned := false
+			for _, c := range a.Changes {
+				mentioned = mentioned || c.Attribute == part
+			}
+			if !mentioned && u.Attrs[part] != "" {
+				return fmt.Sprintf("the plan would clear %s of user %s (Graph writes employeeOrgData whole) without showing it", part, a.ID)
+			}
+		}
+	}
+	return ""
 }
 
 // Refusal is a plan action apply must not carry out because the directory
@@ -214,6 +266,10 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 				continue
 			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
 				refuse(i, "user %s changed in the directory since the plan was made", a.ID)
+				continue
+			}
+			if reason := checkBefore(a, u, byID, match); reason != "" {
+				refuse(i, "%s", reason)
 				continue
 			}
 		}

@@ -51,6 +51,24 @@ func TestValidateRejectsEditedPlans(t *testing.T) {
 		{"manager removal shown as a change", func(p *Plan) { p.Actions[0].Manager.Key = "" }, "disagree"},
 		{"create shown under another name", func(p *Plan) { p.Actions[0].UserPrincipalName = "" }, "the joiner is shown as"},
 		{"create without its key", func(p *Plan) { p.Actions[0].Key = "2000" }, "a create must set employeeId to its key"},
+		{"an attribute changed twice", func(p *Plan) {
+			p.Actions[1].Changes = append(p.Actions[1].Changes, p.Actions[1].Changes[0])
+		}, "department is changed twice"},
+		{"a change shown as no change", func(p *Plan) {
+			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "companyName", Before: strPtr("Evil"), After: strPtr("Evil")})
+		}, "the change of companyName changes nothing"},
+		{"a clear shown as null -> null", func(p *Plan) {
+			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "jobTitle"})
+		}, "the change of jobTitle changes nothing"},
+		{"a create that does not say whether it is enabled", func(p *Plan) {
+			var keep []Change
+			for _, c := range p.Actions[0].Changes {
+				if c.Attribute != "accountEnabled" {
+					keep = append(keep, c)
+				}
+			}
+			p.Actions[0].Changes = keep
+		}, "a create must say whether the account is enabled"},
 		{"key differing only in case", func(p *Plan) { p.Actions[2].Key = "1003"; p.Actions[0].Key = "1003" }, "the key also has action"},
 	}
 	for _, tt := range tests {
@@ -179,6 +197,14 @@ func TestRecheckRefusesRelabelledActions(t *testing.T) {
 		{"leaver shown under another person's name", func(p *Plan, u []identity.User) {
 			p.Actions[2].DisplayName = "Ann Lee"
 		}, map[int]string{2: "the plan names user u9 as"}},
+		{"a before that is not the directory's", func(p *Plan, u []identity.User) {
+			p.Actions[1].Changes[0].Before = strPtr("Marketing") // the directory holds "Old"
+		}, map[int]string{1: `the plan shows department of user u1 as "Marketing", but the directory holds "Old"`}},
+		{"a lone employeeOrgData part that would clear the other", func(p *Plan, u []identity.User) {
+			u[0].Attrs["employeeOrgData.costCenter"] = "CC1"
+			p.Actions[1].Fingerprint = Fingerprint(&u[0])
+			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "employeeOrgData.division", After: strPtr("Labs")})
+		}, map[int]string{1: "would clear employeeOrgData.costCenter"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -257,7 +257,7 @@ func (c *computer) checkCreate(d *identity.Desired) bool {
 	if owner, taken := c.upns[l]; taken {
 		who := "another planned joiner"
 		if u := c.byID[owner]; u != nil {
-			c.upnWantedBy[u.ID] = d.Key
+			c.noteRekey(d, u)
 			who = fmt.Sprintf("existing user %s", u.ID)
 			if k := u.Attrs[c.in.MatchAttr]; k != "" {
 				who += fmt.Sprintf(" (%s %s)", c.in.MatchAttr, k)
@@ -276,6 +276,9 @@ func (c *computer) checkCreate(d *identity.Desired) bool {
 			return false
 		}
 		if owner, taken := c.mails[m]; taken {
+			if u := c.byID[owner]; u != nil {
+				c.noteRekey(d, u)
+			}
 			w := c.warn(WarnMailConflict, d.Key, "cannot create: mail %s is already used by %s; Entra requires unique addresses", d.Attrs["mail"], c.describe(owner))
 			w.Sources = []identity.Provenance{d.Prov}
 			return false
@@ -284,6 +287,20 @@ func (c *computer) checkCreate(d *identity.Desired) bool {
 	}
 	c.upns[l] = "key:" + d.Key
 	return true
+}
+
+// noteRekey records that joiner d wants the UPN or mail of existing user u.
+// If u is also a leaver and looks like the same person — same display name,
+// no conflicting hire date — it is probably d under a new key, and is held
+// rather than disabled. A namesake with another hire date is not held.
+func (c *computer) noteRekey(d *identity.Desired, u *identity.User) {
+	if !strings.EqualFold(d.Attrs["displayName"], u.Attrs["displayName"]) {
+		return
+	}
+	if dh, uh := d.Attrs["employeeHireDate"], u.Attrs["employeeHireDate"]; dh != "" && uh != "" && dh != uh {
+		return
+	}
+	c.upnWantedBy[u.ID] = d.Key
 }
 
 // describe names the owner of a UPN or mail: an existing user or a joiner.
@@ -434,7 +451,7 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after)})
 	}
 	keepOrgData(&a, u)
-	if c.in.ManagerMapped {
+	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {
 		c.diffManager(d, u, &a)
 	}
 	if len(a.Changes) == 0 {
@@ -498,11 +515,15 @@ func keepOrgData(a *Action, u *identity.User) {
 	}
 }
 
-// managerLabel names a current manager by match key, or by id when the
-// manager is outside the target scope.
+// managerLabel names a current manager by match key, or by UPN or id when
+// the manager is outside the target scope.
 func (c *computer) managerLabel(id string) string {
-	if m := c.byID[id]; m != nil {
-		if k := m.Attrs[c.in.MatchAttr]; k != "" {
+	return managerLabel(c.byID, c.in.MatchAttr, id)
+}
+
+func managerLabel(byID map[string]*identity.User, match, id string) string {
+	if m := byID[id]; m != nil {
+		if k := m.Attrs[match]; k != "" {
 			return k
 		}
 		if upn := m.Attrs["userPrincipalName"]; upn != "" {
@@ -570,8 +591,8 @@ func (c *computer) leavers() {
 			continue // already disabled
 		}
 		if joiner, ok := c.upnWantedBy[u.ID]; ok {
-			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "not disabled: %s is absent from the source, but the joiner with key %s wants its userPrincipalName %s, so it is probably the same person under a new key; fix the key in Entra or in HR",
-				u.Attrs[c.in.MatchAttr], joiner, u.Attrs["userPrincipalName"])
+			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "not disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address, so it is probably the same person under a new key; fix the key in Entra or in HR",
+				u.Attrs[c.in.MatchAttr], u.Attrs["userPrincipalName"], joiner)
 			continue
 		}
 		c.p.Actions = append(c.p.Actions, Action{

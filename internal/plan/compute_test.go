@@ -350,6 +350,22 @@ func TestComputeActions(t *testing.T) {
 			warnings: []string{"possible_rekey 123", "upn_conflict 00123"},
 		},
 		{
+			name: "a namesake joiner with another hire date does not hold a real leaver",
+			in: withAttrs(specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId", "employeeHireDate"),
+				[]identity.Desired{person("1048", 2, "John Smith", "IT", "employeeHireDate", "2026-11-02T00:00:00Z")},
+				[]identity.User{existing("u3", person("1003", 2, "John Smith", "Sales", "employeeHireDate", "2019-08-05T00:00:00Z"))}),
+			actions:  []string{"disable 1003"},
+			warnings: []string{"upn_conflict 1048"},
+		},
+		{
+			name: "a re-keyed worker found through the mail is held",
+			in: withAttrs(specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId", "mail"),
+				[]identity.Desired{rec("2005", 2, "displayName", "Ann Lee", "userPrincipalName", "w2005@contoso.com", "mailNickname", "w2005", "mail", "ann.lee@contoso.com", "accountEnabled", "true")},
+				[]identity.User{user("u5", "1005", "displayName", "Ann Lee", "userPrincipalName", "w1005@contoso.com", "mail", "ann.lee@contoso.com", "accountEnabled", "true")}),
+			actions:  nil,
+			warnings: []string{"mail_conflict 2005", "possible_rekey 1005"},
+		},
+		{
 			name:     "an attribute Entra cannot clear is left as it is",
 			in:       input([]identity.Desired{rec("1001", 2, "department", "X")}, []identity.User{user("u1", "1001", "displayName", "Ann", "department", "X")}),
 			actions:  nil,

@@ -13,6 +13,7 @@ import (
 	"github.com/gocarina/gocsv"
 
 	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
@@ -99,7 +100,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 				switch {
 				case a.Action == plan.Create:
 					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
-				case c.Before != nil && c.After != nil && *c.Before == *c.After:
+				case c.Before != nil && c.After != nil && *c.Before == *c.After && strings.HasPrefix(c.Attribute, identity.OrgDataPrefix):
 					ew.printf("      = %-*s = %s (unchanged; resent because Graph writes employeeOrgData whole)\n", width, c.Attribute, quote(c.After, c.Attribute))
 				case c.After == nil:
 					ew.printf("      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
