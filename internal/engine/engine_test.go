@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -132,4 +133,19 @@ func TestDisplay(t *testing.T) {
 			t.Errorf("display(%q, %q) = %q, want %q", tt.wd, tt.p, got, tt.want)
 		}
 	}
+}
+
+// graphsimState reads the users of a sandbox state file as generic maps.
+func graphsimState(path string) ([]map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st struct {
+		Users []map[string]any `json:"users"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, err
+	}
+	return st.Users, nil
 }
