@@ -112,7 +112,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if now == nil {
 		now = time.Now
 	}
-	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(),
+	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(), stop: ctx,
 		created: map[string]string{}, failedKeys: map[string]bool{}, progressed: map[int]bool{}, started: map[int]bool{}}
 	e.results = make([]Result, len(p.Actions))
 	for i, a := range p.Actions {
@@ -164,6 +164,9 @@ type executor struct {
 	opts Options
 
 	schema *identity.Schema
+	// stop is the caller's context: once it ends nothing new starts and
+	// retry waits end; writes themselves run to completion.
+	stop context.Context
 
 	mu         sync.Mutex
 	results    []Result
@@ -217,7 +220,10 @@ func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step f
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			err := step(ctx, i)
+			// ctx decides what starts; a write already sent is let finish
+			// (each HTTP request has its own timeout), so Ctrl-C never
+			// leaves a write whose outcome the report cannot tell.
+			err := step(context.WithoutCancel(ctx), i)
 			e.mu.Lock()
 			if err != nil {
 				e.fail(i, err)
@@ -354,7 +360,7 @@ func (e *executor) manager(ctx context.Context, i int) error {
 		if err == nil || !entra.IsNotFound(err) || !(userNew || managerNew) || attempt >= e.opts.LagRetries {
 			return err
 		}
-		if !e.opts.Sleep(ctx, time.Second<<attempt) {
+		if !e.opts.Sleep(e.stop, time.Second<<attempt) {
 			return err
 		}
 	}

@@ -45,6 +45,17 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			if p == nil && !autoApprove && !a.ios.StdinTTY {
 				return errors.New("apply without a plan file needs confirmation, and stdin is not a terminal: pass --auto-approve, or save a plan with 'hrsync plan --out plan.json' and apply that")
 			}
+			// Without a plan file, read the source first: a bad or empty
+			// source is refused before the tenant is contacted.
+			var src *engine.SourceResult
+			if p == nil {
+				if src, err = e.ReadSource(ctx); err != nil {
+					return err
+				}
+				if src.Summary.Records == 0 {
+					return fmt.Errorf("%s: %w", src.Name, plan.ErrEmptySource)
+				}
+			}
 			t, err := e.OpenTarget(ctx)
 			if err != nil {
 				return err
@@ -65,13 +76,6 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					fmt.Fprintf(a.ios.ErrOut, "Refusing %s %s: %s.\n", act.Action, act.Key, r.Reason)
 				}
 			} else {
-				src, err := e.ReadSource(ctx)
-				if err != nil {
-					return err
-				}
-				if src.Summary.Records == 0 {
-					return fmt.Errorf("%s: %w", src.Name, plan.ErrEmptySource)
-				}
 				users, err := e.ReadTarget(ctx, t)
 				if err != nil {
 					return err
@@ -108,6 +112,10 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			var reportFile *os.File
 			if reportPath != "" {
 				if reportFile, err = os.OpenFile(reportPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+					return fmt.Errorf("open report: %w", err)
+				}
+				if err := reportFile.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
+					reportFile.Close()
 					return fmt.Errorf("open report: %w", err)
 				}
 			}

@@ -21,6 +21,9 @@ func (a *app) planCmd() *cobra.Command {
 With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := render.CheckFormat(format); err != nil {
+				return err
+			}
 			e, err := a.engine(cmd)
 			if err != nil {
 				return err
@@ -89,6 +92,9 @@ func (a *app) showCmd() *cobra.Command {
 		Short: "Show a saved plan",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := render.CheckFormat(format); err != nil {
+				return err
+			}
 			p, err := plan.Read(args[0])
 			if err != nil {
 				return err

@@ -57,7 +57,9 @@ failing expressions) with their lines. No tenant is contacted.`,
 			for _, w := range warnings {
 				fmt.Fprintf(out, "  ! %s %s: %s\n", w.Code, w.Key, w.Message)
 			}
-			fmt.Fprintf(out, "%d records map cleanly, %d left out, %d warnings.\n", len(src.Desired)-countDup(p), p.Summary.Skipped, len(warnings))
+			unusable := len(src.Rejected) + countDup(p)
+			fmt.Fprintf(out, "%d records map cleanly, %d cannot be used (duplicate keys or mapping errors), %d warnings.\n",
+				src.Summary.Records-unusable, unusable, len(warnings))
 			if strict && len(warnings) > 0 {
 				return &exitError{code: ExitError, err: fmt.Errorf("%d warnings and --strict was given", len(warnings))}
 			}

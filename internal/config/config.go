@@ -225,9 +225,17 @@ func Load(opts Options) (*Config, error) {
 	return cfg, nil
 }
 
-func (c *Config) abs(p string) string {
+// absFor resolves a relative path: against the config file's folder when
+// the file gave it, against the working directory when a flag or an
+// environment variable did (as whoever typed it expects).
+func (c *Config) absFor(loc locator, key, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
+	}
+	if w := loc.where(key); strings.HasPrefix(w, "flag ") || strings.HasPrefix(w, "environment ") {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
 	}
 	return filepath.Join(c.Dir, p)
 }
@@ -300,10 +308,10 @@ func (c *Config) validate(loc locator) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	c.Source.Path = c.abs(c.Source.Path)
-	c.Mapping = c.abs(c.Mapping)
-	c.Target.State = c.abs(c.Target.State)
-	c.Target.Seed = c.abs(c.Target.Seed)
+	c.Source.Path = c.absFor(loc, "source.path", c.Source.Path)
+	c.Mapping = c.absFor(loc, "mapping", c.Mapping)
+	c.Target.State = c.absFor(loc, "target.state", c.Target.State)
+	c.Target.Seed = c.absFor(loc, "target.seed", c.Target.Seed)
 	return nil
 }
 

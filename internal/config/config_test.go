@@ -60,6 +60,25 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 	if cfg.Source.Path != "/flag/workers.csv" {
 		t.Errorf("flag did not win: %q", cfg.Source.Path)
 	}
+	// A relative path from a flag or the environment is relative to where
+	// the command runs, not to the config file.
+	t.Setenv("HRSYNC_TARGET_STATE", "state/t.json")
+	fs2 := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs2.String(FlagName("source.path"), "", "")
+	if err := fs2.Parse([]string{"--source-path", "hr/now.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = Load(Options{File: p, FileExplicit: true, Flags: fs2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if cfg.Source.Path != filepath.Join(wd, "hr/now.csv") || cfg.Target.State != filepath.Join(wd, "state/t.json") {
+		t.Errorf("paths from flag/env: %q %q", cfg.Source.Path, cfg.Target.State)
+	}
+	if cfg.Mapping != filepath.Join(filepath.Dir(p), "mappings/example.yaml") {
+		t.Errorf("path from the file: %q", cfg.Mapping)
+	}
 	if cfg.Policy.MaxLeavers != 7 {
 		t.Errorf("env did not override file: %d", cfg.Policy.MaxLeavers)
 	}

@@ -69,6 +69,9 @@ func credential(a Auth, getenv func(string) string, graphHost string) (azcore.To
 	tenant := firstSet(a.TenantID, getenv("AZURE_TENANT_ID"))
 	client := firstSet(a.ClientID, getenv("AZURE_CLIENT_ID"))
 	opts := azcore.ClientOptions{Cloud: cloudFor(graphHost)}
+	if getenv("AZURE_AUTHORITY_HOST") != "" {
+		opts.Cloud = cloud.Configuration{} // azidentity then honours AZURE_AUTHORITY_HOST
+	}
 	switch a.Method {
 	case config.AuthClientSecret:
 		secret := getenv("AZURE_CLIENT_SECRET")
@@ -131,7 +134,7 @@ func credential(a Auth, getenv func(string) string, graphHost string) (azcore.To
 }
 
 // cloudFor picks the sign-in authority that issues tokens for a national
-// cloud's Graph endpoint; AZURE_AUTHORITY_HOST still overrides it.
+// cloud's Graph endpoint (AZURE_AUTHORITY_HOST overrides it, see credential).
 func cloudFor(graphHost string) cloud.Configuration {
 	switch {
 	case strings.HasSuffix(graphHost, "graph.microsoft.us"):

@@ -140,6 +140,10 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 				fail(v.Line, spec.Name, err)
 				continue
 			}
+			if err := checkDeterministic(prog); err != nil {
+				fail(v.Line, spec.Name, err)
+				continue
+			}
 			a := Attr{Spec: spec, Prog: prog, Line: v.Line}
 			m.Attrs = append(m.Attrs, a)
 		}
@@ -178,6 +182,8 @@ func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(in
 		fail(n.Line, "match", errors.New("missing source: (e.g. '[WorkerID]')"))
 	} else if prog, err := expr.Parse(src.Value); err != nil {
 		fail(src.Line, "match.source", err)
+	} else if err := checkDeterministic(prog); err != nil {
+		fail(src.Line, "match.source", err)
 	} else {
 		m.Match.Source = prog
 	}
@@ -197,6 +203,21 @@ func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(in
 		return
 	}
 	m.Match.Target = spec
+}
+
+// checkDeterministic refuses functions whose result changes on every run
+// (a plan would never converge) and SelectUniqueValue, whose check against
+// the directory is not built yet.
+func checkDeterministic(p *expr.Program) error {
+	for _, f := range p.Functions() {
+		switch f {
+		case "Now", "Guid", "RandomString":
+			return fmt.Errorf("%s gives a new value on every run, so every plan would change the attribute; map a value from the source", f)
+		case "SelectUniqueValue":
+			return errors.New("SelectUniqueValue is not supported yet: hrsync cannot yet check candidates against the directory; a joiner whose UPN is taken is reported as upn_conflict")
+		}
+	}
+	return nil
 }
 
 // notScalar explains a YAML value that is not a plain string: an unquoted

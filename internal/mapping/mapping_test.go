@@ -176,6 +176,8 @@ func TestMappingFileSlips(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"unquoted match source", "match:\n  source: [WorkerID]\n  target: employeeId\nattributes:\n  displayName: '[A]'\n", "m.yaml:2: match.source: YAML read this value as a list: quote the expression"},
 		{"unquoted attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: [A]\n", "m.yaml:5: displayName: YAML read this value as a list"},
+		{"a value that changes every run", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  jobTitle: 'Append([T], Now())'\n", "m.yaml:5: jobTitle: Now gives a new value on every run"},
+		{"unique values not built yet", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  userPrincipalName: 'SelectUniqueValue([A], [B])'\n", "SelectUniqueValue is not supported yet"},
 		{"UPN cannot be the match attribute", "match:\n  source: '[Mail]'\n  target: userPrincipalName\nattributes:\n  displayName: '[A]'\n", "cannot be a match attribute; use one of employeeId"},
 	}
 	for _, tt := range tests {

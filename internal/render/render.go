@@ -17,17 +17,27 @@ import (
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
+// CheckFormat reports an unknown plan format before any work is done.
+func CheckFormat(format string) error {
+	switch format {
+	case "", "text", "json", "markdown", "md":
+		return nil
+	}
+	return fmt.Errorf("unknown format %q; use text, json or markdown", format)
+}
+
 // Plan writes the plan in the named format.
 func Plan(w io.Writer, p *plan.Plan, format string) error {
+	if err := CheckFormat(format); err != nil {
+		return err
+	}
 	switch format {
-	case "", "text":
-		return Text(w, p)
 	case "json":
 		return plan.Encode(w, p)
 	case "markdown", "md":
 		return Markdown(w, p)
 	}
-	return fmt.Errorf("unknown format %q; use text, json or markdown", format)
+	return Text(w, p)
 }
 
 func symbol(action string) string {

@@ -63,6 +63,28 @@ func (p *Program) String() string { return p.src }
 // in order of first use. The caller must not modify the result.
 func (p *Program) Fields() []string { return p.fields }
 
+// Functions lists the distinct functions the expression calls, by their
+// canonical names, in order of first use.
+func (p *Program) Functions() []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n == nil {
+			return
+		}
+		if n.kind == nCall && !seen[n.fn.name] {
+			seen[n.fn.name] = true
+			out = append(out, n.fn.name)
+		}
+		for _, a := range n.args {
+			walk(a)
+		}
+	}
+	walk(p.root)
+	return out
+}
+
 // Parse parses an expression. It checks the syntax, that every function
 // exists and gets an acceptable number of arguments, and that constant
 // arguments are valid (numbers where numbers are expected, regular
