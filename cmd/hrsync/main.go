@@ -17,6 +17,12 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first Ctrl-C hrsync stops cleanly; restoring the
+		// default handling lets a second one end it at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := cli.Main(ctx, os.Args[1:], cli.System(), buildVersion())
 	stop()
 	os.Exit(code)

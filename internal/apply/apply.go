@@ -37,6 +37,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Grace is how long writes already sent may run on after ctx ends
+	// (Ctrl-C) before they are cancelled too. Default 30 s.
+	Grace time.Duration
 	// LagRetries is how often a manager reference that involves a user
 	// created in this apply is retried after 404: Entra replicates new
 	// objects with a delay, so a fresh user can be briefly "not found".
@@ -105,6 +108,27 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if opts.LagRetries == 0 {
 		opts.LagRetries = 5
 	}
+	if opts.Grace == 0 {
+		opts.Grace = 30 * time.Second
+	}
+	// Writes run on their own context: when ctx ends nothing new starts, and
+	// writes already sent get Grace to finish, so the report can tell their
+	// outcome; after that they are cancelled as well.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer wcancel()
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(opts.Grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				wcancel()
+			case <-wctx.Done():
+			}
+		case <-wctx.Done():
+		}
+	}()
 	if opts.Sleep == nil {
 		opts.Sleep = sleep
 	}
@@ -112,7 +136,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if now == nil {
 		now = time.Now
 	}
-	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(), stop: ctx,
+	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(), stop: ctx, write: wctx, stepsDone: map[int]int{},
 		created: map[string]string{}, failedKeys: map[string]bool{}, progressed: map[int]bool{}, started: map[int]bool{}}
 	e.results = make([]Result, len(p.Actions))
 	for i, a := range p.Actions {
@@ -139,6 +163,12 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 		r := &e.results[i]
 		if r.Status == StatusNotStarted && e.started[i] {
 			r.Status = StatusDone
+			if e.stepsDone[i] < e.steps(p.Actions[i]) {
+				// Interrupted between steps, e.g. created but the manager
+				// reference not yet set.
+				r.Status = StatusPartial
+				r.Note = "interrupted before all its steps ran"
+			}
 		}
 		switch r.Status {
 		case StatusDone:
@@ -165,8 +195,10 @@ type executor struct {
 
 	schema *identity.Schema
 	// stop is the caller's context: once it ends nothing new starts and
-	// retry waits end; writes themselves run to completion.
-	stop context.Context
+	// retry waits end. write is the context writes run on (see Grace).
+	stop, write context.Context
+	// stepsDone counts the steps each action completed.
+	stepsDone map[int]int
 
 	mu         sync.Mutex
 	results    []Result
@@ -220,15 +252,13 @@ func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step f
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			// ctx decides what starts; a write already sent is let finish
-			// (each HTTP request has its own timeout), so Ctrl-C never
-			// leaves a write whose outcome the report cannot tell.
-			err := step(context.WithoutCancel(ctx), i)
+			err := step(e.write, i)
 			e.mu.Lock()
 			if err != nil {
 				e.fail(i, err)
 			} else {
 				e.progressed[i] = true
+				e.stepsDone[i]++
 			}
 			e.done++
 			done, total := e.done, e.total

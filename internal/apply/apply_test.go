@@ -346,3 +346,63 @@ func TestManagerKeysMatchWithoutRegardToCase(t *testing.T) {
 		t.Fatalf("report = %+v managers = %v", rep, d.managers)
 	}
 }
+
+// blockingDir answers creates, then blocks every later write until its
+// context ends, like a Graph call that never returns.
+type blockingDir struct {
+	*fakeDir
+	started chan struct{}
+}
+
+func (b *blockingDir) UpdateUser(ctx context.Context, id string, set map[string]*string) error {
+	close(b.started)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestCtrlCLetsWritesFinishWithinGrace(t *testing.T) {
+	d := &blockingDir{fakeDir: newFakeDir(), started: make(chan struct{})}
+	d.users["u1"] = identity.Attrs{"department": "A"}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-d.started; cancel() }()
+	p := testPlan(plan.Action{Action: plan.Update, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "department", Before: sp("A"), After: sp("B")}}})
+	done := make(chan *Report)
+	go func() {
+		rep, _ := Execute(ctx, p, d, Options{Grace: 50 * time.Millisecond})
+		done <- rep
+	}()
+	select {
+	case rep := <-done:
+		if rep.Failed != 1 {
+			t.Errorf("report = %+v", rep)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write that never returns held apply past its grace period")
+	}
+}
+
+func TestInterruptedBetweenStepsIsPartial(t *testing.T) {
+	d := newFakeDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &cancelAfterCreate{fakeDir: d, cancel: cancel}
+	rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), w, Options{Concurrency: 1})
+	if rep.Results[1].Status != StatusPartial || rep.Results[0].Status != StatusDone {
+		t.Fatalf("results = %+v", rep.Results)
+	}
+}
+
+// cancelAfterCreate cancels the apply once both users are created, before
+// the manager phase.
+type cancelAfterCreate struct {
+	*fakeDir
+	cancel context.CancelFunc
+	n      int
+}
+
+func (c *cancelAfterCreate) CreateUser(ctx context.Context, attrs identity.Attrs, pw string) (string, error) {
+	id, err := c.fakeDir.CreateUser(ctx, attrs, pw)
+	if c.n++; c.n == 2 {
+		c.cancel()
+	}
+	return id, err
+}

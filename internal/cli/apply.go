@@ -114,9 +114,13 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if reportFile, err = os.OpenFile(reportPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
 					return fmt.Errorf("open report: %w", err)
 				}
-				if err := reportFile.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
-					reportFile.Close()
-					return fmt.Errorf("open report: %w", err)
+				// An existing regular file keeps its mode otherwise; a device
+				// or pipe (/dev/stdout) is left as it is.
+				if fi, err := reportFile.Stat(); err == nil && fi.Mode().IsRegular() {
+					if err := reportFile.Chmod(0o600); err != nil {
+						reportFile.Close()
+						return fmt.Errorf("open report: %w", err)
+					}
 				}
 			}
 			rep, err := e.Apply(ctx, p, t, refused)

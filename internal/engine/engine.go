@@ -190,7 +190,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
-		c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}})
+		c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}, Timeout: requestTimeout})
 		if err != nil {
 			_ = srv.Close(ctx)
 			return nil, err
@@ -202,7 +202,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 		}
 		return tgt, nil
 	case "entra":
-		c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}})
+		c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}, Timeout: requestTimeout})
 		if err != nil {
 			return nil, err
 		}
@@ -220,6 +220,9 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 	}
 	return nil, fmt.Errorf("target type %q is not supported", t.Type)
 }
+
+// requestTimeout bounds each Graph request, retries included.
+const requestTimeout = 60 * time.Second
 
 // ReadTarget reads every user with the attributes the mapping needs.
 func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, error) {

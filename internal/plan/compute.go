@@ -91,6 +91,8 @@ type computer struct {
 	// holds: if that user is also a leaver, it is probably the same person
 	// under a new key, and must not be disabled.
 	upnWantedBy map[string]string
+	// sameName marks the users in upnWantedBy whose joiner has their name.
+	sameName map[string]bool
 	// mails holds every lowercased mail in use or planned.
 	mails   map[string]string
 	unkeyed int
@@ -107,6 +109,7 @@ func (c *computer) indexUsers() {
 	c.upns = make(map[string]string, len(c.in.Users))
 	c.mails = make(map[string]string)
 	c.upnWantedBy = make(map[string]string)
+	c.sameName = make(map[string]bool)
 	for i := range c.in.Users {
 		u := &c.in.Users[i]
 		c.byID[u.ID] = u
@@ -290,17 +293,17 @@ func (c *computer) checkCreate(d *identity.Desired) bool {
 }
 
 // noteRekey records that joiner d wants the UPN or mail of existing user u.
-// If u is also a leaver and looks like the same person — same display name,
-// no conflicting hire date — it is probably d under a new key, and is held
-// rather than disabled. A namesake with another hire date is not held.
+// If u is also a leaver, it may be d under a new key (a rehire, a transfer,
+// an export that lost leading zeros) or a namesake: hrsync cannot tell, so
+// the plan says so either way and a person decides. With the same display
+// name the account is held (not disabled), since the joiner cannot be
+// created until someone acts anyway; with another name it is disabled, with
+// the same warning.
 func (c *computer) noteRekey(d *identity.Desired, u *identity.User) {
-	if !strings.EqualFold(d.Attrs["displayName"], u.Attrs["displayName"]) {
-		return
-	}
-	if dh, uh := d.Attrs["employeeHireDate"], u.Attrs["employeeHireDate"]; dh != "" && uh != "" && dh != uh {
-		return
-	}
 	c.upnWantedBy[u.ID] = d.Key
+	if strings.EqualFold(d.Attrs["displayName"], u.Attrs["displayName"]) {
+		c.sameName[u.ID] = true
+	}
 }
 
 // describe names the owner of a UPN or mail: an existing user or a joiner.
@@ -591,9 +594,13 @@ func (c *computer) leavers() {
 			continue // already disabled
 		}
 		if joiner, ok := c.upnWantedBy[u.ID]; ok {
-			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "not disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address, so it is probably the same person under a new key; fix the key in Entra or in HR",
-				u.Attrs[c.in.MatchAttr], u.Attrs["userPrincipalName"], joiner)
-			continue
+			if c.sameName[u.ID] {
+				c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "NOT disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address. If it is the same person under a new key, put the new key on this account (employeeId); if it is a namesake, change the joiner's address in the mapping or the source. Until then neither changes",
+					u.Attrs[c.in.MatchAttr], u.Attrs["userPrincipalName"], joiner)
+				continue
+			}
+			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (employeeId) before applying",
+				joiner, u.Attrs["userPrincipalName"])
 		}
 		c.p.Actions = append(c.p.Actions, Action{
 			Action:            Disable,

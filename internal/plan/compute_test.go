@@ -350,12 +350,19 @@ func TestComputeActions(t *testing.T) {
 			warnings: []string{"possible_rekey 123", "upn_conflict 00123"},
 		},
 		{
-			name: "a namesake joiner with another hire date does not hold a real leaver",
+			name: "same name, other hire date (rehire or namesake): held, with a warning",
 			in: withAttrs(specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId", "employeeHireDate"),
 				[]identity.Desired{person("1048", 2, "John Smith", "IT", "employeeHireDate", "2026-11-02T00:00:00Z")},
 				[]identity.User{existing("u3", person("1003", 2, "John Smith", "Sales", "employeeHireDate", "2019-08-05T00:00:00Z"))}),
+			actions:  nil,
+			warnings: []string{"possible_rekey 1003", "upn_conflict 1048"},
+		},
+		{
+			name: "another name wanting the address: disabled, with a warning",
+			in: input([]identity.Desired{rec("2003", 2, "displayName", "Joan Smith", "userPrincipalName", "john.smith@contoso.com", "mailNickname", "jsmith", "accountEnabled", "true")},
+				[]identity.User{existing("u3", person("1003", 2, "John Smith", "Sales"))}),
 			actions:  []string{"disable 1003"},
-			warnings: []string{"upn_conflict 1048"},
+			warnings: []string{"possible_rekey 1003", "upn_conflict 2003"},
 		},
 		{
 			name: "a re-keyed worker found through the mail is held",
