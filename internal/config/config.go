@@ -362,26 +362,6 @@ func parseFile(name string, data []byte) (*yaml.Node, error) {
 	return root, nil
 }
 
-// flatten turns the YAML tree into dotted keys with scalar values.
-func flatten(prefix string, n *yaml.Node, out map[string]any) {
-	if n == nil {
-		return
-	}
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			if prefix != "" {
-				k = prefix + "." + k
-			}
-			flatten(k, n.Content[i+1], out)
-		}
-		return
-	}
-	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-		out[prefix] = n.Value
-	}
-}
-
 type locator struct {
 	file   string
 	doc    *yaml.Node

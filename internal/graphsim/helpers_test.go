@@ -29,8 +29,8 @@ func (t staticToken) GetAuthorizationToken(context.Context, *url.URL, map[string
 }
 
 func (t staticToken) GetAllowedHostsValidator() *authentication.AllowedHostsValidator {
-	v := authentication.NewAllowedHostsValidator(nil)
-	return &v
+	v, _ := authentication.NewAllowedHostsValidatorErrorCheck(nil) // nil hosts: any host
+	return v
 }
 
 // startSim starts a server on loopback and closes it when the test ends.

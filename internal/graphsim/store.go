@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -135,12 +134,6 @@ func (s *store) lookup(key string) *userRec {
 		return s.byUPN[strings.ToLower(key)]
 	}
 	return s.byID[strings.ToLower(key)]
-}
-
-// startAfter returns the index in s.order of the first record whose seq is
-// greater than seq.
-func (s *store) startAfter(seq uint64) int {
-	return sort.Search(len(s.order), func(i int) bool { return s.order[i].seq > seq })
 }
 
 func (s *store) hasDomain(d string) bool { return s.domainSet[strings.ToLower(d)] }

@@ -90,7 +90,7 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 		return nil, fmt.Errorf("mapping %s: %w", name, err)
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, &Error{File: name, Line: 1, Err: errors.New("expected keys match: and attributes:")}
+		return nil, &Error{File: name, Line: 1, Err: errors.New("expected the keys match and attributes")}
 	}
 	var errs []error
 	fail := func(line int, attr string, err error) {
@@ -161,7 +161,7 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 
 func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(int, string, error)) {
 	if n.Kind != yaml.MappingNode {
-		fail(n.Line, "match", errors.New("expected source: and target:"))
+		fail(n.Line, "match", errors.New("expected the keys source and target"))
 		return
 	}
 	m.Match.Line = n.Line

@@ -81,8 +81,6 @@ type computer struct {
 	// seen holds every key the source mentions, including duplicates and
 	// records that failed to map: none of them may become a leaver.
 	seen map[string]bool
-	// desiredByKey indexes unique records.
-	desiredByKey map[string]*identity.Desired
 	// creating holds the keys of users this plan creates.
 	creating map[string]bool
 	// dupKeys holds keys used by several records.
@@ -160,7 +158,6 @@ func (c *computer) groupRecords() {
 			w.Sources = []identity.Provenance{r.Prov}
 		}
 	}
-	c.desiredByKey = make(map[string]*identity.Desired, len(groups))
 	rejectedKeys := map[string]bool{}
 	for _, r := range c.in.Rejected {
 		if r.Key != "" {
@@ -172,7 +169,6 @@ func (c *computer) groupRecords() {
 		g := groups[Fold(d.Key)]
 		if len(g) == 1 && !rejectedKeys[Fold(d.Key)] {
 			c.unique = append(c.unique, d)
-			c.desiredByKey[Fold(d.Key)] = d
 			continue
 		}
 		if g[0] != d {
