@@ -153,7 +153,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 			}
 			continue
 		}
-		e.total += e.steps(a)
+		e.total += Steps(a)
 	}
 	rep := &Report{StartedAt: now().UTC()}
 	e.phase(ctx, func(a plan.Action) bool { return a.Action == plan.Create }, e.create)
@@ -163,7 +163,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 		r := &e.results[i]
 		if r.Status == StatusNotStarted && e.started[i] {
 			r.Status = StatusDone
-			if e.stepsDone[i] < e.steps(p.Actions[i]) {
+			if e.stepsDone[i] < Steps(p.Actions[i]) {
 				// Interrupted between steps, e.g. created but the manager
 				// reference not yet set.
 				r.Status = StatusPartial
@@ -210,7 +210,9 @@ type executor struct {
 	done       int
 }
 
-func (e *executor) steps(a plan.Action) int {
+// Steps is the number of writes an action takes: its create or patch, and
+// its manager reference. Progress displays count these.
+func Steps(a plan.Action) int {
 	n := 0
 	if a.Action == plan.Create || len(patchOf(a)) > 0 {
 		n++

@@ -406,3 +406,23 @@ func (c *cancelAfterCreate) CreateUser(ctx context.Context, attrs identity.Attrs
 	}
 	return id, err
 }
+
+func TestSteps(t *testing.T) {
+	mgr := &plan.ManagerRef{Key: "1", ID: "u1"}
+	tests := []struct {
+		name string
+		a    plan.Action
+		want int
+	}{
+		{"create", createAction("2", "b@x.com", ""), 1},
+		{"create with manager", createAction("2", "b@x.com", "1"), 2},
+		{"update", plan.Action{Action: plan.Update, Changes: []plan.Change{{Attribute: "department", After: sp("x")}}}, 1},
+		{"manager-only update", plan.Action{Action: plan.Update, Manager: mgr, Changes: []plan.Change{{Attribute: "manager", After: sp("1")}}}, 1},
+		{"update and manager", plan.Action{Action: plan.Update, Manager: mgr, Changes: []plan.Change{{Attribute: "department", After: sp("x")}, {Attribute: "manager", After: sp("1")}}}, 2},
+	}
+	for _, tt := range tests {
+		if got := Steps(tt.a); got != tt.want {
+			t.Errorf("%s: Steps = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

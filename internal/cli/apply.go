@@ -52,9 +52,6 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if src, err = e.ReadSource(ctx); err != nil {
 					return err
 				}
-				if src.Summary.Records == 0 {
-					return fmt.Errorf("%s: %w", src.Name, plan.ErrEmptySource)
-				}
 			}
 			t, err := e.OpenTarget(ctx)
 			if err != nil {

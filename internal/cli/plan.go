@@ -70,10 +70,6 @@ func (a *app) makePlan(cmd *cobra.Command, e *engine.Engine) (*plan.Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	if src.Summary.Records == 0 {
-		// Refuse before the tenant is even contacted.
-		return nil, fmt.Errorf("%s: %w", src.Name, plan.ErrEmptySource)
-	}
 	t, err := e.OpenTarget(ctx)
 	if err != nil {
 		return nil, err

@@ -27,9 +27,6 @@ failing expressions) with their lines. No tenant is contacted.`,
 			if err != nil {
 				return err
 			}
-			if src.Summary.Records == 0 {
-				return fmt.Errorf("%s: %w", src.Name, plan.ErrEmptySource)
-			}
 			// Compute against an empty directory, without leavers: that
 			// surfaces every record-level problem and nothing else.
 			pol := e.Policy()

@@ -4,6 +4,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -153,6 +154,10 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 		}
 	}
 	res.Summary = sum
+	if sum.Records == 0 {
+		// Refused here, before any caller contacts the tenant.
+		return nil, fmt.Errorf("%s: %w", res.Name, plan.ErrEmptySource)
+	}
 	e.Log.Info("source read", "source", res.Name, "records", sum.Records, "mapped", len(res.Desired), "rejected", len(res.Rejected))
 	return res, nil
 }
@@ -213,7 +218,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 			return nil, err
 		}
 		// (A tenant named by its domain cannot be compared with a tid.)
-		if want := firstSet(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && guid.Valid(want) {
+		if want := cmp.Or(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && guid.Valid(want) {
 			return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
 		}
 		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { return nil }}, nil
@@ -314,31 +319,23 @@ func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target) ([]plan.R
 
 // Apply carries out the plan against the target, except the refused actions.
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []plan.Refusal) (*apply.Report, error) {
-	total := 0
-	for _, a := range p.Actions {
-		total++
-		if a.Manager != nil {
-			total++
-		}
-	}
-	bar := e.Progress.Start("applying", total)
-	defer bar.Done()
 	ref := make(map[int]string, len(refused))
 	for _, r := range refused {
 		ref[r.Index] = r.Reason
 	}
+	total := 0
+	for i, a := range p.Actions {
+		if _, skip := ref[i]; !skip {
+			total += apply.Steps(a)
+		}
+	}
+	bar := e.Progress.Start("applying", total)
+	defer bar.Done()
 	rep, err := apply.Execute(ctx, p, t.Client, apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref})
 	if rep != nil {
 		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "partial", rep.Partial, "refused", rep.Refused, "not_started", rep.NotStarted)
 	}
 	return rep, err
-}
-
-func firstSet(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 type noProgress struct{}

@@ -149,3 +149,50 @@ func graphsimState(path string) ([]map[string]any, error) {
 	}
 	return st.Users, nil
 }
+
+func TestReadSourceRefusesAnEmptySource(t *testing.T) {
+	for name, csv := range map[string]string{
+		"header only":     "WorkerID,FirstName,LastName,Department,Len\n",
+		"only blank rows": "WorkerID,FirstName,LastName,Department,Len\n,,,,\n\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := setup(t, csv).ReadSource(context.Background())
+			if !errors.Is(err, plan.ErrEmptySource) || !strings.Contains(err.Error(), "hr.csv") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+type recordingProgress struct{ total, last int }
+
+func (r *recordingProgress) Start(_ string, total int) Counter { r.total = total; return r }
+func (r *recordingProgress) Set(n int)                          { r.last = n }
+func (r *recordingProgress) Done()                              {}
+
+// The apply progress bar's total is the number of writes apply makes, so it
+// ends full: a manager-only update and a refused action count as apply
+// counts them.
+func TestApplyProgressReachesItsTotal(t *testing.T) {
+	e := setup(t, "WorkerID,FirstName,LastName,Department,Len\n1,Ann,Lee,Sales,3\n")
+	rec := &recordingProgress{}
+	e.Progress = rec
+	ctx := context.Background()
+	tgt, err := e.OpenTarget(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close(ctx)
+	s := func(v string) *string { return &v }
+	p := &plan.Plan{Applyable: true, Match: plan.MatchInfo{Target: "employeeId"}, Actions: []plan.Action{
+		{Action: plan.Update, Key: "9", ID: "00000000-0000-0000-0000-000000000009", Manager: &plan.ManagerRef{Key: "8", ID: "00000000-0000-0000-0000-000000000008"},
+			Changes: []plan.Change{{Attribute: "manager", After: s("8")}}},
+		{Action: plan.Update, Key: "7", ID: "00000000-0000-0000-0000-000000000007", Changes: []plan.Change{{Attribute: "department", After: s("x")}}},
+	}}
+	if _, err := e.Apply(ctx, p, tgt, []plan.Refusal{{Index: 1, Reason: "stale"}}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.total != 1 || rec.last != 1 {
+		t.Errorf("progress total %d, last %d; want 1 and 1", rec.total, rec.last)
+	}
+}

@@ -1,6 +1,7 @@
 package entra
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,8 +67,8 @@ func authProvider(a Auth, graphURL string) (absauth.AuthenticationProvider, erro
 }
 
 func credential(a Auth, getenv func(string) string, graphHost string) (azcore.TokenCredential, error) {
-	tenant := firstSet(a.TenantID, getenv("AZURE_TENANT_ID"))
-	client := firstSet(a.ClientID, getenv("AZURE_CLIENT_ID"))
+	tenant := cmp.Or(a.TenantID, getenv("AZURE_TENANT_ID"))
+	client := cmp.Or(a.ClientID, getenv("AZURE_CLIENT_ID"))
 	opts := azcore.ClientOptions{Cloud: cloudFor(graphHost)}
 	if getenv("AZURE_AUTHORITY_HOST") != "" {
 		opts.Cloud = cloud.Configuration{} // azidentity then honours AZURE_AUTHORITY_HOST
@@ -143,13 +144,6 @@ func cloudFor(graphHost string) cloud.Configuration {
 		return cloud.AzureChina
 	}
 	return cloud.AzurePublic
-}
-
-func firstSet(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // staticToken hands out a bearer token minted elsewhere, only to the Graph
