@@ -167,8 +167,8 @@ func TestReadSourceRefusesAnEmptySource(t *testing.T) {
 type recordingProgress struct{ total, last int }
 
 func (r *recordingProgress) Start(_ string, total int) Counter { r.total = total; return r }
-func (r *recordingProgress) Set(n int)                          { r.last = n }
-func (r *recordingProgress) Done()                              {}
+func (r *recordingProgress) Set(n int)                         { r.last = n }
+func (r *recordingProgress) Done()                             {}
 
 // The apply progress bar's total is the number of writes apply makes, so it
 // ends full: a manager-only update and a refused action count as apply
