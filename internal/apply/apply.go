@@ -1,6 +1,10 @@
-// Package apply carries out a plan, exactly as reviewed: creates first (so
-// managers exist), then attribute patches, then manager references. Each
-// action's outcome is reported; a failure never stops unrelated actions.
+// Package apply carries out a plan, exactly as reviewed. Writes go to the
+// directory in dependency order, each phase as one set of independent
+// requests that the Writer sends in $batch requests: first creates,
+// attribute patches and the manager references that involve no new user;
+// then the manager references that need a user created in the first phase.
+// Each action's outcome is reported; a failure never stops unrelated
+// actions.
 package apply
 
 import (
@@ -18,19 +22,15 @@ import (
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
-// Writer is what apply needs of the directory.
+// Writer is what apply needs of the directory: carry out a set of
+// independent operations (in $batch requests, retrying throttled ones) and
+// report each one's outcome exactly once. *entra.Client is one.
 type Writer interface {
-	CreateUser(ctx context.Context, attrs identity.Attrs, password string) (string, error)
-	UpdateUser(ctx context.Context, id string, set map[string]*string) error
-	SetManager(ctx context.Context, id, managerID string) error
-	RemoveManager(ctx context.Context, id string) error
-	FindByAttr(ctx context.Context, attr, value string, attrs []string) ([]identity.User, error)
+	Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, done func(i int, o entra.Outcome))
 }
 
 // Options tunes an apply.
 type Options struct {
-	// Concurrency is how many writes are in flight at once (default 4).
-	Concurrency int
 	// Password makes an initial password; nil means NewPassword.
 	Password func() (string, error)
 	// Progress, if not nil, is called after each action step.
@@ -38,7 +38,7 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Grace is how long writes already sent may run on after ctx ends
-	// (Ctrl-C) before they are cancelled too. Default 30 s.
+	// (Ctrl-C, deadline) before they are cancelled too. Default 30 s.
 	Grace time.Duration
 	// LagRetries is how often a manager reference that involves a user
 	// created in this apply is retried after 404: Entra replicates new
@@ -99,9 +99,6 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if !p.Applyable {
 		return nil, fmt.Errorf("the plan is blocked: %v", p.Blocked)
 	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
-	}
 	if opts.Password == nil {
 		opts.Password = NewPassword
 	}
@@ -111,9 +108,9 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if opts.Grace == 0 {
 		opts.Grace = 30 * time.Second
 	}
-	// Writes run on their own context: when ctx ends nothing new starts, and
-	// writes already sent get Grace to finish, so the report can tell their
-	// outcome; after that they are cancelled as well.
+	// Writes run on their own context: when ctx ends nothing new is sent,
+	// and requests already sent get Grace to finish, so the report can
+	// tell their outcome; after that they are cancelled as well.
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer wcancel()
 	go func() {
@@ -136,8 +133,9 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if now == nil {
 		now = time.Now
 	}
-	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(), stop: ctx, write: wctx, stepsDone: map[int]int{},
-		created: map[string]string{}, failedKeys: map[string]bool{}, progressed: map[int]bool{}, started: map[int]bool{}}
+	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(), stop: ctx, write: wctx,
+		stepsDone: make([]int, len(p.Actions)), started: make([]bool, len(p.Actions)),
+		created: map[string]string{}, failedKeys: map[string]bool{}, conflicts: map[int]error{}}
 	e.results = make([]Result, len(p.Actions))
 	for i, a := range p.Actions {
 		e.results[i] = Result{Action: a.Action, Key: a.Key, ID: a.ID, Status: StatusNotStarted, Attributes: []string{}}
@@ -156,11 +154,16 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 		e.total += Steps(a)
 	}
 	rep := &Report{StartedAt: now().UTC()}
-	e.phase(ctx, func(a plan.Action) bool { return a.Action == plan.Create }, e.create)
-	e.phase(ctx, func(a plan.Action) bool { return a.Action != plan.Create && len(patchOf(a)) > 0 }, e.patch)
-	e.phase(ctx, func(a plan.Action) bool { return a.Manager != nil }, e.manager)
+	if err := e.firstPhase(); err != nil {
+		return nil, err
+	}
+	e.adoptConflicts()
+	e.managerPhase()
 	for i := range e.results {
 		r := &e.results[i]
+		if r.Status == StatusFailed && e.stepsDone[i] > 0 {
+			r.Status = StatusPartial // a step that ran alongside the failed one succeeded
+		}
 		if r.Status == StatusNotStarted && e.started[i] {
 			r.Status = StatusDone
 			if e.stepsDone[i] < Steps(p.Actions[i]) {
@@ -194,18 +197,17 @@ type executor struct {
 	opts Options
 
 	schema *identity.Schema
-	// stop is the caller's context: once it ends nothing new starts and
+	// stop is the caller's context: once it ends nothing new is sent and
 	// retry waits end. write is the context writes run on (see Grace).
 	stop, write context.Context
-	// stepsDone counts the steps each action completed.
-	stepsDone map[int]int
 
 	mu         sync.Mutex
 	results    []Result
-	started    map[int]bool
-	progressed map[int]bool      // actions with at least one step done
+	stepsDone  []int             // steps each action completed
+	started    []bool            // actions with a request sent
 	created    map[string]string // folded key -> id of users created (or found) in this apply
 	failedKeys map[string]bool   // folded keys whose create failed or was refused
+	conflicts  map[int]error     // creates answered "already exists", to look into
 	total      int
 	done       int
 }
@@ -223,61 +225,66 @@ func Steps(a plan.Action) int {
 	return n
 }
 
-// phase runs step for every action sel picks, Concurrency at a time.
-func (e *executor) phase(ctx context.Context, sel func(plan.Action) bool, step func(context.Context, int) error) {
-	sem := make(chan struct{}, e.opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, a := range e.p.Actions {
-		if !sel(a) {
-			continue
-		}
-		e.mu.Lock()
-		st := e.results[i].Status
-		e.mu.Unlock()
-		if st == StatusFailed || st == StatusPartial || st == StatusRefused {
-			continue // refused, or an earlier step of this action failed
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case sem <- struct{}{}:
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		e.mu.Lock()
-		e.started[i] = true
-		e.mu.Unlock()
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			err := step(e.write, i)
-			e.mu.Lock()
-			if err != nil {
-				e.fail(i, err)
-			} else {
-				e.progressed[i] = true
-				e.stepsDone[i]++
-			}
-			e.done++
-			done, total := e.done, e.total
-			e.mu.Unlock()
-			if e.opts.Progress != nil {
-				e.opts.Progress(done, total)
-			}
-		}(i)
+// step is one write of one action.
+type step struct {
+	action int
+	op     entra.Op
+	// onOK runs (under e.mu) when the write succeeded; it may turn the
+	// outcome into an error (nil: success).
+	onOK func(o entra.Outcome) error
+	// onErr runs (under e.mu) on failure; returning true means handled
+	// (e.g. queued for another look), not failed.
+	onErr func(err error) bool
+}
+
+// run sends steps as one set of independent requests and settles each.
+func (e *executor) run(steps []step) {
+	if len(steps) == 0 || e.stop.Err() != nil {
+		return
 	}
-	wg.Wait()
+	ops := make([]entra.Op, len(steps))
+	for i, s := range steps {
+		ops[i] = s.op
+	}
+	e.w.Do(e.write, ops, entra.DoOptions{Stop: e.stop}, func(j int, o entra.Outcome) {
+		s := steps[j]
+		if errors.Is(o.Err, entra.ErrNotSent) {
+			return // never sent: the action stays not started (or partial)
+		}
+		e.mu.Lock()
+		e.started[s.action] = true
+		err := o.Err
+		if err == nil && s.onOK != nil {
+			err = s.onOK(o)
+		}
+		switch {
+		case err == nil:
+			e.stepsDone[s.action]++
+		case s.onErr != nil && s.onErr(err):
+		default:
+			e.fail(s.action, err)
+		}
+		e.done++
+		done, total := e.done, e.total
+		e.mu.Unlock()
+		if e.opts.Progress != nil {
+			e.opts.Progress(done, total)
+		}
+	})
+}
+
+// settled reports whether action i already failed or was refused; the
+// caller holds e.mu.
+func (e *executor) settled(i int) bool {
+	st := e.results[i].Status
+	return st == StatusFailed || st == StatusPartial || st == StatusRefused
 }
 
 // fail records an error; the caller holds e.mu.
 func (e *executor) fail(i int, err error) {
 	r := &e.results[i]
 	r.Status = StatusFailed
-	if e.progressed[i] {
+	if e.stepsDone[i] > 0 {
 		r.Status = StatusPartial
 	}
 	r.Error = err.Error()
@@ -293,56 +300,218 @@ func (e *executor) fail(i int, err error) {
 	}
 }
 
-func (e *executor) create(ctx context.Context, i int) error {
-	a := e.p.Actions[i]
-	attrs := identity.Attrs{}
-	for _, c := range a.Changes {
-		if c.Attribute == identity.Manager || c.After == nil {
+// needsNewUser reports whether an action's manager step involves a user
+// created in this apply (so it must wait for the first phase).
+func needsNewUser(a plan.Action) bool {
+	return a.Action == plan.Create || (a.Manager != nil && a.Manager.Key != "" && a.Manager.ID == "")
+}
+
+// firstPhase sends every create, every patch and the manager references
+// between existing users: none depends on another.
+func (e *executor) firstPhase() error {
+	var steps []step
+	for i, a := range e.p.Actions {
+		if e.results[i].Status == StatusRefused {
 			continue
 		}
-		attrs[c.Attribute] = *c.After
-	}
-	pw, err := e.opts.Password()
-	if err != nil {
-		return fmt.Errorf("generate password: %w", err)
-	}
-	id, err := e.w.CreateUser(ctx, attrs, pw)
-	note := ""
-	if err != nil {
-		if !entra.IsConflict(err) {
-			return err
-		}
-		// The UPN is taken. If the user holding our key exists, an earlier
-		// apply created it (or its response was lost): adopt it, never
-		// create a duplicate.
-		found, ferr := e.w.FindByAttr(ctx, e.p.Match.Target, a.Key, []string{e.p.Match.Target, "userPrincipalName"})
-		if ferr != nil {
-			return fmt.Errorf("%w (looking for an earlier create: %v)", err, ferr)
-		}
-		// Adopt only the user holding both this key and this UPN: anyone
-		// else is a real conflict, reported as such.
-		if len(found) != 1 || plan.Fold(found[0].Attrs[e.p.Match.Target]) != plan.Fold(a.Key) ||
-			!strings.EqualFold(found[0].Attrs["userPrincipalName"], attrs["userPrincipalName"]) {
-			return err
-		}
-		id = found[0].ID
-		note = "already created by an earlier apply; adopted"
-		rest := map[string]*string{}
-		for k, v := range attrs {
-			if spec, ok := e.schema.Lookup(k); ok && !spec.CreateOnly {
-				rest[k] = &v
+		switch {
+		case a.Action == plan.Create:
+			attrs := identity.Attrs{}
+			for _, c := range a.Changes {
+				if c.Attribute == identity.Manager || c.After == nil {
+					continue
+				}
+				attrs[c.Attribute] = *c.After
 			}
+			pw, err := e.opts.Password()
+			if err != nil {
+				return fmt.Errorf("generate password: %w", err)
+			}
+			steps = append(steps, step{action: i, op: entra.Op{Kind: entra.OpCreate, Attrs: attrs, Password: pw},
+				onOK: func(o entra.Outcome) error {
+					e.created[plan.Fold(a.Key)] = o.ID
+					e.results[i].ID = o.ID
+					return nil
+				},
+				onErr: func(err error) bool {
+					if !entra.IsConflict(err) {
+						return false
+					}
+					// The UPN is taken: maybe by this very user, created by an
+					// earlier apply or by a retry whose first answer was lost.
+					e.conflicts[i] = err
+					return true
+				}})
+		case len(patchOf(a)) > 0:
+			steps = append(steps, step{action: i, op: entra.Op{Kind: entra.OpUpdate, UserID: a.ID, Set: patchOf(a)}})
 		}
-		if err := e.w.UpdateUser(ctx, id, rest); err != nil {
-			return err
+		if a.Manager != nil && !needsNewUser(a) {
+			steps = append(steps, e.managerStep(i, a.ID, a.Manager.ID))
 		}
+	}
+	e.run(steps)
+	return nil
+}
+
+// managerStep sets (or, with an empty managerID and key, removes) action
+// i's manager reference.
+func (e *executor) managerStep(i int, id, managerID string) step {
+	if e.p.Actions[i].Manager.Key == "" {
+		return step{action: i, op: entra.Op{Kind: entra.OpRemoveManager, UserID: id},
+			onErr: func(err error) bool {
+				if entra.IsNotFound(err) { // no manager to remove: the goal holds
+					e.stepsDone[i]++
+					return true
+				}
+				return false
+			}}
+	}
+	return step{action: i, op: entra.Op{Kind: entra.OpSetManager, UserID: id, ManagerID: managerID}}
+}
+
+// adoptConflicts looks at creates whose UPN was taken. If the user holding
+// both the key and the UPN exists, an earlier apply created it (or a retry
+// did): adopt it and write the rest of its attributes, never create a
+// duplicate. Anyone else holding the UPN is a real conflict, reported.
+func (e *executor) adoptConflicts() {
+	e.mu.Lock()
+	var conflicts []int
+	for i := range e.p.Actions {
+		if _, ok := e.conflicts[i]; ok {
+			conflicts = append(conflicts, i)
+		}
+	}
+	e.mu.Unlock()
+	if len(conflicts) == 0 {
+		return
+	}
+	target := e.p.Match.Target
+	var finds []step
+	adopted := map[int]string{}
+	for _, i := range conflicts {
+		a := e.p.Actions[i]
+		upn := afterOf(a, "userPrincipalName")
+		conflictErr := e.conflicts[i]
+		finds = append(finds, step{action: i,
+			op: entra.Op{Kind: entra.OpFind, Attr: target, Value: a.Key, Select: []string{target, "userPrincipalName"}},
+			onOK: func(o entra.Outcome) error {
+				if len(o.Users) != 1 || plan.Fold(o.Users[0].Attrs[target]) != plan.Fold(a.Key) ||
+					!strings.EqualFold(o.Users[0].Attrs["userPrincipalName"], upn) {
+					return conflictErr
+				}
+				adopted[i] = o.Users[0].ID
+				return nil
+			}})
 	}
 	e.mu.Lock()
-	e.created[plan.Fold(a.Key)] = id
-	e.results[i].ID = id
-	e.results[i].Note = note
+	e.total += len(finds)
 	e.mu.Unlock()
-	return nil
+	e.run(finds)
+	var updates []step
+	for _, i := range conflicts {
+		id, ok := adopted[i]
+		if !ok {
+			continue
+		}
+		a := e.p.Actions[i]
+		rest := map[string]*string{}
+		for _, c := range a.Changes {
+			if spec, ok := e.schema.Lookup(c.Attribute); ok && !spec.CreateOnly && c.After != nil && c.Attribute != identity.Manager {
+				rest[c.Attribute] = c.After
+			}
+		}
+		e.mu.Lock()
+		// The find counted as a step; the create step is this update.
+		e.stepsDone[i]--
+		e.total++
+		e.mu.Unlock()
+		updates = append(updates, step{action: i, op: entra.Op{Kind: entra.OpUpdate, UserID: id, Set: rest},
+			onOK: func(entra.Outcome) error {
+				e.created[plan.Fold(a.Key)] = id
+				e.results[i].ID = id
+				e.results[i].Note = "already created by an earlier apply; adopted"
+				return nil
+			}})
+	}
+	e.run(updates)
+}
+
+func afterOf(a plan.Action, attr string) string {
+	for _, c := range a.Changes {
+		if c.Attribute == attr && c.After != nil {
+			return *c.After
+		}
+	}
+	return ""
+}
+
+// managerPhase sets the manager references that involve users created in
+// this apply, retrying through Entra's replication lag.
+func (e *executor) managerPhase() {
+	type pending struct {
+		i       int
+		id, mid string
+	}
+	var todo []pending
+	e.mu.Lock()
+	for i, a := range e.p.Actions {
+		if a.Manager == nil || !needsNewUser(a) || e.settled(i) {
+			continue
+		}
+		if a.Action == plan.Create && e.stepsDone[i] == 0 {
+			if e.started[i] {
+				e.fail(i, errors.New("set manager: the user was not created"))
+			}
+			continue // never sent: stays not started
+		}
+		id := a.ID
+		if id == "" {
+			id = e.created[plan.Fold(a.Key)]
+		}
+		mid := a.Manager.ID
+		if mid == "" && a.Manager.Key != "" {
+			mid = e.created[plan.Fold(a.Manager.Key)]
+		}
+		switch {
+		case id == "":
+			e.fail(i, errors.New("set manager: the user was not created"))
+		case mid == "" && e.failedKeys[plan.Fold(a.Manager.Key)]:
+			e.fail(i, fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key))
+		case mid == "":
+			e.fail(i, fmt.Errorf("set manager: manager %s was not created", a.Manager.Key))
+		default:
+			todo = append(todo, pending{i, id, mid})
+		}
+	}
+	e.mu.Unlock()
+	for attempt := 0; len(todo) > 0; attempt++ {
+		var lagged []pending
+		var steps []step
+		for _, t := range todo {
+			s := e.managerStep(t.i, t.id, t.mid)
+			if attempt < e.opts.LagRetries {
+				t := t
+				s.onErr = func(err error) bool {
+					if entra.IsNotFound(err) {
+						lagged = append(lagged, t)
+						e.done-- // counted again when retried
+						return true
+					}
+					return false
+				}
+			}
+			steps = append(steps, s)
+		}
+		e.run(steps)
+		if len(lagged) == 0 {
+			return
+		}
+		if !e.opts.Sleep(e.stop, time.Second<<attempt) {
+			// Stopped while waiting: those references stay unset.
+			return
+		}
+		todo = lagged
+	}
 }
 
 // patchOf is the attribute patch of an update, enable or disable.
@@ -355,47 +524,6 @@ func patchOf(a plan.Action) map[string]*string {
 		set[c.Attribute] = c.After
 	}
 	return set
-}
-
-func (e *executor) patch(ctx context.Context, i int) error {
-	a := e.p.Actions[i]
-	return e.w.UpdateUser(ctx, a.ID, patchOf(a))
-}
-
-func (e *executor) manager(ctx context.Context, i int) error {
-	a := e.p.Actions[i]
-	e.mu.Lock()
-	id := a.ID
-	if id == "" {
-		id = e.created[plan.Fold(a.Key)]
-	}
-	mid := a.Manager.ID
-	if mid == "" && a.Manager.Key != "" {
-		mid = e.created[plan.Fold(a.Manager.Key)]
-	}
-	managerFailed := e.failedKeys[plan.Fold(a.Manager.Key)]
-	_, userNew := e.created[plan.Fold(a.Key)]
-	_, managerNew := e.created[plan.Fold(a.Manager.Key)]
-	e.mu.Unlock()
-	switch {
-	case id == "":
-		return errors.New("set manager: the user was not created")
-	case a.Manager.Key == "":
-		return e.w.RemoveManager(ctx, id)
-	case mid == "" && managerFailed:
-		return fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key)
-	case mid == "":
-		return fmt.Errorf("set manager: manager %s was not created", a.Manager.Key)
-	}
-	for attempt := 0; ; attempt++ {
-		err := e.w.SetManager(ctx, id, mid)
-		if err == nil || !entra.IsNotFound(err) || !(userNew || managerNew) || attempt >= e.opts.LagRetries {
-			return err
-		}
-		if !e.opts.Sleep(e.stop, time.Second<<attempt) {
-			return err
-		}
-	}
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -111,6 +111,55 @@ func (f *fakeDir) FindByAttr(_ context.Context, attr, value string, _ []string) 
 	return out, nil
 }
 
+// singleOps is the directory one request at a time, as the fakes model it.
+type singleOps interface {
+	CreateUser(ctx context.Context, attrs identity.Attrs, password string) (string, error)
+	UpdateUser(ctx context.Context, id string, set map[string]*string) error
+	SetManager(ctx context.Context, id, managerID string) error
+	RemoveManager(ctx context.Context, id string) error
+	FindByAttr(ctx context.Context, attr, value string, attrs []string) ([]identity.User, error)
+}
+
+// batcher turns a singleOps fake into a Writer: each Do call is one phase;
+// it records the ops of each call.
+type batcher struct {
+	d     singleOps
+	mu    sync.Mutex
+	calls [][]entra.OpKind
+}
+
+func asWriter(d singleOps) *batcher { return &batcher{d: d} }
+
+func (b *batcher) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, done func(int, entra.Outcome)) {
+	kinds := make([]entra.OpKind, len(ops))
+	for i, o := range ops {
+		kinds[i] = o.Kind
+	}
+	b.mu.Lock()
+	b.calls = append(b.calls, kinds)
+	b.mu.Unlock()
+	for i, o := range ops {
+		if opts.Stop != nil && opts.Stop.Err() != nil {
+			done(i, entra.Outcome{Err: entra.ErrNotSent})
+			continue
+		}
+		var out entra.Outcome
+		switch o.Kind {
+		case entra.OpCreate:
+			out.ID, out.Err = b.d.CreateUser(ctx, o.Attrs, o.Password)
+		case entra.OpUpdate:
+			out.Err = b.d.UpdateUser(ctx, o.UserID, o.Set)
+		case entra.OpSetManager:
+			out.Err = b.d.SetManager(ctx, o.UserID, o.ManagerID)
+		case entra.OpRemoveManager:
+			out.Err = b.d.RemoveManager(ctx, o.UserID)
+		case entra.OpFind:
+			out.Users, out.Err = b.d.FindByAttr(ctx, o.Attr, o.Value, o.Select)
+		}
+		done(i, out)
+	}
+}
+
 func sp(s string) *string { return &s }
 
 func createAction(key, upn, managerKey string) plan.Action {
@@ -134,7 +183,7 @@ func TestExecuteCreatesManagersBeforeReferences(t *testing.T) {
 	d := newFakeDir()
 	// The report is listed before its manager in the plan on purpose.
 	p := testPlan(createAction("2", "b@x.com", "1"), createAction("1", "a@x.com", ""))
-	rep, err := Execute(context.Background(), p, d, Options{Concurrency: 1})
+	rep, err := Execute(context.Background(), p, asWriter(d), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +206,11 @@ func TestExecuteCreatesManagersBeforeReferences(t *testing.T) {
 func TestExecuteAdoptsUserCreatedByEarlierApply(t *testing.T) {
 	d := newFakeDir()
 	p := testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1"))
-	if _, err := Execute(context.Background(), p, d, Options{}); err != nil {
+	if _, err := Execute(context.Background(), p, asWriter(d), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	// Re-running the same plan (e.g. after a crash) must converge without duplicates.
-	rep, err := Execute(context.Background(), p, d, Options{})
+	rep, err := Execute(context.Background(), p, asWriter(d), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +225,7 @@ func TestExecuteAdoptsUserCreatedByEarlierApply(t *testing.T) {
 func TestExecuteConflictWithSomeoneElseFails(t *testing.T) {
 	d := newFakeDir()
 	d.users["other"] = identity.Attrs{"userPrincipalName": "a@x.com"} // an unmanaged account holds the UPN
-	rep, err := Execute(context.Background(), testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), d, Options{})
+	rep, err := Execute(context.Background(), testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(d), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +253,7 @@ func TestExecuteFailuresDoNotStopOthers(t *testing.T) {
 		plan.Action{Action: plan.Update, Key: "2", ID: "u2-deleted", Changes: []plan.Change{{Attribute: "department", After: sp("B")}}},
 		plan.Action{Action: plan.Disable, Key: "3", ID: "u3", Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}},
 	)
-	rep, err := Execute(context.Background(), p, d, Options{})
+	rep, err := Execute(context.Background(), p, asWriter(d), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +271,7 @@ func TestExecuteFailuresDoNotStopOthers(t *testing.T) {
 func TestExecuteRefusesBlockedPlan(t *testing.T) {
 	p := testPlan()
 	p.Applyable, p.Blocked = false, []string{"too many leavers"}
-	if _, err := Execute(context.Background(), p, newFakeDir(), Options{}); err == nil {
+	if _, err := Execute(context.Background(), p, asWriter(newFakeDir()), Options{}); err == nil {
 		t.Fatal("blocked plan applied")
 	}
 }
@@ -231,7 +280,7 @@ func TestExecuteStopsOnCancel(t *testing.T) {
 	d := newFakeDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep, err := Execute(ctx, testPlan(createAction("1", "a@x.com", "")), d, Options{})
+	rep, err := Execute(ctx, testPlan(createAction("1", "a@x.com", "")), asWriter(d), Options{})
 	if err == nil || rep.NotStarted != 1 || len(d.users) != 0 {
 		t.Fatalf("err = %v report = %+v users = %d", err, rep, len(d.users))
 	}
@@ -275,7 +324,7 @@ func TestExecuteSkipsRefusedActions(t *testing.T) {
 		createAction("2", "b@x.com", "1"),
 		plan.Action{Action: plan.Disable, Key: "3", ID: "u3", Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}},
 	)
-	rep, err := Execute(context.Background(), p, d, Options{Refused: map[int]string{0: "user x already holds employeeId 1", 2: "user u3 changed"}})
+	rep, err := Execute(context.Background(), p, asWriter(d), Options{Refused: map[int]string{0: "user x already holds employeeId 1", 2: "user u3 changed"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +370,7 @@ func TestManagerOfNewUsersIsRetriedThroughReplicationLag(t *testing.T) {
 			} else {
 				p = testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1"))
 			}
-			rep, err := Execute(context.Background(), p, d, opts)
+			rep, err := Execute(context.Background(), p, asWriter(d), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -338,7 +387,7 @@ func TestManagerOfNewUsersIsRetriedThroughReplicationLag(t *testing.T) {
 
 func TestManagerKeysMatchWithoutRegardToCase(t *testing.T) {
 	d := newFakeDir()
-	rep, err := Execute(context.Background(), testPlan(createAction("A100", "a@x.com", ""), createAction("A101", "b@x.com", "a100")), d, Options{})
+	rep, err := Execute(context.Background(), testPlan(createAction("A100", "a@x.com", ""), createAction("A101", "b@x.com", "a100")), asWriter(d), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +417,7 @@ func TestCtrlCLetsWritesFinishWithinGrace(t *testing.T) {
 	p := testPlan(plan.Action{Action: plan.Update, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "department", Before: sp("A"), After: sp("B")}}})
 	done := make(chan *Report)
 	go func() {
-		rep, _ := Execute(ctx, p, d, Options{Grace: 50 * time.Millisecond})
+		rep, _ := Execute(ctx, p, asWriter(d), Options{Grace: 50 * time.Millisecond})
 		done <- rep
 	}()
 	select {
@@ -385,7 +434,7 @@ func TestInterruptedBetweenStepsIsPartial(t *testing.T) {
 	d := newFakeDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &cancelAfterCreate{fakeDir: d, cancel: cancel}
-	rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), w, Options{Concurrency: 1})
+	rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(w), Options{})
 	if rep.Results[1].Status != StatusPartial || rep.Results[0].Status != StatusDone {
 		t.Fatalf("results = %+v", rep.Results)
 	}
@@ -424,5 +473,37 @@ func TestSteps(t *testing.T) {
 		if got := Steps(tt.a); got != tt.want {
 			t.Errorf("%s: Steps = %d, want %d", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestPhasesGroupIndependentWrites(t *testing.T) {
+	d := newFakeDir()
+	d.users["u1"], d.users["u2"], d.users["u3"] = identity.Attrs{}, identity.Attrs{}, identity.Attrs{}
+	p := testPlan(
+		createAction("10", "a@x.com", "1"),  // new user, existing manager: manager waits for the create
+		createAction("11", "b@x.com", "10"), // new user, new manager
+		plan.Action{Action: plan.Update, Key: "2", ID: "u2", Manager: &plan.ManagerRef{Key: "1", ID: "u1"},
+			Changes: []plan.Change{{Attribute: "department", After: sp("B")}, {Attribute: "manager", After: sp("1")}}},
+		plan.Action{Action: plan.Update, Key: "3", ID: "u3", Manager: &plan.ManagerRef{Key: "10"}, // existing user, new manager
+			Changes: []plan.Change{{Attribute: "manager", After: sp("10")}}},
+	)
+	p.Actions[0].Manager.ID = "u1"
+	w := asWriter(d)
+	rep, err := Execute(context.Background(), p, w, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Done != 4 {
+		t.Fatalf("report = %+v", rep.Results)
+	}
+	want := fmt.Sprint([][]entra.OpKind{
+		{entra.OpCreate, entra.OpCreate, entra.OpUpdate, entra.OpSetManager},
+		{entra.OpSetManager, entra.OpSetManager, entra.OpSetManager},
+	})
+	if got := fmt.Sprint(w.calls); got != want {
+		t.Fatalf("phases = %s, want %s", got, want)
+	}
+	if d.managers["u3"] != rep.Results[0].ID || d.managers[rep.Results[1].ID] != rep.Results[0].ID || d.managers["u2"] != "u1" {
+		t.Fatalf("managers = %v", d.managers)
 	}
 }

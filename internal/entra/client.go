@@ -7,19 +7,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
+	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/pacer"
 )
 
 // Options configures a Client.
@@ -29,13 +31,33 @@ type Options struct {
 	Auth     Auth
 	// Timeout bounds each HTTP request (default 100 s).
 	Timeout time.Duration
+	// Concurrency is how many $batch requests Do keeps in flight
+	// (default 4).
+	Concurrency int
+	// Pacer spaces requests out when Graph throttles; nil makes a default
+	// one (see package pacer).
+	Pacer *pacer.Pacer
+	// Clock is the time source for retries; nil is the wall clock.
+	Clock pacer.Clock
+	// Log receives debug records of retries; nil discards.
+	Log *slog.Logger
 }
+
+// DefaultConcurrency is the number of $batch requests in flight: Graph's
+// write limit (3,000 per 150 s per app and tenant) is reached with a few
+// batches of 20, and more only earns 429s.
+const DefaultConcurrency = 4
 
 // Client talks to one Graph endpoint.
 type Client struct {
-	gs       *msgraphsdk.GraphServiceClient
-	graphURL string
-	tenant   tenantEntry // cached tenant id, see Tenant
+	gs          *msgraphsdk.GraphServiceClient
+	adapter     *msgraphsdk.GraphRequestAdapter
+	graphURL    string
+	tenant      tenantEntry // cached tenant id, see Tenant
+	pacer       *pacer.Pacer
+	clock       pacer.Clock
+	retry       *retryHandler
+	concurrency int
 }
 
 // New builds a client; it does not contact Graph.
@@ -45,7 +67,22 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := msgraphcore.GetDefaultClient(&msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0"})
+	c := &Client{graphURL: graphURL, pacer: opts.Pacer, clock: opts.Clock, concurrency: opts.Concurrency}
+	if c.clock == nil {
+		c.clock = pacer.RealClock{}
+	}
+	if c.pacer == nil {
+		c.pacer = pacer.New(pacer.Options{Clock: c.clock})
+	}
+	if c.concurrency <= 0 {
+		c.concurrency = DefaultConcurrency
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log}
+	hc := khttp.GetDefaultClient(middlewares(c.retry)...)
 	if opts.Timeout > 0 {
 		hc.Timeout = opts.Timeout
 	}
@@ -54,8 +91,13 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("graph client: %w", err)
 	}
 	adapter.SetBaseUrl(graphURL + "/v1.0")
-	return &Client{gs: msgraphsdk.NewGraphServiceClient(adapter), graphURL: graphURL}, nil
+	c.adapter = adapter
+	c.gs = msgraphsdk.NewGraphServiceClient(adapter)
+	return c, nil
 }
+
+// Pacer is the client's pacer (for its statistics).
+func (c *Client) Pacer() *pacer.Pacer { return c.pacer }
 
 // Endpoint is the Graph URL the client talks to.
 func (c *Client) Endpoint() string { return c.graphURL }
@@ -182,21 +224,6 @@ func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool
 	}
 }
 
-// FindByAttr returns the users whose attribute equals value.
-func (c *Client) FindByAttr(ctx context.Context, attr, value string, attrs []string) ([]identity.User, error) {
-	filter := fmt.Sprintf("%s eq '%s'", attr, strings.ReplaceAll(value, "'", "''"))
-	q := &users.UsersRequestBuilderGetQueryParameters{Select: selectFor(attrs), Filter: &filter}
-	resp, err := c.gs.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: q})
-	if err != nil {
-		return nil, wrap("find user", err)
-	}
-	var out []identity.User
-	for _, u := range resp.GetValue() {
-		out = append(out, toUser(u, attrs))
-	}
-	return out, nil
-}
-
 func selectFor(attrs []string) []string {
 	set := map[string]bool{"id": true}
 	sel := []string{"id"}
@@ -213,13 +240,13 @@ func selectFor(attrs []string) []string {
 	return sel
 }
 
-// CreateUser creates a user with the given attributes and initial password
-// (the user must change it at first sign-in). It returns the new object id.
-func (c *Client) CreateUser(ctx context.Context, attrs identity.Attrs, password string) (string, error) {
+// newUserBody is a create's body: the attributes, accountEnabled true
+// unless given, and the initial password, to be changed at first sign-in.
+func newUserBody(attrs identity.Attrs, password string) (models.Userable, error) {
 	u := models.NewUser()
 	for name, v := range attrs {
 		if err := setAttr(u, name, &v); err != nil {
-			return "", fmt.Errorf("create user: %w", err)
+			return nil, err
 		}
 	}
 	if _, ok := attrs["accountEnabled"]; !ok {
@@ -231,40 +258,7 @@ func (c *Client) CreateUser(ctx context.Context, attrs identity.Attrs, password 
 	force := true
 	pp.SetForceChangePasswordNextSignIn(&force)
 	u.SetPasswordProfile(pp)
-	created, err := c.gs.Users().Post(ctx, u, nil)
-	if err != nil {
-		return "", wrap("create user "+attrs["userPrincipalName"], err)
-	}
-	return deref(created.GetId()), nil
-}
-
-// UpdateUser patches the given attributes; a nil value clears one.
-func (c *Client) UpdateUser(ctx context.Context, id string, set map[string]*string) error {
-	u := models.NewUser()
-	for name, v := range set {
-		if err := setAttr(u, name, v); err != nil {
-			return fmt.Errorf("update user %s: %w", id, err)
-		}
-	}
-	_, err := c.gs.Users().ByUserId(id).Patch(ctx, u, nil)
-	return wrap("update user "+id, err)
-}
-
-// SetManager points the user's manager reference at managerID.
-func (c *Client) SetManager(ctx context.Context, id, managerID string) error {
-	ref := models.NewReferenceUpdate()
-	odataID := c.graphURL + "/v1.0/users/" + managerID
-	ref.SetOdataId(&odataID)
-	return wrap("set manager of "+id, c.gs.Users().ByUserId(id).Manager().Ref().Put(ctx, ref, nil))
-}
-
-// RemoveManager removes the user's manager; a user without one is fine.
-func (c *Client) RemoveManager(ctx context.Context, id string) error {
-	err := wrap("remove manager of "+id, c.gs.Users().ByUserId(id).Manager().Ref().Delete(ctx, nil))
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return u, nil
 }
 
 // toUser converts a Graph user into canonical attributes.

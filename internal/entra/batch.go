@@ -1,0 +1,455 @@
+package entra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/pacer"
+)
+
+// BatchSize is the most requests Graph takes in one POST /$batch.
+const BatchSize = 20
+
+// OpKind says what an Op does.
+type OpKind int
+
+// The operations apply needs.
+const (
+	OpCreate        OpKind = iota + 1 // POST /users
+	OpUpdate                          // PATCH /users/{id}
+	OpSetManager                      // PUT /users/{id}/manager/$ref
+	OpRemoveManager                   // DELETE /users/{id}/manager/$ref (no manager is fine)
+	OpFind                            // GET /users?$filter=Attr eq 'Value'
+)
+
+// Op is one request for Client.Do.
+type Op struct {
+	Kind OpKind
+	// UserID is the object id the op is about (all but create and find).
+	UserID string
+	// Attrs and Password are a create's attributes and initial password.
+	// The password exists only in the request body: it is never logged or
+	// kept.
+	Attrs    identity.Attrs
+	Password string
+	// Set is an update's patch; a nil value clears the attribute.
+	Set map[string]*string
+	// ManagerID is the manager's object id for OpSetManager.
+	ManagerID string
+	// Attr, Value and Select are a find's filter and the attributes read.
+	Attr, Value string
+	Select      []string
+}
+
+// describe names an op in errors (never with its password).
+func (o Op) describe() string {
+	switch o.Kind {
+	case OpCreate:
+		return "create user " + o.Attrs["userPrincipalName"]
+	case OpUpdate:
+		return "update user " + o.UserID
+	case OpSetManager:
+		return "set manager of " + o.UserID
+	case OpRemoveManager:
+		return "remove manager of " + o.UserID
+	case OpFind:
+		return fmt.Sprintf("find user with %s %q", o.Attr, o.Value)
+	}
+	return "graph request"
+}
+
+// Outcome is the result of one Op.
+type Outcome struct {
+	// ID is the new object's id (OpCreate).
+	ID string
+	// Users are the users found (OpFind).
+	Users []identity.User
+	// Err is nil on success, a *GraphError for Graph's answer, or the
+	// transport's error. ErrNotSent when the op was never sent.
+	Err error
+}
+
+// ErrNotSent marks ops Do did not send because stop ended first.
+var ErrNotSent = errors.New("not sent: the run was stopped")
+
+// DoOptions tunes Client.Do.
+type DoOptions struct {
+	// Stop, when it ends, keeps Do from sending more batches; batches in
+	// flight finish on Do's ctx. Nil: ctx alone.
+	Stop context.Context
+}
+
+// Do carries out ops through POST /$batch, BatchSize per request, with
+// Options.Concurrency batches in flight, and calls done exactly once per
+// op, from several goroutines, as outcomes arrive. Ops in one call must not
+// depend on each other: Graph runs a batch's items in any order. Items
+// Graph throttles (429) or fails transiently (502/503/504) are retried on
+// their own after their Retry-After (or a jittered backoff), and the pacer
+// slows every sender down; any other answer is final.
+func (c *Client) Do(ctx context.Context, ops []Op, opts DoOptions, done func(i int, o Outcome)) {
+	stop := opts.Stop
+	if stop == nil {
+		stop = ctx
+	}
+	q := &opQueue{clock: c.clock, attempts: make([]int, len(ops))}
+	q.cond = sync.NewCond(&q.mu)
+	for i := range ops {
+		q.ready = append(q.ready, i)
+	}
+	// Wake waiting workers when the run stops.
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-stop.Done():
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
+		q.mu.Lock()
+		q.stopped = true
+		q.cond.Broadcast()
+		q.mu.Unlock()
+	}()
+	var wg sync.WaitGroup
+	for range c.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				idx := q.take(stop)
+				if idx == nil {
+					return
+				}
+				c.sendBatch(ctx, ops, idx, q, done)
+			}
+		}()
+	}
+	wg.Wait()
+	// Whatever is left was never sent.
+	q.mu.Lock()
+	left := append(q.ready, q.delayedIndexes()...)
+	q.ready, q.delayed = nil, nil
+	q.mu.Unlock()
+	for _, i := range left {
+		done(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), ErrNotSent)})
+	}
+}
+
+// opQueue holds ops waiting to be sent: ready ones, and ones waiting out a
+// Retry-After.
+type opQueue struct {
+	clock pacer.Clock
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	ready    []int
+	delayed  []delayedOp
+	attempts []int
+	inFlight int
+	stopped  bool
+}
+
+type delayedOp struct {
+	idx int
+	at  time.Time
+}
+
+// take returns the next batch to send, or nil when there is nothing left
+// or the run stopped.
+func (q *opQueue) take(stop context.Context) []int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		if q.stopped || stop.Err() != nil {
+			return nil
+		}
+		q.promote()
+		if len(q.ready) > 0 {
+			n := min(BatchSize, len(q.ready))
+			batch := append([]int(nil), q.ready[:n]...)
+			q.ready = q.ready[n:]
+			q.inFlight++
+			return batch
+		}
+		if len(q.delayed) == 0 && q.inFlight == 0 {
+			return nil // all done
+		}
+		if len(q.delayed) > 0 {
+			// Sleep until the earliest retry is due, unlocked.
+			wait := q.delayed[0].at.Sub(q.clock.Now())
+			for _, d := range q.delayed[1:] {
+				wait = min(wait, d.at.Sub(q.clock.Now()))
+			}
+			if wait > 0 {
+				q.mu.Unlock()
+				_ = q.clock.Sleep(stop, min(wait, time.Second))
+				q.mu.Lock()
+			}
+			continue
+		}
+		q.cond.Wait() // a batch in flight may requeue ops
+	}
+}
+
+// promote moves due retries to the front of the ready list; the caller
+// holds q.mu.
+func (q *opQueue) promote() {
+	now := q.clock.Now()
+	var due []int
+	kept := q.delayed[:0]
+	for _, d := range q.delayed {
+		if !d.at.After(now) {
+			due = append(due, d.idx)
+		} else {
+			kept = append(kept, d)
+		}
+	}
+	q.delayed = kept
+	if len(due) > 0 {
+		q.ready = append(due, q.ready...)
+	}
+}
+
+func (q *opQueue) delayedIndexes() []int {
+	out := make([]int, 0, len(q.delayed))
+	for _, d := range q.delayed {
+		out = append(out, d.idx)
+	}
+	return out
+}
+
+// retry requeues op i after wait; the caller holds q.mu.
+func (q *opQueue) retry(i int, wait time.Duration) {
+	q.delayed = append(q.delayed, delayedOp{idx: i, at: q.clock.Now().Add(wait)})
+}
+
+// finishBatch marks a batch answered and wakes waiting workers.
+func (q *opQueue) finishBatch() {
+	q.mu.Lock()
+	q.inFlight--
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// sendBatch sends ops[idx...] as one $batch and settles each item.
+func (c *Client) sendBatch(ctx context.Context, ops []Op, idx []int, q *opQueue, done func(int, Outcome)) {
+	b := msgraphcore.NewBatchRequest(c.adapter)
+	byID := make(map[string]int, len(idx))
+	settle := done
+	for _, i := range idx {
+		ri, err := c.requestInfo(ctx, ops[i])
+		if err == nil {
+			var item msgraphcore.BatchItem
+			item, err = b.AddBatchRequestStep(*ri)
+			if err == nil {
+				byID[deref(item.GetId())] = i
+				continue
+			}
+		}
+		settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), err)})
+	}
+	defer q.finishBatch()
+	if len(byID) == 0 {
+		return
+	}
+	resp, err := b.Send(withBatchCost(ctx, len(byID)), c.adapter)
+	if err != nil {
+		err = wrap("graph $batch", err)
+		for _, i := range byID {
+			settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), err)})
+		}
+		return
+	}
+	answered := make(map[string]bool, len(byID))
+	var throttled time.Duration
+	ok := 0
+	for _, item := range resp.GetResponses() {
+		id := deref(item.GetId())
+		i, known := byID[id]
+		if !known || answered[id] {
+			continue
+		}
+		answered[id] = true
+		status := 0
+		if s := item.GetStatus(); s != nil {
+			status = int(*s)
+		}
+		hdr := http.Header{}
+		for k, v := range item.GetHeaders() {
+			hdr.Set(k, v)
+		}
+		switch {
+		case status >= 200 && status < 300:
+			ok++
+			settle(i, c.outcome(ops[i], item.GetBody()))
+		case status == http.StatusTooManyRequests || pacer.Retryable(status):
+			q.mu.Lock()
+			q.attempts[i]++
+			n := q.attempts[i]
+			q.mu.Unlock()
+			limit := maxTransientAttempts
+			if status == http.StatusTooManyRequests {
+				limit = maxThrottledAttempts
+			}
+			if n >= limit {
+				settle(i, Outcome{Err: itemError(ops[i], status, item.GetBody())})
+				continue
+			}
+			wait := c.retry.retryDelay(hdr, n)
+			if status == http.StatusTooManyRequests {
+				throttled = max(throttled, wait)
+			}
+			q.mu.Lock()
+			q.retry(i, wait)
+			q.mu.Unlock()
+		default:
+			settle(i, Outcome{Err: itemError(ops[i], status, item.GetBody())})
+		}
+	}
+	for id, i := range byID {
+		if !answered[id] {
+			settle(i, Outcome{Err: &GraphError{Op: ops[i].describe(), Message: "Graph's $batch response did not answer this request"}})
+		}
+	}
+	c.pacer.Succeeded(ok)
+	if throttled > 0 {
+		c.pacer.Throttled(throttled)
+	}
+}
+
+// requestInfo builds an op's request with the SDK's request builders.
+func (c *Client) requestInfo(ctx context.Context, o Op) (*abs.RequestInformation, error) {
+	switch o.Kind {
+	case OpCreate:
+		u, err := newUserBody(o.Attrs, o.Password)
+		if err != nil {
+			return nil, err
+		}
+		return c.gs.Users().ToPostRequestInformation(ctx, u, nil)
+	case OpUpdate:
+		u := models.NewUser()
+		for name, v := range o.Set {
+			if err := setAttr(u, name, v); err != nil {
+				return nil, err
+			}
+		}
+		return c.gs.Users().ByUserId(o.UserID).ToPatchRequestInformation(ctx, u, nil)
+	case OpSetManager:
+		ref := models.NewReferenceUpdate()
+		odataID := c.graphURL + "/v1.0/users/" + o.ManagerID
+		ref.SetOdataId(&odataID)
+		return c.gs.Users().ByUserId(o.UserID).Manager().Ref().ToPutRequestInformation(ctx, ref, nil)
+	case OpRemoveManager:
+		return c.gs.Users().ByUserId(o.UserID).Manager().Ref().ToDeleteRequestInformation(ctx, nil)
+	case OpFind:
+		filter := fmt.Sprintf("%s eq '%s'", o.Attr, strings.ReplaceAll(o.Value, "'", "''"))
+		q := &users.UsersRequestBuilderGetQueryParameters{Select: selectFor(o.Select), Filter: &filter}
+		return c.gs.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: q})
+	}
+	return nil, fmt.Errorf("unknown operation %d", o.Kind)
+}
+
+// outcome reads a successful item's body.
+func (c *Client) outcome(o Op, body msgraphcore.RequestBody) Outcome {
+	switch o.Kind {
+	case OpCreate:
+		id := rawString(body["id"])
+		if id == "" {
+			return Outcome{Err: &GraphError{Op: o.describe(), Message: "Graph answered the create without an object id"}}
+		}
+		return Outcome{ID: id}
+	case OpFind:
+		vals, _ := body["value"].([]any)
+		out := make([]identity.User, 0, len(vals))
+		for _, v := range vals {
+			m, _ := v.(map[string]any)
+			if m == nil {
+				continue
+			}
+			u := identity.User{ID: rawString(m["id"]), Attrs: identity.Attrs{}}
+			for _, a := range o.Select {
+				if s := rawAttr(m, a); s != "" {
+					u.Attrs[a] = s
+				}
+			}
+			out = append(out, u)
+		}
+		return Outcome{Users: out}
+	}
+	return Outcome{}
+}
+
+// itemError turns a failed item's error body into a *GraphError.
+func itemError(o Op, status int, body msgraphcore.RequestBody) error {
+	ge := &GraphError{Op: o.describe(), Status: status}
+	if e, ok := body["error"].(map[string]any); ok {
+		ge.Code = rawString(e["code"])
+		ge.Message = rawString(e["message"])
+		if ds, ok := e["details"].([]any); ok {
+			for _, d := range ds {
+				if dm, ok := d.(map[string]any); ok {
+					if code := rawString(dm["code"]); code != "" {
+						ge.DetailCode = code
+						break
+					}
+				}
+			}
+		}
+	}
+	if ge.Message == "" {
+		ge.Message = http.StatusText(status)
+	}
+	return ge
+}
+
+// rawString reads a string from a $batch item body as kiota parses it
+// (strings arrive as *string).
+func rawString(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case *string:
+		if s != nil {
+			return *s
+		}
+	}
+	return ""
+}
+
+// rawAttr reads one attribute, in canonical form, from a user object in a
+// $batch item body ("" when unset).
+func rawAttr(m map[string]any, name string) string {
+	if top, field, nested := strings.Cut(name, "."); nested {
+		sub, _ := m[top].(map[string]any)
+		return rawString(sub[field])
+	}
+	switch v := m[name].(type) {
+	case bool:
+		return strconv.FormatBool(v)
+	case *bool:
+		if v != nil {
+			return strconv.FormatBool(*v)
+		}
+		return ""
+	}
+	s := rawString(m[name])
+	if name == "employeeHireDate" && s != "" {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
+	}
+	return s
+}

@@ -1,0 +1,157 @@
+package entra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/hrsync/hrsync/internal/pacer"
+)
+
+// Retry limits. A throttled request is retried for as long as Graph keeps
+// asking (the run's deadline bounds it); a transient failure (502, 503,
+// 504, a dropped connection) a few times only.
+const (
+	maxThrottledAttempts = 50
+	maxTransientAttempts = 6
+)
+
+// middlewares is msgraph-sdk-go's default pipeline in a fixed order, with
+// kiota's retry handler replaced by retryHandler, which paces every request
+// through the client's pacer and reports throttling to it.
+func middlewares(rh *retryHandler) []khttp.Middleware {
+	opts := &msgraphcore.GraphClientOptions{GraphServiceVersion: "v1.0"}
+	return []khttp.Middleware{
+		msgraphcore.NewGraphTelemetryHandler(opts),
+		khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs),
+		rh,
+		khttp.NewRedirectHandler(),
+		khttp.NewCompressionHandler(),
+		khttp.NewParametersNameDecodingHandler(),
+		khttp.NewUserAgentHandler(),
+		khttp.NewHeadersInspectionHandler(),
+	}
+}
+
+// retryHandler is a kiota middleware: it waits for the pacer before each
+// attempt, retries 429 after Retry-After (or jittered exponential backoff
+// when Graph sends none), retries 502/503/504 and dropped connections a
+// few times, and tells the pacer about throttling. Every write hrsync
+// makes is safe to repeat: a create whose response was lost comes back as
+// a conflict and is adopted by apply, patches and manager references are
+// idempotent.
+type retryHandler struct {
+	pacer   *pacer.Pacer
+	clock   pacer.Clock
+	backoff pacer.Backoff
+	log     *slog.Logger
+}
+
+type costKey struct{}
+
+// requestCost is what a request carries: a $batch of n items, or one
+// request.
+type requestCost struct {
+	items int
+	batch bool
+}
+
+// withBatchCost marks ctx's request as a $batch of n items: the pacer
+// counts n, and the batch's caller reports each item's outcome.
+func withBatchCost(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, costKey{}, requestCost{items: n, batch: true})
+}
+
+func costOf(ctx context.Context) requestCost {
+	if c, ok := ctx.Value(costKey{}).(requestCost); ok && c.items > 0 {
+		return c
+	}
+	return requestCost{items: 1}
+}
+
+// Intercept implements khttp.Middleware.
+func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	cost := costOf(ctx)
+	for attempt := 1; ; attempt++ {
+		if err := h.pacer.Wait(ctx, cost.items); err != nil {
+			return nil, err
+		}
+		if attempt > 1 && !rewind(req) {
+			return nil, fmt.Errorf("%s %s: cannot resend the request body", req.Method, req.URL.Path)
+		}
+		// Later middleware (compression) changes the request's headers in
+		// place; each attempt starts from a pristine copy.
+		resp, err := pl.Next(req.Clone(ctx), idx)
+		var delay time.Duration
+		switch {
+		case err != nil:
+			if ctx.Err() != nil || attempt >= maxTransientAttempts || errors.Is(err, context.DeadlineExceeded) {
+				return nil, err
+			}
+			delay = h.backoff.Delay(attempt)
+			h.log.Debug("graph request failed; retrying", "method", req.Method, "path", req.URL.Path, "attempt", attempt, "wait", delay, "error", err)
+		case resp.StatusCode == http.StatusTooManyRequests:
+			if attempt >= maxThrottledAttempts {
+				return resp, nil
+			}
+			delay = h.retryDelay(resp.Header, attempt)
+			h.pacer.Throttled(delay)
+			h.log.Debug("graph throttled the request; waiting", "method", req.Method, "path", req.URL.Path, "attempt", attempt, "wait", delay)
+		case pacer.Retryable(resp.StatusCode):
+			if attempt >= maxTransientAttempts {
+				return resp, nil
+			}
+			delay = h.retryDelay(resp.Header, attempt)
+			h.log.Debug("graph answered a transient error; retrying", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "attempt", attempt, "wait", delay)
+		default:
+			if !cost.batch && resp.StatusCode < 400 {
+				h.pacer.Succeeded(cost.items)
+			}
+			return resp, nil
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+			_ = resp.Body.Close()
+		}
+		if err := h.clock.Sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// retryDelay is Graph's Retry-After, else backoff for this attempt.
+func (h *retryHandler) retryDelay(hdr http.Header, attempt int) time.Duration {
+	if d, ok := pacer.RetryAfter(hdr.Get("Retry-After"), h.clock.Now()); ok {
+		return d
+	}
+	return h.backoff.Delay(attempt)
+}
+
+// rewind resets a request body for another attempt. kiota's bodies
+// (plain and gzipped) are seekable.
+func rewind(req *http.Request) bool {
+	if req.Body == nil || req.Body == http.NoBody {
+		return true
+	}
+	if s, ok := req.Body.(io.Seeker); ok {
+		_, err := s.Seek(0, io.SeekStart)
+		return err == nil
+	}
+	if req.GetBody != nil {
+		b, err := req.GetBody()
+		if err != nil {
+			return false
+		}
+		req.Body = b
+		return true
+	}
+	return false
+}
