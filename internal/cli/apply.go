@@ -31,11 +31,12 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 (or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			ctx := cmd.Context()
 			e, err := a.engine(cmd)
 			if err != nil {
 				return err
 			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), e.Cfg.Timeout)
+			defer cancel()
 			var p *plan.Plan
 			if len(args) == 1 {
 				if p, err = plan.Read(args[0]); err != nil {
@@ -133,7 +134,11 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			}
 			switch {
 			case rep != nil && ctx.Err() != nil:
-				return &exitError{code: ExitPartial, err: fmt.Errorf("interrupted: %d actions done, %d not started; run plan and apply again to finish", rep.Done, rep.NotStarted)}
+				why := "interrupted"
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					why = fmt.Sprintf("stopped at the run's timeout (%s)", e.Cfg.Timeout)
+				}
+				return &exitError{code: ExitPartial, err: fmt.Errorf("%s: %d actions done, %d not started; run plan and apply again to finish", why, rep.Done, rep.NotStarted)}
 			case err != nil:
 				return err
 			case rep.Incomplete() > 0:

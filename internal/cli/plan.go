@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -65,7 +66,8 @@ func (a *app) configArg() string {
 
 // makePlan runs source -> mapping -> target -> plan.
 func (a *app) makePlan(cmd *cobra.Command, e *engine.Engine) (*plan.Plan, error) {
-	ctx := cmd.Context()
+	ctx, cancel := context.WithTimeout(cmd.Context(), e.Cfg.Timeout)
+	defer cancel()
 	src, err := e.ReadSource(ctx)
 	if err != nil {
 		return nil, err

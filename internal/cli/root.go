@@ -118,6 +118,7 @@ func addConfigFlags(fs *pflag.FlagSet) {
 	fs.String(config.FlagName("target.type"), "", "override target.type (entra or sandbox)")
 	fs.String(config.FlagName("target.state"), "", "override target.state (sandbox state file)")
 	fs.String(config.FlagName("target.graph_url"), "", "override target.graph_url")
+	fs.String(config.FlagName("timeout"), "", "override timeout: the deadline for the whole run, e.g. 90m (default 6h)")
 }
 
 func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, error) {

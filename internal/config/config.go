@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -31,6 +32,11 @@ type Config struct {
 	Mapping string // absolute path of the mapping file
 	Target  Target
 	Policy  Policy
+	// Timeout bounds a whole run (plan or apply), retries and throttling
+	// waits included. An apply that reaches it stops like Ctrl-C: what was
+	// sent finishes, the rest is reported not started, and a re-run
+	// converges.
+	Timeout time.Duration
 	// Raw is the config file's bytes, for the plan's digest.
 	Raw []byte
 }
@@ -51,6 +57,8 @@ type Target struct {
 	GraphURL string
 	State    string // sandbox: absolute path of the state file
 	Seed     string // sandbox: absolute path of a seed state used when State does not exist yet
+	// Concurrency is how many $batch requests are in flight at once.
+	Concurrency int
 }
 
 // Policy configures what hrsync may do.
@@ -90,6 +98,8 @@ var defaults = map[string]any{
 	"target.graph_url":           "https://graph.microsoft.com",
 	"target.state":               ".hrsync/sandbox.json",
 	"target.seed":                "",
+	"target.concurrency":         4,
+	"timeout":                    "6h",
 	"policy.leavers":             "disable",
 	"policy.max_leavers":         100,
 	"policy.max_leavers_percent": 20.0,
@@ -210,6 +220,18 @@ func Load(opts Options) (*Config, error) {
 	typed("policy.max_leavers_percent", func(s string) (err error) {
 		if cfg.Policy.MaxLeaversPercent, err = strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64); err != nil {
 			return errors.New("a number")
+		}
+		return nil
+	})
+	typed("target.concurrency", func(s string) (err error) {
+		if cfg.Target.Concurrency, err = strconv.Atoi(s); err != nil || cfg.Target.Concurrency < 1 || cfg.Target.Concurrency > 16 {
+			return errors.New("a whole number from 1 to 16 ($batch requests in flight; a few reach Graph's write limit)")
+		}
+		return nil
+	})
+	typed("timeout", func(s string) (err error) {
+		if cfg.Timeout, err = time.ParseDuration(s); err != nil || cfg.Timeout <= 0 {
+			return errors.New("a positive duration such as 90m or 6h")
 		}
 		return nil
 	})

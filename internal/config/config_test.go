@@ -103,6 +103,8 @@ func TestValidationErrorsNameFileAndLine(t *testing.T) {
 		{"leaver percent a list", minimal + "policy:\n  max_leavers_percent: [1]\n", []string{"hrsync.yaml:7: policy.max_leavers_percent", "is not a number"}},
 		{"create_disabled not a bool", minimal + "policy:\n  create_disabled: maybe\n", []string{"policy.create_disabled: \"maybe\" is not true or false"}},
 		{"yaml syntax", "source: [\n", []string{"hrsync.yaml"}},
+		{"concurrency out of range", strings.Replace(minimal, "type: sandbox", "type: sandbox\n  concurrency: 50", 1), []string{"hrsync.yaml:6: target.concurrency: \"50\" is not a whole number from 1 to 16"}},
+		{"timeout not a duration", minimal + "timeout: forever\n", []string{"hrsync.yaml:6: timeout: \"forever\" is not a positive duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

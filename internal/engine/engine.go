@@ -195,7 +195,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
-		c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}, Timeout: requestTimeout})
+		c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}, Timeout: requestTimeout, Concurrency: t.Concurrency, Log: e.Log})
 		if err != nil {
 			_ = srv.Close(ctx)
 			return nil, err
@@ -207,7 +207,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 		}
 		return tgt, nil
 	case "entra":
-		c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}, Timeout: requestTimeout})
+		c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}, Timeout: requestTimeout, Concurrency: t.Concurrency, Log: e.Log})
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +226,8 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 	return nil, fmt.Errorf("target type %q is not supported", t.Type)
 }
 
-// requestTimeout bounds each Graph request, retries included.
+// requestTimeout bounds each attempt of a Graph request; retries after
+// throttling are bounded by the run's timeout.
 const requestTimeout = 60 * time.Second
 
 // ReadTarget reads every user with the attributes the mapping needs.
@@ -333,7 +334,12 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []p
 	defer bar.Done()
 	rep, err := apply.Execute(ctx, p, t.Client, apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref})
 	if rep != nil {
-		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "partial", rep.Partial, "refused", rep.Refused, "not_started", rep.NotStarted)
+		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "partial", rep.Partial, "refused", rep.Refused, "not_started", rep.NotStarted,
+			"duration", rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond))
+	}
+	if st := t.Client.Pacer().Stats(); st.Throttles > 0 {
+		e.Log.Info("graph throttled this run; hrsync slowed down", "throttled_answers", st.Throttles, "rate_cuts", st.Cuts,
+			"waited", st.Paused.Round(time.Second), "final_rate_per_s", int(t.Client.Pacer().Rate()))
 	}
 	return rep, err
 }

@@ -29,7 +29,8 @@ type Options struct {
 	// GraphURL is the Graph endpoint without /v1.0, e.g. https://graph.microsoft.com.
 	GraphURL string
 	Auth     Auth
-	// Timeout bounds each HTTP request (default 100 s).
+	// Timeout bounds each attempt of an HTTP request (0: no bound but the
+	// context's). Waits between retries are bounded by the context only.
 	Timeout time.Duration
 	// Concurrency is how many $batch requests Do keeps in flight
 	// (default 4).
@@ -81,11 +82,8 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log}
+	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log, attemptTimeout: opts.Timeout}
 	hc := khttp.GetDefaultClient(middlewares(c.retry)...)
-	if opts.Timeout > 0 {
-		hc.Timeout = opts.Timeout
-	}
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(ap, nil, nil, hc)
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)

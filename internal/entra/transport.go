@@ -2,7 +2,6 @@ package entra
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,6 +51,9 @@ type retryHandler struct {
 	clock   pacer.Clock
 	backoff pacer.Backoff
 	log     *slog.Logger
+	// attemptTimeout bounds each attempt (0: none); the waits between
+	// attempts are bounded by the caller's context only.
+	attemptTimeout time.Duration
 }
 
 type costKey struct{}
@@ -89,11 +91,21 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 		}
 		// Later middleware (compression) changes the request's headers in
 		// place; each attempt starts from a pristine copy.
-		resp, err := pl.Next(req.Clone(ctx), idx)
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if h.attemptTimeout > 0 {
+			actx, cancel = context.WithTimeout(ctx, h.attemptTimeout)
+		}
+		resp, err := pl.Next(req.Clone(actx), idx)
+		if err != nil {
+			cancel()
+		} else {
+			// The body is read after we return: cancel when it is closed.
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+		}
 		var delay time.Duration
 		switch {
 		case err != nil:
-			if ctx.Err() != nil || attempt >= maxTransientAttempts || errors.Is(err, context.DeadlineExceeded) {
+			if ctx.Err() != nil || attempt >= maxTransientAttempts {
 				return nil, err
 			}
 			delay = h.backoff.Delay(attempt)
@@ -125,6 +137,18 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 			return nil, err
 		}
 	}
+}
+
+// cancelOnClose ends an attempt's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 // retryDelay is Graph's Retry-After, else backoff for this attempt.
