@@ -1,0 +1,147 @@
+package entra
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+// userPage is one page of GET /users (or /users/delta) as Graph sends it.
+type userPage struct {
+	Value     []rawUser `json:"value"`
+	NextLink  string    `json:"@odata.nextLink"`
+	DeltaLink string    `json:"@odata.deltaLink"`
+}
+
+// rawUser holds the user properties hrsync reads, as Graph sends them.
+type rawUser struct {
+	ID                string  `json:"id"`
+	AccountEnabled    *bool   `json:"accountEnabled"`
+	DisplayName       *string `json:"displayName"`
+	GivenName         *string `json:"givenName"`
+	Surname           *string `json:"surname"`
+	UserPrincipalName *string `json:"userPrincipalName"`
+	MailNickname      *string `json:"mailNickname"`
+	Mail              *string `json:"mail"`
+	JobTitle          *string `json:"jobTitle"`
+	Department        *string `json:"department"`
+	CompanyName       *string `json:"companyName"`
+	OfficeLocation    *string `json:"officeLocation"`
+	EmployeeID        *string `json:"employeeId"`
+	EmployeeType      *string `json:"employeeType"`
+	EmployeeHireDate  *string `json:"employeeHireDate"`
+	EmployeeOrgData   *struct {
+		Division   *string `json:"division"`
+		CostCenter *string `json:"costCenter"`
+	} `json:"employeeOrgData"`
+	StreetAddress     *string `json:"streetAddress"`
+	City              *string `json:"city"`
+	State             *string `json:"state"`
+	PostalCode        *string `json:"postalCode"`
+	Country           *string `json:"country"`
+	UsageLocation     *string `json:"usageLocation"`
+	MobilePhone       *string `json:"mobilePhone"`
+	PreferredLanguage *string `json:"preferredLanguage"`
+	Manager           *struct {
+		ID string `json:"id"`
+	} `json:"manager"`
+	// ManagerDelta is /users/delta's form of the manager.
+	ManagerDelta []struct {
+		ID      string          `json:"id"`
+		Removed *map[string]any `json:"@removed"`
+	} `json:"manager@delta"`
+	// Removed marks a user deleted (or out of scope) in a delta round.
+	Removed *map[string]any `json:"@removed"`
+}
+
+// get returns one attribute in canonical form ("" when unset).
+func (u *rawUser) get(name string) string {
+	var p *string
+	switch name {
+	case "accountEnabled":
+		if u.AccountEnabled == nil {
+			return ""
+		}
+		return strconv.FormatBool(*u.AccountEnabled)
+	case "employeeHireDate":
+		if u.EmployeeHireDate == nil || *u.EmployeeHireDate == "" {
+			return ""
+		}
+		if t, err := time.Parse(time.RFC3339, *u.EmployeeHireDate); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
+		return *u.EmployeeHireDate
+	case "employeeOrgData.division":
+		if u.EmployeeOrgData != nil {
+			p = u.EmployeeOrgData.Division
+		}
+	case "employeeOrgData.costCenter":
+		if u.EmployeeOrgData != nil {
+			p = u.EmployeeOrgData.CostCenter
+		}
+	case "displayName":
+		p = u.DisplayName
+	case "givenName":
+		p = u.GivenName
+	case "surname":
+		p = u.Surname
+	case "userPrincipalName":
+		p = u.UserPrincipalName
+	case "mailNickname":
+		p = u.MailNickname
+	case "mail":
+		p = u.Mail
+	case "jobTitle":
+		p = u.JobTitle
+	case "department":
+		p = u.Department
+	case "companyName":
+		p = u.CompanyName
+	case "officeLocation":
+		p = u.OfficeLocation
+	case "employeeId":
+		p = u.EmployeeID
+	case "employeeType":
+		p = u.EmployeeType
+	case "streetAddress":
+		p = u.StreetAddress
+	case "city":
+		p = u.City
+	case "state":
+		p = u.State
+	case "postalCode":
+		p = u.PostalCode
+	case "country":
+		p = u.Country
+	case "usageLocation":
+		p = u.UsageLocation
+	case "mobilePhone":
+		p = u.MobilePhone
+	case "preferredLanguage":
+		p = u.PreferredLanguage
+	}
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// toUser converts to canonical attributes.
+func (u *rawUser) toUser(attrs []string) identity.User {
+	out := identity.User{ID: u.ID, Attrs: make(identity.Attrs, len(attrs))}
+	for _, a := range attrs {
+		if v := u.get(a); v != "" {
+			out.Attrs[a] = v
+		}
+	}
+	if u.Manager != nil {
+		out.ManagerID = u.Manager.ID
+	}
+	for _, m := range u.ManagerDelta {
+		if m.Removed == nil {
+			out.ManagerID = m.ID
+		}
+	}
+	return out
+}
