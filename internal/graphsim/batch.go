@@ -55,7 +55,7 @@ func (s *Server) batch(r *request) *response {
 			}
 		}
 		sub := &request{ctx: r.ctx, method: strings.ToUpper(it.Method), base: r.base, requestID: r.requestID,
-			clientRequestID: r.clientRequestID, inBatch: true, header: http.Header{}}
+			clientRequestID: r.clientRequestID, inBatch: true, header: http.Header{}, appID: r.appID}
 		for k, v := range it.Headers {
 			var sv string
 			if json.Unmarshal(v, &sv) == nil {
@@ -75,9 +75,10 @@ func (s *Server) batch(r *request) *response {
 				resp = s.dispatch(sub, route, h)
 			}
 		}
-		s.count(route, resp.status, true)
+		s.count(sub.method, route, resp.status, true)
 		statuses[strings.ToLower(it.ID)] = resp.status
 		out[idx] = renderBatchItem(it.ID, resp)
+		s.releasePage(resp)
 	}
 
 	if !s.opts.KeepBatchOrder {
@@ -230,7 +231,7 @@ func renderBatchItem(id string, resp *response) []byte {
 			continue
 		}
 		b = append(b, ',')
-		b = appendJSONString(b, k)
+		b = appendJSONString(b, batchHeaderName(k))
 		b = append(b, ':')
 		b = appendJSONString(b, strings.Join(vs, ","))
 	}
@@ -244,4 +245,13 @@ func renderBatchItem(id string, resp *response) []byte {
 		b = append(b, resp.body...)
 	}
 	return append(b, '}')
+}
+
+// batchHeaderName spells a canonical header name as Graph does in $batch
+// items: its x-ms-* headers in lower case, the others as they are.
+func batchHeaderName(k string) string {
+	if len(k) > 5 && strings.EqualFold(k[:5], "x-ms-") {
+		return strings.ToLower(k)
+	}
+	return k
 }

@@ -91,10 +91,7 @@ func (s *Server) putManager(r *request) *response {
 	if m == rec {
 		return s.fail(r, errInvalidValue("manager"))
 	}
-	if rec.u.Manager != m.u.ID {
-		rec.u.Manager = m.u.ID
-		s.st.version++
-	}
+	s.st.setManager(rec, m.u.ID)
 	return noContent()
 }
 
@@ -131,7 +128,6 @@ func (s *Server) deleteManager(r *request) *response {
 	if rec.u.Manager == "" {
 		return s.fail(r, errNoManager())
 	}
-	rec.u.Manager = ""
-	s.st.version++
+	s.st.setManager(rec, "")
 	return noContent()
 }

@@ -16,10 +16,35 @@ type response struct {
 	status int
 	header http.Header // extra headers (Location, Retry-After, ...)
 	body   []byte      // JSON document; nil for no content
+	pooled bool        // body came from Server.pageBuf: release it once written
 }
 
 func jsonResponse(status int, body []byte) *response {
 	return &response{status: status, body: body}
+}
+
+// maxPooledPage is the largest page buffer kept for reuse.
+const maxPooledPage = 16 << 20
+
+// pageBuf returns an empty buffer for a collection page of about size bytes.
+// Listing a large tenant renders hundreds of multi-megabyte pages; recycling
+// their buffers keeps the garbage collector from rescanning the directory
+// over and over. Release it with releasePage once written.
+func (s *Server) pageBuf(size int) []byte {
+	if p, ok := s.pages.Get().(*[]byte); ok && cap(*p) >= size {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// releasePage recycles a pooled response body.
+func (s *Server) releasePage(resp *response) {
+	if resp == nil || !resp.pooled || cap(resp.body) > maxPooledPage {
+		return
+	}
+	b := resp.body[:0]
+	resp.body, resp.pooled = nil, false
+	s.pages.Put(&b)
 }
 
 func noContent() *response { return &response{status: http.StatusNoContent} }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,16 +52,34 @@ type Options struct {
 	// standalone sandbox server.
 	AutosaveInterval time.Duration
 	// Interceptor, if set, sees every request (each $batch item too) before
-	// it is dispatched and may answer it instead: the seam for throttling,
-	// latency and fault injection.
+	// it is dispatched and may answer it instead: a seam for custom
+	// throttling, latency and fault injection. It runs after the built-in
+	// server-error faults (Faults.ServerErrors) and before Throttle; a
+	// request it answers is not charged.
 	Interceptor Interceptor
 	// BatchSeed seeds the shuffling of $batch responses (Graph returns them
 	// in any order). 0 picks a seed from the clock.
 	BatchSeed uint64
 	// KeepBatchOrder returns $batch responses in request order.
 	KeepBatchOrder bool
-	// Now is the clock (createdDateTime, error dates). Nil means time.Now.
+	// Now is the clock (createdDateTime, error dates, throttling buckets).
+	// Nil means time.Now.
 	Now func() time.Time
+
+	// Throttle, if not nil, enforces Graph's identity-and-access throttling
+	// (see Throttle).
+	Throttle *Throttle
+	// Faults injects seeded, repeatable failures (see Faults). Zero value:
+	// none.
+	Faults Faults
+	// Latency is added to every top-level request, plus a uniformly random
+	// 0..LatencyJitter (seeded by Faults.Seed). Sleeping uses real time and
+	// stops when the request's context is done.
+	Latency, LatencyJitter time.Duration
+	// DeltaPageSize is the most users a /users/delta page holds (Graph: 200,
+	// also the default; 0 means 200). "Prefer: odata.maxpagesize=n" can
+	// lower it for a request, never raise it.
+	DeltaPageSize int
 }
 
 // Interceptor is consulted for each request after authentication, and for
@@ -90,12 +109,19 @@ type Fault struct {
 
 // Stats counts handled requests by route pattern ("GET /users",
 // "PATCH /users/{id}", "POST /$batch", ...). $batch items are counted in
-// BatchItems, not in Requests.
+// BatchItems, not in Requests. Requests and Statuses count the requests the
+// server handled: a request whose connection was dropped before handling is
+// only counted in Faults; one whose response was dropped after handling is
+// counted with the status it would have had.
 type Stats struct {
 	Requests      map[string]int64 // top-level HTTP requests by route
 	BatchItems    map[string]int64 // $batch items by route
 	Statuses      map[int]int64    // top-level responses by status code
 	BatchStatuses map[int]int64    // $batch item responses by status code
+	Throttled     int64            // 429 answers (top-level and $batch items)
+	Faults        map[string]int64 // injected faults by kind: "503", "504", "drop_request", "drop_response", "slow"
+	Writes        int64            // successful (2xx) write requests and items (POST, PATCH, PUT, DELETE; not POST /$batch itself)
+	ResourceUnits int64            // resource units charged
 }
 
 // Total returns the number of top-level requests.
@@ -127,6 +153,11 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
+	throttle *throttler // nil: no throttling
+	faults   *faulter
+
+	pages sync.Pool // *[]byte buffers of collection pages (see pageBuf)
+
 	lifeMu       sync.Mutex
 	httpSrv      *http.Server
 	stopAutosave chan struct{}
@@ -151,7 +182,17 @@ func New(opts Options) (*Server, error) {
 	}
 	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s.stats = Stats{Requests: map[string]int64{}, BatchItems: map[string]int64{},
-		Statuses: map[int]int64{}, BatchStatuses: map[int]int64{}}
+		Statuses: map[int]int64{}, BatchStatuses: map[int]int64{}, Faults: map[string]int64{}}
+	if opts.Throttle != nil {
+		s.throttle = newThrottler(*opts.Throttle)
+	}
+	if err := opts.Faults.validate(); err != nil {
+		return nil, err
+	}
+	if opts.Latency < 0 || opts.LatencyJitter < 0 {
+		return nil, errors.New("graphsim: Options.Latency and LatencyJitter must not be negative")
+	}
+	s.faults = newFaulter(opts.Faults, opts.Latency, opts.LatencyJitter)
 
 	var st *State
 	// upToDate: st is exactly what the state file holds. A state file whose
@@ -333,6 +374,10 @@ func (s *Server) Stats() Stats {
 		BatchItems:    maps.Clone(s.stats.BatchItems),
 		Statuses:      maps.Clone(s.stats.Statuses),
 		BatchStatuses: maps.Clone(s.stats.BatchStatuses),
+		Throttled:     s.stats.Throttled,
+		Faults:        maps.Clone(s.stats.Faults),
+		Writes:        s.stats.Writes,
+		ResourceUnits: s.stats.ResourceUnits,
 	}
 }
 
@@ -351,9 +396,15 @@ func (s *Server) Snapshot() State {
 	return s.st.snapshot()
 }
 
-func (s *Server) count(route string, status int, inBatch bool) {
+func (s *Server) count(method, route string, status int, inBatch bool) {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
+	if status == http.StatusTooManyRequests {
+		s.stats.Throttled++
+	}
+	if status >= 200 && status < 300 && isWriteMethod(method) && route != "POST /$batch" {
+		s.stats.Writes++
+	}
 	if inBatch {
 		s.stats.BatchItems[route]++
 		s.stats.BatchStatuses[status]++
@@ -361,6 +412,18 @@ func (s *Server) count(route string, status int, inBatch bool) {
 		s.stats.Requests[route]++
 		s.stats.Statuses[status]++
 	}
+}
+
+func (s *Server) countFault(kind string) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.stats.Faults[kind]++
+}
+
+func (s *Server) chargeUnits(cost int) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.stats.ResourceUnits += int64(cost)
 }
 
 // request is one request to handle: a top-level HTTP request or a $batch
@@ -378,6 +441,7 @@ type request struct {
 	requestID       string
 	clientRequestID string
 	inBatch         bool
+	appID           string // application the bearer token belongs to (throttling)
 }
 
 // fail renders a Graph error for this request.
@@ -387,6 +451,26 @@ func (s *Server) fail(r *request, e *graphError) *response {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	start := time.Now()
+	plan := s.faults.planTop()
+	if plan.slow {
+		s.countFault(FaultSlow)
+	}
+	var body *bodyResult
+	if plan.delay > 0 {
+		// Read the body first: net/http notices a client that hangs up (and
+		// cancels the context) only once the body has been consumed.
+		b, gerr := readBody(hr)
+		body = &bodyResult{b, gerr}
+		if !sleepCtx(hr.Context(), plan.delay) {
+			return // the client gave up; nothing was handled
+		}
+	}
+	if plan.dropRequest {
+		s.countFault(FaultDropRequest)
+		s.log.Debug("graphsim dropped request", "method", hr.Method, "path", hr.URL.EscapedPath())
+		dropConnection(w)
+		return
+	}
 	r := &request{
 		ctx:       hr.Context(),
 		method:    hr.Method,
@@ -403,17 +487,36 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	r.base = scheme + "://" + hr.Host
 
-	route, resp := s.handleTop(hr, r)
-	s.count(route, resp.status, false)
+	route, resp := s.handleTop(hr, r, body)
+	s.count(r.method, route, resp.status, false)
+	if plan.dropResponse {
+		s.countFault(FaultDropResponse)
+		s.log.Debug("graphsim dropped response", "method", hr.Method, "path", hr.URL.EscapedPath(), "route", route,
+			"status", resp.status)
+		s.releasePage(resp)
+		dropConnection(w)
+		return
+	}
 	writeHTTP(w, r, resp)
+	s.releasePage(resp)
 	s.log.Debug("graphsim request", "method", hr.Method, "path", hr.URL.EscapedPath(), "route", route,
 		"status", resp.status, "duration", time.Since(start), "request_id", r.requestID)
 }
 
-func (s *Server) handleTop(hr *http.Request, r *request) (string, *response) {
-	if gerr := s.authenticate(hr.Header.Get("Authorization")); gerr != nil {
+// bodyResult is a request body read ahead of handling.
+type bodyResult struct {
+	body []byte
+	gerr *graphError
+}
+
+// handleTop authenticates, routes and dispatches a top-level request. body
+// is the request body if it was already read, else nil.
+func (s *Server) handleTop(hr *http.Request, r *request, body *bodyResult) (string, *response) {
+	tok, gerr := s.authenticate(hr.Header.Get("Authorization"))
+	if gerr != nil {
 		return hr.Method + " (unauthenticated)", s.fail(r, gerr)
 	}
+	r.appID = appIDFromToken(tok)
 	escaped := hr.URL.EscapedPath()
 	rest, ok := strings.CutPrefix(escaped, "/v1.0")
 	if !ok || (rest != "" && rest[0] != '/') {
@@ -421,7 +524,6 @@ func (s *Server) handleTop(hr *http.Request, r *request) (string, *response) {
 		return hr.Method + " (unmatched)", s.fail(r, newError(http.StatusBadRequest, "BadRequest", "Invalid version: "+version))
 	}
 	r.path = rest
-	var gerr *graphError
 	if r.segs, gerr = splitPath(rest); gerr != nil {
 		return hr.Method + " (unmatched)", s.fail(r, gerr)
 	}
@@ -430,40 +532,91 @@ func (s *Server) handleTop(hr *http.Request, r *request) (string, *response) {
 		return hr.Method + " (unmatched)", s.fail(r, gerr)
 	}
 	route, h := s.route(r.method, r.segs)
-	body, gerr := readBody(hr)
-	if gerr != nil {
-		return route, s.fail(r, gerr)
+	if body == nil {
+		b, gerr := readBody(hr)
+		body = &bodyResult{b, gerr}
 	}
-	r.body = body
+	if body.gerr != nil {
+		return route, s.fail(r, body.gerr)
+	}
+	r.body = body.body
 	return route, s.dispatch(r, route, h)
 }
 
-// dispatch runs the interceptor, then the handler.
+// dispatch answers a routed request (or $batch item): injected server
+// errors first, then the Interceptor, then throttling, then the handler.
+// Only requests that reach the handler are charged.
 func (s *Server) dispatch(r *request, route string, h handlerFunc) *response {
+	if kind, f := s.faults.serverError(); f != nil {
+		s.countFault(kind)
+		return s.failFault(r, f)
+	}
 	if s.opts.Interceptor != nil {
 		c := Call{Method: r.method, Route: route, Path: r.path, Header: r.header, InBatch: r.inBatch}
 		if f := s.opts.Interceptor(r.ctx, c); f != nil {
-			e := newError(f.Status, f.Code, f.Message)
-			e.header = f.Header
-			return s.fail(r, e)
+			return s.failFault(r, f)
 		}
 	}
-	return h(s, r)
+	cost := requestCost(r, route)
+	if cost == 0 {
+		return h(s, r)
+	}
+	write := isWriteMethod(r.method)
+	var v verdict
+	var tenantID string
+	if s.throttle != nil {
+		s.mu.RLock()
+		users := len(s.st.byID)
+		tenantID = s.st.tenant.ID
+		s.mu.RUnlock()
+		v = s.throttle.take(r.appID, cost, write, s.now(), users)
+	}
+	var resp *response
+	if v.throttled {
+		e := errThrottled(v.retry, s.throttle.cfg.OmitRetryAfter)
+		e.header = http.Header{}
+		e.header.Set("x-ms-throttle-scope", "Tenant_Application/"+v.limit+"/"+r.appID+"/"+tenantID)
+		e.header.Set("x-ms-throttle-information", v.reason)
+		if !s.throttle.cfg.OmitRetryAfter {
+			e.header.Set("Retry-After", strconv.Itoa(v.retry))
+		}
+		resp = s.fail(r, e)
+	} else {
+		s.chargeUnits(cost)
+		resp = h(s, r)
+	}
+	hdr := resp.header.Clone()
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	hdr.Set("x-ms-resource-unit", strconv.Itoa(cost))
+	if v.used > limitWarnShare {
+		hdr.Set("x-ms-throttle-limit-percentage", formatShare(v.used))
+	}
+	resp.header = hdr
+	return resp
 }
 
-// authenticate checks the bearer token.
-func (s *Server) authenticate(authz string) *graphError {
+// failFault renders an injected Fault as a Graph error.
+func (s *Server) failFault(r *request, f *Fault) *response {
+	e := newError(f.Status, f.Code, f.Message)
+	e.header = f.Header.Clone()
+	return s.fail(r, e)
+}
+
+// authenticate checks the bearer token and returns it.
+func (s *Server) authenticate(authz string) (string, *graphError) {
 	scheme, tok, _ := strings.Cut(strings.TrimSpace(authz), " ")
 	tok = strings.TrimSpace(tok)
 	switch {
 	case authz == "":
-		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+		return "", newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 	case !strings.EqualFold(scheme, "Bearer") || tok == "":
-		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure.")
+		return "", newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure.")
 	case s.opts.Token != "" && tok != s.opts.Token:
-		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		return "", newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 	}
-	return nil
+	return tok, nil
 }
 
 // readBody reads a request body, decompressing gzip.
@@ -581,7 +734,9 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 				http.MethodGet: (*Server).listUsers, http.MethodPost: (*Server).createUser})
 		case len(segs) == 2:
 			switch lower(1) {
-			case "delta", "$count", "delta()":
+			case "delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()":
+				return byMethod("/users/delta", map[string]handlerFunc{http.MethodGet: (*Server).deltaUsers})
+			case "$count":
 				return method + " /users/" + lower(1), errorHandler(errNotImplemented("/users/" + segs[1]))
 			}
 			return byMethod("/users/{id}", map[string]handlerFunc{

@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -209,13 +210,24 @@ func LoadState(path string) (*State, error) {
 }
 
 // loadState is LoadState that also reports whether ids were generated (the
-// loaded state then differs from the file).
+// loaded state then differs from the file). The file is decoded as a stream,
+// one user at a time, so a large tenant is never held twice in memory; it is
+// read again only to place an error.
 func loadState(path string) (*State, bool, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("graphsim: %w", err)
 	}
-	st, generated, err := parseState(data)
+	st, derr := decodeState(bufio.NewReaderSize(f, 1<<20))
+	_ = f.Close()
+	if derr != nil {
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			data = nil // place the error as well as we can
+		}
+		return nil, false, fmt.Errorf("graphsim: %s: %w", path, describeJSONError(data, derr))
+	}
+	generated, err := st.validate()
 	if err != nil {
 		return nil, false, fmt.Errorf("graphsim: %s: %w", path, err)
 	}
@@ -225,18 +237,9 @@ func loadState(path string) (*State, bool, error) {
 // parseState decodes and validates a state document. generated reports ids
 // that validate filled in.
 func parseState(data []byte) (st *State, generated bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	st = new(State)
-	if err := dec.Decode(st); err != nil {
+	st, err = decodeState(bytes.NewReader(data))
+	if err != nil {
 		return nil, false, describeJSONError(data, err)
-	}
-	if tok, err := dec.Token(); err != io.EOF {
-		if err != nil {
-			return nil, false, describeJSONError(data, err)
-		}
-		line, col := lineCol(data, dec.InputOffset())
-		return nil, false, fmt.Errorf("line %d, column %d: unexpected %v after the top-level object", line, col, tok)
 	}
 	if generated, err = st.validate(); err != nil {
 		return nil, false, err
@@ -244,19 +247,176 @@ func parseState(data []byte) (st *State, generated bool, err error) {
 	return st, generated, nil
 }
 
+// posError is a decoding error at a byte offset of the document: at the
+// token that follows off, or (valueStart) rel bytes into the value that
+// begins after off.
+type posError struct {
+	off        int64
+	valueStart bool
+	rel        int64
+	err        error
+	field      string // path of a mistyped value, e.g. users[3].employeeId
+}
+
+func (e *posError) Error() string { return e.err.Error() }
+func (e *posError) Unwrap() error { return e.err }
+
+// offset resolves the absolute offset in data.
+func (e *posError) offset(data []byte) int64 {
+	off := e.off
+	if e.valueStart {
+		// Decoder.Decode first consumes the separator (':' or ',') before
+		// the value, if there is one; offsets inside the value count from
+		// just after it (or from off when there is none).
+		sep := off
+		for sep < int64(len(data)) && isJSONSpace(data[sep]) {
+			sep++
+		}
+		if sep < int64(len(data)) && (data[sep] == ':' || data[sep] == ',') {
+			off = sep + 1
+		}
+		return off + e.rel
+	}
+	// The next token: skip whitespace and a separator.
+	for off < int64(len(data)) && (isJSONSpace(data[off]) || data[off] == ',' || data[off] == ':') {
+		off++
+	}
+	return off
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// decodeState reads a state document from r, rejecting unknown fields (also
+// inside users) and anything after the top-level object. Users are decoded
+// one by one, so memory holds the users, not the document.
+func decodeState(r io.Reader) (*State, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	st := new(State)
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		off := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		// encoding/json matches field names case-insensitively; so do we.
+		switch {
+		case strings.EqualFold(key, "tenant"):
+			err = decodeValue(dec, &st.Tenant, "tenant")
+		case strings.EqualFold(key, "domains"):
+			err = decodeValue(dec, &st.Domains, "domains")
+		case strings.EqualFold(key, "users"):
+			st.Users, err = decodeUsers(dec, "users")
+		case strings.EqualFold(key, "deletedUsers"):
+			st.DeletedUsers, err = decodeUsers(dec, "deletedUsers")
+		default:
+			return nil, &posError{off: off, err: fmt.Errorf("json: unknown field %q", key)}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	off := dec.InputOffset()
+	if tok, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return nil, err
+		}
+		return nil, &posError{off: off, err: fmt.Errorf("unexpected %v after the top-level object", tok)}
+	}
+	return st, nil
+}
+
+// expectDelim reads the next token and checks it is delim.
+func expectDelim(dec *json.Decoder, delim json.Delim) error {
+	off := dec.InputOffset()
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != delim {
+		return &posError{off: off, err: fmt.Errorf("JSON syntax error: expected %v, found %v", delim, tok)}
+	}
+	return nil
+}
+
+// decodeValue decodes the next value into v; field names it in errors.
+func decodeValue(dec *json.Decoder, v any, field string) error {
+	off := dec.InputOffset()
+	err := dec.Decode(v)
+	var typ *json.UnmarshalTypeError
+	var syn *json.SyntaxError
+	switch {
+	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return err
+	case errors.As(err, &typ):
+		path := field
+		if typ.Field != "" {
+			path += "." + typ.Field
+		}
+		return &posError{off: off, valueStart: true, rel: typ.Offset, err: err, field: path}
+	case errors.As(err, &syn):
+		return err // its offset is not absolute; describeJSONError places it
+	default: // e.g. an unknown field: placed at the start of the value
+		return &posError{off: off, valueStart: true, err: fmt.Errorf("%s: %w", field, err)}
+	}
+}
+
+// decodeUsers decodes a users array (or null) element by element.
+func decodeUsers(dec *json.Decoder, field string) ([]User, error) {
+	off := dec.InputOffset()
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, &posError{off: off, err: fmt.Errorf("%s has the wrong type: got %v, want an array of users", field, tok)}
+	}
+	var users []User
+	for dec.More() {
+		users = append(users, User{})
+		if err := decodeValue(dec, &users[len(users)-1], fmt.Sprintf("%s[%d]", field, len(users)-1)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return nil, err
+	}
+	return users, nil
+}
+
 // describeJSONError turns a decoding error into one that carries a line and
-// column.
+// column (data is the document; nil if it could not be read again).
 func describeJSONError(data []byte, err error) error {
+	var pos *posError
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syn) && data != nil {
+		// A streaming decoder's syntax error offsets are not absolute:
+		// validate the whole document to place the error.
+		var raw json.RawMessage
+		if verr := json.Unmarshal(data, &raw); errors.As(verr, &syn) {
+			line, col := lineCol(data, max(syn.Offset-1, 0)) // Offset counts the offending byte
+			return fmt.Errorf("line %d, column %d: JSON syntax error: %w", line, col, syn)
+		}
+	}
 	switch {
+	case errors.As(err, &pos):
+		line, col := lineCol(data, pos.offset(data))
+		if errors.As(pos.err, &typ) {
+			return fmt.Errorf("line %d, column %d: %s has the wrong type: got JSON %s, want %s",
+				line, col, pos.field, typ.Value, typ.Type)
+		}
+		return fmt.Errorf("line %d, column %d: %w", line, col, pos.err)
 	case errors.As(err, &syn):
-		line, col := lineCol(data, syn.Offset)
+		line, col := lineCol(data, max(syn.Offset-1, 0))
 		return fmt.Errorf("line %d, column %d: JSON syntax error: %w", line, col, err)
-	case errors.As(err, &typ):
-		line, col := lineCol(data, typ.Offset)
-		return fmt.Errorf("line %d, column %d: %s has the wrong type: got JSON %s, want %s",
-			line, col, typ.Field, typ.Value, typ.Type)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return fmt.Errorf("unexpected end of file: %w", err)
 	default:

@@ -141,8 +141,13 @@ func TestLoadStateErrors(t *testing.T) {
 		name, content string
 		want          []string
 	}{
-		{"syntax", "{\n  \"domains\": [\"contoso.com\"],\n  \"users\": [\n    {\"id\": \"x\",}\n  ]\n}", []string{"line 4", "JSON syntax error"}},
-		{"wrong type", `{"domains": ["contoso.com"], "users": [{"userPrincipalName": 7}]}`, []string{"line 1", "users.userPrincipalName"}},
+		{"syntax", "{\n  \"domains\": [\"contoso.com\"],\n  \"users\": [\n    {\"id\": \"x\",}\n  ]\n}", []string{"line 4, column 16", "JSON syntax error"}},
+		{"wrong type", `{"domains": ["contoso.com"], "users": [{"userPrincipalName": 7}]}`, []string{"line 1, column 63", "users[0].userPrincipalName"}},
+		{"wrong type later", "{\"domains\": [\"contoso.com\"],\n \"users\": [\n  {\"userPrincipalName\": \"a@contoso.com\"},\n  {\"accountEnabled\": \"yes\"}]}",
+			[]string{"line 4, column 27", "users[1].accountEnabled"}},
+		{"unknown user field", "{\"domains\": [],\n \"users\": [{\"nmae\": 1}]}", []string{"line 2, column 12", "users[0]", "nmae"}},
+		{"unknown field position", "{\"domains\": [],\n \"userz\": []}", []string{"line 2, column 2", "userz"}},
+		{"users not an array", `{"domains": [], "users": {}}`, []string{"users has the wrong type"}},
 		{"unknown field", "{\"domains\": [],\n \"userz\": []}", []string{"userz"}},
 		{"duplicate upn", `{"domains": ["contoso.com"], "users": [
 			{"userPrincipalName": "a@contoso.com"}, {"userPrincipalName": "A@contoso.com"}]}`, []string{"users[1]", "already used by users[0]"}},

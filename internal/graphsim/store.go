@@ -13,8 +13,16 @@ import (
 // userRec is a stored user with its position in the paging order.
 type userRec struct {
 	seq     uint64 // creation sequence; pages are ordered by it
+	changed uint64 // change sequence of the last change; 0 = unchanged since loading
 	deleted bool   // tombstone in store.order, removed at the next compaction
 	u       User
+}
+
+// change is an entry of the change log: rec changed at seq. An entry whose
+// seq is not rec.changed any more has been superseded by a later one.
+type change struct {
+	seq uint64
+	rec *userRec
 }
 
 // store is the in-memory directory. It is not safe for concurrent use; the
@@ -36,8 +44,26 @@ type store struct {
 	deleted    []User
 	nextSeq    uint64
 	version    uint64 // incremented by every mutation
+
+	// The change log behind /users/delta: every change of a user (create,
+	// update, manager link, delete) takes the next changeSeq and appends an
+	// entry, so the changes after a delta token are a binary search away.
+	// It is not persisted: epoch, random per store, makes tokens from
+	// before a restart unknown (410 Gone), as Graph does with lost sync
+	// state. Users loaded from a state file have changed == 0 and no entry.
+	epoch     string
+	changeSeq uint64
+	changes   []change
+	staleLog  int // superseded entries in changes
+	// removedManager holds, for users whose manager link was removed and not
+	// set again, the manager they had, so a delta round can report the
+	// removal. (A map, not a userRec field: it is rare, and userRec stays
+	// in a smaller allocation size class.)
+	removedManager map[*userRec]string
 }
 
+// newStore builds the store from st, taking ownership of its users (st must
+// not be used afterwards).
 func newStore(st *State) *store {
 	s := &store{
 		domains:   append([]string(nil), st.Domains...),
@@ -47,6 +73,9 @@ func newStore(st *State) *store {
 		byUPN:     make(map[string]*userRec, len(st.Users)),
 		byMail:    make(map[string]*userRec, len(st.Users)),
 		nextSeq:   1,
+		epoch:     newGUID()[:8],
+
+		removedManager: map[*userRec]string{},
 	}
 	if st.Tenant != nil {
 		s.tenant = *st.Tenant
@@ -54,24 +83,78 @@ func newStore(st *State) *store {
 	for _, d := range st.Domains {
 		s.domainSet[strings.ToLower(strings.TrimSpace(d))] = true
 	}
+	in := interner{}
 	for i := range st.Users {
-		s.insert(st.Users[i].clone())
+		u := &st.Users[i]
+		in.user(u)
+		s.add(*u)
 	}
+	st.Users = nil
 	for i := range st.DeletedUsers {
 		s.deleted = append(s.deleted, st.DeletedUsers[i].clone())
 	}
 	return s
 }
 
-// insert adds u (which must not conflict) at the end of the paging order.
+// insert adds u (which must not conflict) at the end of the paging order and
+// records the creation in the change log.
 func (s *store) insert(u User) *userRec {
+	rec := s.add(u)
+	s.touch(rec)
+	return rec
+}
+
+// touch records a change of rec in the change log.
+func (s *store) touch(rec *userRec) {
+	if rec.changed != 0 {
+		s.staleLog++
+	}
+	s.changeSeq++
+	rec.changed = s.changeSeq
+	s.changes = append(s.changes, change{seq: s.changeSeq, rec: rec})
+	if s.staleLog > 1024 && s.staleLog > len(s.changes)/2 {
+		live := s.changes[:0]
+		for _, c := range s.changes {
+			if c.seq == c.rec.changed {
+				live = append(live, c)
+			}
+		}
+		clear(s.changes[len(live):])
+		s.changes = live
+		s.staleLog = 0
+	}
+}
+
+// setManager sets or (with "") clears rec's manager and records the change.
+func (s *store) setManager(rec *userRec, managerID string) {
+	if rec.u.Manager == managerID {
+		return
+	}
+	if managerID == "" {
+		s.removedManager[rec] = rec.u.Manager
+	} else {
+		delete(s.removedManager, rec)
+	}
+	rec.u.Manager = managerID
+	s.touch(rec)
+	s.version++
+}
+
+// add adds u (which must not conflict) at the end of the paging order
+// without recording a change (loading).
+func (s *store) add(u User) *userRec {
 	rec := &userRec{seq: s.nextSeq, u: u}
 	s.nextSeq++
 	s.order = append(s.order, rec)
 	s.byID[u.ID] = rec
-	s.byUPN[strings.ToLower(u.UserPrincipalName)] = rec
+	upnKey := strings.ToLower(u.UserPrincipalName)
+	s.byUPN[upnKey] = rec
 	if u.Mail != "" {
-		s.byMail[strings.ToLower(u.Mail)] = rec
+		mailKey := strings.ToLower(u.Mail)
+		if mailKey == upnKey {
+			mailKey = upnKey // share one string
+		}
+		s.byMail[mailKey] = rec
 	}
 	s.version++
 	return rec
@@ -98,6 +181,7 @@ func (s *store) reindex(rec *userRec, old *User) {
 // deleted items.
 func (s *store) remove(rec *userRec, deletedAt User) {
 	rec.deleted = true
+	delete(s.removedManager, rec)
 	delete(s.byID, rec.u.ID)
 	delete(s.byUPN, strings.ToLower(rec.u.UserPrincipalName))
 	if rec.u.Mail != "" {
@@ -105,9 +189,10 @@ func (s *store) remove(rec *userRec, deletedAt User) {
 	}
 	for _, r := range s.order {
 		if !r.deleted && r.u.Manager == rec.u.ID {
-			r.u.Manager = ""
+			s.setManager(r, "")
 		}
 	}
+	s.touch(rec)
 	s.deleted = append(s.deleted, deletedAt)
 	s.tombstones++
 	if s.tombstones > 1024 && s.tombstones > len(s.order)/2 {
@@ -271,4 +356,32 @@ func newGUID() string {
 		j += 2
 	}
 	return string(out)
+}
+
+// interner shares the strings of properties that repeat across a tenant
+// (department, job title, country, ...) so that loading a large state file
+// keeps one copy of each value instead of one per user.
+type interner map[string]string
+
+func (in interner) str(p *string) {
+	if *p == "" || len(*p) > 64 {
+		return
+	}
+	if v, ok := in[*p]; ok {
+		*p = v
+		return
+	}
+	in[*p] = *p
+}
+
+// user interns u's low-cardinality properties.
+func (in interner) user(u *User) {
+	for _, p := range []*string{&u.UserType, &u.JobTitle, &u.Department, &u.CompanyName, &u.OfficeLocation,
+		&u.EmployeeType, &u.City, &u.State, &u.Country, &u.UsageLocation, &u.PreferredLanguage} {
+		in.str(p)
+	}
+	if d := u.EmployeeOrgData; d != nil {
+		in.str(&d.Division)
+		in.str(&d.CostCenter)
+	}
 }

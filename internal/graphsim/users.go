@@ -116,7 +116,7 @@ func (s *Server) listUsers(r *request) *response {
 		}
 	}
 
-	b := make([]byte, 0, 256+len(page)*400)
+	b := s.pageBuf(256 + len(page)*400)
 	b = append(b, `{"@odata.context":`...)
 	b = appendJSONString(b, contextURL(r, "users", q.sel, false))
 	if total >= 0 {
@@ -135,7 +135,7 @@ func (s *Server) listUsers(r *request) *response {
 		b = s.appendUser(b, &rec.u, q.sel, false, q.expandManager, q.managerSel)
 	}
 	b = append(b, "]}"...)
-	return jsonResponse(http.StatusOK, b)
+	return &response{status: http.StatusOK, body: b, pooled: true}
 }
 
 func dedupeRecs(recs []*userRec) []*userRec {
@@ -272,6 +272,7 @@ func (s *Server) patchUser(r *request) *response {
 	old := rec.u
 	rec.u = u
 	s.st.reindex(rec, &old)
+	s.st.touch(rec)
 	return noContent()
 }
 
