@@ -233,7 +233,7 @@ const requestTimeout = 60 * time.Second
 // ReadTarget reads every user with the attributes the mapping needs.
 func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, error) {
 	bar := e.Progress.Start("reading Entra users", -1)
-	users, err := t.Client.ListUsers(ctx, e.Mapping.TargetAttrs(), e.Mapping.Manager != nil, bar.Set)
+	users, err := t.Client.ReadUsers(ctx, e.Mapping.TargetAttrs(), e.Mapping.Manager != nil, bar.Set)
 	bar.Done()
 	if err != nil {
 		return nil, fmt.Errorf("read target: %w", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hrsync/hrsync/internal/graphsim"
+	"github.com/hrsync/hrsync/internal/identity"
 )
 
 // benchSim serves n users shaped like an HR-synced tenant.
@@ -60,11 +61,20 @@ var benchAttrs = []string{"employeeId", "displayName", "givenName", "surname", "
 func BenchmarkListUsers(b *testing.B) {
 	const n = 20000
 	c := benchSim(b, n)
-	for _, withManager := range []bool{false, true} {
-		b.Run(fmt.Sprintf("manager=%v", withManager), func(b *testing.B) {
+	reads := []struct {
+		name        string
+		withManager bool
+		read        func(context.Context, []string, bool, func(int)) ([]identity.User, error)
+	}{
+		{"list", false, c.ListUsers},
+		{"list+expand_manager", true, c.ListUsers},
+		{"delta+manager", true, c.ListUsersDelta},
+	}
+	for _, r := range reads {
+		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				users, err := c.ListUsers(context.Background(), benchAttrs, withManager, nil)
+				users, err := r.read(context.Background(), benchAttrs, r.withManager, nil)
 				if err != nil || len(users) != n {
 					b.Fatal(len(users), err)
 				}

@@ -60,6 +60,7 @@ type Client struct {
 	clock       pacer.Clock
 	retry       *retryHandler
 	concurrency int
+	log         *slog.Logger
 }
 
 // New builds a client; it does not contact Graph.
@@ -83,6 +84,7 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	c.log = log
 	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log, attemptTimeout: opts.Timeout}
 	hc := khttp.GetDefaultClient(middlewares(c.retry)...)
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(ap, nil, nil, hc)
@@ -232,6 +234,76 @@ func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool
 		}
 		if ri, err = c.gs.Users().WithUrl(pg.NextLink).ToGetRequestInformation(ctx, nil); err != nil {
 			return nil, fmt.Errorf("list users (page %d): %w", page+1, err)
+		}
+	}
+}
+
+// ReadUsers reads every user the cheapest way measured (see the README's
+// performance section): without the manager, /users pages of 999; with the
+// manager, /users/delta pages of 200 with manager@delta, half the requests
+// of $expand=manager, whose pages Graph caps at 100. If Graph refuses the
+// delta query (400 or 501, e.g. a property it cannot track), the $expand
+// read is used instead.
+func (c *Client) ReadUsers(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
+	if !withManager {
+		return c.ListUsers(ctx, attrs, false, progress)
+	}
+	out, err := c.ListUsersDelta(ctx, attrs, true, progress)
+	var ge *GraphError
+	if err != nil && errors.As(err, &ge) && (ge.Status == http.StatusBadRequest || ge.Status == http.StatusNotImplemented) {
+		c.log.Warn("graph refused the delta read; reading with $expand=manager instead (more requests)", "error", err)
+		return c.ListUsers(ctx, attrs, true, progress)
+	}
+	return out, err
+}
+
+// ListUsersDelta reads every user as ListUsers does, through
+// /users/delta, which returns the manager as manager@delta on pages of up
+// to 200 users (twice what $expand=manager allows). The initial round of a
+// delta query may list a user twice; the later entry wins.
+func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
+	sel := selectFor(attrs)
+	if withManager {
+		sel = append(sel, "manager")
+	}
+	q := &users.DeltaRequestBuilderGetQueryParameters{Select: sel}
+	ri, err := c.gs.Users().Delta().ToGetRequestInformation(ctx, &users.DeltaRequestBuilderGetRequestConfiguration{QueryParameters: q})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	var out []identity.User
+	at := map[string]int{}
+	for page := 1; ; page++ {
+		var pg userPage
+		if err := c.getJSON(ctx, ri, &pg); err != nil {
+			return nil, wrap(fmt.Sprintf("list users (delta page %d)", page), err)
+		}
+		for i := range pg.Value {
+			u := &pg.Value[i]
+			if u.Removed != nil {
+				continue
+			}
+			if j, seen := at[u.ID]; seen {
+				out[j] = u.toUser(attrs)
+				continue
+			}
+			at[u.ID] = len(out)
+			out = append(out, u.toUser(attrs))
+		}
+		if progress != nil {
+			progress(len(out))
+		}
+		if pg.NextLink == "" {
+			if pg.DeltaLink == "" {
+				return nil, fmt.Errorf("list users (delta page %d): Graph ended the round without a deltaLink; the read may be incomplete", page)
+			}
+			return out, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		if ri, err = c.gs.Users().Delta().WithUrl(pg.NextLink).ToGetRequestInformation(ctx, nil); err != nil {
+			return nil, fmt.Errorf("list users (delta page %d): %w", page+1, err)
 		}
 	}
 }

@@ -349,3 +349,53 @@ func TestEveryAttributeRoundTrips(t *testing.T) {
 	}
 	t.Fatal("user not listed")
 }
+
+func TestReadUsersPicksTheCheapestRead(t *testing.T) {
+	tests := []struct {
+		name        string
+		n           int
+		withManager bool
+		refuseDelta bool
+		want        map[string]int64 // requests by route
+	}{
+		{"no manager: pages of 999", 2100, false, false, map[string]int64{"GET /users": 3}},
+		{"manager: delta pages of 200", 450, true, false, map[string]int64{"GET /users/delta": 3}},
+		{"delta refused: $expand pages of 100", 450, true, true, map[string]int64{"GET /users/delta": 1, "GET /users": 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			icept := func(_ context.Context, c graphsim.Call) *graphsim.Fault {
+				if tt.refuseDelta && strings.Contains(c.Route, "delta") {
+					return &graphsim.Fault{Status: 400, Code: "Request_UnsupportedQuery", Message: "Unsupported query."}
+				}
+				return nil
+			}
+			c, srv := newSim(t, tt.n, icept)
+			users, err := c.ReadUsers(context.Background(), attrs, tt.withManager, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(users) != tt.n+1 {
+				t.Fatalf("users = %d, want %d", len(users), tt.n+1)
+			}
+			got := srv.Stats().Requests
+			for route, n := range tt.want {
+				if got[route] != n {
+					t.Errorf("%s requests = %d, want %d (all: %v)", route, got[route], n, got)
+				}
+			}
+			managed := 0
+			for _, u := range users {
+				if u.ManagerID == "00000000-0000-0000-0000-000000000001" {
+					managed++
+				}
+				if u.ID == "00000000-0000-0000-0000-000000000002" && (u.Attrs["employeeId"] != "k0002" || u.Attrs["department"] != "Sales") {
+					t.Errorf("attrs = %v", u.Attrs)
+				}
+			}
+			if want := map[bool]int{true: tt.n - 1, false: 0}[tt.withManager]; managed != want {
+				t.Errorf("users with the manager = %d, want %d", managed, want)
+			}
+		})
+	}
+}
