@@ -122,10 +122,10 @@ type Options struct {
 	// Min is the lowest rate the pacer falls to, in items per second
 	// (default 1). Max, if positive, caps the rate once limited.
 	Min, Max float64
-	// Decrease multiplies the rate on throttling (default 0.5).
+	// Decrease multiplies the rate on throttling (default 0.6).
 	Decrease float64
 	// Increase is the least rate added per second of successful sending,
-	// in items per second (default 0.5); a fast rate grows by 2% a second
+	// in items per second (default 0.5); a fast rate grows by 5% a second
 	// when that is more. Slow growth wastes little: a throttle that lets a
 	// bucket fill while the pacer is below its rate hands the capacity
 	// back when the pacer catches up.
@@ -176,7 +176,7 @@ func New(o Options) *Pacer {
 		o.Min = 1
 	}
 	if o.Decrease <= 0 || o.Decrease >= 1 {
-		o.Decrease = 0.5
+		o.Decrease = 0.6
 	}
 	if o.Increase <= 0 {
 		o.Increase = 0.5
@@ -249,7 +249,7 @@ func (p *Pacer) Succeeded(n int) {
 	p.trim(now)
 	if p.rate > 0 {
 		// +step items/s per second of sending: each item adds step/rate.
-		step := max(p.o.Increase, p.rate*0.02)
+		step := max(p.o.Increase, p.rate*0.05)
 		p.rate += step * float64(n) / p.rate
 		if p.o.Max > 0 && p.rate > p.o.Max {
 			p.rate = p.o.Max
@@ -285,7 +285,13 @@ func (p *Pacer) Throttled(retryAfter time.Duration) {
 		for _, s := range p.recent {
 			total += s.n
 		}
-		measured := float64(total) / p.o.Window.Seconds()
+		// Throughput over the time the samples span (a run that just
+		// started has less than a window of them), at least a second.
+		span := p.o.Window
+		if len(p.recent) > 0 {
+			span = min(span, max(time.Second, now.Sub(p.recent[0].at)))
+		}
+		measured := float64(total) / span.Seconds()
 		p.rate = max(p.o.Min, measured*p.o.Decrease)
 	} else {
 		p.rate = max(p.o.Min, p.rate*p.o.Decrease)

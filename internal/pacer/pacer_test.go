@@ -111,7 +111,7 @@ func TestThrottledPausesEveryoneAndCutsOncePerEpisode(t *testing.T) {
 		c.t = c.t.Add(time.Second)
 	}
 	p.Throttled(3 * time.Second)
-	if got, want := p.Rate(), 100*0.5; math.Abs(got-want) > 1e-9 {
+	if got, want := p.Rate(), 100*0.6; math.Abs(got-want) > 1e-9 {
 		t.Fatalf("rate after first throttle = %v, want %v", got, want)
 	}
 	// More 429s from requests already in flight: no further cut.
@@ -130,7 +130,7 @@ func TestThrottledPausesEveryoneAndCutsOncePerEpisode(t *testing.T) {
 	// A throttle after the episode cuts again.
 	c.t = c.t.Add(5 * time.Second)
 	p.Throttled(time.Second)
-	if got, want := p.Rate(), 100*0.5*0.5; math.Abs(got-want) > 1e-6 {
+	if got, want := p.Rate(), 100*0.6*0.6; math.Abs(got-want) > 1e-6 {
 		t.Fatalf("rate after second episode = %v, want %v", got, want)
 	}
 }
