@@ -103,7 +103,7 @@ func (c *Client) Do(ctx context.Context, ops []Op, opts DoOptions, done func(i i
 	if stop == nil {
 		stop = ctx
 	}
-	q := &opQueue{clock: c.clock, attempts: make([]int, len(ops))}
+	q := &opQueue{clock: c.clock, attempts: make([]int, len(ops)), lastErr: make([]error, len(ops))}
 	q.cond = sync.NewCond(&q.mu)
 	for i := range ops {
 		q.ready = append(q.ready, i)
@@ -138,12 +138,18 @@ func (c *Client) Do(ctx context.Context, ops []Op, opts DoOptions, done func(i i
 		}()
 	}
 	wg.Wait()
-	// Whatever is left was never sent.
+	// Whatever is left was stopped: never sent, or waiting to be retried.
 	q.mu.Lock()
 	left := append(q.ready, q.delayedIndexes()...)
 	q.ready, q.delayed = nil, nil
 	q.mu.Unlock()
 	for _, i := range left {
+		if err := q.lastErr[i]; err != nil {
+			// Sent before and answered 429/5xx: it may or may not have
+			// happened, so it is a failure, not "not sent".
+			done(i, Outcome{Err: fmt.Errorf("%w (the run stopped before it was retried)", err)})
+			continue
+		}
 		done(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), ErrNotSent)})
 	}
 }
@@ -158,6 +164,7 @@ type opQueue struct {
 	ready    []int
 	delayed  []delayedOp
 	attempts []int
+	lastErr  []error // the answer that made an op wait for a retry
 	inFlight int
 	stopped  bool
 }
@@ -313,6 +320,7 @@ func (c *Client) sendBatch(ctx context.Context, ops []Op, idx []int, q *opQueue,
 				throttled = max(throttled, wait)
 			}
 			q.mu.Lock()
+			q.lastErr[i] = itemError(ops[i], status, item.GetBody())
 			q.retry(i, wait)
 			q.mu.Unlock()
 		default:
