@@ -274,3 +274,24 @@ func TestDoGivesUpOnPersistentTransientErrors(t *testing.T) {
 		}
 	}
 }
+
+// An op waiting to be retried when the run stops may already have happened
+// (a 504 can follow a write): it is reported as failed, not as never sent.
+func TestDoStoppedWhileRetryingIsAFailure(t *testing.T) {
+	stop, cancel := context.WithCancel(context.Background())
+	icept := func(_ context.Context, call graphsim.Call) *graphsim.Fault {
+		if call.InBatch && call.Method == http.MethodPost {
+			cancel()
+			return &graphsim.Fault{Status: http.StatusGatewayTimeout, Code: "serviceNotAvailable", Message: "timed out"}
+		}
+		return nil
+	}
+	c, _, _ := simClient(t, 1, icept)
+	out := run(t, c, context.Background(), createOps(2, 0), DoOptions{Stop: stop})
+	for i, o := range out {
+		var ge *GraphError
+		if errors.Is(o.Err, ErrNotSent) || !errors.As(o.Err, &ge) || ge.Status != http.StatusGatewayTimeout {
+			t.Fatalf("op %d: %v, want the 504 it got", i, o.Err)
+		}
+	}
+}
