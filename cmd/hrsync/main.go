@@ -16,6 +16,12 @@ import (
 var version = ""
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// A plan holds the whole workforce twice (source and directory),
+		// briefly: collecting garbage at 50% growth instead of 100% keeps
+		// peak memory a quarter lower for some 10% more CPU. GOGC overrides.
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first Ctrl-C hrsync stops cleanly; restoring the

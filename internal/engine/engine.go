@@ -200,9 +200,13 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 			_ = srv.Close(ctx)
 			return nil, err
 		}
-		tgt := &Target{Client: c, Info: plan.Target{Type: "sandbox", Endpoint: "sandbox:" + t.State}, Close: srv.Close}
+		closeAll := func(ctx context.Context) error {
+			c.Close()
+			return srv.Close(ctx)
+		}
+		tgt := &Target{Client: c, Info: plan.Target{Type: "sandbox", Endpoint: "sandbox:" + t.State}, Close: closeAll}
 		if tgt.Info.TenantID, err = c.Tenant(ctx); err != nil {
-			_ = srv.Close(ctx)
+			_ = closeAll(ctx)
 			return nil, err
 		}
 		return tgt, nil
@@ -221,7 +225,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 		if want := cmp.Or(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && guid.Valid(want) {
 			return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
 		}
-		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { return nil }}, nil
+		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { c.Close(); return nil }}, nil
 	}
 	return nil, fmt.Errorf("target type %q is not supported", t.Type)
 }

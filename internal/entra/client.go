@@ -61,6 +61,7 @@ type Client struct {
 	retry       *retryHandler
 	concurrency int
 	log         *slog.Logger
+	hc          *http.Client
 }
 
 // New builds a client; it does not contact Graph.
@@ -87,6 +88,7 @@ func New(opts Options) (*Client, error) {
 	c.log = log
 	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log, attemptTimeout: opts.Timeout}
 	hc := khttp.GetDefaultClient(middlewares(c.retry)...)
+	c.hc = hc
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(ap, nil, nil, hc)
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)
@@ -96,6 +98,11 @@ func New(opts Options) (*Client, error) {
 	c.gs = msgraphsdk.NewGraphServiceClient(adapter)
 	return c, nil
 }
+
+// Close closes the client's idle connections. A server shutting down
+// (the sandbox) would otherwise wait for connections the client dialled
+// but never used.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
 // Pacer is the client's pacer (for its statistics).
 func (c *Client) Pacer() *pacer.Pacer { return c.pacer }

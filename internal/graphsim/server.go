@@ -158,6 +158,9 @@ type Server struct {
 
 	pages sync.Pool // *[]byte buffers of collection pages (see pageBuf)
 
+	connMu   sync.Mutex
+	newConns map[net.Conn]bool // accepted, no request read yet
+
 	lifeMu       sync.Mutex
 	httpSrv      *http.Server
 	stopAutosave chan struct{}
@@ -276,6 +279,7 @@ func (s *Server) Start(addr string) (string, error) {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnState:         s.trackConn,
 	}
 	s.httpSrv = srv
 	go func() {
@@ -304,6 +308,30 @@ func dialableAddr(a net.Addr) string {
 	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
 }
 
+// trackConn follows connections that have not carried a request yet.
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.newConns == nil {
+		s.newConns = map[net.Conn]bool{}
+	}
+	if st == http.StateNew {
+		s.newConns[c] = true
+	} else {
+		delete(s.newConns, c)
+	}
+}
+
+// closeNewConns closes connections that never carried a request.
+func (s *Server) closeNewConns() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c := range s.newConns {
+		_ = c.Close()
+		delete(s.newConns, c)
+	}
+}
+
 // Close stops serving (waiting for in-flight requests until ctx is done),
 // stops autosave, then saves. Calling it again is a no-op.
 func (s *Server) Close(ctx context.Context) error {
@@ -318,6 +346,10 @@ func (s *Server) Close(ctx context.Context) error {
 
 	var errs []error
 	if srv != nil {
+		// Shutdown waits for connections that never carried a request
+		// (a client's spare dial) until they are 5 s old; no request is
+		// lost by closing them now.
+		s.closeNewConns()
 		if err := srv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("graphsim: shutdown: %w", err))
 		}

@@ -429,6 +429,12 @@ func Canonical(spec identity.AttrSpec, v string) (string, error) {
 
 // ParseDate reads the date forms HR exports and Graph use.
 func ParseDate(v string) (time.Time, error) {
+	if len(v) == len("2006-01-02") {
+		// The common HR form, tried first: failed parses allocate.
+		if t, err := time.Parse("2006-01-02", v); err == nil {
+			return t, nil
+		}
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t, nil

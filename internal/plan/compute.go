@@ -69,7 +69,9 @@ func Compute(in Input) (*Plan, error) {
 
 type computer struct {
 	in Input
-	p  *Plan
+	// order is the mapping's attribute order with the match attribute.
+	order []identity.AttrSpec
+	p     *Plan
 
 	// byKey maps a match key to the users holding it (more than one is a conflict).
 	byKey map[string][]*identity.User
@@ -396,13 +398,17 @@ func (c *computer) addCreate(d *identity.Desired) {
 
 // attrOrder is the mapping order with the match attribute included.
 func (c *computer) attrOrder() []identity.AttrSpec {
-	out := c.in.Attrs
-	for _, s := range out {
+	if c.order != nil {
+		return c.order
+	}
+	c.order = c.in.Attrs
+	for _, s := range c.order {
 		if s.Name == c.in.MatchAttr {
-			return out
+			return c.order
 		}
 	}
-	return append(append([]identity.AttrSpec(nil), out...), identity.AttrSpec{Name: c.in.MatchAttr})
+	c.order = append(append([]identity.AttrSpec(nil), c.in.Attrs...), identity.AttrSpec{Name: c.in.MatchAttr})
+	return c.order
 }
 
 func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
@@ -413,7 +419,6 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 		UserPrincipalName: u.Attrs["userPrincipalName"],
 		Source:            provPtr(d.Prov),
 		Changes:           []Change{},
-		Fingerprint:       Fingerprint(u),
 	}
 	for _, spec := range c.attrOrder() {
 		if spec.CreateOnly {
@@ -457,6 +462,7 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 		c.p.Summary.Unchanged++
 		return
 	}
+	a.Fingerprint = Fingerprint(u)
 	a.Action = Update
 	for _, ch := range a.Changes {
 		if ch.Attribute != "accountEnabled" {
@@ -674,6 +680,9 @@ func isDigits(s string) bool {
 // equal compares canonical values; text compares exactly, since Entra
 // stores what it is given and a case change is a real change to a name.
 func equal(spec identity.AttrSpec, a, b string) bool {
+	if a == b {
+		return true
+	}
 	if spec.Kind == identity.KindDate && a != "" && b != "" {
 		ta, ea := time.Parse(time.RFC3339, a)
 		tb, eb := time.Parse(time.RFC3339, b)
