@@ -159,6 +159,12 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	}
 	e.adoptConflicts()
 	e.managerPhase()
+	e.mu.Lock()
+	done, total := e.done, e.total
+	e.mu.Unlock()
+	if opts.Progress != nil {
+		opts.Progress(done, total) // totals shrink when steps cannot run
+	}
 	for i := range e.results {
 		r := &e.results[i]
 		if r.Status == StatusFailed && e.stepsDone[i] > 0 {
@@ -407,6 +413,14 @@ func (e *executor) adoptConflicts() {
 	e.total += len(finds)
 	e.mu.Unlock()
 	e.run(finds)
+	// Stopped before the look: the create stands refused by its conflict.
+	e.mu.Lock()
+	for _, i := range conflicts {
+		if _, ok := adopted[i]; !ok && !e.settled(i) {
+			e.fail(i, fmt.Errorf("%w (the run stopped before hrsync could check whether the existing user is this worker; run plan and apply again)", e.conflicts[i]))
+		}
+	}
+	e.mu.Unlock()
 	var updates []step
 	for _, i := range conflicts {
 		id, ok := adopted[i]
@@ -434,6 +448,13 @@ func (e *executor) adoptConflicts() {
 			}})
 	}
 	e.run(updates)
+	e.mu.Lock()
+	for i := range adopted {
+		if e.stepsDone[i] == 0 && !e.settled(i) {
+			e.fail(i, errors.New("a user with this key and userPrincipalName already exists (an earlier apply created it); the run stopped before it was adopted: run plan and apply again"))
+		}
+	}
+	e.mu.Unlock()
 }
 
 func afterOf(a plan.Action, attr string) string {
@@ -454,15 +475,19 @@ func (e *executor) managerPhase() {
 	}
 	var todo []pending
 	e.mu.Lock()
+	stopped := e.stop.Err() != nil
 	for i, a := range e.p.Actions {
-		if a.Manager == nil || !needsNewUser(a) || e.settled(i) {
+		if a.Manager == nil || !needsNewUser(a) || e.results[i].Status == StatusRefused {
 			continue
 		}
-		if a.Action == plan.Create && e.stepsDone[i] == 0 {
-			if e.started[i] {
-				e.fail(i, errors.New("set manager: the user was not created"))
-			}
-			continue // never sent: stays not started
+		if stopped {
+			continue // interrupted: the reference stays unset, reported partial or not started
+		}
+		if e.settled(i) || (a.Action == plan.Create && e.stepsDone[i] == 0) {
+			// The user's own write failed or was never sent: its manager
+			// step will not run.
+			e.total--
+			continue
 		}
 		id := a.ID
 		if id == "" {
@@ -474,10 +499,13 @@ func (e *executor) managerPhase() {
 		}
 		switch {
 		case id == "":
+			e.total--
 			e.fail(i, errors.New("set manager: the user was not created"))
 		case mid == "" && e.failedKeys[plan.Fold(a.Manager.Key)]:
+			e.total--
 			e.fail(i, fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key))
 		case mid == "":
+			e.total--
 			e.fail(i, fmt.Errorf("set manager: manager %s was not created", a.Manager.Key))
 		default:
 			todo = append(todo, pending{i, id, mid})

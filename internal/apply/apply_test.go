@@ -507,3 +507,59 @@ func TestPhasesGroupIndependentWrites(t *testing.T) {
 		t.Fatalf("managers = %v", d.managers)
 	}
 }
+
+// Progress reaches its total even when steps cannot run because the
+// user's create failed.
+func TestProgressReachesTotalWhenStepsAreSkipped(t *testing.T) {
+	d := newFakeDir()
+	d.failOn["create a@x.com"] = &entra.GraphError{Op: "create", Status: 400, Code: "Request_BadRequest", Message: "bad"}
+	var done, total int
+	opts := Options{Progress: func(dn, tt int) { done, total = dn, tt }}
+	rep, err := Execute(context.Background(), testPlan(createAction("1", "a@x.com", "2"), createAction("2", "b@x.com", ""), createAction("3", "c@x.com", "1")), asWriter(d), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed != 1 || rep.Partial != 1 || rep.Done != 1 {
+		t.Fatalf("report = %+v", rep.Results)
+	}
+	if done != total {
+		t.Fatalf("progress ended at %d of %d", done, total)
+	}
+}
+
+// stopOnCreate cancels the run during a create that conflicts.
+type stopOnCreate struct {
+	*fakeDir
+	cancel context.CancelFunc
+}
+
+func (s *stopOnCreate) CreateUser(ctx context.Context, attrs identity.Attrs, pw string) (string, error) {
+	id, err := s.fakeDir.CreateUser(ctx, attrs, pw)
+	if err != nil {
+		s.cancel()
+	}
+	return id, err
+}
+
+// Stopped after a create met a conflict, before hrsync could look at the
+// user holding the UPN: the create reports the conflict, nothing is said
+// to be partly done, and its report's manager is not called "not created".
+func TestStopAfterConflictReportsTheConflict(t *testing.T) {
+	d := newFakeDir()
+	d.users["old"] = identity.Attrs{"employeeId": "1", "userPrincipalName": "a@x.com"}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &stopOnCreate{fakeDir: d, cancel: cancel}
+	rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(w), Options{})
+	r0, r1 := rep.Results[0], rep.Results[1]
+	if r0.Status != StatusFailed || !strings.Contains(r0.Error, "stopped before") || r0.ErrorCode != "Request_BadRequest/ObjectConflict" {
+		t.Errorf("conflicting create = %+v", r0)
+	}
+	if r1.Status == StatusPartial && strings.Contains(r1.Error, "not created") {
+		t.Errorf("its report = %+v: the manager may well exist", r1)
+	}
+	for _, c := range d.calls {
+		if strings.HasPrefix(c, "manager ") {
+			t.Errorf("a manager reference was written after the stop: %v", d.calls)
+		}
+	}
+}

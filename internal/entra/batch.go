@@ -91,8 +91,8 @@ type DoOptions struct {
 	Stop context.Context
 }
 
-// Do carries out ops through POST /$batch, BatchSize per request, with
-// Options.Concurrency batches in flight, and calls done exactly once per
+// Do carries out ops through POST /$batch, BatchSize per request, with the
+// client's Concurrency batches in flight, and calls done exactly once per
 // op, from several goroutines, as outcomes arrive. Ops in one call must not
 // depend on each other: Graph runs a batch's items in any order. Items
 // Graph throttles (429) or fails transiently (502/503/504) are retried on
@@ -133,7 +133,7 @@ func (c *Client) Do(ctx context.Context, ops []Op, opts DoOptions, done func(i i
 				if idx == nil {
 					return
 				}
-				c.sendBatch(ctx, ops, idx, q, done)
+				c.sendBatch(ctx, stop, ops, idx, q, done)
 			}
 		}()
 	}
@@ -252,7 +252,7 @@ func (q *opQueue) finishBatch() {
 }
 
 // sendBatch sends ops[idx...] as one $batch and settles each item.
-func (c *Client) sendBatch(ctx context.Context, ops []Op, idx []int, q *opQueue, done func(int, Outcome)) {
+func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *opQueue, done func(int, Outcome)) {
 	b := msgraphcore.NewBatchRequest(c.adapter)
 	byID := make(map[string]int, len(idx))
 	settle := done
@@ -262,6 +262,12 @@ func (c *Client) sendBatch(ctx context.Context, ops []Op, idx []int, q *opQueue,
 			var item msgraphcore.BatchItem
 			item, err = b.AddBatchRequestStep(*ri)
 			if err == nil {
+				// kiota turns %24 back into $ in query option names of
+				// requests it sends, not in batch items: do it here.
+				if u := item.GetUrl(); u != nil {
+					fixed := strings.NewReplacer("?%24", "?$", "&%24", "&$").Replace(*u)
+					item.SetUrl(&fixed)
+				}
 				byID[deref(item.GetId())] = i
 				continue
 			}
@@ -270,6 +276,13 @@ func (c *Client) sendBatch(ctx context.Context, ops []Op, idx []int, q *opQueue,
 	}
 	defer q.finishBatch()
 	if len(byID) == 0 {
+		return
+	}
+	// Wait for the pacer here, where a stop still means "not sent".
+	if err := c.pacer.Wait(stop, len(byID)); err != nil {
+		for _, i := range byID {
+			settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), ErrNotSent)})
+		}
 		return
 	}
 	resp, err := b.Send(withBatchCost(ctx, len(byID)), c.adapter)
@@ -320,7 +333,10 @@ func (c *Client) sendBatch(ctx context.Context, ops []Op, idx []int, q *opQueue,
 				throttled = max(throttled, wait)
 			}
 			q.mu.Lock()
-			q.lastErr[i] = itemError(ops[i], status, item.GetBody())
+			if status != http.StatusTooManyRequests {
+				// A 429 was not carried out; a 5xx may have been.
+				q.lastErr[i] = itemError(ops[i], status, item.GetBody())
+			}
 			q.retry(i, wait)
 			q.mu.Unlock()
 		default:

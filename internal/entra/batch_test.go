@@ -12,6 +12,7 @@ import (
 
 	"github.com/hrsync/hrsync/internal/graphsim"
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/pacer"
 )
 
 // instantClock is a clock whose Sleep only advances virtual time, so
@@ -292,6 +293,93 @@ func TestDoStoppedWhileRetryingIsAFailure(t *testing.T) {
 		var ge *GraphError
 		if errors.Is(o.Err, ErrNotSent) || !errors.As(o.Err, &ge) || ge.Status != http.StatusGatewayTimeout {
 			t.Fatalf("op %d: %v, want the 504 it got", i, o.Err)
+		}
+	}
+}
+
+// deadlineClock records whether a retry wait ran under a deadline.
+type deadlineClock struct {
+	instantClock
+	underDeadline atomic.Bool
+}
+
+func (c *deadlineClock) Sleep(ctx context.Context, d time.Duration) error {
+	if _, ok := ctx.Deadline(); ok {
+		c.underDeadline.Store(true)
+	}
+	return c.instantClock.Sleep(ctx, d)
+}
+
+// A throttling wait is bounded by the run, not by an HTTP client timeout:
+// Graph's Retry-After can be minutes.
+func TestThrottlingWaitsHaveNoClientDeadline(t *testing.T) {
+	var calls atomic.Int64
+	icept := func(_ context.Context, c graphsim.Call) *graphsim.Fault {
+		if c.Route == "GET /users" && calls.Add(1) == 1 {
+			return &graphsim.Fault{Status: http.StatusTooManyRequests, Code: "Request_ThrottledTemporarily", Message: "throttled",
+				Header: http.Header{"Retry-After": []string{"150"}}}
+		}
+		return nil
+	}
+	clock := &deadlineClock{instantClock: instantClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}}
+	c, _ := startSimWith(t, graphsim.Options{SeedPath: simSeed(t, 3), Token: testToken, Interceptor: icept}, Options{Clock: clock, Timeout: time.Minute})
+	users, err := c.ListUsers(context.Background(), attrs, false, nil)
+	if err != nil || len(users) != 4 {
+		t.Fatalf("users = %d, err %v", len(users), err)
+	}
+	if clock.slept < 150*time.Second {
+		t.Fatalf("waited %v, want the Retry-After of 150s", clock.slept)
+	}
+	if clock.underDeadline.Load() {
+		t.Fatal("the retry wait ran under a deadline (an HTTP client timeout would cut it short)")
+	}
+}
+
+// blockingClock's Sleep waits for its context: a pacer pause that never
+// ends by itself.
+type blockingClock struct{ now time.Time }
+
+func (c blockingClock) Now() time.Time { return c.now }
+func (c blockingClock) Sleep(ctx context.Context, _ time.Duration) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Ctrl-C while batches wait for the pacer: nothing more is sent, and what
+// was not sent is reported so.
+func TestStopWhileWaitingForThePacerSendsNothing(t *testing.T) {
+	clock := blockingClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	p := pacer.New(pacer.Options{Clock: clock})
+	p.Throttled(time.Hour)
+	c, srv := startSimWith(t, graphsim.Options{SeedPath: simSeed(t, 1), Token: testToken}, Options{Clock: clock, Pacer: p})
+	stop, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	out := run(t, c, context.Background(), createOps(30, 0), DoOptions{Stop: stop})
+	for i, o := range out {
+		if !errors.Is(o.Err, ErrNotSent) {
+			t.Fatalf("op %d: %v, want ErrNotSent", i, o.Err)
+		}
+	}
+	if n := srv.Stats().Requests["POST /$batch"]; n != 0 {
+		t.Fatalf("%d batches sent after the stop", n)
+	}
+}
+
+// An item throttled (429) when the run stops was not carried out.
+func TestStoppedWhileThrottledIsNotSent(t *testing.T) {
+	stop, cancel := context.WithCancel(context.Background())
+	icept := func(_ context.Context, call graphsim.Call) *graphsim.Fault {
+		if call.InBatch && call.Method == http.MethodPost {
+			cancel()
+			return &graphsim.Fault{Status: http.StatusTooManyRequests, Code: "Request_ThrottledTemporarily", Message: "throttled",
+				Header: http.Header{"Retry-After": []string{"5"}}}
+		}
+		return nil
+	}
+	c, _, _ := simClient(t, 1, icept)
+	for i, o := range run(t, c, context.Background(), createOps(2, 0), DoOptions{Stop: stop}) {
+		if !errors.Is(o.Err, ErrNotSent) {
+			t.Fatalf("op %d: %v, want ErrNotSent", i, o.Err)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	abs "github.com/microsoft/kiota-abstractions-go"
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -88,7 +89,14 @@ func New(opts Options) (*Client, error) {
 	c.log = log
 	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log, attemptTimeout: opts.Timeout}
 	hc := khttp.GetDefaultClient(middlewares(c.retry)...)
+	// kiota's client gives up after 100 s, which would cut throttling
+	// waits and retries short: attempts have their own timeout, and the
+	// run's deadline bounds the rest.
+	hc.Timeout = 0
 	c.hc = hc
+	// msgraph-sdk-go-core creates its error registry lazily without a
+	// lock; the first $batch responses would race for it.
+	_, _ = msgraphcore.GetErrorFactoryFromRegistry(msgraphcore.BatchRequestErrorRegistryKey)
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(ap, nil, nil, hc)
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)
@@ -280,22 +288,39 @@ func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager
 	}
 	var out []identity.User
 	at := map[string]int{}
+	removed := 0
 	for page := 1; ; page++ {
-		var pg userPage
+		pg := userPage{keepRaw: page == 1}
 		if err := c.getJSON(ctx, ri, &pg); err != nil {
 			return nil, wrap(fmt.Sprintf("list users (delta page %d)", page), err)
 		}
+		if page == 1 {
+			if err := checkSelected(pg.raw, sel); err != nil {
+				return nil, err
+			}
+		}
 		for i := range pg.Value {
 			u := &pg.Value[i]
-			if u.Removed != nil {
-				continue
-			}
-			if j, seen := at[u.ID]; seen {
+			j, seen := at[u.ID]
+			switch {
+			case u.Removed != nil && seen:
+				// Listed, then deleted while the round was read.
+				out[j].ID = ""
+				delete(at, u.ID)
+				removed++
+			case u.Removed != nil:
+			case seen:
+				// The initial round may list a user twice: the later entry
+				// wins, but the manager only changes with manager@delta.
+				mgr := out[j].ManagerID
 				out[j] = u.toUser(attrs)
-				continue
+				if u.ManagerDelta == nil {
+					out[j].ManagerID = mgr
+				}
+			default:
+				at[u.ID] = len(out)
+				out = append(out, u.toUser(attrs))
 			}
-			at[u.ID] = len(out)
-			out = append(out, u.toUser(attrs))
 		}
 		if progress != nil {
 			progress(len(out))
@@ -303,6 +328,15 @@ func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager
 		if pg.NextLink == "" {
 			if pg.DeltaLink == "" {
 				return nil, fmt.Errorf("list users (delta page %d): Graph ended the round without a deltaLink; the read may be incomplete", page)
+			}
+			if removed > 0 {
+				kept := out[:0]
+				for _, u := range out {
+					if u.ID != "" {
+						kept = append(kept, u)
+					}
+				}
+				out = kept
 			}
 			return out, nil
 		}
@@ -324,6 +358,9 @@ func (c *Client) getJSON(ctx context.Context, ri *abs.RequestInformation, v any)
 	body, _ := res.([]byte)
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("unreadable response from Graph: %w", err)
+	}
+	if pg, ok := v.(*userPage); ok && pg.keepRaw {
+		pg.raw = body
 	}
 	return nil
 }

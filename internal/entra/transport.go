@@ -62,11 +62,11 @@ type costKey struct{}
 // request.
 type requestCost struct {
 	items int
-	batch bool
+	batch bool // the caller paced the first attempt and reports each item's outcome
 }
 
-// withBatchCost marks ctx's request as a $batch of n items: the pacer
-// counts n, and the batch's caller reports each item's outcome.
+// withBatchCost marks ctx's request as a $batch of n items whose caller
+// already waited for the pacer once and reports each item's outcome.
 func withBatchCost(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, costKey{}, requestCost{items: n, batch: true})
 }
@@ -83,8 +83,10 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 	ctx := req.Context()
 	cost := costOf(ctx)
 	for attempt := 1; ; attempt++ {
-		if err := h.pacer.Wait(ctx, cost.items); err != nil {
-			return nil, err
+		if attempt > 1 || !cost.batch {
+			if err := h.pacer.Wait(ctx, cost.items); err != nil {
+				return nil, err
+			}
 		}
 		if attempt > 1 && !rewind(req) {
 			return nil, fmt.Errorf("%s %s: cannot resend the request body", req.Method, req.URL.Path)
