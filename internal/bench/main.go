@@ -1,0 +1,264 @@
+// Command bench measures hrsync end to end, through the CLI, against a
+// Graph emulator over loopback HTTP.
+//
+// Run it from the repository root:
+//
+//	go run ./internal/bench                                 # plan only, at 10k, 100k and 500k workers (about a minute)
+//	go run ./internal/bench -n 10000,100000 -apply          # plan, apply, plan again at 10k and 100k
+//	go run ./internal/bench -n 10000 -apply -out bench.md   # also save the markdown results
+//	go run ./internal/bench -n 0 -throttle                  # only the throttled apply: ~14 min
+//	go run ./internal/bench -n 0 -throttle -throttle-n 20000 -changes 1000 -throttle-scale 10   # ~1.5 min
+//
+// For each N it generates a reproducible synthetic workforce
+// (internal/bench/workforce: names from many cultures, 6–8 digit IDs,
+// departments, titles, countries, hire dates, a manager hierarchy) as an HR
+// export, and a tenant that holds most of it with drift — 5% movers, 2%
+// leavers, 3% joiners, plus admin accounts without employeeId. It loads the
+// tenant into graphsim (internal/graphsim) in this process, serves it on
+// 127.0.0.1, builds ./cmd/hrsync (or takes -hrsync) and runs it as a child
+// process: `plan`, and with -apply `apply --auto-approve`, a second `plan`
+// that must find no changes, and a check that the tenant holds every worker
+// once, nothing more. It reports wall times, the child's peak RSS (its own:
+// children are started by a small spawner process, see spawner.go), Graph
+// requests by route against the fewest possible (⌈users/999⌉ list pages,
+// ⌈users/100⌉ with $expand=manager, ⌈users/200⌉ delta pages, ⌈writes/20⌉
+// $batch requests) and 429s, as markdown on stdout (and in -out).
+//
+// -throttle adds a scenario with about -changes joiners (default 10,000, in
+// a workforce of -throttle-n, default 100,000) applied against graphsim
+// with Graph's write throttling (3,000 writes per 150 s: a burst of 3,000,
+// then 20 writes/s; each joiner takes two writes, its create and its
+// manager), which takes about 14 minutes. For a quicker run give fewer
+// -changes and -throttle-scale F, which divides the burst and its window by
+// F (the rate stays 20/s, so the burst does not swallow the smaller run);
+// the results say so.
+//
+// Data and logs stay in -dir (default: a temporary folder, removed unless
+// -keep). The same -seed gives the same data.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/bench/workforce"
+	"github.com/hrsync/hrsync/internal/graphsim"
+)
+
+func main() {
+	if os.Getenv(spawnerEnv) == "1" {
+		// The harness re-executed as the spawner of hrsync children.
+		signal.Ignore(os.Interrupt) // Ctrl-C reaches the harness, which closes our input
+		if err := runSpawner(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench spawner:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	sizes         []int
+	dir           string
+	keep          bool
+	seed          uint64
+	apply         bool
+	throttle      bool
+	throttleN     int
+	changes       int
+	throttleScale float64
+	out           string
+	hrsync        string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run ./internal/bench [flags]\n\nMeasures hrsync plan and apply against graphsim over loopback HTTP; see the package documentation.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	sizes := fs.String("n", "10000,100000,500000", "workforce sizes to measure, comma-separated (0 or \"\": none)")
+	fs.StringVar(&o.dir, "dir", "", "work folder for data, plans and logs (default: a temporary folder, removed unless -keep)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary work folder")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated data")
+	fs.BoolVar(&o.apply, "apply", false, "also apply each plan, plan again and check the tenant")
+	fs.BoolVar(&o.throttle, "throttle", false, "add the throttled apply scenario (several minutes at Graph's limits)")
+	fs.IntVar(&o.throttleN, "throttle-n", 100_000, "workers in the throttled scenario")
+	fs.IntVar(&o.changes, "changes", 10_000, "joiners (changes) in the throttled scenario")
+	fs.Float64Var(&o.throttleScale, "throttle-scale", 1, "divide the write throttle's burst (3,000) and window (150 s) by this; the rate stays 20 writes/s")
+	fs.StringVar(&o.out, "out", "", "also write the markdown results to this file")
+	fs.StringVar(&o.hrsync, "hrsync", "", "hrsync binary to measure (default: go build ./cmd/hrsync into the work folder)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for _, f := range strings.Split(*sizes, ",") {
+		f = strings.TrimSpace(strings.ReplaceAll(f, "_", ""))
+		if f == "" || f == "0" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-n: %q is not a positive number", f)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.throttleScale <= 0 || o.throttleScale > graphWrites {
+		return nil, fmt.Errorf("-throttle-scale %v: give a factor from 1 to %d", o.throttleScale, graphWrites)
+	}
+	if o.throttle && (o.changes < 1 || o.throttleN < 2 || float64(o.changes) > 0.7*float64(o.throttleN)) {
+		return nil, fmt.Errorf("-changes %d with -throttle-n %d: give 1 to 70%% of the workers", o.changes, o.throttleN)
+	}
+	if len(o.sizes) == 0 && !o.throttle {
+		return nil, errors.New("nothing to measure: give -n sizes or -throttle")
+	}
+	return o, nil
+}
+
+// scenarios lists what to measure, in order.
+func (o *options) scenarios() []scenario {
+	var out []scenario
+	for _, n := range o.sizes {
+		out = append(out, scenario{Name: fmt.Sprintf("n%d", n), Opts: workforce.DefaultOptions(n, o.seed), Apply: o.apply})
+	}
+	if o.throttle {
+		// A tenant that lacks some workers: every change is a create
+		// (and the manager reference that goes with it).
+		opts := workforce.DefaultOptions(o.throttleN, o.seed)
+		opts.Movers, opts.Leavers = 0, 0
+		opts.Joiners = float64(o.changes) / float64(o.throttleN)
+		th := &graphsim.Throttle{}
+		if o.throttleScale != 1 {
+			th.Writes = max(1, int(float64(graphWrites)/o.throttleScale))
+			th.WriteWindow = time.Duration(float64(graphWriteWindow) * float64(th.Writes) / graphWrites)
+		}
+		out = append(out, scenario{Name: fmt.Sprintf("throttle-n%d-c%d", o.throttleN, o.changes), Opts: opts,
+			Apply: true, Throttle: th, Scale: o.throttleScale})
+	}
+	return out
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	h := header{Command: commandLine(args), Started: time.Now(), Seed: o.seed}
+	// Start the spawner while this process is still small (see spawner.go).
+	sp, err := startSpawner(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := sp.close(); cerr != nil && err == nil && ctx.Err() == nil {
+			err = cerr
+		}
+	}()
+
+	work := o.dir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "hrsync-bench-"); err != nil {
+			return fmt.Errorf("work folder: %w", err)
+		}
+		if !o.keep {
+			defer func() {
+				if rerr := os.RemoveAll(work); rerr != nil && err == nil {
+					err = fmt.Errorf("remove work folder: %w", rerr)
+				}
+			}()
+		}
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return fmt.Errorf("work folder: %w", err)
+	}
+	if work, err = filepath.Abs(work); err != nil {
+		return fmt.Errorf("work folder: %w", err)
+	}
+	h.Work = work
+	e := &env{work: work, sp: sp, log: stderr}
+	e.logf("work folder %s", work)
+
+	commit := ""
+	if e.bin = o.hrsync; e.bin == "" {
+		e.logf("building ./cmd/hrsync")
+		if e.bin, commit, err = buildHrsync(ctx, work); err != nil {
+			return err
+		}
+	} else if e.bin, err = filepath.Abs(e.bin); err != nil {
+		return fmt.Errorf("-hrsync: %w", err)
+	}
+	h.Bin, h.Hrsync = e.bin, hrsyncVersion(ctx, e.bin)
+	if commit != "" && !strings.Contains(h.Hrsync, "commit ") {
+		h.Hrsync += ", built from " + commit
+	}
+
+	var results []*result
+	for _, sc := range o.scenarios() {
+		if ctx.Err() != nil {
+			break
+		}
+		results = append(results, e.runScenario(ctx, sc))
+	}
+
+	var md strings.Builder
+	if err := writeMarkdown(&md, h, results); err != nil {
+		return fmt.Errorf("render results: %w", err)
+	}
+	if _, err := io.WriteString(stdout, md.String()); err != nil {
+		return fmt.Errorf("print results: %w", err)
+	}
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(md.String()), 0o644); err != nil {
+			return fmt.Errorf("write -out: %w", err)
+		}
+	}
+	var failed []string
+	for _, r := range results {
+		if r.Err != nil || (r.Sc.Apply && !r.Converged()) {
+			failed = append(failed, r.Sc.Name)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("scenarios failed or did not converge: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// commandLine shows how the harness was run, quoting what needs it.
+func commandLine(args []string) string {
+	parts := []string{"go run ./internal/bench"}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\"'$`\\*?;&|<>()") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/hrsync/hrsync/internal/graphsim"
+)
+
+// Route patterns graphsim counts requests under.
+const (
+	routeList  = "GET /users"
+	routeDelta = "GET /users/delta"
+	routeBatch = "POST /$batch"
+)
+
+// traffic is what graphsim saw during one step: the difference of two
+// Stats snapshots, classified.
+type traffic struct {
+	Requests      map[string]int64 // top-level requests by route
+	BatchItems    map[string]int64 // $batch items by route
+	Statuses      map[int]int64
+	BatchStatuses map[int]int64
+
+	ListPages    int64 // GET /users (full reads and $filter look-ups alike)
+	DeltaPages   int64 // GET /users/delta
+	Batches      int64 // POST /$batch
+	Items        int64 // $batch items, all routes
+	ItemWrites   int64 // $batch items that write
+	SingleWrites int64 // top-level writes outside $batch
+	Other        int64 // every other top-level request
+	Throttled    int64 // 429 answers, top-level and items
+	Writes2xx    int64 // writes graphsim carried out (2xx)
+	ResourceU    int64 // resource units charged (throttling only)
+}
+
+// Reads is the number of top-level read requests that page users.
+func (t traffic) Reads() int64 { return t.ListPages + t.DeltaPages }
+
+// Writes is every write request issued, whether in a $batch or not,
+// successful or not.
+func (t traffic) Writes() int64 { return t.ItemWrites + t.SingleWrites }
+
+// isWrite says the route changes something.
+func isWrite(route string) bool {
+	method, _, _ := strings.Cut(route, " ")
+	switch method {
+	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
+		return route != routeBatch
+	}
+	return false
+}
+
+// diffStats returns what happened between before and after.
+func diffStats(before, after graphsim.Stats) traffic {
+	t := traffic{
+		Requests:      diffMap(before.Requests, after.Requests),
+		BatchItems:    diffMap(before.BatchItems, after.BatchItems),
+		Statuses:      diffMap(before.Statuses, after.Statuses),
+		BatchStatuses: diffMap(before.BatchStatuses, after.BatchStatuses),
+		Throttled:     after.Throttled - before.Throttled,
+		Writes2xx:     after.Writes - before.Writes,
+		ResourceU:     after.ResourceUnits - before.ResourceUnits,
+	}
+	for route, n := range t.Requests {
+		switch {
+		case route == routeList:
+			t.ListPages += n
+		case route == routeDelta:
+			t.DeltaPages += n
+		case route == routeBatch:
+			t.Batches += n
+		case isWrite(route):
+			t.SingleWrites += n
+		default:
+			t.Other += n
+		}
+	}
+	for route, n := range t.BatchItems {
+		t.Items += n
+		if isWrite(route) {
+			t.ItemWrites += n
+		}
+	}
+	return t
+}
+
+// diffMap subtracts before from after, keeping the keys that changed.
+func diffMap[K comparable](before, after map[K]int64) map[K]int64 {
+	out := make(map[K]int64, len(after))
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// routes lists the routes of t, sorted.
+func (t traffic) routes() []string {
+	set := maps.Clone(t.Requests)
+	if set == nil {
+		set = map[string]int64{}
+	}
+	for r := range t.BatchItems {
+		set[r] += 0
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// ceilDiv is ⌈a/b⌉ for a >= 0, b > 0.
+func ceilDiv(a, b int64) int64 {
+	if a <= 0 {
+		return 0
+	}
+	return (a + b - 1) / b
+}
