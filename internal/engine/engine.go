@@ -254,12 +254,17 @@ func (e *Engine) Plan(src *SourceResult, users []identity.User, t plan.Target) (
 			specs = append(specs, a.Spec)
 		}
 	}
+	var alt []string
+	for _, r := range e.Mapping.Rules[1:] {
+		alt = append(alt, r.Target.Name)
+	}
 	p, err := plan.Compute(plan.Input{
 		Records:       src.Summary.Records,
 		Desired:       src.Desired,
 		Rejected:      src.Rejected,
 		Users:         users,
 		MatchAttr:     e.Mapping.Match.Target.Name,
+		AltMatchAttrs: alt,
 		Attrs:         specs,
 		ManagerMapped: e.Mapping.Manager != nil,
 		Policy:        e.Policy(),

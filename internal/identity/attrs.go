@@ -31,6 +31,9 @@ type AttrSpec struct {
 	MaxLen int
 	// NotNullable attributes cannot be cleared once set (Graph refuses null).
 	NotNullable bool
+	// WhenEmpty attributes are written only while the user has no value
+	// (Entra's "only when empty"); a value someone set in Entra stays.
+	WhenEmpty bool
 	// Matchable attributes can serve as the match key. Only attributes that
 	// admin and service accounts do not normally carry qualify: the target
 	// scope is "users whose match attribute is set", so matching on
@@ -122,6 +125,16 @@ type Desired struct {
 	// Ignored names attributes the mapping said not to flow for this record
 	// (IgnoreFlowIfNullOrEmpty): they are left as they are in Entra.
 	Ignored map[string]bool
+	// AltKeys are the record's keys for the mapping's further match rules,
+	// in rule order ("" when a rule gives no value).
+	AltKeys []string
+	// Candidates holds, for attributes mapped with SelectUniqueValue, the
+	// candidate values in order; Attrs holds the first. The plan picks the
+	// first one nobody in the tenant or the plan holds.
+	Candidates map[string][]string
+	// OutOfScope marks a record the mapping's scope filter leaves out: it
+	// is never created or updated, and its user is a leaver ("left scope").
+	OutOfScope bool
 }
 
 // User is a user as read from the target directory.

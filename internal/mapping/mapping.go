@@ -27,8 +27,15 @@ type Mapping struct {
 	File string
 	// Digest is "sha256:<hex>" of the file's bytes.
 	Digest string
-	// Match says how records and users are paired.
+	// Match says how records and users are paired: the first match rule,
+	// whose target attribute also defines which users hrsync manages.
 	Match Match
+	// Rules are all match rules in order of precedence (Rules[0] is
+	// Match): a record that the first rule pairs with no user is tried with
+	// the next, e.g. to take over accounts that predate hrsync by their UPN.
+	Rules []Match
+	// Scope filters the records hrsync manages; nil manages all.
+	Scope *Scope
 	// Attrs are the mapped attributes in file order (the manager included).
 	Attrs []Attr
 	// Manager is the manager attribute, nil when the mapping does not map it.
@@ -48,7 +55,20 @@ type Attr struct {
 	Spec identity.AttrSpec
 	Prog *expr.Program
 	Line int
+	// Apply is when the attribute flows: ApplyAlways, ApplyOnCreate or
+	// ApplyWhenEmpty.
+	Apply string
+	// Unique says the expression is SelectUniqueValue: its candidates are
+	// checked against the tenant and the plan.
+	Unique bool
 }
+
+// Apply modes of an attribute, as Entra's "Apply this mapping".
+const (
+	ApplyAlways    = "always"
+	ApplyOnCreate  = "on_create"
+	ApplyWhenEmpty = "when_empty"
+)
 
 // Error is a problem in the mapping file itself.
 type Error struct {
@@ -97,7 +117,7 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 		errs = append(errs, &Error{File: name, Line: line, Attr: attr, Err: err})
 	}
 	root := doc.Content[0]
-	var matchNode, attrsNode *yaml.Node
+	var matchNode, attrsNode, scopeNode *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
@@ -105,15 +125,40 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 			matchNode = v
 		case "attributes":
 			attrsNode = v
+		case "scope":
+			scopeNode = v
 		case "description":
 		default:
-			fail(k.Line, "", fmt.Errorf("unknown key %q (expected match, attributes, description)", k.Value))
+			fail(k.Line, "", fmt.Errorf("unknown key %q (expected match, scope, attributes, description)", k.Value))
 		}
 	}
 	if matchNode == nil {
 		fail(root.Line, "", errors.New("missing match: (source: expression for the key, target: Entra attribute holding it)"))
-	} else {
-		m.parseMatch(matchNode, schema, fail)
+	} else if matchNode.Kind == yaml.SequenceNode {
+		if len(matchNode.Content) == 0 {
+			fail(matchNode.Line, "match", errors.New("no match rules"))
+		}
+		seenTargets := map[string]int{}
+		for i, n := range matchNode.Content {
+			r, ok := parseMatch(n, schema, i == 0, fail)
+			if !ok {
+				continue
+			}
+			if prev, dup := seenTargets[r.Target.Name]; dup {
+				fail(n.Line, "match", fmt.Errorf("a second rule on %s (first at line %d)", r.Target.Name, prev))
+				continue
+			}
+			seenTargets[r.Target.Name] = n.Line
+			m.Rules = append(m.Rules, r)
+		}
+	} else if r, ok := parseMatch(matchNode, schema, true, fail); ok {
+		m.Rules = []Match{r}
+	}
+	if len(m.Rules) > 0 {
+		m.Match = m.Rules[0]
+	}
+	if scopeNode != nil {
+		m.Scope = parseScope(scopeNode, fail)
 	}
 	if attrsNode == nil || attrsNode.Kind != yaml.MappingNode || len(attrsNode.Content) == 0 {
 		fail(root.Line, "", errors.New("missing attributes: (Entra attribute: expression)"))
@@ -131,20 +176,67 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 				continue
 			}
 			seen[spec.Name] = k.Line
-			if v.Kind != yaml.ScalarNode {
-				fail(v.Line, spec.Name, notScalar(v))
+			exprNode, apply := v, ApplyAlways
+			if v.Kind == yaml.MappingNode {
+				exprNode = nil
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					kk, vv := v.Content[j], v.Content[j+1]
+					switch kk.Value {
+					case "expression":
+						exprNode = vv
+					case "apply":
+						switch vv.Value {
+						case ApplyAlways, ApplyOnCreate, ApplyWhenEmpty:
+							apply = vv.Value
+						default:
+							fail(vv.Line, spec.Name, fmt.Errorf("unknown apply mode %q; use always, on_create or when_empty", vv.Value))
+						}
+					default:
+						fail(kk.Line, spec.Name, fmt.Errorf("unknown key %q (expected expression, apply)", kk.Value))
+					}
+				}
+				if exprNode == nil {
+					fail(v.Line, spec.Name, errors.New("missing expression:"))
+					continue
+				}
+			}
+			if exprNode.Kind != yaml.ScalarNode {
+				fail(exprNode.Line, spec.Name, notScalar(exprNode))
 				continue
 			}
-			prog, err := expr.Parse(v.Value)
+			prog, err := expr.Parse(exprNode.Value)
 			if err != nil {
-				fail(v.Line, spec.Name, err)
+				fail(exprNode.Line, spec.Name, err)
 				continue
+			}
+			unique := usesUnique(prog)
+			if unique {
+				switch spec.Name {
+				case "userPrincipalName", "mailNickname", "mail":
+				default:
+					fail(exprNode.Line, spec.Name, errors.New("SelectUniqueValue only picks values for userPrincipalName, mailNickname and mail"))
+					continue
+				}
 			}
 			if err := checkDeterministic(prog); err != nil {
-				fail(v.Line, spec.Name, err)
+				fail(exprNode.Line, spec.Name, err)
 				continue
 			}
-			a := Attr{Spec: spec, Prog: prog, Line: v.Line}
+			if spec.Kind == identity.KindRef && apply != ApplyAlways {
+				fail(v.Line, spec.Name, errors.New("the manager flows always"))
+				continue
+			}
+			switch apply {
+			case ApplyOnCreate:
+				spec.CreateOnly = true
+			case ApplyWhenEmpty:
+				if spec.NotNullable || spec.Name == "accountEnabled" {
+					fail(v.Line, spec.Name, errors.New("when_empty does not suit an attribute Entra always holds"))
+					continue
+				}
+				spec.WhenEmpty = true
+			}
+			a := Attr{Spec: spec, Prog: prog, Line: exprNode.Line, Apply: apply, Unique: unique}
 			m.Attrs = append(m.Attrs, a)
 		}
 	}
@@ -159,12 +251,17 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 	return m, nil
 }
 
-func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(int, string, error)) {
+// parseMatch reads one match rule. The first rule's target must be an
+// attribute admin and service accounts do not carry (it defines the users
+// hrsync manages); later rules may also match on userPrincipalName, mail
+// or mailNickname.
+func parseMatch(n *yaml.Node, schema *identity.Schema, primary bool, fail func(int, string, error)) (Match, bool) {
+	var r Match
 	if n.Kind != yaml.MappingNode {
 		fail(n.Line, "match", errors.New("expected the keys source and target"))
-		return
+		return r, false
 	}
-	m.Match.Line = n.Line
+	r.Line = n.Line
 	var src, tgt *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch n.Content[i].Value {
@@ -176,45 +273,70 @@ func (m *Mapping) parseMatch(n *yaml.Node, schema *identity.Schema, fail func(in
 			fail(n.Content[i].Line, "match", fmt.Errorf("unknown key %q (expected source, target)", n.Content[i].Value))
 		}
 	}
+	ok := true
 	if src != nil && src.Kind != yaml.ScalarNode {
 		fail(src.Line, "match.source", notScalar(src))
+		ok = false
 	} else if src == nil || src.Value == "" {
 		fail(n.Line, "match", errors.New("missing source: (e.g. '[WorkerID]')"))
+		ok = false
 	} else if prog, err := expr.Parse(src.Value); err != nil {
 		fail(src.Line, "match.source", err)
+		ok = false
 	} else if err := checkDeterministic(prog); err != nil {
 		fail(src.Line, "match.source", err)
+		ok = false
+	} else if usesUnique(prog) {
+		fail(src.Line, "match.source", errors.New("SelectUniqueValue cannot give a match key"))
+		ok = false
 	} else {
-		m.Match.Source = prog
+		r.Source = prog
 	}
 	if tgt == nil || tgt.Value == "" {
 		fail(n.Line, "match", errors.New("missing target: (e.g. employeeId)"))
-		return
+		return r, false
 	}
-	spec, ok := schema.Lookup(tgt.Value)
-	if !ok || !spec.Matchable {
+	spec, found := schema.Lookup(tgt.Value)
+	secondary := found && !primary && (spec.Name == "userPrincipalName" || spec.Name == "mail" || spec.Name == "mailNickname")
+	if !found || (!spec.Matchable && !secondary) {
 		var names []string
 		for _, a := range schema.Names() {
 			if s, _ := schema.Lookup(a); s.Matchable {
 				names = append(names, a)
 			}
 		}
-		fail(tgt.Line, "match.target", fmt.Errorf("%q cannot be a match attribute; use one of %s", tgt.Value, strings.Join(names, ", ")))
-		return
+		if !primary {
+			names = append(names, "userPrincipalName", "mail", "mailNickname")
+		}
+		why := ""
+		if primary && found {
+			why = " for the first rule (it decides which users hrsync manages, and admin accounts have a UPN too)"
+		}
+		fail(tgt.Line, "match.target", fmt.Errorf("%q cannot be a match attribute%s; use one of %s", tgt.Value, why, strings.Join(names, ", ")))
+		return r, false
 	}
-	m.Match.Target = spec
+	r.Target = spec
+	return r, ok
 }
 
-// checkDeterministic refuses functions whose result changes on every run
-// (a plan would never converge) and SelectUniqueValue, whose check against
-// the directory is not built yet.
+// usesUnique reports whether p is SelectUniqueValue (Entra allows it only
+// as the whole expression).
+func usesUnique(p *expr.Program) bool {
+	for _, f := range p.Functions() {
+		if f == "SelectUniqueValue" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDeterministic refuses functions whose result changes on every run:
+// a plan would never converge.
 func checkDeterministic(p *expr.Program) error {
 	for _, f := range p.Functions() {
 		switch f {
 		case "Now", "Guid", "RandomString":
 			return fmt.Errorf("%s gives a new value on every run, so every plan would change the attribute; map a value from the source", f)
-		case "SelectUniqueValue":
-			return errors.New("SelectUniqueValue is not supported yet: hrsync cannot yet check candidates against the directory; a joiner whose UPN is taken is reported as upn_conflict")
 		}
 	}
 	return nil
@@ -232,7 +354,12 @@ func notScalar(v *yaml.Node) error {
 // Fields lists the source fields the mapping reads, sorted.
 func (m *Mapping) Fields() []string {
 	set := map[string]bool{}
-	for _, f := range m.Match.Source.Fields() {
+	for _, r := range m.Rules {
+		for _, f := range r.Source.Fields() {
+			set[f] = true
+		}
+	}
+	for _, f := range m.Scope.fields() {
 		set[f] = true
 	}
 	for _, a := range m.Attrs {
@@ -261,7 +388,22 @@ func (m *Mapping) CheckFields(h *identity.Header, sourceName string) error {
 			}
 		}
 	}
-	check(m.Match.Line, "match.source", m.Match.Source)
+	for _, r := range m.Rules {
+		check(r.Line, "match.source", r.Source)
+	}
+	if s := m.Scope; s != nil {
+		if s.Expr != nil {
+			check(s.Line, "scope", s.Expr)
+		}
+		for _, g := range s.Groups {
+			for _, c := range g {
+				if _, ok := h.Index(c.Field); !ok {
+					errs = append(errs, &Error{File: m.File, Line: c.Line, Attr: "scope",
+						Err: fmt.Errorf("field [%s] is not a column of %s (columns: %s)", c.Field, sourceName, strings.Join(h.Names, ", "))})
+				}
+			}
+		}
+	}
 	for _, a := range m.Attrs {
 		check(a.Line, a.Spec.Name, a.Prog)
 	}
@@ -272,9 +414,16 @@ func (m *Mapping) CheckFields(h *identity.Header, sourceName string) error {
 // mapped attribute (the manager excluded) and the match attribute.
 func (m *Mapping) TargetAttrs() []string {
 	set := map[string]bool{m.Match.Target.Name: true, "accountEnabled": true, "displayName": true, "userPrincipalName": true}
+	for _, r := range m.Rules {
+		set[r.Target.Name] = true
+	}
 	for _, a := range m.Attrs {
 		if a.Spec.Kind != identity.KindRef {
 			set[a.Spec.Name] = true
+		}
+		if a.Unique {
+			// candidates are checked against every holder of these
+			set["userPrincipalName"], set["mail"], set["mailNickname"] = true, true, true
 		}
 		// Graph replaces employeeOrgData whole, so a change to one part
 		// must resend the other: read both.
@@ -331,7 +480,44 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		return fail("match.source", m.Match.Line, fmt.Errorf("the match key %s is empty", m.Match.Source.Source()))
 	}
 	d.Key = key
+	if m.Scope != nil {
+		sr, err := m.InScope(rec)
+		if err != nil {
+			return fail("scope", m.Scope.Line, err)
+		}
+		if !sr.In {
+			// Out of scope: never created or updated, so its attributes do
+			// not matter; its key makes its user a leaver ("left scope").
+			d.OutOfScope = true
+			return d, nil
+		}
+	}
+	for _, r := range m.Rules[1:] {
+		v, err := r.Source.Eval(rec)
+		if err != nil {
+			return fail("match.source", r.Line, err)
+		}
+		alt, err := Canonical(r.Target, v.String())
+		if err != nil {
+			return fail("match.source", r.Line, err)
+		}
+		d.AltKeys = append(d.AltKeys, alt)
+	}
 	for _, a := range m.Attrs {
+		if a.Unique {
+			cands, err := m.candidates(a, rec)
+			if err != nil {
+				return fail(a.Spec.Name, a.Line, err)
+			}
+			if len(cands) > 0 {
+				if d.Candidates == nil {
+					d.Candidates = map[string][]string{}
+				}
+				d.Candidates[a.Spec.Name] = cands
+				d.Attrs[a.Spec.Name] = cands[0]
+			}
+			continue
+		}
 		v, err := a.Prog.Eval(rec)
 		if err != nil {
 			return fail(a.Spec.Name, a.Line, err)
@@ -372,6 +558,34 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 	}
 	d.Attrs[m.Match.Target.Name] = key
 	return d, nil
+}
+
+// candidates evaluates a SelectUniqueValue attribute's rules in order and
+// returns the distinct, canonical, non-empty values; the plan picks the
+// first one that is free in the tenant and the plan.
+func (m *Mapping) candidates(a Attr, rec *identity.Record) ([]string, error) {
+	var raw []string
+	_, err := a.Prog.EvalWith(rec, &expr.Context{IsUnique: func(v string) (bool, error) {
+		raw = append(raw, v)
+		return false, nil // ask for every candidate
+	}})
+	var ee *expr.EvalError
+	if err != nil && !(errors.As(err, &ee) && ee.Func == "SelectUniqueValue" && ee.Err == nil) {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range raw {
+		c, err := Canonical(a.Spec, v)
+		if err != nil {
+			return nil, err
+		}
+		if c != "" && !seen[strings.ToLower(c)] {
+			seen[strings.ToLower(c)] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func checkLen(spec identity.AttrSpec, v string) error {

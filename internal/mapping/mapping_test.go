@@ -116,7 +116,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"unknown function", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: 'Jion(\" \", [A])'\n", "Jion"},
 		{"bad match target", "match:\n  source: '[Id]'\n  target: department\nattributes:\n  displayName: '[A]'\n", "m.yaml:3: match.target"},
 		{"no attributes", "match:\n  source: '[Id]'\n  target: employeeId\n", "missing attributes"},
-		{"unknown top key", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[A]'\nscope: x\n", "m.yaml:6: unknown key \"scope\""},
+		{"unknown top key", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[A]'\nscoping: x\n", "m.yaml:6: unknown key \"scoping\""},
 		{"mapped twice", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[A]'\n  DisplayName: '[B]'\n", "mapped twice (first at line 5)"},
 	}
 	for _, tt := range tests {
@@ -177,8 +177,18 @@ func TestMappingFileSlips(t *testing.T) {
 		{"unquoted match source", "match:\n  source: [WorkerID]\n  target: employeeId\nattributes:\n  displayName: '[A]'\n", "m.yaml:2: match.source: YAML read this value as a list: quote the expression"},
 		{"unquoted attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: [A]\n", "m.yaml:5: displayName: YAML read this value as a list"},
 		{"a value that changes every run", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  jobTitle: 'Append([T], Now())'\n", "m.yaml:5: jobTitle: Now gives a new value on every run"},
-		{"unique values not built yet", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  userPrincipalName: 'SelectUniqueValue([A], [B])'\n", "SelectUniqueValue is not supported yet"},
-		{"UPN cannot be the match attribute", "match:\n  source: '[Mail]'\n  target: userPrincipalName\nattributes:\n  displayName: '[A]'\n", "cannot be a match attribute; use one of employeeId"},
+		{"unique values only for addresses", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  department: 'SelectUniqueValue([A], [B])'\n", "m.yaml:5: department: SelectUniqueValue only picks values for userPrincipalName, mailNickname and mail"},
+		{"unique values only at the top", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  userPrincipalName: 'ToLower(SelectUniqueValue([A], [B]))'\n", "m.yaml:5: userPrincipalName"},
+		{"unique value cannot be a key", "match:\n  - source: '[Id]'\n    target: employeeId\n  - source: 'SelectUniqueValue([A], [B])'\n    target: mail\nattributes:\n  displayName: '[A]'\n", "SelectUniqueValue cannot give a match key"},
+		{"UPN as a second rule is fine, twice is not", "match:\n  - source: '[Id]'\n    target: employeeId\n  - source: '[Mail]'\n    target: userPrincipalName\n  - source: '[Mail2]'\n    target: userPrincipalName\nattributes:\n  displayName: '[A]'\n", "m.yaml:6: match: a second rule on userPrincipalName (first at line 4)"},
+		{"department is no match attribute", "match:\n  - source: '[Id]'\n    target: employeeId\n  - source: '[D]'\n    target: department\nattributes:\n  displayName: '[A]'\n", "\"department\" cannot be a match attribute; use one of employeeId, userPrincipalName, mail, mailNickname"},
+		{"unknown apply mode", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  jobTitle:\n    expression: '[T]'\n    apply: sometimes\n", "m.yaml:7: jobTitle: unknown apply mode \"sometimes\""},
+		{"when_empty on accountEnabled", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  accountEnabled:\n    expression: 'True'\n    apply: when_empty\n", "when_empty does not suit"},
+		{"scope operator unknown", "match:\n  source: '[Id]'\n  target: employeeId\nscope:\n  - field: Status\n    operator: LIKE\n    value: A\nattributes:\n  displayName: '[A]'\n", "m.yaml:6: scope: unknown operator \"LIKE\""},
+		{"scope value missing", "match:\n  source: '[Id]'\n  target: employeeId\nscope:\n  - field: Status\n    operator: EQUALS\nattributes:\n  displayName: '[A]'\n", "m.yaml:5: scope: EQUALS needs a value"},
+		{"scope number", "match:\n  source: '[Id]'\n  target: employeeId\nscope:\n  - field: Grade\n    operator: Greater_Than\n    value: high\nattributes:\n  displayName: '[A]'\n", "GREATER_THAN compares whole numbers"},
+		{"scope regex", "match:\n  source: '[Id]'\n  target: employeeId\nscope:\n  - field: Grade\n    operator: REGEX MATCH\n    value: '('\nattributes:\n  displayName: '[A]'\n", "bad regular expression"},
+		{"UPN cannot be the match attribute", "match:\n  source: '[Mail]'\n  target: userPrincipalName\nattributes:\n  displayName: '[A]'\n", "cannot be a match attribute for the first rule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,6 +32,9 @@ type Input struct {
 	Users []identity.User
 	// MatchAttr is the Entra attribute holding the match key.
 	MatchAttr string
+	// AltMatchAttrs are the targets of the further match rules, in order
+	// (Desired.AltKeys holds each record's values for them).
+	AltMatchAttrs []string
 	// Attrs are the mapped attributes to diff, in mapping order (no manager).
 	Attrs []identity.AttrSpec
 	// ManagerMapped says the mapping maps the manager.
@@ -94,8 +97,18 @@ type computer struct {
 	// sameName marks the users in upnWantedBy whose joiner has their name.
 	sameName map[string]bool
 	// mails holds every lowercased mail in use or planned.
-	mails   map[string]string
+	mails map[string]string
+	// nicks holds every lowercased mailNickname in use or planned.
+	nicks   map[string]string
 	unkeyed int
+	// leftScope holds the keys of records the scope filter leaves out.
+	leftScope map[string]identity.Provenance
+	// byAlt indexes users by each further match rule's attribute.
+	byAlt []map[string][]*identity.User
+	// altMatch pairs records with the user a further rule found.
+	altMatch map[*identity.Desired]*identity.User
+	// inCycle marks keys whose manager chain loops back to them.
+	inCycle map[string]bool
 }
 
 func (c *computer) warn(code, key, format string, args ...any) *Warning {
@@ -108,6 +121,7 @@ func (c *computer) indexUsers() {
 	c.byID = make(map[string]*identity.User, len(c.in.Users))
 	c.upns = make(map[string]string, len(c.in.Users))
 	c.mails = make(map[string]string)
+	c.nicks = make(map[string]string)
 	c.upnWantedBy = make(map[string]string)
 	c.sameName = make(map[string]bool)
 	for i := range c.in.Users {
@@ -118,6 +132,9 @@ func (c *computer) indexUsers() {
 		}
 		if m := u.Attrs["mail"]; m != "" {
 			c.mails[strings.ToLower(m)] = u.ID
+		}
+		if n := u.Attrs["mailNickname"]; n != "" {
+			c.nicks[strings.ToLower(n)] = u.ID
 		}
 		if k := Fold(u.Attrs[c.in.MatchAttr]); k != "" {
 			c.byKey[k] = append(c.byKey[k], u)
@@ -141,9 +158,14 @@ func (c *computer) indexUsers() {
 func (c *computer) groupRecords() {
 	c.seen = make(map[string]bool, len(c.in.Desired))
 	c.dupKeys = make(map[string]bool)
+	c.leftScope = make(map[string]identity.Provenance)
 	groups := make(map[string][]*identity.Desired, len(c.in.Desired))
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
+		if d.OutOfScope {
+			c.leftScope[Fold(d.Key)] = d.Prov
+			continue
+		}
 		c.seen[Fold(d.Key)] = true
 		groups[Fold(d.Key)] = append(groups[Fold(d.Key)], d)
 	}
@@ -168,6 +190,9 @@ func (c *computer) groupRecords() {
 	}
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
+		if d.OutOfScope {
+			continue
+		}
 		g := groups[Fold(d.Key)]
 		if len(g) == 1 && !rejectedKeys[Fold(d.Key)] {
 			c.unique = append(c.unique, d)
@@ -196,6 +221,8 @@ func (c *computer) groupRecords() {
 
 func (c *computer) plan() {
 	c.creating = make(map[string]bool)
+	c.matchFurther()
+	c.findCycles()
 	// First pass: decide creates so manager references can point at them.
 	var creates []*identity.Desired
 	for _, d := range c.unique {
@@ -204,13 +231,19 @@ func (c *computer) plan() {
 			c.p.Summary.Skipped++
 			continue
 		}
+		if u, ok := c.altMatch[d]; ok {
+			if u == nil {
+				c.p.Summary.Skipped++ // a match conflict, reported
+			}
+			continue
+		}
 		if len(us) == 0 {
 			if d.Attrs["accountEnabled"] == "false" && !c.in.Policy.CreateDisabled {
 				c.p.Summary.Skipped++ // an inactive worker without an account: nothing to do
 				continue
 			}
-			if c.checkCreate(d) {
-				creates = append(creates, d)
+			if nd, ok := c.checkCreate(d); ok {
+				creates = append(creates, nd)
 				c.creating[Fold(d.Key)] = true
 			} else {
 				c.p.Summary.Skipped++
@@ -224,14 +257,203 @@ func (c *computer) plan() {
 		us := c.byKey[Fold(d.Key)]
 		if len(us) == 1 {
 			c.addUpdate(d, us[0])
+		} else if u := c.altMatch[d]; u != nil {
+			c.addUpdate(d, u)
+		}
+	}
+}
+
+// matchFurther pairs records that the first match rule pairs with nobody
+// with a user through the further rules, in order: the first rule that
+// finds anyone decides. A rule finding several users, a user who already
+// holds another key, or a user found for several records is a conflict:
+// the records are left out and the users left alone.
+func (c *computer) matchFurther() {
+	c.altMatch = make(map[*identity.Desired]*identity.User)
+	if len(c.in.AltMatchAttrs) == 0 {
+		return
+	}
+	c.byAlt = make([]map[string][]*identity.User, len(c.in.AltMatchAttrs))
+	for j, attr := range c.in.AltMatchAttrs {
+		c.byAlt[j] = make(map[string][]*identity.User)
+		for i := range c.in.Users {
+			u := &c.in.Users[i]
+			if v := Fold(u.Attrs[attr]); v != "" {
+				c.byAlt[j][v] = append(c.byAlt[j][v], u)
+			}
+		}
+	}
+	claims := map[string][]*identity.Desired{}
+	for _, d := range c.unique {
+		if len(c.byKey[Fold(d.Key)]) > 0 {
+			continue
+		}
+		for j, attr := range c.in.AltMatchAttrs {
+			if j >= len(d.AltKeys) || d.AltKeys[j] == "" {
+				continue
+			}
+			us := c.byAlt[j][Fold(d.AltKeys[j])]
+			if len(us) == 0 {
+				continue
+			}
+			if len(us) > 1 {
+				ids := make([]string, len(us))
+				for i, u := range us {
+					ids[i] = u.ID
+				}
+				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) matches %d Entra users (%s)", attr, d.AltKeys[j], j+2, len(us), strings.Join(ids, ", "))
+				w.Sources = []identity.Provenance{d.Prov}
+				c.altMatch[d] = nil
+				break
+			}
+			u := us[0]
+			if k := u.Attrs[c.in.MatchAttr]; k != "" {
+				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) belongs to Entra user %s, who holds %s %q; fix the source or that account",
+					attr, d.AltKeys[j], j+2, u.ID, c.in.MatchAttr, k)
+				w.Sources = []identity.Provenance{d.Prov}
+				c.altMatch[d] = nil
+				break
+			}
+			c.altMatch[d] = u
+			claims[u.ID] = append(claims[u.ID], d)
+			break
+		}
+	}
+	ids := make([]string, 0, len(claims))
+	for id := range claims {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		ds := claims[id]
+		if len(ds) < 2 {
+			continue
+		}
+		keys := make([]string, len(ds))
+		provs := make([]identity.Provenance, len(ds))
+		for i, d := range ds {
+			keys[i] = d.Key
+			provs[i] = d.Prov
+			c.altMatch[d] = nil
+		}
+		w := c.warn(WarnMatchConflict, ds[0].Key, "left out: records %s all match Entra user %s (%s); none is paired with it", strings.Join(keys, ", "), id, c.byID[id].Attrs["userPrincipalName"])
+		w.Sources = provs
+	}
+}
+
+// findCycles marks records whose manager chain (through the source) comes
+// back to them: their manager is left unchanged and the rest proceeds.
+func (c *computer) findCycles() {
+	c.inCycle = map[string]bool{}
+	if !c.in.ManagerMapped {
+		return
+	}
+	next := make(map[string]*identity.Desired, len(c.unique))
+	for _, d := range c.unique {
+		next[Fold(d.Key)] = d
+	}
+	state := map[string]int{} // 1 visiting, 2 done
+	for _, start := range c.unique {
+		var path []string
+		k := Fold(start.Key)
+		for k != "" && state[k] == 0 {
+			state[k] = 1
+			path = append(path, k)
+			d := next[k]
+			if d == nil || Fold(d.ManagerKey) == k {
+				break
+			}
+			k = Fold(d.ManagerKey)
+		}
+		if k != "" && state[k] == 1 {
+			// k is on the current path: the cycle is path[from k].
+			from := 0
+			for i, p := range path {
+				if p == k {
+					from = i
+				}
+			}
+			cycle := path[from:]
+			if len(cycle) > 1 {
+				provs := make([]identity.Provenance, 0, len(cycle))
+				keys := make([]string, 0, len(cycle))
+				for _, ck := range cycle {
+					c.inCycle[ck] = true
+					provs = append(provs, next[ck].Prov)
+					keys = append(keys, next[ck].Key)
+				}
+				w := c.warn(WarnManagerCycle, keys[0], "managers form a circle (%s -> %s); their managers are left unchanged", strings.Join(keys, " -> "), keys[0])
+				w.Sources = provs
+			}
+		}
+		for _, p := range path {
+			state[p] = 2
 		}
 	}
 }
 
 // checkCreate validates what Graph requires of a new user and reserves its
 // UPN, so two joiners (or a joiner and an existing account) never collide
-// at apply time.
-func (c *computer) checkCreate(d *identity.Desired) bool {
+// at apply time. Attributes mapped with SelectUniqueValue get their first
+// candidate nobody holds; the record returned carries the choice.
+func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
+	if len(d.Candidates) > 0 {
+		nd := *d
+		nd.Attrs = make(identity.Attrs, len(d.Attrs))
+		for k, v := range d.Attrs {
+			nd.Attrs[k] = v
+		}
+		for _, attr := range []string{"userPrincipalName", "mailNickname", "mail"} {
+			cands := d.Candidates[attr]
+			if len(cands) == 0 {
+				continue
+			}
+			v, ok := c.pickUnique(attr, cands, "")
+			if !ok {
+				w := c.warn(WarnUPNConflict, d.Key, "cannot create: every %s SelectUniqueValue offers is taken (%s)", attr, strings.Join(cands, ", "))
+				w.Sources = []identity.Provenance{d.Prov}
+				return d, false
+			}
+			nd.Attrs[attr] = v
+		}
+		d = &nd
+	}
+	ok := c.checkCreateAttrs(d)
+	if ok {
+		if n := strings.ToLower(d.Attrs["mailNickname"]); n != "" {
+			c.nicks[n] = "key:" + d.Key
+		}
+	}
+	return d, ok
+}
+
+// pickUnique returns the first candidate no user (other than self) and no
+// planned joiner holds. A UPN and a mail must not collide with each other
+// either: Entra addresses share one namespace.
+func (c *computer) pickUnique(attr string, cands []string, self string) (string, bool) {
+	for _, v := range cands {
+		l := strings.ToLower(v)
+		var owners []string
+		switch attr {
+		case "mailNickname":
+			owners = []string{c.nicks[l]}
+		default:
+			owners = []string{c.upns[l], c.mails[l]}
+		}
+		free := true
+		for _, o := range owners {
+			if o != "" && o != self {
+				free = false
+			}
+		}
+		if free {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 	var missing []string
 	for _, a := range []string{"displayName", "mailNickname", "userPrincipalName"} {
 		if d.Attrs[a] == "" {
@@ -428,6 +650,28 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 		if _, mapped := d.Attrs[spec.Name]; !mapped && spec.Name == "accountEnabled" {
 			continue // not mapped: no opinion on enablement
 		}
+		if spec.WhenEmpty && before != "" {
+			continue // "only when empty": what Entra holds stays
+		}
+		if cands := d.Candidates[spec.Name]; len(cands) > 0 {
+			// SelectUniqueValue: the user keeps a value that is one of
+			// its candidates; otherwise the first free one.
+			after = ""
+			for _, cand := range cands {
+				if strings.EqualFold(cand, before) {
+					after = before
+				}
+			}
+			if after == "" {
+				if v, ok := c.pickUnique(spec.Name, cands, u.ID); ok {
+					after = v
+				} else {
+					w := c.warn(WarnMailConflict, d.Key, "%s left unchanged: every value SelectUniqueValue offers is taken (%s)", spec.Name, strings.Join(cands, ", "))
+					w.Sources = []identity.Provenance{d.Prov}
+					continue
+				}
+			}
+		}
 		if d.Ignored[spec.Name] {
 			continue // IgnoreFlowIfNullOrEmpty: leave the attribute as it is
 		}
@@ -542,6 +786,9 @@ func managerLabel(byID map[string]*identity.User, match, id string) string {
 // user holding the key, or a joiner this plan creates. Unresolvable
 // references are reported and leave the manager untouched.
 func (c *computer) resolveManager(d *identity.Desired) (*ManagerRef, bool) {
+	if c.inCycle[Fold(d.Key)] {
+		return nil, false // reported once for the whole circle
+	}
 	k := Fold(d.ManagerKey)
 	if k == Fold(d.Key) {
 		w := c.warn(WarnManagerSelf, d.Key, "the record names itself as its own manager; the manager is left unchanged")
@@ -610,7 +857,8 @@ func (c *computer) leavers() {
 			ID:                u.ID,
 			DisplayName:       u.Attrs["displayName"],
 			UserPrincipalName: u.Attrs["userPrincipalName"],
-			Reason:            "absent from source",
+			Reason:            c.leaverReason(k),
+			Source:            c.leftScopeProv(k),
 			Changes:           []Change{{Attribute: "accountEnabled", Before: optPtr(u.Attrs["accountEnabled"]), After: strPtr("false")}},
 			Fingerprint:       Fingerprint(u),
 		})
@@ -619,6 +867,21 @@ func (c *computer) leavers() {
 
 // guards marks the plan not applyable when it would disable more users than
 // the policy allows.
+// leaverReason says why a managed user is a leaver.
+func (c *computer) leaverReason(k string) string {
+	if _, ok := c.leftScope[k]; ok {
+		return "left scope: the record is outside the mapping's scope filter"
+	}
+	return "absent from source"
+}
+
+func (c *computer) leftScopeProv(k string) *identity.Provenance {
+	if p, ok := c.leftScope[k]; ok {
+		return provPtr(p)
+	}
+	return nil
+}
+
 func (c *computer) guards() {
 	c.p.Blocked = guards(c.p.Actions, c.in.Policy, c.p.Summary.Managed)
 	for _, b := range c.p.Blocked {

@@ -168,6 +168,8 @@ const (
 	WarnPossibleRekey      = "possible_rekey"
 	WarnCannotClear        = "cannot_clear"
 	WarnMailConflict       = "mail_conflict"
+	WarnMatchConflict      = "match_conflict"
+	WarnManagerCycle       = "manager_cycle"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people

@@ -1,0 +1,206 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+func outOfScope(d identity.Desired) identity.Desired {
+	d.OutOfScope = true
+	return d
+}
+
+func withAlt(d identity.Desired, alt ...string) identity.Desired {
+	d.AltKeys = alt
+	return d
+}
+
+func withCandidates(d identity.Desired, attr string, cands ...string) identity.Desired {
+	if d.Candidates == nil {
+		d.Candidates = map[string][]string{}
+	}
+	d.Candidates[attr] = cands
+	d.Attrs[attr] = cands[0]
+	return d
+}
+
+func TestScopeLeaversAndNoCreates(t *testing.T) {
+	inScope := person("1", 2, "Ann Lee", "Sales")
+	gone := person("2", 3, "Bo Li", "Ops")
+	never := person("3", 4, "Cy Wu", "Ops")
+	in := input([]identity.Desired{inScope, outOfScope(gone), outOfScope(never)},
+		[]identity.User{existing("u1", inScope), existing("u2", gone, "accountEnabled", "true")})
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(actionsOf(p)); got != "[disable 2]" {
+		t.Fatalf("actions = %s, want only the user whose record left scope disabled", got)
+	}
+	if a := p.Actions[0]; !strings.Contains(a.Reason, "left scope") || a.Source == nil || a.Source.Line != 3 {
+		t.Errorf("leaver = %+v, want reason left scope with the record's line", a)
+	}
+}
+
+func TestFurtherMatchRules(t *testing.T) {
+	alt := []string{"userPrincipalName"}
+	ann := withAlt(person("1", 2, "Ann Lee", "Sales"), "ann.lee@contoso.com")
+	tests := []struct {
+		name     string
+		desired  []identity.Desired
+		users    []identity.User
+		actions  string
+		warnings string
+		check    func(t *testing.T, p *Plan)
+	}{
+		{"takes over an account without a key", []identity.Desired{ann},
+			[]identity.User{user("legacy", "", "userPrincipalName", "Ann.Lee@contoso.com", "displayName", "Ann Lee", "department", "Old", "accountEnabled", "true")},
+			"[update 1]", "[]", func(t *testing.T, p *Plan) {
+				ch := changesOf(p.Actions[0])
+				if p.Actions[0].ID != "legacy" || ch["employeeId"] != [2]string{"<nil>", "1"} || ch["department"] != [2]string{"Old", "Sales"} {
+					t.Errorf("update = %+v", p.Actions[0])
+				}
+			}},
+		{"several users: conflict, nothing created", []identity.Desired{ann},
+			[]identity.User{user("a", "", "userPrincipalName", "ann.lee@contoso.com"), user("b", "", "userPrincipalName", "ANN.LEE@contoso.com")},
+			"[]", "[match_conflict 1]", nil},
+		{"user holds another key: conflict", []identity.Desired{ann},
+			[]identity.User{user("x", "99", "userPrincipalName", "ann.lee@contoso.com", "accountEnabled", "true")},
+			"[disable 99]", "[match_conflict 1]", nil}, // 99 is absent from the source: a leaver as ever
+		{"two records, one user: both left out", []identity.Desired{ann, withAlt(person("2", 3, "Ann Leigh", "Ops"), "ann.lee@contoso.com")},
+			[]identity.User{user("legacy", "", "userPrincipalName", "ann.lee@contoso.com")},
+			"[]", "[match_conflict 1]", nil},
+		{"the first rule wins", []identity.Desired{ann},
+			[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales")), user("other", "", "userPrincipalName", "someone@contoso.com")},
+			"[]", "[]", nil},
+		{"no further match: created", []identity.Desired{ann}, nil, "[create 1]", "[]", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input(tt.desired, tt.users)
+			in.AltMatchAttrs = alt
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(actionsOf(p)); got != tt.actions {
+				t.Errorf("actions = %s, want %s", got, tt.actions)
+			}
+			if got := fmt.Sprint(codesOf(p)); got != tt.warnings {
+				t.Errorf("warnings = %s, want %s (%+v)", got, tt.warnings, p.Warnings)
+			}
+			if tt.check != nil && len(p.Actions) > 0 {
+				tt.check(t, p)
+			}
+		})
+	}
+}
+
+func TestWhenEmptyAttributes(t *testing.T) {
+	attrs := specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId", "jobTitle")
+	for i := range attrs {
+		if attrs[i].Name == "jobTitle" {
+			attrs[i].WhenEmpty = true
+		}
+	}
+	d1 := person("1", 2, "Ann Lee", "Sales", "jobTitle", "Engineer")
+	d2 := person("2", 3, "Bo Li", "Ops", "jobTitle", "Engineer")
+	in := withAttrs(attrs, []identity.Desired{d1, d2}, []identity.User{
+		existing("u1", d1, "jobTitle", "Principal Engineer"), // set in Entra: stays
+		existing("u2", d2, "jobTitle", ""),                   // empty: filled
+	})
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(actionsOf(p)); got != "[update 2]" {
+		t.Fatalf("actions = %s", got)
+	}
+	if ch := changesOf(p.Actions[0]); ch["jobTitle"] != [2]string{"<nil>", "Engineer"} {
+		t.Errorf("changes = %v", ch)
+	}
+}
+
+// Two new John Smiths get distinct UPNs, and nobody collides with an
+// existing account: candidates are tried against the tenant and the plan.
+func TestSelectUniqueValue(t *testing.T) {
+	cands := []string{"john.smith@contoso.com", "john.smith2@contoso.com", "john.smith3@contoso.com"}
+	j1 := withCandidates(person("10", 2, "John Smith", "Sales"), "userPrincipalName", cands...)
+	j2 := withCandidates(person("11", 3, "John Smith", "Ops"), "userPrincipalName", cands...)
+	j3 := withCandidates(person("12", 4, "John Smith", "HR"), "userPrincipalName", cands...)
+	old := user("old", "", "userPrincipalName", "john.smith@contoso.com", "displayName", "John Smith (admin)")
+	mailHolder := user("mh", "", "userPrincipalName", "x@contoso.com", "mail", "John.Smith2@contoso.com")
+	in := input([]identity.Desired{j1, j2, j3}, []identity.User{old, mailHolder})
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upns := map[string]string{}
+	for _, a := range p.Actions {
+		upns[a.Key] = a.UserPrincipalName
+	}
+	if upns["10"] != "john.smith3@contoso.com" || len(p.Actions) != 1 {
+		t.Fatalf("UPNs = %v, want the first free one for the first joiner only (the rest are taken)", upns)
+	}
+	if got := fmt.Sprint(codesOf(p)); got != "[upn_conflict 11 upn_conflict 12]" {
+		t.Errorf("warnings = %s", got)
+	}
+	// With a free fourth candidate, every joiner gets its own.
+	more := append(cands, "john.smith4@contoso.com", "john.smith5@contoso.com")
+	in = input([]identity.Desired{
+		withCandidates(person("10", 2, "John Smith", "Sales"), "userPrincipalName", more...),
+		withCandidates(person("11", 3, "John Smith", "Ops"), "userPrincipalName", more...),
+		withCandidates(person("12", 4, "John Smith", "HR"), "userPrincipalName", more...),
+	}, []identity.User{old, mailHolder})
+	if p, err = Compute(in); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, a := range p.Actions {
+		if seen[a.UserPrincipalName] {
+			t.Fatalf("UPN %s planned twice", a.UserPrincipalName)
+		}
+		seen[a.UserPrincipalName] = true
+		if ch := changesOf(a); ch["userPrincipalName"][1] != a.UserPrincipalName {
+			t.Errorf("action and its change disagree: %+v", a)
+		}
+	}
+	if len(seen) != 3 || !seen["john.smith5@contoso.com"] {
+		t.Errorf("UPNs = %v", seen)
+	}
+	// A user that already holds one of its candidates keeps it.
+	m := withCandidates(person("20", 5, "Mo Ali", "Sales"), "mail", "mo.ali@contoso.com", "mo.ali2@contoso.com")
+	attrs := specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId", "mail")
+	p, err = Compute(withAttrs(attrs, []identity.Desired{m}, []identity.User{existing("u20", m, "mail", "mo.ali2@contoso.com")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 0 {
+		t.Errorf("a user holding one of its candidates was changed: %+v", p.Actions)
+	}
+}
+
+func TestManagerCycleIsReportedAndTheRestProceeds(t *testing.T) {
+	a := person("1", 2, "Ann Lee", "Sales", "manager", "2")
+	b := person("2", 3, "Bo Li", "Sales", "manager", "3")
+	c := person("3", 4, "Cy Wu", "Sales", "manager", "1")
+	d := person("4", 5, "Di Ng", "Sales", "manager", "1")
+	p, err := Compute(input([]identity.Desired{a, b, c, d}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(codesOf(p)); got != "[manager_cycle 1]" {
+		t.Fatalf("warnings = %s", got)
+	}
+	if w := p.Warnings[0]; len(w.Sources) != 3 || !strings.Contains(w.Message, "1 -> 2 -> 3 -> 1") {
+		t.Errorf("warning = %+v", w)
+	}
+	for _, act := range p.Actions {
+		if (act.Manager != nil) != (act.Key == "4") {
+			t.Errorf("%s manager = %+v; only the one outside the circle gets one", act.Key, act.Manager)
+		}
+	}
+}
