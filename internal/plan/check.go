@@ -161,6 +161,17 @@ func guards(actions []Action, pol Policy, managed int) []string {
 	return blocked
 }
 
+// setsKey reports whether an update gives its user the match key (a
+// takeover of an account that had none).
+func setsKey(a Action, match string) bool {
+	for _, c := range a.Changes {
+		if c.Attribute == match && c.Before == nil && c.After != nil && Fold(*c.After) == Fold(a.Key) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkBefore verifies that every "before" the plan shows is what the
 // directory holds now, so a reviewer saw the change apply makes, and that
 // an update touching one part of employeeOrgData does not clear the other.
@@ -251,11 +262,16 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 			}
 		} else {
 			u := byID[a.ID]
+			// A takeover by a further match rule gives the user the key.
+			takeover := u != nil && u.Attrs[match] == "" && setsKey(a, match)
 			switch {
 			case u == nil:
 				refuse(i, "user %s no longer exists", a.ID)
 				continue
-			case Fold(u.Attrs[match]) != Fold(a.Key):
+			case takeover && len(byKey[Fold(a.Key)]) > 0:
+				refuse(i, "user %s now holds %s %s; the plan is stale", byKey[Fold(a.Key)][0].ID, match, a.Key)
+				continue
+			case !takeover && Fold(u.Attrs[match]) != Fold(a.Key):
 				refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
 				continue
 			case len(byKey[Fold(a.Key)]) > 1:

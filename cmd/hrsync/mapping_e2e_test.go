@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hrsync/hrsync/internal/graphsim"
+)
+
+// Scope, match precedence and SelectUniqueValue through the CLI: a record
+// takes over an account that predates hrsync by its UPN, a worker whose
+// status leaves the scope is disabled as "left scope", two namesakes get
+// distinct UPNs next to an admin holding the obvious one, and the next
+// plan is empty.
+func TestScopeTakeoverAndUniqueUPNs(t *testing.T) {
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	copyBytes(t, seed, `{"domains":["contoso.com"],"users":[
+ {"id":"legacy-1","accountEnabled":true,"displayName":"Ada Byron","userPrincipalName":"ada.byron@contoso.com","mailNickname":"ada.byron"},
+ {"id":"admin-1","accountEnabled":true,"displayName":"John Smith (admin)","userPrincipalName":"john.smith@contoso.com","mailNickname":"john.smith.admin"},
+ {"id":"old-3","accountEnabled":true,"displayName":"Cy Wu","userPrincipalName":"cy.wu@contoso.com","mailNickname":"cy.wu","employeeId":"3"}
+]}`)
+	srv, base := startGraph(t, graphsim.Options{SeedPath: seed})
+	dir := t.TempDir()
+	copyBytes(t, filepath.Join(dir, "workers.csv"), `WorkerID,Status,First,Last,Email
+1,Active,John,Smith,
+2,Active,Ada,Byron,Ada.Byron@contoso.com
+3,Contractor,Cy,Wu,
+4,Active,John,Smith,
+`)
+	copyBytes(t, filepath.Join(dir, "mapping.yaml"), `match:
+  - source: '[WorkerID]'
+    target: employeeId
+  - source: '[Email]'
+    target: userPrincipalName
+scope:
+  - field: Status
+    operator: EQUALS
+    value: Active
+attributes:
+  displayName: 'Join(" ", [First], [Last])'
+  mailNickname: 'SelectUniqueValue(ToLower(Join(".", [First], [Last])), ToLower(Join(".", [First], [Last], [WorkerID])))'
+  userPrincipalName: 'SelectUniqueValue(Append(ToLower(Join(".", [First], [Last])), "@contoso.com"), Append(ToLower(Join(".", [First], [Last], [WorkerID])), "@contoso.com"))'
+  accountEnabled: 'True'
+`)
+	copyBytes(t, filepath.Join(dir, "hrsync.yaml"), "source:\n  path: workers.csv\nmapping: mapping.yaml\ntarget:\n  type: entra\n  auth: access_token\n  graph_url: "+base+"\n")
+	r := hrsync(t, dir, simEnv, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--format", "json")
+	mustCode(t, r, 0)
+	p := parsePlan(t, r.stdout)
+	acts := p.actions()
+	if acts["1"] != "create" || acts["4"] != "create" || acts["2"] != "update" || acts["3"] != "disable" {
+		t.Fatalf("actions = %v\n%s", acts, r.stdout)
+	}
+	upns := map[string]string{}
+	for _, a := range p.Actions {
+		for _, c := range a.Changes {
+			if c.Attribute == "userPrincipalName" && c.After != nil {
+				upns[a.Key] = *c.After
+			}
+		}
+		switch a.Key {
+		case "2":
+			if a.ID != "legacy-1" {
+				t.Errorf("record 2 should take over legacy-1, got %+v", a)
+			}
+		case "3":
+			if !strings.Contains(a.Reason, "left scope") {
+				t.Errorf("record 3 reason = %q", a.Reason)
+			}
+		}
+	}
+	if upns["1"] != "john.smith.1@contoso.com" || upns["4"] != "john.smith.4@contoso.com" {
+		t.Errorf("UPNs = %v, want the second candidates next to the admin's john.smith@", upns)
+	}
+	mustCode(t, hrsync(t, dir, simEnv, "apply", "plan.json", "--auto-approve"), 0)
+	for _, u := range srv.Snapshot().Users {
+		if u.ID == "legacy-1" && u.EmployeeID != "2" {
+			t.Errorf("legacy-1 employeeId = %q, want 2", u.EmployeeID)
+		}
+		if u.ID == "admin-1" && u.EmployeeID != "" {
+			t.Errorf("the admin was touched: %+v", u)
+		}
+	}
+	again := hrsync(t, dir, simEnv, "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
+	mustCode(t, again, 0)
+	_ = os.Remove(filepath.Join(dir, "plan.json"))
+}
