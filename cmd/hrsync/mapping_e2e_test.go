@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,4 +86,48 @@ attributes:
 	again := hrsync(t, dir, simEnv, "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
 	mustCode(t, again, 0)
 	_ = os.Remove(filepath.Join(dir, "plan.json"))
+}
+
+func TestExplain(t *testing.T) {
+	dir := quickstart(t)
+	r := hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "1002")
+	mustCode(t, r, 0)
+	for _, want := range []string{"workers.csv:3 (key 1002)", `FirstName     "José"`, "Scope: in", "1. employeeId = \"1002\"", "finds user", "userPrincipalName = \"jose.garcia@contoso.com\"", "Plan for this key:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("explain 1002 lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The namesake whose UPN is taken: the warning is shown with the key.
+	r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "1048")
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "upn_conflict") {
+		t.Errorf("explain 1048 lacks the UPN conflict:\n%s", r.stdout)
+	}
+	// A mover: the action and its changes.
+	r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "--format", "json", "1004")
+	mustCode(t, r, 0)
+	var ex struct {
+		Records []struct {
+			Trace struct {
+				Attrs []struct{ Attribute, Value string } `json:"attributes"`
+			} `json:"trace"`
+		} `json:"records"`
+		Actions []struct{ Action string } `json:"actions"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &ex); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(ex.Records) != 1 || len(ex.Records[0].Trace.Attrs) == 0 {
+		t.Errorf("json = %s", r.stdout)
+	}
+	r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "--no-target", "1002")
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "--no-target") || strings.Contains(r.stdout, "finds user") {
+		t.Errorf("--no-target read the directory:\n%s", r.stdout)
+	}
+	r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "nobody")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, `no record in`) {
+		t.Errorf("unknown key: %s", r)
+	}
 }
