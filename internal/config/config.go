@@ -44,8 +44,16 @@ type Config struct {
 // Source configures where workers are read from.
 type Source struct {
 	Type      string
-	Path      string // absolute
-	Delimiter string
+	Path      string // absolute (csv, xlsx)
+	Delimiter string // csv
+	// Sheet (name or 1-based index) and HeaderRow (1-based; 0: the first
+	// non-empty row) locate the data in a workbook.
+	Sheet     string
+	HeaderRow int
+	// REST is the source.rest settings as written (keys keep their case);
+	// package source/rest validates them. RESTWhere locates them.
+	REST      map[string]any
+	RESTWhere string
 }
 
 // Target configures the directory to sync into.
@@ -90,6 +98,9 @@ var defaults = map[string]any{
 	"source.type":                "csv",
 	"source.path":                "",
 	"source.delimiter":           "auto",
+	"source.sheet":               "",
+	"source.header_row":          0,
+	"source.rest":                map[string]any{},
 	"mapping":                    "",
 	"target.type":                "entra",
 	"target.tenant_id":           "",
@@ -190,6 +201,15 @@ func Load(opts Options) (*Config, error) {
 		Type:      strings.ToLower(v.GetString("source.type")),
 		Path:      v.GetString("source.path"),
 		Delimiter: v.GetString("source.delimiter"),
+		Sheet:     v.GetString("source.sheet"),
+	}
+	if n := find(doc, []string{"source", "rest"}); n != nil {
+		// Decoded from the file itself: viper would lower-case the keys,
+		// and column names and header names keep their case.
+		if err := n.Decode(&cfg.Source.REST); err != nil || n.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s:%d: source.rest: expected settings (url, records, fields, paging, auth ...)", cfg.File, n.Line)
+		}
+		cfg.Source.RESTWhere = fmt.Sprintf("%s:%d", cfg.File, n.Line)
 	}
 	cfg.Mapping = v.GetString("mapping")
 	cfg.Target = Target{
@@ -220,6 +240,12 @@ func Load(opts Options) (*Config, error) {
 	typed("policy.max_leavers_percent", func(s string) (err error) {
 		if cfg.Policy.MaxLeaversPercent, err = strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64); err != nil {
 			return errors.New("a number")
+		}
+		return nil
+	})
+	typed("source.header_row", func(s string) (err error) {
+		if cfg.Source.HeaderRow, err = strconv.Atoi(s); err != nil || cfg.Source.HeaderRow < 0 {
+			return errors.New("a row number (1 for the first row; 0 for the first non-empty row)")
 		}
 		return nil
 	})
@@ -268,14 +294,16 @@ func (c *Config) validate(loc locator) error {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", loc.where(key), key, fmt.Sprintf(format, args...)))
 	}
 	switch c.Source.Type {
-	case "csv":
-	case "xlsx", "rest":
-		bad("source.type", "%q is not supported yet; use csv", c.Source.Type)
+	case "csv", "xlsx":
+		if c.Source.Path == "" {
+			bad("source.path", "missing: name the HR export to read")
+		}
+	case "rest":
+		if len(c.Source.REST) == 0 {
+			bad("source.rest", "missing: a rest source needs its settings (preset or url, records, auth ...)")
+		}
 	default:
-		bad("source.type", "unknown source type %q; use csv", c.Source.Type)
-	}
-	if c.Source.Path == "" {
-		bad("source.path", "missing: name the HR export to read")
+		bad("source.type", "unknown source type %q; use csv, xlsx or rest", c.Source.Type)
 	}
 	switch c.Source.Delimiter {
 	case "", "auto", ",", ";", "\t", "|", "tab", "comma", "semicolon", "pipe", `\t`:

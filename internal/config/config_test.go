@@ -169,3 +169,44 @@ func TestBadTypedEnvValueIsAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestXLSXAndRESTSources(t *testing.T) {
+	p := writeConfig(t, strings.Replace(minimal, "  path: hr/workers.csv\n", "  type: xlsx\n  path: hr/workers.xlsx\n  sheet: Workers\n  header_row: 3\n", 1))
+	cfg, err := Load(Options{File: p, FileExplicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Source.Type != "xlsx" || cfg.Source.Sheet != "Workers" || cfg.Source.HeaderRow != 3 || !strings.HasSuffix(cfg.Source.Path, "hr/workers.xlsx") {
+		t.Errorf("source = %+v", cfg.Source)
+	}
+	rest := `source:
+  type: rest
+  rest:
+    preset: workday
+    url: https://example.com/report?format=json
+    fields:
+      WorkerID: Employee_ID
+      FirstName: Legal_Name.First
+mapping: m.yaml
+target:
+  type: sandbox
+`
+	cfg, err = Load(Options{File: writeConfig(t, rest), FileExplicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, _ := cfg.Source.REST["fields"].(map[string]any)
+	if cfg.Source.REST["preset"] != "workday" || fields["WorkerID"] != "Employee_ID" || !strings.HasSuffix(cfg.Source.RESTWhere, "hrsync.yaml:4") {
+		t.Errorf("rest = %#v at %s (keys must keep their case)", cfg.Source.REST, cfg.Source.RESTWhere)
+	}
+	for _, bad := range []struct{ doc, want string }{
+		{"source:\n  type: rest\nmapping: m.yaml\ntarget:\n  type: sandbox\n", "source.rest: missing"},
+		{"source:\n  type: rest\n  rest: [1]\nmapping: m.yaml\ntarget:\n  type: sandbox\n", "source.rest: expected settings"},
+		{strings.Replace(minimal, "  path: hr/workers.csv\n", "  path: hr/workers.csv\n  header_row: -1\n", 1), "source.header_row"},
+		{strings.Replace(minimal, "  path: hr/workers.csv\n", "  type: ldap\n  path: x\n", 1), "use csv, xlsx or rest"},
+	} {
+		if _, err := Load(Options{File: writeConfig(t, bad.doc), FileExplicit: true}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: err = %v, want %q", bad.doc, err, bad.want)
+		}
+	}
+}
