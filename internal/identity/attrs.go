@@ -132,6 +132,9 @@ type Desired struct {
 	// candidate values in order; Attrs holds the first. The plan picks the
 	// first one nobody in the tenant or the plan holds.
 	Candidates map[string][]string
+	// Redacted names attributes whose value the mapping wrapped in Redact:
+	// plans show them as "(redacted)".
+	Redacted map[string]bool
 	// OutOfScope marks a record the mapping's scope filter leaves out: it
 	// is never created or updated, and its user is a leaver ("left scope").
 	OutOfScope bool

@@ -539,6 +539,12 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		if v.IsNull() {
 			continue
 		}
+		if v.Redacted() {
+			if d.Redacted == nil {
+				d.Redacted = map[string]bool{}
+			}
+			d.Redacted[a.Spec.Name] = true
+		}
 		c, err := Canonical(a.Spec, v.String())
 		if err != nil {
 			return fail(a.Spec.Name, a.Line, err)

@@ -160,3 +160,14 @@ attributes:
 		t.Errorf("rules = %+v", m.Rules)
 	}
 }
+
+func TestRedactIsRecorded(t *testing.T) {
+	m := mustParse(t, "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[Id]'\n  employeeType: 'Redact([Type])'\n")
+	d, err := m.Map(record(2, "Id", "1", "Type", "Secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Redacted["employeeType"] || d.Attrs["employeeType"] != "Secret" || d.Redacted["displayName"] {
+		t.Fatalf("desired = %+v", d)
+	}
+}

@@ -603,7 +603,7 @@ func (c *computer) addCreate(d *identity.Desired) {
 	}
 	for _, spec := range c.attrOrder() {
 		if v := d.Attrs[spec.Name]; v != "" {
-			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v)})
+			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v), Redacted: d.Redacted[spec.Name]})
 		}
 	}
 	if _, mapped := d.Attrs["accountEnabled"]; !mapped {
@@ -696,7 +696,7 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 			}
 			c.mails[strings.ToLower(after)] = u.ID
 		}
-		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after)})
+		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after), Redacted: d.Redacted[spec.Name]})
 	}
 	keepOrgData(&a, u)
 	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {

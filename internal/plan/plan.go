@@ -140,6 +140,10 @@ type Change struct {
 	Attribute string  `json:"attribute"`
 	Before    *string `json:"before"`
 	After     *string `json:"after"`
+	// Redacted says the mapping wrapped the value in Redact: text and
+	// markdown views show "(redacted)"; the plan file keeps the value,
+	// since apply writes it.
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // Warning is something reviewers must know: a record left out, a reference

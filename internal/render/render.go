@@ -50,9 +50,30 @@ func symbol(action string) string {
 	return "~"
 }
 
+// redactedText stands for a Redact-ed value; no real value can equal it
+// (values never hold control characters).
+const redactedText = "\x00redacted"
+
+// shown hides a Redact-ed change's values.
+func shown(c plan.Change) plan.Change {
+	if c.Redacted {
+		r := redactedText
+		if c.Before != nil {
+			c.Before = &r
+		}
+		if c.After != nil {
+			c.After = &r
+		}
+	}
+	return c
+}
+
 func quote(s *string, attr string) string {
 	if s == nil {
 		return "null"
+	}
+	if *s == redactedText {
+		return "(redacted)"
 	}
 	if attr == "accountEnabled" {
 		return *s
@@ -107,6 +128,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 				width = max(width, len(c.Attribute))
 			}
 			for _, c := range a.Changes {
+				c = shown(c)
 				switch {
 				case a.Action == plan.Create:
 					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
@@ -191,6 +213,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 				label += " — " + mdEscape(a.Reason)
 			}
 			for j, c := range a.Changes {
+				c = shown(c)
 				key, user := "", ""
 				if j == 0 {
 					key, user = "`"+mdEscape(a.Key)+"`", label
