@@ -86,6 +86,8 @@ func (m *Mapping) Explain(rec *identity.Record) Trace {
 		default:
 			if c, err := Canonical(a.Spec, v.String()); err != nil {
 				at.Err = err.Error()
+			} else if v.Redacted() {
+				at.Value = "(redacted)"
 			} else {
 				at.Value = c
 			}
