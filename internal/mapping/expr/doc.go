@@ -42,6 +42,11 @@
 //     look-around and back-references do not.
 //   - FormatDateTime ignores dateTimeStyles; input without a date part reads
 //     as 0001-01-01 (not today).
+//   - Date-times are limited to years 1 to 9999, as .NET's DateTime: CDate
+//     and FormatDateTime refuse other years and DateAdd reports a result
+//     outside them as an error.
+//   - Redact anywhere in an expression marks the whole result redacted
+//     ([Value.Redacted]), not just the part it wraps.
 //   - Behaviour Microsoft does not document is chosen and written down on
 //     each function (e.g. Append with a null source, Split of "").
 //

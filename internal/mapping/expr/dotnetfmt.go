@@ -157,18 +157,22 @@ type dotnetTime struct {
 	zone bool
 }
 
+// pad writes v (not negative) with leading zeros to width digits, without
+// allocating.
 func pad(b *strings.Builder, v, width int) {
-	s := strconv.Itoa(v)
+	var buf [20]byte
+	s := strconv.AppendInt(buf[:0], int64(v), 10)
 	for i := len(s); i < width; i++ {
 		b.WriteByte('0')
 	}
-	b.WriteString(s)
+	b.Write(s)
 }
 
 // formatWithDotnetFormat renders t.
 func formatWithDotnetFormat(toks []fmtToken, dt dotnetTime) string {
 	t := dt.t
 	var b strings.Builder
+	b.Grow(32)
 	for _, tk := range toks {
 		switch tk.kind {
 		case fLit:
@@ -448,6 +452,9 @@ func parseWithDotnetFormat(toks []fmtToken, s string) (dotnetTime, string) {
 		} else if ampm == 0 && hour == 12 {
 			hour = 0
 		}
+	}
+	if year < 1 || year > 9999 {
+		return dotnetTime{}, "year " + strconv.Itoa(year) + " is out of range (1 to 9999)"
 	}
 	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
 		return dotnetTime{}, "date or time out of range"

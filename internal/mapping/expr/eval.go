@@ -78,6 +78,9 @@ func (p *Program) EvalWith(env Env, ctx *Context) (Value, error) {
 		}
 		return Value{}, err
 	}
+	if p.redact {
+		v.flags |= flagRedact
+	}
 	return v, nil
 }
 

@@ -234,6 +234,8 @@ func fnNot(e evaluator, n *node) (Value, error) {
 }
 
 // Redact(value): the value, marked so that logs and plans show "[Redact]".
+// When Redact is nested, the whole result of the expression is marked (see
+// Program.EvalWith): Entra redacts the attribute value, not a part of it.
 func fnRedact(e evaluator, n *node) (Value, error) {
 	v, err := e.arg(n, 0)
 	if err != nil {

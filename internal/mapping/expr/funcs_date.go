@@ -12,38 +12,69 @@ const entraDateLayout = "1/2/2006 3:04:05 PM"
 
 func formatEntraDate(t time.Time) string { return t.UTC().Format(entraDateLayout) }
 
-// dateLayouts are the forms CDate and the date functions accept. A value
+// The forms CDate and the date functions accept, by family. A value
 // without an offset is taken as UTC. Fractional seconds are accepted after
-// the seconds in every layout.
-var dateLayouts = []string{
-	"2006-01-02T15:04:05Z07:00",
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04",
-	"2006-01-02 15:04:05Z07:00",
-	"2006-01-02 15:04:05",
-	"2006-01-02 15:04Z07:00",
-	"2006-01-02 15:04",
-	"2006-01-02Z07:00", // Workday: 2020-03-16-07:00
-	"2006-01-02",
-	"1/2/2006 3:04:05 PM", // Entra's own rendering (Now, CDate)
-	"1/2/2006 3:04 PM",
-	"1/2/2006 15:04:05",
-	"1/2/2006 15:04",
-	"1/2/2006",
-	"20060102150405Z07:00", // LDAP generalized time
-	"20060102150405",
+// the seconds in every layout. parseDate picks the family from the shape
+// of the input, so that a date is not tried against layouts it cannot
+// match (every failed time.Parse allocates an error).
+var (
+	isoDateLayouts  = []string{"2006-01-02"}
+	isoZoneLayouts  = []string{"2006-01-02Z07:00"} // Workday: 2020-03-16-07:00
+	isoTLayouts     = []string{"2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04Z07:00", "2006-01-02T15:04"}
+	isoSpaceLayouts = []string{"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02 15:04Z07:00", "2006-01-02 15:04"}
+	usDateLayouts   = []string{"1/2/2006"}
+	usTimeLayouts   = []string{
+		"1/2/2006 3:04:05 PM", // Entra's own rendering (Now, CDate)
+		"1/2/2006 3:04 PM",
+		"1/2/2006 15:04:05",
+		"1/2/2006 15:04",
+	}
+	ldapLayouts = []string{"20060102150405Z07:00", "20060102150405"} // LDAP generalized time
+)
+
+// dateLayouts are all the forms, for messages and tests.
+var dateLayouts = func() []string {
+	var all []string
+	for _, f := range [][]string{isoTLayouts, isoSpaceLayouts, isoZoneLayouts, isoDateLayouts, usTimeLayouts, usDateLayouts, ldapLayouts} {
+		all = append(all, f...)
+	}
+	return all
+}()
+
+// dateLayoutsFor returns the family of layouts s can match: the layouts of
+// the other families need characters s does not have where they need them.
+func dateLayoutsFor(s string) []string {
+	switch {
+	case len(s) >= 10 && s[4] == '-' && s[7] == '-':
+		switch {
+		case len(s) == 10:
+			return isoDateLayouts
+		case s[10] == 'T':
+			return isoTLayouts
+		case s[10] == ' ':
+			return isoSpaceLayouts
+		}
+		return isoZoneLayouts
+	case strings.IndexByte(s, '/') >= 0:
+		if strings.IndexByte(s, ' ') < 0 {
+			return usDateLayouts
+		}
+		return usTimeLayouts
+	}
+	return ldapLayouts
 }
 
-// parseDate reads a date-time string in one of dateLayouts.
+// parseDate reads a date-time string in one of dateLayouts, within the
+// years .NET's DateTime can hold (1 to 9999).
 func parseDate(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) < 8 || len(s) > 40 {
 		return time.Time{}, false
 	}
-	for _, l := range dateLayouts {
+	for _, l := range dateLayoutsFor(s) {
 		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), true
+			t = t.UTC()
+			return t, inDateRange(t)
 		}
 	}
 	return time.Time{}, false
@@ -143,6 +174,10 @@ func fnDateAdd(e evaluator, n *node) (Value, error) {
 	if err != nil || !ok {
 		return Value{}, err
 	}
+	lim, known := dateAddLimits[strings.ToLower(iv)]
+	if known && (k > lim || k < -lim) {
+		return Value{}, e.errf(n, "adding %d %s to %s leaves the range of dates (years 1 to 9999)", k, iv, formatEntraDate(t))
+	}
 	switch strings.ToLower(iv) {
 	case "yyyy":
 		t = addMonths(t, 12*k)
@@ -163,7 +198,25 @@ func fnDateAdd(e evaluator, n *node) (Value, error) {
 	default:
 		return Value{}, e.errf(n, "interval must be one of yyyy, m, d, ww, h, n, s; got %s", quote(iv))
 	}
+	if !inDateRange(t) {
+		return Value{}, e.errf(n, "adding %d %s gives a date outside years 1 to 9999", k, iv)
+	}
 	return Date(t), nil
+}
+
+// dateAddLimits bounds DateAdd's value per interval: anything larger leaves
+// .NET's date range (years 1 to 9999) from any start, and would overflow
+// the arithmetic.
+var dateAddLimits = map[string]int{
+	"yyyy": 10_000, "q": 40_000, "m": 120_000,
+	"y": 3_660_000, "d": 3_660_000, "w": 3_660_000, "ww": 523_000,
+	"h": 87_840_000, "n": 5_270_400_000, "s": 316_224_000_000,
+}
+
+// inDateRange reports whether t is a date .NET's DateTime can hold.
+func inDateRange(t time.Time) bool {
+	y := t.Year()
+	return y >= 1 && y <= 9999
 }
 
 // ticks returns t in .NET ticks (100 ns since 0001-01-01 UTC).

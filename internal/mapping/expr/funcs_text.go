@@ -188,11 +188,26 @@ outer:
 // control, format, punctuation and symbol characters. The ASCII apostrophe
 // belongs to the word, as in .NET ("O'BRIEN" gives "O'brien").
 func defaultWordSeparator(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiWordSeparators[r]
+	}
+	return isWordSeparator(r)
+}
+
+func isWordSeparator(r rune) bool {
 	if r == '\'' {
 		return false
 	}
 	return unicode.IsSpace(r) || unicode.In(r, unicode.Cc, unicode.Cf, unicode.P, unicode.S)
 }
+
+// asciiWordSeparators is isWordSeparator for ASCII, looked up once.
+var asciiWordSeparators = func() (t [utf8.RuneSelf]bool) {
+	for r := range t {
+		t[r] = isWordSeparator(rune(r))
+	}
+	return t
+}()
 
 // PCase(source, wordSeparators): the first letter of every word in upper case
 // and the rest in lower case.

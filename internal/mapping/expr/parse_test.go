@@ -100,6 +100,9 @@ func TestSyntaxErrorString(t *testing.T) {
 
 func TestParseAccepts(t *testing.T) {
 	runCases(t, []tc{
+		{name: "doc: syntax overview, escaped quotes", expr: `"Company name: \"Contoso\""`, want: Str(`Company name: "Contoso"`)},
+		{name: "doc: syntax overview, nested functions", expr: `ToUpper(Left([a], 2))`, env: MapEnv{"a": "abc"}, want: Str("AB")},
+		{name: "bare comparison", expr: `[a] = "x"`, env: MapEnv{"a": "x"}, want: Bool(true)},
 		{name: "attribute only", expr: `[mail]`, env: MapEnv{"mail": "a@b"}, want: Str("a@b")},
 		{name: "missing attribute", expr: `[mail]`, want: Null()},
 		{name: "constant only", expr: `"x"`, want: Str("x")},

@@ -51,6 +51,10 @@ type Program struct {
 	src    string
 	root   *node
 	fields []string
+	// redact is set when Redact is called anywhere in the expression: the
+	// whole result is then redacted, so that Join(".", Redact([x]), "y")
+	// cannot show the secret part in a plan or log.
+	redact bool
 }
 
 // Source returns the expression text the Program was parsed from.
@@ -103,6 +107,9 @@ func Parse(src string) (*Program, error) {
 		if n.kind == nField && !seen[n.name] {
 			seen[n.name] = true
 			prog.fields = append(prog.fields, n.name)
+		}
+		if n.kind == nCall && n.fn.name == "Redact" {
+			prog.redact = true
 		}
 		for _, a := range n.args {
 			walk(a)

@@ -96,8 +96,10 @@ func (v Value) IsNullOrEmpty() bool {
 // cleared). An ignored value is also null.
 func (v Value) Ignored() bool { return v.flags&flagIgnore != 0 }
 
-// Redacted reports whether v came from Redact: it is the real value, but logs,
-// plans and reports must show "[Redact]" instead.
+// Redacted reports whether v came from an expression that calls Redact,
+// at the top or nested (Join(".", Redact([x]), "y") is redacted whole): it
+// is the real value, but logs, plans and reports must show "[Redact]"
+// instead.
 func (v Value) Redacted() bool { return v.flags&flagRedact != 0 }
 
 // String renders v as Entra does when a value is used as a string:
