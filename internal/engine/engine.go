@@ -26,6 +26,8 @@ import (
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/source"
 	csvsource "github.com/hrsync/hrsync/internal/source/csv"
+	restsource "github.com/hrsync/hrsync/internal/source/rest"
+	xlsxsource "github.com/hrsync/hrsync/internal/source/xlsx"
 )
 
 // Progress reports progress of a long step; total is -1 when unknown.
@@ -89,6 +91,14 @@ func (e *Engine) Source() (source.Source, error) {
 	switch e.Cfg.Source.Type {
 	case "csv":
 		return csvsource.New(csvsource.Options{Path: e.Cfg.Source.Path, Display: display(e.wd, e.Cfg.Source.Path), Delimiter: e.Cfg.Source.Delimiter})
+	case "xlsx":
+		return xlsxsource.New(xlsxsource.Options{Path: e.Cfg.Source.Path, Display: display(e.wd, e.Cfg.Source.Path), Sheet: e.Cfg.Source.Sheet, HeaderRow: e.Cfg.Source.HeaderRow})
+	case "rest":
+		rc, err := restsource.Parse(e.Cfg.Source.REST, os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Cfg.Source.RESTWhere, err)
+		}
+		return restsource.New(rc, restsource.Options{Log: e.Log})
 	}
 	return nil, fmt.Errorf("source type %q is not supported", e.Cfg.Source.Type)
 }
@@ -110,6 +120,9 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 		return nil, err
 	}
 	res := &SourceResult{Name: display(e.wd, e.Cfg.Source.Path)}
+	if e.Cfg.Source.Path == "" {
+		res.Name = src.String()
+	}
 	bar := e.Progress.Start("reading "+res.Name, -1)
 	checked := false
 	n := 0
