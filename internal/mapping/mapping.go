@@ -196,7 +196,7 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 					}
 				}
 				if exprNode == nil {
-					fail(v.Line, spec.Name, errors.New("missing expression:"))
+					fail(v.Line, spec.Name, errors.New("missing the expression key"))
 					continue
 				}
 			}
