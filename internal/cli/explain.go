@@ -117,17 +117,9 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 	if !withTarget {
 		return ex, nil
 	}
-	full, err := e.ReadSource(ctx)
+	p, users, err := planWithUsers(ctx, e)
 	if err != nil {
 		return nil, err
-	}
-	t, err := e.OpenTarget(ctx)
-	if err != nil {
-		return nil, err
-	}
-	users, err := e.ReadTarget(ctx, t)
-	if cerr := closeTarget(ctx, t, err); cerr != nil {
-		return nil, cerr
 	}
 	ex.Target = true
 	for _, rec := range ex.Records {
@@ -142,10 +134,6 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 				}
 			}
 		}
-	}
-	p, err := e.Plan(full, users, t.Info)
-	if err != nil {
-		return nil, err
 	}
 	for _, a := range p.Actions {
 		if plan.Fold(a.Key) == want {

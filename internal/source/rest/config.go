@@ -632,34 +632,49 @@ type namedVal struct {
 	val  any
 }
 
-// pairs reads a map or a list of one-key maps in order (maps sorted by
-// name, as decoded YAML maps keep no order).
-func (p *parser) pairs(key string, v any) ([]namedVal, bool) {
+// namedPairs reads a map or a list of one-key maps in order (maps sorted
+// by name, as decoded YAML maps keep no order). bad is the index of the
+// first list item that is not a one-key map, or -1; ok is false when v is
+// neither a map nor a list.
+func namedPairs(v any) (out []namedVal, bad int, ok bool) {
+	bad = -1
 	switch x := v.(type) {
 	case nil:
-		return nil, true
+		return nil, -1, true
 	case map[string]any:
-		var out []namedVal
 		for _, k := range sortedKeys(x) {
 			out = append(out, namedVal{k, x[k]})
 		}
-		return out, true
+		return out, -1, true
 	case []any:
-		var out []namedVal
 		for i, e := range x {
-			m, ok := e.(map[string]any)
-			if !ok || len(m) != 1 {
-				p.bad(fmt.Sprintf("%s[%d]", key, i), "each list item must be one name: value pair")
+			m, isMap := e.(map[string]any)
+			if !isMap || len(m) != 1 {
+				if bad < 0 {
+					bad = i
+				}
 				continue
 			}
 			for k, val := range m {
 				out = append(out, namedVal{k, val})
 			}
 		}
-		return out, true
+		return out, bad, true
 	}
-	p.bad(key, "must be a map of names to values, not %s", kind(v))
-	return nil, false
+	return nil, -1, false
+}
+
+// pairs is namedPairs with the problems reported against key.
+func (p *parser) pairs(key string, v any) ([]namedVal, bool) {
+	out, bad, ok := namedPairs(v)
+	if !ok {
+		p.bad(key, "must be a map of names to values, not %s", kind(v))
+		return nil, false
+	}
+	if bad >= 0 {
+		p.bad(fmt.Sprintf("%s[%d]", key, bad), "each list item must be one name: value pair")
+	}
+	return out, true
 }
 
 func (p *parser) fields(key string, v any) []Field {
@@ -982,29 +997,8 @@ func mergeNamed(preset, user any) any {
 		return preset
 	}
 	toList := func(v any) ([]namedVal, bool) {
-		switch x := v.(type) {
-		case nil:
-			return nil, true
-		case map[string]any:
-			var out []namedVal
-			for _, k := range sortedKeys(x) {
-				out = append(out, namedVal{k, x[k]})
-			}
-			return out, true
-		case []any:
-			var out []namedVal
-			for _, e := range x {
-				m, ok := e.(map[string]any)
-				if !ok || len(m) != 1 {
-					return nil, false
-				}
-				for k, val := range m {
-					out = append(out, namedVal{k, val})
-				}
-			}
-			return out, true
-		}
-		return nil, false
+		out, bad, ok := namedPairs(v)
+		return out, ok && bad < 0
 	}
 	pl, ok1 := toList(preset)
 	ul, ok2 := toList(user)
