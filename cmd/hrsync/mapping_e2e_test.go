@@ -131,3 +131,30 @@ func TestExplain(t *testing.T) {
 		t.Errorf("unknown key: %s", r)
 	}
 }
+
+// Redact-ed values stay hidden in plans and in explain, the source field
+// they come from included.
+func TestRedactHidesValuesInPlanAndExplain(t *testing.T) {
+	dir := quickstart(t)
+	mapping := filepath.Join(dir, "..", "..", "mappings", "example.yaml")
+	data, err := os.ReadFile(mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mapping, []byte(strings.Replace(string(data), "  jobTitle: '[JobTitle]'", "  jobTitle: 'Redact([JobTitle])'", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plan := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml")
+	mustCode(t, plan, 0)
+	explain := hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "1050")
+	mustCode(t, explain, 0)
+	json := hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "--format", "json", "1050")
+	for _, out := range []string{plan.stdout, explain.stdout, json.stdout} {
+		if strings.Contains(out, "Software Engineer") || strings.Contains(out, "Engineering Manager") {
+			t.Errorf("a redacted job title shows:\n%s", out)
+		}
+	}
+	if !strings.Contains(plan.stdout, "(redacted)") || !strings.Contains(explain.stdout, "(redacted)") {
+		t.Errorf("no (redacted) marker:\n%s\n%s", plan.stdout, explain.stdout)
+	}
+}

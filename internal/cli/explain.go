@@ -90,6 +90,17 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 		return nil, err
 	}
 	want := plan.Fold(key)
+	// Source fields read by Redact-ed attributes are not shown either.
+	masked := map[string]bool{}
+	for _, a := range e.Mapping.Attrs {
+		for _, f := range a.Prog.Functions() {
+			if f == "Redact" {
+				for _, field := range a.Prog.Fields() {
+					masked[strings.ToLower(field)] = true
+				}
+			}
+		}
+	}
 	if _, err := src.Read(ctx, func(r *identity.Record) error {
 		v, err := e.Mapping.Match.Source.Eval(r)
 		if err != nil {
@@ -103,6 +114,9 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 		for i, name := range r.Header.Names {
 			if i < len(r.Values) {
 				re.Fields[name] = r.Values[i]
+				if masked[strings.ToLower(name)] && r.Values[i] != "" {
+					re.Fields[name] = "(redacted)"
+				}
 				re.order = append(re.order, name)
 			}
 		}
@@ -135,10 +149,25 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 			}
 		}
 	}
+	hidden := "(redacted)"
 	for _, a := range p.Actions {
-		if plan.Fold(a.Key) == want {
-			ex.Actions = append(ex.Actions, a)
+		if plan.Fold(a.Key) != want {
+			continue
 		}
+		changes := make([]plan.Change, len(a.Changes))
+		for i, c := range a.Changes {
+			if c.Redacted {
+				if c.Before != nil {
+					c.Before = &hidden
+				}
+				if c.After != nil {
+					c.After = &hidden
+				}
+			}
+			changes[i] = c
+		}
+		a.Changes = changes
+		ex.Actions = append(ex.Actions, a)
 	}
 	provs := map[identity.Provenance]bool{}
 	for _, r := range ex.Records {

@@ -162,12 +162,14 @@ func (c *computer) groupRecords() {
 	groups := make(map[string][]*identity.Desired, len(c.in.Desired))
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
+		// Out-of-scope records take part in the duplicate check: two
+		// records with one key are a conflict whatever the scope says.
+		groups[Fold(d.Key)] = append(groups[Fold(d.Key)], d)
 		if d.OutOfScope {
 			c.leftScope[Fold(d.Key)] = d.Prov
 			continue
 		}
 		c.seen[Fold(d.Key)] = true
-		groups[Fold(d.Key)] = append(groups[Fold(d.Key)], d)
 	}
 	for _, r := range c.in.Rejected {
 		if r.Key != "" {
@@ -190,10 +192,10 @@ func (c *computer) groupRecords() {
 	}
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
-		if d.OutOfScope {
-			continue
-		}
 		g := groups[Fold(d.Key)]
+		if d.OutOfScope && len(g) == 1 && !rejectedKeys[Fold(d.Key)] {
+			continue // out of scope: its user, if any, leaves
+		}
 		if len(g) == 1 && !rejectedKeys[Fold(d.Key)] {
 			c.unique = append(c.unique, d)
 			continue
@@ -213,6 +215,8 @@ func (c *computer) groupRecords() {
 			extra = " and by a record that failed to map"
 		}
 		c.dupKeys[Fold(d.Key)] = true
+		c.seen[Fold(d.Key)] = true // the user with this key is left alone
+		delete(c.leftScope, Fold(d.Key))
 		w := c.warn(WarnDuplicateKey, d.Key, "match key %q is used by %d records (%s)%s; all are left out and the Entra user with this key is left alone",
 			d.Key, len(g), strings.Join(lines, ", "), extra)
 		w.Sources = provs
@@ -314,6 +318,15 @@ func (c *computer) matchFurther() {
 				c.altMatch[d] = nil
 				break
 			}
+			if d.Attrs["accountEnabled"] == "false" || u.Attrs["accountEnabled"] == "false" {
+				// Never hand a disabled account to someone, nor give a
+				// terminated worker's record someone's live account.
+				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) finds Entra user %s, but the record or the account is disabled; hrsync takes over only active accounts for active records",
+					attr, d.AltKeys[j], j+2, u.ID)
+				w.Sources = []identity.Provenance{d.Prov}
+				c.altMatch[d] = nil
+				break
+			}
 			c.altMatch[d] = u
 			claims[u.ID] = append(claims[u.ID], d)
 			break
@@ -338,6 +351,15 @@ func (c *computer) matchFurther() {
 		}
 		w := c.warn(WarnMatchConflict, ds[0].Key, "left out: records %s all match Entra user %s (%s); none is paired with it", strings.Join(keys, ", "), id, c.byID[id].Attrs["userPrincipalName"])
 		w.Sources = provs
+	}
+	// Every takeover is called out: an account that predates hrsync gets
+	// a key, and from then on hrsync manages it.
+	for _, d := range c.unique {
+		if u := c.altMatch[d]; u != nil {
+			w := c.warn(WarnTakeover, d.Key, "Entra user %s (%s, %q) has no %s; a further match rule pairs it with this record, so it gets %s %s and hrsync manages it from now on. Check it is this worker and not an admin or service account",
+				u.ID, u.Attrs["userPrincipalName"], u.Attrs["displayName"], c.in.MatchAttr, c.in.MatchAttr, d.Key)
+			w.Sources = []identity.Provenance{d.Prov}
+		}
 	}
 }
 
@@ -432,6 +454,18 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 // either: Entra addresses share one namespace.
 func (c *computer) pickUnique(attr string, cands []string, self string) (string, bool) {
 	for _, v := range cands {
+		var check func(string) error
+		switch attr {
+		case "userPrincipalName":
+			check = CheckUPN
+		case "mail":
+			check = CheckMail
+		case "mailNickname":
+			check = CheckMailNickname
+		}
+		if check != nil && check(v) != nil {
+			continue // not a value Graph would accept: try the next
+		}
 		l := strings.ToLower(v)
 		var owners []string
 		switch attr {

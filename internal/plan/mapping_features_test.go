@@ -45,6 +45,22 @@ func TestScopeLeaversAndNoCreates(t *testing.T) {
 	}
 }
 
+// An in-scope and an out-of-scope record with one key are a duplicate:
+// the scope filter must not decide which person owns the account.
+func TestDuplicateKeyAcrossScope(t *testing.T) {
+	a := person("1", 2, "Ann Lee", "Sales")
+	b := outOfScope(person("1", 3, "Other Person", "Ops"))
+	for _, order := range [][]identity.Desired{{a, b}, {b, a}} {
+		p, err := Compute(input(order, []identity.User{existing("u1", a, "department", "Old")}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Actions) != 0 || fmt.Sprint(codesOf(p)) != "[duplicate_key 1]" {
+			t.Errorf("actions %v warnings %v, want the user left alone and a duplicate_key", actionsOf(p), codesOf(p))
+		}
+	}
+}
+
 func TestFurtherMatchRules(t *testing.T) {
 	alt := []string{"userPrincipalName"}
 	ann := withAlt(person("1", 2, "Ann Lee", "Sales"), "ann.lee@contoso.com")
@@ -58,7 +74,7 @@ func TestFurtherMatchRules(t *testing.T) {
 	}{
 		{"takes over an account without a key", []identity.Desired{ann},
 			[]identity.User{user("legacy", "", "userPrincipalName", "Ann.Lee@contoso.com", "displayName", "Ann Lee", "department", "Old", "accountEnabled", "true")},
-			"[update 1]", "[]", func(t *testing.T, p *Plan) {
+			"[update 1]", "[takeover 1]", func(t *testing.T, p *Plan) {
 				ch := changesOf(p.Actions[0])
 				if p.Actions[0].ID != "legacy" || ch["employeeId"] != [2]string{"<nil>", "1"} || ch["department"] != [2]string{"Old", "Sales"} {
 					t.Errorf("update = %+v", p.Actions[0])
@@ -77,6 +93,12 @@ func TestFurtherMatchRules(t *testing.T) {
 			[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales")), user("other", "", "userPrincipalName", "someone@contoso.com")},
 			"[]", "[]", nil},
 		{"no further match: created", []identity.Desired{ann}, nil, "[create 1]", "[]", nil},
+		{"a terminated worker's record never takes over a live account", []identity.Desired{withAlt(person("1", 2, "Ann Lee", "Sales", "accountEnabled", "false"), "ann.lee@contoso.com")},
+			[]identity.User{user("newhire", "", "userPrincipalName", "ann.lee@contoso.com", "accountEnabled", "true")},
+			"[]", "[match_conflict 1]", nil},
+		{"a disabled account is never handed to someone", []identity.Desired{ann},
+			[]identity.User{user("former", "", "userPrincipalName", "ann.lee@contoso.com", "accountEnabled", "false")},
+			"[]", "[match_conflict 1]", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -174,6 +174,7 @@ const (
 	WarnMailConflict       = "mail_conflict"
 	WarnMatchConflict      = "match_conflict"
 	WarnManagerCycle       = "manager_cycle"
+	WarnTakeover           = "takeover"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people
