@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/hrsync/hrsync/internal/suggest"
 	"net"
 	"net/url"
 	"os"
@@ -498,31 +499,9 @@ func isSection(k string) bool {
 }
 
 func closest(k string) string {
-	best, bestD := "", 4
+	keys := make([]string, 0, len(defaults))
 	for d := range defaults {
-		if dist := levenshtein(k, d); dist < bestD {
-			best, bestD = d, dist
-		}
+		keys = append(keys, d)
 	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(k, keys, 4)
 }

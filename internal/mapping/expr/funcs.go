@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"github.com/hrsync/hrsync/internal/suggest"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func unknownFuncMsg(name string) string {
 	lname := strings.ToLower(name)
 	var cands []cand
 	for key, f := range funcTable {
-		d := editDistance(lname, key)
+		d := suggest.Distance(lname, key)
 		limit := max(1, min(3, len(lname)/3))
 		if d <= limit || (len(lname) >= 3 && (strings.HasPrefix(key, lname) || strings.HasPrefix(lname, key))) {
 			cands = append(cands, cand{f.name, d})
@@ -209,26 +210,4 @@ func unknownFuncMsg(name string) string {
 		msg += " (see the Entra expression function reference)"
 	}
 	return msg
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hrsync/hrsync/internal/suggest"
 	"math"
 	"net/url"
 	"sort"
@@ -267,44 +268,12 @@ func (p *parser) checkKeys(at string, m map[string]any, known []string, hints ma
 			p.bad(at+"."+k, "unknown key; did you mean %s?", h)
 			continue
 		}
-		if s := suggest(k, known); s != "" {
+		if s := suggest.Closest(k, known, 3); s != "" {
 			p.bad(at+"."+k, "unknown key; did you mean %s?", s)
 			continue
 		}
 		p.bad(at+"."+k, "unknown key; known keys: %s", strings.Join(known, ", "))
 	}
-}
-
-// suggest returns the known key nearest to k, if it is near.
-func suggest(k string, known []string) string {
-	best, bestD := "", 3
-	for _, c := range known {
-		if d := levenshtein(strings.ToLower(k), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func quoteAny(v any) string {
@@ -800,7 +769,7 @@ func (p *parser) checkKeysFor(at string, m map[string]any, allowed []string, wha
 		if set[k] {
 			continue
 		}
-		if s := suggest(k, allowed); s != "" && s != "type" {
+		if s := suggest.Closest(k, allowed, 3); s != "" && s != "type" {
 			p.bad(at+"."+k, "unknown key for %s; did you mean %s?", what, s)
 			continue
 		}
