@@ -78,6 +78,12 @@ type Policy struct {
 	// MaxLeaversPercent blocks a plan that would disable more than this share
 	// of the managed users, once more than plan.LeaverPercentFloor would leave.
 	MaxLeaversPercent float64
+	// MaxCreates and MaxUpdates block plans with more creates or updates
+	// (0: no limit); MaxSourceDropPercent blocks a plan whose source holds
+	// this share fewer records than the managed users (0: off).
+	MaxCreates           int
+	MaxUpdates           int
+	MaxSourceDropPercent float64
 	// CreateDisabled also creates accounts for records whose mapping says
 	// the account is disabled (e.g. inactive workers who never had one).
 	CreateDisabled bool
@@ -96,26 +102,29 @@ const (
 // defaults lists every key hrsync knows, with its default; viper only maps
 // HRSYNC_* variables onto keys it knows.
 var defaults = map[string]any{
-	"source.type":                "csv",
-	"source.path":                "",
-	"source.delimiter":           "auto",
-	"source.sheet":               "",
-	"source.header_row":          0,
-	"source.rest":                map[string]any{},
-	"mapping":                    "",
-	"target.type":                "entra",
-	"target.tenant_id":           "",
-	"target.client_id":           "",
-	"target.auth":                AuthClientSecret,
-	"target.graph_url":           "https://graph.microsoft.com",
-	"target.state":               ".hrsync/sandbox.json",
-	"target.seed":                "",
-	"target.concurrency":         4,
-	"timeout":                    "6h",
-	"policy.leavers":             "disable",
-	"policy.max_leavers":         100,
-	"policy.max_leavers_percent": 20.0,
-	"policy.create_disabled":     false,
+	"source.type":                    "csv",
+	"source.path":                    "",
+	"source.delimiter":               "auto",
+	"source.sheet":                   "",
+	"source.header_row":              0,
+	"source.rest":                    map[string]any{},
+	"mapping":                        "",
+	"target.type":                    "entra",
+	"target.tenant_id":               "",
+	"target.client_id":               "",
+	"target.auth":                    AuthClientSecret,
+	"target.graph_url":               "https://graph.microsoft.com",
+	"target.state":                   ".hrsync/sandbox.json",
+	"target.seed":                    "",
+	"target.concurrency":             4,
+	"timeout":                        "6h",
+	"policy.leavers":                 "disable",
+	"policy.max_leavers":             100,
+	"policy.max_leavers_percent":     20.0,
+	"policy.create_disabled":         false,
+	"policy.max_creates":             0,
+	"policy.max_updates":             0,
+	"policy.max_source_drop_percent": 20.0,
 }
 
 // Keys lists every configuration key, sorted.
@@ -260,6 +269,22 @@ func Load(opts Options) (*Config, error) {
 		if cfg.Timeout, err = time.ParseDuration(s); err != nil || cfg.Timeout <= 0 {
 			return errors.New("a positive duration such as 90m or 6h")
 		}
+		return nil
+	})
+	for key, dst := range map[string]*int{"policy.max_creates": &cfg.Policy.MaxCreates, "policy.max_updates": &cfg.Policy.MaxUpdates} {
+		typed(key, func(s string) (err error) {
+			if *dst, err = strconv.Atoi(s); err != nil || *dst < 0 {
+				return errors.New("a whole number, 0 or more (0: no limit)")
+			}
+			return nil
+		})
+	}
+	typed("policy.max_source_drop_percent", func(s string) (err error) {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+		if err != nil || v < 0 || v > 100 {
+			return errors.New("a percentage from 0 (off) to 100")
+		}
+		cfg.Policy.MaxSourceDropPercent = v
 		return nil
 	})
 	typed("policy.create_disabled", func(s string) (err error) {

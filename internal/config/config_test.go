@@ -105,6 +105,8 @@ func TestValidationErrorsNameFileAndLine(t *testing.T) {
 		{"yaml syntax", "source: [\n", []string{"hrsync.yaml"}},
 		{"concurrency out of range", strings.Replace(minimal, "type: sandbox", "type: sandbox\n  concurrency: 50", 1), []string{"hrsync.yaml:6: target.concurrency: \"50\" is not a whole number from 1 to 16"}},
 		{"timeout not a duration", minimal + "timeout: forever\n", []string{"hrsync.yaml:6: timeout: \"forever\" is not a positive duration"}},
+		{"negative max_creates", minimal + "policy:\n  max_creates: -1\n", []string{"hrsync.yaml:7: policy.max_creates: \"-1\" is not a whole number, 0 or more"}},
+		{"source drop over 100", minimal + "policy:\n  max_source_drop_percent: 150\n", []string{"policy.max_source_drop_percent: \"150\" is not a percentage from 0 (off) to 100"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

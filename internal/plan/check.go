@@ -114,7 +114,7 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 		return errors.Join(errs...)
 	}
 	p.recount()
-	p.Blocked = guards(p.Actions, p.Policy, p.Summary.Managed)
+	p.Blocked = guards(p.Actions, p.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
 	p.Applyable = len(p.Blocked) == 0
 	return nil
 }
@@ -141,15 +141,33 @@ func (p *Plan) recount() {
 
 // guards lists why a plan must not be applied: more leavers than the
 // policy allows, as a count or a share of the managed users (in the spirit
-// of Entra's accidental-deletion threshold).
-func guards(actions []Action, pol Policy, managed int) []string {
-	leavers := 0
+// of Entra's accidental-deletion threshold), more creates or updates than
+// allowed, or a source much smaller than the managed users (records is 0
+// when unknown).
+func guards(actions []Action, pol Policy, managed, active, records int) []string {
+	leavers, creates, updates := 0, 0, 0
 	for _, a := range actions {
-		if a.Action == Disable || a.Action == Delete {
+		switch a.Action {
+		case Disable, Delete:
 			leavers++
+		case Create:
+			creates++
+		case Update, Enable:
+			updates++
 		}
 	}
 	var blocked []string
+	if pol.MaxSourceDropPercent > 0 && records > 0 && active > LeaverPercentFloor {
+		if drop := 100 * float64(active-records) / float64(active); drop > pol.MaxSourceDropPercent {
+			blocked = append(blocked, fmt.Sprintf("the source holds %d records, %.1f%% fewer than the %d enabled managed users, over policy.max_source_drop_percent (%g%%): is the export truncated?", records, drop, active, pol.MaxSourceDropPercent))
+		}
+	}
+	if pol.MaxCreates > 0 && creates > pol.MaxCreates {
+		blocked = append(blocked, fmt.Sprintf("%d creates exceed policy.max_creates (%d)", creates, pol.MaxCreates))
+	}
+	if pol.MaxUpdates > 0 && updates > pol.MaxUpdates {
+		blocked = append(blocked, fmt.Sprintf("%d updates exceed policy.max_updates (%d)", updates, pol.MaxUpdates))
+	}
 	if pol.MaxLeavers > 0 && leavers > pol.MaxLeavers {
 		blocked = append(blocked, fmt.Sprintf("%d leavers exceed policy.max_leavers (%d)", leavers, pol.MaxLeavers))
 	}
@@ -228,7 +246,7 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 	byID := make(map[string]*identity.User, len(users))
 	byKey := make(map[string][]*identity.User)
 	upns := make(map[string]*identity.User, len(users))
-	managed := 0
+	managed, active := 0, 0
 	for i := range users {
 		u := &users[i]
 		byID[u.ID] = u
@@ -238,6 +256,9 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 		if k := Fold(u.Attrs[match]); k != "" {
 			byKey[k] = append(byKey[k], u)
 			managed++
+			if u.Attrs["accountEnabled"] != "false" {
+				active++
+			}
 		}
 	}
 	creating := map[string]bool{}
@@ -301,8 +322,8 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 		}
 	}
 	p.Policy = pol
-	p.Summary.Managed = managed
-	p.Blocked = guards(p.Actions, pol, managed)
+	p.Summary.Managed, p.Summary.ActiveManaged = managed, active
+	p.Blocked = guards(p.Actions, pol, managed, active, p.Inputs.Source.Records)
 	p.Applyable = len(p.Blocked) == 0
 	return out
 }

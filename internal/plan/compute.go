@@ -143,6 +143,11 @@ func (c *computer) indexUsers() {
 	c.p.Summary.Managed = 0
 	for k, us := range c.byKey {
 		c.p.Summary.Managed += len(us)
+		for _, u := range us {
+			if u.Attrs["accountEnabled"] != "false" {
+				c.p.Summary.ActiveManaged++
+			}
+		}
 		if len(us) > 1 {
 			ids := make([]string, len(us))
 			for i, u := range us {
@@ -917,9 +922,13 @@ func (c *computer) leftScopeProv(k string) *identity.Provenance {
 }
 
 func (c *computer) guards() {
-	c.p.Blocked = guards(c.p.Actions, c.in.Policy, c.p.Summary.Managed)
+	c.p.Blocked = guards(c.p.Actions, c.in.Policy, c.p.Summary.Managed, c.p.Summary.ActiveManaged, c.in.Records)
 	for _, b := range c.p.Blocked {
-		c.warn(WarnLeaverThreshold, "", "plan blocked: %s; review the source, then raise the limit or pass --allow-mass-leavers", b)
+		code := WarnThreshold
+		if strings.Contains(b, "leavers") {
+			code = WarnLeaverThreshold
+		}
+		c.warn(code, "", "plan blocked: %s; review the source, then raise the limit or pass --allow-mass-leavers", b)
 	}
 }
 

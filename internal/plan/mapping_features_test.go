@@ -226,3 +226,47 @@ func TestManagerCycleIsReportedAndTheRestProceeds(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateUpdateAndSourceDropGuards(t *testing.T) {
+	var desired []identity.Desired
+	var users []identity.User
+	for i := range 40 {
+		d := person(fmt.Sprint(100+i), i+2, fmt.Sprintf("Worker %d", i), "Sales")
+		desired = append(desired, d)
+		users = append(users, existing(fmt.Sprintf("u%d", i), d, "department", "Old"))
+	}
+	tests := []struct {
+		name   string
+		pol    Policy
+		keep   int // records kept in the source
+		want   string
+		inUser bool
+	}{
+		{"updates over the cap", Policy{Leavers: "disable", MaxUpdates: 10}, 40, "40 updates exceed policy.max_updates (10)", true},
+		{"updates within the cap", Policy{Leavers: "disable", MaxUpdates: 40}, 40, "", true},
+		{"creates over the cap", Policy{Leavers: "disable", MaxCreates: 5}, 40, "40 creates exceed policy.max_creates (5)", false},
+		{"a truncated source", Policy{Leavers: "ignore", MaxSourceDropPercent: 20}, 25, "the source holds 25 records, 37.5% fewer than the 40 enabled managed users", true},
+		{"a slightly smaller source", Policy{Leavers: "ignore", MaxSourceDropPercent: 20}, 35, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			us := users
+			if !tt.inUser {
+				us = nil
+			}
+			in := input(desired[:tt.keep], us)
+			in.Policy = tt.pol
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(p.Blocked, "; ")
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Fatalf("blocked = %q, want %q", got, tt.want)
+			}
+			if p.Applyable != (tt.want == "") {
+				t.Errorf("applyable = %v", p.Applyable)
+			}
+		})
+	}
+}

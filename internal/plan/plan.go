@@ -82,7 +82,14 @@ type Policy struct {
 	Leavers           string  `json:"leavers"`
 	MaxLeavers        int     `json:"max_leavers"`
 	MaxLeaversPercent float64 `json:"max_leavers_percent"`
-	CreateDisabled    bool    `json:"create_disabled"`
+	// MaxCreates and MaxUpdates block a plan with more joiners, or more
+	// updates (enables included), than this; 0: no limit.
+	MaxCreates int `json:"max_creates,omitempty"`
+	MaxUpdates int `json:"max_updates,omitempty"`
+	// MaxSourceDropPercent blocks a plan whose source holds this share
+	// fewer records than the managed users (a truncated export); 0: off.
+	MaxSourceDropPercent float64 `json:"max_source_drop_percent,omitempty"`
+	CreateDisabled       bool    `json:"create_disabled"`
 }
 
 // Summary counts the plan's actions and what was left alone.
@@ -99,6 +106,9 @@ type Summary struct {
 	Skipped int `json:"skipped"`
 	// Managed counts users in the target scope (match attribute set).
 	Managed int `json:"managed"`
+	// ActiveManaged counts the managed users whose account is enabled:
+	// what a complete source should roughly hold.
+	ActiveManaged int `json:"active_managed"`
 }
 
 // Changes is the number of actions.
@@ -175,6 +185,7 @@ const (
 	WarnMatchConflict      = "match_conflict"
 	WarnManagerCycle       = "manager_cycle"
 	WarnTakeover           = "takeover"
+	WarnThreshold          = "threshold"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people
