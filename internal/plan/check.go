@@ -123,6 +123,10 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 func (p *Plan) recount() {
 	s := &p.Summary
 	s.Create, s.Update, s.Enable, s.Disable, s.Delete = 0, 0, 0, 0, 0
+	for i := range p.Actions {
+		// Derived, never trusted from a plan file.
+		p.Actions[i].Lifecycle = classify(p.Actions[i])
+	}
 	for _, a := range p.Actions {
 		switch a.Action {
 		case Create:

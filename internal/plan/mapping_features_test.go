@@ -270,3 +270,28 @@ func TestCreateUpdateAndSourceDropGuards(t *testing.T) {
 		})
 	}
 }
+
+func TestLifecycleClasses(t *testing.T) {
+	joiner := person("1", 2, "Ann Lee", "Sales")
+	mover := person("2", 3, "Bo Li", "Ops")
+	renamed := person("3", 4, "Cy Wu", "Ops")
+	back := person("4", 5, "Di Ng", "Ops")
+	leaver := person("5", 6, "Ed Po", "Ops")
+	p, err := Compute(input([]identity.Desired{joiner, mover, renamed, back}, []identity.User{
+		existing("u2", mover, "department", "Sales"),
+		existing("u3", renamed, "displayName", "Cy Woo"),
+		existing("u4", back, "accountEnabled", "false"),
+		existing("u5", leaver, "accountEnabled", "true"),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range p.Actions {
+		got[a.Key] = a.Lifecycle
+	}
+	want := map[string]string{"1": Joiner, "2": Mover, "3": Other, "4": Rehire, "5": Leaver}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("lifecycle = %v, want %v", got, want)
+	}
+}

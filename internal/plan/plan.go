@@ -124,6 +124,10 @@ type Action struct {
 	// DisplayName and UserPrincipalName identify the user for reviewers.
 	DisplayName       string `json:"display_name,omitempty"`
 	UserPrincipalName string `json:"user_principal_name,omitempty"`
+	// Lifecycle classifies the action for people: joiner, mover (an
+	// organisational attribute or the manager changes), update, leaver or
+	// rehire (a disabled user enabled again).
+	Lifecycle string `json:"lifecycle,omitempty"`
 	// Reason explains disables and enables ("absent from source", ...).
 	Reason string `json:"reason,omitempty"`
 	// Source is where the record came from; nil for leavers.
@@ -163,6 +167,37 @@ type Warning struct {
 	Message string                `json:"message"`
 	Key     string                `json:"key,omitempty"`
 	Sources []identity.Provenance `json:"sources,omitempty"`
+}
+
+// Lifecycle classes of actions.
+const (
+	Joiner = "joiner"
+	Mover  = "mover"
+	Other  = "update"
+	Leaver = "leaver"
+	Rehire = "rehire"
+)
+
+// organisational attributes make an update a mover.
+var organisational = map[string]bool{"department": true, "jobTitle": true, "companyName": true, "officeLocation": true,
+	"employeeOrgData.division": true, "employeeOrgData.costCenter": true, "employeeType": true, "manager": true}
+
+// classify returns an action's lifecycle class.
+func classify(a Action) string {
+	switch a.Action {
+	case Create:
+		return Joiner
+	case Disable, Delete:
+		return Leaver
+	case Enable:
+		return Rehire
+	}
+	for _, c := range a.Changes {
+		if organisational[c.Attribute] && !(c.Before != nil && c.After != nil && *c.Before == *c.After) {
+			return Mover
+		}
+	}
+	return Other
 }
 
 // Warning codes.

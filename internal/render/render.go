@@ -113,6 +113,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 		ew.printf("hrsync will perform the following actions:\n")
 		for _, a := range p.Actions {
 			ew.printf("\n  %s %s %s", symbol(a.Action), a.Action, clean(a.Key))
+			if a.Lifecycle != "" {
+				ew.printf("  %s", clean(a.Lifecycle))
+			}
 			if s := who(a); s != "" {
 				ew.printf("  %s", s)
 			}
@@ -209,6 +212,9 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		ew.printf("| key | user | attribute | before | after |\n|---|---|---|---|---|\n")
 		for _, a := range acts {
 			label := mdEscape(who(a))
+			if a.Lifecycle != "" {
+				label = mdEscape(a.Lifecycle) + " · " + label
+			}
 			if a.Reason != "" {
 				label += " — " + mdEscape(a.Reason)
 			}
