@@ -52,7 +52,22 @@ type Options struct {
 	// out (a stale plan); they are reported, and joiners refused this way
 	// count as not created for the manager references that need them.
 	Refused map[int]string
+	// Created, if not nil, is called once for each joiner this apply
+	// created, with the initial password that was sent, or adopted (found
+	// already created by an earlier apply or a retry whose answer was
+	// lost), with password "": that password is not known. It runs under
+	// the executor's lock, so calls never overlap. upn and mail are the
+	// planned values (mail "" when the plan sets none). The password is
+	// handed over nowhere else: Result and Report never hold it.
+	Created CreatedFunc
 }
+
+// CreatedFunc receives a joiner created (or adopted) by an apply.
+type CreatedFunc func(key, id, upn, mail, password string)
+
+// NotePasswordSet is the note of a create that set an initial password;
+// the value itself is never reported.
+const NotePasswordSet = "initial password: set"
 
 // Status of an action in the report.
 const (
@@ -337,6 +352,10 @@ func (e *executor) firstPhase() error {
 				onOK: func(o entra.Outcome) error {
 					e.created[plan.Fold(a.Key)] = o.ID
 					e.results[i].ID = o.ID
+					e.results[i].Note = NotePasswordSet
+					if e.opts.Created != nil {
+						e.opts.Created(a.Key, o.ID, afterOf(a, "userPrincipalName"), afterOf(a, "mail"), pw)
+					}
 					return nil
 				},
 				onErr: func(err error) bool {
@@ -444,6 +463,9 @@ func (e *executor) adoptConflicts() {
 				e.created[plan.Fold(a.Key)] = id
 				e.results[i].ID = id
 				e.results[i].Note = "already created by an earlier apply; adopted"
+				if e.opts.Created != nil {
+					e.opts.Created(a.Key, id, afterOf(a, "userPrincipalName"), afterOf(a, "mail"), "")
+				}
 				return nil
 			}})
 	}
@@ -567,7 +589,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // NewPassword makes a random 20-character initial password with upper and
 // lower case letters, digits and symbols, from crypto/rand. It is sent to
-// Graph once and never printed, logged or saved.
+// Graph once and never printed, logged or saved, unless the caller asks
+// for it through Options.Created (hrsync apply --passwords-file).
 func NewPassword() (string, error) {
 	const (
 		upper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/gocarina/gocsv"
 	"github.com/spf13/cobra"
 
 	"github.com/hrsync/hrsync/internal/apply"
@@ -20,7 +22,7 @@ import (
 
 func (a *app) applyCmd() *cobra.Command {
 	var autoApprove, allowMassLeavers bool
-	var reportPath string
+	var reportPath, writebackPath, passwordsPath string
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN]",
 		Short: "Carry out a saved plan, or plan and apply after confirmation",
@@ -105,32 +107,80 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					return errors.New("apply cancelled; nothing was changed")
 				}
 			}
-			// Open the report before the first write: a bad path must fail
-			// while nothing has been applied yet.
-			var reportFile *os.File
-			if reportPath != "" {
-				if reportFile, err = os.OpenFile(reportPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
-					return fmt.Errorf("open report: %w", err)
-				}
-				// An existing regular file keeps its mode otherwise; a device
-				// or pipe (/dev/stdout) is left as it is.
-				if fi, err := reportFile.Stat(); err == nil && fi.Mode().IsRegular() {
-					if err := reportFile.Chmod(0o600); err != nil {
-						reportFile.Close()
-						return fmt.Errorf("open report: %w", err)
-					}
+			// Open the output files before the first write: a bad path must
+			// fail while nothing has been applied yet.
+			var passwordsFile, writebackFile, reportFile *os.File
+			if passwordsPath != "" {
+				if passwordsFile, err = createSecretFile(passwordsPath); err != nil {
+					return err
 				}
 			}
-			rep, err := e.Apply(ctx, p, t, refused)
+			if writebackPath != "" {
+				if writebackFile, err = openOutput(writebackPath); err != nil {
+					discardSecretFile(passwordsFile)
+					return fmt.Errorf("open writeback file: %w", err)
+				}
+			}
+			if reportPath != "" {
+				if reportFile, err = openOutput(reportPath); err != nil {
+					discardSecretFile(passwordsFile)
+					if writebackFile != nil {
+						writebackFile.Close()
+					}
+					return fmt.Errorf("open report: %w", err)
+				}
+			}
+			now := time.Now
+			if e.Now != nil {
+				now = e.Now
+			}
+			var joiners []writebackRow
+			var passwords []passwordRow
+			adopted := 0
+			created := func(key, id, upn, mail, password string) {
+				joiners = append(joiners, writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: now().UTC().Format(time.RFC3339)})
+				if password == "" {
+					adopted++
+					return
+				}
+				if passwordsFile != nil {
+					passwords = append(passwords, passwordRow{Key: key, UPN: upn, Password: password})
+				}
+			}
+			rep, err := e.Apply(ctx, p, t, refused, created)
+			sort.Slice(joiners, func(i, j int) bool { return joiners[i].Key < joiners[j].Key })
+			sort.Slice(passwords, func(i, j int) bool { return passwords[i].Key < passwords[j].Key })
+			// Written even after Ctrl-C or failures: the joiners created so
+			// far exist in Entra whatever happened to the rest. A file that
+			// cannot be written does not keep the others from being written.
+			var outErrs []error
+			if passwordsFile != nil {
+				if adopted > 0 {
+					e.Log.Info("adopted users keep the initial password an earlier apply set; they are not in the passwords file", "adopted", adopted)
+				}
+				if werr := writePasswords(passwordsFile, passwords); werr != nil {
+					outErrs = append(outErrs, werr)
+				} else {
+					fmt.Fprintf(a.ios.ErrOut, "Initial passwords of %d created users written to %s (mode 0600).\n", len(passwords), passwordsPath)
+				}
+			}
+			if writebackFile != nil {
+				if werr := writeCSV(writebackFile, joiners); werr != nil {
+					outErrs = append(outErrs, fmt.Errorf("write writeback file %s: %w", writebackPath, werr))
+				}
+			}
 			if rep != nil {
 				if rerr := render.Report(a.ios.Out, rep); rerr != nil {
 					return rerr
 				}
 				if reportFile != nil {
 					if werr := writeReport(reportFile, rep); werr != nil {
-						return &exitError{code: ExitPartial, err: werr}
+						outErrs = append(outErrs, werr)
 					}
 				}
+			}
+			if len(outErrs) > 0 {
+				return &exitError{code: ExitPartial, err: errors.Join(outErrs...)}
 			}
 			switch {
 			case rep != nil && ctx.Err() != nil:
@@ -150,6 +200,8 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&allowMassLeavers, "allow-mass-leavers", false, "apply even when the plan exceeds the leaver thresholds")
 	cmd.Flags().StringVar(&reportPath, "report", "", "write the apply report to this file: CSV if it ends in .csv, else JSON (mode 0600)")
+	cmd.Flags().StringVar(&writebackPath, "writeback", "", "write a CSV of the joiners this apply created (key, user_principal_name, mail, object_id, created_at) to this file, for HR (mode 0600)")
+	cmd.Flags().StringVar(&passwordsPath, "passwords-file", "", "write the initial passwords of the users this apply creates to this new file (CSV, mode 0600; an existing file is refused). Without it passwords are stored nowhere")
 	addConfigFlags(cmd.Flags())
 	return cmd
 }
@@ -197,4 +249,88 @@ func writeReport(f *os.File, rep *apply.Report) error {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
+}
+
+// openOutput opens an output file before the apply, truncating it, with
+// mode 0600.
+func openOutput(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	// An existing regular file keeps its mode otherwise; a device or pipe
+	// (/dev/stdout) is left as it is.
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// createSecretFile creates the passwords file: a new regular file, mode
+// 0600. An existing file or a symbolic link (even a dangling one) is
+// refused, so secrets never land in a file someone else prepared.
+func createSecretFile(path string) (*os.File, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("passwords file %s is a symbolic link; give the path of a new file", path)
+		}
+		return nil, fmt.Errorf("passwords file %s already exists; hrsync never overwrites it: move it away or give a new path", path)
+	}
+	// O_EXCL also fails on a symbolic link, closing the race after Lstat.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create passwords file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil { // the umask may have narrowed it only
+		discardSecretFile(f)
+		return nil, fmt.Errorf("create passwords file: %w", err)
+	}
+	return f, nil
+}
+
+// discardSecretFile removes a passwords file created by this run before
+// anything was written to it.
+func discardSecretFile(f *os.File) {
+	if f != nil {
+		f.Close()
+		os.Remove(f.Name())
+	}
+}
+
+// writebackRow is one joiner for HR's writeback.
+type writebackRow struct {
+	Key       string `csv:"key"`
+	UPN       string `csv:"user_principal_name"`
+	Mail      string `csv:"mail"`
+	ObjectID  string `csv:"object_id"`
+	CreatedAt string `csv:"created_at"`
+}
+
+// passwordRow is one created user's initial password.
+type passwordRow struct {
+	Key      string `csv:"key"`
+	UPN      string `csv:"user_principal_name"`
+	Password string `csv:"initial_password"`
+}
+
+// writePasswords writes the passwords file and closes it. Its errors never
+// carry a password.
+func writePasswords(f *os.File, rows []passwordRow) error {
+	if err := writeCSV(f, rows); err != nil {
+		return fmt.Errorf("write passwords file: %w; the %d users created in this run have initial passwords that were not saved: reset their passwords", err, len(rows))
+	}
+	return nil
+}
+
+// writeCSV writes rows with a header, even when there are none, and
+// closes f.
+func writeCSV(f *os.File, rows any) error {
+	err := gocsv.Marshal(rows, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

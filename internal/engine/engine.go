@@ -303,7 +303,9 @@ func (e *Engine) Plan(src *SourceResult, users []identity.User, t plan.Target) (
 // Policy is the plan policy from the configuration.
 func (e *Engine) Policy() plan.Policy {
 	pol := e.Cfg.Policy
-	return plan.Policy{Leavers: pol.Leavers, MaxLeavers: pol.MaxLeavers, MaxLeaversPercent: pol.MaxLeaversPercent, CreateDisabled: pol.CreateDisabled}
+	return plan.Policy{Leavers: pol.Leavers, MaxLeavers: pol.MaxLeavers, MaxLeaversPercent: pol.MaxLeaversPercent,
+		MaxCreates: pol.MaxCreates, MaxUpdates: pol.MaxUpdates, MaxSourceDropPercent: pol.MaxSourceDropPercent,
+		CreateDisabled: pol.CreateDisabled}
 }
 
 func digest(b []byte) string {
@@ -341,7 +343,10 @@ func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target) ([]plan.R
 }
 
 // Apply carries out the plan against the target, except the refused actions.
-func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []plan.Refusal) (*apply.Report, error) {
+//
+// created, if given, is called for each joiner created or adopted (see
+// apply.Options.Created).
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []plan.Refusal, created ...apply.CreatedFunc) (*apply.Report, error) {
 	ref := make(map[int]string, len(refused))
 	for _, r := range refused {
 		ref[r.Index] = r.Reason
@@ -354,7 +359,15 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []p
 	}
 	bar := e.Progress.Start("applying", total)
 	defer bar.Done()
-	rep, err := apply.Execute(ctx, p, t.Client, apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref})
+	opts := apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref}
+	if len(created) > 0 {
+		opts.Created = func(key, id, upn, mail, password string) {
+			for _, f := range created {
+				f(key, id, upn, mail, password)
+			}
+		}
+	}
+	rep, err := apply.Execute(ctx, p, t.Client, opts)
 	if rep != nil {
 		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "partial", rep.Partial, "refused", rep.Refused, "not_started", rep.NotStarted,
 			"duration", rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond))

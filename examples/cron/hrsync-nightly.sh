@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# hrsync-nightly.sh: nightly hrsync plan (and, only if allowed, apply) on a Linux host.
+#
+# Auth is whatever hrsync.yaml says; on a host that means target.auth: managed_identity (an Azure VM or Arc
+# machine; target.client_id / AZURE_CLIENT_ID picks a user-assigned identity) or certificate
+# (AZURE_CLIENT_CERTIFICATE_PATH, readable only by the hrsync user). Put such variables and the HR source's
+# secrets in HRSYNC_CRON_ENV_FILE (mode 0600, owned by the hrsync user), as NAME=value lines.
+#
+# Default: plan only, and notify a person when there are changes; they review and run
+#   hrsync apply -c CONFIG RUN_DIR/plan.json
+# With HRSYNC_CRON_AUTO_APPLY=1 the plan is applied unattended (with --report), never over the leaver
+# thresholds (a blocked plan is reported, not applied).
+#
+# Exit codes: 0 no changes / applied / changes waiting for review; 1 hrsync error; 3 apply incomplete;
+# 4 another run holds the lock; 5 wrapper misconfigured.
+set -euo pipefail
+
+config=${HRSYNC_CRON_CONFIG:-/etc/hrsync/hrsync.yaml}
+hrsync=${HRSYNC_CRON_BIN:-/usr/local/bin/hrsync}
+data_dir=${HRSYNC_CRON_DATA_DIR:-/var/lib/hrsync}         # dated run folders: plan.json, report.csv, hrsync.log
+keep=${HRSYNC_CRON_KEEP:-14}                               # run folders to keep (they name people)
+auto_apply=${HRSYNC_CRON_AUTO_APPLY:-0}                    # 1: apply unattended
+notify_to=${HRSYNC_CRON_NOTIFY:-}                          # mail address; empty: print (cron mails it to MAILTO)
+env_file=${HRSYNC_CRON_ENV_FILE:-/etc/hrsync/hrsync.env}
+lock_file=${HRSYNC_CRON_LOCK:-$data_dir/.lock}
+
+umask 077 # plans, reports and logs name people: owner only
+
+die() { echo "hrsync-nightly: $*" >&2; exit 5; }
+[[ -x $hrsync ]] || die "hrsync binary $hrsync not found or not executable (HRSYNC_CRON_BIN)"
+[[ -r $config ]] || die "config $config not readable (HRSYNC_CRON_CONFIG)"
+[[ $keep =~ ^[1-9][0-9]*$ ]] || die "HRSYNC_CRON_KEEP must be a positive number, not '$keep'"
+[[ $auto_apply == 0 || $auto_apply == 1 ]] || die "HRSYNC_CRON_AUTO_APPLY must be 0 or 1, not '$auto_apply'"
+mkdir -p "$data_dir"
+
+if [[ -f $env_file ]]; then
+  [[ $(stat -c %a "$env_file") =~ ^[46]00$ ]] || die "$env_file holds secrets: chmod 600 it"
+  set -a
+  # shellcheck source=/dev/null
+  . "$env_file"
+  set +a
+fi
+
+# One run at a time: a second run (a slow night, a manual start) gives up instead of overlapping.
+exec 9>"$lock_file"
+if ! flock -n 9; then
+  echo "hrsync-nightly: another run holds $lock_file; not starting." >&2
+  exit 4
+fi
+
+run_dir=$(mktemp -d "$data_dir/$(date -u +%Y%m%dT%H%M%SZ).XXXX") # dated, unique, mode 0700
+log="$run_dir/hrsync.log" # JSON lines from hrsync (plus its plain "Error:" lines), and this script's notes
+note() { printf '%s hrsync-nightly: %s\n' "$(date -u +%FT%TZ)" "$*" >> "$log"; } # log only: cron mails what is printed
+
+notify() { # subject, body file
+  if [[ -n $notify_to ]] && command -v mail >/dev/null; then
+    mail -s "$1" "$notify_to" < "$2"
+  else
+    { echo "$1"; echo; cat "$2"; } # cron mails a job's output to MAILTO
+  fi
+}
+
+prune() { # keep the newest $keep run folders
+  find "$data_dir" -mindepth 1 -maxdepth 1 -type d -name '20*Z.*' -printf '%f\n' | sort -r |
+    tail -n +"$((keep + 1))" | while read -r old; do rm -rf -- "${data_dir:?}/$old"; done
+}
+trap prune EXIT
+
+set +e
+"$hrsync" plan -c "$config" --out "$run_dir/plan.json" --detailed-exitcode \
+  --log-format json --log-level info > "$run_dir/plan.txt" 2>>"$log"
+rc=$?
+set -e
+case $rc in
+  0) note "no changes: Entra ID matches HR"; exit 0 ;;
+  2) note "plan has changes: $run_dir/plan.json" ;;
+  *) note "plan failed (exit $rc): nothing planned or changed. Bad config, mapping or source, HR or Graph unreachable, or sign-in failed; see $log"
+     tail -n 20 "$log" > "$run_dir/notify.txt"
+     notify "hrsync: plan FAILED on $(hostname)" "$run_dir/notify.txt"
+     exit 1 ;;
+esac
+
+"$hrsync" show "$run_dir/plan.json" --format text > "$run_dir/plan.txt"
+applyable=$(jq -r '.applyable' "$run_dir/plan.json" 2>/dev/null || echo unknown)
+
+if [[ $auto_apply != 1 || $applyable != true ]]; then
+  if [[ $applyable != true ]]; then
+    note "plan is blocked by a safety threshold (policy.max_leavers*): not applied; review it"
+  fi
+  {
+    echo "hrsync found changes on $(hostname). Review, then apply exactly this plan:"
+    echo "  $hrsync apply -c $config $run_dir/plan.json --report $run_dir/report.csv"
+    [[ $applyable == true ]] || echo "  (blocked by a leaver threshold: add --allow-mass-leavers only if the plan is right)"
+    echo
+    cat "$run_dir/plan.txt"
+  } > "$run_dir/notify.txt"
+  notify "hrsync: changes waiting for review on $(hostname)" "$run_dir/notify.txt"
+  exit 0
+fi
+
+note "HRSYNC_CRON_AUTO_APPLY=1: applying $run_dir/plan.json unattended"
+set +e
+"$hrsync" apply -c "$config" "$run_dir/plan.json" --auto-approve --report "$run_dir/report.csv" \
+  --log-format json --log-level info > "$run_dir/apply.txt" 2>>"$log"
+rc=$?
+set -e
+case $rc in
+  0) note "applied: every action done; report $run_dir/report.csv"; subject="hrsync: applied on $(hostname)" ;;
+  3) note "apply incomplete (exit 3): some actions failed, were partly done, refused as stale or not started; the rest were applied. See status and error_code in $run_dir/report.csv; the next run converges"
+     subject="hrsync: apply INCOMPLETE on $(hostname)" ;;
+  *) note "apply failed (exit $rc): nothing applied. Plan refused (tenant, config or mapping changed; leaver thresholds) or sign-in / Graph failed; see $log"
+     subject="hrsync: apply FAILED on $(hostname)"; rc=1 ;;
+esac
+{ cat "$run_dir/apply.txt"; echo; tail -n 20 "$log"; } > "$run_dir/notify.txt"
+notify "$subject" "$run_dir/notify.txt"
+exit "$rc"
