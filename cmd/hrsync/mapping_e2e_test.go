@@ -158,3 +158,27 @@ func TestRedactHidesValuesInPlanAndExplain(t *testing.T) {
 		t.Errorf("no (redacted) marker:\n%s\n%s", plan.stdout, explain.stdout)
 	}
 }
+
+// A plan with more joiners than policy.max_creates is blocked at plan time
+// and refused at apply, naming the threshold.
+func TestCreateThresholdBlocksApply(t *testing.T) {
+	dir := quickstart(t)
+	cfg := filepath.Join(dir, "hrsync.yaml")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "policy:\n", "policy:\n  max_creates: 1\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plan := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json")
+	mustCode(t, plan, 0)
+	if !strings.Contains(plan.stdout, "exceed policy.max_creates (1)") {
+		t.Errorf("plan does not name the threshold:\n%s", plan.stdout)
+	}
+	apply := hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json", "--auto-approve")
+	mustCode(t, apply, 1)
+	if !strings.Contains(apply.stderr, "policy.max_creates") {
+		t.Errorf("apply: %s", apply)
+	}
+}
