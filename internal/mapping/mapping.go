@@ -547,6 +547,10 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		}
 		c, err := Canonical(a.Spec, v.String())
 		if err != nil {
+			if v.Redacted() {
+				// The reason quotes the value: say only which check failed.
+				err = fmt.Errorf("the value (redacted) is not valid for %s", a.Spec.Name)
+			}
 			return fail(a.Spec.Name, a.Line, err)
 		}
 		if a.Spec.Kind == identity.KindRef {

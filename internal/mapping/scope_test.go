@@ -171,3 +171,11 @@ func TestRedactIsRecorded(t *testing.T) {
 		t.Fatalf("desired = %+v", d)
 	}
 }
+
+func TestRedactedValueNotInErrors(t *testing.T) {
+	m := mustParse(t, "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[Id]'\n  employeeType: 'Redact([Type])'\n")
+	_, err := m.Map(record(2, "Id", "1", "Type", "Secret\x01Value"))
+	if err == nil || strings.Contains(err.Error(), "Secret") || !strings.Contains(err.Error(), "redacted") {
+		t.Fatalf("err = %v", err)
+	}
+}
