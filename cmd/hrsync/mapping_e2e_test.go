@@ -182,3 +182,30 @@ func TestCreateThresholdBlocksApply(t *testing.T) {
 		t.Errorf("apply: %s", apply)
 	}
 }
+
+// Under --log-format json every line on stderr is a JSON record, errors
+// and notices included, so pipelines can parse it.
+func TestJSONLogsKeepStderrJSON(t *testing.T) {
+	dir := quickstart(t)
+	for _, args := range [][]string{
+		{"plan", "-c", "hrsync.yaml", "--out", "plan.json", "--log-format", "json", "--log-level", "info"},
+		{"plan", "-c", "nope.yaml", "--log-format", "json"},
+	} {
+		r := hrsync(t, dir, nil, args...)
+		for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+			if l == "" {
+				continue
+			}
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Errorf("%v: stderr line is not JSON: %q", args, l)
+			}
+		}
+		if r.code == 0 && !strings.Contains(r.stderr, "Saved the plan") {
+			t.Errorf("%v: the notice is missing: %s", args, r.stderr)
+		}
+		if r.code == 1 && !strings.Contains(r.stderr, `"exit_code":1`) {
+			t.Errorf("%v: the error record lacks its exit code: %s", args, r.stderr)
+		}
+	}
+}

@@ -73,7 +73,7 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				}
 				for _, r := range refused {
 					act := p.Actions[r.Index]
-					fmt.Fprintf(a.ios.ErrOut, "Refusing %s %s: %s.\n", act.Action, act.Key, r.Reason)
+					a.notice("Refusing %s %s: %s.\n", act.Action, act.Key, r.Reason)
 				}
 			} else {
 				users, err := e.ReadTarget(ctx, t)
@@ -88,14 +88,14 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				}
 			}
 			if p.Summary.Changes() == 0 {
-				fmt.Fprintln(a.ios.ErrOut, "No changes to apply.")
+				a.notice("No changes to apply.\n")
 				return nil
 			}
 			if !p.Applyable {
 				if !allowMassLeavers {
 					return fmt.Errorf("the plan is blocked by a safety threshold: %s; review it, then pass --allow-mass-leavers to apply anyway", strings.Join(p.Blocked, "; "))
 				}
-				fmt.Fprintf(a.ios.ErrOut, "Warning: applying a plan over the leaver threshold because --allow-mass-leavers was given: %s\n", strings.Join(p.Blocked, "; "))
+				a.notice("Warning: applying a plan over the leaver threshold because --allow-mass-leavers was given: %s\n", strings.Join(p.Blocked, "; "))
 				p.Applyable = true
 			}
 			if len(args) == 0 && !autoApprove {
@@ -161,7 +161,7 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if werr := writePasswords(passwordsFile, passwords); werr != nil {
 					outErrs = append(outErrs, werr)
 				} else {
-					fmt.Fprintf(a.ios.ErrOut, "Initial passwords of %d created users written to %s (mode 0600).\n", len(passwords), passwordsPath)
+					a.notice("Initial passwords of %d created users written to %s (mode 0600).\n", len(passwords), passwordsPath)
 				}
 			}
 			if writebackFile != nil {

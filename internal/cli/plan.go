@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +42,7 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 				return err
 			}
 			if out != "" {
-				fmt.Fprintf(a.ios.ErrOut, "Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
+				a.notice("Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
 			}
 			if detailed && p.Summary.Changes() > 0 {
 				return &exitError{code: ExitChanges}

@@ -63,15 +63,31 @@ func Main(ctx context.Context, args []string, ios *IOStreams, version string) in
 	if err == nil {
 		return ExitOK
 	}
+	code, shown := ExitError, err
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(ios.ErrOut, "Error: %v\n", ee.err)
-		}
-		return ee.code
+		code, shown = ee.code, ee.err
 	}
-	fmt.Fprintf(ios.ErrOut, "Error: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
-	return ExitError
+	if shown != nil {
+		if a.logFormat == "json" && a.log != nil {
+			// Pipelines parse stderr as JSON lines: the error is one too.
+			a.log.Error(shown.Error(), "exit_code", code)
+		} else {
+			fmt.Fprintf(ios.ErrOut, "Error: %s\n", strings.ReplaceAll(shown.Error(), "\n", "\n  "))
+		}
+	}
+	return code
+}
+
+// notice tells the person running hrsync something on stderr; under
+// --log-format json it is a log record, so stderr stays JSON lines.
+func (a *app) notice(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if a.logFormat == "json" && a.log != nil {
+		a.log.Info(strings.TrimSpace(msg))
+		return
+	}
+	fmt.Fprint(a.ios.ErrOut, msg)
 }
 
 func (a *app) rootCmd() *cobra.Command {
