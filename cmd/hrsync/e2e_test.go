@@ -312,6 +312,12 @@ func TestRemovedRowIsOneDisable(t *testing.T) {
 	if len(p.Actions) != 1 || p.Actions[0].Action != "disable" || p.Actions[0].Key != "1026" || p.Actions[0].Reason != "absent from source" {
 		t.Fatalf("actions = %+v", p.Actions)
 	}
+	// Applied: disabled, and its sign-in sessions revoked.
+	mustCode(t, hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve"), 0)
+	u := readState(t, filepath.Join(dir, ".hrsync", "sandbox.json"))["1026"]
+	if u["accountEnabled"] != false || u["signInSessionsValidFromDateTime"] == nil {
+		t.Errorf("leaver after apply = %v, want disabled with sessions revoked", u)
+	}
 }
 
 func TestBadCSVIsAnErrorWithLineAndNoWrites(t *testing.T) {

@@ -173,6 +173,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 		return nil, err
 	}
 	e.adoptConflicts()
+	e.revokePhase()
 	e.managerPhase()
 	e.mu.Lock()
 	done, total := e.done, e.total
@@ -242,6 +243,9 @@ func Steps(a plan.Action) int {
 	}
 	if a.Manager != nil {
 		n++
+	}
+	if a.Action == plan.Disable {
+		n++ // revokeSignInSessions after the disable
 	}
 	return n
 }
@@ -486,6 +490,28 @@ func afterOf(a plan.Action, attr string) string {
 		}
 	}
 	return ""
+}
+
+// revokePhase ends the sign-in sessions of every user this apply
+// disabled: a disabled account keeps its refresh tokens until then. It
+// runs after the disables, so no new session can start in between.
+func (e *executor) revokePhase() {
+	var steps []step
+	e.mu.Lock()
+	for i, a := range e.p.Actions {
+		if a.Action != plan.Disable || e.results[i].Status == StatusRefused {
+			continue
+		}
+		if e.settled(i) || e.stepsDone[i] == 0 {
+			if e.started[i] || e.settled(i) {
+				e.total-- // the disable failed: no revoke
+			}
+			continue
+		}
+		steps = append(steps, step{action: i, op: entra.Op{Kind: entra.OpRevokeSessions, UserID: a.ID}})
+	}
+	e.mu.Unlock()
+	e.run(steps)
 }
 
 // managerPhase sets the manager references that involve users created in

@@ -99,6 +99,13 @@ func (f *fakeDir) RemoveManager(_ context.Context, id string) error {
 	return nil
 }
 
+func (f *fakeDir) Revoke(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "revoke "+id)
+	return f.failOn["revoke "+id]
+}
+
 func (f *fakeDir) FindByAttr(_ context.Context, attr, value string, _ []string) ([]identity.User, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -155,6 +162,10 @@ func (b *batcher) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, 
 			out.Err = b.d.RemoveManager(ctx, o.UserID)
 		case entra.OpFind:
 			out.Users, out.Err = b.d.FindByAttr(ctx, o.Attr, o.Value, o.Select)
+		case entra.OpRevokeSessions:
+			if r, ok := b.d.(interface{ Revoke(id string) error }); ok {
+				out.Err = r.Revoke(o.UserID)
+			}
 		}
 		done(i, out)
 	}
@@ -561,5 +572,32 @@ func TestStopAfterConflictReportsTheConflict(t *testing.T) {
 		if strings.HasPrefix(c, "manager ") {
 			t.Errorf("a manager reference was written after the stop: %v", d.calls)
 		}
+	}
+}
+
+// A leaver is disabled, then its sign-in sessions are revoked; a failed
+// disable revokes nothing.
+func TestLeaversSessionsAreRevokedAfterTheDisable(t *testing.T) {
+	d := newFakeDir()
+	d.users["u1"], d.users["u2"] = identity.Attrs{"accountEnabled": "true"}, identity.Attrs{"accountEnabled": "true"}
+	d.failOn["update u2"] = &entra.GraphError{Op: "update", Status: 403, Code: "Authorization_RequestDenied", Message: "no"}
+	disable := func(key, id string) plan.Action {
+		return plan.Action{Action: plan.Disable, Key: key, ID: id, Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}}
+	}
+	var done, total int
+	rep, err := Execute(context.Background(), testPlan(disable("1", "u1"), disable("2", "u2")), asWriter(d), Options{Progress: func(dn, tt int) { done, total = dn, tt }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(d.calls, ","); got != "update u1,update u2,revoke u1" {
+		t.Fatalf("calls = %s", got)
+	}
+	if rep.Results[0].Status != StatusDone || rep.Results[1].Status != StatusFailed || done != total {
+		t.Fatalf("results = %+v, progress %d/%d", rep.Results, done, total)
+	}
+	d.failOn["revoke u1"] = &entra.GraphError{Op: "revoke", Status: 500, Code: "x", Message: "down"}
+	rep, _ = Execute(context.Background(), testPlan(disable("1", "u1")), asWriter(d), Options{})
+	if rep.Results[0].Status != StatusPartial {
+		t.Errorf("disabled but not revoked = %s, want partial", rep.Results[0].Status)
 	}
 }

@@ -27,11 +27,12 @@ type OpKind int
 
 // The operations apply needs.
 const (
-	OpCreate        OpKind = iota + 1 // POST /users
-	OpUpdate                          // PATCH /users/{id}
-	OpSetManager                      // PUT /users/{id}/manager/$ref
-	OpRemoveManager                   // DELETE /users/{id}/manager/$ref (no manager is fine)
-	OpFind                            // GET /users?$filter=Attr eq 'Value'
+	OpCreate         OpKind = iota + 1 // POST /users
+	OpUpdate                           // PATCH /users/{id}
+	OpSetManager                       // PUT /users/{id}/manager/$ref
+	OpRemoveManager                    // DELETE /users/{id}/manager/$ref (no manager is fine)
+	OpFind                             // GET /users?$filter=Attr eq 'Value'
+	OpRevokeSessions                   // POST /users/{id}/revokeSignInSessions
 )
 
 // Op is one request for Client.Do.
@@ -66,6 +67,8 @@ func (o Op) describe() string {
 		return "remove manager of " + o.UserID
 	case OpFind:
 		return fmt.Sprintf("find user with %s %q", o.Attr, o.Value)
+	case OpRevokeSessions:
+		return "revoke sign-in sessions of " + o.UserID
 	}
 	return "graph request"
 }
@@ -378,6 +381,17 @@ func (c *Client) requestInfo(ctx context.Context, o Op) (*abs.RequestInformation
 		return c.gs.Users().ByUserId(o.UserID).Manager().Ref().ToPutRequestInformation(ctx, ref, nil)
 	case OpRemoveManager:
 		return c.gs.Users().ByUserId(o.UserID).Manager().Ref().ToDeleteRequestInformation(ctx, nil)
+	case OpRevokeSessions:
+		ri, err := c.gs.Users().ByUserId(o.UserID).RevokeSignInSessions().ToPostRequestInformation(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		// Graph refuses a write inside $batch without a body and its
+		// Content-Type ("does not contain Content-Type header or body"),
+		// even for this action that takes none.
+		ri.Content = []byte("{}")
+		ri.Headers.TryAdd("Content-Type", "application/json")
+		return ri, nil
 	case OpFind:
 		filter := fmt.Sprintf("%s eq '%s'", o.Attr, strings.ReplaceAll(o.Value, "'", "''"))
 		q := &users.UsersRequestBuilderGetQueryParameters{Select: selectFor(o.Select), Filter: &filter}

@@ -383,3 +383,17 @@ func TestStoppedWhileThrottledIsNotSent(t *testing.T) {
 		}
 	}
 }
+
+func TestRevokeSessionsThroughBatch(t *testing.T) {
+	c, srv, _ := simClient(t, 2, nil)
+	const id = "00000000-0000-0000-0000-000000000002"
+	o := run(t, c, context.Background(), []Op{{Kind: OpRevokeSessions, UserID: id}, {Kind: OpRevokeSessions, UserID: "missing"}}, DoOptions{})
+	if o[0].Err != nil || !IsNotFound(o[1].Err) {
+		t.Fatalf("outcomes = %+v", o)
+	}
+	for _, u := range srv.Snapshot().Users {
+		if (u.ID == id) == u.SignInSessionsValidFromDateTime.IsZero() {
+			t.Errorf("user %s sessions valid from %v", u.ID, u.SignInSessionsValidFromDateTime)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 func errNoManager() *graphError { return errNotFound("manager") }
@@ -130,4 +131,19 @@ func (s *Server) deleteManager(r *request) *response {
 	}
 	s.st.setManager(rec, "")
 	return noContent()
+}
+
+// revokeSessions handles POST /users/{id}/revokeSignInSessions: tokens
+// issued before now are invalid; Graph answers {"value": true}.
+func (s *Server) revokeSessions(r *request) *response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.st.lookup(r.segs[1])
+	if rec == nil {
+		return s.fail(r, errNotFound(r.segs[1]))
+	}
+	rec.u.SignInSessionsValidFromDateTime = s.now().UTC().Truncate(time.Second)
+	s.st.touch(rec)
+	s.st.version++
+	return jsonResponse(http.StatusOK, []byte(`{"@odata.context":"`+r.base+`/v1.0/$metadata#Edm.Boolean","value":true}`))
 }

@@ -774,6 +774,8 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 			return byMethod("/users/{id}", map[string]handlerFunc{
 				http.MethodGet: (*Server).getUser, http.MethodPatch: (*Server).patchUser,
 				http.MethodDelete: (*Server).deleteUser})
+		case len(segs) == 3 && (lower(2) == "revokesigninsessions" || lower(2) == "microsoft.graph.revokesigninsessions"):
+			return byMethod("/users/{id}/revokeSignInSessions", map[string]handlerFunc{http.MethodPost: (*Server).revokeSessions})
 		case len(segs) == 3 && lower(2) == "manager":
 			return byMethod("/users/{id}/manager", map[string]handlerFunc{http.MethodGet: (*Server).getManager})
 		case len(segs) == 4 && lower(2) == "manager" && lower(3) == "$ref":

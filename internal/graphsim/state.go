@@ -49,38 +49,41 @@ type Tenant struct {
 // told apart). The password is never stored: only the password profile flags
 // and the time the password was last set are kept.
 type User struct {
-	ID                            string                         `json:"id"`
-	AccountEnabled                bool                           `json:"accountEnabled"`
-	DisplayName                   string                         `json:"displayName,omitempty"`
-	GivenName                     string                         `json:"givenName,omitempty"`
-	Surname                       string                         `json:"surname,omitempty"`
-	UserPrincipalName             string                         `json:"userPrincipalName"`
-	MailNickname                  string                         `json:"mailNickname,omitempty"`
-	Mail                          string                         `json:"mail,omitempty"`
-	UserType                      string                         `json:"userType,omitempty"`
-	JobTitle                      string                         `json:"jobTitle,omitempty"`
-	Department                    string                         `json:"department,omitempty"`
-	CompanyName                   string                         `json:"companyName,omitempty"`
-	OfficeLocation                string                         `json:"officeLocation,omitempty"`
-	EmployeeID                    string                         `json:"employeeId,omitempty"`
-	EmployeeType                  string                         `json:"employeeType,omitempty"`
-	EmployeeHireDate              time.Time                      `json:"employeeHireDate,omitzero"`
-	EmployeeLeaveDateTime         time.Time                      `json:"employeeLeaveDateTime,omitzero"`
-	EmployeeOrgData               *EmployeeOrgData               `json:"employeeOrgData,omitempty"`
-	City                          string                         `json:"city,omitempty"`
-	State                         string                         `json:"state,omitempty"`
-	Country                       string                         `json:"country,omitempty"`
-	StreetAddress                 string                         `json:"streetAddress,omitempty"`
-	PostalCode                    string                         `json:"postalCode,omitempty"`
-	UsageLocation                 string                         `json:"usageLocation,omitempty"`
-	MobilePhone                   string                         `json:"mobilePhone,omitempty"`
-	BusinessPhones                []string                       `json:"businessPhones,omitempty"`
-	PreferredLanguage             string                         `json:"preferredLanguage,omitempty"`
-	OnPremisesExtensionAttributes *OnPremisesExtensionAttributes `json:"onPremisesExtensionAttributes,omitempty"`
-	PasswordProfile               *PasswordProfile               `json:"passwordProfile,omitempty"`
-	LastPasswordChangeDateTime    time.Time                      `json:"lastPasswordChangeDateTime,omitzero"`
-	CreatedDateTime               time.Time                      `json:"createdDateTime,omitzero"`
-	DeletedDateTime               time.Time                      `json:"deletedDateTime,omitzero"`
+	ID                string    `json:"id"`
+	AccountEnabled    bool      `json:"accountEnabled"`
+	DisplayName       string    `json:"displayName,omitempty"`
+	GivenName         string    `json:"givenName,omitempty"`
+	Surname           string    `json:"surname,omitempty"`
+	UserPrincipalName string    `json:"userPrincipalName"`
+	MailNickname      string    `json:"mailNickname,omitempty"`
+	Mail              string    `json:"mail,omitempty"`
+	UserType          string    `json:"userType,omitempty"`
+	JobTitle          string    `json:"jobTitle,omitempty"`
+	Department        string    `json:"department,omitempty"`
+	CompanyName       string    `json:"companyName,omitempty"`
+	OfficeLocation    string    `json:"officeLocation,omitempty"`
+	EmployeeID        string    `json:"employeeId,omitempty"`
+	EmployeeType      string    `json:"employeeType,omitempty"`
+	EmployeeHireDate  time.Time `json:"employeeHireDate,omitzero"`
+	// SignInSessionsValidFromDateTime is set by revokeSignInSessions:
+	// tokens issued before it are no longer valid.
+	SignInSessionsValidFromDateTime time.Time                      `json:"signInSessionsValidFromDateTime,omitzero"`
+	EmployeeLeaveDateTime           time.Time                      `json:"employeeLeaveDateTime,omitzero"`
+	EmployeeOrgData                 *EmployeeOrgData               `json:"employeeOrgData,omitempty"`
+	City                            string                         `json:"city,omitempty"`
+	State                           string                         `json:"state,omitempty"`
+	Country                         string                         `json:"country,omitempty"`
+	StreetAddress                   string                         `json:"streetAddress,omitempty"`
+	PostalCode                      string                         `json:"postalCode,omitempty"`
+	UsageLocation                   string                         `json:"usageLocation,omitempty"`
+	MobilePhone                     string                         `json:"mobilePhone,omitempty"`
+	BusinessPhones                  []string                       `json:"businessPhones,omitempty"`
+	PreferredLanguage               string                         `json:"preferredLanguage,omitempty"`
+	OnPremisesExtensionAttributes   *OnPremisesExtensionAttributes `json:"onPremisesExtensionAttributes,omitempty"`
+	PasswordProfile                 *PasswordProfile               `json:"passwordProfile,omitempty"`
+	LastPasswordChangeDateTime      time.Time                      `json:"lastPasswordChangeDateTime,omitzero"`
+	CreatedDateTime                 time.Time                      `json:"createdDateTime,omitzero"`
+	DeletedDateTime                 time.Time                      `json:"deletedDateTime,omitzero"`
 	// Manager is the object id of the user's manager ("" = none).
 	Manager string `json:"manager,omitempty"`
 }

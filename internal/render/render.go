@@ -145,6 +145,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 					ew.printf("      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
 				}
 			}
+			if a.Action == plan.Disable {
+				ew.printf("      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
+			}
 			if a.Action == plan.Create {
 				ew.printf("      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
 			}
@@ -217,6 +220,9 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 			}
 			if a.Reason != "" {
 				label += " — " + mdEscape(a.Reason)
+			}
+			if a.Action == plan.Disable {
+				label += " — then its sign-in sessions are revoked"
 			}
 			for j, c := range a.Changes {
 				c = shown(c)
