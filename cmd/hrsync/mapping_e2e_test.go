@@ -171,8 +171,8 @@ func TestCreateThresholdBlocksApply(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "policy:\n", "policy:\n  max_creates: 1\n", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	plan := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json")
-	mustCode(t, plan, 0)
+	plan := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
+	mustCode(t, plan, 4)
 	if !strings.Contains(plan.stdout, "exceed policy.max_creates (1)") {
 		t.Errorf("plan does not name the threshold:\n%s", plan.stdout)
 	}

@@ -73,7 +73,7 @@ rc=$?
 set -e
 case $rc in
   0) note "no changes: Entra ID matches HR"; exit 0 ;;
-  2) note "plan has changes: $run_dir/plan.json" ;;
+  2|4) note "plan has changes: $run_dir/plan.json (exit 4: a safety threshold blocks them)" ;;
   *) note "plan failed (exit $rc): nothing planned or changed. Bad config, mapping or source, HR or Graph unreachable, or sign-in failed; see $log"
      tail -n 20 "$log" > "$run_dir/notify.txt"
      notify "hrsync: plan FAILED on $(hostname)" "$run_dir/notify.txt"

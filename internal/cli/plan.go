@@ -44,6 +44,9 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 			if out != "" {
 				a.notice("Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
 			}
+			if detailed && !p.Applyable {
+				return &exitError{code: ExitBlocked}
+			}
 			if detailed && p.Summary.Changes() > 0 {
 				return &exitError{code: ExitChanges}
 			}
@@ -52,7 +55,7 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "save the plan to this file (JSON, mode 0600)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them (0: none, 1: error)")
 	addConfigFlags(cmd.Flags())
 	return cmd
 }

@@ -22,6 +22,7 @@ const (
 	ExitError   = 1
 	ExitChanges = 2 // plan --detailed-exitcode found changes
 	ExitPartial = 3 // apply finished with some actions failed
+	ExitBlocked = 4 // plan --detailed-exitcode: changes, but a safety threshold blocks them
 )
 
 // exitError carries a specific exit code; err may be nil when the command
