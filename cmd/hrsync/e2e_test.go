@@ -478,10 +478,10 @@ func TestLeaverThresholdBlocksApply(t *testing.T) {
 	}
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve")
 	mustCode(t, r, 1)
-	if !strings.Contains(r.stderr, "max_leavers_percent") || !strings.Contains(r.stderr, "--allow-mass-leavers") {
+	if !strings.Contains(r.stderr, "max_leavers_percent") || !strings.Contains(r.stderr, "--allow-over-thresholds") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
-	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--allow-mass-leavers")
+	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--allow-over-thresholds")
 	mustCode(t, r, 0)
 }
 

@@ -181,6 +181,8 @@ func TestCreateThresholdBlocksApply(t *testing.T) {
 	if !strings.Contains(apply.stderr, "policy.max_creates") {
 		t.Errorf("apply: %s", apply)
 	}
+	// The former name of the override still works.
+	mustCode(t, hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json", "--auto-approve", "--allow-mass-leavers"), 0)
 }
 
 // Under --log-format json every line on stderr is a JSON record, errors

@@ -90,7 +90,7 @@ if [[ $auto_apply != 1 || $applyable != true ]]; then
   {
     echo "hrsync found changes on $(hostname). Review, then apply exactly this plan:"
     echo "  $hrsync apply -c $config $run_dir/plan.json --report $run_dir/report.csv"
-    [[ $applyable == true ]] || echo "  (blocked by a leaver threshold: add --allow-mass-leavers only if the plan is right)"
+    [[ $applyable == true ]] || echo "  (blocked by a safety threshold: add --allow-over-thresholds only if the plan is right)"
     echo
     cat "$run_dir/plan.txt"
   } > "$run_dir/notify.txt"

@@ -21,7 +21,7 @@ import (
 )
 
 func (a *app) applyCmd() *cobra.Command {
-	var autoApprove, allowMassLeavers bool
+	var autoApprove, allowOver, allowMassLeavers bool
 	var reportPath, writebackPath, passwordsPath string
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN]",
@@ -92,10 +92,10 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				return nil
 			}
 			if !p.Applyable {
-				if !allowMassLeavers {
-					return fmt.Errorf("the plan is blocked by a safety threshold: %s; review it, then pass --allow-mass-leavers to apply anyway", strings.Join(p.Blocked, "; "))
+				if !allowOver && !allowMassLeavers {
+					return fmt.Errorf("the plan is blocked by a safety threshold: %s; review it, then pass --allow-over-thresholds to apply anyway", strings.Join(p.Blocked, "; "))
 				}
-				a.notice("Warning: applying a plan over the leaver threshold because --allow-mass-leavers was given: %s\n", strings.Join(p.Blocked, "; "))
+				a.notice("Warning: applying a plan over a safety threshold because it was allowed: %s\n", strings.Join(p.Blocked, "; "))
 				p.Applyable = true
 			}
 			if len(args) == 0 && !autoApprove {
@@ -198,7 +198,8 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 		},
 	}
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
-	cmd.Flags().BoolVar(&allowMassLeavers, "allow-mass-leavers", false, "apply even when the plan exceeds the leaver thresholds")
+	cmd.Flags().BoolVar(&allowOver, "allow-over-thresholds", false, "apply even when the plan exceeds a safety threshold (leavers, creates, updates, source drop)")
+	cmd.Flags().BoolVar(&allowMassLeavers, "allow-mass-leavers", false, "the former name of --allow-over-thresholds")
 	cmd.Flags().StringVar(&reportPath, "report", "", "write the apply report to this file: CSV if it ends in .csv, else JSON (mode 0600)")
 	cmd.Flags().StringVar(&writebackPath, "writeback", "", "write a CSV of the joiners this apply created (key, user_principal_name, mail, object_id, created_at) to this file, for HR (mode 0600)")
 	cmd.Flags().StringVar(&passwordsPath, "passwords-file", "", "write the initial passwords of the users this apply creates to this new file (CSV, mode 0600; an existing file is refused). Without it passwords are stored nowhere")
