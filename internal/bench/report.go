@@ -34,7 +34,7 @@ func writeMarkdown(w io.Writer, h header, results []*result) error {
 		runtime.Version(), h.Hrsync)
 	p("- Each N: a synthetic workforce (seed %d) written as workers.csv, a tenant seed loaded into graphsim in the harness "+
 		"process and served over loopback HTTP, and the hrsync binary run as a child process "+
-		"(`plan -c hrsync.yaml --out plan.json`; with -apply `apply plan.json --auto-approve --allow-mass-leavers`, "+
+		"(`plan -c hrsync.yaml --out plan.json`; with -apply `apply plan.json --auto-approve --allow-over-thresholds`, "+
 		"then `plan` again). Wall times are the child's, start to exit; peak RSS is the child's ru_maxrss, the child "+
 		"being started by a small spawner process so that it does not inherit the harness's peak (Go forks with "+
 		"CLONE_VM; the spawner's own peak, %s MiB, is the floor of every figure).\n", h.Seed, mibText(spawnerFloor(results)))

@@ -174,7 +174,7 @@ func (e *env) scenarioSteps(ctx context.Context, sc scenario, res *result) (err 
 	e.logf("%s: hrsync apply (%d actions, at least %d writes)", sc.Name, res.PlanInfo.Changes(), res.PlanInfo.MinWrites)
 	before = srv.Stats()
 	if res.Apply, err = rn.hrsync(ctx, "apply", "apply", "-c", "hrsync.yaml", "plan.json", "--auto-approve",
-		"--allow-mass-leavers", "--report", "apply-report.json"); err != nil {
+		"--allow-over-thresholds", "--report", "apply-report.json"); err != nil {
 		return err
 	}
 	res.ApplyTraffic = diffStats(before, srv.Stats())

@@ -928,7 +928,7 @@ func (c *computer) guards() {
 		if strings.Contains(b, "leavers") {
 			code = WarnLeaverThreshold
 		}
-		c.warn(code, "", "plan blocked: %s; review the source, then raise the limit or pass --allow-mass-leavers", b)
+		c.warn(code, "", "plan blocked: %s; review the source, then raise the limit or pass --allow-over-thresholds to apply", b)
 	}
 }
 
