@@ -646,6 +646,27 @@ func (p *parser) pairs(key string, v any) ([]namedVal, bool) {
 	return out, true
 }
 
+// valueOrEnv reads a setting given either literally (name) or through an
+// environment variable (name_env), never both; missing says what it is.
+func (p *parser) valueOrEnv(key, name string, m map[string]any, missing string) string {
+	envName := name + "_env"
+	switch {
+	case m[name] != nil && m[envName] != nil:
+		p.bad(key+"."+name, "set %s or %s, not both", name, envName)
+	case m[envName] != nil:
+		if v, ok := p.env(key+"."+envName, m[envName]); ok {
+			return v
+		}
+	default:
+		v := p.str(key+"."+name, m[name], "")
+		if v == "" {
+			p.bad(key+"."+name, "missing: %s", missing)
+		}
+		return v
+	}
+	return ""
+}
+
 func (p *parser) fields(key string, v any) []Field {
 	if v == nil {
 		return nil
@@ -835,19 +856,7 @@ func (p *parser) auth(key string, v any) Auth {
 			}
 			return a
 		}
-		switch {
-		case m["username"] != nil && m["username_env"] != nil:
-			p.bad(key+".username", "set username or username_env, not both")
-		case m["username_env"] != nil:
-			if u, ok := p.env(key+".username_env", m["username_env"]); ok {
-				a.Username = u
-			}
-		default:
-			a.Username = p.str(key+".username", m["username"], "")
-			if a.Username == "" {
-				p.bad(key+".username", "missing: the API user's name (or username_env; or api_key_env for an API key used as the user name)")
-			}
-		}
+		a.Username = p.valueOrEnv(key, "username", m, "the API user's name (or username_env; or api_key_env for an API key used as the user name)")
 		if strings.Contains(a.Username, ":") {
 			p.bad(key+".username", "a basic-auth user name cannot contain \":\"")
 		}
@@ -859,19 +868,7 @@ func (p *parser) auth(key string, v any) Auth {
 		if a.TokenURL == nil && m["token_url"] == nil {
 			p.bad(key+".token_url", "missing: the token endpoint, e.g. https://login.example.com/oauth2/token")
 		}
-		switch {
-		case m["client_id"] != nil && m["client_id_env"] != nil:
-			p.bad(key+".client_id", "set client_id or client_id_env, not both")
-		case m["client_id_env"] != nil:
-			if id, ok := p.env(key+".client_id_env", m["client_id_env"]); ok {
-				a.ClientID = id
-			}
-		default:
-			a.ClientID = p.str(key+".client_id", m["client_id"], "")
-			if a.ClientID == "" {
-				p.bad(key+".client_id", "missing: the OAuth client's id (or client_id_env)")
-			}
-		}
+		a.ClientID = p.valueOrEnv(key, "client_id", m, "the OAuth client's id (or client_id_env)")
 		if sec, ok := p.env(key+".client_secret_env", m["client_secret_env"]); ok {
 			a.ClientSecret = NewSecret(sec)
 		}
