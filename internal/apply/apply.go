@@ -52,6 +52,13 @@ type Options struct {
 	// out (a stale plan); they are reported, and joiners refused this way
 	// count as not created for the manager references that need them.
 	Refused map[int]string
+	// Resume holds the steps an earlier apply of the same plan completed
+	// (from its journal) or that are found already in effect: they are
+	// not sent again. Keyed by action index.
+	Resume map[int]Progress
+	// Journal, if not nil, is called (under the executor's lock) as each
+	// step completes, so an interrupted apply can be resumed.
+	Journal func(action int, step, id string)
 	// Created, if not nil, is called once for each joiner this apply
 	// created, with the initial password that was sent, or adopted (found
 	// already created by an earlier apply or a retry whose answer was
@@ -60,6 +67,55 @@ type Options struct {
 	// planned values (mail "" when the plan sets none). The password is
 	// handed over nowhere else: Result and Report never hold it.
 	Created CreatedFunc
+}
+
+// Progress is what is already done of one action.
+type Progress struct {
+	// Steps are the names of the completed steps (see StepNames).
+	Steps map[string]bool
+	// ID is the user's object id, for a create already done.
+	ID string
+}
+
+// Step names, as the journal records them.
+const (
+	StepRestore  = "restore"
+	StepWrite    = "write" // the create, or the attribute patch
+	StepDelete   = "delete"
+	StepRevoke   = "revoke"
+	StepManager  = "manager"
+	StepLicenses = "licenses"
+	// Group steps are "group:add:<id>" and "group:remove:<id>".
+)
+
+// GroupStep is the name of a group membership step.
+func GroupStep(g plan.GroupChange) string { return "group:" + g.Op + ":" + strings.ToLower(g.GroupID) }
+
+// StepNames lists the steps of an action, in the order apply runs them.
+func StepNames(a plan.Action) []string {
+	var out []string
+	if a.Action == plan.Restore {
+		out = append(out, StepRestore)
+	}
+	if a.Action == plan.Create || len(patchOf(a)) > 0 {
+		out = append(out, StepWrite)
+	}
+	if a.Action == plan.Delete {
+		out = append(out, StepDelete)
+	}
+	if a.Action == plan.Disable {
+		out = append(out, StepRevoke) // revokeSignInSessions after the disable
+	}
+	if a.Manager != nil {
+		out = append(out, StepManager)
+	}
+	for _, g := range a.Groups {
+		out = append(out, GroupStep(g))
+	}
+	if len(a.Licenses) > 0 {
+		out = append(out, StepLicenses)
+	}
+	return out
 }
 
 // CreatedFunc receives a joiner created (or adopted) by an apply.
@@ -150,12 +206,41 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	}
 	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(), stop: ctx, write: wctx,
 		stepsDone: make([]int, len(p.Actions)), started: make([]bool, len(p.Actions)),
-		created: map[string]string{}, failedKeys: map[string]bool{}, conflicts: map[int]error{}}
+		created: map[string]string{}, failedKeys: map[string]bool{}, conflicts: map[int]error{}, resumed: map[int]bool{}}
 	e.results = make([]Result, len(p.Actions))
+	e.doneSteps = make([]map[string]bool, len(p.Actions))
 	for i, a := range p.Actions {
 		e.results[i] = Result{Action: a.Action, Key: a.Key, ID: a.ID, Status: StatusNotStarted, Attributes: []string{}}
 		for _, c := range a.Changes {
 			e.results[i].Attributes = append(e.results[i].Attributes, c.Attribute)
+		}
+		for _, g := range a.Groups {
+			e.results[i].Attributes = append(e.results[i].Attributes, "group "+g.Op+" "+cmpOr(g.Name, g.GroupID))
+		}
+		for _, l := range a.Licenses {
+			e.results[i].Attributes = append(e.results[i].Attributes, "license "+l.Op+" "+cmpOr(l.Name, l.SkuID))
+		}
+		e.doneSteps[i] = map[string]bool{}
+		if pr, ok := opts.Resume[i]; ok {
+			for st := range pr.Steps {
+				e.doneSteps[i][st] = true
+			}
+			e.stepsDone[i] = len(e.doneSteps[i])
+			if pr.ID != "" {
+				e.results[i].ID = pr.ID
+				if a.Action == plan.Create || a.Action == plan.Restore {
+					e.created[plan.Fold(a.Key)] = pr.ID
+				}
+			}
+			if a.Action == plan.Restore && e.doneSteps[i][StepRestore] {
+				e.created[plan.Fold(a.Key)] = a.ID
+			}
+			if e.stepsDone[i] >= Steps(a) {
+				e.results[i].Status = StatusDone
+				e.results[i].Note = "already done by an earlier apply of this plan"
+				e.resumed[i] = true
+				continue
+			}
 		}
 		if reason, refused := opts.Refused[i]; refused {
 			e.results[i].Status = StatusRefused
@@ -166,15 +251,16 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 			}
 			continue
 		}
-		e.total += Steps(a)
+		e.total += Steps(a) - e.stepsDone[i]
 	}
 	rep := &Report{StartedAt: now().UTC()}
+	e.restorePhase()
 	if err := e.firstPhase(); err != nil {
 		return nil, err
 	}
 	e.adoptConflicts()
 	e.revokePhase()
-	e.managerPhase()
+	e.latePhase()
 	e.mu.Lock()
 	done, total := e.done, e.total
 	e.mu.Unlock()
@@ -186,7 +272,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 		if r.Status == StatusFailed && e.stepsDone[i] > 0 {
 			r.Status = StatusPartial // a step that ran alongside the failed one succeeded
 		}
-		if r.Status == StatusNotStarted && e.started[i] {
+		if r.Status == StatusNotStarted && (e.started[i] || (e.stepsDone[i] > 0 && e.stepsDone[i] >= Steps(p.Actions[i]))) {
 			r.Status = StatusDone
 			if e.stepsDone[i] < Steps(p.Actions[i]) {
 				// Interrupted between steps, e.g. created but the manager
@@ -230,30 +316,46 @@ type executor struct {
 	created    map[string]string // folded key -> id of users created (or found) in this apply
 	failedKeys map[string]bool   // folded keys whose create failed or was refused
 	conflicts  map[int]error     // creates answered "already exists", to look into
+	doneSteps  []map[string]bool // names of each action's completed steps
+	resumed    map[int]bool      // actions an earlier apply completed
 	total      int
 	done       int
 }
 
-// Steps is the number of writes an action takes: its create or patch, and
-// its manager reference. Progress displays count these.
-func Steps(a plan.Action) int {
-	n := 0
-	if a.Action == plan.Create || len(patchOf(a)) > 0 {
-		n++
+// isDone reports whether action i's step already completed; the caller
+// holds e.mu or runs between phases.
+func (e *executor) isDone(i int, name string) bool { return e.doneSteps[i][name] }
+
+// stepDone records a completed step; the caller holds e.mu.
+func (e *executor) stepDone(i int, name, id string) {
+	if e.doneSteps[i][name] {
+		return
 	}
-	if a.Manager != nil {
-		n++
+	e.doneSteps[i][name] = true
+	e.stepsDone[i]++
+	if e.opts.Journal != nil {
+		e.opts.Journal(i, name, id)
 	}
-	if a.Action == plan.Disable {
-		n++ // revokeSignInSessions after the disable
-	}
-	return n
 }
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Steps is the number of writes an action takes (see StepNames).
+// Progress displays count these.
+func Steps(a plan.Action) int { return len(StepNames(a)) }
 
 // step is one write of one action.
 type step struct {
 	action int
-	op     entra.Op
+	// name is the step's journal name (StepWrite, ...); "" for lookups
+	// that are not steps of their own.
+	name string
+	op   entra.Op
 	// onOK runs (under e.mu) when the write succeeded; it may turn the
 	// outcome into an error (nil: success).
 	onOK func(o entra.Outcome) error
@@ -283,6 +385,12 @@ func (e *executor) run(steps []step) {
 			err = s.onOK(o)
 		}
 		switch {
+		case err == nil && s.name != "":
+			id := o.ID
+			if id == "" && (s.name == StepWrite || s.name == StepRestore) {
+				id = e.results[s.action].ID
+			}
+			e.stepDone(s.action, s.name, id)
 		case err == nil:
 			e.stepsDone[s.action]++
 		case s.onErr != nil && s.onErr(err):
@@ -326,20 +434,60 @@ func (e *executor) fail(i int, err error) {
 }
 
 // needsNewUser reports whether an action's manager step involves a user
-// created in this apply (so it must wait for the first phase).
+// created (or restored) in this apply, so it must wait for the first phase.
 func needsNewUser(a plan.Action) bool {
-	return a.Action == plan.Create || (a.Manager != nil && a.Manager.Key != "" && a.Manager.ID == "")
+	return a.Action == plan.Create || a.Action == plan.Restore || (a.Manager != nil && a.Manager.Key != "" && a.Manager.ID == "")
 }
 
-// firstPhase sends every create, every patch and the manager references
-// between existing users: none depends on another.
+// restorePhase brings back the soft-deleted users of rehires: their
+// patches, managers and groups follow in the later phases.
+func (e *executor) restorePhase() {
+	var steps []step
+	for i, a := range e.p.Actions {
+		if a.Action != plan.Restore || e.results[i].Status == StatusRefused || e.resumed[i] || e.isDone(i, StepRestore) {
+			continue
+		}
+		steps = append(steps, step{action: i, name: StepRestore, op: entra.Op{Kind: entra.OpRestore, UserID: a.ID},
+			onOK: func(entra.Outcome) error {
+				e.created[plan.Fold(a.Key)] = a.ID
+				e.results[i].Note = "restored from deleted items"
+				return nil
+			}})
+	}
+	e.run(steps)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, a := range e.p.Actions {
+		if a.Action == plan.Restore && !e.isDone(i, StepRestore) && e.results[i].Status != StatusRefused && !e.settled(i) && e.stop.Err() == nil {
+			e.fail(i, errors.New("restore: no answer"))
+		}
+		if a.Action == plan.Restore && !e.isDone(i, StepRestore) {
+			e.failedKeys[plan.Fold(a.Key)] = true
+		}
+	}
+}
+
+// live reports whether action i may run its next steps: not refused,
+// not failed, not already complete, and (a restore) its user restored.
+// The caller holds e.mu or runs between phases.
+func (e *executor) live(i int) bool {
+	a := e.p.Actions[i]
+	if e.results[i].Status == StatusRefused || e.resumed[i] || e.settled(i) {
+		return false
+	}
+	return a.Action != plan.Restore || e.isDone(i, StepRestore)
+}
+
+// firstPhase sends every create, every patch, every delete and the manager
+// references between existing users: none depends on another.
 func (e *executor) firstPhase() error {
 	var steps []step
 	for i, a := range e.p.Actions {
-		if e.results[i].Status == StatusRefused {
+		if !e.live(i) {
 			continue
 		}
 		switch {
+		case e.isDone(i, StepWrite), e.isDone(i, StepDelete):
 		case a.Action == plan.Create:
 			attrs := identity.Attrs{}
 			for _, c := range a.Changes {
@@ -352,7 +500,7 @@ func (e *executor) firstPhase() error {
 			if err != nil {
 				return fmt.Errorf("generate password: %w", err)
 			}
-			steps = append(steps, step{action: i, op: entra.Op{Kind: entra.OpCreate, Attrs: attrs, Password: pw},
+			steps = append(steps, step{action: i, name: StepWrite, op: entra.Op{Kind: entra.OpCreate, Attrs: attrs, Password: pw},
 				onOK: func(o entra.Outcome) error {
 					e.created[plan.Fold(a.Key)] = o.ID
 					e.results[i].ID = o.ID
@@ -371,10 +519,16 @@ func (e *executor) firstPhase() error {
 					e.conflicts[i] = err
 					return true
 				}})
+		case a.Action == plan.Delete:
+			steps = append(steps, step{action: i, name: StepDelete, op: entra.Op{Kind: entra.OpDelete, UserID: a.ID},
+				onOK: func(entra.Outcome) error {
+					e.results[i].Note = "soft-deleted: restorable from deleted items for 30 days"
+					return nil
+				}})
 		case len(patchOf(a)) > 0:
-			steps = append(steps, step{action: i, op: entra.Op{Kind: entra.OpUpdate, UserID: a.ID, Set: patchOf(a)}})
+			steps = append(steps, step{action: i, name: StepWrite, op: entra.Op{Kind: entra.OpUpdate, UserID: a.ID, Set: patchOf(a)}})
 		}
-		if a.Manager != nil && !needsNewUser(a) {
+		if a.Manager != nil && !needsNewUser(a) && !e.isDone(i, StepManager) {
 			steps = append(steps, e.managerStep(i, a.ID, a.Manager.ID))
 		}
 	}
@@ -386,16 +540,16 @@ func (e *executor) firstPhase() error {
 // i's manager reference.
 func (e *executor) managerStep(i int, id, managerID string) step {
 	if e.p.Actions[i].Manager.Key == "" {
-		return step{action: i, op: entra.Op{Kind: entra.OpRemoveManager, UserID: id},
+		return step{action: i, name: StepManager, op: entra.Op{Kind: entra.OpRemoveManager, UserID: id},
 			onErr: func(err error) bool {
 				if entra.IsNotFound(err) { // no manager to remove: the goal holds
-					e.stepsDone[i]++
+					e.stepDone(i, StepManager, "")
 					return true
 				}
 				return false
 			}}
 	}
-	return step{action: i, op: entra.Op{Kind: entra.OpSetManager, UserID: id, ManagerID: managerID}}
+	return step{action: i, name: StepManager, op: entra.Op{Kind: entra.OpSetManager, UserID: id, ManagerID: managerID}}
 }
 
 // adoptConflicts looks at creates whose UPN was taken. If the user holding
@@ -461,11 +615,11 @@ func (e *executor) adoptConflicts() {
 		// The find counted as a step; the create step is this update.
 		e.stepsDone[i]--
 		e.total++
+		e.results[i].ID = id
 		e.mu.Unlock()
-		updates = append(updates, step{action: i, op: entra.Op{Kind: entra.OpUpdate, UserID: id, Set: rest},
+		updates = append(updates, step{action: i, name: StepWrite, op: entra.Op{Kind: entra.OpUpdate, UserID: id, Set: rest},
 			onOK: func(entra.Outcome) error {
 				e.created[plan.Fold(a.Key)] = id
-				e.results[i].ID = id
 				e.results[i].Note = "already created by an earlier apply; adopted"
 				if e.opts.Created != nil {
 					e.opts.Created(a.Key, id, afterOf(a, "userPrincipalName"), afterOf(a, "mail"), "")
@@ -476,7 +630,7 @@ func (e *executor) adoptConflicts() {
 	e.run(updates)
 	e.mu.Lock()
 	for i := range adopted {
-		if e.stepsDone[i] == 0 && !e.settled(i) {
+		if !e.isDone(i, StepWrite) && !e.settled(i) {
 			e.fail(i, errors.New("a user with this key and userPrincipalName already exists (an earlier apply created it); the run stopped before it was adopted: run plan and apply again"))
 		}
 	}
@@ -499,64 +653,112 @@ func (e *executor) revokePhase() {
 	var steps []step
 	e.mu.Lock()
 	for i, a := range e.p.Actions {
-		if a.Action != plan.Disable || e.results[i].Status == StatusRefused {
+		if a.Action != plan.Disable || e.results[i].Status == StatusRefused || e.resumed[i] || e.isDone(i, StepRevoke) {
 			continue
 		}
-		if e.settled(i) || e.stepsDone[i] == 0 {
+		if e.settled(i) || !e.isDone(i, StepWrite) {
 			if e.started[i] || e.settled(i) {
 				e.total-- // the disable failed: no revoke
 			}
 			continue
 		}
-		steps = append(steps, step{action: i, op: entra.Op{Kind: entra.OpRevokeSessions, UserID: a.ID}})
+		steps = append(steps, step{action: i, name: StepRevoke, op: entra.Op{Kind: entra.OpRevokeSessions, UserID: a.ID}})
 	}
 	e.mu.Unlock()
 	e.run(steps)
 }
 
-// managerPhase sets the manager references that involve users created in
-// this apply, retrying through Entra's replication lag.
-func (e *executor) managerPhase() {
+// latePhase sets the manager references that involve users created or
+// restored in this apply, then every group membership and license change
+// (after the patches, so a license finds its usageLocation), retrying
+// through Entra's replication lag for new users.
+func (e *executor) latePhase() {
 	type pending struct {
 		i       int
-		id, mid string
+		name    string
+		op      entra.Op
+		fresh   bool // the user (or its manager) was created or restored in this run
+		notFind func(err error) bool
 	}
 	var todo []pending
 	e.mu.Lock()
 	stopped := e.stop.Err() != nil
 	for i, a := range e.p.Actions {
-		if a.Manager == nil || !needsNewUser(a) || e.results[i].Status == StatusRefused {
+		if e.results[i].Status == StatusRefused || e.resumed[i] {
 			continue
 		}
-		if stopped {
-			continue // interrupted: the reference stays unset, reported partial or not started
+		var late []string
+		for _, name := range StepNames(a) {
+			if !e.isDone(i, name) && (name == StepLicenses || strings.HasPrefix(name, "group:") || (name == StepManager && needsNewUser(a))) {
+				late = append(late, name)
+			}
 		}
-		if e.settled(i) || (a.Action == plan.Create && e.stepsDone[i] == 0) {
-			// The user's own write failed or was never sent: its manager
-			// step will not run.
-			e.total--
+		if len(late) == 0 || stopped {
+			continue // interrupted: those steps stay undone, reported partial or not started
+		}
+		mainDone := true
+		switch a.Action {
+		case plan.Create:
+			mainDone = e.isDone(i, StepWrite)
+		case plan.Restore:
+			mainDone = e.isDone(i, StepRestore)
+		}
+		if e.settled(i) || !mainDone {
+			// The user's own write failed or was never sent: its later
+			// steps will not run.
+			e.total -= len(late)
 			continue
 		}
 		id := a.ID
-		if id == "" {
+		if a.Action == plan.Create {
 			id = e.created[plan.Fold(a.Key)]
 		}
-		mid := a.Manager.ID
-		if mid == "" && a.Manager.Key != "" {
-			mid = e.created[plan.Fold(a.Manager.Key)]
+		if id == "" {
+			e.total -= len(late)
+			e.fail(i, errors.New("the user was not created"))
+			continue
 		}
-		switch {
-		case id == "":
-			e.total--
-			e.fail(i, errors.New("set manager: the user was not created"))
-		case mid == "" && e.failedKeys[plan.Fold(a.Manager.Key)]:
-			e.total--
-			e.fail(i, fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key))
-		case mid == "":
-			e.total--
-			e.fail(i, fmt.Errorf("set manager: manager %s was not created", a.Manager.Key))
-		default:
-			todo = append(todo, pending{i, id, mid})
+		fresh := a.Action == plan.Create || a.Action == plan.Restore
+		for _, name := range late {
+			switch {
+			case name == StepManager:
+				mid := a.Manager.ID
+				if mid == "" && a.Manager.Key != "" {
+					mid = e.created[plan.Fold(a.Manager.Key)]
+				}
+				switch {
+				case mid == "" && e.failedKeys[plan.Fold(a.Manager.Key)]:
+					e.total--
+					e.fail(i, fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key))
+				case mid == "" && a.Manager.Key != "":
+					e.total--
+					e.fail(i, fmt.Errorf("set manager: manager %s was not created", a.Manager.Key))
+				default:
+					s := e.managerStep(i, id, mid)
+					todo = append(todo, pending{i: i, name: name, op: s.op, fresh: true, notFind: s.onErr})
+				}
+			case name == StepLicenses:
+				var add, remove []string
+				for _, l := range a.Licenses {
+					if l.Op == plan.OpAdd {
+						add = append(add, l.SkuID)
+					} else {
+						remove = append(remove, l.SkuID)
+					}
+				}
+				todo = append(todo, pending{i: i, name: name, op: entra.Op{Kind: entra.OpAssignLicense, UserID: id, AddSkus: add, RemoveSkus: remove}, fresh: fresh})
+			default:
+				for _, g := range a.Groups {
+					if GroupStep(g) != name {
+						continue
+					}
+					kind := entra.OpAddMember
+					if g.Op == plan.OpRemove {
+						kind = entra.OpRemoveMember
+					}
+					todo = append(todo, pending{i: i, name: name, op: entra.Op{Kind: kind, GroupID: g.GroupID, UserID: id}, fresh: fresh})
+				}
+			}
 		}
 	}
 	e.mu.Unlock()
@@ -564,17 +766,18 @@ func (e *executor) managerPhase() {
 		var lagged []pending
 		var steps []step
 		for _, t := range todo {
-			s := e.managerStep(t.i, t.id, t.mid)
-			if attempt < e.opts.LagRetries {
-				t := t
-				s.onErr = func(err error) bool {
-					if entra.IsNotFound(err) {
-						lagged = append(lagged, t)
-						e.done-- // counted again when retried
-						return true
-					}
-					return false
+			t := t
+			s := step{action: t.i, name: t.name, op: t.op}
+			s.onErr = func(err error) bool {
+				if t.fresh && attempt < e.opts.LagRetries && entra.IsNotFound(err) && !(t.name == StepManager && t.op.Kind == entra.OpRemoveManager) {
+					lagged = append(lagged, t)
+					e.done-- // counted again when retried
+					return true
 				}
+				if t.notFind != nil {
+					return t.notFind(err)
+				}
+				return false
 			}
 			steps = append(steps, s)
 		}
@@ -583,7 +786,7 @@ func (e *executor) managerPhase() {
 			return
 		}
 		if !e.opts.Sleep(e.stop, time.Second<<attempt) {
-			// Stopped while waiting: those references stay unset.
+			// Stopped while waiting: those steps stay undone.
 			return
 		}
 		todo = lagged

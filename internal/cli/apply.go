@@ -16,6 +16,7 @@ import (
 
 	"github.com/hrsync/hrsync/internal/apply"
 	"github.com/hrsync/hrsync/internal/engine"
+	"github.com/hrsync/hrsync/internal/journal"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 )
@@ -40,8 +41,24 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			ctx, cancel := context.WithTimeout(cmd.Context(), e.Cfg.Timeout)
 			defer cancel()
 			var p *plan.Plan
+			var done journal.Done
+			var digest string
 			if len(args) == 1 {
 				if p, err = plan.Read(args[0]); err != nil {
+					return err
+				}
+				raw, err := os.ReadFile(args[0])
+				if err != nil {
+					return fmt.Errorf("read plan: %w", err)
+				}
+				digest = plan.Digest(raw)
+				// What an earlier, interrupted apply of this plan did.
+				if done, err = journal.Load(journal.Path(args[0]), digest, func(i int) string {
+					if i < 0 || i >= len(p.Actions) {
+						return ""
+					}
+					return p.Actions[i].Key
+				}); err != nil {
 					return err
 				}
 			}
@@ -62,25 +79,43 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			}
 			defer func() { err = closeTarget(ctx, t, err) }()
 			var refused []plan.Refusal
+			resume := map[int]apply.Progress{}
 			if p != nil {
 				if err := e.CheckPlan(p, t.Info); err != nil {
 					return err
 				}
+				skip := map[int]bool{}
+				for i, d := range done {
+					skip[i] = true
+					resume[i] = apply.Progress{Steps: d.Steps, ID: d.ID}
+				}
+				if len(done) > 0 {
+					a.notice("Resuming: an earlier apply of this plan did %d of its actions in part or whole (journal %s); done steps are not repeated.\n", len(done), journal.Path(args[0]))
+				}
 				// The directory may have changed since the plan: refuse
 				// every action whose user is no longer as the plan saw it.
-				if refused, err = e.Recheck(ctx, p, t); err != nil {
+				rc, err := e.Recheck(ctx, p, t, skip)
+				if err != nil {
 					return err
 				}
+				refused = rc.Refused
 				for _, r := range refused {
 					act := p.Actions[r.Index]
 					a.notice("Refusing %s %s: %s.\n", act.Action, act.Key, r.Reason)
 				}
+				for _, ie := range rc.InEffect {
+					steps := map[string]bool{}
+					for _, st := range ie.Steps {
+						steps[st] = true
+					}
+					resume[ie.Index] = apply.Progress{Steps: steps, ID: ie.ID}
+				}
 			} else {
-				users, err := e.ReadTarget(ctx, t)
+				dir, err := e.ReadDirectory(ctx, t)
 				if err != nil {
 					return err
 				}
-				if p, err = e.Plan(src, users, t.Info); err != nil {
+				if p, err = e.Plan(src, dir, t.Info); err != nil {
 					return err
 				}
 				if err := render.Text(a.ios.Out, p); err != nil {
@@ -147,7 +182,21 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					passwords = append(passwords, passwordRow{Key: key, UPN: upn, Password: password})
 				}
 			}
-			rep, err := e.Apply(ctx, p, t, refused, created)
+			ao := engine.ApplyOptions{Refused: refused, Resume: resume}
+			var jw *journal.Writer
+			if len(args) == 1 {
+				if jw, err = journal.Open(journal.Path(args[0]), digest, now); err != nil {
+					discardSecretFile(passwordsFile)
+					return err
+				}
+				ao.Journal = func(i int, step, id string) { jw.Step(i, p.Actions[i].Key, step, id) }
+			}
+			rep, err := e.ApplyWith(ctx, p, t, ao, created)
+			if jw != nil {
+				if jerr := jw.Close(); jerr != nil {
+					e.Log.Warn("the apply journal could not be written; a re-run checks the directory instead", "error", jerr.Error())
+				}
+			}
 			sort.Slice(joiners, func(i, j int) bool { return joiners[i].Key < joiners[j].Key })
 			sort.Slice(passwords, func(i, j int) bool { return passwords[i].Key < passwords[j].Key })
 			// Written even after Ctrl-C or failures: the joiners created so

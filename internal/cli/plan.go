@@ -86,12 +86,12 @@ func planWithUsers(ctx context.Context, e *engine.Engine) (*plan.Plan, []identit
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := e.ReadTarget(ctx, t)
+	dir, err := e.ReadDirectory(ctx, t)
 	if err = closeTarget(ctx, t, err); err != nil {
 		return nil, nil, err
 	}
-	p, err := e.Plan(src, users, t.Info)
-	return p, users, err
+	p, err := e.Plan(src, dir, t.Info)
+	return p, dir.Users, err
 }
 
 func (a *app) showCmd() *cobra.Command {

@@ -87,6 +87,19 @@ type Policy struct {
 	// CreateDisabled also creates accounts for records whose mapping says
 	// the account is disabled (e.g. inactive workers who never had one).
 	CreateDisabled bool
+	// PrehireDays: a joiner with a hire date (the mapped employeeHireDate)
+	// is created this many days before it, not earlier; PrehireAccount
+	// says whether the account is "disabled" until the hire date or
+	// "enabled" at once.
+	PrehireDays    int
+	PrehireAccount string
+	// DeleteAfterDays soft-deletes a disabled leaver this many days after
+	// its leave date (employeeLeaveDateTime); 0 never deletes.
+	DeleteAfterDays int
+	// LeaverRemoveGroups and LeaverRemoveLicenses take leavers out of the
+	// groups and licenses the mapping's rules manage.
+	LeaverRemoveGroups   bool
+	LeaverRemoveLicenses bool
 }
 
 // Auth methods.
@@ -125,6 +138,11 @@ var defaults = map[string]any{
 	"policy.max_creates":             0,
 	"policy.max_updates":             0,
 	"policy.max_source_drop_percent": 20.0,
+	"policy.prehire_days":            7,
+	"policy.prehire_account":         "disabled",
+	"policy.delete_after_days":       0,
+	"policy.leaver_remove_groups":    false,
+	"policy.leaver_remove_licenses":  false,
 }
 
 // Keys lists every configuration key, sorted.
@@ -279,6 +297,27 @@ func Load(opts Options) (*Config, error) {
 			return nil
 		})
 	}
+	typed("policy.prehire_days", func(s string) (err error) {
+		if cfg.Policy.PrehireDays, err = strconv.Atoi(s); err != nil || cfg.Policy.PrehireDays < 0 || cfg.Policy.PrehireDays > 365 {
+			return errors.New("a whole number of days from 0 (create on the hire date) to 365")
+		}
+		return nil
+	})
+	typed("policy.delete_after_days", func(s string) (err error) {
+		if cfg.Policy.DeleteAfterDays, err = strconv.Atoi(s); err != nil || cfg.Policy.DeleteAfterDays < 0 {
+			return errors.New("a whole number of days, 0 or more (0: never delete)")
+		}
+		return nil
+	})
+	cfg.Policy.PrehireAccount = strings.ToLower(strings.TrimSpace(v.GetString("policy.prehire_account")))
+	for key, dst := range map[string]*bool{"policy.leaver_remove_groups": &cfg.Policy.LeaverRemoveGroups, "policy.leaver_remove_licenses": &cfg.Policy.LeaverRemoveLicenses} {
+		typed(key, func(s string) (err error) {
+			if *dst, err = strconv.ParseBool(s); err != nil {
+				return errors.New("true or false")
+			}
+			return nil
+		})
+	}
 	typed("policy.max_source_drop_percent", func(s string) (err error) {
 		v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 		if err != nil || v < 0 || v > 100 {
@@ -373,6 +412,11 @@ func (c *Config) validate(loc locator) error {
 		bad("policy.leavers", "delete is not supported yet; use disable or ignore")
 	default:
 		bad("policy.leavers", "unknown leaver policy %q; use disable or ignore", c.Policy.Leavers)
+	}
+	switch c.Policy.PrehireAccount {
+	case "disabled", "enabled":
+	default:
+		bad("policy.prehire_account", "unknown value %q; use disabled (enabled on the hire date) or enabled", c.Policy.PrehireAccount)
 	}
 	if c.Policy.MaxLeavers < 0 {
 		bad("policy.max_leavers", "must be 0 or more")

@@ -113,11 +113,11 @@ func TestConvergesUnderRandomChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 		}()
-		users, err := e.ReadTarget(ctx, tgt)
+		dir, err := e.ReadDirectory(ctx, tgt)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		p, err := e.Plan(src, users, tgt.Info)
+		p, err := e.Plan(src, dir, tgt.Info)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}

@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hrsync/hrsync/internal/apply"
@@ -247,10 +249,27 @@ func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
 // throttling are bounded by the run's timeout.
 const requestTimeout = 60 * time.Second
 
+// readAttrs are the user attributes hrsync reads: those the mapping needs,
+// the leave date when leavers are deleted after a while, and the assigned
+// licenses when the mapping has license rules.
+func (e *Engine) readAttrs() []string {
+	attrs := e.Mapping.TargetAttrs()
+	if e.Cfg.Policy.DeleteAfterDays > 0 && !slices.Contains(attrs, plan.LeaveDateAttr) {
+		attrs = append(attrs, plan.LeaveDateAttr)
+	}
+	if len(e.Mapping.Licenses) > 0 {
+		attrs = append(attrs, "assignedLicenses")
+	}
+	if len(e.Mapping.Licenses) > 0 && !slices.Contains(attrs, "usageLocation") {
+		attrs = append(attrs, "usageLocation")
+	}
+	return attrs
+}
+
 // ReadTarget reads every user with the attributes the mapping needs.
 func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, error) {
 	bar := e.Progress.Start("reading Entra users", -1)
-	users, err := t.Client.ReadUsers(ctx, e.Mapping.TargetAttrs(), e.Mapping.Manager != nil, bar.Set)
+	users, err := t.Client.ReadUsers(ctx, e.readAttrs(), e.Mapping.Manager != nil, bar.Set)
 	bar.Done()
 	if err != nil {
 		return nil, fmt.Errorf("read target: %w", err)
@@ -259,8 +278,101 @@ func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, er
 	return users, nil
 }
 
-// Plan computes the plan from a mapped source and the target's users.
-func (e *Engine) Plan(src *SourceResult, users []identity.User, t plan.Target) (*plan.Plan, error) {
+// Directory is what a plan is computed against: the users, the users in
+// deleted items, and the groups and licenses the mapping's rules name.
+type Directory struct {
+	Users   []identity.User
+	Deleted []plan.DeletedUser
+	Groups  map[string]plan.Entitlement
+	Members map[string]map[string]bool
+	Skus    map[string]plan.Entitlement
+}
+
+// ReadDirectory reads the users and, for the lifecycle, the restorable
+// deleted users, the groups the rules name with their members, and the
+// subscribed SKUs the license rules name. A group or SKU a rule names
+// that the tenant lacks fails the read: the mapping is wrong.
+func (e *Engine) ReadDirectory(ctx context.Context, t *Target) (*Directory, error) {
+	users, err := e.ReadTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	d := &Directory{Users: users}
+	if d.Deleted, err = e.readDeleted(ctx, t); err != nil {
+		return nil, err
+	}
+	if refs := e.Mapping.GroupRefs(); len(refs) > 0 {
+		groups, err := t.Client.ResolveGroups(ctx, refs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: group rules: %w", e.Mapping.File, err)
+		}
+		d.Groups = make(map[string]plan.Entitlement, len(refs))
+		d.Members = make(map[string]map[string]bool, len(groups))
+		for _, ref := range refs {
+			g := groups[ref]
+			d.Groups[strings.ToLower(ref)] = plan.Entitlement{ID: g.ID, Name: g.DisplayName}
+			if _, done := d.Members[g.ID]; done {
+				continue
+			}
+			ids, err := t.Client.GroupMembers(ctx, g.ID)
+			if err != nil {
+				return nil, fmt.Errorf("read members of group %q (%s): %w", g.DisplayName, g.ID, err)
+			}
+			set := make(map[string]bool, len(ids))
+			for _, id := range ids {
+				set[id] = true
+			}
+			d.Members[g.ID] = set
+		}
+		e.Log.Info("groups read", "groups", len(d.Members))
+	}
+	if refs := e.Mapping.LicenseRefs(); len(refs) > 0 {
+		skus, err := t.Client.ListSkus(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read subscribed SKUs: %w", err)
+		}
+		d.Skus = make(map[string]plan.Entitlement, len(refs))
+		var missing []string
+		for _, ref := range refs {
+			found := false
+			for _, s := range skus {
+				if strings.EqualFold(s.ID, ref) || strings.EqualFold(s.PartNumber, ref) {
+					d.Skus[strings.ToLower(ref)] = plan.Entitlement{ID: s.ID, Name: s.PartNumber}
+					found = true
+					break
+				}
+			}
+			if !found {
+				missing = append(missing, ref)
+			}
+		}
+		if len(missing) > 0 {
+			names := make([]string, len(skus))
+			for i, s := range skus {
+				names[i] = s.PartNumber
+			}
+			return nil, fmt.Errorf("%s: license rules name %s, which the tenant does not subscribe to (subscribed: %s)", e.Mapping.File, strings.Join(missing, ", "), strings.Join(names, ", "))
+		}
+	}
+	return d, nil
+}
+
+// readDeleted reads the users in deleted items, with the attributes the
+// plan diffs, so a returning worker is restored rather than duplicated.
+func (e *Engine) readDeleted(ctx context.Context, t *Target) ([]plan.DeletedUser, error) {
+	del, err := t.Client.ListDeletedUsers(ctx, e.readAttrs())
+	if err != nil {
+		return nil, fmt.Errorf("read deleted users: %w", err)
+	}
+	out := make([]plan.DeletedUser, len(del))
+	for i, d := range del {
+		out[i] = plan.DeletedUser{User: d.User, DeletedAt: d.DeletedAt}
+	}
+	return out, nil
+}
+
+// Plan computes the plan from a mapped source and the target's directory.
+func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.Plan, error) {
 	var specs []identity.AttrSpec
 	for _, a := range e.Mapping.Attrs {
 		if a.Spec.Kind != identity.KindRef {
@@ -272,16 +384,21 @@ func (e *Engine) Plan(src *SourceResult, users []identity.User, t plan.Target) (
 		alt = append(alt, r.Target.Name)
 	}
 	p, err := plan.Compute(plan.Input{
-		Records:       src.Summary.Records,
-		Desired:       src.Desired,
-		Rejected:      src.Rejected,
-		Users:         users,
-		MatchAttr:     e.Mapping.Match.Target.Name,
-		AltMatchAttrs: alt,
-		Attrs:         specs,
-		ManagerMapped: e.Mapping.Manager != nil,
-		Policy:        e.Policy(),
-		Now:           e.Now(),
+		Records:        src.Summary.Records,
+		Desired:        src.Desired,
+		Rejected:       src.Rejected,
+		Users:          dir.Users,
+		Deleted:        dir.Deleted,
+		Groups:         dir.Groups,
+		Members:        dir.Members,
+		Skus:           dir.Skus,
+		StampLeaveDate: e.Cfg.Policy.DeleteAfterDays > 0,
+		MatchAttr:      e.Mapping.Match.Target.Name,
+		AltMatchAttrs:  alt,
+		Attrs:          specs,
+		ManagerMapped:  e.Mapping.Manager != nil,
+		Policy:         e.Policy(),
+		Now:            e.Now(),
 	})
 	if err != nil {
 		if errors.Is(err, plan.ErrEmptySource) {
@@ -305,7 +422,8 @@ func (e *Engine) Policy() plan.Policy {
 	pol := e.Cfg.Policy
 	return plan.Policy{Leavers: pol.Leavers, MaxLeavers: pol.MaxLeavers, MaxLeaversPercent: pol.MaxLeaversPercent,
 		MaxCreates: pol.MaxCreates, MaxUpdates: pol.MaxUpdates, MaxSourceDropPercent: pol.MaxSourceDropPercent,
-		CreateDisabled: pol.CreateDisabled}
+		CreateDisabled: pol.CreateDisabled, PrehireDays: pol.PrehireDays, PrehireEnabled: pol.PrehireAccount == "enabled",
+		DeleteAfterDays: pol.DeleteAfterDays, LeaverRemoveGroups: pol.LeaverRemoveGroups, LeaverRemoveLicenses: pol.LeaverRemoveLicenses}
 }
 
 func digest(b []byte) string {
@@ -332,14 +450,140 @@ func (e *Engine) CheckPlan(p *plan.Plan, t plan.Target) error {
 }
 
 // Recheck reads the target again and compares it with a saved plan: it
-// returns the actions to refuse because their users changed since the plan,
-// and recomputes the leaver guards with the policy in force now.
-func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target) ([]plan.Refusal, error) {
-	users, err := e.ReadTarget(ctx, t)
+// returns the actions to refuse because their users changed since the
+// plan, and those already in effect, and recomputes the guards with the
+// policy in force now. skip holds actions an earlier apply of this plan
+// began (see journal). Only the users the plan touches are read again, in
+// $batch requests, unless reading the whole directory takes fewer
+// requests.
+func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target, skip map[int]bool) (plan.RecheckResult, error) {
+	in := plan.RecheckInput{Policy: e.Policy(), Skip: skip}
+	var err error
+	for _, a := range p.Actions {
+		if a.Action == plan.Restore || a.Action == plan.Delete {
+			if in.Deleted, err = e.readDeleted(ctx, t); err != nil {
+				return plan.RecheckResult{}, err
+			}
+			break
+		}
+	}
+	if targeted(p, skip) {
+		in.Partial = true
+		in.Users, err = e.readTouched(ctx, p, t, skip)
+	} else {
+		in.Users, err = e.ReadTarget(ctx, t)
+	}
+	if err != nil {
+		return plan.RecheckResult{}, err
+	}
+	return plan.RecheckWith(p, in), nil
+}
+
+// targeted says whether re-reading the plan's users one by one (20 per
+// $batch) takes fewer requests than reading the whole directory (pages of
+// about 200 users).
+func targeted(p *plan.Plan, skip map[int]bool) bool {
+	lookups := 0
+	for i, a := range p.Actions {
+		if skip[i] {
+			continue
+		}
+		lookups += 2
+		if a.Action == plan.Create {
+			lookups++
+		}
+	}
+	batches := (lookups + entra.BatchSize - 1) / entra.BatchSize
+	pages := (p.Summary.Managed + 199) / 200
+	return batches <= pages || lookups <= 400
+}
+
+// readTouched reads again, in $batch requests, the users the plan's
+// actions touch: each user by id, each joiner's key and UPN, each manager
+// the plan sets and each manager it replaces.
+func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, skip map[int]bool) ([]identity.User, error) {
+	attrs := e.readAttrs()
+	withManager := e.Mapping.Manager != nil
+	match := p.Match.Target
+	var ops []entra.Op
+	seen := map[string]bool{}
+	get := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ops = append(ops, entra.Op{Kind: entra.OpGet, UserID: id, Select: attrs, Expand: withManager})
+		}
+	}
+	for i, a := range p.Actions {
+		if skip[i] {
+			continue
+		}
+		switch a.Action {
+		case plan.Create:
+			ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: match, Value: a.Key, Select: attrs})
+			if a.UserPrincipalName != "" {
+				ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
+			}
+		default:
+			get(a.ID)
+			for _, c := range a.Changes {
+				if c.Attribute == match { // a takeover: does anyone hold the key now?
+					ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: match, Value: a.Key, Select: attrs})
+					break
+				}
+			}
+		}
+		if a.Manager != nil {
+			get(a.Manager.ID)
+		}
+	}
+	users, err := e.runLookups(ctx, t, ops)
 	if err != nil {
 		return nil, err
 	}
-	return plan.Recheck(p, users, e.Policy()), nil
+	// The managers being replaced, so the plan's "before" can be checked.
+	ops = ops[:0]
+	for _, u := range users {
+		if u.ManagerID != "" {
+			get(u.ManagerID)
+		}
+	}
+	more, err := e.runLookups(ctx, t, ops)
+	if err != nil {
+		return nil, err
+	}
+	e.Log.Info("plan's users read again", "users", len(users)+len(more))
+	return append(users, more...), nil
+}
+
+// runLookups sends reads and gathers the users found; a user not found is
+// simply absent, any other failure fails the recheck.
+func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) ([]identity.User, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	var mu sync.Mutex
+	var users []identity.User
+	var errs []error
+	bar := e.Progress.Start("reading the plan's users again", len(ops))
+	n := 0
+	t.Client.Do(ctx, ops, entra.DoOptions{}, func(i int, o entra.Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		bar.Set(n)
+		switch {
+		case o.Err == nil:
+			users = append(users, o.Users...)
+		case entra.IsNotFound(o.Err):
+		default:
+			errs = append(errs, o.Err)
+		}
+	})
+	bar.Done()
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("read the plan's users again: %w", errors.Join(errs...))
+	}
+	return users, ctx.Err()
 }
 
 // Apply carries out the plan against the target, except the refused actions.
@@ -347,19 +591,35 @@ func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target) ([]plan.R
 // created, if given, is called for each joiner created or adopted (see
 // apply.Options.Created).
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []plan.Refusal, created ...apply.CreatedFunc) (*apply.Report, error) {
-	ref := make(map[int]string, len(refused))
-	for _, r := range refused {
+	return e.ApplyWith(ctx, p, t, ApplyOptions{Refused: refused}, created...)
+}
+
+// ApplyOptions are the extras of a resumable apply.
+type ApplyOptions struct {
+	Refused []plan.Refusal
+	// Resume holds what an earlier apply of this plan did (journal) or
+	// what the recheck found in effect.
+	Resume map[int]apply.Progress
+	// Journal records each completed step.
+	Journal func(action int, step, id string)
+}
+
+// ApplyWith carries out the plan, skipping the refused actions and the
+// steps already done.
+func (e *Engine) ApplyWith(ctx context.Context, p *plan.Plan, t *Target, ao ApplyOptions, created ...apply.CreatedFunc) (*apply.Report, error) {
+	ref := make(map[int]string, len(ao.Refused))
+	for _, r := range ao.Refused {
 		ref[r.Index] = r.Reason
 	}
 	total := 0
 	for i, a := range p.Actions {
 		if _, skip := ref[i]; !skip {
-			total += apply.Steps(a)
+			total += apply.Steps(a) - len(ao.Resume[i].Steps)
 		}
 	}
 	bar := e.Progress.Start("applying", total)
 	defer bar.Done()
-	opts := apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref}
+	opts := apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref, Resume: ao.Resume, Journal: ao.Journal}
 	if len(created) > 0 {
 		opts.Created = func(key, id, upn, mail, password string) {
 			for _, f := range created {

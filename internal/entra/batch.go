@@ -2,10 +2,10 @@ package entra
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +15,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/pacer"
 )
@@ -33,13 +34,22 @@ const (
 	OpRemoveManager                    // DELETE /users/{id}/manager/$ref (no manager is fine)
 	OpFind                             // GET /users?$filter=Attr eq 'Value'
 	OpRevokeSessions                   // POST /users/{id}/revokeSignInSessions
+	OpDelete                           // DELETE /users/{id} (to deleted items; 404: IsNotFound)
+	OpRestore                          // POST /directory/deletedItems/{id}/restore
+	OpAddMember                        // POST /groups/{GroupID}/members/$ref (already a member is fine)
+	OpRemoveMember                     // DELETE /groups/{GroupID}/members/{id}/$ref (not a member is fine)
+	OpGet                              // GET /users/{id}?$select=Select (404: IsNotFound)
+	OpAssignLicense                    // POST /users/{id}/assignLicense
 )
 
 // Op is one request for Client.Do.
 type Op struct {
 	Kind OpKind
-	// UserID is the object id the op is about (all but create and find).
+	// UserID is the object id the op is about (all but create and find);
+	// the member for OpAddMember and OpRemoveMember.
 	UserID string
+	// GroupID is the group of OpAddMember and OpRemoveMember.
+	GroupID string
 	// Attrs and Password are a create's attributes and initial password.
 	// The password exists only in the request body: it is never logged or
 	// kept.
@@ -49,9 +59,15 @@ type Op struct {
 	Set map[string]*string
 	// ManagerID is the manager's object id for OpSetManager.
 	ManagerID string
-	// Attr, Value and Select are a find's filter and the attributes read.
+	// Attr, Value and Select are a find's filter and the attributes read
+	// (Select also for OpGet; LicensesAttr reads the licenses).
 	Attr, Value string
 	Select      []string
+	// Expand makes OpGet read the user's manager (identity.User.ManagerID).
+	Expand bool
+	// AddSkus and RemoveSkus are the skuIds OpAssignLicense adds and
+	// removes, all or nothing.
+	AddSkus, RemoveSkus []string
 }
 
 // describe names an op in errors (never with its password).
@@ -69,15 +85,35 @@ func (o Op) describe() string {
 		return fmt.Sprintf("find user with %s %q", o.Attr, o.Value)
 	case OpRevokeSessions:
 		return "revoke sign-in sessions of " + o.UserID
+	case OpDelete:
+		return "delete user " + o.UserID
+	case OpRestore:
+		return "restore user " + o.UserID
+	case OpAddMember:
+		return "add user " + o.UserID + " to group " + o.GroupID
+	case OpRemoveMember:
+		return "remove user " + o.UserID + " from group " + o.GroupID
+	case OpGet:
+		return "read user " + o.UserID
+	case OpAssignLicense:
+		d := "assign licenses to " + o.UserID
+		if len(o.AddSkus) > 0 {
+			d += " (add " + strings.Join(o.AddSkus, ", ") + ")"
+		}
+		if len(o.RemoveSkus) > 0 {
+			d += " (remove " + strings.Join(o.RemoveSkus, ", ") + ")"
+		}
+		return d
 	}
 	return "graph request"
 }
 
 // Outcome is the result of one Op.
 type Outcome struct {
-	// ID is the new object's id (OpCreate).
+	// ID is the new object's id (OpCreate), or the restored user's
+	// (OpRestore).
 	ID string
-	// Users are the users found (OpFind).
+	// Users are the users found (OpFind), or the one read (OpGet).
 	Users []identity.User
 	// Err is nil on success, a *GraphError for Graph's answer, or the
 	// transport's error. ErrNotSent when the op was never sent.
@@ -318,6 +354,9 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 		case status >= 200 && status < 300:
 			ok++
 			settle(i, c.outcome(ops[i], item.GetBody()))
+		case alreadyDone(ops[i], status, item.GetBody()):
+			ok++
+			settle(i, Outcome{})
 		case status == http.StatusTooManyRequests || pacer.Retryable(status):
 			q.mu.Lock()
 			q.attempts[i]++
@@ -359,6 +398,9 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 
 // requestInfo builds an op's request with the SDK's request builders.
 func (c *Client) requestInfo(ctx context.Context, o Op) (*abs.RequestInformation, error) {
+	if o.Kind < OpCreate || o.Kind > OpAssignLicense {
+		return nil, fmt.Errorf("unknown operation %d", o.Kind)
+	}
 	switch o.Kind {
 	case OpCreate:
 		u, err := newUserBody(o.Attrs, o.Password)
@@ -387,20 +429,104 @@ func (c *Client) requestInfo(ctx context.Context, o Op) (*abs.RequestInformation
 			return nil, err
 		}
 		// Graph refuses a write inside $batch without a body and its
-		// Content-Type ("does not contain Content-Type header or body"),
-		// even for this action that takes none.
-		ri.Content = []byte("{}")
-		ri.Headers.TryAdd("Content-Type", "application/json")
+		// Content-Type, even for this action that takes none.
+		withEmptyBody(ri)
 		return ri, nil
 	case OpFind:
 		filter := fmt.Sprintf("%s eq '%s'", o.Attr, strings.ReplaceAll(o.Value, "'", "''"))
 		q := &users.UsersRequestBuilderGetQueryParameters{Select: selectFor(o.Select), Filter: &filter}
 		return c.gs.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: q})
 	}
+	if o.UserID == "" {
+		return nil, errors.New("no user id")
+	}
+	switch o.Kind {
+	case OpDelete:
+		return c.gs.Users().ByUserId(o.UserID).ToDeleteRequestInformation(ctx, nil)
+	case OpRestore:
+		ri, err := c.gs.Directory().DeletedItems().ByDirectoryObjectId(o.UserID).Restore().ToPostRequestInformation(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		withEmptyBody(ri)
+		return ri, nil
+	case OpGet:
+		q := &users.UserItemRequestBuilderGetQueryParameters{Select: selectFor(o.Select)}
+		if o.Expand {
+			q.Expand = []string{"manager($select=id)"}
+		}
+		return c.gs.Users().ByUserId(o.UserID).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{QueryParameters: q})
+	case OpAssignLicense:
+		return c.assignLicenseRequest(ctx, o)
+	}
+	if o.GroupID == "" {
+		return nil, errors.New("no group id")
+	}
+	switch o.Kind {
+	case OpAddMember:
+		ref := models.NewReferenceCreate()
+		odataID := c.graphURL + "/v1.0/directoryObjects/" + o.UserID
+		ref.SetOdataId(&odataID)
+		return c.gs.Groups().ByGroupId(o.GroupID).Members().Ref().ToPostRequestInformation(ctx, ref, nil)
+	case OpRemoveMember:
+		return c.gs.Groups().ByGroupId(o.GroupID).Members().ByDirectoryObjectId(o.UserID).Ref().ToDeleteRequestInformation(ctx, nil)
+	}
 	return nil, fmt.Errorf("unknown operation %d", o.Kind)
 }
 
-// outcome reads a successful item's body.
+// withEmptyBody gives a bodiless POST the {} body and Content-Type Graph
+// insists on inside $batch ("does not contain Content-Type header or
+// body").
+func withEmptyBody(ri *abs.RequestInformation) {
+	ri.Content = []byte("{}")
+	ri.Headers.TryAdd("Content-Type", "application/json")
+}
+
+// assignLicenseRequest builds POST /users/{id}/assignLicense. The skuIds
+// travel as the SDK's additional data: they are checked to be GUIDs here,
+// which spares the typed UUID fields.
+func (c *Client) assignLicenseRequest(ctx context.Context, o Op) (*abs.RequestInformation, error) {
+	for _, id := range append(append([]string(nil), o.AddSkus...), o.RemoveSkus...) {
+		if !guid.Valid(id) {
+			return nil, fmt.Errorf("license skuId %q is not a GUID", id)
+		}
+	}
+	adds := make([]models.AssignedLicenseable, len(o.AddSkus))
+	for i, id := range o.AddSkus {
+		l := models.NewAssignedLicense()
+		l.SetAdditionalData(map[string]any{"skuId": strings.ToLower(id), "disabledPlans": []string{}})
+		adds[i] = l
+	}
+	remove := make([]string, len(o.RemoveSkus))
+	for i, id := range o.RemoveSkus {
+		remove[i] = strings.ToLower(id)
+	}
+	body := users.NewItemAssignLicensePostRequestBody()
+	body.SetAddLicenses(adds)
+	body.SetAdditionalData(map[string]any{"removeLicenses": remove})
+	return c.gs.Users().ByUserId(o.UserID).AssignLicense().ToPostRequestInformation(ctx, body, nil)
+}
+
+// alreadyDone reports a failed item whose goal holds all the same: adding
+// a member Graph says is one already, removing one it says is not there
+// (404).
+func alreadyDone(o Op, status int, body msgraphcore.RequestBody) bool {
+	switch o.Kind {
+	case OpAddMember:
+		if status != http.StatusBadRequest {
+			return false
+		}
+		var ge *GraphError
+		return errors.As(itemError(o, status, body), &ge) && strings.Contains(ge.Message, "already exist")
+	case OpRemoveMember:
+		return status == http.StatusNotFound
+	}
+	return false
+}
+
+// outcome reads a successful item's body. Users (OpFind, OpGet) are
+// decoded like list pages, so their canonical values are those ReadUsers
+// reads.
 func (c *Client) outcome(o Op, body msgraphcore.RequestBody) Outcome {
 	switch o.Kind {
 	case OpCreate:
@@ -409,25 +535,42 @@ func (c *Client) outcome(o Op, body msgraphcore.RequestBody) Outcome {
 			return Outcome{Err: &GraphError{Op: o.describe(), Message: "Graph answered the create without an object id"}}
 		}
 		return Outcome{ID: id}
+	case OpRestore:
+		return Outcome{ID: o.UserID}
 	case OpFind:
-		vals, _ := body["value"].([]any)
-		out := make([]identity.User, 0, len(vals))
-		for _, v := range vals {
-			m, _ := v.(map[string]any)
-			if m == nil {
-				continue
-			}
-			u := identity.User{ID: rawString(m["id"]), Attrs: identity.Attrs{}}
-			for _, a := range o.Select {
-				if s := rawAttr(m, a); s != "" {
-					u.Attrs[a] = s
-				}
-			}
-			out = append(out, u)
+		var pg userPage
+		if err := reparse(body, &pg); err != nil {
+			return Outcome{Err: fmt.Errorf("%s: %w", o.describe(), err)}
+		}
+		out := make([]identity.User, 0, len(pg.Value))
+		for i := range pg.Value {
+			out = append(out, pg.Value[i].toUser(o.Select))
 		}
 		return Outcome{Users: out}
+	case OpGet:
+		var u rawUser
+		if err := reparse(body, &u); err != nil {
+			return Outcome{Err: fmt.Errorf("%s: %w", o.describe(), err)}
+		}
+		if u.ID == "" {
+			return Outcome{Err: &GraphError{Op: o.describe(), Message: "Graph answered without the user's id"}}
+		}
+		return Outcome{Users: []identity.User{u.toUser(o.Select)}}
 	}
 	return Outcome{}
+}
+
+// reparse decodes a $batch item body, which the SDK hands over as a
+// generic tree, into v through JSON.
+func reparse(body msgraphcore.RequestBody, v any) error {
+	raw, err := json.Marshal(body)
+	if err == nil {
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
+		return fmt.Errorf("unreadable response from Graph: %w", err)
+	}
+	return nil
 }
 
 // itemError turns a failed item's error body into a *GraphError.
@@ -465,29 +608,4 @@ func rawString(v any) string {
 		}
 	}
 	return ""
-}
-
-// rawAttr reads one attribute, in canonical form, from a user object in a
-// $batch item body ("" when unset).
-func rawAttr(m map[string]any, name string) string {
-	if top, field, nested := strings.Cut(name, "."); nested {
-		sub, _ := m[top].(map[string]any)
-		return rawString(sub[field])
-	}
-	switch v := m[name].(type) {
-	case bool:
-		return strconv.FormatBool(v)
-	case *bool:
-		if v != nil {
-			return strconv.FormatBool(*v)
-		}
-		return ""
-	}
-	s := rawString(m[name])
-	if name == "employeeHireDate" && s != "" {
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			return t.UTC().Format(time.RFC3339)
-		}
-	}
-	return s
 }

@@ -1,6 +1,8 @@
 // Package entra reads and writes Entra ID users through Microsoft Graph with
-// msgraph-sdk-go. It translates between Graph's user model and hrsync's
-// canonical identity.Attrs, and Graph's errors into *GraphError.
+// msgraph-sdk-go: users (also deleted ones, which it restores), their
+// managers, group memberships and licenses. It translates between Graph's
+// user model and hrsync's canonical identity.Attrs, and Graph's errors into
+// *GraphError.
 package entra
 
 import (
@@ -204,7 +206,8 @@ func deref(s *string) string {
 const PageSize = 999
 
 // ListUsers reads every user with the given attributes (and the manager's
-// id when withManager), following nextLinks verbatim. A read that fails
+// id when withManager; LicensesAttr reads the licenses into
+// identity.User.Licenses), following nextLinks verbatim. A read that fails
 // part way fails whole: a partial directory must never be diffed.
 // progress, if not nil, is called with the running count.
 //
@@ -474,16 +477,21 @@ func setAttr(u models.Userable, name string, v *string) error {
 		}
 		u.SetAccountEnabled(&b)
 		return nil
-	case "employeeHireDate":
+	case "employeeHireDate", "employeeLeaveDateTime":
 		if v == nil {
 			setNull(u, name)
 			return nil
 		}
 		t, err := time.Parse(time.RFC3339, *v)
 		if err != nil {
-			return fmt.Errorf("employeeHireDate %q: %w", *v, err)
+			return fmt.Errorf("%s %q: %w", name, *v, err)
 		}
-		u.SetEmployeeHireDate(&t)
+		t = t.UTC()
+		if name == "employeeHireDate" {
+			u.SetEmployeeHireDate(&t)
+		} else {
+			u.SetEmployeeLeaveDateTime(&t)
+		}
 		return nil
 	case "employeeOrgData.division", "employeeOrgData.costCenter":
 		od := u.GetEmployeeOrgData()

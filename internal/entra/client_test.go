@@ -318,12 +318,19 @@ func TestEveryAttributeRoundTrips(t *testing.T) {
 	}
 	var names []string
 	set := map[string]*string{}
-	for _, name := range identity.DefaultSchema().Names() {
+	schema := identity.DefaultSchema()
+	for _, name := range schema.Names() {
 		if name == identity.Manager {
 			continue
 		}
 		v, ok := values[name]
-		if !ok {
+		switch spec, _ := schema.Lookup(name); {
+		case ok:
+		case spec.Kind == identity.KindDate:
+			v = "2026-03-31T15:30:00Z"
+		case spec.Kind == identity.KindBool:
+			v = "true"
+		default:
 			v = "Value of " + name
 		}
 		set[name] = ptr(v)

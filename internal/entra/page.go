@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,9 @@ type rawUser struct {
 	EmployeeID        *string `json:"employeeId"`
 	EmployeeType      *string `json:"employeeType"`
 	EmployeeHireDate  *string `json:"employeeHireDate"`
-	EmployeeOrgData   *struct {
+	// EmployeeLeaveDateTime is canonicalised like employeeHireDate.
+	EmployeeLeaveDateTime *string `json:"employeeLeaveDateTime"`
+	EmployeeOrgData       *struct {
 		Division   *string `json:"division"`
 		CostCenter *string `json:"costCenter"`
 	} `json:"employeeOrgData"`
@@ -88,8 +91,32 @@ type rawUser struct {
 		ID      string          `json:"id"`
 		Removed *map[string]any `json:"@removed"`
 	} `json:"manager@delta"`
+	// AssignedLicenses are read into identity.User.Licenses, not Attrs.
+	AssignedLicenses []struct {
+		SkuID string `json:"skuId"`
+	} `json:"assignedLicenses"`
+	// DeletedDateTime is set on deleted items.
+	DeletedDateTime *string `json:"deletedDateTime"`
 	// Removed marks a user deleted (or out of scope) in a delta round.
 	Removed *map[string]any `json:"@removed"`
+}
+
+// LicensesAttr is the attribute name that asks the reads (ReadUsers,
+// ListUsers, ListUsersDelta, ListDeletedUsers, OpGet, OpFind) for the
+// directly assigned licenses: they fill identity.User.Licenses with the
+// sorted skuIds, not Attrs.
+const LicensesAttr = "assignedLicenses"
+
+// canonicalTime returns a Graph DateTimeOffset in canonical form: RFC 3339
+// in UTC ("" for null; an unparsable value as Graph sent it).
+func canonicalTime(v *string) string {
+	if v == nil || *v == "" {
+		return ""
+	}
+	if t, err := time.Parse(time.RFC3339, *v); err == nil {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return *v
 }
 
 // get returns one attribute in canonical form ("" when unset).
@@ -102,13 +129,9 @@ func (u *rawUser) get(name string) string {
 		}
 		return strconv.FormatBool(*u.AccountEnabled)
 	case "employeeHireDate":
-		if u.EmployeeHireDate == nil || *u.EmployeeHireDate == "" {
-			return ""
-		}
-		if t, err := time.Parse(time.RFC3339, *u.EmployeeHireDate); err == nil {
-			return t.UTC().Format(time.RFC3339)
-		}
-		return *u.EmployeeHireDate
+		return canonicalTime(u.EmployeeHireDate)
+	case "employeeLeaveDateTime":
+		return canonicalTime(u.EmployeeLeaveDateTime)
 	case "employeeOrgData.division":
 		if u.EmployeeOrgData != nil {
 			p = u.EmployeeOrgData.Division
@@ -164,10 +187,15 @@ func (u *rawUser) get(name string) string {
 	return *p
 }
 
-// toUser converts to canonical attributes.
+// toUser converts to canonical attributes (and, when attrs has
+// LicensesAttr, the sorted skuIds of the assigned licenses).
 func (u *rawUser) toUser(attrs []string) identity.User {
 	out := identity.User{ID: u.ID, Attrs: make(identity.Attrs, len(attrs))}
 	for _, a := range attrs {
+		if a == LicensesAttr {
+			out.Licenses = u.licenses()
+			continue
+		}
 		if v := u.get(a); v != "" {
 			out.Attrs[a] = v
 		}
@@ -181,4 +209,20 @@ func (u *rawUser) toUser(attrs []string) identity.User {
 		}
 	}
 	return out
+}
+
+// licenses returns the assigned skuIds, lower-cased and sorted (nil for
+// none).
+func (u *rawUser) licenses() []string {
+	if len(u.AssignedLicenses) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(u.AssignedLicenses))
+	for _, l := range u.AssignedLicenses {
+		if l.SkuID != "" {
+			out = append(out, strings.ToLower(l.SkuID))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

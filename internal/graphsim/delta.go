@@ -16,8 +16,9 @@ import (
 // in creation order. Its last page carries an @odata.deltaLink whose
 // $deltatoken holds the change sequence at the start of the round; calling
 // it returns the users changed since then (created, updated, manager link
-// changed) with the selected properties, deleted users as
-// {"id":...,"@removed":{"reason":"changed"}}, and a new deltaLink. Changes
+// changed, restored) with the selected properties, deleted users as
+// {"id":...,"@removed":{"reason":"changed"}} ("deleted" once deleted
+// permanently), and a new deltaLink. Changes
 // made while a round pages are returned by the next round (Graph, too, may
 // replay an object). $select is remembered in the tokens, as Graph encodes
 // every query option into them; $top is ignored as in Graph; the page size
@@ -311,13 +312,17 @@ func (s *Server) deltaPage(r *request, sel deltaSelection, initial bool, page []
 
 // appendDeltaUser renders one user of a delta page: a removed user as
 // {"id":...,"@removed":{"reason":"changed"}} (Graph's "changed" means
-// soft-deleted, restorable), else the selected properties and, when
-// manager is selected, manager@delta (in a change round a removed manager
-// link is reported as a removed entry). The caller holds s.mu.
+// soft-deleted, restorable; "deleted" means deleted permanently), else the
+// selected properties and, when manager is selected, manager@delta (in a
+// change round a removed manager link is reported as a removed entry). The
+// caller holds s.mu.
 func (s *Server) appendDeltaUser(b []byte, rec *userRec, sel deltaSelection, initial bool) []byte {
 	if rec.deleted {
 		b = append(b, `{"id":`...)
 		b = appendJSONString(b, rec.u.ID)
+		if rec.hard {
+			return append(b, `,"@removed":{"reason":"deleted"}}`...)
+		}
 		return append(b, `,"@removed":{"reason":"changed"}}`...)
 	}
 	b = s.appendUser(b, &rec.u, sel.props, false, false, nil)

@@ -1,7 +1,9 @@
 // Package graphsim is an in-process emulator of the part of Microsoft Graph
 // v1.0 that hrsync uses: users (list, get, create, update, delete, delta),
-// the manager relationship, the organization (read-only: the tenant's id,
-// name and verified domains) and JSON $batch. The real msgraph-sdk-go client
+// the manager relationship, deleted items (list, get, restore, permanent
+// delete), groups and their direct members, licenses (subscribedSkus,
+// assignedLicenses, assignLicense), the organization (read-only: the
+// tenant's id, name and verified domains) and JSON $batch. The real msgraph-sdk-go client
 // talks to it over loopback HTTP exactly as it talks to graph.microsoft.com:
 // same URLs, JSON shapes, paging with absolute @odata.nextLink, OData query
 // options, error envelopes and status codes.
@@ -18,14 +20,84 @@
 // checked against Entra's complexity rules and then forgotten; they are
 // never stored or logged.
 //
+// # Routes
+//
+//	GET, POST          /users
+//	GET, PATCH, DELETE /users/{id | userPrincipalName}     ($select, $expand=manager on GET)
+//	GET                /users/delta
+//	GET                /users/{id}/manager, GET PUT DELETE /users/{id}/manager/$ref
+//	POST               /users/{id}/revokeSignInSessions
+//	POST               /users/{id}/assignLicense
+//	GET                /directory/deletedItems/microsoft.graph.user (also graph.user)
+//	GET, DELETE        /directory/deletedItems/{id}
+//	POST               /directory/deletedItems/{id}/restore
+//	GET                /groups, /groups/{id}
+//	GET                /groups/{id}/members, /groups/{id}/members/microsoft.graph.user
+//	POST               /groups/{id}/members/$ref
+//	DELETE             /groups/{id}/members/{id}/$ref (also /members/$ref?$id=...)
+//	GET                /subscribedSkus, /subscribedSkus/{id}
+//	GET                /organization, /organization/{id}
+//	POST               /$batch
+//
+// Every route works inside $batch and is counted and throttled like the
+// others (group member and license writes are writes).
+//
+// # Deleted items
+//
+// DELETE /users/{id} moves the user to the deleted items with
+// deletedDateTime from the server clock (Options.Now). There the user keeps
+// their group memberships (hidden from member lists), licenses and manager.
+// GET /directory/deletedItems/microsoft.graph.user lists deleted users in
+// deletion order with $select, $filter (as on /users), $top (1-999, default
+// 100), $count and @odata.nextLink paging; without $select it shows the
+// default user properties and deletedDateTime. POST
+// /directory/deletedItems/{id}/restore (optional body: newUserPrincipalName,
+// autoReconcileProxyConflict) answers 200 with the user and brings it back
+// with the same id, at its place in the paging order, with its memberships,
+// licenses and (if still there) manager; it fails with Graph's
+// ObjectConflict answer when the userPrincipalName or mail is now another
+// user's, and 404 for an id that is not a deleted user. DELETE
+// /directory/deletedItems/{id} deletes permanently: memberships go and
+// licenses are released. Deleted users older than Entra's 30 days are
+// purged (on load and whenever deleted items, groups or licenses are used):
+// never listed, never restorable. The state file keeps deleted users with
+// their deletedDateTime (see State).
+//
+// # Groups
+//
+// Groups come from the state (State.Groups); only their members change.
+// GET /groups supports $select, $top, paging and $filter on id and
+// displayName (eq, in, startsWith; case-insensitive, as in Entra), the
+// mailEnabled and securityEnabled flags, and description with advanced
+// queries. Members are users: adding one that is already a member answers
+// 400 "One or more added object references already exist for the following
+// modified properties: 'members'.", removing a non-member answers 404
+// Request_ResourceNotFound naming the group, a missing user or group 404.
+// Nested groups, owners and group writes answer 501.
+//
+// # Licenses
+//
+// GET /subscribedSkus lists State.SubscribedSkus (skuId, skuPartNumber,
+// prepaidUnits.enabled, consumedUnits). POST /users/{id}/assignLicense adds
+// and removes licenses all or nothing, answering the user (200), or 400
+// Request_BadRequest as Graph does: "License assignment cannot be done for
+// user with invalid usage location." (no usageLocation), "License {skuId}
+// does not correspond to a valid company License." (unknown SKU),
+// "Subscription {skuId} does not have any available licenses." (no units
+// left), "User does not have a corresponding license." (removing a license
+// the user lacks). Users show their licenses in assignedLicenses
+// ($select, delta); it cannot be written with PATCH.
+//
 // # Change tracking
 //
 // GET /users/delta (also the SDK's /users/delta() and the fully qualified
 // /users/microsoft.graph.delta()) pages through the users (Options.DeltaPageSize,
 // Graph's 200 by default; "Prefer: odata.maxpagesize" can lower it) and ends
 // with an @odata.deltaLink; calling it returns the users created or changed
-// since, deleted users as {"id":...,"@removed":{"reason":"changed"}} and
-// manager changes as manager@delta when manager is selected. $select is
+// since (restored users included), deleted users as
+// {"id":...,"@removed":{"reason":"changed"}} ("deleted" once deleted
+// permanently or purged) and manager changes as manager@delta when manager
+// is selected. $select is
 // carried in the tokens; $top is ignored, as in Graph. Sync state is kept in
 // memory only: a token from before a restart, a garbled one or one older
 // than Graph's 7 days answers 410 Gone with syncStateNotFound, and the

@@ -24,7 +24,8 @@ const (
 	edmDateTime
 )
 
-// filterLeaf is a filterable property path.
+// filterLeaf is a filterable property path: of a user (str, bool, tm) or
+// of a group (gstr, gbool).
 type filterLeaf struct {
 	name  string
 	typ   edmType
@@ -32,7 +33,27 @@ type filterLeaf struct {
 	str   func(*User) string
 	bool  func(*User) bool
 	tm    func(*User) time.Time
+	gstr  func(*Group) string
+	gbool func(*Group) bool
 }
+
+// filterTarget is the resource a filter applies to: its filterable leaves,
+// its type name in errors ("Could not find a property named 'x' on type
+// 'microsoft.graph.user'") and its resource name ("... of resource 'User'").
+type filterTarget struct {
+	leaves   map[string]*filterLeaf
+	typeName string
+	resource string
+	props    func(name string) (string, bool) // canonical name of a known but unfilterable property
+}
+
+var userFilter = &filterTarget{leaves: filterLeaves, typeName: "microsoft.graph.user", resource: "User",
+	props: func(name string) (string, bool) {
+		if p := propByName[strings.ToLower(name)]; p != nil {
+			return p.name, true
+		}
+		return "", false
+	}}
 
 // filterLeaves maps lower-cased property paths to leaves. Built once, never
 // modified.
@@ -106,19 +127,26 @@ func errFilterSyntax(expr string, pos int) *graphError {
 		fmt.Sprintf("Invalid filter clause: Syntax error at position %d in '%s'.", pos, expr))
 }
 
-func errFilterClause(prop string) *graphError {
+func errFilterClause(prop string) *graphError { return userFilter.errClause(prop) }
+
+func (ft *filterTarget) errClause(prop string) *graphError {
 	return newError(http.StatusBadRequest, "Request_UnsupportedQuery",
-		"Unsupported or invalid query filter clause specified for property '"+prop+"' of resource 'User'.")
+		"Unsupported or invalid query filter clause specified for property '"+prop+"' of resource '"+ft.resource+"'.")
 }
 
-// parseFilter parses and checks a $filter expression. advanced reports
-// whether the request carries the advanced query parameters.
+// parseFilter parses and checks a $filter expression on users. advanced
+// reports whether the request carries the advanced query parameters.
 func parseFilter(expr string, advanced bool) (*fnode, *graphError) {
+	return userFilter.parse(expr, advanced)
+}
+
+// parse parses and checks a $filter expression on ft's resource.
+func (ft *filterTarget) parse(expr string, advanced bool) (*fnode, *graphError) {
 	toks, perr := lexFilter(expr)
 	if perr != nil {
 		return nil, perr
 	}
-	p := &filterParser{expr: expr, toks: toks}
+	p := &filterParser{expr: expr, toks: toks, target: ft}
 	n, gerr := p.parseOr()
 	if gerr != nil {
 		return nil, gerr
@@ -126,7 +154,7 @@ func parseFilter(expr string, advanced bool) (*fnode, *graphError) {
 	if p.i < len(p.toks) {
 		return nil, errFilterSyntax(expr, p.toks[p.i].pos)
 	}
-	if gerr := checkFilter(n, advanced); gerr != nil {
+	if gerr := ft.check(n, advanced); gerr != nil {
 		return nil, gerr
 	}
 	return n, nil
@@ -210,9 +238,10 @@ func lexFilter(expr string) ([]token, *graphError) {
 }
 
 type filterParser struct {
-	expr string
-	toks []token
-	i    int
+	expr   string
+	toks   []token
+	i      int
+	target *filterTarget
 }
 
 func (p *filterParser) peekKeyword(kw string) bool {
@@ -300,7 +329,7 @@ func (p *filterParser) parsePrimary() (*fnode, *graphError) {
 		if p.i < len(p.toks) && p.toks[p.i].kind == tokLParen {
 			return p.parseFunction(t)
 		}
-		leaf, err := resolveLeaf(t.text)
+		leaf, err := p.target.resolve(t.text)
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +386,7 @@ func (p *filterParser) parseFunction(name token) (*fnode, *graphError) {
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := resolveLeaf(propTok.text)
+	leaf, err := p.target.resolve(propTok.text)
 	if err != nil {
 		return nil, err
 	}
@@ -411,38 +440,40 @@ func (p *filterParser) parseLiteral(leaf *filterLeaf) (literal, *graphError) {
 	return lit, nil
 }
 
-func resolveLeaf(name string) (*filterLeaf, *graphError) {
-	if l := filterLeaves[strings.ToLower(name)]; l != nil {
+// resolve finds the leaf for a property path of ft's resource.
+func (ft *filterTarget) resolve(name string) (*filterLeaf, *graphError) {
+	if l := ft.leaves[strings.ToLower(name)]; l != nil {
 		return l, nil
 	}
-	if p := propByName[strings.ToLower(name)]; p != nil {
-		return nil, errFilterClause(p.name)
+	if canon, ok := ft.props(name); ok {
+		return nil, ft.errClause(canon)
 	}
 	if i := strings.IndexByte(name, '/'); i > 0 {
-		if p := propByName[strings.ToLower(name[:i])]; p != nil {
-			return nil, errFilterClause(p.name)
+		if canon, ok := ft.props(name[:i]); ok {
+			return nil, ft.errClause(canon)
 		}
 	}
 	return nil, newError(http.StatusBadRequest, "Request_BadRequest",
-		"Invalid filter clause: Could not find a property named '"+name+"' on type 'microsoft.graph.user'.")
+		"Invalid filter clause: Could not find a property named '"+name+"' on type '"+ft.typeName+"'.")
 }
 
-// checkFilter enforces which operators each property supports and which need
+// check enforces which operators each property supports and which need
 // the advanced query parameters.
-func checkFilter(n *fnode, advanced bool) *graphError {
+func (ft *filterTarget) check(n *fnode, advanced bool) *graphError {
 	switch n.op {
 	case "and", "or":
-		if err := checkFilter(n.left, advanced); err != nil {
+		if err := ft.check(n.left, advanced); err != nil {
 			return err
 		}
-		return checkFilter(n.right, advanced)
+		return ft.check(n.right, advanced)
 	case "not":
 		if !advanced {
 			return newError(http.StatusBadRequest, "Request_UnsupportedQuery", "Filter operator 'Not' is not supported.")
 		}
-		return checkFilter(n.left, advanced)
+		return ft.check(n.left, advanced)
 	}
 	l := n.leaf
+	errFilterClause := ft.errClause
 	if l.level == filterAdvanced && !advanced {
 		return errFilterClause(l.name)
 	}
@@ -503,44 +534,54 @@ func (n *fnode) match(u *User) bool {
 // compareLeaf applies op between the leaf's value in u and lit. String
 // comparisons ignore case, as they do in Entra ID.
 func compareLeaf(l *filterLeaf, u *User, op string, lit *literal) bool {
-	var null bool
-	var cmp int // value compared with literal: -1, 0, 1
 	switch l.typ {
 	case edmString:
-		v := l.str(u)
-		null = v == ""
-		if !null && !lit.null {
-			switch op {
-			case "startswith":
-				return hasPrefixFold(v, lit.s)
-			case "endswith":
-				return hasSuffixFold(v, lit.s)
-			case "eq", "ne":
-				if strings.EqualFold(v, lit.s) {
-					cmp = 0
-				} else {
-					cmp = 1
-				}
-			default:
-				cmp = strings.Compare(strings.ToLower(v), lit.s)
-			}
-		}
+		return compareString(l.str(u), op, lit)
 	case edmBool:
-		v := l.bool(u)
-		if !lit.null {
-			if v == lit.b {
-				cmp = 0
-			} else {
-				cmp = 1
-			}
-		}
+		return compareBool(l.bool(u), op, lit)
 	case edmDateTime:
 		v := l.tm(u)
-		null = v.IsZero()
+		null := v.IsZero()
+		cmp := 0
 		if !null && !lit.null {
 			cmp = v.Compare(lit.t)
 		}
+		return compareResult(null, cmp, op, lit)
 	}
+	return false
+}
+
+func compareString(v, op string, lit *literal) bool {
+	null := v == ""
+	cmp := 0 // value compared with literal: -1, 0, 1
+	if !null && !lit.null {
+		switch op {
+		case "startswith":
+			return hasPrefixFold(v, lit.s)
+		case "endswith":
+			return hasSuffixFold(v, lit.s)
+		case "eq", "ne":
+			if !strings.EqualFold(v, lit.s) {
+				cmp = 1
+			}
+		default:
+			cmp = strings.Compare(strings.ToLower(v), lit.s)
+		}
+	}
+	return compareResult(null, cmp, op, lit)
+}
+
+func compareBool(v bool, op string, lit *literal) bool {
+	cmp := 0
+	if !lit.null && v != lit.b {
+		cmp = 1
+	}
+	return compareResult(false, cmp, op, lit)
+}
+
+// compareResult turns a comparison of a value (null, or cmp against the
+// literal) into op's answer.
+func compareResult(null bool, cmp int, op string, lit *literal) bool {
 	if null || lit.null {
 		both := null && lit.null
 		switch op {
@@ -565,6 +606,34 @@ func compareLeaf(l *filterLeaf, u *User, op string, lit *literal) bool {
 		return cmp > 0
 	case "lt":
 		return cmp < 0
+	}
+	return false
+}
+
+// matchGroup evaluates a filter parsed with groupFilter for g.
+func (n *fnode) matchGroup(g *Group) bool {
+	switch n.op {
+	case "and":
+		return n.left.matchGroup(g) && n.right.matchGroup(g)
+	case "or":
+		return n.left.matchGroup(g) || n.right.matchGroup(g)
+	case "not":
+		return !n.left.matchGroup(g)
+	}
+	for i := range n.lits {
+		var ok bool
+		op := n.op
+		if op == "in" {
+			op = "eq"
+		}
+		if n.leaf.typ == edmBool {
+			ok = compareBool(n.leaf.gbool(g), op, &n.lits[i])
+		} else {
+			ok = compareString(n.leaf.gstr(g), op, &n.lits[i])
+		}
+		if ok || n.op != "in" {
+			return ok
+		}
 	}
 	return false
 }

@@ -121,7 +121,7 @@ func bigServer(t testing.TB, n int) *Server {
 			EmployeeID: fmt.Sprint(i), Department: []string{"Sales", "IT", "HR"}[i%3],
 		}
 	}
-	s.st = newStore(st)
+	s.st = newStore(st, time.Now())
 	return s
 }
 

@@ -22,6 +22,7 @@ const (
 	kindOrgData
 	kindExtAttrs
 	kindPassword
+	kindLicenses  // assignedLicenses: read-only, written through assignLicense
 	kindNullStub  // a real Graph property graphsim does not emulate; always null
 	kindEmptyStub // a real Graph collection graphsim does not emulate; always []
 )
@@ -120,6 +121,10 @@ func buildProps() []*propDef {
 		{name: "passwordProfile", kind: kindPassword, writable: true, required: true, noClear: true},
 		{name: "lastPasswordChangeDateTime", kind: kindTime, tm: func(u *User) *time.Time { return &u.LastPasswordChangeDateTime }},
 		{name: "createdDateTime", kind: kindTime, filter: filterDefault, tm: func(u *User) *time.Time { return &u.CreatedDateTime }},
+		// Set when the user is deleted (null on live users); deleted items
+		// show it.
+		{name: "deletedDateTime", kind: kindTime, tm: func(u *User) *time.Time { return &u.DeletedDateTime }},
+		{name: "assignedLicenses", kind: kindLicenses},
 	}
 	for _, p := range props {
 		switch p.name {
@@ -143,7 +148,7 @@ func buildProps() []*propDef {
 	// Real v1.0 user properties that graphsim does not emulate: selecting them
 	// works (null or []), writing them is rejected loudly.
 	for _, n := range []string{"aboutMe", "ageGroup", "birthday", "consentProvidedForMinor", "creationType",
-		"customSecurityAttributes", "deletedDateTime", "externalUserState", "externalUserStateChangeDateTime",
+		"customSecurityAttributes", "externalUserState", "externalUserStateChangeDateTime",
 		"faxNumber", "hireDate", "isResourceAccount", "legalAgeGroupClassification", "mailboxSettings", "mySite",
 		"onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
 		"onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
@@ -151,7 +156,7 @@ func buildProps() []*propDef {
 		"securityIdentifier", "showInAddressList", "signInActivity", "signInSessionsValidFromDateTime"} {
 		props = append(props, &propDef{name: n, kind: kindNullStub})
 	}
-	for _, n := range []string{"assignedLicenses", "assignedPlans", "identities", "imAddresses", "interests",
+	for _, n := range []string{"assignedPlans", "identities", "imAddresses", "interests",
 		"licenseAssignmentStates", "onPremisesProvisioningErrors", "otherMails", "pastProjects",
 		"provisionedPlans", "proxyAddresses", "responsibilities", "schools", "serviceProvisioningErrors", "skills"} {
 		props = append(props, &propDef{name: n, kind: kindEmptyStub})
@@ -219,6 +224,8 @@ func appendPropValue(b []byte, p *propDef, u *User) []byte {
 		b = append(b, `,"forceChangePasswordNextSignInWithMfa":`...)
 		b = strconv.AppendBool(b, u.PasswordProfile.ForceChangePasswordNextSignInWithMfa)
 		return append(b, '}')
+	case kindLicenses:
+		return appendAssignedLicenses(b, u.AssignedLicenses)
 	case kindEmptyStub:
 		return append(b, "[]"...)
 	default:

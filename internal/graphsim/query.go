@@ -63,13 +63,8 @@ func parseQuery(r *request, collection bool) (*queryOpts, *graphError) {
 	if !collection {
 		return q, nil
 	}
-	if v := r.query.Get("$top"); v != "" || r.query.Has("$top") {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > maxPageSize {
-			return nil, newError(http.StatusBadRequest, "Request_UnsupportedQuery",
-				"Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
-		}
-		q.top = n
+	if q.top, gerr = topOption(r); gerr != nil {
+		return nil, gerr
 	}
 	countParam := strings.EqualFold(strings.TrimSpace(r.query.Get("$count")), "true")
 	if v := r.query.Get("$count"); v != "" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
@@ -86,14 +81,39 @@ func parseQuery(r *request, collection bool) (*queryOpts, *graphError) {
 			return nil, gerr
 		}
 	}
-	if r.query.Has("$skiptoken") {
-		seq, ok := decodeSkipToken(r.query.Get("$skiptoken"))
-		if !ok {
-			return nil, newError(http.StatusBadRequest, "Request_BadRequest", "The specified page token value has expired or is invalid.")
-		}
-		q.skipSeq = seq
+	if q.skipSeq, gerr = skipTokenOption(r); gerr != nil {
+		return nil, gerr
 	}
 	return q, nil
+}
+
+// topOption returns the page size $top asks for (1-999), or the default
+// 100.
+func topOption(r *request) (int, *graphError) {
+	v, ok := r.query["$top"]
+	if !ok {
+		return defaultPageSize, nil
+	}
+	raw := strings.Join(v, ",")
+	n, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, newError(http.StatusBadRequest, "Request_UnsupportedQuery",
+			"Invalid page size specified: '"+raw+"'. Must be between 1 and 999 inclusive.")
+	}
+	return n, nil
+}
+
+// skipTokenOption returns the sequence number a $skiptoken continues after
+// (0 without one).
+func skipTokenOption(r *request) (uint64, *graphError) {
+	if !r.query.Has("$skiptoken") {
+		return 0, nil
+	}
+	seq, ok := decodeSkipToken(r.query.Get("$skiptoken"))
+	if !ok {
+		return 0, newError(http.StatusBadRequest, "Request_BadRequest", "The specified page token value has expired or is invalid.")
+	}
+	return seq, nil
 }
 
 // parseSelect resolves a comma-separated $select list.

@@ -117,7 +117,7 @@ func TestScale500k(t *testing.T) {
 		if _, err := gen.validate(); err != nil {
 			t.Fatal(err)
 		}
-		if err := newStore(gen).writeFile(path); err != nil {
+		if err := newStore(gen, time.Now()).writeFile(path); err != nil {
 			t.Fatal(err)
 		}
 	}()
@@ -173,7 +173,7 @@ func BenchmarkList500k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.st = newStore(st)
+	s.st = newStore(st, time.Now())
 	st = nil
 	heapPerUser := float64(heapInUse()-before) / scaleUsers
 	base, err := s.Start("127.0.0.1:0")

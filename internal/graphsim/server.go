@@ -62,8 +62,9 @@ type Options struct {
 	BatchSeed uint64
 	// KeepBatchOrder returns $batch responses in request order.
 	KeepBatchOrder bool
-	// Now is the clock (createdDateTime, error dates, throttling buckets).
-	// Nil means time.Now.
+	// Now is the clock (createdDateTime, deletedDateTime and the 30 days
+	// deleted users stay restorable, error dates, throttling buckets). Nil
+	// means time.Now.
 	Now func() time.Time
 
 	// Throttle, if not nil, enforces Graph's identity-and-access throttling
@@ -229,10 +230,12 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("graphsim: Options.Domains: %w", err)
 		}
 	}
-	s.st = newStore(st)
+	s.st = newStore(st, s.now())
 	if upToDate {
 		s.savedVersion, s.saved = s.st.version, true
 	}
+	// Deleted users past Entra's 30 days are gone (the state is then dirty).
+	s.st.purgeExpired(s.now())
 	if opts.AutosaveInterval > 0 && opts.StatePath != "" {
 		s.stopAutosave = make(chan struct{})
 		s.autosaveDone = make(chan struct{})
@@ -373,6 +376,7 @@ func (s *Server) Save() error {
 	}
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
+	s.purgeExpired()
 	s.mu.RLock()
 	v := s.st.version
 	if s.saved && v == s.savedVersion {
@@ -423,9 +427,25 @@ func (s *Server) TenantID() string {
 
 // Snapshot returns a deep copy of the current state.
 func (s *Server) Snapshot() State {
+	s.purgeExpired()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.st.snapshot()
+}
+
+// purgeExpired permanently deletes the deleted users past Entra's 30 days
+// of retention. It is called before deleted items, groups or licenses are
+// used; it takes the write lock only when there is something to purge.
+func (s *Server) purgeExpired() {
+	now := s.now()
+	s.mu.RLock()
+	due := s.st.hasExpired(now)
+	s.mu.RUnlock()
+	if due {
+		s.mu.Lock()
+		s.st.purgeExpired(now)
+		s.mu.Unlock()
+	}
 }
 
 func (s *Server) count(method, route string, status int, inBatch bool) {
@@ -776,6 +796,8 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 				http.MethodDelete: (*Server).deleteUser})
 		case len(segs) == 3 && (lower(2) == "revokesigninsessions" || lower(2) == "microsoft.graph.revokesigninsessions"):
 			return byMethod("/users/{id}/revokeSignInSessions", map[string]handlerFunc{http.MethodPost: (*Server).revokeSessions})
+		case len(segs) == 3 && (lower(2) == "assignlicense" || lower(2) == "microsoft.graph.assignlicense"):
+			return byMethod("/users/{id}/assignLicense", map[string]handlerFunc{http.MethodPost: (*Server).assignLicense})
 		case len(segs) == 3 && lower(2) == "manager":
 			return byMethod("/users/{id}/manager", map[string]handlerFunc{http.MethodGet: (*Server).getManager})
 		case len(segs) == 4 && lower(2) == "manager" && lower(3) == "$ref":
@@ -801,6 +823,18 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 		default:
 			return method + " /organization/{id}/" + lower(2), errorHandler(errNotImplemented("/organization/{id}/" + segs[2]))
 		}
+	case "groups":
+		return s.routeGroups(method, segs, byMethod)
+	case "directory":
+		return s.routeDirectory(method, segs, byMethod)
+	case "subscribedskus":
+		switch len(segs) {
+		case 1:
+			return byMethod("/subscribedSkus", map[string]handlerFunc{http.MethodGet: (*Server).listSkus})
+		case 2:
+			return byMethod("/subscribedSkus/{id}", map[string]handlerFunc{http.MethodGet: (*Server).getSku})
+		}
+		return method + " (unmatched)", errorHandler(errSegment(segs[2]))
 	case "$batch":
 		if len(segs) != 1 {
 			return method + " (unmatched)", errorHandler(errSegment(segs[1]))
@@ -811,13 +845,95 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 	}
 }
 
+// routeGroups routes /groups requests.
+func (s *Server) routeGroups(method string, segs []string,
+	byMethod func(string, map[string]handlerFunc) (string, handlerFunc)) (string, handlerFunc) {
+	lower := func(i int) string { return strings.ToLower(segs[i]) }
+	notImpl := func(pattern string) (string, handlerFunc) {
+		return method + " " + pattern, errorHandler(errNotImplemented(method + " " + pattern))
+	}
+	switch {
+	case len(segs) == 1:
+		return byMethod("/groups", map[string]handlerFunc{http.MethodGet: (*Server).listGroups,
+			http.MethodPost: errorHandler(errNotImplemented("creating groups"))})
+	case len(segs) == 2:
+		switch lower(1) {
+		case "delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()", "$count", "getbyids", "validateproperties":
+			return notImpl("/groups/" + lower(1))
+		}
+		return byMethod("/groups/{id}", map[string]handlerFunc{http.MethodGet: (*Server).getGroup,
+			http.MethodPatch:  errorHandler(errNotImplemented("updating groups")),
+			http.MethodDelete: errorHandler(errNotImplemented("deleting groups"))})
+	case lower(2) != "members":
+		if isKnownGroupNavigation(lower(2)) {
+			return notImpl("/groups/{id}/" + lower(2))
+		}
+		return method + " (unmatched)", errorHandler(errSegment(segs[2]))
+	case len(segs) == 3:
+		return byMethod("/groups/{id}/members", map[string]handlerFunc{http.MethodGet: (*Server).listMembers})
+	case len(segs) == 4 && lower(3) == "$ref":
+		return byMethod("/groups/{id}/members/$ref", map[string]handlerFunc{http.MethodPost: (*Server).addMember,
+			http.MethodDelete: (*Server).removeMember})
+	case len(segs) == 4 && isUserCast(lower(3)):
+		return byMethod("/groups/{id}/members/microsoft.graph.user", map[string]handlerFunc{http.MethodGet: (*Server).listMembers})
+	case len(segs) == 4 && lower(3) == "$count":
+		return notImpl("/groups/{id}/members/$count")
+	case len(segs) == 4 && (strings.HasPrefix(lower(3), "microsoft.graph.") || strings.HasPrefix(lower(3), "graph.")):
+		return notImpl("/groups/{id}/members/" + lower(3))
+	case len(segs) == 5 && lower(4) == "$ref":
+		return byMethod("/groups/{id}/members/{id}/$ref", map[string]handlerFunc{http.MethodDelete: (*Server).removeMember})
+	}
+	return method + " (unmatched)", errorHandler(errSegment(segs[len(segs)-1]))
+}
+
+// isKnownGroupNavigation reports real Graph group sub-resources graphsim
+// does not emulate.
+func isKnownGroupNavigation(seg string) bool {
+	switch seg {
+	case "owners", "memberof", "transitivemembers", "transitivememberof", "approleassignments", "extensions",
+		"photo", "settings", "conversations", "threads", "calendar", "drive", "sites", "team", "onenote",
+		"planner", "permissiongrants", "memberswithlicenseerrors", "assignlicense", "checkmembergroups",
+		"checkmemberobjects", "getmembergroups", "getmemberobjects", "restore", "addfavorite", "removefavorite":
+		return true
+	}
+	return false
+}
+
+// routeDirectory routes /directory requests: the deleted items.
+func (s *Server) routeDirectory(method string, segs []string,
+	byMethod func(string, map[string]handlerFunc) (string, handlerFunc)) (string, handlerFunc) {
+	lower := func(i int) string { return strings.ToLower(segs[i]) }
+	if len(segs) < 2 || lower(1) != "deleteditems" {
+		if len(segs) < 2 {
+			return method + " /directory", errorHandler(errNotImplemented("/directory"))
+		}
+		return method + " /directory/" + lower(1), errorHandler(errNotImplemented("/directory/" + segs[1]))
+	}
+	switch {
+	case len(segs) == 2:
+		return method + " /directory/deletedItems", errorHandler(newError(http.StatusBadRequest, "BadRequest",
+			"The OData cast type is required: use /directory/deletedItems/microsoft.graph.user."))
+	case len(segs) == 3 && isUserCast(lower(2)):
+		return byMethod("/directory/deletedItems/microsoft.graph.user", map[string]handlerFunc{http.MethodGet: (*Server).listDeletedUsers})
+	case len(segs) == 3 && (strings.HasPrefix(lower(2), "microsoft.graph.") || strings.HasPrefix(lower(2), "graph.") ||
+		lower(2) == "$count" || lower(2) == "getbyids"):
+		return method + " /directory/deletedItems/" + lower(2), errorHandler(errNotImplemented("/directory/deletedItems/" + segs[2]))
+	case len(segs) == 3:
+		return byMethod("/directory/deletedItems/{id}", map[string]handlerFunc{http.MethodGet: (*Server).getDeletedItem,
+			http.MethodDelete: (*Server).deleteDeletedItem})
+	case len(segs) == 4 && (lower(3) == "restore" || lower(3) == "microsoft.graph.restore"):
+		return byMethod("/directory/deletedItems/{id}/restore", map[string]handlerFunc{http.MethodPost: (*Server).restoreDeletedItem})
+	}
+	return method + " (unmatched)", errorHandler(errSegment(segs[len(segs)-1]))
+}
+
 // isKnownUserNavigation reports real Graph user sub-resources graphsim does
 // not emulate (answered with 501 rather than a misleading 400).
 func isKnownUserNavigation(seg string) bool {
 	switch seg {
 	case "directreports", "memberof", "transitivememberof", "ownedobjects", "registereddevices", "owneddevices",
 		"createdobjects", "approleassignments", "extensions", "photo", "licensedetails", "revokesigninsessions",
-		"assignlicense", "changepassword", "manager/$ref":
+		"changepassword", "manager/$ref":
 		return true
 	}
 	return false

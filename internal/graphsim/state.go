@@ -28,9 +28,57 @@ type State struct {
 	Domains []string `json:"domains"`
 	// Users are the live users, in creation order (the order paging uses).
 	Users []User `json:"users"`
-	// DeletedUsers are users removed with DELETE /users/{id}, kept like
-	// Entra's deleted items (restore is not emulated yet).
+	// DeletedUsers are users removed with DELETE /users/{id}, in the order
+	// they were deleted: Entra's deleted items, restorable for 30 days after
+	// their deletedDateTime (a deleted user without one is taken as deleted
+	// when the state is loaded). Older ones are purged when the state is
+	// loaded or used. They keep their group memberships, licenses and
+	// manager, which come back on restore.
 	DeletedUsers []User `json:"deletedUsers,omitempty"`
+	// Groups are the groups (read-only but for their members), in the
+	// order GET /groups pages them.
+	Groups []Group `json:"groups,omitempty"`
+	// SubscribedSkus are the tenant's license subscriptions.
+	SubscribedSkus []SubscribedSku `json:"subscribedSkus,omitempty"`
+}
+
+// Group is a Microsoft Graph group as the emulator stores it. Groups are
+// seeded, not created through the API; only their members change.
+type Group struct {
+	ID              string   `json:"id"`
+	DisplayName     string   `json:"displayName"`
+	Description     string   `json:"description,omitempty"`
+	SecurityEnabled bool     `json:"securityEnabled"`
+	MailEnabled     bool     `json:"mailEnabled"`
+	GroupTypes      []string `json:"groupTypes,omitempty"`
+	// Members are the object ids of the member users (live or deleted), in
+	// the order they were added.
+	Members []string `json:"members,omitempty"`
+}
+
+// SubscribedSku is a license subscription of the tenant (Graph's
+// subscribedSku). ConsumedUnits counts the licenses assigned to users,
+// deleted users included, plus any consumed outside graphsim: it must be
+// at least the number of users holding the SKU (0 in a seed means exactly
+// that number).
+type SubscribedSku struct {
+	SkuID         string       `json:"skuId"`
+	SkuPartNumber string       `json:"skuPartNumber"`
+	PrepaidUnits  PrepaidUnits `json:"prepaidUnits"`
+	ConsumedUnits int          `json:"consumedUnits"`
+}
+
+// PrepaidUnits is the part of Graph's licenseUnitsDetail graphsim keeps:
+// the units that may be assigned.
+type PrepaidUnits struct {
+	Enabled int `json:"enabled"`
+}
+
+// AssignedLicense is a license assigned to a user (Graph's
+// assignedLicense).
+type AssignedLicense struct {
+	SkuID         string   `json:"skuId"`
+	DisabledPlans []string `json:"disabledPlans,omitempty"`
 }
 
 // Tenant identifies the emulated tenant. It is served as the single
@@ -84,6 +132,8 @@ type User struct {
 	LastPasswordChangeDateTime      time.Time                      `json:"lastPasswordChangeDateTime,omitzero"`
 	CreatedDateTime                 time.Time                      `json:"createdDateTime,omitzero"`
 	DeletedDateTime                 time.Time                      `json:"deletedDateTime,omitzero"`
+	// AssignedLicenses are the licenses assigned directly (assignLicense).
+	AssignedLicenses []AssignedLicense `json:"assignedLicenses,omitempty"`
 	// Manager is the object id of the user's manager ("" = none).
 	Manager string `json:"manager,omitempty"`
 }
@@ -180,7 +230,29 @@ func (u *User) clone() User {
 	if u.BusinessPhones != nil {
 		c.BusinessPhones = append([]string(nil), u.BusinessPhones...)
 	}
+	if u.AssignedLicenses != nil {
+		c.AssignedLicenses = make([]AssignedLicense, len(u.AssignedLicenses))
+		for i, l := range u.AssignedLicenses {
+			c.AssignedLicenses[i] = AssignedLicense{SkuID: l.SkuID, DisabledPlans: cloneStrings(l.DisabledPlans)}
+		}
+	}
 	return c
+}
+
+// clone returns a deep copy of g.
+func (g *Group) clone() Group {
+	c := *g
+	c.GroupTypes = cloneStrings(g.GroupTypes)
+	c.Members = cloneStrings(g.Members)
+	return c
+}
+
+// cloneStrings copies s, keeping nil nil.
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string(nil), s...)
 }
 
 // Clone returns a deep copy of the state.
@@ -199,6 +271,15 @@ func (st *State) Clone() State {
 		for i := range st.DeletedUsers {
 			c.DeletedUsers[i] = st.DeletedUsers[i].clone()
 		}
+	}
+	if st.Groups != nil {
+		c.Groups = make([]Group, len(st.Groups))
+		for i := range st.Groups {
+			c.Groups[i] = st.Groups[i].clone()
+		}
+	}
+	if st.SubscribedSkus != nil {
+		c.SubscribedSkus = append([]SubscribedSku(nil), st.SubscribedSkus...)
 	}
 	return c
 }
@@ -303,6 +384,10 @@ func decodeState(r io.Reader) (*State, error) {
 			st.Users, err = decodeUsers(dec, "users")
 		case strings.EqualFold(key, "deletedUsers"):
 			st.DeletedUsers, err = decodeUsers(dec, "deletedUsers")
+		case strings.EqualFold(key, "groups"):
+			err = decodeValue(dec, &st.Groups, "groups")
+		case strings.EqualFold(key, "subscribedSkus"):
+			err = decodeValue(dec, &st.SubscribedSkus, "subscribedSkus")
 		default:
 			return nil, &posError{off: off, err: fmt.Errorf("json: unknown field %q", key)}
 		}
@@ -449,6 +534,7 @@ func (st *State) validate() (generated bool, err error) {
 	}
 	st.Tenant.ID = strings.ToLower(st.Tenant.ID)
 	ids := make(map[string]int, len(st.Users))
+	deletedIDs := make(map[string]int, len(st.DeletedUsers))
 	upns := make(map[string]int, len(st.Users))
 	for i := range st.Users {
 		u := &st.Users[i]
@@ -495,8 +581,143 @@ func (st *State) validate() (generated bool, err error) {
 		}
 	}
 	for i := range st.DeletedUsers {
-		if st.DeletedUsers[i].ID == "" {
-			return false, fmt.Errorf("deletedUsers[%d]: id is missing", i)
+		u := &st.DeletedUsers[i]
+		where := fmt.Sprintf("deletedUsers[%d]", i)
+		if u.ID == "" {
+			return false, fmt.Errorf("%s: id is missing", where)
+		}
+		u.ID = strings.ToLower(u.ID)
+		if j, dup := ids[u.ID]; dup {
+			return false, fmt.Errorf("%s: id %s is already used by users[%d]", where, u.ID, j)
+		}
+		if j, dup := deletedIDs[u.ID]; dup {
+			return false, fmt.Errorf("%s: id %s is already used by deletedUsers[%d]", where, u.ID, j)
+		}
+		deletedIDs[u.ID] = i
+		if !validUPNSyntax(u.UserPrincipalName) {
+			return false, fmt.Errorf("%s (id %s): userPrincipalName %q is not a valid user principal name", where, u.ID, u.UserPrincipalName)
+		}
+		u.Manager = strings.ToLower(u.Manager)
+	}
+	g, err := st.validateDirectoryExtras(ids, deletedIDs)
+	if err != nil {
+		return false, err
+	}
+	generated = generated || g
+	return generated, nil
+}
+
+// validateDirectoryExtras checks the groups, the subscribed SKUs and the
+// users' licenses (ids and deletedIDs index the users and deleted users),
+// fills in missing group ids and consumed units left at 0, and normalises
+// empty lists to nil.
+func (st *State) validateDirectoryExtras(ids, deletedIDs map[string]int) (generated bool, err error) {
+	skus := make(map[string]int, len(st.SubscribedSkus))
+	for i := range st.SubscribedSkus {
+		k := &st.SubscribedSkus[i]
+		where := fmt.Sprintf("subscribedSkus[%d]", i)
+		if !guid.Valid(k.SkuID) {
+			return false, fmt.Errorf("%s: skuId %q is not a GUID", where, k.SkuID)
+		}
+		k.SkuID = strings.ToLower(k.SkuID)
+		if j, dup := skus[k.SkuID]; dup {
+			return false, fmt.Errorf("%s: skuId %s is already used by subscribedSkus[%d]", where, k.SkuID, j)
+		}
+		skus[k.SkuID] = i
+		if k.SkuPartNumber == "" {
+			return false, fmt.Errorf("%s (skuId %s): skuPartNumber is missing", where, k.SkuID)
+		}
+		if k.PrepaidUnits.Enabled < 0 || k.ConsumedUnits < 0 {
+			return false, fmt.Errorf("%s (skuId %s): prepaidUnits.enabled and consumedUnits must not be negative", where, k.SkuID)
+		}
+	}
+	holders := make([]int, len(st.SubscribedSkus))
+	checkLicenses := func(where string, u *User) error {
+		if len(u.AssignedLicenses) == 0 {
+			u.AssignedLicenses = nil
+			return nil
+		}
+		seen := map[string]bool{}
+		for j := range u.AssignedLicenses {
+			l := &u.AssignedLicenses[j]
+			l.SkuID = strings.ToLower(l.SkuID)
+			k, ok := skus[l.SkuID]
+			if !ok {
+				return fmt.Errorf("%s (id %s): assignedLicenses[%d]: skuId %q is not in subscribedSkus", where, u.ID, j, l.SkuID)
+			}
+			if seen[l.SkuID] {
+				return fmt.Errorf("%s (id %s): assignedLicenses[%d]: skuId %s is assigned twice", where, u.ID, j, l.SkuID)
+			}
+			seen[l.SkuID] = true
+			holders[k]++
+			if len(l.DisabledPlans) == 0 {
+				l.DisabledPlans = nil
+			}
+		}
+		return nil
+	}
+	for i := range st.Users {
+		if err := checkLicenses(fmt.Sprintf("users[%d]", i), &st.Users[i]); err != nil {
+			return false, err
+		}
+	}
+	for i := range st.DeletedUsers {
+		if err := checkLicenses(fmt.Sprintf("deletedUsers[%d]", i), &st.DeletedUsers[i]); err != nil {
+			return false, err
+		}
+	}
+	for i := range st.SubscribedSkus {
+		k := &st.SubscribedSkus[i]
+		switch {
+		case k.ConsumedUnits == 0 && holders[i] > 0:
+			k.ConsumedUnits = holders[i]
+			generated = true
+		case k.ConsumedUnits < holders[i]:
+			return false, fmt.Errorf("subscribedSkus[%d] (skuId %s): consumedUnits is %d but %d users hold the license",
+				i, k.SkuID, k.ConsumedUnits, holders[i])
+		}
+	}
+
+	groupIDs := make(map[string]int, len(st.Groups))
+	for i := range st.Groups {
+		g := &st.Groups[i]
+		where := fmt.Sprintf("groups[%d]", i)
+		if g.ID == "" {
+			g.ID = newGUID()
+			generated = true
+		}
+		g.ID = strings.ToLower(g.ID)
+		if j, dup := groupIDs[g.ID]; dup {
+			return false, fmt.Errorf("%s: id %s is already used by groups[%d]", where, g.ID, j)
+		}
+		_, isUser := ids[g.ID]
+		_, isDeleted := deletedIDs[g.ID]
+		if isUser || isDeleted {
+			return false, fmt.Errorf("%s: id %s is already used by a user", where, g.ID)
+		}
+		groupIDs[g.ID] = i
+		if strings.TrimSpace(g.DisplayName) == "" {
+			return false, fmt.Errorf("%s (id %s): displayName is missing", where, g.ID)
+		}
+		if len(g.GroupTypes) == 0 {
+			g.GroupTypes = nil
+		}
+		if len(g.Members) == 0 {
+			g.Members = nil
+		}
+		members := make(map[string]bool, len(g.Members))
+		for j, m := range g.Members {
+			m = strings.ToLower(m)
+			g.Members[j] = m
+			_, live := ids[m]
+			_, deleted := deletedIDs[m]
+			if !live && !deleted {
+				return false, fmt.Errorf("%s (id %s): member %s is not a user in this file", where, g.ID, m)
+			}
+			if members[m] {
+				return false, fmt.Errorf("%s (id %s): member %s is listed twice", where, g.ID, m)
+			}
+			members[m] = true
 		}
 	}
 	return generated, nil

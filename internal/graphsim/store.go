@@ -7,15 +7,63 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 )
+
+// deletedRetention is how long Entra keeps a deleted user restorable.
+const deletedRetention = 30 * 24 * time.Hour
 
 // userRec is a stored user with its position in the paging order.
 type userRec struct {
 	seq     uint64 // creation sequence; pages are ordered by it
 	changed uint64 // change sequence of the last change; 0 = unchanged since loading
-	deleted bool   // tombstone in store.order, removed at the next compaction
+	deleted bool   // in the deleted items (and a tombstone in store.order until the next compaction)
+	hard    bool   // permanently deleted (deleted is true too)
 	u       User
+}
+
+// deletedEntry is a user in the deleted items; seq orders them by deletion
+// (and pages them).
+type deletedEntry struct {
+	seq uint64
+	rec *userRec
+}
+
+// groupRec is a stored group. Its members are kept in the order they were
+// added, each with a sequence number that pages them.
+type groupRec struct {
+	g          Group // Members is nil: see members
+	members    []memberEntry
+	memberSet  map[string]bool
+	nextMember uint64
+}
+
+type memberEntry struct {
+	seq uint64
+	id  string
+}
+
+// addMember appends id to the members.
+func (g *groupRec) addMember(id string) {
+	g.nextMember++
+	g.members = append(g.members, memberEntry{seq: g.nextMember, id: id})
+	g.memberSet[id] = true
+}
+
+// removeMember removes id from the members.
+func (g *groupRec) removeMember(id string) {
+	if !g.memberSet[id] {
+		return
+	}
+	delete(g.memberSet, id)
+	for i, m := range g.members {
+		if m.id == id {
+			g.members = append(g.members[:i], g.members[i+1:]...)
+			return
+		}
+	}
 }
 
 // change is an entry of the change log: rec changed at seq. An entry whose
@@ -41,9 +89,19 @@ type store struct {
 	byID       map[string]*userRec
 	byUPN      map[string]*userRec // lower-cased userPrincipalName
 	byMail     map[string]*userRec // lower-cased mail
-	deleted    []User
 	nextSeq    uint64
 	version    uint64 // incremented by every mutation
+
+	// The deleted items, in deletion order (entries leave on restore and
+	// permanent deletion), and by id.
+	deleted     []deletedEntry
+	deletedByID map[string]*userRec
+	delSeq      uint64
+
+	groups    []*groupRec // in paging order
+	groupByID map[string]*groupRec
+	skus      []*SubscribedSku
+	skuByID   map[string]*SubscribedSku // by lower-case skuId
 
 	// The change log behind /users/delta: every change of a user (create,
 	// update, manager link, delete) takes the next changeSeq and appends an
@@ -63,17 +121,21 @@ type store struct {
 }
 
 // newStore builds the store from st, taking ownership of its users (st must
-// not be used afterwards).
-func newStore(st *State) *store {
+// not be used afterwards). Deleted users without a deletedDateTime are
+// taken as deleted at now.
+func newStore(st *State, now time.Time) *store {
 	s := &store{
-		domains:   append([]string(nil), st.Domains...),
-		domainSet: make(map[string]bool, len(st.Domains)),
-		order:     make([]*userRec, 0, len(st.Users)),
-		byID:      make(map[string]*userRec, len(st.Users)),
-		byUPN:     make(map[string]*userRec, len(st.Users)),
-		byMail:    make(map[string]*userRec, len(st.Users)),
-		nextSeq:   1,
-		epoch:     newGUID()[:8],
+		domains:     append([]string(nil), st.Domains...),
+		domainSet:   make(map[string]bool, len(st.Domains)),
+		order:       make([]*userRec, 0, len(st.Users)),
+		byID:        make(map[string]*userRec, len(st.Users)),
+		byUPN:       make(map[string]*userRec, len(st.Users)),
+		byMail:      make(map[string]*userRec, len(st.Users)),
+		nextSeq:     1,
+		epoch:       newGUID()[:8],
+		deletedByID: make(map[string]*userRec, len(st.DeletedUsers)),
+		groupByID:   make(map[string]*groupRec, len(st.Groups)),
+		skuByID:     make(map[string]*SubscribedSku, len(st.SubscribedSkus)),
 
 		removedManager: map[*userRec]string{},
 	}
@@ -91,9 +153,47 @@ func newStore(st *State) *store {
 	}
 	st.Users = nil
 	for i := range st.DeletedUsers {
-		s.deleted = append(s.deleted, st.DeletedUsers[i].clone())
+		u := st.DeletedUsers[i].clone()
+		if u.DeletedDateTime.IsZero() {
+			u.DeletedDateTime = now.UTC().Truncate(time.Second)
+		}
+		rec := &userRec{seq: s.nextSeq, deleted: true, u: u}
+		s.nextSeq++
+		s.addDeleted(rec)
+	}
+	for i := range st.Groups {
+		g := &groupRec{g: st.Groups[i].clone(), memberSet: make(map[string]bool, len(st.Groups[i].Members))}
+		g.g.Members = nil
+		for _, m := range st.Groups[i].Members {
+			g.addMember(m)
+		}
+		s.groups = append(s.groups, g)
+		s.groupByID[g.g.ID] = g
+	}
+	for i := range st.SubscribedSkus {
+		k := st.SubscribedSkus[i]
+		s.skus = append(s.skus, &k)
+		s.skuByID[k.SkuID] = &k
 	}
 	return s
+}
+
+// addDeleted puts rec into the deleted items.
+func (s *store) addDeleted(rec *userRec) {
+	s.delSeq++
+	s.deleted = append(s.deleted, deletedEntry{seq: s.delSeq, rec: rec})
+	s.deletedByID[rec.u.ID] = rec
+}
+
+// takeDeleted removes rec from the deleted items.
+func (s *store) takeDeleted(rec *userRec) {
+	delete(s.deletedByID, rec.u.ID)
+	for i, e := range s.deleted {
+		if e.rec == rec {
+			s.deleted = append(s.deleted[:i], s.deleted[i+1:]...)
+			break
+		}
+	}
 }
 
 // insert adds u (which must not conflict) at the end of the paging order and
@@ -177,10 +277,12 @@ func (s *store) reindex(rec *userRec, old *User) {
 	s.version++
 }
 
-// remove deletes rec, clears manager links pointing at it and keeps it in the
-// deleted items.
-func (s *store) remove(rec *userRec, deletedAt User) {
+// remove deletes rec at now: it moves to the deleted items, keeping its
+// manager, group memberships and licenses for a restore; manager links
+// pointing at it are removed.
+func (s *store) remove(rec *userRec, now time.Time) {
 	rec.deleted = true
+	rec.u.DeletedDateTime = now
 	delete(s.removedManager, rec)
 	delete(s.byID, rec.u.ID)
 	delete(s.byUPN, strings.ToLower(rec.u.UserPrincipalName))
@@ -193,12 +295,86 @@ func (s *store) remove(rec *userRec, deletedAt User) {
 		}
 	}
 	s.touch(rec)
-	s.deleted = append(s.deleted, deletedAt)
+	s.addDeleted(rec)
 	s.tombstones++
 	if s.tombstones > 1024 && s.tombstones > len(s.order)/2 {
 		s.compact()
 	}
 	s.version++
+}
+
+// restore brings a deleted user back (the caller checked for conflicts and
+// may have changed rec.u's userPrincipalName or mail): at its place in the
+// paging order, with its memberships and licenses, and its manager if the
+// manager still exists.
+func (s *store) restore(rec *userRec) {
+	s.takeDeleted(rec)
+	rec.deleted = false
+	rec.u.DeletedDateTime = time.Time{}
+	i := sort.Search(len(s.order), func(i int) bool { return s.order[i].seq >= rec.seq })
+	if i < len(s.order) && s.order[i] == rec {
+		s.tombstones-- // still there as a tombstone
+	} else {
+		s.order = append(s.order, nil)
+		copy(s.order[i+1:], s.order[i:])
+		s.order[i] = rec
+	}
+	s.byID[rec.u.ID] = rec
+	s.byUPN[strings.ToLower(rec.u.UserPrincipalName)] = rec
+	if rec.u.Mail != "" {
+		s.byMail[strings.ToLower(rec.u.Mail)] = rec
+	}
+	if m := rec.u.Manager; m != "" && s.byID[m] == nil {
+		rec.u.Manager = ""
+		s.removedManager[rec] = m
+	}
+	s.touch(rec)
+	s.version++
+}
+
+// purge deletes rec permanently: it leaves the deleted items and its groups,
+// and its licenses are released.
+func (s *store) purge(rec *userRec) {
+	s.takeDeleted(rec)
+	rec.hard = true
+	for _, g := range s.groups {
+		g.removeMember(rec.u.ID)
+	}
+	for _, l := range rec.u.AssignedLicenses {
+		if k := s.skuByID[l.SkuID]; k != nil && k.ConsumedUnits > 0 {
+			k.ConsumedUnits--
+		}
+	}
+	s.touch(rec)
+	s.version++
+}
+
+// expired reports whether a deleted user is past Entra's retention at now.
+func expired(rec *userRec, now time.Time) bool {
+	return now.Sub(rec.u.DeletedDateTime) > deletedRetention
+}
+
+// hasExpired reports whether any deleted user is past retention at now.
+func (s *store) hasExpired(now time.Time) bool {
+	for _, e := range s.deleted {
+		if expired(e.rec, now) {
+			return true
+		}
+	}
+	return false
+}
+
+// purgeExpired permanently deletes the deleted users past retention.
+func (s *store) purgeExpired(now time.Time) {
+	var old []*userRec
+	for _, e := range s.deleted {
+		if expired(e.rec, now) {
+			old = append(old, e.rec)
+		}
+	}
+	for _, rec := range old {
+		s.purge(rec)
+	}
 }
 
 func (s *store) compact() {
@@ -223,7 +399,7 @@ func (s *store) lookup(key string) *userRec {
 
 func (s *store) hasDomain(d string) bool { return s.domainSet[strings.ToLower(d)] }
 
-// snapshot returns a deep copy of the live state.
+// snapshot returns a deep copy of the state.
 func (s *store) snapshot() State {
 	t := s.tenant
 	st := State{Tenant: &t, Domains: append([]string(nil), s.domains...), Users: make([]User, 0, len(s.byID))}
@@ -232,10 +408,25 @@ func (s *store) snapshot() State {
 			st.Users = append(st.Users, r.u.clone())
 		}
 	}
-	for i := range s.deleted {
-		st.DeletedUsers = append(st.DeletedUsers, s.deleted[i].clone())
+	for _, e := range s.deleted {
+		st.DeletedUsers = append(st.DeletedUsers, e.rec.u.clone())
+	}
+	for _, g := range s.groups {
+		st.Groups = append(st.Groups, g.state())
+	}
+	for _, k := range s.skus {
+		st.SubscribedSkus = append(st.SubscribedSkus, *k)
 	}
 	return st
+}
+
+// state returns the group as State holds it, members included.
+func (g *groupRec) state() Group {
+	c := g.g.clone()
+	for _, m := range g.members {
+		c.Members = append(c.Members, m.id)
+	}
+	return c
 }
 
 // writeFile writes the state to path atomically: a temporary file in the same
@@ -313,14 +504,47 @@ func (s *store) encode(w *bufio.Writer) error {
 	w.WriteString("]")
 	if len(s.deleted) > 0 {
 		w.WriteString(",\n  \"deletedUsers\": [")
-		for i := range s.deleted {
-			if err := writeLine(w, &s.deleted[i], i == 0); err != nil {
+		for i, e := range s.deleted {
+			if err := writeLine(w, &e.rec.u, i == 0); err != nil {
 				return err
 			}
 		}
 		w.WriteString("\n  ]")
 	}
+	if len(s.groups) > 0 {
+		w.WriteString(",\n  \"groups\": [")
+		for i, g := range s.groups {
+			gs := g.state()
+			if err := writeJSONLine(w, &gs, i == 0); err != nil {
+				return fmt.Errorf("encode group %s: %w", g.g.ID, err)
+			}
+		}
+		w.WriteString("\n  ]")
+	}
+	if len(s.skus) > 0 {
+		w.WriteString(",\n  \"subscribedSkus\": [")
+		for i, k := range s.skus {
+			if err := writeJSONLine(w, k, i == 0); err != nil {
+				return fmt.Errorf("encode sku %s: %w", k.SkuID, err)
+			}
+		}
+		w.WriteString("\n  ]")
+	}
 	_, err = w.WriteString("\n}\n")
+	return err
+}
+
+// writeJSONLine writes v as one array element line.
+func writeJSONLine(w *bufio.Writer, v any, first bool) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if !first {
+		w.WriteByte(',')
+	}
+	w.WriteString("\n    ")
+	_, err = w.Write(b)
 	return err
 }
 

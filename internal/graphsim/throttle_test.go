@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -358,5 +359,49 @@ func TestAppIDFromToken(t *testing.T) {
 		if got := appIDFromToken(tok); got != want {
 			t.Errorf("appIDFromToken(%q) = %q, want %q", tok, got, want)
 		}
+	}
+}
+
+// Group member and license writes take from the write bucket like any
+// write, and a throttled one changes nothing.
+func TestThrottleGroupAndLicenseWrites(t *testing.T) {
+	const user, group, sku = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-00000000000a", "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	seed, err := json.Marshal(State{Domains: []string{"contoso.com"},
+		Users:          []User{{ID: user, AccountEnabled: true, DisplayName: "A", UserPrincipalName: "a@contoso.com", MailNickname: "a", UsageLocation: "DE"}},
+		Groups:         []Group{{ID: group, DisplayName: "G"}},
+		SubscribedSkus: []SubscribedSku{{SkuID: sku, SkuPartNumber: "E3", PrepaidUnits: PrepaidUnits{Enabled: 5}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/seed.json"
+	if err := os.WriteFile(path, seed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clk := newFakeClock()
+	s, err := New(Options{SeedPath: path, Token: "t", Now: clk.Now, Throttle: &Throttle{ResourceUnits: 1000, Writes: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		method, target, body string
+		status               int
+	}{
+		{"POST", "/groups/" + group + "/members/$ref", `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/` + user + `"}`, 204},
+		{"DELETE", "/groups/" + group + "/members/" + user + "/$ref", "", 204},
+		{"POST", "/users/" + user + "/assignLicense", `{"addLicenses":[{"skuId":"` + sku + `"}],"removeLicenses":[]}`, 429},
+		{"GET", "/groups/" + group + "/members", "", 200},
+	}
+	for _, st := range steps {
+		r := serve(t, s, st.method, st.target, st.body)
+		if r.status != st.status || r.header.Get("x-ms-resource-unit") == "" {
+			t.Errorf("%s %s: %d %v %s", st.method, st.target, r.status, r.header, r.body)
+		}
+	}
+	snap := s.Snapshot()
+	if snap.Users[0].AssignedLicenses != nil || snap.SubscribedSkus[0].ConsumedUnits != 0 {
+		t.Errorf("a throttled assignLicense changed the state: %+v", snap)
+	}
+	if st := s.Stats(); st.Writes != 2 || st.Throttled != 1 {
+		t.Errorf("stats: writes %d, throttled %d", st.Writes, st.Throttled)
 	}
 }

@@ -277,7 +277,9 @@ func (s *Server) patchUser(r *request) *response {
 }
 
 // deleteUser handles DELETE /users/{id | userPrincipalName}. The user moves
-// to the deleted items; links from their reports are removed.
+// to the deleted items with deletedDateTime set, keeping their manager,
+// group memberships and licenses for a restore; links from their reports
+// are removed.
 func (s *Server) deleteUser(r *request) *response {
 	now := s.now().UTC().Truncate(1e9)
 	s.mu.Lock()
@@ -286,8 +288,6 @@ func (s *Server) deleteUser(r *request) *response {
 	if rec == nil {
 		return s.fail(r, errNotFound(r.segs[1]))
 	}
-	gone := rec.u.clone()
-	gone.DeletedDateTime = now
-	s.st.remove(rec, gone)
+	s.st.remove(rec, now)
 	return noContent()
 }

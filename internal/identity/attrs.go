@@ -63,6 +63,7 @@ var attrTable = []AttrSpec{
 	{Name: "employeeId", Kind: KindString, MaxLen: 16, Matchable: true},
 	{Name: "employeeType", Kind: KindString, MaxLen: 64},
 	{Name: "employeeHireDate", Kind: KindDate},
+	{Name: "employeeLeaveDateTime", Kind: KindDate},
 	{Name: "employeeOrgData.division", Kind: KindString},
 	{Name: "employeeOrgData.costCenter", Kind: KindString},
 	{Name: "streetAddress", Kind: KindString, MaxLen: 1024},
@@ -135,6 +136,10 @@ type Desired struct {
 	// Redacted names attributes whose value the mapping wrapped in Redact:
 	// plans show them as "(redacted)".
 	Redacted map[string]bool
+	// Groups and Licenses are the group and SKU references (id or name)
+	// the mapping's entitlement rules give the record.
+	Groups   []string
+	Licenses []string
 	// OutOfScope marks a record the mapping's scope filter leaves out: it
 	// is never created or updated, and its user is a leaver ("left scope").
 	OutOfScope bool
@@ -148,4 +153,8 @@ type User struct {
 	Attrs Attrs
 	// ManagerID is the object id of the user's manager, "" for none.
 	ManagerID string
+	// Licenses are the skuIds of the licenses assigned to the user
+	// directly (not through a group), sorted; read only when the mapping
+	// has license rules.
+	Licenses []string
 }

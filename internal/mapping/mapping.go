@@ -40,6 +40,10 @@ type Mapping struct {
 	Attrs []Attr
 	// Manager is the manager attribute, nil when the mapping does not map it.
 	Manager *Attr
+	// Groups and Licenses are the entitlement rules: the group
+	// memberships and licenses in-scope, active records get.
+	Groups   []Rule
+	Licenses []Rule
 }
 
 // Match pairs a record with a user: the value of Source for the record must
@@ -127,9 +131,13 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 			attrsNode = v
 		case "scope":
 			scopeNode = v
+		case "groups":
+			m.Groups = parseRules(v, KindGroup, fail)
+		case "licenses":
+			m.Licenses = parseRules(v, KindLicense, fail)
 		case "description":
 		default:
-			fail(k.Line, "", fmt.Errorf("unknown key %q (expected match, scope, attributes, description)", k.Value))
+			fail(k.Line, "", fmt.Errorf("unknown key %q (expected match, scope, attributes, groups, licenses, description)", k.Value))
 		}
 	}
 	if matchNode == nil {
@@ -362,6 +370,9 @@ func (m *Mapping) Fields() []string {
 	for _, f := range m.Scope.fields() {
 		set[f] = true
 	}
+	for _, f := range append(ruleFields(m.Groups), ruleFields(m.Licenses)...) {
+		set[f] = true
+	}
 	for _, a := range m.Attrs {
 		for _, f := range a.Prog.Fields() {
 			set[f] = true
@@ -407,6 +418,12 @@ func (m *Mapping) CheckFields(h *identity.Header, sourceName string) error {
 	for _, a := range m.Attrs {
 		check(a.Line, a.Spec.Name, a.Prog)
 	}
+	missing := func(line int, attr, f string) {
+		errs = append(errs, &Error{File: m.File, Line: line, Attr: attr,
+			Err: fmt.Errorf("field [%s] is not a column of %s (columns: %s)", f, sourceName, strings.Join(h.Names, ", "))})
+	}
+	checkRuleFields(m.Groups, h, missing)
+	checkRuleFields(m.Licenses, h, missing)
 	return errors.Join(errs...)
 }
 
@@ -560,6 +577,12 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		if c != "" {
 			d.Attrs[a.Spec.Name] = c
 		}
+	}
+	if d.Groups, err = entitlements(m.Groups, rec); err != nil {
+		return fail("groups", m.Groups[0].Line, err)
+	}
+	if d.Licenses, err = entitlements(m.Licenses, rec); err != nil {
+		return fail("licenses", m.Licenses[0].Line, err)
 	}
 	// The match attribute always carries the key, so a user created from
 	// this record is found by the next run.

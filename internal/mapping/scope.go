@@ -178,7 +178,12 @@ type ScopeResult struct {
 
 // InScope evaluates the scope for a record. No scope: every record is in.
 func (m *Mapping) InScope(rec *identity.Record) (ScopeResult, error) {
-	s := m.Scope
+	return m.Scope.eval(rec)
+}
+
+// eval evaluates a scope (or a rule's when:) for a record; a nil scope
+// holds for every record.
+func (s *Scope) eval(rec *identity.Record) (ScopeResult, error) {
 	if s == nil {
 		return ScopeResult{In: true, Why: "no scope filter"}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hrsync/hrsync/internal/identity"
 )
@@ -81,6 +82,7 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 		case a.Manager != nil && managerChange.After != nil && *managerChange.After != a.Manager.Key:
 			bad(i, a, "the manager change shows %q but the reference is %q", *managerChange.After, a.Manager.Key)
 		}
+		validateEntitlements(a, func(format string, args ...any) { bad(i, a, format, args...) })
 		switch a.Action {
 		case Create:
 			if a.ID != "" {
@@ -94,6 +96,17 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 			}
 			if enabled == nil {
 				bad(i, a, "a create must say whether the account is enabled")
+			}
+		case Delete:
+			if a.ID == "" {
+				bad(i, a, "no user id")
+			}
+			if len(a.Changes) > 0 || len(a.Groups) > 0 || len(a.Licenses) > 0 || a.Manager != nil {
+				bad(i, a, "a delete changes nothing else")
+			}
+		case Restore:
+			if a.ID == "" {
+				bad(i, a, "no id of the deleted user")
 			}
 		case Update, Enable, Disable:
 			if a.ID == "" {
@@ -119,10 +132,44 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 	return nil
 }
 
+// validateEntitlements checks an action's group and license changes:
+// known operations, ids, nothing twice, and only additions for a joiner.
+func validateEntitlements(a Action, bad func(format string, args ...any)) {
+	groups := map[string]bool{}
+	for _, g := range a.Groups {
+		switch {
+		case g.Op != OpAdd && g.Op != OpRemove:
+			bad("unknown group operation %q", g.Op)
+		case g.GroupID == "":
+			bad("a group change without a group id")
+		case groups[strings.ToLower(g.GroupID)]:
+			bad("group %s is changed twice", g.GroupID)
+		case g.Op == OpRemove && (a.Action == Create || a.Action == Restore):
+			bad("a %s only adds groups", a.Action)
+		}
+		groups[strings.ToLower(g.GroupID)] = true
+	}
+	skus := map[string]bool{}
+	for _, l := range a.Licenses {
+		switch {
+		case l.Op != OpAdd && l.Op != OpRemove:
+			bad("unknown license operation %q", l.Op)
+		case l.SkuID == "":
+			bad("a license change without a sku id")
+		case skus[strings.ToLower(l.SkuID)]:
+			bad("license %s is changed twice", l.SkuID)
+		case l.Op == OpRemove && a.Action == Create:
+			bad("a create only adds licenses")
+		}
+		skus[strings.ToLower(l.SkuID)] = true
+	}
+}
+
 // recount sets the action counts of the summary from the actions.
 func (p *Plan) recount() {
 	s := &p.Summary
-	s.Create, s.Update, s.Enable, s.Disable, s.Delete = 0, 0, 0, 0, 0
+	s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Restore = 0, 0, 0, 0, 0, 0
+	s.GroupAdds, s.GroupRemoves, s.LicenseChanges = 0, 0, 0
 	for i := range p.Actions {
 		// Derived, never trusted from a plan file.
 		p.Actions[i].Lifecycle = classify(p.Actions[i])
@@ -139,7 +186,17 @@ func (p *Plan) recount() {
 			s.Disable++
 		case Delete:
 			s.Delete++
+		case Restore:
+			s.Restore++
 		}
+		for _, g := range a.Groups {
+			if g.Op == OpAdd {
+				s.GroupAdds++
+			} else {
+				s.GroupRemoves++
+			}
+		}
+		s.LicenseChanges += len(a.Licenses)
 	}
 }
 
@@ -156,7 +213,7 @@ func guards(actions []Action, pol Policy, managed, active, records int) []string
 			leavers++
 		case Create:
 			creates++
-		case Update, Enable:
+		case Update, Enable, Restore:
 			updates++
 		}
 	}
@@ -239,20 +296,69 @@ type Refusal struct {
 	Reason string
 }
 
-// Recheck compares a saved plan with the users read again just before
+// Steps of an action that Recheck can find already in effect.
+const (
+	StepRestore = "restore"
+	StepWrite   = "write"
+	StepDelete  = "delete"
+	StepManager = "manager"
+)
+
+// InEffect is an action whose main write the directory already shows:
+// an earlier apply of this plan made it but was killed before it could
+// record it. Apply does not send those steps again.
+type InEffect struct {
+	Index int
+	Steps []string
+	// ID is the user's object id, for a create found done.
+	ID string
+}
+
+// RecheckInput is the directory as read again just before apply.
+type RecheckInput struct {
+	Users   []identity.User
+	Deleted []DeletedUser
+	Policy  Policy
+	// Partial says Users holds only the users the plan touches (a
+	// targeted re-read), so the managed counts stay the plan's.
+	Partial bool
+	// Skip holds actions an earlier apply of this plan began (its journal
+	// says so): hrsync's own writes changed them, so they are not rechecked.
+	Skip map[int]bool
+}
+
+// RecheckResult says which actions apply must refuse, and which are
+// already in effect.
+type RecheckResult struct {
+	Refused  []Refusal
+	InEffect []InEffect
+}
+
+// Recheck compares a saved plan with all the users read again just before
+// apply; see RecheckWith.
+func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
+	return RecheckWith(p, RecheckInput{Users: users, Policy: pol}).Refused
+}
+
+// RecheckWith compares a saved plan with the users read again just before
 // apply. Every action whose user changed since the plan — edited, deleted,
 // moved out of scope, or (for a create) whose key or UPN someone now holds
 // — is refused, so apply never acts on a picture that is no longer true.
-// The leaver guards are recomputed with the policy in force now and the
-// managed users as they are now.
-func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
+// An action whose result the directory already shows (an earlier,
+// interrupted apply made it) is in effect, not refused. The guards are
+// recomputed with the policy in force now.
+func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 	match := p.Match.Target
+	users := in.Users
 	byID := make(map[string]*identity.User, len(users))
 	byKey := make(map[string][]*identity.User)
 	upns := make(map[string]*identity.User, len(users))
 	managed, active := 0, 0
 	for i := range users {
 		u := &users[i]
+		if byID[u.ID] != nil {
+			continue // read twice by a targeted re-read
+		}
 		byID[u.ID] = u
 		if upn := u.Attrs["userPrincipalName"]; upn != "" {
 			upns[strings.ToLower(upn)] = u
@@ -265,19 +371,35 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 			}
 		}
 	}
+	deleted := make(map[string]*DeletedUser, len(in.Deleted))
+	for i := range in.Deleted {
+		deleted[in.Deleted[i].ID] = &in.Deleted[i]
+	}
 	creating := map[string]bool{}
 	for _, a := range p.Actions {
-		if a.Action == Create {
+		if a.Action == Create || a.Action == Restore {
 			creating[Fold(a.Key)] = true
 		}
 	}
-	var out []Refusal
+	var res RecheckResult
 	refuse := func(i int, format string, args ...any) {
-		out = append(out, Refusal{Index: i, Reason: fmt.Sprintf(format, args...)})
+		res.Refused = append(res.Refused, Refusal{Index: i, Reason: fmt.Sprintf(format, args...)})
+	}
+	inEffect := func(i int, id string, steps ...string) {
+		res.InEffect = append(res.InEffect, InEffect{Index: i, Steps: steps, ID: id})
 	}
 	for i, a := range p.Actions {
-		if a.Action == Create {
+		if in.Skip[i] {
+			continue
+		}
+		switch a.Action {
+		case Create:
 			if us := byKey[Fold(a.Key)]; len(us) > 0 {
+				if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs["userPrincipalName"], a.UserPrincipalName) {
+					// An earlier apply created it; its answer or journal line was lost.
+					inEffect(i, us[0].ID, StepWrite)
+					break
+				}
 				refuse(i, "user %s already holds %s %s; the plan is stale", us[0].ID, match, a.Key)
 				continue
 			}
@@ -285,8 +407,42 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 				refuse(i, "userPrincipalName %s is now held by user %s; the plan is stale", a.UserPrincipalName, u.ID)
 				continue
 			}
-		} else {
+		case Restore:
+			du := deleted[a.ID]
+			if du == nil {
+				u := byID[a.ID]
+				if u == nil || Fold(u.Attrs[match]) != Fold(a.Key) {
+					refuse(i, "deleted user %s is no longer in deleted items (restored or purged since the plan)", a.ID)
+					continue
+				}
+				// Restored by an earlier apply of this plan.
+				steps := []string{StepRestore}
+				if afterHolds(a, u) {
+					steps = append(steps, StepWrite)
+				}
+				inEffect(i, "", steps...)
+				break
+			}
+			if Fold(du.Attrs[match]) != Fold(a.Key) {
+				refuse(i, "deleted user %s does not hold %s %s", a.ID, match, a.Key)
+				continue
+			}
+			if a.Fingerprint == "" || Fingerprint(&du.User) != a.Fingerprint {
+				refuse(i, "deleted user %s changed since the plan was made", a.ID)
+				continue
+			}
+			if u := upns[strings.ToLower(du.Attrs["userPrincipalName"])]; u != nil {
+				refuse(i, "userPrincipalName %s of deleted user %s is now held by user %s", du.Attrs["userPrincipalName"], a.ID, u.ID)
+				continue
+			}
+		default:
 			u := byID[a.ID]
+			if u == nil && a.Action == Delete {
+				if du := deleted[a.ID]; du != nil && Fold(du.Attrs[match]) == Fold(a.Key) {
+					inEffect(i, "", StepDelete) // deleted by an earlier apply of this plan
+					break
+				}
+			}
 			// A takeover by a further match rule gives the user the key.
 			takeover := u != nil && u.Attrs[match] == "" && setsKey(a, match)
 			switch {
@@ -296,22 +452,31 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 			case takeover && len(byKey[Fold(a.Key)]) > 0:
 				refuse(i, "user %s now holds %s %s; the plan is stale", byKey[Fold(a.Key)][0].ID, match, a.Key)
 				continue
-			case !takeover && Fold(u.Attrs[match]) != Fold(a.Key):
+			case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u)):
 				refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
 				continue
 			case len(byKey[Fold(a.Key)]) > 1:
 				refuse(i, "%d users now hold %s %s", len(byKey[Fold(a.Key)]), match, a.Key)
 				continue
 			case !strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) || a.DisplayName != u.Attrs["displayName"]:
+				if afterHolds(a, u) && len(patchOf(a)) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) {
+					inEffect(i, "", StepWrite) // the new display name is the plan's
+					break
+				}
 				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs["displayName"], u.Attrs["userPrincipalName"])
 				continue
 			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
+				if steps := stepsInEffect(a, u); len(steps) > 0 {
+					inEffect(i, "", steps...)
+					break
+				}
 				refuse(i, "user %s changed in the directory since the plan was made", a.ID)
 				continue
-			}
-			if reason := checkBefore(a, u, byID, match); reason != "" {
-				refuse(i, "%s", reason)
-				continue
+			default:
+				if reason := checkBefore(a, u, byID, match); reason != "" {
+					refuse(i, "%s", reason)
+					continue
+				}
 			}
 		}
 		if m := a.Manager; m != nil && m.Key != "" {
@@ -325,9 +490,81 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 			}
 		}
 	}
-	p.Policy = pol
-	p.Summary.Managed, p.Summary.ActiveManaged = managed, active
-	p.Blocked = guards(p.Actions, pol, managed, active, p.Inputs.Source.Records)
+	// A refusal found after an in-effect verdict (the manager) wins.
+	refused := map[int]bool{}
+	for _, r := range res.Refused {
+		refused[r.Index] = true
+	}
+	kept := res.InEffect[:0]
+	for _, e := range res.InEffect {
+		if !refused[e.Index] {
+			kept = append(kept, e)
+		}
+	}
+	res.InEffect = kept
+	p.Policy = in.Policy
+	if !in.Partial {
+		p.Summary.Managed, p.Summary.ActiveManaged = managed, active
+	}
+	p.Blocked = guards(p.Actions, in.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
 	p.Applyable = len(p.Blocked) == 0
+	return res
+}
+
+// afterHolds reports whether the user already holds every attribute value
+// the action writes (the manager aside: its own step is idempotent).
+func afterHolds(a Action, u *identity.User) bool {
+	n := 0
+	for _, c := range a.Changes {
+		if c.Attribute == identity.Manager {
+			continue
+		}
+		n++
+		want := ""
+		if c.After != nil {
+			want = *c.After
+		}
+		now := u.Attrs[c.Attribute]
+		if c.Attribute == "accountEnabled" && now == "" {
+			now = "true"
+		}
+		if now == want {
+			continue
+		}
+		tw, e1 := time.Parse(time.RFC3339, want)
+		tn, e2 := time.Parse(time.RFC3339, now)
+		if e1 != nil || e2 != nil || !tw.Equal(tn) {
+			return false
+		}
+	}
+	return n > 0
+}
+
+// stepsInEffect lists the steps of an update whose result the user
+// already shows: the patch when every value it writes is in place, and
+// the manager when it is the one the plan sets. A patch not in place means
+// someone else changed the user: nothing is in effect then.
+func stepsInEffect(a Action, u *identity.User) []string {
+	var steps []string
+	if len(patchOf(a)) > 0 {
+		if !afterHolds(a, u) {
+			return nil
+		}
+		steps = append(steps, StepWrite)
+	}
+	if m := a.Manager; m != nil && ((m.Key == "" && u.ManagerID == "") || (m.ID != "" && u.ManagerID == m.ID)) {
+		steps = append(steps, StepManager)
+	}
+	return steps
+}
+
+// patchOf lists the attributes an action patches (the manager aside).
+func patchOf(a Action) []string {
+	var out []string
+	for _, c := range a.Changes {
+		if c.Attribute != identity.Manager {
+			out = append(out, c.Attribute)
+		}
+	}
 	return out
 }

@@ -124,8 +124,12 @@ func TestRecheck(t *testing.T) {
 			u[0].Attrs["department"] = "Edited"
 			return u
 		}, Policy{Leavers: "disable"}, map[int]string{1: "changed in the directory"}, false},
-		{"leaver re-enabled by an admin", func(u []identity.User) []identity.User {
-			u[1].Attrs["accountEnabled"] = "false"
+		{"leaver edited by an admin", func(u []identity.User) []identity.User {
+			u[1].Attrs["displayName"] = "Renamed"
+			return u
+		}, Policy{Leavers: "disable"}, map[int]string{2: "the plan names user u9"}, false},
+		{"leaver's department edited", func(u []identity.User) []identity.User {
+			u[1].Attrs["department"] = "Edited"
 			return u
 		}, Policy{Leavers: "disable"}, map[int]string{2: "changed in the directory"}, false},
 		{"leaver deleted", func(u []identity.User) []identity.User { return u[:1] }, Policy{Leavers: "disable"}, map[int]string{2: "no longer exists"}, false},
@@ -223,5 +227,42 @@ func TestRecheckRefusesRelabelledActions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// What an earlier, interrupted apply already did is in effect, not stale.
+func TestRecheckFindsWritesInEffect(t *testing.T) {
+	p, users := basePlan(t)
+	users[0].Attrs["department"] = "Sales"                                               // the mover's patch went through
+	users[1].Attrs["accountEnabled"] = "false"                                           // so did the leaver's disable
+	users = append(users, user("n3", "1003", "userPrincipalName", "cy.dee@contoso.com")) // and the joiner's create
+	got := RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}})
+	if len(got.Refused) != 0 {
+		t.Fatalf("refused %+v", got.Refused)
+	}
+	want := map[int]string{0: "write n3", 1: "write ", 2: "write "}
+	if len(got.InEffect) != len(want) {
+		t.Fatalf("in effect = %+v", got.InEffect)
+	}
+	for _, e := range got.InEffect {
+		if g := strings.Join(e.Steps, ",") + " " + e.ID; g != want[e.Index] {
+			t.Errorf("action %d in effect %q, want %q", e.Index, g, want[e.Index])
+		}
+	}
+	// Another attribute edited as well does not matter: the patch holds,
+	// so nothing is written, nothing overwritten.
+	p, users = basePlan(t)
+	users[0].Attrs["department"] = "Sales"
+	users[0].Attrs["jobTitle"] = "Edited"
+	got = RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}})
+	if len(got.Refused) != 0 || len(got.InEffect) != 1 || got.InEffect[0].Index != 1 {
+		t.Fatalf("refused %+v, in effect %+v", got.Refused, got.InEffect)
+	}
+	// Actions the journal says an earlier apply began are not rechecked.
+	p, users = basePlan(t)
+	users[0].Attrs["jobTitle"] = "Edited"
+	got = RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}, Skip: map[int]bool{1: true}})
+	if len(got.Refused) != 0 {
+		t.Fatalf("refused %+v", got.Refused)
 	}
 }

@@ -41,6 +41,20 @@ type Input struct {
 	ManagerMapped bool
 	Policy        Policy
 	Now           time.Time
+	// Deleted are the users in Entra's deleted items: a worker whose key
+	// comes back within 30 days of the delete is restored, not created.
+	Deleted []DeletedUser
+	// Groups maps each group reference of the mapping's rules, lower
+	// case, to the group; Members holds each such group's member ids.
+	Groups  map[string]Entitlement
+	Members map[string]map[string]bool
+	// Skus maps each license reference of the rules, lower case, to the
+	// subscribed SKU; users' Licenses were read when it is set.
+	Skus map[string]Entitlement
+	// StampLeaveDate sets employeeLeaveDateTime to the plan's date on
+	// leavers absent from the source that have none, so
+	// delete_after_days can count from it.
+	StampLeaveDate bool
 }
 
 // ErrEmptySource is returned when the source has no data records: an empty
@@ -62,9 +76,12 @@ func Compute(in Input) (*Plan, error) {
 		Warnings:      []Warning{},
 	}}
 	c.indexUsers()
+	c.indexDeleted()
+	c.indexEntitlements()
 	c.groupRecords()
 	c.plan()
 	c.leavers()
+	c.deletes()
 	c.guards()
 	c.finish()
 	return c.p, nil
@@ -109,6 +126,10 @@ type computer struct {
 	altMatch map[*identity.Desired]*identity.User
 	// inCycle marks keys whose manager chain loops back to them.
 	inCycle map[string]bool
+	// deleted indexes restorable deleted users by key.
+	deleted map[string]*DeletedUser
+	// managedGroups and managedSkus are the entitlements rules name.
+	managedGroups, managedSkus []Entitlement
 }
 
 func (c *computer) warn(code, key, format string, args ...any) *Warning {
@@ -234,6 +255,7 @@ func (c *computer) plan() {
 	c.findCycles()
 	// First pass: decide creates so manager references can point at them.
 	var creates []*identity.Desired
+	var restores []*identity.Desired
 	for _, d := range c.unique {
 		us := c.byKey[Fold(d.Key)]
 		if len(us) > 1 {
@@ -247,7 +269,19 @@ func (c *computer) plan() {
 			continue
 		}
 		if len(us) == 0 {
-			if d.Attrs["accountEnabled"] == "false" && !c.in.Policy.CreateDisabled {
+			en := c.enablement(d, nil)
+			if en.pending {
+				c.p.Summary.Pending++ // created prehire_days before the hire date
+				continue
+			}
+			if du := c.deleted[Fold(d.Key)]; du != nil {
+				if en.want != "false" || en.event == EventPrehire {
+					restores = append(restores, d)
+					c.creating[Fold(d.Key)] = true // its id is known, but it exists only after the restore
+				}
+				continue
+			}
+			if en.want == "false" && en.event != EventPrehire && !c.in.Policy.CreateDisabled {
 				c.p.Summary.Skipped++ // an inactive worker without an account: nothing to do
 				continue
 			}
@@ -261,6 +295,10 @@ func (c *computer) plan() {
 	}
 	for _, d := range creates {
 		c.addCreate(d)
+	}
+	for _, d := range restores {
+		du := c.deleted[Fold(d.Key)]
+		c.addRestore(d, du, c.enablement(d, &du.User))
 	}
 	for _, d := range c.unique {
 		us := c.byKey[Fold(d.Key)]
@@ -323,7 +361,7 @@ func (c *computer) matchFurther() {
 				c.altMatch[d] = nil
 				break
 			}
-			if d.Attrs["accountEnabled"] == "false" || u.Attrs["accountEnabled"] == "false" {
+			if c.enablement(d, nil).want != "true" || u.Attrs["accountEnabled"] == "false" {
 				// Never hand a disabled account to someone, nor give a
 				// terminated worker's record someone's live account.
 				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) finds Entra user %s, but the record or the account is disabled; hrsync takes over only active accounts for active records",
@@ -640,14 +678,25 @@ func (c *computer) addCreate(d *identity.Desired) {
 		Source:            provPtr(d.Prov),
 		Changes:           []Change{},
 	}
+	en := c.enablement(d, nil)
+	if en.event == EventPrehire {
+		a.Event, a.Reason = en.event, en.reason
+	}
 	for _, spec := range c.attrOrder() {
-		if v := d.Attrs[spec.Name]; v != "" {
+		v := d.Attrs[spec.Name]
+		if spec.Name == "accountEnabled" {
+			v = en.want
+		}
+		if v != "" {
 			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v), Redacted: d.Redacted[spec.Name]})
 		}
 	}
 	if _, mapped := d.Attrs["accountEnabled"]; !mapped {
-		a.Changes = append(a.Changes, Change{Attribute: "accountEnabled", After: strPtr("true")})
+		a.Changes = append(a.Changes, Change{Attribute: "accountEnabled", After: strPtr(en.want)})
 	}
+	active := en.want == "true" || en.event == EventPrehire
+	c.diffGroups(d, "", active, true, &a)
+	c.diffLicenses(d, nil, active, &a)
 	if c.in.ManagerMapped && d.ManagerKey != "" {
 		if ref, ok := c.resolveManager(d); ok {
 			a.Manager = ref
@@ -673,6 +722,34 @@ func (c *computer) attrOrder() []identity.AttrSpec {
 }
 
 func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
+	en := c.enablement(d, u)
+	a := c.diffUser(d, u, en, false)
+	if len(a.Changes) == 0 && len(a.Groups) == 0 && len(a.Licenses) == 0 {
+		c.p.Summary.Unchanged++
+		return
+	}
+	a.Fingerprint = Fingerprint(u)
+	a.Action = Update
+	for _, ch := range a.Changes {
+		if ch.Attribute != "accountEnabled" {
+			continue
+		}
+		if ch.After != nil && *ch.After == "true" {
+			a.Action, a.Reason, a.Event = Enable, en.reason, en.event
+			if a.Reason == "" {
+				a.Reason = "the mapping says the account is enabled"
+			}
+		} else if ch.After != nil && *ch.After == "false" {
+			a.Action, a.Reason, a.Event = Disable, en.reason, en.event
+		}
+	}
+	c.p.Actions = append(c.p.Actions, a)
+}
+
+// diffUser builds the changes that make user u what record d says: its
+// attributes, manager, groups and licenses. restored: u is a deleted user
+// about to be restored (it is in no group yet).
+func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement, restored bool) Action {
 	a := Action{
 		Key:               d.Key,
 		ID:                u.ID,
@@ -686,8 +763,12 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 			continue
 		}
 		before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
-		if _, mapped := d.Attrs[spec.Name]; !mapped && spec.Name == "accountEnabled" {
-			continue // not mapped: no opinion on enablement
+		if spec.Name == "accountEnabled" {
+			// Decided by the lifecycle; shown in mapping order.
+			if enablementChanges(en.want, before) {
+				a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: strPtr(en.want)})
+			}
+			continue
 		}
 		if spec.WhenEmpty && before != "" {
 			continue // "only when empty": what Entra holds stays
@@ -737,27 +818,19 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 		}
 		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after), Redacted: d.Redacted[spec.Name]})
 	}
+	if before := u.Attrs["accountEnabled"]; enablementChanges(en.want, before) {
+		if _, mapped := d.Attrs["accountEnabled"]; !mapped {
+			a.Changes = append(a.Changes, Change{Attribute: "accountEnabled", Before: optPtr(before), After: strPtr(en.want)})
+		}
+	}
 	keepOrgData(&a, u)
 	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {
 		c.diffManager(d, u, &a)
 	}
-	if len(a.Changes) == 0 {
-		c.p.Summary.Unchanged++
-		return
-	}
-	a.Fingerprint = Fingerprint(u)
-	a.Action = Update
-	for _, ch := range a.Changes {
-		if ch.Attribute != "accountEnabled" {
-			continue
-		}
-		if ch.After != nil && *ch.After == "true" {
-			a.Action, a.Reason = Enable, "the mapping says the account is enabled"
-		} else if ch.After != nil && *ch.After == "false" {
-			a.Action, a.Reason = Disable, "the mapping says the account is disabled"
-		}
-	}
-	c.p.Actions = append(c.p.Actions, a)
+	active := en.want == "true" || (en.want == "" && u.Attrs["accountEnabled"] != "false")
+	c.diffGroups(d, u.ID, active, restored, &a)
+	c.diffLicenses(d, u, active, &a)
+	return a
 }
 
 func (c *computer) diffManager(d *identity.Desired, u *identity.User, a *Action) {
@@ -781,6 +854,13 @@ func (c *computer) diffManager(d *identity.Desired, u *identity.User, a *Action)
 	}
 	a.Manager = ref
 	a.Changes = append(a.Changes, Change{Attribute: identity.Manager, Before: optPtr(before), After: strPtr(ref.Key)})
+}
+
+// enablementChanges reports whether want ("" for no opinion) changes an
+// account whose accountEnabled reads before ("" counts as enabled, as
+// Graph never leaves it unset).
+func enablementChanges(want, before string) bool {
+	return want != "" && (want == "true") != (before != "false")
 }
 
 // keepOrgData adds the unchanged part of employeeOrgData to an update that
@@ -890,17 +970,30 @@ func (c *computer) leavers() {
 			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (employeeId) before applying",
 				joiner, u.Attrs["userPrincipalName"])
 		}
-		c.p.Actions = append(c.p.Actions, Action{
+		a := Action{
 			Action:            Disable,
 			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
 			ID:                u.ID,
 			DisplayName:       u.Attrs["displayName"],
 			UserPrincipalName: u.Attrs["userPrincipalName"],
 			Reason:            c.leaverReason(k),
+			Event:             EventAbsent,
 			Source:            c.leftScopeProv(k),
 			Changes:           []Change{{Attribute: "accountEnabled", Before: optPtr(u.Attrs["accountEnabled"]), After: strPtr("false")}},
 			Fingerprint:       Fingerprint(u),
-		})
+		}
+		if _, ok := c.leftScope[k]; ok {
+			a.Event = EventLeftScope
+		}
+		if c.in.StampLeaveDate && u.Attrs[LeaveDateAttr] == "" {
+			// The day hrsync saw them go: delete_after_days counts from it.
+			n := c.in.Now.UTC()
+			today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+			a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, After: strPtr(today.Format(time.RFC3339))})
+		}
+		c.leaverGroups(u, &a)
+		c.leaverLicenses(u, &a)
+		c.p.Actions = append(c.p.Actions, a)
 	}
 }
 
@@ -938,7 +1031,7 @@ func (c *computer) guards() {
 const LeaverPercentFloor = 10
 
 func (c *computer) finish() {
-	rank := map[string]int{Create: 0, Enable: 1, Update: 2, Disable: 3, Delete: 4}
+	rank := map[string]int{Create: 0, Restore: 1, Enable: 2, Update: 3, Disable: 4, Delete: 5}
 	sort.SliceStable(c.p.Actions, func(i, j int) bool {
 		a, b := c.p.Actions[i], c.p.Actions[j]
 		if rank[a.Action] != rank[b.Action] {

@@ -28,7 +28,13 @@ const (
 	Enable  = "enable"
 	Disable = "disable"
 	Delete  = "delete"
+	// Restore brings a soft-deleted user back from deleted items (a
+	// rehire within Entra's 30 days), then writes its changes.
+	Restore = "restore"
 )
+
+// RestoreWindow is how long Entra keeps a deleted user restorable.
+const RestoreWindow = 30 * 24 * time.Hour
 
 // Plan is everything hrsync will do in one apply, and the facts it was
 // computed from. It is pure data: render and apply read it, nothing else
@@ -90,6 +96,18 @@ type Policy struct {
 	// fewer records than the managed users (a truncated export); 0: off.
 	MaxSourceDropPercent float64 `json:"max_source_drop_percent,omitempty"`
 	CreateDisabled       bool    `json:"create_disabled"`
+	// PrehireDays is how many days before the hire date (the mapped
+	// employeeHireDate) a joiner's account is created; PrehireEnabled
+	// creates it enabled rather than disabled until the hire date.
+	PrehireDays    int  `json:"prehire_days"`
+	PrehireEnabled bool `json:"prehire_enabled,omitempty"`
+	// DeleteAfterDays soft-deletes a disabled leaver this many days after
+	// its leave date (employeeLeaveDateTime); 0: never delete.
+	DeleteAfterDays int `json:"delete_after_days,omitempty"`
+	// LeaverRemoveGroups and LeaverRemoveLicenses take a leaver out of the
+	// groups and licenses the mapping's rules manage.
+	LeaverRemoveGroups   bool `json:"leaver_remove_groups,omitempty"`
+	LeaverRemoveLicenses bool `json:"leaver_remove_licenses,omitempty"`
 }
 
 // Summary counts the plan's actions and what was left alone.
@@ -99,6 +117,15 @@ type Summary struct {
 	Disable int `json:"disable"`
 	Enable  int `json:"enable"`
 	Delete  int `json:"delete"`
+	Restore int `json:"restore"`
+	// GroupAdds, GroupRemoves and LicenseChanges count the entitlement
+	// steps inside the actions.
+	GroupAdds      int `json:"group_adds"`
+	GroupRemoves   int `json:"group_removes"`
+	LicenseChanges int `json:"license_changes"`
+	// Pending counts future joiners whose hire date is more than
+	// prehire_days away: created by a later run.
+	Pending int `json:"pending"`
 	// Unchanged counts matched users that need no change.
 	Unchanged int `json:"unchanged"`
 	// Skipped counts records left out of the plan (see warnings), and
@@ -112,7 +139,7 @@ type Summary struct {
 }
 
 // Changes is the number of actions.
-func (s Summary) Changes() int { return s.Create + s.Update + s.Disable + s.Enable + s.Delete }
+func (s Summary) Changes() int { return s.Create + s.Update + s.Disable + s.Enable + s.Delete + s.Restore }
 
 // Action is one change to one user.
 type Action struct {
@@ -130,12 +157,21 @@ type Action struct {
 	Lifecycle string `json:"lifecycle,omitempty"`
 	// Reason explains disables and enables ("absent from source", ...).
 	Reason string `json:"reason,omitempty"`
+	// Event is the lifecycle event behind the action, when there is one:
+	// EventPrehire, EventHireDate, EventLeaveDate, EventRehire ...
+	Event string `json:"event,omitempty"`
 	// Source is where the record came from; nil for leavers.
 	Source *identity.Provenance `json:"source,omitempty"`
 	// Changes lists every attribute written, in mapping order.
 	Changes []Change `json:"changes"`
 	// Manager is set when the manager reference changes.
 	Manager *ManagerRef `json:"manager,omitempty"`
+	// Groups are the group memberships the action adds and removes, only
+	// of groups the mapping's rules name.
+	Groups []GroupChange `json:"groups,omitempty"`
+	// Licenses are the licenses the action assigns and removes (one
+	// assignLicense call), only of SKUs the mapping's rules name.
+	Licenses []LicenseChange `json:"licenses,omitempty"`
 	// Fingerprint digests the user's attributes as read, so a later apply
 	// can tell whether the user changed since the plan.
 	Fingerprint string `json:"fingerprint,omitempty"`
@@ -148,6 +184,40 @@ type ManagerRef struct {
 	Key string `json:"key"`
 	ID  string `json:"id,omitempty"`
 }
+
+// Entitlement operations.
+const (
+	OpAdd    = "add"
+	OpRemove = "remove"
+)
+
+// GroupChange adds the user to a group or removes it.
+type GroupChange struct {
+	Op      string `json:"op"`
+	GroupID string `json:"group_id"`
+	// Name is the group's display name, for reviewers.
+	Name string `json:"name,omitempty"`
+}
+
+// LicenseChange assigns a license (a subscribed SKU) or removes it.
+type LicenseChange struct {
+	Op    string `json:"op"`
+	SkuID string `json:"sku_id"`
+	// Name is the SKU's part number, for reviewers.
+	Name string `json:"name,omitempty"`
+}
+
+// Lifecycle events behind actions.
+const (
+	EventPrehire     = "prehire"      // a joiner created before the hire date
+	EventHireDate    = "hire_date"    // a pre-hire account enabled on the hire date
+	EventLeaveDate   = "leave_date"   // the leave date has passed
+	EventAbsent      = "absent"       // no longer in the source
+	EventLeftScope   = "left_scope"   // outside the mapping's scope filter
+	EventStatus      = "status"       // the mapping maps the HR status to disabled
+	EventRehire      = "rehire"       // a leaver is active in HR again
+	EventDeleteAfter = "delete_after" // delete_after_days past the leave date
+)
 
 // Change is one attribute's before and after; nil means unset.
 type Change struct {
@@ -189,7 +259,12 @@ func classify(a Action) string {
 		return Joiner
 	case Disable, Delete:
 		return Leaver
+	case Restore:
+		return Rehire
 	case Enable:
+		if a.Event == EventHireDate {
+			return Joiner
+		}
 		return Rehire
 	}
 	for _, c := range a.Changes {
@@ -221,6 +296,8 @@ const (
 	WarnManagerCycle       = "manager_cycle"
 	WarnTakeover           = "takeover"
 	WarnThreshold          = "threshold"
+	WarnNoUsageLocation    = "no_usage_location"
+	WarnRestore            = "restore"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people

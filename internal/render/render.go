@@ -42,7 +42,7 @@ func Plan(w io.Writer, p *plan.Plan, format string) error {
 
 func symbol(action string) string {
 	switch action {
-	case plan.Create:
+	case plan.Create, plan.Restore:
 		return "+"
 	case plan.Disable, plan.Delete:
 		return "-"
@@ -151,6 +151,12 @@ func Text(w io.Writer, p *plan.Plan) error {
 			if a.Action == plan.Create {
 				ew.printf("      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
 			}
+			for _, g := range a.Groups {
+				ew.printf("      %s group %s (%s)\n", map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op], strconv.Quote(clean(g.Name)), clean(g.GroupID))
+			}
+			for _, l := range a.Licenses {
+				ew.printf("      %s license %s (%s)\n", map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[l.Op], clean(l.Name), clean(l.SkuID))
+			}
 		}
 	}
 	if len(p.Warnings) > 0 {
@@ -180,8 +186,22 @@ func Text(w io.Writer, p *plan.Plan) error {
 // SummaryLine is the one-line summary that ends a plan.
 func SummaryLine(p *plan.Plan) string {
 	s := p.Summary
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to enable, %d to disable, %d to delete. %d unchanged, %d skipped, %d warnings.",
-		s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(p.Warnings))
+	var extra strings.Builder
+	if s.Restore > 0 {
+		fmt.Fprintf(&extra, ", %d to restore", s.Restore)
+	}
+	if n := s.GroupAdds + s.GroupRemoves; n > 0 {
+		fmt.Fprintf(&extra, "; %d group memberships to add, %d to remove", s.GroupAdds, s.GroupRemoves)
+	}
+	if s.LicenseChanges > 0 {
+		fmt.Fprintf(&extra, "; %d license changes", s.LicenseChanges)
+	}
+	pending := ""
+	if s.Pending > 0 {
+		pending = fmt.Sprintf(" %d future joiners wait for their pre-hire window.", s.Pending)
+	}
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to enable, %d to disable, %d to delete%s. %d unchanged, %d skipped, %d warnings.%s",
+		s.Create, s.Update, s.Enable, s.Disable, s.Delete, extra.String(), s.Unchanged, s.Skipped, len(p.Warnings), pending)
 }
 
 // Markdown writes the plan for a pull request or ticket comment.
@@ -201,7 +221,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	if len(p.Actions) == 0 {
 		ew.printf("No changes.\n")
 	}
-	for _, kind := range []string{plan.Create, plan.Enable, plan.Update, plan.Disable, plan.Delete} {
+	for _, kind := range []string{plan.Create, plan.Restore, plan.Enable, plan.Update, plan.Disable, plan.Delete} {
 		var acts []plan.Action
 		for _, a := range p.Actions {
 			if a.Action == kind {
@@ -224,13 +244,40 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 			if a.Action == plan.Disable {
 				label += " — then its sign-in sessions are revoked"
 			}
-			for j, c := range a.Changes {
-				c = shown(c)
+			row := 0
+			line := func(attr, before, after string) {
 				key, user := "", ""
-				if j == 0 {
+				if row == 0 {
 					key, user = "`"+mdEscape(a.Key)+"`", label
 				}
-				ew.printf("| %s | %s | %s | %s | %s |\n", key, user, c.Attribute, mdValue(c.Before, c.Attribute), mdValue(c.After, c.Attribute))
+				row++
+				ew.printf("| %s | %s | %s | %s | %s |\n", key, user, attr, before, after)
+			}
+			for _, c := range a.Changes {
+				c = shown(c)
+				line(c.Attribute, mdValue(c.Before, c.Attribute), mdValue(c.After, c.Attribute))
+			}
+			for _, g := range a.Groups {
+				name := "`" + mdEscape(g.Name) + "`"
+				if g.Op == plan.OpAdd {
+					line("group", "—", name)
+				} else {
+					line("group", name, "—")
+				}
+			}
+			for _, l := range a.Licenses {
+				name := "`" + mdEscape(l.Name) + "`"
+				if l.Op == plan.OpAdd {
+					line("license", "—", name)
+				} else {
+					line("license", name, "—")
+				}
+			}
+			if a.Action == plan.Delete {
+				line("account", "`exists`", "soft-deleted (restorable for 30 days)")
+			}
+			if row == 0 {
+				line("—", "—", "—")
 			}
 		}
 		ew.printf("\n</details>\n\n")

@@ -1,0 +1,180 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/plan"
+)
+
+// opLog is a Writer that succeeds at everything and records each op as
+// "kind user [group/manager]" with the round (Do call) it came in.
+type opLog struct {
+	mu     sync.Mutex
+	rounds [][]string
+	next   int
+	// stopAfter cancels the run after this many rounds (0: never).
+	stopAfter int
+	cancel    context.CancelFunc
+}
+
+func opName(o entra.Op) string {
+	switch o.Kind {
+	case entra.OpCreate:
+		return "create " + o.Attrs["employeeId"]
+	case entra.OpUpdate:
+		return "update " + o.UserID
+	case entra.OpSetManager:
+		return "manager " + o.UserID + " " + o.ManagerID
+	case entra.OpRemoveManager:
+		return "unmanage " + o.UserID
+	case entra.OpRevokeSessions:
+		return "revoke " + o.UserID
+	case entra.OpRestore:
+		return "restore " + o.UserID
+	case entra.OpDelete:
+		return "delete " + o.UserID
+	case entra.OpAddMember:
+		return "join " + o.GroupID + " " + o.UserID
+	case entra.OpRemoveMember:
+		return "leave " + o.GroupID + " " + o.UserID
+	case entra.OpAssignLicense:
+		return fmt.Sprintf("license %s +%v -%v", o.UserID, o.AddSkus, o.RemoveSkus)
+	}
+	return fmt.Sprintf("op%d", o.Kind)
+}
+
+func (l *opLog) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, done func(int, entra.Outcome)) {
+	l.mu.Lock()
+	var round []string
+	for _, o := range ops {
+		round = append(round, opName(o))
+	}
+	l.rounds = append(l.rounds, round)
+	n := len(l.rounds)
+	l.mu.Unlock()
+	for i, o := range ops {
+		var out entra.Outcome
+		if o.Kind == entra.OpCreate {
+			l.next++
+			out.ID = fmt.Sprintf("new%d", l.next)
+		}
+		done(i, out)
+	}
+	if l.stopAfter > 0 && n >= l.stopAfter {
+		l.cancel()
+	}
+}
+
+func (l *opLog) all() []string {
+	var out []string
+	for _, r := range l.rounds {
+		out = append(out, r...)
+	}
+	return out
+}
+
+func TestLifecycleStepsRunInDependencyOrder(t *testing.T) {
+	join := []plan.GroupChange{{Op: plan.OpAdd, GroupID: "g1", Name: "Sales"}}
+	p := testPlan(
+		plan.Action{Action: plan.Restore, Key: "1", ID: "d1", Groups: join,
+			Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("false"), After: sp("true")}}},
+		plan.Action{Action: plan.Update, Key: "2", ID: "u2",
+			Changes:  []plan.Change{{Attribute: "usageLocation", After: sp("DE")}},
+			Licenses: []plan.LicenseChange{{Op: plan.OpAdd, SkuID: "e3"}}},
+		plan.Action{Action: plan.Disable, Key: "3", ID: "u3",
+			Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}},
+			Groups:  []plan.GroupChange{{Op: plan.OpRemove, GroupID: "g1"}}},
+		plan.Action{Action: plan.Delete, Key: "4", ID: "u4", Changes: []plan.Change{}},
+	)
+	l := &opLog{}
+	var journal []string
+	rep, err := Execute(context.Background(), p, l, Options{Journal: func(i int, step, id string) {
+		journal = append(journal, fmt.Sprintf("%d %s", i, step))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Done != 4 {
+		t.Fatalf("report %+v", rep)
+	}
+	got := fmt.Sprint(l.rounds)
+	want := "[[restore d1] [update d1 update u2 update u3 delete u4] [revoke u3] [join g1 d1 license u2 +[e3] -[] leave g1 u3]]"
+	if got != want {
+		t.Errorf("rounds\n got %s\nwant %s", got, want)
+	}
+	if len(journal) != 9 {
+		t.Errorf("journal %v", journal)
+	}
+}
+
+// A run stopped half way, then resumed from its journal: nothing is sent
+// twice, nothing is left out.
+func TestResumeFromJournal(t *testing.T) {
+	mk := func() *plan.Plan {
+		c := createAction("1", "a@x.com", "")
+		c.Groups = []plan.GroupChange{{Op: plan.OpAdd, GroupID: "g1"}}
+		return testPlan(c, createAction("2", "b@x.com", "1"),
+			plan.Action{Action: plan.Disable, Key: "3", ID: "u3", Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := &opLog{stopAfter: 1, cancel: cancel}
+	done := map[int]Progress{}
+	record := func(i int, step, id string) {
+		pr, ok := done[i]
+		if !ok {
+			pr = Progress{Steps: map[string]bool{}}
+		}
+		pr.Steps[step] = true
+		if id != "" {
+			pr.ID = id
+		}
+		done[i] = pr
+	}
+	rep, _ := Execute(ctx, mk(), first, Options{Journal: record})
+	if rep.Done != 0 || rep.Partial+rep.NotStarted != 3 {
+		t.Fatalf("first run %+v", rep.Results)
+	}
+	second := &opLog{}
+	rep, err := Execute(context.Background(), mk(), second, Options{Journal: record, Resume: done})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Done != 3 || rep.Incomplete() != 0 {
+		t.Fatalf("second run %+v", rep.Results)
+	}
+	for _, op := range second.all() {
+		if strings.HasPrefix(op, "create") || strings.HasPrefix(op, "update") {
+			t.Errorf("resumed run repeated %q", op)
+		}
+	}
+	if got := strings.Join(second.all(), ","); got != "revoke u3,join g1 new1,manager new2 new1" {
+		t.Errorf("resumed run sent %s", got)
+	}
+	// A third run finds everything done and sends nothing.
+	third := &opLog{}
+	rep, err = Execute(context.Background(), mk(), third, Options{Resume: done})
+	if err != nil || rep.Done != 3 || len(third.all()) != 0 {
+		t.Fatalf("third run %+v sent %v (err %v)", rep, third.all(), err)
+	}
+	if !strings.Contains(rep.Results[0].Note, "earlier apply") {
+		t.Errorf("note %q", rep.Results[0].Note)
+	}
+}
+
+func TestStepNames(t *testing.T) {
+	a := plan.Action{Action: plan.Disable, Manager: &plan.ManagerRef{},
+		Changes:  []plan.Change{{Attribute: "accountEnabled", After: sp("false")}, {Attribute: "manager", Before: sp("1")}},
+		Groups:   []plan.GroupChange{{Op: plan.OpRemove, GroupID: "G1"}},
+		Licenses: []plan.LicenseChange{{Op: plan.OpRemove, SkuID: "s"}}}
+	if got := strings.Join(StepNames(a), ","); got != "write,revoke,manager,group:remove:g1,licenses" {
+		t.Errorf("steps %s", got)
+	}
+	if got := strings.Join(StepNames(plan.Action{Action: plan.Restore}), ","); got != "restore" {
+		t.Errorf("restore steps %s", got)
+	}
+}

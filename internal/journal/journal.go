@@ -1,0 +1,180 @@
+// Package journal records, append-only, each step an apply completes, so
+// an apply interrupted by a crash, a kill or Ctrl-C can be run again and
+// carry on where it stopped: done steps are not sent twice, joiners are
+// not created twice.
+//
+// A journal is a file of JSON lines next to the plan it belongs to
+// (plan.json.journal). Each run appends a header naming the plan's digest,
+// then one line per completed step. A journal for another plan is refused.
+// A last line cut short by a crash is ignored; any other damage is an
+// error, since steps would otherwise be repeated or skipped blindly.
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// Entry is one line of the journal.
+type Entry struct {
+	// Header lines: the plan's digest and when the run started.
+	Plan    string    `json:"plan,omitempty"`
+	Started time.Time `json:"started_at,omitempty"`
+	// Step lines: the action's index and key, the step's name, the user's
+	// object id when the step made it known (a create), and when.
+	Action *int      `json:"action,omitempty"`
+	Key    string    `json:"key,omitempty"`
+	Step   string    `json:"step,omitempty"`
+	ID     string    `json:"id,omitempty"`
+	At     time.Time `json:"at,omitempty"`
+}
+
+// Done is what a journal says an earlier run completed: for each action
+// index, its completed steps and the user id it learnt.
+type Done map[int]*Action
+
+// Action is the recorded progress of one action.
+type Action struct {
+	Key   string
+	Steps map[string]bool
+	ID    string
+}
+
+// Path is the journal's path for a plan file.
+func Path(planPath string) string { return planPath + ".journal" }
+
+// Load reads the journal at path for the plan with the given digest. A
+// missing journal is an empty one. keyOf returns the key of action i
+// ("" for no such action): every entry must name the action it did.
+func Load(path, digest string, keyOf func(i int) string) (Done, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Done{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	done := Done{}
+	lines := bytes.Split(data, []byte("\n"))
+	for n, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			if n == len(lines)-1 {
+				break // the last line, cut short when the run was killed
+			}
+			return nil, fmt.Errorf("journal %s:%d: %v; the journal is damaged: move it away and make a new plan", path, n+1, err)
+		}
+		switch {
+		case e.Plan != "":
+			if e.Plan != digest {
+				return nil, fmt.Errorf("journal %s:%d belongs to another plan (%s, this plan is %s); move it away or apply the plan it belongs to", path, n+1, e.Plan, digest)
+			}
+		case e.Action != nil && e.Step != "":
+			k := keyOf(*e.Action)
+			if k == "" || k != e.Key {
+				return nil, fmt.Errorf("journal %s:%d names action %d with key %q, which this plan does not have; move the journal away", path, n+1, *e.Action, e.Key)
+			}
+			a := done[*e.Action]
+			if a == nil {
+				a = &Action{Key: e.Key, Steps: map[string]bool{}}
+				done[*e.Action] = a
+			}
+			a.Steps[e.Step] = true
+			if e.ID != "" {
+				a.ID = e.ID
+			}
+		default:
+			return nil, fmt.Errorf("journal %s:%d: neither a header nor a step; move the journal away and make a new plan", path, n+1)
+		}
+	}
+	return done, nil
+}
+
+// Writer appends to a journal. Its methods are safe for concurrent use;
+// the first write error is kept and returned by Close.
+type Writer struct {
+	mu  sync.Mutex
+	f   *os.File
+	w   *bufio.Writer
+	err error
+	now func() time.Time
+}
+
+// Open opens the journal for appending (creating it, mode 0600) and
+// writes the run's header.
+func Open(path, digest string, now func() time.Time) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	w := &Writer{f: f, w: bufio.NewWriter(f), now: now}
+	w.write(Entry{Plan: digest, Started: now().UTC()})
+	w.flush()
+	if w.err != nil {
+		f.Close()
+		return nil, w.err
+	}
+	return w, nil
+}
+
+// Step records a completed step of action i.
+func (w *Writer) Step(i int, key, step, id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.write(Entry{Action: &i, Key: key, Step: step, ID: id, At: w.now().UTC()})
+	// Written through at once: a killed process loses nothing the
+	// kernel has, and a re-run must not repeat this step.
+	w.flush()
+}
+
+func (w *Writer) write(e Entry) {
+	if w.err != nil {
+		return
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		w.err = fmt.Errorf("write journal: %w", err)
+		return
+	}
+	b = append(b, '\n')
+	if _, err := w.w.Write(b); err != nil {
+		w.err = fmt.Errorf("write journal %s: %w", w.f.Name(), err)
+	}
+}
+
+func (w *Writer) flush() {
+	if w.err == nil {
+		if err := w.w.Flush(); err != nil {
+			w.err = fmt.Errorf("write journal %s: %w", w.f.Name(), err)
+		}
+	}
+}
+
+// Close syncs the journal to disk and closes it.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flush()
+	if err := w.f.Sync(); err != nil && w.err == nil {
+		w.err = fmt.Errorf("sync journal: %w", err)
+	}
+	if err := w.f.Close(); err != nil && w.err == nil {
+		w.err = fmt.Errorf("close journal: %w", err)
+	}
+	return w.err
+}
+
+var _ io.Closer = (*Writer)(nil)

@@ -1,0 +1,105 @@
+package journal
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func keys(ks ...string) func(int) string {
+	return func(i int) string {
+		if i < 0 || i >= len(ks) {
+			return ""
+		}
+		return ks[i]
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json.journal")
+	clock := func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }
+	for run := 0; run < 2; run++ { // two runs append to one journal
+		w, err := Open(path, "sha256:aa", clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			w.Step(0, "1001", "write", "id-1")
+			w.Step(2, "1003", "write", "")
+		} else {
+			w.Step(0, "1001", "manager", "")
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	done, err := Load(path, "sha256:aa", keys("1001", "1002", "1003"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := done[0]; a == nil || !a.Steps["write"] || !a.Steps["manager"] || a.ID != "id-1" {
+		t.Errorf("action 0 = %+v", done[0])
+	}
+	if a := done[2]; a == nil || !a.Steps["write"] || a.Steps["manager"] {
+		t.Errorf("action 2 = %+v", done[2])
+	}
+	if done[1] != nil {
+		t.Errorf("action 1 = %+v, want nothing done", done[1])
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	header := `{"plan":"sha256:aa","started_at":"2026-11-26T09:00:00Z"}` + "\n"
+	tests := []struct {
+		name, content, want string
+	}{
+		{"another plan", `{"plan":"sha256:bb"}` + "\n", "belongs to another plan"},
+		{"unknown action", header + `{"action":7,"key":"x","step":"write"}` + "\n", "does not have"},
+		{"key mismatch", header + `{"action":0,"key":"1002","step":"write"}` + "\n", "does not have"},
+		{"damage in the middle", header + "{garbage\n" + `{"action":0,"key":"1001","step":"write"}` + "\n", "damaged"},
+		{"neither", header + `{"key":"1001"}` + "\n", "neither a header nor a step"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "j")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path, "sha256:aa", keys("1001", "1002"))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadToleratesTornLastLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	content := `{"plan":"sha256:aa"}` + "\n" + `{"action":0,"key":"1001","step":"write","id":"u1"}` + "\n" + `{"action":1,"key":"10`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done, err := Load(path, "sha256:aa", keys("1001", "1002"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 1 || done[0].ID != "u1" {
+		t.Fatalf("done = %+v", done)
+	}
+}
+
+func TestLoadMissingIsEmpty(t *testing.T) {
+	done, err := Load(filepath.Join(t.TempDir(), "none"), "sha256:aa", keys())
+	if err != nil || len(done) != 0 {
+		t.Fatalf("done %v, err %v", done, err)
+	}
+}

@@ -1,0 +1,244 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/mapping/expr"
+	"gopkg.in/yaml.v3"
+)
+
+// Rule kinds.
+const (
+	KindGroup   = "group"
+	KindLicense = "license"
+)
+
+// Rule is one entitlement rule: a group membership or a license that
+// in-scope, active records get. Either a fixed target, optionally only
+// for records where When holds, or a table from the value of Source
+// (e.g. the department) to a target. A target is a reference the engine
+// resolves in the tenant: a group's object id or exact display name, a
+// SKU's id or part number.
+type Rule struct {
+	Kind string
+	Line int
+	// Target is the fixed reference ("" for a table rule).
+	Target string
+	// Source and Table make a table rule: Table[value of Source].
+	Source *expr.Program
+	Table  map[string]string
+	// Keys lists Table's keys in file order.
+	Keys []string
+	// When, if set, limits the rule to records for which it holds.
+	When *Scope
+}
+
+// Refs lists every reference the rule can give, in file order.
+func (r *Rule) Refs() []string {
+	if r.Source == nil {
+		return []string{r.Target}
+	}
+	out := make([]string, 0, len(r.Keys))
+	for _, k := range r.Keys {
+		out = append(out, r.Table[k])
+	}
+	return out
+}
+
+// Describe says what the rule is, for explain and errors.
+func (r *Rule) Describe() string {
+	s := fmt.Sprintf("%s rule (line %d): %s", r.Kind, r.Line, r.Target)
+	if r.Source != nil {
+		s = fmt.Sprintf("%s rule (line %d): %s picks from %d entries", r.Kind, r.Line, r.Source.Source(), len(r.Keys))
+	}
+	if r.When != nil {
+		s += ", when the condition holds"
+	}
+	return s
+}
+
+// parseRules reads the groups: or licenses: list.
+func parseRules(n *yaml.Node, kind string, fail func(int, string, error)) []Rule {
+	name := kind + "s"
+	target := map[string]string{KindGroup: "group", KindLicense: "sku"}[kind]
+	if n.Kind != yaml.SequenceNode {
+		fail(n.Line, name, fmt.Errorf("%s is a list of rules, each with %s (an id or name) or source and map", name, target))
+		return nil
+	}
+	var out []Rule
+	for _, rn := range n.Content {
+		if rn.Kind != yaml.MappingNode {
+			fail(rn.Line, name, fmt.Errorf("a rule has the keys %s, or source and map, and optionally when", target))
+			continue
+		}
+		r := Rule{Kind: kind, Line: rn.Line}
+		ok := true
+		for i := 0; i+1 < len(rn.Content); i += 2 {
+			k, v := rn.Content[i], rn.Content[i+1]
+			switch k.Value {
+			case target:
+				if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+					fail(v.Line, name, fmt.Errorf("%s must name one %s by id or name", target, kind))
+					ok = false
+					continue
+				}
+				r.Target = strings.TrimSpace(v.Value)
+			case "source":
+				if v.Kind != yaml.ScalarNode {
+					fail(v.Line, name, notScalar(v))
+					ok = false
+					continue
+				}
+				p, err := expr.Parse(v.Value)
+				if err == nil {
+					err = checkDeterministic(p)
+				}
+				if err != nil {
+					fail(v.Line, name, err)
+					ok = false
+					continue
+				}
+				r.Source = p
+			case "map":
+				if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+					fail(v.Line, name, fmt.Errorf("map lists source values and the %s each one gets, e.g. Sales: Sales Team", kind))
+					ok = false
+					continue
+				}
+				r.Table = map[string]string{}
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					kk, vv := v.Content[j], v.Content[j+1]
+					if vv.Kind != yaml.ScalarNode || strings.TrimSpace(vv.Value) == "" {
+						fail(vv.Line, name, fmt.Errorf("map entry %q must name one %s by id or name", kk.Value, kind))
+						ok = false
+						continue
+					}
+					if _, dup := r.Table[kk.Value]; dup {
+						fail(kk.Line, name, fmt.Errorf("map entry %q is listed twice", kk.Value))
+						ok = false
+						continue
+					}
+					r.Table[kk.Value] = strings.TrimSpace(vv.Value)
+					r.Keys = append(r.Keys, kk.Value)
+				}
+			case "when":
+				r.When = parseScope(v, func(line int, _ string, err error) { fail(line, name+" when", err) })
+				if r.When == nil {
+					ok = false
+				}
+			default:
+				fail(k.Line, name, fmt.Errorf("unknown key %q (expected %s, source, map, when)", k.Value, target))
+				ok = false
+			}
+		}
+		switch {
+		case !ok:
+			continue
+		case r.Target != "" && (r.Source != nil || r.Table != nil):
+			fail(rn.Line, name, fmt.Errorf("a rule has either %s or source and map, not both", target))
+			continue
+		case r.Target == "" && (r.Source == nil || r.Table == nil):
+			fail(rn.Line, name, fmt.Errorf("a rule needs %s, or both source and map", target))
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// GroupRefs lists every group the mapping's rules can name, without
+// repeats, in file order: the groups hrsync manages. Memberships of other
+// groups are never touched.
+func (m *Mapping) GroupRefs() []string { return refsOf(m.Groups) }
+
+// LicenseRefs lists every SKU the mapping's rules can name.
+func (m *Mapping) LicenseRefs() []string { return refsOf(m.Licenses) }
+
+func refsOf(rules []Rule) []string {
+	seen := map[string]bool{}
+	var out []string
+	for i := range rules {
+		for _, ref := range rules[i].Refs() {
+			if !seen[strings.ToLower(ref)] {
+				seen[strings.ToLower(ref)] = true
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}
+
+// entitlements evaluates rules for a record: the references it gets,
+// without repeats, in rule order.
+func entitlements(rules []Rule, rec *identity.Record) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for i := range rules {
+		r := &rules[i]
+		if r.When != nil {
+			res, err := r.When.eval(rec)
+			if err != nil {
+				return nil, fmt.Errorf("%s when: %w", r.Kind, err)
+			}
+			if !res.In {
+				continue
+			}
+		}
+		ref := r.Target
+		if r.Source != nil {
+			v, err := r.Source.Eval(rec)
+			if err != nil {
+				return nil, err
+			}
+			ref = r.Table[v.String()]
+			if ref == "" {
+				// Exact first; a table key differing only in case still
+				// matches (HR exports are inconsistent about it).
+				for _, k := range r.Keys {
+					if strings.EqualFold(k, v.String()) {
+						ref = r.Table[k]
+						break
+					}
+				}
+			}
+		}
+		if ref != "" && !seen[strings.ToLower(ref)] {
+			seen[strings.ToLower(ref)] = true
+			out = append(out, ref)
+		}
+	}
+	return out, nil
+}
+
+// ruleFields lists the source fields rules read.
+func ruleFields(rules []Rule) []string {
+	var out []string
+	for i := range rules {
+		if rules[i].Source != nil {
+			out = append(out, rules[i].Source.Fields()...)
+		}
+		out = append(out, rules[i].When.fields()...)
+	}
+	return out
+}
+
+// checkRuleFields reports fields rules read that the header lacks.
+func checkRuleFields(rules []Rule, h *identity.Header, report func(line int, attr, field string)) {
+	for i := range rules {
+		r := &rules[i]
+		if r.Source != nil {
+			for _, f := range r.Source.Fields() {
+				if _, ok := h.Index(f); !ok {
+					report(r.Line, r.Kind+"s", f)
+				}
+			}
+		}
+		for _, f := range r.When.fields() {
+			if _, ok := h.Index(f); !ok {
+				report(r.Line, r.Kind+"s when", f)
+			}
+		}
+	}
+}

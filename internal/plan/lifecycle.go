@@ -1,0 +1,352 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+// The attributes that carry the lifecycle dates.
+const (
+	HireDateAttr  = "employeeHireDate"
+	LeaveDateAttr = "employeeLeaveDateTime"
+)
+
+// DeletedUser is a soft-deleted user Entra still holds in deleted items.
+type DeletedUser struct {
+	identity.User
+	DeletedAt time.Time
+}
+
+// Entitlement is a group or a license (subscribed SKU) in the tenant.
+type Entitlement struct {
+	ID   string
+	Name string
+}
+
+// enablement is what the lifecycle says of a record's account.
+type enablement struct {
+	// want is "true", "false", or "" for no opinion (leave it as it is).
+	want   string
+	event  string
+	reason string
+	// pending: a future joiner outside the pre-hire window.
+	pending bool
+}
+
+// day renders a date for people.
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// dateAttr parses a canonical date attribute; ok is false when unset.
+func dateAttr(attrs identity.Attrs, name string) (time.Time, bool) {
+	v := attrs[name]
+	if v == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	return t, err == nil
+}
+
+// enablement decides whether the account of record d (u: its user, nil
+// for none) should be enabled, from the dates and the mapping:
+//
+//   - a leave date that has passed disables;
+//   - a status the mapping maps to disabled disables;
+//   - before the hire date a new account is created disabled (or enabled,
+//     by policy), prehire_days ahead and not earlier; an existing disabled
+//     account is not enabled before the hire date;
+//   - otherwise the worker is active: the account is enabled, whether the
+//     mapping maps accountEnabled to true or leaves it unmapped — a
+//     disabled user whose record is active again is a rehire.
+func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement {
+	now := c.in.Now
+	if l, ok := dateAttr(d.Attrs, LeaveDateAttr); ok && !l.After(now) {
+		return enablement{want: "false", event: EventLeaveDate, reason: fmt.Sprintf("the leave date %s has passed", day(l))}
+	}
+	mapped, isMapped := d.Attrs["accountEnabled"]
+	if isMapped && mapped == "false" {
+		return enablement{want: "false", event: EventStatus, reason: "the mapping says the account is disabled"}
+	}
+	if h, ok := dateAttr(d.Attrs, HireDateAttr); ok && now.Before(h) {
+		if u == nil {
+			if now.Before(h.AddDate(0, 0, -c.in.Policy.PrehireDays)) {
+				return enablement{pending: true}
+			}
+			if c.in.Policy.PrehireEnabled {
+				return enablement{want: "true", event: EventPrehire, reason: fmt.Sprintf("pre-hire: starts %s; created enabled (policy.prehire_account)", day(h))}
+			}
+			return enablement{want: "false", event: EventPrehire, reason: fmt.Sprintf("pre-hire: starts %s; created disabled, enabled on the hire date", day(h))}
+		}
+		if u.Attrs["accountEnabled"] == "false" && !c.in.Policy.PrehireEnabled {
+			return enablement{} // held disabled until the hire date
+		}
+	}
+	if u != nil && u.Attrs["accountEnabled"] == "false" {
+		if h, ok := dateAttr(d.Attrs, HireDateAttr); ok {
+			if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(h) < 90*24*time.Hour {
+				return enablement{want: "true", event: EventHireDate, reason: fmt.Sprintf("the hire date %s has come", day(h))}
+			}
+		}
+		return enablement{want: "true", event: EventRehire, reason: "rehire: the worker is active in HR again"}
+	}
+	return enablement{want: "true"}
+}
+
+// indexDeleted indexes the restorable deleted users by match key: the
+// most recently deleted one when several hold a key.
+func (c *computer) indexDeleted() {
+	c.deleted = map[string]*DeletedUser{}
+	for i := range c.in.Deleted {
+		du := &c.in.Deleted[i]
+		if c.in.Now.Sub(du.DeletedAt) >= RestoreWindow {
+			continue // Entra has purged it, or is about to
+		}
+		k := Fold(du.Attrs[c.in.MatchAttr])
+		if k == "" {
+			continue
+		}
+		if prev := c.deleted[k]; prev == nil || du.DeletedAt.After(prev.DeletedAt) {
+			c.deleted[k] = du
+		}
+	}
+}
+
+// addRestore plans the rehire of a soft-deleted user: restore it from
+// deleted items, then write its changes, enable it and add its groups.
+// A deleted user whose UPN someone took in the meantime cannot be
+// restored; neither is a duplicate created.
+func (c *computer) addRestore(d *identity.Desired, du *DeletedUser, en enablement) {
+	u := &du.User
+	if owner, taken := c.upns[strings.ToLower(u.Attrs["userPrincipalName"])]; taken && owner != u.ID {
+		w := c.warn(WarnRestore, d.Key, "cannot restore deleted user %s (%s): its userPrincipalName is now held by %s; free it or restore the user by hand",
+			u.ID, u.Attrs["userPrincipalName"], c.describe(owner))
+		w.Sources = []identity.Provenance{d.Prov}
+		c.p.Summary.Skipped++
+		return
+	}
+	c.upns[strings.ToLower(u.Attrs["userPrincipalName"])] = u.ID
+	a := c.diffUser(d, u, en, true)
+	a.Action = Restore
+	a.Event = EventRehire
+	a.Reason = fmt.Sprintf("rehire: restored from deleted items (deleted %s, restorable until %s)", day(du.DeletedAt), day(du.DeletedAt.Add(RestoreWindow)))
+	a.Fingerprint = Fingerprint(u)
+	c.p.Actions = append(c.p.Actions, a)
+}
+
+// diffGroups adds the group changes a user needs: an active worker gains
+// the groups the rules give and loses the managed groups they no longer
+// give; an inactive one loses its managed groups if the policy says so.
+// Groups no rule names are never touched. fresh: the user has no
+// memberships yet (a joiner, or a user just restored).
+func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh bool, a *Action) {
+	if len(c.in.Groups) == 0 {
+		return
+	}
+	want := map[string]Entitlement{}
+	if active {
+		for _, ref := range d.Groups {
+			g, ok := c.in.Groups[strings.ToLower(ref)]
+			if !ok {
+				w := c.warn(WarnRecordError, d.Key, "group %q is not in the tenant; the membership is left out", ref)
+				w.Sources = []identity.Provenance{d.Prov}
+				continue
+			}
+			want[g.ID] = g
+		}
+	} else if !c.in.Policy.LeaverRemoveGroups {
+		return
+	}
+	for _, g := range c.managedGroups {
+		has := !fresh && c.in.Members[g.ID][userID]
+		_, wanted := want[g.ID]
+		switch {
+		case wanted && !has:
+			a.Groups = append(a.Groups, GroupChange{Op: OpAdd, GroupID: g.ID, Name: g.Name})
+		case !wanted && has:
+			a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
+		}
+	}
+}
+
+// leaverGroups removes a leaver from the managed groups when the policy
+// says so.
+func (c *computer) leaverGroups(u *identity.User, a *Action) {
+	if !c.in.Policy.LeaverRemoveGroups {
+		return
+	}
+	for _, g := range c.managedGroups {
+		if c.in.Members[g.ID][u.ID] {
+			a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
+		}
+	}
+}
+
+// diffLicenses adds the license changes a user needs, like diffGroups.
+// Licenses need a usage location: without one (in Entra or in the same
+// action) the additions are left out and reported.
+func (c *computer) diffLicenses(d *identity.Desired, u *identity.User, active bool, a *Action) {
+	if len(c.in.Skus) == 0 {
+		return
+	}
+	want := map[string]Entitlement{}
+	if active {
+		for _, ref := range d.Licenses {
+			s, ok := c.in.Skus[strings.ToLower(ref)]
+			if !ok {
+				w := c.warn(WarnRecordError, d.Key, "license %q is not subscribed in the tenant; it is left out", ref)
+				w.Sources = []identity.Provenance{d.Prov}
+				continue
+			}
+			want[strings.ToLower(s.ID)] = s
+		}
+	} else if !c.in.Policy.LeaverRemoveLicenses {
+		return
+	}
+	has := map[string]bool{}
+	if u != nil {
+		for _, id := range u.Licenses {
+			has[strings.ToLower(id)] = true
+		}
+	}
+	location := afterValue(*a, "usageLocation")
+	if location == "" && u != nil {
+		location = u.Attrs["usageLocation"]
+	}
+	var adds, removes []LicenseChange
+	for _, s := range c.managedSkus {
+		id := strings.ToLower(s.ID)
+		_, wanted := want[id]
+		switch {
+		case wanted && !has[id]:
+			adds = append(adds, LicenseChange{Op: OpAdd, SkuID: s.ID, Name: s.Name})
+		case !wanted && has[id]:
+			removes = append(removes, LicenseChange{Op: OpRemove, SkuID: s.ID, Name: s.Name})
+		}
+	}
+	if len(adds) > 0 && location == "" {
+		names := make([]string, len(adds))
+		for i, l := range adds {
+			names[i] = l.Name
+		}
+		w := c.warn(WarnNoUsageLocation, d.Key, "license %s not assigned: the user has no usageLocation; map usageLocation (an ISO country code)", strings.Join(names, ", "))
+		w.Sources = []identity.Provenance{d.Prov}
+		adds = nil
+	}
+	a.Licenses = append(adds, removes...)
+}
+
+// leaverLicenses removes a leaver's managed licenses when the policy says so.
+func (c *computer) leaverLicenses(u *identity.User, a *Action) {
+	if !c.in.Policy.LeaverRemoveLicenses {
+		return
+	}
+	has := map[string]bool{}
+	for _, id := range u.Licenses {
+		has[strings.ToLower(id)] = true
+	}
+	for _, s := range c.managedSkus {
+		if has[strings.ToLower(s.ID)] {
+			a.Licenses = append(a.Licenses, LicenseChange{Op: OpRemove, SkuID: s.ID, Name: s.Name})
+		}
+	}
+}
+
+// indexEntitlements lists the managed groups and SKUs once, by name.
+func (c *computer) indexEntitlements() {
+	seen := map[string]bool{}
+	for _, g := range c.in.Groups {
+		if !seen[g.ID] {
+			seen[g.ID] = true
+			c.managedGroups = append(c.managedGroups, g)
+		}
+	}
+	sort.Slice(c.managedGroups, func(i, j int) bool { return c.managedGroups[i].Name+c.managedGroups[i].ID < c.managedGroups[j].Name+c.managedGroups[j].ID })
+	seen = map[string]bool{}
+	for _, s := range c.in.Skus {
+		if id := strings.ToLower(s.ID); !seen[id] {
+			seen[id] = true
+			c.managedSkus = append(c.managedSkus, s)
+		}
+	}
+	sort.Slice(c.managedSkus, func(i, j int) bool { return c.managedSkus[i].Name+c.managedSkus[i].ID < c.managedSkus[j].Name+c.managedSkus[j].ID })
+}
+
+// deletes plans the soft delete of disabled leavers whose leave date is
+// delete_after_days past. The leave date is the record's (a leaver by
+// date or status still in HR) or the one Entra holds (hrsync stamps it on
+// leavers absent from the source). Users without a leave date, users
+// enabled now, and users with another action in this plan are not
+// deleted in this run.
+func (c *computer) deletes() {
+	days := c.in.Policy.DeleteAfterDays
+	if days <= 0 || c.in.Policy.Leavers != "disable" || c.unkeyed > 0 {
+		return
+	}
+	acted := make(map[string]bool, len(c.p.Actions))
+	for _, a := range c.p.Actions {
+		acted[Fold(a.Key)] = true
+	}
+	record := make(map[string]*identity.Desired, len(c.unique))
+	for _, d := range c.unique {
+		record[Fold(d.Key)] = d
+	}
+	keys := make([]string, 0, len(c.byKey))
+	for k := range c.byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		us := c.byKey[k]
+		if len(us) != 1 || acted[k] {
+			continue
+		}
+		u := us[0]
+		if u.Attrs["accountEnabled"] != "false" {
+			continue
+		}
+		leave, ok := dateAttr(u.Attrs, LeaveDateAttr)
+		if c.seen[k] {
+			d := record[k]
+			if d == nil {
+				continue // a duplicate, rejected or conflicting record: left alone
+			}
+			if en := c.enablement(d, u); en.want != "false" {
+				continue // not a leaver
+			}
+			if l, has := dateAttr(d.Attrs, LeaveDateAttr); has {
+				leave, ok = l, true
+			}
+		}
+		if !ok {
+			continue
+		}
+		due := leave.AddDate(0, 0, days)
+		if c.in.Now.Before(due) {
+			continue
+		}
+		c.p.Actions = append(c.p.Actions, Action{
+			Action:            Delete,
+			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
+			ID:                u.ID,
+			DisplayName:       u.Attrs["displayName"],
+			UserPrincipalName: u.Attrs["userPrincipalName"],
+			Event:             EventDeleteAfter,
+			Reason: fmt.Sprintf("left on %s; policy.delete_after_days (%d) passed on %s. Soft delete: restorable from deleted items for 30 days, until %s",
+				day(leave), days, day(due), day(c.in.Now.Add(RestoreWindow))),
+			Changes:     []Change{},
+			Fingerprint: Fingerprint(u),
+		})
+	}
+}
+
+func afterValue(a Action, attr string) string {
+	for _, ch := range a.Changes {
+		if ch.Attribute == attr && ch.After != nil {
+			return *ch.After
+		}
+	}
+	return ""
+}

@@ -1,0 +1,269 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+var lifeAttrs = specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId", "employeeHireDate", "employeeLeaveDateTime")
+
+// date is testNow moved by days, as a canonical date attribute.
+func date(days int) string {
+	n := testNow.AddDate(0, 0, days)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+}
+
+func lifeInput(desired []identity.Desired, users []identity.User, pol func(*Policy)) Input {
+	in := withAttrs(lifeAttrs, desired, users)
+	in.Policy.PrehireDays = 7
+	if pol != nil {
+		pol(&in.Policy)
+	}
+	return in
+}
+
+func only(t *testing.T, p *Plan, key string) Action {
+	t.Helper()
+	for _, a := range p.Actions {
+		if a.Key == key {
+			return a
+		}
+	}
+	t.Fatalf("no action for %s in %v (warnings %v)", key, actionsOf(p), codesOf(p))
+	return Action{}
+}
+
+func TestLifecycleDates(t *testing.T) {
+	tests := []struct {
+		name    string
+		rec     identity.Desired
+		users   []identity.User
+		pol     func(*Policy)
+		want    string // "action lifecycle event accountEnabled", or "" for no action
+		pending int
+	}{
+		{"future joiner outside the pre-hire window waits", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(30)), nil, nil, "", 1},
+		{"pre-hire joiner is created disabled", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(5)), nil, nil, "create joiner prehire false", 0},
+		{"pre-hire joiner created enabled by policy", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(5)), nil,
+			func(p *Policy) { p.PrehireEnabled = true }, "create joiner prehire true", 0},
+		{"pre-hire window opens prehire_days ahead", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(7)), nil, nil, "create joiner prehire false", 0},
+		{"a day before the window: waits", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(8)), nil, nil, "", 1},
+		{"hire date today: created enabled", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(0)), nil, nil, "create joiner  true", 0},
+		{"pre-hire account not enabled before the hire date",
+			person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(3)),
+			[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(3)), "accountEnabled", "false")}, nil, "", 0},
+		{"pre-hire account enabled on the hire date",
+			person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(0)),
+			[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(0)), "accountEnabled", "false")}, nil, "enable joiner hire_date true", 0},
+		{"future leave date is written, nothing else",
+			person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", date(10)),
+			[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales"))}, nil, "update update  ", 0},
+		{"leave date passed disables",
+			person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", date(-1)),
+			[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales"))}, nil, "disable leaver leave_date false", 0},
+		{"leave date passed, no account: nothing", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", date(-1)), nil, nil, "", 0},
+		{"rehire: a leaver active again is enabled and the leave date cleared",
+			person("1", 2, "Ann Lee", "Sales"),
+			[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales"), "accountEnabled", "false", "employeeLeaveDateTime", date(-40))}, nil, "enable rehire rehire true", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Compute(lifeInput([]identity.Desired{tt.rec}, tt.users, tt.pol))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Summary.Pending != tt.pending {
+				t.Errorf("pending = %d, want %d", p.Summary.Pending, tt.pending)
+			}
+			if tt.want == "" {
+				if len(p.Actions) != 0 {
+					t.Fatalf("actions %v, want none", actionsOf(p))
+				}
+				return
+			}
+			a := only(t, p, "1")
+			en := changesOf(a)["accountEnabled"][1]
+			if got := strings.Join([]string{a.Action, a.Lifecycle, a.Event, en}, " "); got != tt.want {
+				t.Errorf("got %q, want %q (reason %q, changes %v)", got, tt.want, a.Reason, changesOf(a))
+			}
+		})
+	}
+}
+
+func TestLeaverStampsLeaveDateAndDeletesAfterGrace(t *testing.T) {
+	ann := person("1", 2, "Ann Lee", "Sales")
+	users := []identity.User{
+		existing("u1", ann),
+		user("u2", "2", "accountEnabled", "true", "displayName", "Bo", "userPrincipalName", "bo@contoso.com"),
+		user("u3", "3", "accountEnabled", "false", "displayName", "Cy", "userPrincipalName", "cy@contoso.com", "employeeLeaveDateTime", date(-31)),
+		user("u4", "4", "accountEnabled", "false", "displayName", "Di", "userPrincipalName", "di@contoso.com", "employeeLeaveDateTime", date(-29)),
+		user("u5", "5", "accountEnabled", "false", "displayName", "Ed", "userPrincipalName", "ed@contoso.com"),
+		user("u6", "6", "accountEnabled", "true", "displayName", "Fa", "userPrincipalName", "fa@contoso.com", "employeeLeaveDateTime", date(-60)),
+	}
+	in := lifeInput([]identity.Desired{ann}, users, func(p *Policy) { p.DeleteAfterDays = 30 })
+	in.StampLeaveDate = true
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2: absent, disabled now and stamped; 3: disabled 31 days ago, deleted;
+	// 4: not yet due; 5: no leave date, never deleted; 6: still enabled, disabled first.
+	if got := strings.Join(actionsOf(p), ","); got != "disable 2,disable 6,delete 3" {
+		t.Fatalf("actions = %s", got)
+	}
+	if got := changesOf(only(t, p, "2"))["employeeLeaveDateTime"]; got[1] != date(0) {
+		t.Errorf("leave date stamped %v, want %s", got, date(0))
+	}
+	if _, ok := changesOf(only(t, p, "6"))["employeeLeaveDateTime"]; ok {
+		t.Error("a leave date Entra holds was overwritten")
+	}
+	del := only(t, p, "3")
+	if del.Lifecycle != Leaver || !strings.Contains(del.Reason, "Soft delete: restorable") {
+		t.Errorf("delete = %+v", del)
+	}
+	if p.Summary.Delete != 1 {
+		t.Errorf("summary %+v", p.Summary)
+	}
+	// Deletes count as leavers for the guards.
+	in.Policy.MaxLeavers = 2
+	if p, _ := Compute(in); p.Applyable {
+		t.Error("3 leavers (2 disables, 1 delete) over max_leavers 2, yet applyable")
+	}
+}
+
+func TestRehireFromDeletedItems(t *testing.T) {
+	ann := person("1", 2, "Ann Lee", "Sales")
+	gone := existing("d1", person("1", 2, "Ann Lee", "Marketing"), "accountEnabled", "false")
+	tests := []struct {
+		name      string
+		deletedAt time.Time
+		holder    []identity.User
+		want      string
+	}{
+		{"within 30 days: restored, enabled, updated", testNow.AddDate(0, 0, -10), nil, "restore 1"},
+		{"after 30 days: a new account", testNow.AddDate(0, 0, -31), nil, "create 1"},
+		{"its UPN taken since: neither restored nor duplicated", testNow.AddDate(0, 0, -10),
+			[]identity.User{user("x", "", "userPrincipalName", "ann.lee@contoso.com")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := lifeInput([]identity.Desired{ann}, tt.holder, nil)
+			in.Deleted = []DeletedUser{{User: gone, DeletedAt: tt.deletedAt}}
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(actionsOf(p), ","); got != tt.want {
+				t.Fatalf("actions = %q, want %q (warnings %v)", got, tt.want, codesOf(p))
+			}
+			if tt.want == "restore 1" {
+				a := p.Actions[0]
+				ch := changesOf(a)
+				if a.ID != "d1" || a.Lifecycle != Rehire || ch["accountEnabled"][1] != "true" || ch["department"][1] != "Sales" {
+					t.Errorf("restore = %+v, changes %v", a, ch)
+				}
+				if err := p.Validate(identity.DefaultSchema()); err != nil {
+					t.Errorf("validate: %v", err)
+				}
+			}
+			if tt.want == "" && !strings.Contains(strings.Join(codesOf(p), ","), WarnUPNConflict) && !strings.Contains(strings.Join(codesOf(p), ","), WarnRestore) {
+				t.Errorf("no warning: %v", codesOf(p))
+			}
+		})
+	}
+}
+
+func TestGroupRules(t *testing.T) {
+	sales := Entitlement{ID: "g-sales", Name: "Sales"}
+	eng := Entitlement{ID: "g-eng", Name: "Engineering"}
+	all := Entitlement{ID: "g-all", Name: "All staff"}
+	withGroups := func(d identity.Desired, refs ...string) identity.Desired { d.Groups = refs; return d }
+	mover := withGroups(person("1", 2, "Ann Lee", "Engineering"), "Engineering", "All staff")
+	joiner := withGroups(person("2", 3, "Bo Chen", "Sales"), "Sales", "All staff")
+	users := []identity.User{
+		existing("u1", person("1", 2, "Ann Lee", "Sales")),
+		user("u9", "9", "accountEnabled", "true", "displayName", "Gone", "userPrincipalName", "gone@contoso.com"),
+	}
+	members := map[string]map[string]bool{
+		"g-sales": {"u1": true, "u9": true},
+		"g-all":   {"u1": true, "u9": true},
+		"g-eng":   {},
+	}
+	for _, removeLeavers := range []bool{false, true} {
+		in := lifeInput([]identity.Desired{mover, joiner}, users, func(p *Policy) { p.LeaverRemoveGroups = removeLeavers })
+		in.Groups = map[string]Entitlement{"sales": sales, "engineering": eng, "all staff": all, "g-eng": eng}
+		in.Members = members
+		p, err := Compute(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups := func(a Action) string {
+			var out []string
+			for _, g := range a.Groups {
+				out = append(out, g.Op+" "+g.Name)
+			}
+			return strings.Join(out, ",")
+		}
+		if got := groups(only(t, p, "1")); got != "add Engineering,remove Sales" {
+			t.Errorf("mover groups = %q", got)
+		}
+		if got := groups(only(t, p, "2")); got != "add All staff,add Sales" {
+			t.Errorf("joiner groups = %q", got)
+		}
+		want := ""
+		if removeLeavers {
+			want = "remove All staff,remove Sales"
+		}
+		if got := groups(only(t, p, "9")); got != want {
+			t.Errorf("leaver groups = %q, want %q", got, want)
+		}
+		if err := p.Validate(identity.DefaultSchema()); err != nil {
+			t.Fatal(err)
+		}
+		if p.Summary.GroupAdds != 3 {
+			t.Errorf("summary %+v", p.Summary)
+		}
+	}
+	// Only group changes: still an action, classified as an update.
+	in := lifeInput([]identity.Desired{withGroups(person("1", 2, "Ann Lee", "Sales"), "Sales", "All staff")},
+		[]identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales"))}, nil)
+	in.Groups = map[string]Entitlement{"sales": sales, "all staff": all}
+	in.Members = map[string]map[string]bool{"g-sales": {"u1": true}}
+	p, _ := Compute(in)
+	if got := strings.Join(actionsOf(p), ","); got != "update 1" || len(p.Actions[0].Groups) != 1 || len(p.Actions[0].Changes) != 0 {
+		t.Fatalf("actions %v %+v", got, p.Actions)
+	}
+}
+
+func TestLicenseRules(t *testing.T) {
+	e3 := Entitlement{ID: "sku-e3", Name: "SPE_E3"}
+	withLic := func(d identity.Desired, refs ...string) identity.Desired { d.Licenses = refs; return d }
+	attrs := append(append([]identity.AttrSpec(nil), lifeAttrs...), specs("usageLocation")...)
+	noLoc := withLic(person("1", 2, "Ann Lee", "Sales"), "SPE_E3")
+	withLoc := withLic(person("2", 3, "Bo Chen", "Sales", "usageLocation", "DE"), "SPE_E3")
+	leaver := user("u9", "9", "accountEnabled", "true", "displayName", "Gone", "userPrincipalName", "gone@contoso.com")
+	leaver.Licenses = []string{"sku-e3", "sku-other"}
+	in := withAttrs(attrs, []identity.Desired{noLoc, withLoc}, []identity.User{leaver})
+	in.Policy.LeaverRemoveLicenses = true
+	in.Skus = map[string]Entitlement{"spe_e3": e3}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := only(t, p, "1").Licenses; len(got) != 0 {
+		t.Errorf("license assigned without usageLocation: %v", got)
+	}
+	if !strings.Contains(strings.Join(codesOf(p), ","), WarnNoUsageLocation) {
+		t.Errorf("warnings %v", codesOf(p))
+	}
+	if got := only(t, p, "2").Licenses; len(got) != 1 || got[0].Op != OpAdd || got[0].SkuID != "sku-e3" {
+		t.Errorf("joiner licenses %v", got)
+	}
+	// The leaver loses the managed SKU only; sku-other is not the rules'.
+	if got := only(t, p, "9").Licenses; len(got) != 1 || got[0].Op != OpRemove || got[0].SkuID != "sku-e3" {
+		t.Errorf("leaver licenses %v", got)
+	}
+}
