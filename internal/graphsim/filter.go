@@ -127,8 +127,6 @@ func errFilterSyntax(expr string, pos int) *graphError {
 		fmt.Sprintf("Invalid filter clause: Syntax error at position %d in '%s'.", pos, expr))
 }
 
-func errFilterClause(prop string) *graphError { return userFilter.errClause(prop) }
-
 func (ft *filterTarget) errClause(prop string) *graphError {
 	return newError(http.StatusBadRequest, "Request_UnsupportedQuery",
 		"Unsupported or invalid query filter clause specified for property '"+prop+"' of resource '"+ft.resource+"'.")

@@ -263,7 +263,9 @@ func (c *computer) indexEntitlements() {
 			c.managedGroups = append(c.managedGroups, g)
 		}
 	}
-	sort.Slice(c.managedGroups, func(i, j int) bool { return c.managedGroups[i].Name+c.managedGroups[i].ID < c.managedGroups[j].Name+c.managedGroups[j].ID })
+	sort.Slice(c.managedGroups, func(i, j int) bool {
+		return c.managedGroups[i].Name+c.managedGroups[i].ID < c.managedGroups[j].Name+c.managedGroups[j].ID
+	})
 	seen = map[string]bool{}
 	for _, s := range c.in.Skus {
 		if id := strings.ToLower(s.ID); !seen[id] {
@@ -271,7 +273,9 @@ func (c *computer) indexEntitlements() {
 			c.managedSkus = append(c.managedSkus, s)
 		}
 	}
-	sort.Slice(c.managedSkus, func(i, j int) bool { return c.managedSkus[i].Name+c.managedSkus[i].ID < c.managedSkus[j].Name+c.managedSkus[j].ID })
+	sort.Slice(c.managedSkus, func(i, j int) bool {
+		return c.managedSkus[i].Name+c.managedSkus[i].ID < c.managedSkus[j].Name+c.managedSkus[j].ID
+	})
 }
 
 // deletes plans the soft delete of disabled leavers whose leave date is

@@ -139,7 +139,9 @@ type Summary struct {
 }
 
 // Changes is the number of actions.
-func (s Summary) Changes() int { return s.Create + s.Update + s.Disable + s.Enable + s.Delete + s.Restore }
+func (s Summary) Changes() int {
+	return s.Create + s.Update + s.Disable + s.Enable + s.Delete + s.Restore
+}
 
 // Action is one change to one user.
 type Action struct {
