@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hrsync/hrsync/internal/identity"
 )
@@ -50,6 +52,56 @@ func benchInput(n int) Input {
 func BenchmarkCompute(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		in := benchInput(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Compute(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkComputeLifecycle adds what the lifecycle reads to benchInput:
+// hire dates (1% future joiners), leave dates (1% leaving), one group per
+// department plus an all-staff group with their current members, and
+// restorable deleted users.
+func BenchmarkComputeLifecycle(b *testing.B) {
+	for _, n := range []int{100_000} {
+		in := benchInput(n)
+		in.Attrs = append(in.Attrs, specs("employeeHireDate", "employeeLeaveDateTime")...)
+		in.Groups = map[string]Entitlement{"all staff": {ID: "g-all", Name: "All staff"}}
+		in.Members = map[string]map[string]bool{"g-all": {}}
+		for d := 0; d < 40; d++ {
+			name := fmt.Sprintf("Dept %d", d)
+			id := fmt.Sprintf("g-%d", d)
+			in.Groups[strings.ToLower(name)] = Entitlement{ID: id, Name: name}
+			in.Members[id] = map[string]bool{}
+		}
+		for i := range in.Desired {
+			d := &in.Desired[i]
+			d.Attrs["employeeHireDate"] = "2020-01-01T00:00:00Z"
+			if i%100 == 50 {
+				d.Attrs["employeeHireDate"] = testNow.AddDate(0, 0, 3).Format(time.RFC3339)
+			}
+			if i%100 == 60 {
+				d.Attrs["employeeLeaveDateTime"] = testNow.AddDate(0, 0, 20).Format(time.RFC3339)
+			}
+			d.Groups = []string{"All staff", d.Attrs["department"]}
+		}
+		for _, u := range in.Users {
+			in.Members["g-all"][u.ID] = true
+			if dept := u.Attrs["department"]; dept != "" && dept != "Old" {
+				in.Members[in.Groups[strings.ToLower(dept)].ID][u.ID] = true
+			}
+			u.Attrs["employeeHireDate"] = "2020-01-01T00:00:00Z"
+		}
+		for i := 0; i < n/100; i++ {
+			in.Deleted = append(in.Deleted, DeletedUser{User: identity.User{ID: fmt.Sprintf("del%d", i),
+				Attrs: identity.Attrs{"employeeId": fmt.Sprintf("x%07d", i), "userPrincipalName": fmt.Sprintf("x%d@contoso.com", i)}},
+				DeletedAt: testNow.AddDate(0, 0, -5)})
+		}
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

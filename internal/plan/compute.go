@@ -130,6 +130,10 @@ type computer struct {
 	deleted map[string]*DeletedUser
 	// managedGroups and managedSkus are the entitlements rules name.
 	managedGroups, managedSkus []Entitlement
+	// groupIndex maps a managed group's id to its index in managedGroups;
+	// memberOf lists, per user id, the managed groups it is in.
+	groupIndex map[string]int
+	memberOf   map[string][]int
 }
 
 func (c *computer) warn(code, key, format string, args ...any) *Warning {

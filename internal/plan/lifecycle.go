@@ -145,7 +145,9 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 	if len(c.in.Groups) == 0 {
 		return
 	}
-	want := map[string]Entitlement{}
+	// Indexes into c.managedGroups, which is sorted: the changes come out
+	// in a stable order.
+	var want []int
 	if active {
 		for _, ref := range d.Groups {
 			g, ok := c.in.Groups[strings.ToLower(ref)]
@@ -154,18 +156,31 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 				w.Sources = []identity.Provenance{d.Prov}
 				continue
 			}
-			want[g.ID] = g
+			want = append(want, c.groupIndex[g.ID])
 		}
 	} else if !c.in.Policy.LeaverRemoveGroups {
 		return
 	}
-	for _, g := range c.managedGroups {
-		has := !fresh && c.in.Members[g.ID][userID]
-		_, wanted := want[g.ID]
-		switch {
-		case wanted && !has:
+	var has []int
+	if !fresh {
+		has = c.memberOf[userID]
+	}
+	if len(want) == 0 && len(has) == 0 {
+		return
+	}
+	mark := make([]int8, len(c.managedGroups)) // 1 wanted, 2 held, 3 both
+	for _, i := range want {
+		mark[i] |= 1
+	}
+	for _, i := range has {
+		mark[i] |= 2
+	}
+	for i, m := range mark {
+		g := c.managedGroups[i]
+		switch m {
+		case 1:
 			a.Groups = append(a.Groups, GroupChange{Op: OpAdd, GroupID: g.ID, Name: g.Name})
-		case !wanted && has:
+		case 2:
 			a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
 		}
 	}
@@ -177,10 +192,9 @@ func (c *computer) leaverGroups(u *identity.User, a *Action) {
 	if !c.in.Policy.LeaverRemoveGroups {
 		return
 	}
-	for _, g := range c.managedGroups {
-		if c.in.Members[g.ID][u.ID] {
-			a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
-		}
+	for _, i := range c.memberOf[u.ID] {
+		g := c.managedGroups[i]
+		a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
 	}
 }
 
@@ -266,6 +280,20 @@ func (c *computer) indexEntitlements() {
 	sort.Slice(c.managedGroups, func(i, j int) bool {
 		return c.managedGroups[i].Name+c.managedGroups[i].ID < c.managedGroups[j].Name+c.managedGroups[j].ID
 	})
+	// Who is in which managed group, by user: one pass over the members.
+	c.groupIndex = make(map[string]int, len(c.managedGroups))
+	c.memberOf = map[string][]int{}
+	for i, g := range c.managedGroups {
+		c.groupIndex[g.ID] = i
+		for id, in := range c.in.Members[g.ID] {
+			if in {
+				c.memberOf[id] = append(c.memberOf[id], i)
+			}
+		}
+	}
+	for _, gs := range c.memberOf {
+		sort.Ints(gs)
+	}
 	seen = map[string]bool{}
 	for _, s := range c.in.Skus {
 		if id := strings.ToLower(s.ID); !seen[id] {
