@@ -88,6 +88,7 @@ type options struct {
 	throttleN     int
 	changes       int
 	throttleScale float64
+	drift         float64
 	out           string
 	hrsync        string
 }
@@ -109,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.throttleN, "throttle-n", 100_000, "workers in the throttled scenario")
 	fs.IntVar(&o.changes, "changes", 10_000, "joiners (changes) in the throttled scenario")
 	fs.Float64Var(&o.throttleScale, "throttle-scale", 1, "divide the write throttle's burst (3,000) and window (150 s) by this; the rate stays 20 writes/s")
+	fs.Float64Var(&o.drift, "drift", 1, "scale the standard drift (5% movers, 3% joiners, 2% leavers) by this factor, e.g. 0.02 for a nightly run's few changes")
 	fs.StringVar(&o.out, "out", "", "also write the markdown results to this file")
 	fs.StringVar(&o.hrsync, "hrsync", "", "hrsync binary to measure (default: go build ./cmd/hrsync into the work folder)")
 	if err := fs.Parse(args); err != nil {
@@ -134,6 +136,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.throttle && (o.changes < 1 || o.throttleN < 2 || float64(o.changes) > 0.7*float64(o.throttleN)) {
 		return nil, fmt.Errorf("-changes %d with -throttle-n %d: give 1 to 70%% of the workers", o.changes, o.throttleN)
 	}
+	if o.drift <= 0 || o.drift > 5 {
+		return nil, fmt.Errorf("-drift %v: give a factor above 0, at most 5", o.drift)
+	}
 	if len(o.sizes) == 0 && !o.throttle {
 		return nil, errors.New("nothing to measure: give -n sizes or -throttle")
 	}
@@ -144,7 +149,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 func (o *options) scenarios() []scenario {
 	var out []scenario
 	for _, n := range o.sizes {
-		out = append(out, scenario{Name: fmt.Sprintf("n%d", n), Opts: workforce.DefaultOptions(n, o.seed), Apply: o.apply})
+		opts := workforce.DefaultOptions(n, o.seed)
+		name := fmt.Sprintf("n%d", n)
+		if o.drift != 1 {
+			opts.Movers *= o.drift
+			opts.Joiners *= o.drift
+			opts.Leavers *= o.drift
+			name += fmt.Sprintf("-drift%g", o.drift)
+		}
+		out = append(out, scenario{Name: name, Opts: opts, Apply: o.apply})
 	}
 	if o.throttle {
 		// A tenant that lacks some workers: every change is a create
