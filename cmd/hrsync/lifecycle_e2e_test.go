@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -286,11 +287,20 @@ func TestGuardsTripAndOverride(t *testing.T) {
 	}{
 		{"max_updates", "  max_updates: 1\n", "1,Active,Ann,Lee,Engineering,2020-01-01,\n2,Active,Bo,Lee,Engineering,2020-01-01,\n3,Active,Cy,Lee,Sales,2020-01-01,\n", "updates exceed policy.max_updates"},
 		{"max_leavers", "  max_leavers: 1\n", "1,Active,Ann,Lee,Sales,2020-01-01,\n", "leavers exceed policy.max_leavers"},
+		{"max_source_drop_percent", "  max_leavers: 0\n  max_leavers_percent: 0\n", "1,Active,Ann,Lee,Sales,2020-01-01,\n", "fewer than the 12 enabled managed users"},
 		{"max_creates", "  max_creates: 1\n", "1,Active,Ann,Lee,Sales,2020-01-01,\n2,Active,Bo,Lee,Sales,2020-01-01,\n3,Active,Cy,Lee,Sales,2020-01-01,\n4,Active,Di,Lee,Sales,2020-01-01,\n5,Active,Ed,Lee,Sales,2020-01-01,\n", "creates exceed policy.max_creates"},
+	}
+	more := users
+	for i := 4; i <= 12; i++ {
+		more += "," + seedUser(fmt.Sprintf("u%d", i), fmt.Sprint(i), fmt.Sprintf("W%d", i), "Sales", true, "")
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, dir := lifeTenant(t, users, "", tt.policy)
+			seed := users
+			if tt.name == "max_source_drop_percent" {
+				seed = more // the drop guard counts once over 10 managed users
+			}
+			_, dir := lifeTenant(t, seed, "", tt.policy)
 			copyBytes(t, filepath.Join(dir, "workers.csv"), lifeHeader+tt.csv)
 			r := hrsync(t, dir, simEnv, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
 			mustCode(t, r, 4)
@@ -307,9 +317,16 @@ func TestGuardsTripAndOverride(t *testing.T) {
 	}
 }
 
-// An apply killed half way (SIGKILL, no chance to clean up) is run again
-// from its journal: every worker exists exactly once, nothing is lost.
+// An apply killed half way (SIGKILL, no chance to clean up) or stopped by
+// Ctrl-C (SIGINT) is run again from its journal: every worker exists
+// exactly once, nothing is lost.
 func TestResumeAfterKilledApply(t *testing.T) {
+	for _, sig := range []os.Signal{os.Kill, os.Interrupt} {
+		t.Run(sig.String(), func(t *testing.T) { resumeAfter(t, sig) })
+	}
+}
+
+func resumeAfter(t *testing.T, sig os.Signal) {
 	srv, base := startGraph(t, graphsim.Options{Latency: 40 * time.Millisecond})
 	dir := t.TempDir()
 	var csv strings.Builder
@@ -321,7 +338,7 @@ func TestResumeAfterKilledApply(t *testing.T) {
 	copyBytes(t, filepath.Join(dir, "workers.csv"), csv.String())
 	noGroups := lifeMapping[:strings.Index(lifeMapping, "groups:")]
 	copyBytes(t, filepath.Join(dir, "mapping.yaml"), noGroups)
-	copyBytes(t, filepath.Join(dir, "hrsync.yaml"), "source:\n  path: workers.csv\nmapping: mapping.yaml\ntarget:\n  type: entra\n  auth: access_token\n  concurrency: 1\n  graph_url: "+base+"\npolicy:\n  max_creates: 0\n")
+	copyBytes(t, filepath.Join(dir, "hrsync.yaml"), "source:\n  path: workers.csv\nmapping: mapping.yaml\ntarget:\n  type: entra\n  auth: access_token\n  concurrency: 1\n  graph_url: "+base+"\n")
 	mustCode(t, hrsync(t, dir, simEnv, "plan", "-c", "hrsync.yaml", "--out", "plan.json"), 0)
 
 	cmd := exec.Command(binary, "apply", "-c", "hrsync.yaml", "plan.json")
@@ -337,14 +354,20 @@ func TestResumeAfterKilledApply(t *testing.T) {
 	for lines(journalPath) < 60 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	_ = cmd.Process.Signal(sig)
+	err := cmd.Wait()
+	if sig == os.Interrupt {
+		// Ctrl-C: writes in flight finish, the report says what was done.
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(out.String(), "interrupted") {
+			t.Fatalf("after Ctrl-C: %v\n%s", err, out.String())
+		}
+	}
 	got := lines(journalPath) - 1
 	if got < 59 || got >= n {
-		t.Fatalf("killed after %d steps; the test needs it killed half way\n%s", got, out.String())
+		t.Fatalf("stopped after %d steps; the test needs it stopped half way\n%s", got, out.String())
 	}
-	created := len(byEmployeeID(srv))
-	t.Logf("killed after %d journalled steps, %d users created", got, created)
+	t.Logf("stopped after %d journalled steps, %d users created", got, len(byEmployeeID(srv)))
 
 	r := hrsync(t, dir, simEnv, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
@@ -376,4 +399,56 @@ func lines(path string) int {
 		n++
 	}
 	return n
+}
+
+// Licenses follow the rules, after the usageLocation they need; a license
+// no rule names is never removed.
+func TestLicenseRulesEndToEnd(t *testing.T) {
+	const e3, e1, other = "6fd2c87f-b296-42f0-b197-1e91e994b900", "18181a46-0d4e-45cd-891e-60aabd171b4e", "c7df2760-2c81-4ef7-b578-5b5392b571df"
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	copyBytes(t, seed, `{"domains":["contoso.com"],"users":[
+ {"id":"u1","employeeId":"1","accountEnabled":true,"displayName":"Ann Lee","userPrincipalName":"ann.lee@contoso.com","mailNickname":"ann.lee","usageLocation":"DE","assignedLicenses":[{"skuId":"`+e1+`"},{"skuId":"`+other+`"}]},
+ {"id":"u2","employeeId":"2","accountEnabled":true,"displayName":"Bo Lee","userPrincipalName":"bo.lee@contoso.com","mailNickname":"bo.lee"}],
+ "subscribedSkus":[
+ {"skuId":"`+e3+`","skuPartNumber":"SPE_E3","prepaidUnits":{"enabled":10}},
+ {"skuId":"`+e1+`","skuPartNumber":"SPE_E1","prepaidUnits":{"enabled":10}},
+ {"skuId":"`+other+`","skuPartNumber":"POWER_BI_PRO","prepaidUnits":{"enabled":10}}]}`)
+	srv, base := startGraph(t, graphsim.Options{SeedPath: seed})
+	dir := t.TempDir()
+	copyBytes(t, filepath.Join(dir, "workers.csv"), "WorkerID,First,Last,Type,Country\n1,Ann,Lee,Employee,DE\n2,Bo,Lee,Contractor,FR\n")
+	copyBytes(t, filepath.Join(dir, "mapping.yaml"), `match:
+  source: '[WorkerID]'
+  target: employeeId
+attributes:
+  displayName: 'Join(" ", [First], [Last])'
+  mailNickname: 'ToLower(Join(".", [First], [Last]))'
+  userPrincipalName: 'Append(ToLower(Join(".", [First], [Last])), "@contoso.com")'
+  usageLocation: '[Country]'
+licenses:
+  - source: '[Type]'
+    map:
+      Employee: SPE_E3
+      Contractor: SPE_E1
+`)
+	copyBytes(t, filepath.Join(dir, "hrsync.yaml"), "source:\n  path: workers.csv\nmapping: mapping.yaml\ntarget:\n  type: entra\n  auth: access_token\n  graph_url: "+base+"\n")
+	_, acts, text := planActions(t, dir)
+	if acts["1"] != "update" || acts["2"] != "update" {
+		t.Fatalf("actions %v\n%s", acts, text)
+	}
+	if !strings.Contains(text, "+ license SPE_E3") || !strings.Contains(text, "- license SPE_E1") || strings.Contains(text, "POWER_BI_PRO") {
+		t.Errorf("plan text:\n%s", text)
+	}
+	applyAndConverge(t, dir)
+	skus := map[string][]string{}
+	for _, u := range srv.Snapshot().Users {
+		for _, l := range u.AssignedLicenses {
+			skus[u.ID] = append(skus[u.ID], l.SkuID)
+		}
+	}
+	if got := strings.Join(skus["u1"], ","); !strings.Contains(got, e3) || strings.Contains(got, e1) || !strings.Contains(got, other) {
+		t.Errorf("u1 licenses %s", got)
+	}
+	if got := strings.Join(skus["u2"], ","); got != e1 {
+		t.Errorf("u2 (usageLocation set in the same apply) licenses %s", got)
+	}
 }
