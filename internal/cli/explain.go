@@ -269,6 +269,12 @@ func renderExplain(w io.Writer, ex *explanation) error {
 			for _, c := range a.Changes {
 				fmt.Fprintf(&b, "      %s: %s -> %s\n", c.Attribute, strOrNone(c.Before), strOrNone(c.After))
 			}
+			for _, g := range a.Groups {
+				fmt.Fprintf(&b, "      group %s: %q (%s)\n", g.Op, g.Name, g.GroupID)
+			}
+			for _, l := range a.Licenses {
+				fmt.Fprintf(&b, "      license %s: %s (%s)\n", l.Op, l.Name, l.SkuID)
+			}
 		}
 		for _, w := range ex.Warnings {
 			fmt.Fprintf(&b, "  ! %s: %s\n", w.Code, w.Message)
