@@ -140,6 +140,9 @@ type Desired struct {
 	// the mapping's entitlement rules give the record.
 	Groups   []string
 	Licenses []string
+	// RuleMisses says which table rules found no entry for the record's
+	// value (a department the map does not list).
+	RuleMisses []string
 	// OutOfScope marks a record the mapping's scope filter leaves out: it
 	// is never created or updated, and its user is a leaver ("left scope").
 	OutOfScope bool

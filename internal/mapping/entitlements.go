@@ -171,16 +171,17 @@ func refsOf(rules []Rule) []string {
 }
 
 // entitlements evaluates rules for a record: the references it gets,
-// without repeats, in rule order.
-func entitlements(rules []Rule, rec *identity.Record) ([]string, error) {
-	var out []string
+// without repeats, in rule order, and the table rules whose map does not
+// list the record's value (said in misses, for the plan to report when a
+// membership is removed because of it).
+func entitlements(rules []Rule, rec *identity.Record) (out, misses []string, err error) {
 	seen := map[string]bool{}
 	for i := range rules {
 		r := &rules[i]
 		if r.When != nil {
 			res, err := r.When.eval(rec)
 			if err != nil {
-				return nil, fmt.Errorf("%s when: %w", r.Kind, err)
+				return nil, nil, fmt.Errorf("%s when: %w", r.Kind, err)
 			}
 			if !res.In {
 				continue
@@ -190,7 +191,7 @@ func entitlements(rules []Rule, rec *identity.Record) ([]string, error) {
 		if r.Source != nil {
 			v, err := r.Source.Eval(rec)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			ref = r.Table[v.String()]
 			if ref == "" {
@@ -203,13 +204,16 @@ func entitlements(rules []Rule, rec *identity.Record) ([]string, error) {
 					}
 				}
 			}
+			if ref == "" {
+				misses = append(misses, fmt.Sprintf("%s (line %d) gives %q, which its map does not list", r.Source.Source(), r.Line, v.String()))
+			}
 		}
 		if ref != "" && !seen[strings.ToLower(ref)] {
 			seen[strings.ToLower(ref)] = true
 			out = append(out, ref)
 		}
 	}
-	return out, nil
+	return out, misses, nil
 }
 
 // ruleFields lists the source fields rules read.

@@ -578,12 +578,15 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 			d.Attrs[a.Spec.Name] = c
 		}
 	}
-	if d.Groups, err = entitlements(m.Groups, rec); err != nil {
+	var misses []string
+	if d.Groups, misses, err = entitlements(m.Groups, rec); err != nil {
 		return fail("groups", m.Groups[0].Line, err)
 	}
-	if d.Licenses, err = entitlements(m.Licenses, rec); err != nil {
+	d.RuleMisses = misses
+	if d.Licenses, misses, err = entitlements(m.Licenses, rec); err != nil {
 		return fail("licenses", m.Licenses[0].Line, err)
 	}
+	d.RuleMisses = append(d.RuleMisses, misses...)
 	// The match attribute always carries the key, so a user created from
 	// this record is found by the next run.
 	if v, ok := d.Attrs[m.Match.Target.Name]; ok && v != key {

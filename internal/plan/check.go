@@ -146,6 +146,8 @@ func validateEntitlements(a Action, bad func(format string, args ...any)) {
 			bad("group %s is changed twice", g.GroupID)
 		case g.Op == OpRemove && (a.Action == Create || a.Action == Restore):
 			bad("a %s only adds groups", a.Action)
+		case g.Op == OpAdd && a.Action == Disable:
+			bad("a disable only removes groups")
 		}
 		groups[strings.ToLower(g.GroupID)] = true
 	}
@@ -160,6 +162,8 @@ func validateEntitlements(a Action, bad func(format string, args ...any)) {
 			bad("license %s is changed twice", l.SkuID)
 		case l.Op == OpRemove && a.Action == Create:
 			bad("a create only adds licenses")
+		case l.Op == OpAdd && a.Action == Disable:
+			bad("a disable only removes licenses")
 		}
 		skus[strings.ToLower(l.SkuID)] = true
 	}
@@ -395,8 +399,9 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 		switch a.Action {
 		case Create:
 			if us := byKey[Fold(a.Key)]; len(us) > 0 {
-				if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs["userPrincipalName"], a.UserPrincipalName) {
-					// An earlier apply created it; its answer or journal line was lost.
+				if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs["userPrincipalName"], a.UserPrincipalName) && afterHolds(a, us[0]) {
+					// An earlier apply created it (every attribute as the
+					// plan says); its answer or journal line was lost.
 					inEffect(i, us[0].ID, StepWrite)
 					break
 				}
@@ -408,6 +413,10 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 				continue
 			}
 		case Restore:
+			if holder := otherHolder(byKey[Fold(a.Key)], a.ID); holder != nil {
+				refuse(i, "user %s now holds %s %s; restoring %s would give the key to two users", holder.ID, match, a.Key, a.ID)
+				continue
+			}
 			du := deleted[a.ID]
 			if du == nil {
 				u := byID[a.ID]
@@ -415,9 +424,18 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 					refuse(i, "deleted user %s is no longer in deleted items (restored or purged since the plan)", a.ID)
 					continue
 				}
-				// Restored by an earlier apply of this plan.
+				// Restored since the plan: by an earlier apply of this plan
+				// only if, without the plan's own writes, it is as the plan
+				// saw it.
+				patched := afterHolds(a, u)
+				rolled := rollBack(a, u, patched, false)
+				rolled.ManagerID = "" // deleted items show no manager
+				if Fingerprint(rolled) != a.Fingerprint {
+					refuse(i, "user %s was restored and changed since the plan was made", a.ID)
+					continue
+				}
 				steps := []string{StepRestore}
-				if afterHolds(a, u) {
+				if patched {
 					steps = append(steps, StepWrite)
 				}
 				inEffect(i, "", steps...)
@@ -431,7 +449,7 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 				refuse(i, "deleted user %s changed since the plan was made", a.ID)
 				continue
 			}
-			if u := upns[strings.ToLower(du.Attrs["userPrincipalName"])]; u != nil {
+			if u := upns[strings.ToLower(du.Attrs["userPrincipalName"])]; u != nil && u.ID != a.ID {
 				refuse(i, "userPrincipalName %s of deleted user %s is now held by user %s", du.Attrs["userPrincipalName"], a.ID, u.ID)
 				continue
 			}
@@ -541,21 +559,66 @@ func afterHolds(a Action, u *identity.User) bool {
 }
 
 // stepsInEffect lists the steps of an update whose result the user
-// already shows: the patch when every value it writes is in place, and
-// the manager when it is the one the plan sets. A patch not in place means
-// someone else changed the user: nothing is in effect then.
+// already shows — the patch when every value it writes is in place, the
+// manager when it is the one the plan sets — provided that the user,
+// with those writes taken back, is exactly as the plan saw it. Anything
+// else means someone else changed the user: nothing is in effect then,
+// and the action is refused as stale.
 func stepsInEffect(a Action, u *identity.User) []string {
+	patched := len(patchOf(a)) > 0 && afterHolds(a, u)
+	managed := false
+	if m := a.Manager; m != nil && ((m.Key == "" && u.ManagerID == "") || (m.ID != "" && u.ManagerID == m.ID)) {
+		managed = true
+	}
+	if !patched && !managed {
+		return nil
+	}
+	if Fingerprint(rollBack(a, u, patched, managed)) != a.Fingerprint {
+		return nil
+	}
 	var steps []string
-	if len(patchOf(a)) > 0 {
-		if !afterHolds(a, u) {
-			return nil
-		}
+	if patched {
 		steps = append(steps, StepWrite)
 	}
-	if m := a.Manager; m != nil && ((m.Key == "" && u.ManagerID == "") || (m.ID != "" && u.ManagerID == m.ID)) {
+	if managed {
 		steps = append(steps, StepManager)
 	}
 	return steps
+}
+
+// rollBack is u as it was before the action's patch (if patched) and
+// manager change (if managed).
+func rollBack(a Action, u *identity.User, patched, managed bool) *identity.User {
+	r := &identity.User{ID: u.ID, Attrs: make(identity.Attrs, len(u.Attrs)), ManagerID: u.ManagerID}
+	for k, v := range u.Attrs {
+		r.Attrs[k] = v
+	}
+	if patched {
+		for _, c := range a.Changes {
+			if c.Attribute == identity.Manager {
+				continue
+			}
+			if c.Before == nil {
+				delete(r.Attrs, c.Attribute)
+			} else {
+				r.Attrs[c.Attribute] = *c.Before
+			}
+		}
+	}
+	if managed && a.Manager != nil {
+		r.ManagerID = a.Manager.BeforeID
+	}
+	return r
+}
+
+// otherHolder returns a user in us other than id.
+func otherHolder(us []*identity.User, id string) *identity.User {
+	for _, u := range us {
+		if u.ID != id {
+			return u
+		}
+	}
+	return nil
 }
 
 // patchOf lists the attributes an action patches (the manager aside).

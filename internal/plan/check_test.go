@@ -235,7 +235,13 @@ func TestRecheckFindsWritesInEffect(t *testing.T) {
 	p, users := basePlan(t)
 	users[0].Attrs["department"] = "Sales"                                               // the mover's patch went through
 	users[1].Attrs["accountEnabled"] = "false"                                           // so did the leaver's disable
-	users = append(users, user("n3", "1003", "userPrincipalName", "cy.dee@contoso.com")) // and the joiner's create
+	created := identity.User{ID: "n3", Attrs: identity.Attrs{}} // and the joiner's create
+	for _, c := range p.Actions[0].Changes {
+		if c.After != nil && c.Attribute != "manager" {
+			created.Attrs[c.Attribute] = *c.After
+		}
+	}
+	users = append(users, created)
 	got := RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}})
 	if len(got.Refused) != 0 {
 		t.Fatalf("refused %+v", got.Refused)
@@ -249,13 +255,20 @@ func TestRecheckFindsWritesInEffect(t *testing.T) {
 			t.Errorf("action %d in effect %q, want %q", e.Index, g, want[e.Index])
 		}
 	}
-	// Another attribute edited as well does not matter: the patch holds,
-	// so nothing is written, nothing overwritten.
+	// Another attribute edited as well: someone else changed the user,
+	// so the action is stale even though its own values are in place.
 	p, users = basePlan(t)
 	users[0].Attrs["department"] = "Sales"
 	users[0].Attrs["jobTitle"] = "Edited"
 	got = RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}})
-	if len(got.Refused) != 0 || len(got.InEffect) != 1 || got.InEffect[0].Index != 1 {
+	if len(got.Refused) != 1 || got.Refused[0].Index != 1 || len(got.InEffect) != 0 {
+		t.Fatalf("refused %+v, in effect %+v", got.Refused, got.InEffect)
+	}
+	// A joiner someone else created with other attributes is not adopted.
+	p, users = basePlan(t)
+	users = append(users, user("n3", "1003", "userPrincipalName", "cy.dee@contoso.com", "displayName", "SVC test"))
+	got = RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}})
+	if len(got.Refused) != 1 || got.Refused[0].Index != 0 {
 		t.Fatalf("refused %+v, in effect %+v", got.Refused, got.InEffect)
 	}
 	// Actions the journal says an earlier apply began are not rechecked.

@@ -126,8 +126,10 @@ type computer struct {
 	altMatch map[*identity.Desired]*identity.User
 	// inCycle marks keys whose manager chain loops back to them.
 	inCycle map[string]bool
-	// deleted indexes restorable deleted users by key.
-	deleted map[string]*DeletedUser
+	// deleted indexes restorable deleted users by key; deletedTwice holds
+	// the ids for keys several deleted users hold.
+	deleted      map[string]*DeletedUser
+	deletedTwice map[string][]string
 	// managedGroups and managedSkus are the entitlements rules name.
 	managedGroups, managedSkus []Entitlement
 	// groupIndex maps a managed group's id to its index in managedGroups;
@@ -276,6 +278,12 @@ func (c *computer) plan() {
 			en := c.enablement(d, nil)
 			if en.pending {
 				c.p.Summary.Pending++ // created prehire_days before the hire date
+				continue
+			}
+			if ids := c.deletedTwice[Fold(d.Key)]; len(ids) > 0 {
+				w := c.warn(WarnRestore, d.Key, "left out: deleted items hold %d users with %s %s (%s); hrsync cannot tell which to restore. Restore the right one by hand, or remove the others for good", len(ids), c.in.MatchAttr, d.Key, strings.Join(ids, ", "))
+				w.Sources = []identity.Provenance{d.Prov}
+				c.p.Summary.Skipped++
 				continue
 			}
 			if du := c.deleted[Fold(d.Key)]; du != nil {
@@ -827,14 +835,34 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 			a.Changes = append(a.Changes, Change{Attribute: "accountEnabled", Before: optPtr(before), After: strPtr(en.want)})
 		}
 	}
+	if en.want == "true" && u.Attrs["accountEnabled"] == "false" && c.in.StampLeaveDate && !c.maps(LeaveDateAttr) && u.Attrs[LeaveDateAttr] != "" {
+		// A leaver back: the leave date hrsync stamped no longer holds, and
+		// must not shorten the grace period of a later departure.
+		a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, Before: strPtr(u.Attrs[LeaveDateAttr])})
+	}
 	keepOrgData(&a, u)
 	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {
 		c.diffManager(d, u, &a)
 	}
-	active := en.want == "true" || (en.want == "" && u.Attrs["accountEnabled"] != "false")
+	if en.unsure {
+		w := c.warn(WarnDisabledAccount, d.Key, "the worker is active in HR, but Entra user %s (%s) is disabled and the mapping does not map accountEnabled: hrsync leaves it disabled, since it may have been disabled on purpose. Enable it by hand, or map accountEnabled from the HR status", u.ID, u.Attrs["userPrincipalName"])
+		w.Sources = []identity.Provenance{d.Prov}
+		return a // entitlements unchanged too
+	}
+	active := en.want == "true" || en.hold || (en.want == "" && u.Attrs["accountEnabled"] != "false")
 	c.diffGroups(d, u.ID, active, restored, &a)
 	c.diffLicenses(d, u, active, &a)
 	return a
+}
+
+// maps reports whether the mapping maps the attribute.
+func (c *computer) maps(attr string) bool {
+	for _, s := range c.in.Attrs {
+		if s.Name == attr {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *computer) diffManager(d *identity.Desired, u *identity.User, a *Action) {
@@ -844,7 +872,7 @@ func (c *computer) diffManager(d *identity.Desired, u *identity.User, a *Action)
 	}
 	if d.ManagerKey == "" {
 		if u.ManagerID != "" {
-			a.Manager = &ManagerRef{}
+			a.Manager = &ManagerRef{BeforeID: u.ManagerID}
 			a.Changes = append(a.Changes, Change{Attribute: identity.Manager, Before: strPtr(before)})
 		}
 		return
@@ -856,6 +884,7 @@ func (c *computer) diffManager(d *identity.Desired, u *identity.User, a *Action)
 	if ref.ID != "" && ref.ID == u.ManagerID {
 		return
 	}
+	ref.BeforeID = u.ManagerID
 	a.Manager = ref
 	a.Changes = append(a.Changes, Change{Attribute: identity.Manager, Before: optPtr(before), After: strPtr(ref.Key)})
 }
@@ -989,11 +1018,13 @@ func (c *computer) leavers() {
 		if _, ok := c.leftScope[k]; ok {
 			a.Event = EventLeftScope
 		}
-		if c.in.StampLeaveDate && u.Attrs[LeaveDateAttr] == "" {
-			// The day hrsync saw them go: delete_after_days counts from it.
-			n := c.in.Now.UTC()
-			today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
-			a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, After: strPtr(today.Format(time.RFC3339))})
+		n := c.in.Now.UTC()
+		today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+		// The day hrsync saw them go: delete_after_days counts from it. A
+		// date HR gave (the attribute is mapped) stays; one hrsync stamped
+		// on an earlier departure is replaced.
+		if old := u.Attrs[LeaveDateAttr]; c.in.StampLeaveDate && (old == "" || (!c.maps(LeaveDateAttr) && old != today)) {
+			a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, Before: optPtr(old), After: strPtr(today)})
 		}
 		c.leaverGroups(u, &a)
 		c.leaverLicenses(u, &a)

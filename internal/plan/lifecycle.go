@@ -35,6 +35,12 @@ type enablement struct {
 	reason string
 	// pending: a future joiner outside the pre-hire window.
 	pending bool
+	// hold: a pre-hire account kept disabled until its hire date; it keeps
+	// (and gets) its groups and licenses like an active one.
+	hold bool
+	// unsure: an active record whose disabled account hrsync cannot tell
+	// it disabled itself (accountEnabled unmapped): left disabled, warned.
+	unsure bool
 }
 
 // day renders a date for people.
@@ -50,29 +56,60 @@ func dateAttr(attrs identity.Attrs, name string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// leaveFrom is when a leave date takes effect: a date (midnight UTC) is the
+// last working day, so the account goes at the end of it; a date with a
+// time goes at that time.
+func leaveFrom(l time.Time) time.Time {
+	l = l.UTC()
+	if l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0 {
+		return l.AddDate(0, 0, 1)
+	}
+	return l
+}
+
+// leaveDate is the record's leave date, unless it predates the record's
+// hire date: a rehire whose HR record still carries the old leave date.
+func leaveDate(d *identity.Desired) (time.Time, bool) {
+	l, ok := dateAttr(d.Attrs, LeaveDateAttr)
+	if !ok {
+		return l, false
+	}
+	if h, hok := dateAttr(d.Attrs, HireDateAttr); hok && h.After(l) {
+		return time.Time{}, false
+	}
+	return l, true
+}
+
 // enablement decides whether the account of record d (u: its user, nil
 // for none) should be enabled, from the dates and the mapping:
 //
-//   - a leave date that has passed disables;
+//   - a leave date that has passed (the day after it) disables; a leave
+//     date before the hire date is an old one and ignored;
 //   - a status the mapping maps to disabled disables;
 //   - before the hire date a new account is created disabled (or enabled,
 //     by policy), prehire_days ahead and not earlier; an existing disabled
-//     account is not enabled before the hire date;
-//   - otherwise the worker is active: the account is enabled, whether the
-//     mapping maps accountEnabled to true or leaves it unmapped — a
-//     disabled user whose record is active again is a rehire.
+//     account is not enabled before the hire date (with prehire_account
+//     enabled, not before the pre-hire window);
+//   - otherwise the worker is active. With accountEnabled mapped, the
+//     account is enabled (a disabled user active again is a rehire). With
+//     it unmapped, hrsync enables a disabled account only when it can tell
+//     the lifecycle disabled it: a leave date Entra holds that has passed
+//     (a leaver come back), or the hire date of a pre-hire account.
+//     Any other disabled account (an admin's decision) stays disabled.
 func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement {
 	now := c.in.Now
-	if l, ok := dateAttr(d.Attrs, LeaveDateAttr); ok && !l.After(now) {
+	if l, ok := leaveDate(d); ok && !leaveFrom(l).After(now) {
 		return enablement{want: "false", event: EventLeaveDate, reason: fmt.Sprintf("the leave date %s has passed", day(l))}
 	}
 	mapped, isMapped := d.Attrs["accountEnabled"]
 	if isMapped && mapped == "false" {
 		return enablement{want: "false", event: EventStatus, reason: "the mapping says the account is disabled"}
 	}
-	if h, ok := dateAttr(d.Attrs, HireDateAttr); ok && now.Before(h) {
+	h, hasHire := dateAttr(d.Attrs, HireDateAttr)
+	if hasHire && now.Before(h) {
+		window := h.AddDate(0, 0, -c.in.Policy.PrehireDays)
 		if u == nil {
-			if now.Before(h.AddDate(0, 0, -c.in.Policy.PrehireDays)) {
+			if now.Before(window) {
 				return enablement{pending: true}
 			}
 			if c.in.Policy.PrehireEnabled {
@@ -80,25 +117,33 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 			}
 			return enablement{want: "false", event: EventPrehire, reason: fmt.Sprintf("pre-hire: starts %s; created disabled, enabled on the hire date", day(h))}
 		}
-		if u.Attrs["accountEnabled"] == "false" && !c.in.Policy.PrehireEnabled {
-			return enablement{} // held disabled until the hire date
+		if u.Attrs["accountEnabled"] == "false" && (!c.in.Policy.PrehireEnabled || now.Before(window)) {
+			return enablement{hold: true} // held disabled until the hire date
 		}
 	}
-	if u != nil && u.Attrs["accountEnabled"] == "false" {
-		if h, ok := dateAttr(d.Attrs, HireDateAttr); ok {
-			if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(h) < 90*24*time.Hour {
-				return enablement{want: "true", event: EventHireDate, reason: fmt.Sprintf("the hire date %s has come", day(h))}
-			}
-		}
-		return enablement{want: "true", event: EventRehire, reason: "rehire: the worker is active in HR again"}
+	if u == nil || u.Attrs["accountEnabled"] != "false" {
+		return enablement{want: "true"}
 	}
-	return enablement{want: "true"}
+	// A disabled account whose record is active.
+	if hasHire {
+		if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(h) < 90*24*time.Hour {
+			return enablement{want: "true", event: EventHireDate, reason: fmt.Sprintf("the hire date %s has come", day(h))}
+		}
+	}
+	if ul, ok := dateAttr(u.Attrs, LeaveDateAttr); ok && !leaveFrom(ul).After(now) {
+		return enablement{want: "true", event: EventRehire, reason: fmt.Sprintf("rehire: left on %s, active in HR again", day(ul))}
+	}
+	if isMapped {
+		return enablement{want: "true", event: EventRehire, reason: "rehire: the mapping says the account is enabled"}
+	}
+	return enablement{unsure: true}
 }
 
-// indexDeleted indexes the restorable deleted users by match key: the
-// most recently deleted one when several hold a key.
+// indexDeleted indexes the restorable deleted users by match key. A key
+// several deleted users hold is a conflict: none of them is restored.
 func (c *computer) indexDeleted() {
 	c.deleted = map[string]*DeletedUser{}
+	c.deletedTwice = map[string][]string{}
 	for i := range c.in.Deleted {
 		du := &c.in.Deleted[i]
 		if c.in.Now.Sub(du.DeletedAt) >= RestoreWindow {
@@ -108,9 +153,17 @@ func (c *computer) indexDeleted() {
 		if k == "" {
 			continue
 		}
-		if prev := c.deleted[k]; prev == nil || du.DeletedAt.After(prev.DeletedAt) {
-			c.deleted[k] = du
+		if prev := c.deleted[k]; prev != nil {
+			if len(c.deletedTwice[k]) == 0 {
+				c.deletedTwice[k] = []string{prev.ID}
+			}
+			c.deletedTwice[k] = append(c.deletedTwice[k], du.ID)
+			continue
 		}
+		c.deleted[k] = du
+	}
+	for _, ids := range c.deletedTwice {
+		sort.Strings(ids)
 	}
 }
 
@@ -175,6 +228,7 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 	for _, i := range has {
 		mark[i] |= 2
 	}
+	var removed []string
 	for i, m := range mark {
 		g := c.managedGroups[i]
 		switch m {
@@ -182,9 +236,24 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 			a.Groups = append(a.Groups, GroupChange{Op: OpAdd, GroupID: g.ID, Name: g.Name})
 		case 2:
 			a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
+			removed = append(removed, strconvQuote(g.Name))
 		}
 	}
+	c.noteMisses(d, active, "groups", removed)
 }
+
+// noteMisses warns when an active worker loses entitlements while a table
+// rule found no entry for its value: a renamed department or a new worker
+// type must not take access away unnoticed.
+func (c *computer) noteMisses(d *identity.Desired, active bool, what string, removed []string) {
+	if !active || len(removed) == 0 || len(d.RuleMisses) == 0 {
+		return
+	}
+	w := c.warn(WarnRuleNoEntry, d.Key, "loses %s %s, and %s; if the map should list it, add it", what, strings.Join(removed, ", "), strings.Join(d.RuleMisses, "; "))
+	w.Sources = []identity.Provenance{d.Prov}
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
 
 // leaverGroups removes a leaver from the managed groups when the policy
 // says so.
@@ -230,6 +299,7 @@ func (c *computer) diffLicenses(d *identity.Desired, u *identity.User, active bo
 		location = u.Attrs["usageLocation"]
 	}
 	var adds, removes []LicenseChange
+	var removed []string
 	for _, s := range c.managedSkus {
 		id := strings.ToLower(s.ID)
 		_, wanted := want[id]
@@ -238,8 +308,10 @@ func (c *computer) diffLicenses(d *identity.Desired, u *identity.User, active bo
 			adds = append(adds, LicenseChange{Op: OpAdd, SkuID: s.ID, Name: s.Name})
 		case !wanted && has[id]:
 			removes = append(removes, LicenseChange{Op: OpRemove, SkuID: s.ID, Name: s.Name})
+			removed = append(removed, s.Name)
 		}
 	}
+	c.noteMisses(d, active, "licenses", removed)
 	if len(adds) > 0 && location == "" {
 		names := make([]string, len(adds))
 		for i, l := range adds {
@@ -348,7 +420,7 @@ func (c *computer) deletes() {
 			if en := c.enablement(d, u); en.want != "false" {
 				continue // not a leaver
 			}
-			if l, has := dateAttr(d.Attrs, LeaveDateAttr); has {
+			if l, has := leaveDate(d); has {
 				leave, ok = l, true
 			}
 		}

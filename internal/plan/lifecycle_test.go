@@ -267,3 +267,153 @@ func TestLicenseRules(t *testing.T) {
 		t.Errorf("leaver licenses %v", got)
 	}
 }
+
+// Cases a review found, each once wrong.
+func TestLifecycleSafety(t *testing.T) {
+	noStatus := func(key string, kv ...string) identity.Desired {
+		d := person(key, 2, "Ann Lee", "Sales", kv...)
+		delete(d.Attrs, "accountEnabled") // the mapping does not map accountEnabled
+		return d
+	}
+	disabled := func(d identity.Desired, kv ...string) identity.User {
+		u := existing("u1", d, append([]string{"accountEnabled", "false"}, kv...)...)
+		return u
+	}
+	tests := []struct {
+		name   string
+		rec    identity.Desired
+		user   identity.User
+		pol    func(*Policy)
+		attrs  []identity.AttrSpec
+		want   string // "action event" for key 1, or "" for none
+		warn   string
+		change string // an attribute change "attr before->after" the action must hold
+	}{
+		{"unmapped status: an account disabled by an admin stays disabled", noStatus("1"), disabled(noStatus("1")), nil, nil, "", WarnDisabledAccount, ""},
+		{"unmapped status: a leaver back (leave date in Entra) is enabled, hrsync's stamp cleared",
+			noStatus("1"), disabled(noStatus("1"), "employeeLeaveDateTime", date(-200)),
+			func(p *Policy) { p.DeleteAfterDays = 30 }, specs("displayName", "userPrincipalName", "mailNickname", "department", "employeeId"),
+			"enable rehire", "", "employeeLeaveDateTime " + date(-200) + "-><nil>"},
+		{"a leave date before the hire date is an old one", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(-10), "employeeLeaveDateTime", date(-400)),
+			existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(-10), "employeeLeaveDateTime", date(-400))), nil, nil, "", "", ""},
+		{"prehire_account enabled waits for the window before enabling an existing account",
+			person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(180)), disabled(person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(180))),
+			func(p *Policy) { p.PrehireEnabled = true }, nil, "", "", ""},
+		{"the leave date is the last working day: still enabled on it", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", date(0)),
+			existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", date(0))), nil, nil, "", "", ""},
+		{"a leave date with a time disables at that time", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", testNow.Add(-time.Hour).Format(time.RFC3339)),
+			existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", testNow.Add(-time.Hour).Format(time.RFC3339))), nil, nil, "disable leave_date", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := lifeInput([]identity.Desired{tt.rec}, []identity.User{tt.user}, tt.pol)
+			if tt.attrs != nil {
+				in.Attrs = tt.attrs
+			}
+			in.StampLeaveDate = in.Policy.DeleteAfterDays > 0
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, a := range p.Actions {
+				if a.Key == "1" {
+					got = a.Action + " " + a.Event
+					if tt.change != "" {
+						found := false
+						for attr, ch := range changesOf(a) {
+							found = found || attr+" "+ch[0]+"->"+ch[1] == tt.change
+						}
+						if !found {
+							t.Errorf("changes %v, want %s", changesOf(a), tt.change)
+						}
+					}
+				}
+			}
+			if got != tt.want {
+				t.Errorf("action %q, want %q (warnings %v)", got, tt.want, codesOf(p))
+			}
+			if tt.warn != "" && !strings.Contains(strings.Join(codesOf(p), ","), tt.warn) {
+				t.Errorf("warnings %v, want %s", codesOf(p), tt.warn)
+			}
+		})
+	}
+}
+
+func TestHeldPrehireKeepsItsGroups(t *testing.T) {
+	rec := person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(3))
+	rec.Groups = []string{"Sales"}
+	in := lifeInput([]identity.Desired{rec}, []identity.User{existing("u1", rec, "accountEnabled", "false")}, func(p *Policy) { p.LeaverRemoveGroups = true })
+	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}}
+	in.Members = map[string]map[string]bool{"g-sales": {"u1": true}}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 0 {
+		t.Fatalf("a pre-hire account held until its hire date churned: %v %+v", actionsOf(p), p.Actions)
+	}
+}
+
+func TestTwoDeletedUsersWithOneKeyAreAConflict(t *testing.T) {
+	ann := person("1", 2, "Ann Lee", "Sales")
+	in := lifeInput([]identity.Desired{ann}, nil, nil)
+	in.Deleted = []DeletedUser{
+		{User: existing("d1", ann, "accountEnabled", "false"), DeletedAt: testNow.AddDate(0, 0, -3)},
+		{User: user("d2", "1", "userPrincipalName", "test@contoso.com"), DeletedAt: testNow.AddDate(0, 0, -1)},
+	}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 0 || !strings.Contains(strings.Join(codesOf(p), ","), WarnRestore) {
+		t.Fatalf("actions %v warnings %v", actionsOf(p), codesOf(p))
+	}
+}
+
+// A stale plan stays stale even when some of its values happen to hold.
+func TestRecheckRefusesStaleLifecycleActions(t *testing.T) {
+	// A restore planned a week ago; since then the user was restored and
+	// disabled again by someone.
+	ann := person("1", 2, "Ann Lee", "Sales")
+	gone := existing("d1", person("1", 2, "Ann Lee", "Marketing"), "accountEnabled", "false")
+	in := lifeInput([]identity.Desired{ann}, nil, nil)
+	in.Deleted = []DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}
+	p, err := Compute(in)
+	if err != nil || len(p.Actions) != 1 || p.Actions[0].Action != Restore {
+		t.Fatalf("plan %v %v", actionsOf(p), err)
+	}
+	live := existing("d1", person("1", 2, "Ann Lee", "Sales"), "accountEnabled", "false")
+	got := RecheckWith(p, RecheckInput{Users: []identity.User{live}, Policy: in.Policy})
+	if len(got.Refused) != 1 || len(got.InEffect) != 0 {
+		t.Fatalf("restored-and-changed user: refused %+v in effect %+v", got.Refused, got.InEffect)
+	}
+	// Restored by an earlier apply exactly as planned: in effect.
+	live = existing("d1", person("1", 2, "Ann Lee", "Sales"), "accountEnabled", "true")
+	got = RecheckWith(p, RecheckInput{Users: []identity.User{live}, Policy: in.Policy})
+	if len(got.Refused) != 0 || len(got.InEffect) != 1 || strings.Join(got.InEffect[0].Steps, ",") != "restore,write" {
+		t.Fatalf("restored as planned: refused %+v in effect %+v", got.Refused, got.InEffect)
+	}
+	// Still deleted, but someone else now holds the key.
+	other := user("x", "1", "userPrincipalName", "other@contoso.com")
+	got = RecheckWith(p, RecheckInput{Users: []identity.User{other}, Deleted: in.Deleted, Policy: in.Policy})
+	if len(got.Refused) != 1 {
+		t.Fatalf("restore next to a new key holder: refused %+v", got.Refused)
+	}
+}
+
+func TestLostGroupsOfAnUnlistedValueAreWarned(t *testing.T) {
+	rec := person("1", 2, "Ann Lee", "Marketing")
+	rec.Groups = nil
+	rec.RuleMisses = []string{`[Department] (line 9) gives "Marketing", which its map does not list`}
+	in := lifeInput([]identity.Desired{rec}, []identity.User{existing("u1", rec)}, nil)
+	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}}
+	in.Members = map[string]map[string]bool{"g-sales": {"u1": true}}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 1 || len(p.Actions[0].Groups) != 1 || !strings.Contains(strings.Join(codesOf(p), ","), WarnRuleNoEntry) {
+		t.Fatalf("actions %+v warnings %v", p.Actions, p.Warnings)
+	}
+}

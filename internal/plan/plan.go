@@ -185,6 +185,10 @@ type Action struct {
 type ManagerRef struct {
 	Key string `json:"key"`
 	ID  string `json:"id,omitempty"`
+	// BeforeID is the object id of the manager the user had when the plan
+	// was made ("" for none), so apply can tell its own earlier write from
+	// someone else's edit.
+	BeforeID string `json:"before_id,omitempty"`
 }
 
 // Entitlement operations.
@@ -300,6 +304,8 @@ const (
 	WarnThreshold          = "threshold"
 	WarnNoUsageLocation    = "no_usage_location"
 	WarnRestore            = "restore"
+	WarnDisabledAccount    = "disabled_account"
+	WarnRuleNoEntry        = "rule_no_entry"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people
