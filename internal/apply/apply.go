@@ -231,6 +231,11 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 				if a.Action == plan.Create || a.Action == plan.Restore {
 					e.created[plan.Fold(a.Key)] = pr.ID
 				}
+				if a.Action == plan.Create && pr.Steps[StepWrite] && opts.Created != nil {
+					// Created by an earlier run: HR's writeback still needs
+					// it; its initial password is not known here.
+					opts.Created(a.Key, pr.ID, afterOf(a, "userPrincipalName"), afterOf(a, "mail"), "")
+				}
 			}
 			if a.Action == plan.Restore && e.doneSteps[i][StepRestore] {
 				e.created[plan.Fold(a.Key)] = a.ID
@@ -255,6 +260,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	}
 	rep := &Report{StartedAt: now().UTC()}
 	e.restorePhase()
+	e.restoreWritePhase()
 	if err := e.firstPhase(); err != nil {
 		return nil, err
 	}
@@ -271,6 +277,11 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 		r := &e.results[i]
 		if r.Status == StatusFailed && e.stepsDone[i] > 0 {
 			r.Status = StatusPartial // a step that ran alongside the failed one succeeded
+		}
+		if r.Status == StatusNotStarted && !e.started[i] && e.stepsDone[i] > 0 && e.stepsDone[i] < Steps(p.Actions[i]) {
+			// Begun by an earlier run, not carried on in this one.
+			r.Status = StatusPartial
+			r.Note = "begun by an earlier apply; interrupted before all its steps ran"
 		}
 		if r.Status == StatusNotStarted && (e.started[i] || (e.stepsDone[i] > 0 && e.stepsDone[i] >= Steps(p.Actions[i]))) {
 			r.Status = StatusDone
@@ -467,6 +478,71 @@ func (e *executor) restorePhase() {
 	}
 }
 
+// restoreWritePhase patches and enables the users just restored, retrying
+// through replication lag: a restored object can be briefly "not found".
+func (e *executor) restoreWritePhase() {
+	var todo []pending
+	e.mu.Lock()
+	for i, a := range e.p.Actions {
+		if a.Action != plan.Restore || len(patchOf(a)) == 0 || e.isDone(i, StepWrite) || e.results[i].Status == StatusRefused || e.resumed[i] {
+			continue
+		}
+		if !e.live(i) || e.stop.Err() != nil {
+			if !e.isDone(i, StepRestore) && e.results[i].Status != StatusRefused {
+				e.total-- // the restore failed: no patch
+			}
+			continue
+		}
+		todo = append(todo, pending{i: i, name: StepWrite, op: entra.Op{Kind: entra.OpUpdate, UserID: a.ID, Set: patchOf(a)}, fresh: true})
+	}
+	e.mu.Unlock()
+	e.runLagged(todo)
+}
+
+// pending is a step that may meet Entra's replication lag.
+type pending struct {
+	i     int
+	name  string
+	op    entra.Op
+	fresh bool // the user (or its manager) was created or restored in this run
+	// notFound handles a final 404 (nil: a failure).
+	notFound func(err error) bool
+}
+
+// runLagged sends steps, retrying those about fresh users that answer 404
+// (1, 2, 4, 8, 16 s) while Entra replicates them.
+func (e *executor) runLagged(todo []pending) {
+	for attempt := 0; len(todo) > 0; attempt++ {
+		var lagged []pending
+		var steps []step
+		for _, t := range todo {
+			t := t
+			s := step{action: t.i, name: t.name, op: t.op}
+			s.onErr = func(err error) bool {
+				if t.fresh && attempt < e.opts.LagRetries && entra.IsNotFound(err) && t.op.Kind != entra.OpRemoveManager {
+					lagged = append(lagged, t)
+					e.done-- // counted again when retried
+					return true
+				}
+				if t.notFound != nil {
+					return t.notFound(err)
+				}
+				return false
+			}
+			steps = append(steps, s)
+		}
+		e.run(steps)
+		if len(lagged) == 0 {
+			return
+		}
+		if !e.opts.Sleep(e.stop, time.Second<<attempt) {
+			// Stopped while waiting: those steps stay undone.
+			return
+		}
+		todo = lagged
+	}
+}
+
 // live reports whether action i may run its next steps: not refused,
 // not failed, not already complete, and (a restore) its user restored.
 // The caller holds e.mu or runs between phases.
@@ -487,7 +563,8 @@ func (e *executor) firstPhase() error {
 			continue
 		}
 		switch {
-		case e.isDone(i, StepWrite), e.isDone(i, StepDelete):
+		case e.isDone(i, StepWrite), e.isDone(i, StepDelete), a.Action == plan.Restore:
+			// (A restore's patch ran in restoreWritePhase.)
 		case a.Action == plan.Create:
 			attrs := identity.Attrs{}
 			for _, c := range a.Changes {
@@ -673,13 +750,6 @@ func (e *executor) revokePhase() {
 // (after the patches, so a license finds its usageLocation), retrying
 // through Entra's replication lag for new users.
 func (e *executor) latePhase() {
-	type pending struct {
-		i       int
-		name    string
-		op      entra.Op
-		fresh   bool // the user (or its manager) was created or restored in this run
-		notFind func(err error) bool
-	}
 	var todo []pending
 	e.mu.Lock()
 	stopped := e.stop.Err() != nil
@@ -735,7 +805,7 @@ func (e *executor) latePhase() {
 					e.fail(i, fmt.Errorf("set manager: manager %s was not created", a.Manager.Key))
 				default:
 					s := e.managerStep(i, id, mid)
-					todo = append(todo, pending{i: i, name: name, op: s.op, fresh: true, notFind: s.onErr})
+					todo = append(todo, pending{i: i, name: name, op: s.op, fresh: true, notFound: s.onErr})
 				}
 			case name == StepLicenses:
 				var add, remove []string
@@ -762,35 +832,7 @@ func (e *executor) latePhase() {
 		}
 	}
 	e.mu.Unlock()
-	for attempt := 0; len(todo) > 0; attempt++ {
-		var lagged []pending
-		var steps []step
-		for _, t := range todo {
-			t := t
-			s := step{action: t.i, name: t.name, op: t.op}
-			s.onErr = func(err error) bool {
-				if t.fresh && attempt < e.opts.LagRetries && entra.IsNotFound(err) && !(t.name == StepManager && t.op.Kind == entra.OpRemoveManager) {
-					lagged = append(lagged, t)
-					e.done-- // counted again when retried
-					return true
-				}
-				if t.notFind != nil {
-					return t.notFind(err)
-				}
-				return false
-			}
-			steps = append(steps, s)
-		}
-		e.run(steps)
-		if len(lagged) == 0 {
-			return
-		}
-		if !e.opts.Sleep(e.stop, time.Second<<attempt) {
-			// Stopped while waiting: those steps stay undone.
-			return
-		}
-		todo = lagged
-	}
+	e.runLagged(todo)
 }
 
 // patchOf is the attribute patch of an update, enable or disable.

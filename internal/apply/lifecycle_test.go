@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hrsync/hrsync/internal/entra"
 	"github.com/hrsync/hrsync/internal/plan"
@@ -19,7 +20,10 @@ type opLog struct {
 	next   int
 	// stopAfter cancels the run after this many rounds (0: never).
 	stopAfter int
-	cancel    context.CancelFunc
+	// notFound answers 404 this many times to the op of this name, as
+	// Entra does while a new or restored object replicates.
+	notFound map[string]int
+	cancel   context.CancelFunc
 }
 
 func opName(o entra.Op) string {
@@ -59,6 +63,12 @@ func (l *opLog) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, do
 	l.mu.Unlock()
 	for i, o := range ops {
 		var out entra.Outcome
+		l.mu.Lock()
+		if l.notFound[opName(o)] > 0 {
+			l.notFound[opName(o)]--
+			out.Err = &entra.GraphError{Op: "update", Status: 404, Code: "Request_ResourceNotFound", Message: "Resource does not exist"}
+		}
+		l.mu.Unlock()
 		if o.Kind == entra.OpCreate {
 			l.next++
 			out.ID = fmt.Sprintf("new%d", l.next)
@@ -103,7 +113,7 @@ func TestLifecycleStepsRunInDependencyOrder(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	got := fmt.Sprint(l.rounds)
-	want := "[[restore d1] [update d1 update u2 update u3 delete u4] [revoke u3] [join g1 d1 license u2 +[e3] -[] leave g1 u3]]"
+	want := "[[restore d1] [update d1] [update u2 update u3 delete u4] [revoke u3] [join g1 d1 license u2 +[e3] -[] leave g1 u3]]"
 	if got != want {
 		t.Errorf("rounds\n got %s\nwant %s", got, want)
 	}
@@ -176,5 +186,38 @@ func TestStepNames(t *testing.T) {
 	}
 	if got := strings.Join(StepNames(plan.Action{Action: plan.Restore}), ","); got != "restore" {
 		t.Errorf("restore steps %s", got)
+	}
+}
+
+// A restored user can be briefly "not found": its patch is retried.
+func TestRestoredUserPatchWaitsForReplication(t *testing.T) {
+	p := testPlan(plan.Action{Action: plan.Restore, Key: "1", ID: "d1",
+		Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("false"), After: sp("true")}}})
+	l := &opLog{notFound: map[string]int{"update d1": 2}}
+	var waits int
+	rep, err := Execute(context.Background(), p, l, Options{Sleep: func(context.Context, time.Duration) bool { waits++; return true }})
+	if err != nil || rep.Done != 1 || waits != 2 {
+		t.Fatalf("report %+v waits %d err %v", rep.Results, waits, err)
+	}
+}
+
+// An action an earlier run began and this run could not carry on is
+// partial, not "not started"; a create journalled by it reaches the
+// writeback as adopted.
+func TestResumedButStoppedIsPartial(t *testing.T) {
+	c := createAction("1", "a@x.com", "")
+	c.Groups = []plan.GroupChange{{Op: plan.OpAdd, GroupID: "g1"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var created []string
+	rep, _ := Execute(ctx, testPlan(c), &opLog{}, Options{
+		Resume:  map[int]Progress{0: {Steps: map[string]bool{StepWrite: true}, ID: "new1"}},
+		Created: func(key, id, upn, mail, pw string) { created = append(created, key+" "+id+" "+pw) },
+	})
+	if rep.Results[0].Status != StatusPartial {
+		t.Errorf("status %s", rep.Results[0].Status)
+	}
+	if strings.Join(created, ",") != "1 new1 " {
+		t.Errorf("created %v", created)
 	}
 }

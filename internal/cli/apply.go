@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -43,16 +42,35 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			var p *plan.Plan
 			var done journal.Done
 			var digest string
-			if len(args) == 1 {
-				if p, err = plan.Read(args[0]); err != nil {
-					return err
+			var jw *journal.Writer
+			begun := false
+			defer func() {
+				if jw == nil {
+					return
 				}
+				if jerr := jw.Close(); jerr != nil && err == nil {
+					err = &exitError{code: ExitPartial, err: fmt.Errorf("%w; a re-run checks the directory for what this one did", jerr)}
+				}
+				if !begun { // nothing was applied: leave no empty journal behind
+					if fi, serr := os.Stat(journal.Path(args[0])); serr == nil && fi.Size() == 0 {
+						os.Remove(journal.Path(args[0]))
+					}
+				}
+			}()
+			if len(args) == 1 {
 				raw, err := os.ReadFile(args[0])
 				if err != nil {
 					return fmt.Errorf("read plan: %w", err)
 				}
+				if p, err = plan.Parse(args[0], raw); err != nil {
+					return err
+				}
 				digest = plan.Digest(raw)
-				// What an earlier, interrupted apply of this plan did.
+				// One apply of a plan at a time; then what an earlier,
+				// interrupted apply of it did.
+				if jw, err = journal.Lock(journal.Path(args[0]), e.Now); err != nil {
+					return err
+				}
 				if done, err = journal.Load(journal.Path(args[0]), digest, func(i int) string {
 					if i < 0 || i >= len(p.Actions) {
 						return ""
@@ -82,6 +100,9 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			resume := map[int]apply.Progress{}
 			if p != nil {
 				if err := e.CheckPlan(p, t.Info); err != nil {
+					return err
+				}
+				if err := e.CheckEntitlements(ctx, p, t); err != nil {
 					return err
 				}
 				skip := map[int]bool{}
@@ -169,37 +190,30 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			if e.Now != nil {
 				now = e.Now
 			}
-			var joiners []writebackRow
-			var passwords []passwordRow
+			// Each joiner reaches the writeback and passwords files as it is
+			// created, so a run killed half way loses none of them.
+			passwords := newCSVStream[passwordRow](passwordsFile)
+			joiners := newCSVStream[writebackRow](writebackFile)
 			adopted := 0
 			created := func(key, id, upn, mail, password string) {
-				joiners = append(joiners, writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: now().UTC().Format(time.RFC3339)})
+				joiners.add(writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: now().UTC().Format(time.RFC3339)})
 				if password == "" {
 					adopted++
 					return
 				}
-				if passwordsFile != nil {
-					passwords = append(passwords, passwordRow{Key: key, UPN: upn, Password: password})
-				}
+				passwords.add(passwordRow{Key: key, UPN: upn, Password: password})
 			}
 			ao := engine.ApplyOptions{Refused: refused, Resume: resume}
-			var jw *journal.Writer
-			if len(args) == 1 {
-				if jw, err = journal.Open(journal.Path(args[0]), digest, now); err != nil {
+			if jw != nil {
+				if err := jw.Begin(digest); err != nil {
 					discardSecretFile(passwordsFile)
 					return err
 				}
+				begun = true
 				ao.Journal = func(i int, step, id string) { jw.Step(i, p.Actions[i].Key, step, id) }
 			}
 			rep, err := e.ApplyWith(ctx, p, t, ao, created)
-			if jw != nil {
-				if jerr := jw.Close(); jerr != nil {
-					e.Log.Warn("the apply journal could not be written; a re-run checks the directory instead", "error", jerr.Error())
-				}
-			}
-			sort.Slice(joiners, func(i, j int) bool { return joiners[i].Key < joiners[j].Key })
-			sort.Slice(passwords, func(i, j int) bool { return passwords[i].Key < passwords[j].Key })
-			// Written even after Ctrl-C or failures: the joiners created so
+			// Closed even after Ctrl-C or failures: the joiners created so
 			// far exist in Entra whatever happened to the rest. A file that
 			// cannot be written does not keep the others from being written.
 			var outErrs []error
@@ -207,14 +221,14 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if adopted > 0 {
 					e.Log.Info("adopted users keep the initial password an earlier apply set; they are not in the passwords file", "adopted", adopted)
 				}
-				if werr := writePasswords(passwordsFile, passwords); werr != nil {
-					outErrs = append(outErrs, werr)
+				if werr := passwords.close(); werr != nil {
+					outErrs = append(outErrs, fmt.Errorf("write passwords file: %w; the %d users created in this run have initial passwords that were not all saved: reset their passwords", werr, passwords.n))
 				} else {
-					a.notice("Initial passwords of %d created users written to %s (mode 0600).\n", len(passwords), passwordsPath)
+					a.notice("Initial passwords of %d created users written to %s (mode 0600).\n", passwords.n, passwordsPath)
 				}
 			}
 			if writebackFile != nil {
-				if werr := writeCSV(writebackFile, joiners); werr != nil {
+				if werr := joiners.close(); werr != nil {
 					outErrs = append(outErrs, fmt.Errorf("write writeback file %s: %w", writebackPath, werr))
 				}
 			}
@@ -366,21 +380,48 @@ type passwordRow struct {
 	Password string `csv:"initial_password"`
 }
 
-// writePasswords writes the passwords file and closes it. Its errors never
-// carry a password.
-func writePasswords(f *os.File, rows []passwordRow) error {
-	if err := writeCSV(f, rows); err != nil {
-		return fmt.Errorf("write passwords file: %w; the %d users created in this run have initial passwords that were not saved: reset their passwords", err, len(rows))
-	}
-	return nil
+// csvStream writes CSV rows to a file as they come: the header at once,
+// then each row, written through. Its errors never carry a row's values
+// (a password). A nil file takes rows and writes nothing.
+type csvStream[T any] struct {
+	f   *os.File
+	n   int
+	err error
 }
 
-// writeCSV writes rows with a header, even when there are none, and
-// closes f.
-func writeCSV(f *os.File, rows any) error {
-	err := gocsv.Marshal(rows, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+func newCSVStream[T any](f *os.File) *csvStream[T] {
+	s := &csvStream[T]{f: f}
+	if f != nil {
+		if err := gocsv.Marshal([]T{}, f); err != nil {
+			s.err = fmt.Errorf("write %s: %w", f.Name(), err)
+		}
 	}
-	return err
+	return s
+}
+
+func (s *csvStream[T]) add(row T) {
+	if s.f == nil {
+		return
+	}
+	s.n++
+	if s.err != nil {
+		return
+	}
+	if err := gocsv.MarshalWithoutHeaders([]T{row}, s.f); err != nil {
+		s.err = fmt.Errorf("write %s: row %d failed", s.f.Name(), s.n)
+	}
+}
+
+// close syncs and closes the file.
+func (s *csvStream[T]) close() error {
+	if s.f == nil {
+		return nil
+	}
+	if err := s.f.Sync(); err != nil && s.err == nil {
+		s.err = err
+	}
+	if err := s.f.Close(); err != nil && s.err == nil {
+		s.err = err
+	}
+	return s.err
 }

@@ -479,6 +479,62 @@ func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target, skip map[
 	return plan.RecheckWith(p, in), nil
 }
 
+// CheckEntitlements refuses a plan whose group or license changes are not
+// the ones the mapping's rules name now: a hand-edited plan must not add
+// someone to a group it shows under another name.
+func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t *Target) error {
+	var hasGroups, hasLicenses bool
+	for _, a := range p.Actions {
+		hasGroups = hasGroups || len(a.Groups) > 0
+		hasLicenses = hasLicenses || len(a.Licenses) > 0
+	}
+	if hasGroups {
+		allowed := map[string]string{}
+		if refs := e.Mapping.GroupRefs(); len(refs) > 0 {
+			groups, err := t.Client.ResolveGroups(ctx, refs)
+			if err != nil {
+				return fmt.Errorf("%s: group rules: %w", e.Mapping.File, err)
+			}
+			for _, g := range groups {
+				allowed[strings.ToLower(g.ID)] = g.DisplayName
+			}
+		}
+		for _, a := range p.Actions {
+			for _, g := range a.Groups {
+				name, ok := allowed[strings.ToLower(g.GroupID)]
+				if !ok || name != g.Name {
+					return fmt.Errorf("the plan changes the membership of group %s (%q) for %s, which is not a group the mapping's rules name; make a new plan", g.GroupID, g.Name, a.Key)
+				}
+			}
+		}
+	}
+	if hasLicenses {
+		allowed := map[string]string{}
+		if refs := e.Mapping.LicenseRefs(); len(refs) > 0 {
+			skus, err := t.Client.ListSkus(ctx)
+			if err != nil {
+				return fmt.Errorf("read subscribed SKUs: %w", err)
+			}
+			for _, ref := range refs {
+				for _, s := range skus {
+					if strings.EqualFold(s.ID, ref) || strings.EqualFold(s.PartNumber, ref) {
+						allowed[strings.ToLower(s.ID)] = s.PartNumber
+					}
+				}
+			}
+		}
+		for _, a := range p.Actions {
+			for _, l := range a.Licenses {
+				name, ok := allowed[strings.ToLower(l.SkuID)]
+				if !ok || name != l.Name {
+					return fmt.Errorf("the plan changes license %s (%s) for %s, which is not a license the mapping's rules name; make a new plan", l.SkuID, l.Name, a.Key)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // targeted says whether re-reading the plan's users one by one (20 per
 // $batch) takes fewer requests than reading the whole directory (pages of
 // about 200 users).
@@ -488,14 +544,14 @@ func targeted(p *plan.Plan, skip map[int]bool) bool {
 		if skip[i] {
 			continue
 		}
-		lookups += 2
-		if a.Action == plan.Create {
+		lookups += 2 // by id and by key, or a joiner's key and UPN
+		if a.Action == plan.Restore {
 			lookups++
 		}
 	}
 	batches := (lookups + entra.BatchSize - 1) / entra.BatchSize
 	pages := (p.Summary.Managed + 199) / 200
-	return batches <= pages || lookups <= 400
+	return batches <= pages
 }
 
 // readTouched reads again, in $batch requests, the users the plan's
@@ -525,11 +581,11 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, skip 
 			}
 		default:
 			get(a.ID)
-			for _, c := range a.Changes {
-				if c.Attribute == match { // a takeover: does anyone hold the key now?
-					ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: match, Value: a.Key, Select: attrs})
-					break
-				}
+			// Does anyone else hold the key now (a takeover, a restore,
+			// a key given to a second account)?
+			ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: match, Value: a.Key, Select: attrs})
+			if a.Action == plan.Restore && a.UserPrincipalName != "" {
+				ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
 			}
 		}
 		if a.Manager != nil {

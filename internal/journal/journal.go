@@ -63,6 +63,7 @@ func Load(path, digest string, keyOf func(i int) string) (Done, error) {
 	}
 	done := Done{}
 	lines := bytes.Split(data, []byte("\n"))
+	header := false
 	for n, line := range lines {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -79,6 +80,9 @@ func Load(path, digest string, keyOf func(i int) string) (Done, error) {
 			if e.Plan != digest {
 				return nil, fmt.Errorf("journal %s:%d belongs to another plan (%s, this plan is %s); move it away or apply the plan it belongs to", path, n+1, e.Plan, digest)
 			}
+			header = true
+		case !header:
+			return nil, fmt.Errorf("journal %s:%d: a step before any header naming the plan; move the journal away and make a new plan", path, n+1)
 		case e.Action != nil && e.Step != "":
 			k := keyOf(*e.Action)
 			if k == "" || k != e.Key {
@@ -110,22 +114,71 @@ type Writer struct {
 	now func() time.Time
 }
 
-// Open opens the journal for appending (creating it, mode 0600) and
-// writes the run's header.
-func Open(path, digest string, now func() time.Time) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+// Lock opens the journal (creating it, mode 0600) and locks it, so one
+// apply of a plan runs at a time; a second one is refused at once. A last
+// line cut short by a kill is cut off, so the run's lines start on a line
+// of their own. Load it, then Begin the run.
+func Lock(path string, now func() time.Time) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal %s is locked: another apply of this plan is running (%v); wait for it to finish", path, err)
+	}
+	if err := cutTornTail(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("repair journal %s: %w", path, err)
 	}
 	if now == nil {
 		now = time.Now
 	}
-	w := &Writer{f: f, w: bufio.NewWriter(f), now: now}
-	w.write(Entry{Plan: digest, Started: now().UTC()})
+	return &Writer{f: f, w: bufio.NewWriter(f), now: now}, nil
+}
+
+// cutTornTail truncates f after its last newline and leaves the offset at
+// the end.
+func cutTornTail(f *os.File) error {
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	keep := bytes.LastIndexByte(data, '\n') + 1
+	if keep != len(data) {
+		if err := f.Truncate(int64(keep)); err != nil {
+			return err
+		}
+	}
+	_, err = f.Seek(int64(keep), io.SeekStart)
+	return err
+}
+
+// Begin writes the run's header naming the plan.
+func (w *Writer) Begin(digest string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.write(Entry{Plan: digest, Started: w.now().UTC()})
 	w.flush()
-	if w.err != nil {
-		f.Close()
-		return nil, w.err
+	return w.err
+}
+
+// Err is the first write error, if any.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Open locks the journal and begins a run: Lock and Begin in one.
+func Open(path, digest string, now func() time.Time) (*Writer, error) {
+	w, err := Lock(path, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Begin(digest); err != nil {
+		w.Close()
+		return nil, err
 	}
 	return w, nil
 }
@@ -171,6 +224,7 @@ func (w *Writer) Close() error {
 	if err := w.f.Sync(); err != nil && w.err == nil {
 		w.err = fmt.Errorf("sync journal: %w", err)
 	}
+	unlockFile(w.f)
 	if err := w.f.Close(); err != nil && w.err == nil {
 		w.err = fmt.Errorf("close journal: %w", err)
 	}

@@ -103,3 +103,59 @@ func TestLoadMissingIsEmpty(t *testing.T) {
 		t.Fatalf("done %v, err %v", done, err)
 	}
 }
+
+// A run killed mid-line, then resumed, then resumed again: the torn line
+// never ends up in the middle of the journal.
+func TestTornLineThenTwoResumes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	content := `{"plan":"sha256:aa"}` + "\n" + `{"action":0,"key":"1001","step":"write","id":"u1"}` + "\n" + `{"action":1,"key":"10`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if _, err := Load(path, "sha256:aa", keys("1001", "1002")); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		w, err := Open(path, "sha256:aa", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Step(1, "1002", "write", "u2")
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done, err := Load(path, "sha256:aa", keys("1001", "1002"))
+	if err != nil || done[1] == nil || done[1].ID != "u2" {
+		t.Fatalf("done %+v, err %v", done, err)
+	}
+}
+
+func TestSecondApplyIsLockedOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	w, err := Open(path, "sha256:aa", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(path, nil); err == nil || !strings.Contains(err.Error(), "another apply") {
+		t.Fatalf("second lock: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := Lock(path, nil)
+	if err != nil {
+		t.Fatalf("lock after close: %v", err)
+	}
+	w2.Close()
+}
+
+func TestStepsBeforeAHeaderAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	if err := os.WriteFile(path, []byte(`{"action":0,"key":"1001","step":"write"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, "sha256:aa", keys("1001")); err == nil || !strings.Contains(err.Error(), "before any header") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -233,8 +233,8 @@ func TestRecheckRefusesRelabelledActions(t *testing.T) {
 // What an earlier, interrupted apply already did is in effect, not stale.
 func TestRecheckFindsWritesInEffect(t *testing.T) {
 	p, users := basePlan(t)
-	users[0].Attrs["department"] = "Sales"                                               // the mover's patch went through
-	users[1].Attrs["accountEnabled"] = "false"                                           // so did the leaver's disable
+	users[0].Attrs["department"] = "Sales"                      // the mover's patch went through
+	users[1].Attrs["accountEnabled"] = "false"                  // so did the leaver's disable
 	created := identity.User{ID: "n3", Attrs: identity.Attrs{}} // and the joiner's create
 	for _, c := range p.Actions[0].Changes {
 		if c.After != nil && c.Attribute != "manager" {

@@ -350,6 +350,11 @@ func Read(path string) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
+	return Parse(path, data)
+}
+
+// Parse decodes and checks a plan file's content; path names it in errors.
+func Parse(path string, data []byte) (*Plan, error) {
 	var p Plan
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("read plan %s: %w: %v", path, ErrFormat, err)
