@@ -452,3 +452,32 @@ licenses:
 		t.Errorf("u2 (usageLocation set in the same apply) licenses %s", got)
 	}
 }
+
+// A plan edited to add someone to another group than the one it shows is
+// refused whole.
+func TestEditedGroupChangeIsRefused(t *testing.T) {
+	hired := `,"employeeHireDate":"2020-01-01T00:00:00Z"`
+	srv, dir := lifeTenant(t, seedUser("u1", "1", "Ann", "Sales", true, hired), "", "")
+	copyBytes(t, filepath.Join(dir, "workers.csv"), lifeHeader+"1,Active,Ann,Lee,Engineering,2020-01-01,\n")
+	planActions(t, dir)
+	raw, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(raw), `"group_id": "g-eng"`, `"group_id": "g-vip"`, 1)
+	if edited == string(raw) {
+		t.Fatal("the plan has no g-eng membership to edit")
+	}
+	copyBytes(t, filepath.Join(dir, "plan.json"), edited)
+	r := hrsync(t, dir, simEnv, "apply", "-c", "hrsync.yaml", "plan.json")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, "g-vip") || !strings.Contains(r.stderr, "not a group the mapping's rules name") {
+		t.Errorf("refusal:\n%s", r)
+	}
+	if u, _ := userByKey(srv, "1"); u.Department != "Sales" {
+		t.Error("the edited plan was applied in part")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "plan.json.journal")); err == nil {
+		t.Error("a refused apply left a journal")
+	}
+}

@@ -301,22 +301,18 @@ func (e *Engine) ReadDirectory(ctx context.Context, t *Target) (*Directory, erro
 	if d.Deleted, err = e.readDeleted(ctx, t); err != nil {
 		return nil, err
 	}
-	if refs := e.Mapping.GroupRefs(); len(refs) > 0 {
-		groups, err := t.Client.ResolveGroups(ctx, refs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: group rules: %w", e.Mapping.File, err)
-		}
-		d.Groups = make(map[string]plan.Entitlement, len(refs))
-		d.Members = make(map[string]map[string]bool, len(groups))
-		for _, ref := range refs {
-			g := groups[ref]
-			d.Groups[strings.ToLower(ref)] = plan.Entitlement{ID: g.ID, Name: g.DisplayName}
+	if d.Groups, d.Skus, err = e.resolveEntitlements(ctx, t); err != nil {
+		return nil, err
+	}
+	if len(d.Groups) > 0 {
+		d.Members = map[string]map[string]bool{}
+		for _, g := range d.Groups {
 			if _, done := d.Members[g.ID]; done {
 				continue
 			}
 			ids, err := t.Client.GroupMembers(ctx, g.ID)
 			if err != nil {
-				return nil, fmt.Errorf("read members of group %q (%s): %w", g.DisplayName, g.ID, err)
+				return nil, fmt.Errorf("read members of group %q (%s): %w", g.Name, g.ID, err)
 			}
 			set := make(map[string]bool, len(ids))
 			for _, id := range ids {
@@ -325,34 +321,6 @@ func (e *Engine) ReadDirectory(ctx context.Context, t *Target) (*Directory, erro
 			d.Members[g.ID] = set
 		}
 		e.Log.Info("groups read", "groups", len(d.Members))
-	}
-	if refs := e.Mapping.LicenseRefs(); len(refs) > 0 {
-		skus, err := t.Client.ListSkus(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read subscribed SKUs: %w", err)
-		}
-		d.Skus = make(map[string]plan.Entitlement, len(refs))
-		var missing []string
-		for _, ref := range refs {
-			found := false
-			for _, s := range skus {
-				if strings.EqualFold(s.ID, ref) || strings.EqualFold(s.PartNumber, ref) {
-					d.Skus[strings.ToLower(ref)] = plan.Entitlement{ID: s.ID, Name: s.PartNumber}
-					found = true
-					break
-				}
-			}
-			if !found {
-				missing = append(missing, ref)
-			}
-		}
-		if len(missing) > 0 {
-			names := make([]string, len(skus))
-			for i, s := range skus {
-				names[i] = s.PartNumber
-			}
-			return nil, fmt.Errorf("%s: license rules name %s, which the tenant does not subscribe to (subscribed: %s)", e.Mapping.File, strings.Join(missing, ", "), strings.Join(names, ", "))
-		}
 	}
 	return d, nil
 }
@@ -479,56 +447,81 @@ func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target, skip map[
 	return plan.RecheckWith(p, in), nil
 }
 
+// resolveEntitlements finds the groups and subscribed SKUs the mapping's
+// rules name, keyed by the reference in lower case. A reference matching
+// nothing (or, for a group name, several groups) is an error naming it.
+func (e *Engine) resolveEntitlements(ctx context.Context, t *Target) (groups, skus map[string]plan.Entitlement, err error) {
+	if refs := e.Mapping.GroupRefs(); len(refs) > 0 {
+		found, err := t.Client.ResolveGroups(ctx, refs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: group rules: %w", e.Mapping.File, err)
+		}
+		groups = make(map[string]plan.Entitlement, len(refs))
+		for _, ref := range refs {
+			g := found[ref]
+			groups[strings.ToLower(ref)] = plan.Entitlement{ID: g.ID, Name: g.DisplayName}
+		}
+	}
+	if refs := e.Mapping.LicenseRefs(); len(refs) > 0 {
+		subscribed, err := t.Client.ListSkus(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read subscribed SKUs: %w", err)
+		}
+		skus = make(map[string]plan.Entitlement, len(refs))
+		var missing []string
+		for _, ref := range refs {
+			i := slices.IndexFunc(subscribed, func(s entra.Sku) bool {
+				return strings.EqualFold(s.ID, ref) || strings.EqualFold(s.PartNumber, ref)
+			})
+			if i < 0 {
+				missing = append(missing, ref)
+				continue
+			}
+			skus[strings.ToLower(ref)] = plan.Entitlement{ID: subscribed[i].ID, Name: subscribed[i].PartNumber}
+		}
+		if len(missing) > 0 {
+			names := make([]string, len(subscribed))
+			for i, s := range subscribed {
+				names[i] = s.PartNumber
+			}
+			return nil, nil, fmt.Errorf("%s: license rules name %s, which the tenant does not subscribe to (subscribed: %s)", e.Mapping.File, strings.Join(missing, ", "), strings.Join(names, ", "))
+		}
+	}
+	return groups, skus, nil
+}
+
 // CheckEntitlements refuses a plan whose group or license changes are not
 // the ones the mapping's rules name now: a hand-edited plan must not add
 // someone to a group it shows under another name.
 func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t *Target) error {
-	var hasGroups, hasLicenses bool
+	n := 0
 	for _, a := range p.Actions {
-		hasGroups = hasGroups || len(a.Groups) > 0
-		hasLicenses = hasLicenses || len(a.Licenses) > 0
+		n += len(a.Groups) + len(a.Licenses)
 	}
-	if hasGroups {
-		allowed := map[string]string{}
-		if refs := e.Mapping.GroupRefs(); len(refs) > 0 {
-			groups, err := t.Client.ResolveGroups(ctx, refs)
-			if err != nil {
-				return fmt.Errorf("%s: group rules: %w", e.Mapping.File, err)
-			}
-			for _, g := range groups {
-				allowed[strings.ToLower(g.ID)] = g.DisplayName
-			}
-		}
-		for _, a := range p.Actions {
-			for _, g := range a.Groups {
-				name, ok := allowed[strings.ToLower(g.GroupID)]
-				if !ok || name != g.Name {
-					return fmt.Errorf("the plan changes the membership of group %s (%q) for %s, which is not a group the mapping's rules name; make a new plan", g.GroupID, g.Name, a.Key)
-				}
-			}
-		}
+	if n == 0 {
+		return nil
 	}
-	if hasLicenses {
-		allowed := map[string]string{}
-		if refs := e.Mapping.LicenseRefs(); len(refs) > 0 {
-			skus, err := t.Client.ListSkus(ctx)
-			if err != nil {
-				return fmt.Errorf("read subscribed SKUs: %w", err)
-			}
-			for _, ref := range refs {
-				for _, s := range skus {
-					if strings.EqualFold(s.ID, ref) || strings.EqualFold(s.PartNumber, ref) {
-						allowed[strings.ToLower(s.ID)] = s.PartNumber
-					}
-				}
+	groups, skus, err := e.resolveEntitlements(ctx, t)
+	if err != nil {
+		return err
+	}
+	named := func(set map[string]plan.Entitlement, id, name string) bool {
+		for _, x := range set {
+			if strings.EqualFold(x.ID, id) && x.Name == name {
+				return true
 			}
 		}
-		for _, a := range p.Actions {
-			for _, l := range a.Licenses {
-				name, ok := allowed[strings.ToLower(l.SkuID)]
-				if !ok || name != l.Name {
-					return fmt.Errorf("the plan changes license %s (%s) for %s, which is not a license the mapping's rules name; make a new plan", l.SkuID, l.Name, a.Key)
-				}
+		return false
+	}
+	for _, a := range p.Actions {
+		for _, g := range a.Groups {
+			if !named(groups, g.GroupID, g.Name) {
+				return fmt.Errorf("the plan changes the membership of group %s (%q) for %s, which is not a group the mapping's rules name; make a new plan", g.GroupID, g.Name, a.Key)
+			}
+		}
+		for _, l := range a.Licenses {
+			if !named(skus, l.SkuID, l.Name) {
+				return fmt.Errorf("the plan changes license %s (%s) for %s, which is not a license the mapping's rules name; make a new plan", l.SkuID, l.Name, a.Key)
 			}
 		}
 	}
