@@ -193,17 +193,22 @@ func TestLifecycleGracePeriodDeleteAndRehire(t *testing.T) {
 	}, ",")
 	now := time.Now().UTC()
 	deleted := strings.Join([]string{
-		seedUser("d4", "4", "Di", "Marketing", false, `,"deletedDateTime":"`+now.AddDate(0, 0, -10).Format(time.RFC3339)+`"`),
-		seedUser("d5", "5", "Ed", "Sales", false, `,"deletedDateTime":"`+now.AddDate(0, 0, -31).Format(time.RFC3339)+`"`),
+		seedUser("d4", "4", "Di", "Marketing", false, `,"employeeLeaveDateTime":"`+stamp(-50)+`","deletedDateTime":"`+now.AddDate(0, 0, -10).Format(time.RFC3339)+`"`),
+		seedUser("d5", "5", "Ed", "Sales", false, `,"employeeLeaveDateTime":"`+stamp(-70)+`","deletedDateTime":"`+now.AddDate(0, 0, -31).Format(time.RFC3339)+`"`),
+		seedUser("d6", "6", "Fa", "Sales", true, `,"deletedDateTime":"`+now.AddDate(0, 0, -5).Format(time.RFC3339)+`"`), // deleted by an admin while enabled
 	}, ",")
 	srv, dir := lifeTenant(t, users, deleted, "  delete_after_days: 30\n")
 	copyBytes(t, filepath.Join(dir, "workers.csv"), lifeHeader+
 		"1,Active,Ann,Lee,Sales,2020-01-01,\n"+
 		"4,Active,Di,Lee,Sales,2020-01-01,\n"+ // rehired within 30 days of the delete: restored
-		"5,Active,Ed,Lee,Sales,2020-01-01,\n") // rehired after Entra purged the account: a new one
+		"5,Active,Ed,Lee,Sales,2020-01-01,\n"+ // rehired after Entra purged the account: a new one
+		"6,Active,Fa,Lee,Sales,2020-01-01,\n") // its account deleted by an admin: neither restored nor recreated
 	p, acts, text := planActions(t, dir)
-	if acts["2"] != "delete" || acts["3"] != "" || acts["4"] != "restore" || acts["5"] != "create" {
+	if acts["2"] != "delete" || acts["3"] != "" || acts["4"] != "restore" || acts["5"] != "create" || acts["6"] != "" {
 		t.Fatalf("actions %v\n%s", acts, text)
+	}
+	if !strings.Contains(text, "it was not deleted as a leaver") {
+		t.Errorf("no warning about the account an admin deleted:\n%s", text)
 	}
 	for _, a := range p.Actions {
 		if a.Key == "2" && !strings.Contains(a.Reason, "restorable from deleted items for 30 days") {
@@ -408,7 +413,8 @@ func TestLicenseRulesEndToEnd(t *testing.T) {
 	seed := filepath.Join(t.TempDir(), "seed.json")
 	copyBytes(t, seed, `{"domains":["contoso.com"],"users":[
  {"id":"u1","employeeId":"1","accountEnabled":true,"displayName":"Ann Lee","userPrincipalName":"ann.lee@contoso.com","mailNickname":"ann.lee","usageLocation":"DE","assignedLicenses":[{"skuId":"`+e1+`"},{"skuId":"`+other+`"}]},
- {"id":"u2","employeeId":"2","accountEnabled":true,"displayName":"Bo Lee","userPrincipalName":"bo.lee@contoso.com","mailNickname":"bo.lee"}],
+ {"id":"u2","employeeId":"2","accountEnabled":true,"displayName":"Bo Lee","userPrincipalName":"bo.lee@contoso.com","mailNickname":"bo.lee","inheritedLicenses":[{"skuId":"`+e3+`","groupId":"g-lic"}]}],
+ "groups":[{"id":"g-lic","displayName":"E3 users","securityEnabled":true,"members":["u2"]}],
  "subscribedSkus":[
  {"skuId":"`+e3+`","skuPartNumber":"SPE_E3","prepaidUnits":{"enabled":10}},
  {"skuId":"`+e1+`","skuPartNumber":"SPE_E1","prepaidUnits":{"enabled":10}},
@@ -449,7 +455,7 @@ licenses:
 		t.Errorf("u1 licenses %s", got)
 	}
 	if got := strings.Join(skus["u2"], ","); got != e1 {
-		t.Errorf("u2 (usageLocation set in the same apply) licenses %s", got)
+		t.Errorf("u2 (usageLocation set in the same apply; E3 inherited from a group, never removed) licenses %s", got)
 	}
 }
 

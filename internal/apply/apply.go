@@ -519,7 +519,7 @@ func (e *executor) runLagged(todo []pending) {
 			t := t
 			s := step{action: t.i, name: t.name, op: t.op}
 			s.onErr = func(err error) bool {
-				if t.fresh && attempt < e.opts.LagRetries && entra.IsNotFound(err) && t.op.Kind != entra.OpRemoveManager {
+				if t.fresh && attempt < e.opts.LagRetries && entra.IsNotReplicated(err) && t.op.Kind != entra.OpRemoveManager {
 					lagged = append(lagged, t)
 					e.done-- // counted again when retried
 					return true

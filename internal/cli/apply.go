@@ -48,13 +48,12 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if jw == nil {
 					return
 				}
+				if !begun { // nothing was applied: leave no empty journal behind
+					_ = jw.Discard()
+					return
+				}
 				if jerr := jw.Close(); jerr != nil && err == nil {
 					err = &exitError{code: ExitPartial, err: fmt.Errorf("%w; a re-run checks the directory for what this one did", jerr)}
-				}
-				if !begun { // nothing was applied: leave no empty journal behind
-					if fi, serr := os.Stat(journal.Path(args[0])); serr == nil && fi.Size() == 0 {
-						os.Remove(journal.Path(args[0]))
-					}
 				}
 			}()
 			if len(args) == 1 {
@@ -210,7 +209,17 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					return err
 				}
 				begun = true
-				ao.Journal = func(i int, step, id string) { jw.Step(i, p.Actions[i].Key, step, id) }
+				// A journal that cannot be written stops the run like Ctrl-C:
+				// going on would make steps a re-run cannot know about.
+				jctx, stop := context.WithCancel(ctx)
+				defer stop()
+				ctx = jctx
+				ao.Journal = func(i int, step, id string) {
+					jw.Step(i, p.Actions[i].Key, step, id)
+					if jw.Err() != nil {
+						stop()
+					}
+				}
 			}
 			rep, err := e.ApplyWith(ctx, p, t, ao, created)
 			// Closed even after Ctrl-C or failures: the joiners created so
@@ -241,6 +250,9 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 						outErrs = append(outErrs, werr)
 					}
 				}
+			}
+			if jw != nil && jw.Err() != nil {
+				outErrs = append(outErrs, fmt.Errorf("the run stopped: %w; a re-run checks the directory for what this one did", jw.Err()))
 			}
 			if len(outErrs) > 0 {
 				return &exitError{code: ExitPartial, err: errors.Join(outErrs...)}

@@ -254,7 +254,7 @@ const requestTimeout = 60 * time.Second
 // licenses when the mapping has license rules.
 func (e *Engine) readAttrs() []string {
 	attrs := e.Mapping.TargetAttrs()
-	if e.Cfg.Policy.DeleteAfterDays > 0 && !slices.Contains(attrs, plan.LeaveDateAttr) {
+	if e.stampsLeaveDate() && !slices.Contains(attrs, plan.LeaveDateAttr) {
 		attrs = append(attrs, plan.LeaveDateAttr)
 	}
 	if len(e.Mapping.Licenses) > 0 {
@@ -276,6 +276,22 @@ func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, er
 	}
 	e.Log.Info("target read", "endpoint", t.Info.Endpoint, "users", len(users))
 	return users, nil
+}
+
+// stampsLeaveDate says whether hrsync records on leavers absent from the
+// source the day it disabled them (employeeLeaveDateTime): delete_after_days
+// counts from it, and without accountEnabled in the mapping it is how hrsync
+// tells its own disables (a leaver who may come back) from an admin's.
+func (e *Engine) stampsLeaveDate() bool {
+	if e.Cfg.Policy.DeleteAfterDays > 0 {
+		return true
+	}
+	for _, a := range e.Mapping.Attrs {
+		if a.Spec.Name == "accountEnabled" {
+			return false
+		}
+	}
+	return true
 }
 
 // Directory is what a plan is computed against: the users, the users in
@@ -360,7 +376,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.P
 		Groups:         dir.Groups,
 		Members:        dir.Members,
 		Skus:           dir.Skus,
-		StampLeaveDate: e.Cfg.Policy.DeleteAfterDays > 0,
+		StampLeaveDate: e.stampsLeaveDate(),
 		MatchAttr:      e.Mapping.Match.Target.Name,
 		AltMatchAttrs:  alt,
 		Attrs:          specs,

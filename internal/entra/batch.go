@@ -108,6 +108,28 @@ func (o Op) describe() string {
 	return "graph request"
 }
 
+// permission is the Microsoft Graph application permission o needs (see
+// GraphError.Permission).
+func (o Op) permission() string {
+	switch o.Kind {
+	case OpCreate:
+		if _, ok := o.Attrs["employeeLeaveDateTime"]; ok {
+			return PermLifecycleWrite
+		}
+	case OpUpdate:
+		if _, ok := o.Set["employeeLeaveDateTime"]; ok {
+			return PermLifecycleWrite
+		}
+	case OpFind, OpGet:
+		return readPermission(o.Select)
+	case OpAddMember, OpRemoveMember:
+		return PermGroupsWrite
+	case OpAssignLicense:
+		return PermLicenses
+	}
+	return PermUsers
+}
+
 // Outcome is the result of one Op.
 type Outcome struct {
 	// ID is the new object's id (OpCreate), or the restored user's
@@ -327,8 +349,16 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 	resp, err := b.Send(withBatchCost(ctx, len(byID)), c.adapter)
 	if err != nil {
 		err = wrap("graph $batch", err)
+		var ge *GraphError
 		for _, i := range byID {
-			settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), err)})
+			opErr := err
+			if errors.As(err, &ge) {
+				// Each op's own copy, naming the permission it needs.
+				ce := *ge
+				ce.Permission = ops[i].permission()
+				opErr = &ce
+			}
+			settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), opErr)})
 		}
 		return
 	}
@@ -575,7 +605,7 @@ func reparse(body msgraphcore.RequestBody, v any) error {
 
 // itemError turns a failed item's error body into a *GraphError.
 func itemError(o Op, status int, body msgraphcore.RequestBody) error {
-	ge := &GraphError{Op: o.describe(), Status: status}
+	ge := &GraphError{Op: o.describe(), Status: status, Permission: o.permission()}
 	if e, ok := body["error"].(map[string]any); ok {
 		ge.Code = rawString(e["code"])
 		ge.Message = rawString(e["message"])

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,6 +130,10 @@ type GraphError struct {
 	Code       string
 	DetailCode string
 	Message    string
+	// Permission names the Microsoft Graph application permission(s) the
+	// operation needs, e.g. "GroupMember.ReadWrite.All"; a 403's message
+	// suggests it ("" suggests PermUsers).
+	Permission string
 }
 
 func (e *GraphError) Error() string {
@@ -137,20 +142,69 @@ func (e *GraphError) Error() string {
 		code += "/" + e.DetailCode
 	}
 	if e.Status > 0 {
-		return fmt.Sprintf("%s: graph %d %s: %s%s", e.Op, e.Status, code, e.Message, hint(e.Status))
+		return fmt.Sprintf("%s: graph %d %s: %s%s", e.Op, e.Status, code, e.Message, hint(e.Status, e.Permission))
 	}
 	return fmt.Sprintf("%s: %s", e.Op, e.Message)
 }
 
-// hint says what to do about authentication and permission failures.
-func hint(status int) string {
+// The Microsoft Graph application permissions hrsync's operations need;
+// the hint of a 403 names the one of the operation that failed. (Graph
+// also accepts broader ones, such as Directory.ReadWrite.All, and for some
+// operations narrower ones: User.RevokeSessions.All for
+// revokeSignInSessions, LicenseAssignment.Read.All for subscribedSkus.)
+const (
+	// PermUsers: users (read, create, update, manager, revoke sessions),
+	// deleted items, restore, delete.
+	PermUsers = "User.ReadWrite.All"
+	// PermLifecycleWrite: writing employeeLeaveDateTime, besides PermUsers.
+	PermLifecycleWrite = "User.ReadWrite.All and User-LifeCycleInfo.ReadWrite.All"
+	// PermLifecycleRead: reading employeeLeaveDateTime, besides PermUsers.
+	PermLifecycleRead = "User.ReadWrite.All and User-LifeCycleInfo.Read.All"
+	// PermGroupsRead: reading groups and their members.
+	PermGroupsRead = "GroupMember.Read.All"
+	// PermGroupsWrite: adding and removing group members.
+	PermGroupsWrite = "GroupMember.ReadWrite.All"
+	// PermLicenses: assignLicense.
+	PermLicenses = "LicenseAssignment.ReadWrite.All (or User.ReadWrite.All)"
+	// PermOrganization: subscribedSkus and /organization.
+	PermOrganization = "Organization.Read.All"
+)
+
+// hint says what to do about authentication and permission failures; perm
+// is the permission the operation needs ("" = PermUsers).
+func hint(status int, perm string) string {
 	switch status {
 	case http.StatusUnauthorized:
 		return " (the token was refused: check the credentials, tenant_id and client_id, or mint a fresh token)"
 	case http.StatusForbidden:
-		return " (the app needs the Microsoft Graph application permission User.ReadWrite.All with admin consent)"
+		if perm == "" {
+			perm = PermUsers
+		}
+		noun := "permission"
+		if strings.Contains(perm, " and ") {
+			noun = "permissions"
+		}
+		return fmt.Sprintf(" (the app needs the Microsoft Graph application %s %s with admin consent)", noun, perm)
 	}
 	return ""
+}
+
+// withPermission records on a *GraphError in err the permission its
+// operation needs, unless one is set; it returns err.
+func withPermission(err error, perm string) error {
+	var ge *GraphError
+	if errors.As(err, &ge) && ge.Permission == "" {
+		ge.Permission = perm
+	}
+	return err
+}
+
+// readPermission is the permission a read of attrs needs.
+func readPermission(attrs []string) string {
+	if slices.Contains(attrs, "employeeLeaveDateTime") {
+		return PermLifecycleRead
+	}
+	return PermUsers
 }
 
 // IsConflict reports a create that failed because the UPN (or another
@@ -164,6 +218,30 @@ func IsConflict(err error) bool {
 func IsNotFound(err error) bool {
 	var ge *GraphError
 	return errors.As(err, &ge) && (ge.Status == http.StatusNotFound || ge.Code == "Request_ResourceNotFound")
+}
+
+// IsNotReplicated reports the answers Graph gives when an object it was
+// just told about has not reached the replica serving the request yet
+// (Entra is eventually consistent): 404 Request_ResourceNotFound ("Resource
+// '...' does not exist or one of its queried reference-property objects
+// are not present."), and 400 "The source resource object or one of the
+// objects being referenced don't exist." (Graph's documented wording; "do
+// not exist" is matched too). Such a request may succeed when retried a
+// little later; other errors are false.
+func IsNotReplicated(err error) bool {
+	var ge *GraphError
+	if !errors.As(err, &ge) {
+		return false
+	}
+	switch ge.Status {
+	case http.StatusNotFound:
+		return ge.Code == "Request_ResourceNotFound"
+	case http.StatusBadRequest:
+		m := strings.ToLower(ge.Message)
+		return strings.Contains(m, "one of the objects being referenced") &&
+			(strings.Contains(m, "don't exist") || strings.Contains(m, "do not exist") || strings.Contains(m, "don’t exist"))
+	}
+	return false
 }
 
 func wrap(op string, err error) error {
@@ -207,8 +285,9 @@ const PageSize = 999
 
 // ListUsers reads every user with the given attributes (and the manager's
 // id when withManager; LicensesAttr reads the licenses into
-// identity.User.Licenses), following nextLinks verbatim. A read that fails
-// part way fails whole: a partial directory must never be diffed.
+// identity.User.Licenses), following nextLinks verbatim (a nextLink Graph
+// repeats fails the read with ErrPagingLoop). A read that fails part way
+// fails whole: a partial directory must never be diffed.
 // progress, if not nil, is called with the running count.
 //
 // Requests are built by msgraph-sdk-go and sent through its adapter (auth,
@@ -226,14 +305,16 @@ func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
+	perm := readPermission(attrs)
 	var out []identity.User
+	followed := linkGuard{}
 	for page := 1; ; page++ {
 		var pg userPage
 		if err := c.getJSON(ctx, ri, &pg); err != nil {
 			if page == 1 {
-				return nil, wrap("list users", err)
+				return nil, withPermission(wrap("list users", err), perm)
 			}
-			return nil, wrap(fmt.Sprintf("list users (page %d)", page), err)
+			return nil, withPermission(wrap(fmt.Sprintf("list users (page %d)", page), err), perm)
 		}
 		if out == nil {
 			out = make([]identity.User, 0, len(pg.Value))
@@ -246,6 +327,9 @@ func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool
 		}
 		if pg.NextLink == "" {
 			return out, nil
+		}
+		if err := followed.follow(pg.NextLink, page); err != nil {
+			return nil, fmt.Errorf("list users (page %d): %w", page, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
@@ -261,10 +345,12 @@ func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool
 // manager, /users/delta pages of 200 with manager@delta, half the requests
 // of $expand=manager, whose pages Graph caps at 100. If Graph refuses the
 // delta query (400 or 501, e.g. a property it cannot track), the $expand
-// read is used instead.
+// read is used instead. Licenses (LicensesAttr) are always read with
+// $expand: Graph's delta does not return licenseAssignmentStates
+// (microsoftgraph/microsoft-graph-docs#16690).
 func (c *Client) ReadUsers(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
-	if !withManager {
-		return c.ListUsers(ctx, attrs, false, progress)
+	if !withManager || slices.Contains(attrs, LicensesAttr) {
+		return c.ListUsers(ctx, attrs, withManager, progress)
 	}
 	out, err := c.ListUsersDelta(ctx, attrs, true, progress)
 	var ge *GraphError
@@ -278,7 +364,9 @@ func (c *Client) ReadUsers(ctx context.Context, attrs []string, withManager bool
 // ListUsersDelta reads every user as ListUsers does, through
 // /users/delta, which returns the manager as manager@delta on pages of up
 // to 200 users (twice what $expand=manager allows). The initial round of a
-// delta query may list a user twice; the later entry wins.
+// delta query may list a user twice; the later entry wins. A property Graph
+// does not return from delta (licenseAssignmentStates, which LicensesAttr
+// reads, is one) fails the read with a 501 *GraphError.
 func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
 	sel := selectFor(attrs)
 	if withManager {
@@ -292,10 +380,11 @@ func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager
 	var out []identity.User
 	at := map[string]int{}
 	removed := 0
+	followed := linkGuard{}
 	for page := 1; ; page++ {
 		pg := userPage{keepRaw: page == 1}
 		if err := c.getJSON(ctx, ri, &pg); err != nil {
-			return nil, wrap(fmt.Sprintf("list users (delta page %d)", page), err)
+			return nil, withPermission(wrap(fmt.Sprintf("list users (delta page %d)", page), err), readPermission(attrs))
 		}
 		if page == 1 {
 			if err := checkSelected(pg.raw, sel); err != nil {
@@ -343,6 +432,9 @@ func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager
 			}
 			return out, nil
 		}
+		if err := followed.follow(pg.NextLink, page); err != nil {
+			return nil, fmt.Errorf("list users (delta page %d): %w", page, err)
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
@@ -368,6 +460,8 @@ func (c *Client) getJSON(ctx context.Context, ri *abs.RequestInformation, v any)
 	return nil
 }
 
+// selectFor is the $select that reads attrs: id, the top-level property
+// of each attribute, and licenseAssignmentStates for LicensesAttr.
 func selectFor(attrs []string) []string {
 	set := map[string]bool{"id": true}
 	sel := []string{"id"}
@@ -375,6 +469,9 @@ func selectFor(attrs []string) []string {
 		top := a
 		if i := strings.IndexByte(a, '.'); i > 0 {
 			top = a[:i]
+		}
+		if a == LicensesAttr {
+			top = licenseStatesProp
 		}
 		if !set[top] {
 			set[top] = true

@@ -2,6 +2,7 @@ package entra
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,15 +19,60 @@ import (
 // The reads beyond users: deleted users, groups and their members, and the
 // tenant's license subscriptions. Like ListUsers they are built by the SDK,
 // sent through its adapter (auth, pacing, retries), follow nextLinks
-// verbatim, decode pages into lean structs and fail whole when a page
-// fails.
+// verbatim (failing with ErrPagingLoop when Graph repeats one), decode
+// pages into lean structs and fail whole when a page fails.
 
-// DeletedUser is a user in Entra's deleted items.
+// ErrPagingLoop marks a read that stopped because Graph sent a nextLink it
+// had already sent in the same read: following it would never end (Graph
+// has done so: microsoftgraph/microsoft-graph-docs#4897,
+// microsoftgraph/msgraph-sdk-dotnet#54).
+var ErrPagingLoop = errors.New("paging loop: Graph sent a nextLink it had already sent in this read")
+
+// linkGuard remembers the nextLinks a read followed, and the page each led
+// to.
+type linkGuard map[string]int
+
+// follow records next, the nextLink of page, or fails with ErrPagingLoop
+// when the read followed it before.
+func (g linkGuard) follow(next string, page int) error {
+	if to, seen := g[next]; seen {
+		return fmt.Errorf("%w (page %d's nextLink is the one that led to page %d: %s)", ErrPagingLoop, page, to, next)
+	}
+	g[next] = page + 1
+	return nil
+}
+
+// DeletedUser is a user in Entra's deleted items. Its
+// Attrs["userPrincipalName"] is the user's original userPrincipalName, the
+// one a restore brings back: Entra shows a deleted user's userPrincipalName
+// with the object id (without dashes) in front, and ListDeletedUsers strips
+// that prefix.
 type DeletedUser struct {
 	identity.User
 	// DeletedAt is when the user was deleted (zero if Graph did not say);
 	// Entra keeps it restorable for 30 days.
 	DeletedAt time.Time
+}
+
+// originalUPN undoes Entra's renaming of a deleted user's
+// userPrincipalName: a leading 32 hex digits equal to the object id without
+// dashes (ignoring case) are removed; anything else is returned as is.
+func originalUPN(id, upn string) string {
+	prefix := strings.ReplaceAll(id, "-", "")
+	if len(prefix) != 32 || len(upn) <= len(prefix) || !isHex(prefix) || !strings.EqualFold(upn[:len(prefix)], prefix) {
+		return upn
+	}
+	return upn[len(prefix):]
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // deletedPage is one page of GET /directory/deletedItems/microsoft.graph.user.
@@ -36,8 +82,9 @@ type deletedPage struct {
 }
 
 // ListDeletedUsers reads every user in the deleted items with the given
-// attributes (as ListUsers reads them; LicensesAttr reads the licenses)
-// and the time each was deleted.
+// attributes (as ListUsers reads them; LicensesAttr reads the licenses;
+// userPrincipalName is the original one, see DeletedUser) and the time
+// each was deleted.
 func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]DeletedUser, error) {
 	const op = "list deleted users"
 	top := int32(PageSize)
@@ -50,10 +97,13 @@ func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]Delete
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var out []DeletedUser
-	err = pages(ctx, c, op, ri, func(_ int, body *deletedPage) (string, error) {
+	err = pages(ctx, c, op, readPermission(attrs), ri, func(_ int, body *deletedPage) (string, error) {
 		for i := range body.Value {
 			u := &body.Value[i]
 			d := DeletedUser{User: u.toUser(attrs)}
+			if upn, ok := d.Attrs["userPrincipalName"]; ok {
+				d.Attrs["userPrincipalName"] = originalUPN(u.ID, upn)
+			}
 			if t, err := time.Parse(time.RFC3339, canonicalTime(u.DeletedDateTime)); err == nil {
 				d.DeletedAt = t
 			}
@@ -71,9 +121,11 @@ func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]Delete
 
 // pages reads a paged collection: it GETs ri, decodes each page into a new
 // P and hands it to use, which returns the page's nextLink; following
-// builds the request for a nextLink. A failed page fails the read; errors
-// name op and, past the first, the page.
-func pages[P any](ctx context.Context, c *Client, op string, ri *abs.RequestInformation,
+// builds the request for a nextLink. A failed page fails the read, and so
+// does a nextLink the read followed before (ErrPagingLoop); errors name op
+// and, past the first, the page, and Graph's errors carry perm, the
+// permission the read needs.
+func pages[P any](ctx context.Context, c *Client, op, perm string, ri *abs.RequestInformation,
 	use func(page int, body *P) (string, error), following func(next string) (*abs.RequestInformation, error)) error {
 	where := func(page int) string {
 		if page == 1 {
@@ -81,10 +133,11 @@ func pages[P any](ctx context.Context, c *Client, op string, ri *abs.RequestInfo
 		}
 		return fmt.Sprintf("%s (page %d)", op, page)
 	}
+	followed := linkGuard{}
 	for page := 1; ; page++ {
 		body := new(P)
 		if err := c.getJSON(ctx, ri, body); err != nil {
-			return wrap(where(page), err)
+			return withPermission(wrap(where(page), err), perm)
 		}
 		next, err := use(page, body)
 		if err != nil {
@@ -92,6 +145,9 @@ func pages[P any](ctx context.Context, c *Client, op string, ri *abs.RequestInfo
 		}
 		if next == "" {
 			return nil
+		}
+		if err := followed.follow(next, page); err != nil {
+			return fmt.Errorf("%s: %w", where(page), err)
 		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
@@ -223,7 +279,7 @@ func (c *Client) findGroups(ctx context.Context, prop string, vals []string) ([]
 		return nil, fmt.Errorf("find groups: %w", err)
 	}
 	var out []Group
-	err = pages(ctx, c, "find groups by "+prop, ri, func(_ int, pg *groupPage) (string, error) {
+	err = pages(ctx, c, "find groups by "+prop, PermGroupsRead, ri, func(_ int, pg *groupPage) (string, error) {
 		for _, g := range pg.Value {
 			out = append(out, Group{ID: strings.ToLower(g.ID), DisplayName: g.DisplayName})
 		}
@@ -258,7 +314,7 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]string, er
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var out []string
-	err = pages(ctx, c, op, ri, func(_ int, pg *memberPage) (string, error) {
+	err = pages(ctx, c, op, PermGroupsRead, ri, func(_ int, pg *memberPage) (string, error) {
 		for _, m := range pg.Value {
 			out = append(out, strings.ToLower(m.ID))
 		}
@@ -300,7 +356,7 @@ func (c *Client) ListSkus(ctx context.Context) ([]Sku, error) {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var out []Sku
-	err = pages(ctx, c, op, ri, func(_ int, pg *skuPage) (string, error) {
+	err = pages(ctx, c, op, PermOrganization, ri, func(_ int, pg *skuPage) (string, error) {
 		for _, k := range pg.Value {
 			out = append(out, Sku{ID: strings.ToLower(k.SkuID), PartNumber: k.SkuPartNumber,
 				Enabled: k.PrepaidUnits.Enabled, Consumed: k.ConsumedUnits})

@@ -53,9 +53,8 @@ func seedUser(i int) graphsim.User {
 		EmployeeID: fmt.Sprintf("k%04d", i), UsageLocation: "DE"}
 }
 
-// startSeeded starts graphsim on st (and the clock, if not nil) and returns
-// a client with an instant clock.
-func startSeeded(t *testing.T, st graphsim.State, clk *simClock) (*Client, *graphsim.Server) {
+// seedPath writes st to a seed file.
+func seedPath(t *testing.T, st graphsim.State) string {
 	t.Helper()
 	data, err := json.Marshal(st)
 	if err != nil {
@@ -65,7 +64,14 @@ func startSeeded(t *testing.T, st graphsim.State, clk *simClock) (*Client, *grap
 	if err := os.WriteFile(seed, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	opts := graphsim.Options{SeedPath: seed, Token: testToken}
+	return seed
+}
+
+// startSeeded starts graphsim on st (and the clock, if not nil) and returns
+// a client with an instant clock.
+func startSeeded(t *testing.T, st graphsim.State, clk *simClock) (*Client, *graphsim.Server) {
+	t.Helper()
+	opts := graphsim.Options{SeedPath: seedPath(t, st), Token: testToken}
 	if clk != nil {
 		opts.Now = clk.Now
 	}

@@ -91,10 +91,12 @@ type rawUser struct {
 		ID      string          `json:"id"`
 		Removed *map[string]any `json:"@removed"`
 	} `json:"manager@delta"`
-	// AssignedLicenses are read into identity.User.Licenses, not Attrs.
-	AssignedLicenses []struct {
-		SkuID string `json:"skuId"`
-	} `json:"assignedLicenses"`
+	// LicenseAssignmentStates are read into identity.User.Licenses, not
+	// Attrs: the direct assignments (assignedByGroup null) only.
+	LicenseAssignmentStates []struct {
+		SkuID           string  `json:"skuId"`
+		AssignedByGroup *string `json:"assignedByGroup"`
+	} `json:"licenseAssignmentStates"`
 	// DeletedDateTime is set on deleted items.
 	DeletedDateTime *string `json:"deletedDateTime"`
 	// Removed marks a user deleted (or out of scope) in a delta round.
@@ -102,10 +104,17 @@ type rawUser struct {
 }
 
 // LicensesAttr is the attribute name that asks the reads (ReadUsers,
-// ListUsers, ListUsersDelta, ListDeletedUsers, OpGet, OpFind) for the
-// directly assigned licenses: they fill identity.User.Licenses with the
-// sorted skuIds, not Attrs.
+// ListUsers, ListDeletedUsers, OpGet, OpFind) for the directly assigned
+// licenses: they fill identity.User.Licenses with the sorted, lower-cased
+// skuIds, not Attrs. Graph's assignedLicenses also lists licenses inherited
+// from groups, which hrsync cannot remove with assignLicense, so the reads
+// select licenseAssignmentStates instead and keep the assignments whose
+// assignedByGroup is null. (Graph's delta does not return
+// licenseAssignmentStates: ListUsersDelta cannot read licenses.)
 const LicensesAttr = "assignedLicenses"
+
+// licenseStatesProp is the property LicensesAttr selects.
+const licenseStatesProp = "licenseAssignmentStates"
 
 // canonicalTime returns a Graph DateTimeOffset in canonical form: RFC 3339
 // in UTC ("" for null; an unparsable value as Graph sent it).
@@ -211,17 +220,17 @@ func (u *rawUser) toUser(attrs []string) identity.User {
 	return out
 }
 
-// licenses returns the assigned skuIds, lower-cased and sorted (nil for
-// none).
+// licenses returns the skuIds assigned directly (assignedByGroup null),
+// lower-cased and sorted (nil for none).
 func (u *rawUser) licenses() []string {
-	if len(u.AssignedLicenses) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(u.AssignedLicenses))
-	for _, l := range u.AssignedLicenses {
-		if l.SkuID != "" {
+	var out []string
+	for _, l := range u.LicenseAssignmentStates {
+		if l.SkuID != "" && l.AssignedByGroup == nil {
 			out = append(out, strings.ToLower(l.SkuID))
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

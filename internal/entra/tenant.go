@@ -93,7 +93,7 @@ func (c *Client) tenantFromGraph(ctx context.Context) (string, error) {
 	const op = "read tenant id (GET /organization)"
 	resp, err := c.gs.Organization().Get(ctx, orgIDQuery())
 	if err != nil {
-		err = wrap(op, err)
+		err = withPermission(wrap(op, err), PermOrganization)
 		var ge *GraphError
 		if errors.As(err, &ge) && ge.Status == http.StatusForbidden {
 			return "", &orgForbiddenError{ge: ge}
@@ -111,9 +111,8 @@ func (c *Client) tenantFromGraph(ctx context.Context) (string, error) {
 	return strings.ToLower(id), nil
 }
 
-// orgForbiddenError is a 403 from GET /organization. GraphError's own hint
-// names the permission hrsync needs for users, which is not the one missing
-// here.
+// orgForbiddenError is a 403 from GET /organization: besides the missing
+// permission, it says that setting tenant_id spares the read.
 type orgForbiddenError struct{ ge *GraphError }
 
 func (e *orgForbiddenError) Error() string {

@@ -18,6 +18,12 @@ import (
 // group memberships, licenses and manager (if the manager still exists); it
 // fails like a create when the userPrincipalName or mail is now taken by
 // another user. Deleting a deleted item removes it permanently.
+//
+// As in Entra, a deleted user's userPrincipalName is freed for other users
+// and shown in the deleted items with the object id (without dashes) in
+// front of it, e.g. 0a1b...ffann@contoso.com ($filter sees that form too);
+// the store keeps the original, which a restore brings back. The user's
+// license units are freed on deletion and taken again on restore.
 
 // deletedDefaultProps is what a deleted user shows without $select: the
 // default user properties plus deletedDateTime.
@@ -28,6 +34,15 @@ var deletedDefaultProps = append(append([]*propDef(nil), defaultProps...), propB
 func isUserCast(seg string) bool {
 	seg = strings.ToLower(seg)
 	return seg == "microsoft.graph.user" || seg == "graph.user"
+}
+
+// shownDeleted is a deleted user as the deleted items show it: a shallow
+// copy with the prefixed userPrincipalName (see deletedUPN). It must only
+// be read.
+func shownDeleted(u *User) User {
+	c := *u
+	c.UserPrincipalName = deletedUPN(u)
+	return c
 }
 
 // listDeletedUsers handles GET /directory/deletedItems/microsoft.graph.user:
@@ -47,7 +62,13 @@ func (s *Server) listDeletedUsers(r *request) *response {
 
 	entries := s.st.deleted
 	start := sort.Search(len(entries), func(i int) bool { return entries[i].seq > q.skipSeq })
-	matches := func(e deletedEntry) bool { return q.filter == nil || q.filter.match(&e.rec.u) }
+	matches := func(e deletedEntry) bool {
+		if q.filter == nil {
+			return true
+		}
+		shown := shownDeleted(&e.rec.u)
+		return q.filter.match(&shown)
+	}
 	var page []deletedEntry
 	i := start
 	for ; i < len(entries) && len(page) < q.top; i++ {
@@ -88,7 +109,8 @@ func (s *Server) listDeletedUsers(r *request) *response {
 		if j > 0 {
 			b = append(b, ',')
 		}
-		b = s.appendUser(b, &e.rec.u, sel, false, false, nil)
+		shown := shownDeleted(&e.rec.u)
+		b = s.appendUser(b, &shown, sel, false, false, nil)
 	}
 	b = append(b, "]}"...)
 	return jsonResponse(http.StatusOK, b)
@@ -123,7 +145,8 @@ func (s *Server) getDeletedItem(r *request) *response {
 	if sel == nil {
 		sel = deletedDefaultProps
 	}
-	return jsonResponse(http.StatusOK, s.directoryObjectEntity(r, &rec.u, sel))
+	shown := shownDeleted(&rec.u)
+	return jsonResponse(http.StatusOK, s.directoryObjectEntity(r, &shown, sel))
 }
 
 // restoreDeletedItem handles POST /directory/deletedItems/{id}/restore. The

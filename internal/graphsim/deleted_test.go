@@ -182,10 +182,32 @@ func TestHTTPSoftDeleteAndRestore(t *testing.T) {
 				}
 			})
 		}
-		// Without $select: the default properties and deletedDateTime.
+		// Without $select: the default properties and deletedDateTime; the
+		// userPrincipalName with the id (without dashes) in front, as Entra
+		// shows it.
+		const annDeleted = "000000000000000000000000000000a1ann@contoso.com"
 		r := call(t, http.MethodGet, deleted+"microsoft.graph.user", nil, nil)
-		if v := values(t, r)[0]; v["deletedDateTime"] != "2026-03-02T09:00:00Z" || v["userPrincipalName"] != "ann@contoso.com" {
+		if v := values(t, r)[0]; v["deletedDateTime"] != "2026-03-02T09:00:00Z" || v["userPrincipalName"] != annDeleted {
 			t.Errorf("first deleted user = %v", v)
+		}
+		r = call(t, http.MethodGet, deleted+ann+"?$select=id,userPrincipalName", nil, nil)
+		if r.status != 200 || r.obj["userPrincipalName"] != annDeleted {
+			t.Errorf("get deleted item: %d %s", r.status, r.body)
+		}
+		// $filter sees the prefixed form.
+		for q, want := range map[string]string{
+			"userPrincipalName eq '" + annDeleted + "'":    ann,
+			"userPrincipalName eq 'ann@contoso.com'":       "",
+			"startsWith(userPrincipalName,'000000000000')": ann + "," + bob + "," + cid,
+		} {
+			r := call(t, http.MethodGet, deleted+"microsoft.graph.user?$select=id&$filter="+url.QueryEscape(q), nil, nil)
+			if got := strings.Join(ids(t, r), ","); got != want {
+				t.Errorf("filter %s: ids %q, want %q", q, got, want)
+			}
+		}
+		// The state keeps the original.
+		if snap := srv.Snapshot(); snap.DeletedUsers[0].UserPrincipalName != "ann@contoso.com" {
+			t.Errorf("stored deleted UPN = %q", snap.DeletedUsers[0].UserPrincipalName)
 		}
 		// Paging with $top.
 		var got []string
@@ -212,8 +234,11 @@ func TestHTTPSoftDeleteAndRestore(t *testing.T) {
 
 	t.Run("restore", func(t *testing.T) {
 		r := call(t, http.MethodPost, deleted+ann+"/restore", nil, nil)
-		if r.status != 200 || r.obj["id"] != ann || r.obj["@odata.type"] != "#microsoft.graph.user" {
+		if r.status != 200 || r.obj["id"] != ann || r.obj["@odata.type"] != "#microsoft.graph.user" || r.obj["userPrincipalName"] != "ann@contoso.com" {
 			t.Fatalf("restore: %d %s", r.status, r.body)
+		}
+		if r := call(t, http.MethodGet, base+"/v1.0/users/ann@contoso.com?$select=id", nil, nil); r.status != 200 || r.obj["id"] != ann {
+			t.Errorf("restored user by its original UPN: %d %s", r.status, r.body)
 		}
 		r = call(t, http.MethodGet, base+"/v1.0/users/"+ann+"?$select=id,deletedDateTime&$expand=manager($select=id)", nil, nil)
 		if r.status != 200 || r.obj["deletedDateTime"] != nil {

@@ -27,6 +27,8 @@ import (
 // "changes from now on". A token graphsim cannot use (garbled, from another
 // server process, older than Graph's 7 days) answers 410 Gone with
 // syncStateNotFound, telling the client to start a full read again.
+// licenseAssignmentStates may be selected but is left out of delta pages,
+// as Graph does.
 
 const (
 	// defaultDeltaPageSize is the most users Graph puts in a delta page.
@@ -102,6 +104,8 @@ type deltaSelection struct {
 
 // parseDeltaSelect parses the $select of a delta request. "manager" selects
 // the manager@delta annotation; id is always returned.
+// licenseAssignmentStates is accepted but never returned: Graph's delta
+// does not support it (microsoftgraph/microsoft-graph-docs#16690).
 func parseDeltaSelect(v string) (deltaSelection, *graphError) {
 	var ds deltaSelection
 	if strings.TrimSpace(v) == "" {
@@ -123,9 +127,14 @@ func parseDeltaSelect(v string) (deltaSelection, *graphError) {
 		return ds, gerr
 	}
 	hasID := false
+	kept := sel[:0]
 	for _, p := range sel {
 		hasID = hasID || p.name == "id"
+		if p.kind != kindLicenseStates {
+			kept = append(kept, p)
+		}
 	}
+	sel = kept
 	if !hasID {
 		sel = append(sel, propByName["id"])
 	}

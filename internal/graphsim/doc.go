@@ -2,9 +2,10 @@
 // v1.0 that hrsync uses: users (list, get, create, update, delete, delta),
 // the manager relationship, deleted items (list, get, restore, permanent
 // delete), groups and their direct members, licenses (subscribedSkus,
-// assignedLicenses, assignLicense), the organization (read-only: the
-// tenant's id, name and verified domains) and JSON $batch. The real msgraph-sdk-go client
-// talks to it over loopback HTTP exactly as it talks to graph.microsoft.com:
+// assignedLicenses, licenseAssignmentStates, assignLicense), the
+// organization (read-only: the tenant's id, name and verified domains) and
+// JSON $batch. The real msgraph-sdk-go client talks to it over loopback
+// HTTP exactly as it talks to graph.microsoft.com:
 // same URLs, JSON shapes, paging with absolute @odata.nextLink, OData query
 // options, error envelopes and status codes.
 //
@@ -46,21 +47,26 @@
 //
 // DELETE /users/{id} moves the user to the deleted items with
 // deletedDateTime from the server clock (Options.Now). There the user keeps
-// their group memberships (hidden from member lists), licenses and manager.
+// their group memberships (hidden from member lists), licenses (whose
+// units are freed) and manager. As in Entra, the userPrincipalName is freed
+// for other users, and the deleted items show it with the object id without
+// dashes in front (0a1b...ff + ann@contoso.com); $filter sees that form.
+// The state keeps the original.
 // GET /directory/deletedItems/microsoft.graph.user lists deleted users in
 // deletion order with $select, $filter (as on /users), $top (1-999, default
 // 100), $count and @odata.nextLink paging; without $select it shows the
 // default user properties and deletedDateTime. POST
 // /directory/deletedItems/{id}/restore (optional body: newUserPrincipalName,
 // autoReconcileProxyConflict) answers 200 with the user and brings it back
-// with the same id, at its place in the paging order, with its memberships,
-// licenses and (if still there) manager; it fails with Graph's
-// ObjectConflict answer when the userPrincipalName or mail is now another
-// user's, and 404 for an id that is not a deleted user. DELETE
-// /directory/deletedItems/{id} deletes permanently: memberships go and
-// licenses are released. Deleted users older than Entra's 30 days are
-// purged (on load and whenever deleted items, groups or licenses are used):
-// never listed, never restorable. The state file keeps deleted users with
+// with the same id and its original userPrincipalName, at its place in the
+// paging order, with its memberships, licenses (taking their units again,
+// even beyond the prepaid units, as Entra does) and (if still there)
+// manager; it fails with Graph's ObjectConflict answer when the
+// userPrincipalName or mail is now another user's, and 404 for an id that
+// is not a deleted user. DELETE /directory/deletedItems/{id} deletes
+// permanently: memberships go. Deleted users older than Entra's 30 days
+// are purged (on load and whenever deleted items, groups or licenses are
+// used): never listed, never restorable. The state file keeps deleted users with
 // their deletedDateTime (see State).
 //
 // # Groups
@@ -85,8 +91,21 @@
 // does not correspond to a valid company License." (unknown SKU),
 // "Subscription {skuId} does not have any available licenses." (no units
 // left), "User does not have a corresponding license." (removing a license
-// the user lacks). Users show their licenses in assignedLicenses
-// ($select, delta); it cannot be written with PATCH.
+// the user lacks), "User license is inherited from a group membership and
+// it cannot be removed directly from the user." (removing a license the
+// user only has through a group). Users show their licenses in
+// assignedLicenses ($select, delta) and licenseAssignmentStates ($select;
+// not in delta pages, as in Graph); neither can be written with PATCH.
+//
+// Group-based licensing is seeded, not run: a user's inheritedLicenses
+// ([{"skuId": ..., "groupId": ...}], groupId one of the state's groups)
+// are licenses the user holds through that group. They appear in
+// assignedLicenses (each SKU once, direct or not) and in
+// licenseAssignmentStates with assignedByGroup set to the group's id
+// (direct assignments have assignedByGroup null; all are "Active"); they
+// do not follow membership changes. A user holding a SKU directly and
+// through a group consumes one unit, and assigning a license the user
+// already inherits needs no free unit.
 //
 // # Change tracking
 //

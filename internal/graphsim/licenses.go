@@ -3,20 +3,29 @@ package graphsim
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/hrsync/hrsync/internal/guid"
 )
 
 // Licenses: GET /subscribedSkus (and /subscribedSkus/{accountId_skuId}),
-// the users' assignedLicenses (read-only, $select-able), and POST
-// /users/{id}/assignLicense with Graph's answers: a user without
-// usageLocation cannot get a license, an unknown SKU "does not correspond to
-// a valid company License", a SKU without free units "does not have any
-// available licenses", removing a license the user lacks "does not have a
-// corresponding license". Changes are all or nothing. A deleted user keeps
-// its licenses (units stay consumed) until it is purged or deleted
-// permanently.
+// the users' assignedLicenses and licenseAssignmentStates (read-only,
+// $select-able), and POST /users/{id}/assignLicense with Graph's answers: a
+// user without usageLocation cannot get a license, an unknown SKU "does not
+// correspond to a valid company License", a SKU without free units "does
+// not have any available licenses", removing a license the user lacks
+// "does not have a corresponding license", removing one the user only
+// inherits from a group "is inherited from a group membership". Changes are
+// all or nothing.
+//
+// Users may hold licenses through groups (User.InheritedLicenses, seeded):
+// assignedLicenses lists every license the user holds, directly or
+// inherited, once; licenseAssignmentStates lists each assignment, with
+// assignedByGroup null for direct ones and the group's id for inherited
+// ones, as Graph does. A user holding a SKU both ways consumes one unit.
+// A deleted user keeps its licenses but frees their units; a restore takes
+// them again without checking for free units.
 
 // skuProp is one property of microsoft.graph.subscribedSku.
 type skuProp struct {
@@ -163,20 +172,66 @@ func (s *Server) getSku(r *request) *response {
 	return s.fail(r, errNotFound(r.segs[1]))
 }
 
-// appendAssignedLicenses renders a user's assignedLicenses.
-func appendAssignedLicenses(b []byte, ls []AssignedLicense) []byte {
+// appendAssignedLicenses renders a user's assignedLicenses: the direct
+// licenses, then those only inherited from groups (each SKU once, as
+// Graph lists them).
+func appendAssignedLicenses(b []byte, u *User) []byte {
 	b = append(b, '[')
-	for i, l := range ls {
-		if i > 0 {
+	n := 0
+	add := func(skuID string, disabled []string) {
+		if n > 0 {
 			b = append(b, ',')
 		}
+		n++
 		b = append(b, `{"disabledPlans":`...)
-		b = appendStrings(b, l.DisabledPlans)
+		b = appendStrings(b, disabled)
 		b = append(b, `,"skuId":`...)
-		b = appendJSONString(b, l.SkuID)
+		b = appendJSONString(b, skuID)
 		b = append(b, '}')
 	}
+	for _, l := range u.AssignedLicenses {
+		add(l.SkuID, l.DisabledPlans)
+	}
+	for i, l := range u.InheritedLicenses {
+		if u.holdsDirectly(l.SkuID) || slices.ContainsFunc(u.InheritedLicenses[:i], func(p InheritedLicense) bool { return p.SkuID == l.SkuID }) {
+			continue
+		}
+		add(l.SkuID, nil)
+	}
 	return append(b, ']')
+}
+
+// appendLicenseStates renders a user's licenseAssignmentStates: one entry
+// per assignment, direct ones (assignedByGroup null) first. All are
+// Active: graphsim has no license errors on users.
+func appendLicenseStates(b []byte, u *User) []byte {
+	b = append(b, '[')
+	n := 0
+	add := func(skuID, group string, disabled []string) {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = append(b, `{"assignedByGroup":`...)
+		b = appendNullableString(b, group)
+		b = append(b, `,"disabledPlans":`...)
+		b = appendStrings(b, disabled)
+		b = append(b, `,"error":"None","lastUpdatedDateTime":null,"skuId":`...)
+		b = appendJSONString(b, skuID)
+		b = append(b, `,"state":"Active"}`...)
+	}
+	for _, l := range u.AssignedLicenses {
+		add(l.SkuID, "", l.DisabledPlans)
+	}
+	for _, l := range u.InheritedLicenses {
+		add(l.SkuID, l.GroupID, nil)
+	}
+	return append(b, ']')
+}
+
+func errInheritedLicense() *graphError {
+	return newError(http.StatusBadRequest, "Request_BadRequest",
+		"User license is inherited from a group membership and it cannot be removed directly from the user.")
 }
 
 func errGUIDLiteral(v string) *graphError {
@@ -287,6 +342,9 @@ func (s *Server) assignLicense(r *request) *response {
 			return s.fail(r, errUnknownSku(id))
 		}
 		if !held[id] {
+			if u.inherits(id) {
+				return s.fail(r, errInheritedLicense())
+			}
 			return s.fail(r, newError(http.StatusBadRequest, "Request_BadRequest", "User does not have a corresponding license."))
 		}
 		removing[id] = true
@@ -302,7 +360,7 @@ func (s *Server) assignLicense(r *request) *response {
 				"License "+l.SkuID+" appears more than once in the request."))
 		}
 		adding[l.SkuID] = true
-		if !held[l.SkuID] && k.ConsumedUnits >= k.PrepaidUnits.Enabled {
+		if !held[l.SkuID] && !u.inherits(l.SkuID) && k.ConsumedUnits >= k.PrepaidUnits.Enabled {
 			return s.fail(r, newError(http.StatusBadRequest, "Request_BadRequest",
 				"Subscription "+l.SkuID+" does not have any available licenses."))
 		}
@@ -313,7 +371,9 @@ func (s *Server) assignLicense(r *request) *response {
 	kept := u.AssignedLicenses[:0:0]
 	for _, l := range u.AssignedLicenses {
 		if removing[l.SkuID] {
-			s.st.skuByID[l.SkuID].ConsumedUnits--
+			if !u.inherits(l.SkuID) { // else the group's assignment keeps the unit
+				s.st.skuByID[l.SkuID].ConsumedUnits--
+			}
 			continue
 		}
 		kept = append(kept, l)
@@ -328,7 +388,9 @@ func (s *Server) assignLicense(r *request) *response {
 		}
 		if !replaced {
 			kept = append(kept, l)
-			s.st.skuByID[l.SkuID].ConsumedUnits++
+			if !u.inherits(l.SkuID) {
+				s.st.skuByID[l.SkuID].ConsumedUnits++
+			}
 		}
 	}
 	if len(kept) == 0 {

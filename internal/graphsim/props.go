@@ -22,9 +22,10 @@ const (
 	kindOrgData
 	kindExtAttrs
 	kindPassword
-	kindLicenses  // assignedLicenses: read-only, written through assignLicense
-	kindNullStub  // a real Graph property graphsim does not emulate; always null
-	kindEmptyStub // a real Graph collection graphsim does not emulate; always []
+	kindLicenses      // assignedLicenses: read-only, written through assignLicense
+	kindLicenseStates // licenseAssignmentStates: read-only, direct and inherited assignments
+	kindNullStub      // a real Graph property graphsim does not emulate; always null
+	kindEmptyStub     // a real Graph collection graphsim does not emulate; always []
 )
 
 // filterLevel is how a property may be used in $filter (see Graph's "advanced
@@ -125,6 +126,7 @@ func buildProps() []*propDef {
 		// show it.
 		{name: "deletedDateTime", kind: kindTime, tm: func(u *User) *time.Time { return &u.DeletedDateTime }},
 		{name: "assignedLicenses", kind: kindLicenses},
+		{name: "licenseAssignmentStates", kind: kindLicenseStates},
 	}
 	for _, p := range props {
 		switch p.name {
@@ -157,7 +159,7 @@ func buildProps() []*propDef {
 		props = append(props, &propDef{name: n, kind: kindNullStub})
 	}
 	for _, n := range []string{"assignedPlans", "identities", "imAddresses", "interests",
-		"licenseAssignmentStates", "onPremisesProvisioningErrors", "otherMails", "pastProjects",
+		"onPremisesProvisioningErrors", "otherMails", "pastProjects",
 		"provisionedPlans", "proxyAddresses", "responsibilities", "schools", "serviceProvisioningErrors", "skills"} {
 		props = append(props, &propDef{name: n, kind: kindEmptyStub})
 	}
@@ -225,7 +227,9 @@ func appendPropValue(b []byte, p *propDef, u *User) []byte {
 		b = strconv.AppendBool(b, u.PasswordProfile.ForceChangePasswordNextSignInWithMfa)
 		return append(b, '}')
 	case kindLicenses:
-		return appendAssignedLicenses(b, u.AssignedLicenses)
+		return appendAssignedLicenses(b, u)
+	case kindLicenseStates:
+		return appendLicenseStates(b, u)
 	case kindEmptyStub:
 		return append(b, "[]"...)
 	default:

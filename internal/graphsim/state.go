@@ -33,7 +33,10 @@ type State struct {
 	// their deletedDateTime (a deleted user without one is taken as deleted
 	// when the state is loaded). Older ones are purged when the state is
 	// loaded or used. They keep their group memberships, licenses and
-	// manager, which come back on restore.
+	// manager, which come back on restore; their license units are free
+	// meanwhile. Their userPrincipalName is the original one (the deleted
+	// items show it with the id in front, as Entra does; a state that stores
+	// it that way is read back to the original).
 	DeletedUsers []User `json:"deletedUsers,omitempty"`
 	// Groups are the groups (read-only but for their members), in the
 	// order GET /groups pages them.
@@ -57,10 +60,12 @@ type Group struct {
 }
 
 // SubscribedSku is a license subscription of the tenant (Graph's
-// subscribedSku). ConsumedUnits counts the licenses assigned to users,
-// deleted users included, plus any consumed outside graphsim: it must be
-// at least the number of users holding the SKU (0 in a seed means exactly
-// that number).
+// subscribedSku). ConsumedUnits counts the live users holding the license,
+// directly or inherited from a group (once per user), plus any consumed
+// outside graphsim: it must be at least the number of live users holding
+// the SKU (0 in a seed means exactly that number). Deleting a user frees
+// its units; restoring it takes them again even when none are left, as
+// Entra does.
 type SubscribedSku struct {
 	SkuID         string       `json:"skuId"`
 	SkuPartNumber string       `json:"skuPartNumber"`
@@ -79,6 +84,16 @@ type PrepaidUnits struct {
 type AssignedLicense struct {
 	SkuID         string   `json:"skuId"`
 	DisabledPlans []string `json:"disabledPlans,omitempty"`
+}
+
+// InheritedLicense is a license a user holds through a group (Entra's
+// group-based licensing): GroupID is the group (one of State.Groups) that
+// assigns SkuID. graphsim does not run group-based licensing: inherited
+// licenses are part of the state as seeded and do not follow membership
+// changes.
+type InheritedLicense struct {
+	SkuID   string `json:"skuId"`
+	GroupID string `json:"groupId"`
 }
 
 // Tenant identifies the emulated tenant. It is served as the single
@@ -134,6 +149,10 @@ type User struct {
 	DeletedDateTime                 time.Time                      `json:"deletedDateTime,omitzero"`
 	// AssignedLicenses are the licenses assigned directly (assignLicense).
 	AssignedLicenses []AssignedLicense `json:"assignedLicenses,omitempty"`
+	// InheritedLicenses are the licenses the user holds through groups
+	// (read-only). Graph shows them in assignedLicenses too, and tells
+	// them apart in licenseAssignmentStates (assignedByGroup).
+	InheritedLicenses []InheritedLicense `json:"inheritedLicenses,omitempty"`
 	// Manager is the object id of the user's manager ("" = none).
 	Manager string `json:"manager,omitempty"`
 }
@@ -236,7 +255,74 @@ func (u *User) clone() User {
 			c.AssignedLicenses[i] = AssignedLicense{SkuID: l.SkuID, DisabledPlans: cloneStrings(l.DisabledPlans)}
 		}
 	}
+	if u.InheritedLicenses != nil {
+		c.InheritedLicenses = append([]InheritedLicense(nil), u.InheritedLicenses...)
+	}
 	return c
+}
+
+// heldSkus returns the skuIds u holds, directly or through a group, each
+// once: the units u consumes.
+func (u *User) heldSkus() []string {
+	if len(u.InheritedLicenses) == 0 {
+		out := make([]string, len(u.AssignedLicenses))
+		for i, l := range u.AssignedLicenses {
+			out[i] = l.SkuID
+		}
+		return out
+	}
+	var out []string
+	seen := make(map[string]bool, len(u.AssignedLicenses)+len(u.InheritedLicenses))
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, l := range u.AssignedLicenses {
+		add(l.SkuID)
+	}
+	for _, l := range u.InheritedLicenses {
+		add(l.SkuID)
+	}
+	return out
+}
+
+// holdsDirectly reports whether skuID is assigned to u directly.
+func (u *User) holdsDirectly(skuID string) bool {
+	for _, l := range u.AssignedLicenses {
+		if l.SkuID == skuID {
+			return true
+		}
+	}
+	return false
+}
+
+// inherits reports whether u holds skuID through a group.
+func (u *User) inherits(skuID string) bool {
+	for _, l := range u.InheritedLicenses {
+		if l.SkuID == skuID {
+			return true
+		}
+	}
+	return false
+}
+
+// deletedUPN is a deleted user's userPrincipalName as Entra shows it in
+// the deleted items: the object id without dashes in front of the
+// original.
+func deletedUPN(u *User) string {
+	return strings.ReplaceAll(u.ID, "-", "") + u.UserPrincipalName
+}
+
+// originalUPN undoes deletedUPN: a state written from Entra's deleted
+// items may store the prefixed form.
+func originalUPN(u *User) string {
+	prefix := strings.ReplaceAll(u.ID, "-", "")
+	if len(prefix) == 32 && len(u.UserPrincipalName) > len(prefix) && strings.EqualFold(u.UserPrincipalName[:len(prefix)], prefix) {
+		return u.UserPrincipalName[len(prefix):]
+	}
+	return u.UserPrincipalName
 }
 
 // clone returns a deep copy of g.
@@ -594,6 +680,7 @@ func (st *State) validate() (generated bool, err error) {
 			return false, fmt.Errorf("%s: id %s is already used by deletedUsers[%d]", where, u.ID, j)
 		}
 		deletedIDs[u.ID] = i
+		u.UserPrincipalName = originalUPN(u)
 		if !validUPNSyntax(u.UserPrincipalName) {
 			return false, fmt.Errorf("%s (id %s): userPrincipalName %q is not a valid user principal name", where, u.ID, u.UserPrincipalName)
 		}
@@ -631,38 +718,63 @@ func (st *State) validateDirectoryExtras(ids, deletedIDs map[string]int) (genera
 			return false, fmt.Errorf("%s (skuId %s): prepaidUnits.enabled and consumedUnits must not be negative", where, k.SkuID)
 		}
 	}
+	groupIDs, generated, err := st.validateGroups(ids, deletedIDs)
+	if err != nil {
+		return false, err
+	}
+
 	holders := make([]int, len(st.SubscribedSkus))
-	checkLicenses := func(where string, u *User) error {
+	checkLicenses := func(where string, u *User, live bool) error {
 		if len(u.AssignedLicenses) == 0 {
 			u.AssignedLicenses = nil
-			return nil
+		}
+		if len(u.InheritedLicenses) == 0 {
+			u.InheritedLicenses = nil
 		}
 		seen := map[string]bool{}
 		for j := range u.AssignedLicenses {
 			l := &u.AssignedLicenses[j]
 			l.SkuID = strings.ToLower(l.SkuID)
-			k, ok := skus[l.SkuID]
-			if !ok {
+			if _, ok := skus[l.SkuID]; !ok {
 				return fmt.Errorf("%s (id %s): assignedLicenses[%d]: skuId %q is not in subscribedSkus", where, u.ID, j, l.SkuID)
 			}
 			if seen[l.SkuID] {
 				return fmt.Errorf("%s (id %s): assignedLicenses[%d]: skuId %s is assigned twice", where, u.ID, j, l.SkuID)
 			}
 			seen[l.SkuID] = true
-			holders[k]++
 			if len(l.DisabledPlans) == 0 {
 				l.DisabledPlans = nil
+			}
+		}
+		paths := map[InheritedLicense]bool{}
+		for j := range u.InheritedLicenses {
+			l := &u.InheritedLicenses[j]
+			l.SkuID, l.GroupID = strings.ToLower(l.SkuID), strings.ToLower(l.GroupID)
+			if _, ok := skus[l.SkuID]; !ok {
+				return fmt.Errorf("%s (id %s): inheritedLicenses[%d]: skuId %q is not in subscribedSkus", where, u.ID, j, l.SkuID)
+			}
+			if _, ok := groupIDs[l.GroupID]; !ok {
+				return fmt.Errorf("%s (id %s): inheritedLicenses[%d]: groupId %q is not in groups", where, u.ID, j, l.GroupID)
+			}
+			if paths[*l] {
+				return fmt.Errorf("%s (id %s): inheritedLicenses[%d]: skuId %s is inherited from group %s twice", where, u.ID, j, l.SkuID, l.GroupID)
+			}
+			paths[*l] = true
+		}
+		if live {
+			for _, id := range u.heldSkus() {
+				holders[skus[id]]++
 			}
 		}
 		return nil
 	}
 	for i := range st.Users {
-		if err := checkLicenses(fmt.Sprintf("users[%d]", i), &st.Users[i]); err != nil {
+		if err := checkLicenses(fmt.Sprintf("users[%d]", i), &st.Users[i], true); err != nil {
 			return false, err
 		}
 	}
 	for i := range st.DeletedUsers {
-		if err := checkLicenses(fmt.Sprintf("deletedUsers[%d]", i), &st.DeletedUsers[i]); err != nil {
+		if err := checkLicenses(fmt.Sprintf("deletedUsers[%d]", i), &st.DeletedUsers[i], false); err != nil {
 			return false, err
 		}
 	}
@@ -677,8 +789,13 @@ func (st *State) validateDirectoryExtras(ids, deletedIDs map[string]int) (genera
 				i, k.SkuID, k.ConsumedUnits, holders[i])
 		}
 	}
+	return generated, nil
+}
 
-	groupIDs := make(map[string]int, len(st.Groups))
+// validateGroups checks the groups and fills in missing ids; it returns
+// the groups' indexes by id.
+func (st *State) validateGroups(ids, deletedIDs map[string]int) (groupIDs map[string]int, generated bool, err error) {
+	groupIDs = make(map[string]int, len(st.Groups))
 	for i := range st.Groups {
 		g := &st.Groups[i]
 		where := fmt.Sprintf("groups[%d]", i)
@@ -688,16 +805,16 @@ func (st *State) validateDirectoryExtras(ids, deletedIDs map[string]int) (genera
 		}
 		g.ID = strings.ToLower(g.ID)
 		if j, dup := groupIDs[g.ID]; dup {
-			return false, fmt.Errorf("%s: id %s is already used by groups[%d]", where, g.ID, j)
+			return nil, false, fmt.Errorf("%s: id %s is already used by groups[%d]", where, g.ID, j)
 		}
 		_, isUser := ids[g.ID]
 		_, isDeleted := deletedIDs[g.ID]
 		if isUser || isDeleted {
-			return false, fmt.Errorf("%s: id %s is already used by a user", where, g.ID)
+			return nil, false, fmt.Errorf("%s: id %s is already used by a user", where, g.ID)
 		}
 		groupIDs[g.ID] = i
 		if strings.TrimSpace(g.DisplayName) == "" {
-			return false, fmt.Errorf("%s (id %s): displayName is missing", where, g.ID)
+			return nil, false, fmt.Errorf("%s (id %s): displayName is missing", where, g.ID)
 		}
 		if len(g.GroupTypes) == 0 {
 			g.GroupTypes = nil
@@ -712,15 +829,15 @@ func (st *State) validateDirectoryExtras(ids, deletedIDs map[string]int) (genera
 			_, live := ids[m]
 			_, deleted := deletedIDs[m]
 			if !live && !deleted {
-				return false, fmt.Errorf("%s (id %s): member %s is not a user in this file", where, g.ID, m)
+				return nil, false, fmt.Errorf("%s (id %s): member %s is not a user in this file", where, g.ID, m)
 			}
 			if members[m] {
-				return false, fmt.Errorf("%s (id %s): member %s is listed twice", where, g.ID, m)
+				return nil, false, fmt.Errorf("%s (id %s): member %s is listed twice", where, g.ID, m)
 			}
 			members[m] = true
 		}
 	}
-	return generated, nil
+	return groupIDs, generated, nil
 }
 
 // defaultTenantName names a new tenant after the first label of its default

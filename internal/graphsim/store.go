@@ -279,8 +279,10 @@ func (s *store) reindex(rec *userRec, old *User) {
 
 // remove deletes rec at now: it moves to the deleted items, keeping its
 // manager, group memberships and licenses for a restore; manager links
-// pointing at it are removed.
+// pointing at it are removed, and its license units are freed (as Entra
+// does).
 func (s *store) remove(rec *userRec, now time.Time) {
+	s.releaseUnits(&rec.u)
 	rec.deleted = true
 	rec.u.DeletedDateTime = now
 	delete(s.removedManager, rec)
@@ -306,9 +308,15 @@ func (s *store) remove(rec *userRec, now time.Time) {
 // restore brings a deleted user back (the caller checked for conflicts and
 // may have changed rec.u's userPrincipalName or mail): at its place in the
 // paging order, with its memberships and licenses, and its manager if the
-// manager still exists.
+// manager still exists. The licenses take their units again, even beyond
+// the subscription's prepaid units, as Entra restores them regardless.
 func (s *store) restore(rec *userRec) {
 	s.takeDeleted(rec)
+	for _, id := range rec.u.heldSkus() {
+		if k := s.skuByID[id]; k != nil {
+			k.ConsumedUnits++
+		}
+	}
 	rec.deleted = false
 	rec.u.DeletedDateTime = time.Time{}
 	i := sort.Search(len(s.order), func(i int) bool { return s.order[i].seq >= rec.seq })
@@ -332,21 +340,25 @@ func (s *store) restore(rec *userRec) {
 	s.version++
 }
 
-// purge deletes rec permanently: it leaves the deleted items and its groups,
-// and its licenses are released.
+// purge deletes rec (a deleted user, whose license units are already
+// free) permanently: it leaves the deleted items and its groups.
 func (s *store) purge(rec *userRec) {
 	s.takeDeleted(rec)
 	rec.hard = true
 	for _, g := range s.groups {
 		g.removeMember(rec.u.ID)
 	}
-	for _, l := range rec.u.AssignedLicenses {
-		if k := s.skuByID[l.SkuID]; k != nil && k.ConsumedUnits > 0 {
+	s.touch(rec)
+	s.version++
+}
+
+// releaseUnits frees the license units u consumes.
+func (s *store) releaseUnits(u *User) {
+	for _, id := range u.heldSkus() {
+		if k := s.skuByID[id]; k != nil && k.ConsumedUnits > 0 {
 			k.ConsumedUnits--
 		}
 	}
-	s.touch(rec)
-	s.version++
 }
 
 // expired reports whether a deleted user is past Entra's retention at now.

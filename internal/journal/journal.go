@@ -119,13 +119,29 @@ type Writer struct {
 // line cut short by a kill is cut off, so the run's lines start on a line
 // of their own. Load it, then Begin the run.
 func Lock(path string, now func() time.Time) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	if err := lockFile(f); err != nil {
+	var f *os.File
+	for attempt := 0; ; attempt++ {
+		var err error
+		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+			return nil, fmt.Errorf("open journal: %w", err)
+		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("journal %s is locked: another apply of this plan is running (%v); wait for it to finish", path, err)
+		}
+		// The file locked must still be the one at path: an apply that
+		// found nothing to do removes its empty journal while it holds
+		// the lock.
+		held, err1 := f.Stat()
+		now, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			break
+		}
+		unlockFile(f)
 		f.Close()
-		return nil, fmt.Errorf("journal %s is locked: another apply of this plan is running (%v); wait for it to finish", path, err)
+		if attempt == 3 {
+			return nil, fmt.Errorf("journal %s keeps being replaced; is another apply of this plan running?", path)
+		}
 	}
 	if err := cutTornTail(f); err != nil {
 		f.Close()
@@ -137,18 +153,24 @@ func Lock(path string, now func() time.Time) (*Writer, error) {
 	return &Writer{f: f, w: bufio.NewWriter(f), now: now}, nil
 }
 
-// cutTornTail truncates f after its last newline and leaves the offset at
-// the end.
+// cutTornTail ends f with a newline: a last line cut short by a kill is
+// cut off, a complete one that only lacks its newline gets it. The offset
+// is left at the end.
 func cutTornTail(f *os.File) error {
 	data, err := io.ReadAll(f)
 	if err != nil {
 		return err
 	}
 	keep := bytes.LastIndexByte(data, '\n') + 1
-	if keep != len(data) {
-		if err := f.Truncate(int64(keep)); err != nil {
-			return err
-		}
+	if keep == len(data) {
+		return nil
+	}
+	if json.Valid(data[keep:]) {
+		_, err = f.Write([]byte("\n"))
+		return err
+	}
+	if err := f.Truncate(int64(keep)); err != nil {
+		return err
 	}
 	_, err = f.Seek(int64(keep), io.SeekStart)
 	return err
@@ -214,6 +236,18 @@ func (w *Writer) flush() {
 			w.err = fmt.Errorf("write journal %s: %w", w.f.Name(), err)
 		}
 	}
+}
+
+// Discard removes the journal if nothing was ever written to it (the
+// apply found nothing to do, or was refused), while still holding the
+// lock, then closes it.
+func (w *Writer) Discard() error {
+	w.mu.Lock()
+	if fi, err := w.f.Stat(); err == nil && fi.Size() == 0 && w.w.Buffered() == 0 {
+		os.Remove(w.f.Name())
+	}
+	w.mu.Unlock()
+	return w.Close()
 }
 
 // Close syncs the journal to disk and closes it.

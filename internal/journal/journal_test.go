@@ -159,3 +159,51 @@ func TestStepsBeforeAHeaderAreRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCompleteLastLineWithoutNewlineIsKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	content := `{"plan":"sha256:aa"}` + "\n" + `{"action":0,"key":"1001","step":"write","id":"u1"}`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open(path, "sha256:aa", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Step(1, "1002", "write", "u2")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	done, err := Load(path, "sha256:aa", keys("1001", "1002"))
+	if err != nil || done[0] == nil || done[1] == nil {
+		t.Fatalf("done %+v, err %v", done, err)
+	}
+}
+
+func TestDiscardRemovesOnlyAnEmptyJournal(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	w, err := Lock(empty, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(empty); !os.IsNotExist(err) {
+		t.Errorf("empty journal left behind: %v", err)
+	}
+	used := filepath.Join(dir, "used")
+	w, _ = Open(used, "sha256:aa", nil)
+	w.Close()
+	w, err = Lock(used, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(used); err != nil {
+		t.Errorf("a journal with content was removed: %v", err)
+	}
+}

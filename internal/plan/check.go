@@ -477,8 +477,8 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 				refuse(i, "%d users now hold %s %s", len(byKey[Fold(a.Key)]), match, a.Key)
 				continue
 			case !strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) || a.DisplayName != u.Attrs["displayName"]:
-				if afterHolds(a, u) && len(patchOf(a)) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) {
-					inEffect(i, "", StepWrite) // the new display name is the plan's
+				if steps := stepsInEffect(a, u); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) {
+					inEffect(i, "", steps...) // the new display name is the plan's own
 					break
 				}
 				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs["displayName"], u.Attrs["userPrincipalName"])

@@ -699,6 +699,9 @@ func (c *computer) addCreate(d *identity.Desired) {
 		if spec.Name == "accountEnabled" {
 			v = en.want
 		}
+		if _, ok := leaveDate(d.Attrs); spec.Name == LeaveDateAttr && !ok {
+			v = "" // an old leave date, before the hire date: none
+		}
 		if v != "" {
 			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v), Redacted: d.Redacted[spec.Name]})
 		}
@@ -775,6 +778,9 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 			continue
 		}
 		before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
+		if _, ok := leaveDate(d.Attrs); spec.Name == LeaveDateAttr && !ok {
+			after = "" // an old leave date, before the hire date: cleared, not written
+		}
 		if spec.Name == "accountEnabled" {
 			// Decided by the lifecycle; shown in mapping order.
 			if enablementChanges(en.want, before) {
@@ -1023,7 +1029,8 @@ func (c *computer) leavers() {
 		// The day hrsync saw them go: delete_after_days counts from it. A
 		// date HR gave (the attribute is mapped) stays; one hrsync stamped
 		// on an earlier departure is replaced.
-		if old := u.Attrs[LeaveDateAttr]; c.in.StampLeaveDate && (old == "" || (!c.maps(LeaveDateAttr) && old != today)) {
+		_, current := leaveDate(u.Attrs) // a date before the hire date is a stale one
+		if old := u.Attrs[LeaveDateAttr]; c.in.StampLeaveDate && (!current || (!c.maps(LeaveDateAttr) && old != today)) {
 			a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, Before: optPtr(old), After: strPtr(today)})
 		}
 		c.leaverGroups(u, &a)

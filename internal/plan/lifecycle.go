@@ -67,18 +67,24 @@ func leaveFrom(l time.Time) time.Time {
 	return l
 }
 
-// leaveDate is the record's leave date, unless it predates the record's
-// hire date: a rehire whose HR record still carries the old leave date.
-func leaveDate(d *identity.Desired) (time.Time, bool) {
-	l, ok := dateAttr(d.Attrs, LeaveDateAttr)
+// leaveDate is the leave date in attrs (a record's or a user's), unless it
+// predates the hire date there: a rehire whose record still carries the
+// old leave date. Such a date is no leave date at all.
+func leaveDate(attrs identity.Attrs) (time.Time, bool) {
+	l, ok := dateAttr(attrs, LeaveDateAttr)
 	if !ok {
 		return l, false
 	}
-	if h, hok := dateAttr(d.Attrs, HireDateAttr); hok && h.After(l) {
+	if h, hok := dateAttr(attrs, HireDateAttr); hok && h.After(l) {
 		return time.Time{}, false
 	}
 	return l, true
 }
+
+// HireEnableWindow is how long after its hire date a disabled account
+// with that hire date is still taken for a pre-hire account to enable;
+// later, a disabled account is somebody's decision.
+const HireEnableWindow = 7 * 24 * time.Hour
 
 // enablement decides whether the account of record d (u: its user, nil
 // for none) should be enabled, from the dates and the mapping:
@@ -98,7 +104,7 @@ func leaveDate(d *identity.Desired) (time.Time, bool) {
 //     Any other disabled account (an admin's decision) stays disabled.
 func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement {
 	now := c.in.Now
-	if l, ok := leaveDate(d); ok && !leaveFrom(l).After(now) {
+	if l, ok := leaveDate(d.Attrs); ok && !leaveFrom(l).After(now) {
 		return enablement{want: "false", event: EventLeaveDate, reason: fmt.Sprintf("the leave date %s has passed", day(l))}
 	}
 	mapped, isMapped := d.Attrs["accountEnabled"]
@@ -125,13 +131,20 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 		return enablement{want: "true"}
 	}
 	// A disabled account whose record is active.
-	if hasHire {
-		if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(h) < 90*24*time.Hour {
+	if hasHire && !c.in.Policy.PrehireEnabled {
+		// A pre-hire account hrsync created disabled; with prehire_account
+		// enabled it created none, so a disabled one is someone's decision.
+		if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(h) < HireEnableWindow {
 			return enablement{want: "true", event: EventHireDate, reason: fmt.Sprintf("the hire date %s has come", day(h))}
 		}
 	}
-	if ul, ok := dateAttr(u.Attrs, LeaveDateAttr); ok && !leaveFrom(ul).After(now) {
-		return enablement{want: "true", event: EventRehire, reason: fmt.Sprintf("rehire: left on %s, active in HR again", day(ul))}
+	// A leaver come back: Entra holds a leave date (HR's, or the one hrsync
+	// stamped when the worker left the source) that has come, and the
+	// record no longer says so.
+	if ul, ok := leaveDate(u.Attrs); ok && !ul.After(now) {
+		if rl, has := dateAttr(d.Attrs, LeaveDateAttr); !has || !rl.Equal(ul) {
+			return enablement{want: "true", event: EventRehire, reason: fmt.Sprintf("rehire: left on %s, active in HR again", day(ul))}
+		}
 	}
 	if isMapped {
 		return enablement{want: "true", event: EventRehire, reason: "rehire: the mapping says the account is enabled"}
@@ -173,6 +186,15 @@ func (c *computer) indexDeleted() {
 // restored; neither is a duplicate created.
 func (c *computer) addRestore(d *identity.Desired, du *DeletedUser, en enablement) {
 	u := &du.User
+	if l, ok := leaveDate(u.Attrs); u.Attrs["accountEnabled"] != "false" || !ok || l.After(du.DeletedAt) {
+		// Not deleted the way hrsync deletes (a disabled leaver, after its
+		// leave date): an admin's decision, perhaps a compromised account.
+		w := c.warn(WarnRestore, d.Key, "deleted user %s (%s) holds this key, but it was not deleted as a leaver (it was enabled, or had no leave date before its deletion on %s): hrsync neither restores it nor creates another account. Restore it by hand, or remove it for good to let hrsync create a new one",
+			u.ID, u.Attrs["userPrincipalName"], day(du.DeletedAt))
+		w.Sources = []identity.Provenance{d.Prov}
+		c.p.Summary.Skipped++
+		return
+	}
 	if owner, taken := c.upns[strings.ToLower(u.Attrs["userPrincipalName"])]; taken && owner != u.ID {
 		w := c.warn(WarnRestore, d.Key, "cannot restore deleted user %s (%s): its userPrincipalName is now held by %s; free it or restore the user by hand",
 			u.ID, u.Attrs["userPrincipalName"], c.describe(owner))
@@ -411,7 +433,7 @@ func (c *computer) deletes() {
 		if u.Attrs["accountEnabled"] != "false" {
 			continue
 		}
-		leave, ok := dateAttr(u.Attrs, LeaveDateAttr)
+		leave, ok := leaveDate(u.Attrs)
 		if c.seen[k] {
 			d := record[k]
 			if d == nil {
@@ -420,7 +442,7 @@ func (c *computer) deletes() {
 			if en := c.enablement(d, u); en.want != "false" {
 				continue // not a leaver
 			}
-			if l, has := leaveDate(d); has {
+			if l, has := leaveDate(d.Attrs); has {
 				leave, ok = l, true
 			}
 		}

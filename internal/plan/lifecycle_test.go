@@ -136,7 +136,7 @@ func TestLeaverStampsLeaveDateAndDeletesAfterGrace(t *testing.T) {
 
 func TestRehireFromDeletedItems(t *testing.T) {
 	ann := person("1", 2, "Ann Lee", "Sales")
-	gone := existing("d1", person("1", 2, "Ann Lee", "Marketing"), "accountEnabled", "false")
+	gone := existing("d1", person("1", 2, "Ann Lee", "Marketing"), "accountEnabled", "false", "employeeLeaveDateTime", date(-60))
 	tests := []struct {
 		name      string
 		deletedAt time.Time
@@ -295,12 +295,18 @@ func TestLifecycleSafety(t *testing.T) {
 			func(p *Policy) { p.DeleteAfterDays = 30 }, specs("displayName", "userPrincipalName", "mailNickname", "department", "employeeId"),
 			"enable rehire", "", "employeeLeaveDateTime " + date(-200) + "-><nil>"},
 		{"a leave date before the hire date is an old one", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(-10), "employeeLeaveDateTime", date(-400)),
-			existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(-10), "employeeLeaveDateTime", date(-400))), nil, nil, "", "", ""},
+			existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(-10), "employeeLeaveDateTime", date(-400))), nil, nil,
+			"update ", "", "employeeLeaveDateTime " + date(-400) + "-><nil>"}, // not a leaver; the old date is cleared in Entra
 		{"prehire_account enabled waits for the window before enabling an existing account",
 			person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(180)), disabled(person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(180))),
 			func(p *Policy) { p.PrehireEnabled = true }, nil, "", "", ""},
 		{"the leave date is the last working day: still enabled on it", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", date(0)),
 			existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", date(0))), nil, nil, "", "", ""},
+		{"a hire-date account disabled by someone weeks after the hire date stays disabled", noStatus("1", "employeeHireDate", date(-20)),
+			disabled(noStatus("1", "employeeHireDate", date(-20))), nil, nil, "", WarnDisabledAccount, ""},
+		{"an absent leaver back the same day (hrsync's stamp is today) is enabled", noStatus("1"),
+			disabled(noStatus("1"), "employeeLeaveDateTime", date(0)), func(p *Policy) { p.DeleteAfterDays = 30 },
+			specs("displayName", "userPrincipalName", "mailNickname", "department", "employeeId"), "enable rehire", "", ""},
 		{"a leave date with a time disables at that time", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", testNow.Add(-time.Hour).Format(time.RFC3339)),
 			existing("u1", person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", testNow.Add(-time.Hour).Format(time.RFC3339))), nil, nil, "disable leave_date", "", ""},
 	}
@@ -359,7 +365,7 @@ func TestTwoDeletedUsersWithOneKeyAreAConflict(t *testing.T) {
 	ann := person("1", 2, "Ann Lee", "Sales")
 	in := lifeInput([]identity.Desired{ann}, nil, nil)
 	in.Deleted = []DeletedUser{
-		{User: existing("d1", ann, "accountEnabled", "false"), DeletedAt: testNow.AddDate(0, 0, -3)},
+		{User: existing("d1", ann, "accountEnabled", "false", "employeeLeaveDateTime", date(-60)), DeletedAt: testNow.AddDate(0, 0, -3)},
 		{User: user("d2", "1", "userPrincipalName", "test@contoso.com"), DeletedAt: testNow.AddDate(0, 0, -1)},
 	}
 	p, err := Compute(in)
@@ -376,7 +382,7 @@ func TestRecheckRefusesStaleLifecycleActions(t *testing.T) {
 	// A restore planned a week ago; since then the user was restored and
 	// disabled again by someone.
 	ann := person("1", 2, "Ann Lee", "Sales")
-	gone := existing("d1", person("1", 2, "Ann Lee", "Marketing"), "accountEnabled", "false")
+	gone := existing("d1", person("1", 2, "Ann Lee", "Marketing"), "accountEnabled", "false", "employeeLeaveDateTime", date(-60))
 	in := lifeInput([]identity.Desired{ann}, nil, nil)
 	in.Deleted = []DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}
 	p, err := Compute(in)
