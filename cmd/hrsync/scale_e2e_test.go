@@ -105,7 +105,7 @@ func TestApplyConvergesUnderThrottlingAndFaults(t *testing.T) {
 		// A small, fast throttle so the test is quick: 80 writes at once,
 		// then 80 per second.
 		Throttle: &graphsim.Throttle{Writes: 80, WriteWindow: time.Second, ResourceUnits: 400, Window: time.Second},
-		Faults:   graphsim.Faults{Seed: 11, ServerErrors: 0.05, DropRequests: 0.08, DropResponses: 0.15},
+		Faults:   graphsim.Faults{Seed: 11, ServerErrors: 0.05, DropRequests: 0.15, DropResponses: 0.15},
 	})
 	dir := workforce(t, n, base)
 	plan := hrsync(t, dir, simEnv, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
