@@ -601,33 +601,37 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, skip 
 			get(a.Manager.ID)
 		}
 	}
-	users, err := e.runLookups(ctx, t, ops)
+	gets, finds, err := e.runLookups(ctx, t, ops)
 	if err != nil {
 		return nil, err
 	}
 	// The managers being replaced, so the plan's "before" can be checked.
 	ops = ops[:0]
-	for _, u := range users {
+	for _, u := range gets {
 		if u.ManagerID != "" {
 			get(u.ManagerID)
 		}
 	}
-	more, err := e.runLookups(ctx, t, ops)
+	moreGets, moreFinds, err := e.runLookups(ctx, t, ops)
 	if err != nil {
 		return nil, err
 	}
-	e.Log.Info("plan's users read again", "users", len(users)+len(more))
-	return append(users, more...), nil
+	// A user read by id carries its manager; the same user found by a
+	// filter does not. The recheck keeps the first copy of a user: the
+	// one read by id.
+	users := append(append(gets, moreGets...), append(finds, moreFinds...)...)
+	e.Log.Info("plan's users read again", "lookups", len(users))
+	return users, nil
 }
 
-// runLookups sends reads and gathers the users found; a user not found is
-// simply absent, any other failure fails the recheck.
-func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) ([]identity.User, error) {
+// runLookups sends reads and gathers the users found, those read by id
+// apart from those found by a filter; a user not found is simply absent,
+// any other failure fails the recheck.
+func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) (gets, finds []identity.User, err error) {
 	if len(ops) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var mu sync.Mutex
-	var users []identity.User
 	var errs []error
 	bar := e.Progress.Start("reading the plan's users again", len(ops))
 	n := 0
@@ -637,8 +641,10 @@ func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) ([]i
 		n++
 		bar.Set(n)
 		switch {
+		case o.Err == nil && ops[i].Kind == entra.OpGet:
+			gets = append(gets, o.Users...)
 		case o.Err == nil:
-			users = append(users, o.Users...)
+			finds = append(finds, o.Users...)
 		case entra.IsNotFound(o.Err):
 		default:
 			errs = append(errs, o.Err)
@@ -646,9 +652,9 @@ func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) ([]i
 	})
 	bar.Done()
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("read the plan's users again: %w", errors.Join(errs...))
+		return nil, nil, fmt.Errorf("read the plan's users again: %w", errors.Join(errs...))
 	}
-	return users, ctx.Err()
+	return gets, finds, ctx.Err()
 }
 
 // Apply carries out the plan against the target, except the refused actions.

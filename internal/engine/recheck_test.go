@@ -25,8 +25,12 @@ func TestRecheckReadsOnlyThePlansUsers(t *testing.T) {
 		if i <= 3 {
 			dept = "Old" // three movers
 		}
-		users = append(users, fmt.Sprintf(`{"id":"u%d","employeeId":"%d","accountEnabled":true,"displayName":"W%d Lee","givenName":"W%d","surname":"Lee","userPrincipalName":"w%d.lee@contoso.com","mailNickname":"w%d.lee","department":"%s","jobTitle":"Engineer","companyName":"Contoso","usageLocation":"DE","employeeHireDate":"2020-01-01T00:00:00Z"}`, i, i, i, i, i, i, dept))
-		rows = append(rows, fmt.Sprintf("%d,Active,W%d,Lee,Sales,Engineer,,2020-01-01", i, i))
+		users = append(users, fmt.Sprintf(`{"id":"u%d","employeeId":"%d","accountEnabled":true,"displayName":"W%d Lee","givenName":"W%d","surname":"Lee","userPrincipalName":"w%d.lee@contoso.com","mailNickname":"w%d.lee","department":"%s","jobTitle":"Engineer","companyName":"Contoso","usageLocation":"DE","employeeHireDate":"2020-01-01T00:00:00Z"%s}`, i, i, i, i, i, i, dept, managerOf(i)))
+		mgr := ""
+		if i > 1 {
+			mgr = "1"
+		}
+		rows = append(rows, fmt.Sprintf("%d,Active,W%d,Lee,Sales,Engineer,%s,2020-01-01", i, i, mgr))
 	}
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "seed.json")
@@ -49,6 +53,7 @@ attributes:
   department: '[Department]'
   jobTitle: '[JobTitle]'
   employeeHireDate: '[HireDate]'
+  manager: '[ManagerID]'
 `)
 	srv, err := graphsim.New(graphsim.Options{SeedPath: seed, Token: "tok"})
 	if err != nil {
@@ -119,3 +124,11 @@ attributes:
 }
 
 func ptr(s string) *string { return &s }
+
+// managerOf gives every seeded user but the first user u1 as manager.
+func managerOf(i int) string {
+	if i == 1 {
+		return ""
+	}
+	return `,"manager":"u1"`
+}
