@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -485,5 +486,32 @@ func TestEditedGroupChangeIsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "plan.json.journal")); err == nil {
 		t.Error("a refused apply left a journal")
+	}
+}
+
+// A plan older than policy.max_plan_age is refused: the dates it was
+// decided by have moved on.
+func TestOldPlanIsRefused(t *testing.T) {
+	_, dir := lifeTenant(t, seedUser("u1", "1", "Ann", "Sales", true, ""), "", "  max_plan_age: 24h\n")
+	copyBytes(t, filepath.Join(dir, "workers.csv"), lifeHeader+"1,Active,Ann,Lee,Engineering,2020-01-01,\n")
+	p, _, _ := planActions(t, dir)
+	if len(p.Actions) == 0 {
+		t.Fatal("no changes to apply")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["created_at"] = time.Now().UTC().Add(-50 * time.Hour).Format(time.RFC3339)
+	old, _ := json.Marshal(doc)
+	copyBytes(t, filepath.Join(dir, "plan.json"), string(old))
+	r := hrsync(t, dir, simEnv, "apply", "-c", "hrsync.yaml", "plan.json")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, "over policy.max_plan_age (24h0m0s)") {
+		t.Errorf("refusal:\n%s", r)
 	}
 }

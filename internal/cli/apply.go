@@ -101,6 +101,10 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if err := e.CheckPlan(p, t.Info); err != nil {
 					return err
 				}
+				if age := e.Now().Sub(p.CreatedAt); e.Cfg.Policy.MaxPlanAge > 0 && age > e.Cfg.Policy.MaxPlanAge && len(done) == 0 {
+					return fmt.Errorf("the plan was made %s ago (%s), over policy.max_plan_age (%s): hire and leave dates have moved on since; make a new plan",
+						age.Round(time.Minute), p.CreatedAt.Format(time.RFC3339), e.Cfg.Policy.MaxPlanAge)
+				}
 				if err := e.CheckEntitlements(ctx, p, t); err != nil {
 					return err
 				}

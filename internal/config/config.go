@@ -100,6 +100,9 @@ type Policy struct {
 	// groups and licenses the mapping's rules manage.
 	LeaverRemoveGroups   bool
 	LeaverRemoveLicenses bool
+	// MaxPlanAge is how old a saved plan may be when applied (0: any age):
+	// the dates it was decided by (hire, leave, grace periods) move on.
+	MaxPlanAge time.Duration
 }
 
 // Auth methods.
@@ -143,6 +146,7 @@ var defaults = map[string]any{
 	"policy.delete_after_days":       0,
 	"policy.leaver_remove_groups":    false,
 	"policy.leaver_remove_licenses":  false,
+	"policy.max_plan_age":            "72h",
 }
 
 // Keys lists every configuration key, sorted.
@@ -300,6 +304,12 @@ func Load(opts Options) (*Config, error) {
 	typed("policy.prehire_days", func(s string) (err error) {
 		if cfg.Policy.PrehireDays, err = strconv.Atoi(s); err != nil || cfg.Policy.PrehireDays < 0 || cfg.Policy.PrehireDays > 365 {
 			return errors.New("a whole number of days from 0 (create on the hire date) to 365")
+		}
+		return nil
+	})
+	typed("policy.max_plan_age", func(s string) (err error) {
+		if cfg.Policy.MaxPlanAge, err = time.ParseDuration(s); err != nil || cfg.Policy.MaxPlanAge < 0 {
+			return errors.New("a duration such as 24h or 72h (0: plans of any age)")
 		}
 		return nil
 	})
