@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -373,6 +374,19 @@ type step struct {
 	// onErr runs (under e.mu) on failure; returning true means handled
 	// (e.g. queued for another look), not failed.
 	onErr func(err error) bool
+	// check, if set, tells an answer that may only mean an earlier attempt
+	// already did the write (a retry after a lost answer: the restore or
+	// delete is "not found", the license to remove is "not held"): it
+	// returns the read that settles it and whether the read shows the
+	// write in place.
+	check func(err error) (read entra.Op, holds func(entra.Outcome) bool, ok bool)
+}
+
+// doubt is a step whose failure may mean it already happened.
+type doubt struct {
+	s     step
+	err   error
+	holds func(entra.Outcome) bool
 }
 
 // run sends steps as one set of independent requests and settles each.
@@ -384,6 +398,7 @@ func (e *executor) run(steps []step) {
 	for i, s := range steps {
 		ops[i] = s.op
 	}
+	var doubts []doubt
 	e.w.Do(e.write, ops, entra.DoOptions{Stop: e.stop}, func(j int, o entra.Outcome) {
 		s := steps[j]
 		if errors.Is(o.Err, entra.ErrNotSent) {
@@ -406,6 +421,12 @@ func (e *executor) run(steps []step) {
 			e.stepsDone[s.action]++
 		case s.onErr != nil && s.onErr(err):
 		default:
+			if s.check != nil {
+				if read, holds, ok := s.check(err); ok {
+					doubts = append(doubts, doubt{s: step{action: s.action, name: s.name, op: read}, err: err, holds: holds})
+					break
+				}
+			}
 			e.fail(s.action, err)
 		}
 		e.done++
@@ -415,6 +436,42 @@ func (e *executor) run(steps []step) {
 			e.opts.Progress(done, total)
 		}
 	})
+	e.settleDoubts(doubts)
+}
+
+// settleDoubts reads the directory for each doubtful failure: a write the
+// directory shows in place is done (an earlier attempt made it), anything
+// else is the failure it seemed.
+func (e *executor) settleDoubts(doubts []doubt) {
+	if len(doubts) == 0 {
+		return
+	}
+	ops := make([]entra.Op, len(doubts))
+	for i, d := range doubts {
+		ops[i] = d.s.op
+	}
+	answered := make([]bool, len(doubts))
+	e.w.Do(e.write, ops, entra.DoOptions{}, func(j int, o entra.Outcome) {
+		d := doubts[j]
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		answered[j] = true
+		if d.holds(o) {
+			e.stepDone(d.s.action, d.s.name, "")
+			if e.results[d.s.action].Note == "" {
+				e.results[d.s.action].Note = "found already done (an earlier attempt's answer was lost)"
+			}
+			return
+		}
+		e.fail(d.s.action, d.err)
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for j, d := range doubts {
+		if !answered[j] {
+			e.fail(d.s.action, d.err)
+		}
+	}
 }
 
 // settled reports whether action i already failed or was refused; the
@@ -458,11 +515,25 @@ func (e *executor) restorePhase() {
 		if a.Action != plan.Restore || e.results[i].Status == StatusRefused || e.resumed[i] || e.isDone(i, StepRestore) {
 			continue
 		}
+		target := e.p.Match.Target
 		steps = append(steps, step{action: i, name: StepRestore, op: entra.Op{Kind: entra.OpRestore, UserID: a.ID},
 			onOK: func(entra.Outcome) error {
 				e.created[plan.Fold(a.Key)] = a.ID
 				e.results[i].Note = "restored from deleted items"
 				return nil
+			},
+			check: func(err error) (entra.Op, func(entra.Outcome) bool, bool) {
+				if !entra.IsNotFound(err) {
+					return entra.Op{}, nil, false
+				}
+				// No longer in deleted items: restored already?
+				return entra.Op{Kind: entra.OpGet, UserID: a.ID, Select: []string{target}}, func(o entra.Outcome) bool {
+					if o.Err == nil && len(o.Users) == 1 && plan.Fold(o.Users[0].Attrs[target]) == plan.Fold(a.Key) {
+						e.created[plan.Fold(a.Key)] = a.ID
+						return true
+					}
+					return false
+				}, true
 			}})
 	}
 	e.run(steps)
@@ -475,6 +546,38 @@ func (e *executor) restorePhase() {
 		if a.Action == plan.Restore && !e.isDone(i, StepRestore) {
 			e.failedKeys[plan.Fold(a.Key)] = true
 		}
+	}
+}
+
+// licensesInPlace checks a refused assignLicense ("User does not have a
+// corresponding license" when a retry after a lost answer removes a license
+// again): done if the user's direct licenses are already as planned.
+func licensesInPlace(id string, add, remove []string) func(error) (entra.Op, func(entra.Outcome) bool, bool) {
+	return func(err error) (entra.Op, func(entra.Outcome) bool, bool) {
+		var ge *entra.GraphError
+		if !errors.As(err, &ge) || ge.Status != http.StatusBadRequest {
+			return entra.Op{}, nil, false
+		}
+		return entra.Op{Kind: entra.OpGet, UserID: id, Select: []string{"assignedLicenses"}}, func(o entra.Outcome) bool {
+			if o.Err != nil || len(o.Users) != 1 {
+				return false
+			}
+			has := map[string]bool{}
+			for _, l := range o.Users[0].Licenses {
+				has[strings.ToLower(l)] = true
+			}
+			for _, l := range add {
+				if !has[strings.ToLower(l)] {
+					return false
+				}
+			}
+			for _, l := range remove {
+				if has[strings.ToLower(l)] {
+					return false
+				}
+			}
+			return true
+		}, true
 	}
 }
 
@@ -507,6 +610,8 @@ type pending struct {
 	fresh bool // the user (or its manager) was created or restored in this run
 	// notFound handles a final 404 (nil: a failure).
 	notFound func(err error) bool
+	// check is the step's check of a doubtful failure (see step.check).
+	check func(err error) (entra.Op, func(entra.Outcome) bool, bool)
 }
 
 // runLagged sends steps, retrying those about fresh users that answer 404
@@ -517,7 +622,7 @@ func (e *executor) runLagged(todo []pending) {
 		var steps []step
 		for _, t := range todo {
 			t := t
-			s := step{action: t.i, name: t.name, op: t.op}
+			s := step{action: t.i, name: t.name, op: t.op, check: t.check}
 			s.onErr = func(err error) bool {
 				if t.fresh && attempt < e.opts.LagRetries && entra.IsNotReplicated(err) && t.op.Kind != entra.OpRemoveManager {
 					lagged = append(lagged, t)
@@ -601,6 +706,15 @@ func (e *executor) firstPhase() error {
 				onOK: func(entra.Outcome) error {
 					e.results[i].Note = "soft-deleted: restorable from deleted items for 30 days"
 					return nil
+				},
+				check: func(err error) (entra.Op, func(entra.Outcome) bool, bool) {
+					if !entra.IsNotFound(err) {
+						return entra.Op{}, nil, false
+					}
+					// Gone already: the goal holds.
+					return entra.Op{Kind: entra.OpGet, UserID: a.ID, Select: []string{"id"}}, func(o entra.Outcome) bool {
+						return entra.IsNotFound(o.Err)
+					}, true
 				}})
 		case len(patchOf(a)) > 0:
 			steps = append(steps, step{action: i, name: StepWrite, op: entra.Op{Kind: entra.OpUpdate, UserID: a.ID, Set: patchOf(a)}})
@@ -816,7 +930,8 @@ func (e *executor) latePhase() {
 						remove = append(remove, l.SkuID)
 					}
 				}
-				todo = append(todo, pending{i: i, name: name, op: entra.Op{Kind: entra.OpAssignLicense, UserID: id, AddSkus: add, RemoveSkus: remove}, fresh: fresh})
+				todo = append(todo, pending{i: i, name: name, op: entra.Op{Kind: entra.OpAssignLicense, UserID: id, AddSkus: add, RemoveSkus: remove}, fresh: fresh,
+					check: licensesInPlace(id, add, remove)})
 			default:
 				for _, g := range a.Groups {
 					if GroupStep(g) != name {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
@@ -23,7 +24,11 @@ type opLog struct {
 	// notFound answers 404 this many times to the op of this name, as
 	// Entra does while a new or restored object replicates.
 	notFound map[string]int
-	cancel   context.CancelFunc
+	// fail answers the op of this name with this error; reads answers
+	// OpGet of a user id.
+	fail   map[string]error
+	reads  map[string]entra.Outcome
+	cancel context.CancelFunc
 }
 
 func opName(o entra.Op) string {
@@ -48,6 +53,8 @@ func opName(o entra.Op) string {
 		return "leave " + o.GroupID + " " + o.UserID
 	case entra.OpAssignLicense:
 		return fmt.Sprintf("license %s +%v -%v", o.UserID, o.AddSkus, o.RemoveSkus)
+	case entra.OpGet:
+		return "get " + o.UserID
 	}
 	return fmt.Sprintf("op%d", o.Kind)
 }
@@ -67,6 +74,12 @@ func (l *opLog) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, do
 		if l.notFound[opName(o)] > 0 {
 			l.notFound[opName(o)]--
 			out.Err = &entra.GraphError{Op: "update", Status: 404, Code: "Request_ResourceNotFound", Message: "Resource does not exist"}
+		}
+		if err := l.fail[opName(o)]; err != nil {
+			out.Err = err
+		}
+		if o.Kind == entra.OpGet {
+			out = l.reads[o.UserID]
 		}
 		l.mu.Unlock()
 		if o.Kind == entra.OpCreate {
@@ -219,5 +232,40 @@ func TestResumedButStoppedIsPartial(t *testing.T) {
 	}
 	if strings.Join(created, ",") != "1 new1 " {
 		t.Errorf("created %v", created)
+	}
+}
+
+// A retry after a lost answer finds its write already made: the restore
+// "not found" in deleted items, the delete "not found", the license to
+// remove "not held". Apply reads the user and counts the step done when
+// the directory shows it; otherwise the failure stands.
+func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
+	notFound := &entra.GraphError{Status: 404, Code: "Request_ResourceNotFound", Message: "Resource does not exist"}
+	notHeld := &entra.GraphError{Status: 400, Code: "Request_BadRequest", Message: "User does not have a corresponding license."}
+	mk := func() *plan.Plan {
+		return testPlan(
+			plan.Action{Action: plan.Restore, Key: "1", ID: "d1"},
+			plan.Action{Action: plan.Delete, Key: "2", ID: "u2", Changes: []plan.Change{}},
+			plan.Action{Action: plan.Update, Key: "3", ID: "u3", Licenses: []plan.LicenseChange{{Op: plan.OpAdd, SkuID: "E1"}, {Op: plan.OpRemove, SkuID: "e3"}}},
+		)
+	}
+	fails := map[string]error{"restore d1": notFound, "delete u2": notFound, "license u3 +[E1] -[e3]": notHeld}
+	done := &opLog{fail: fails, reads: map[string]entra.Outcome{
+		"d1": {Users: []identity.User{{ID: "d1", Attrs: identity.Attrs{"employeeId": "1"}}}},
+		"u2": {Err: notFound},
+		"u3": {Users: []identity.User{{ID: "u3", Licenses: []string{"e1"}}}},
+	}}
+	rep, err := Execute(context.Background(), mk(), done, Options{})
+	if err != nil || rep.Done != 3 {
+		t.Fatalf("writes already in place: %+v (%v)", rep.Results, err)
+	}
+	notDone := &opLog{fail: fails, reads: map[string]entra.Outcome{
+		"d1": {Err: notFound},
+		"u2": {Users: []identity.User{{ID: "u2"}}},
+		"u3": {Users: []identity.User{{ID: "u3", Licenses: []string{"e3"}}}},
+	}}
+	rep, err = Execute(context.Background(), mk(), notDone, Options{})
+	if err != nil || rep.Failed != 3 {
+		t.Fatalf("writes not in place: %+v (%v)", rep.Results, err)
 	}
 }

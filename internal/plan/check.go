@@ -302,10 +302,11 @@ type Refusal struct {
 
 // Steps of an action that Recheck can find already in effect.
 const (
-	StepRestore = "restore"
-	StepWrite   = "write"
-	StepDelete  = "delete"
-	StepManager = "manager"
+	StepRestore  = "restore"
+	StepWrite    = "write"
+	StepDelete   = "delete"
+	StepManager  = "manager"
+	StepLicenses = "licenses"
 )
 
 // InEffect is an action whose main write the directory already shows:
@@ -477,14 +478,14 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 				refuse(i, "%d users now hold %s %s", len(byKey[Fold(a.Key)]), match, a.Key)
 				continue
 			case !strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) || a.DisplayName != u.Attrs["displayName"]:
-				if steps := stepsInEffect(a, u); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) {
+				if steps := stepsInEffect(a, u, byKey); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) {
 					inEffect(i, "", steps...) // the new display name is the plan's own
 					break
 				}
 				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs["displayName"], u.Attrs["userPrincipalName"])
 				continue
 			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
-				if steps := stepsInEffect(a, u); len(steps) > 0 {
+				if steps := stepsInEffect(a, u, byKey); len(steps) > 0 {
 					inEffect(i, "", steps...)
 					break
 				}
@@ -564,13 +565,25 @@ func afterHolds(a Action, u *identity.User) bool {
 // with those writes taken back, is exactly as the plan saw it. Anything
 // else means someone else changed the user: nothing is in effect then,
 // and the action is refused as stale.
-func stepsInEffect(a Action, u *identity.User) []string {
+func stepsInEffect(a Action, u *identity.User, byKey map[string][]*identity.User) []string {
 	patched := len(patchOf(a)) > 0 && afterHolds(a, u)
 	managed := false
-	if m := a.Manager; m != nil && ((m.Key == "" && u.ManagerID == "") || (m.ID != "" && u.ManagerID == m.ID)) {
-		managed = true
+	if m := a.Manager; m != nil {
+		switch {
+		case m.Key == "":
+			managed = u.ManagerID == ""
+		case m.ID != "":
+			managed = u.ManagerID == m.ID
+		default:
+			// A manager the plan creates (or restores): the one user
+			// holding its key now.
+			if hs := byKey[Fold(m.Key)]; len(hs) == 1 {
+				managed = u.ManagerID == hs[0].ID
+			}
+		}
 	}
-	if !patched && !managed {
+	licensed := len(a.Licenses) > 0 && licensesHold(a, u)
+	if !patched && !managed && !licensed {
 		return nil
 	}
 	if Fingerprint(rollBack(a, u, patched, managed)) != a.Fingerprint {
@@ -583,7 +596,25 @@ func stepsInEffect(a Action, u *identity.User) []string {
 	if managed {
 		steps = append(steps, StepManager)
 	}
+	if licensed {
+		steps = append(steps, StepLicenses)
+	}
 	return steps
+}
+
+// licensesHold reports whether the user's direct licenses are already as
+// the action leaves them.
+func licensesHold(a Action, u *identity.User) bool {
+	has := map[string]bool{}
+	for _, l := range u.Licenses {
+		has[strings.ToLower(l)] = true
+	}
+	for _, l := range a.Licenses {
+		if has[strings.ToLower(l.SkuID)] != (l.Op == OpAdd) {
+			return false
+		}
+	}
+	return true
 }
 
 // rollBack is u as it was before the action's patch (if patched) and

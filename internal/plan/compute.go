@@ -998,7 +998,19 @@ func (c *computer) leavers() {
 		}
 		u := us[0]
 		if u.Attrs["accountEnabled"] == "false" {
-			continue // already disabled
+			// Already disabled; the managed groups and licenses it still
+			// holds go (a removal that failed in an earlier run, or a
+			// leaver disabled before the policy said so).
+			a := Action{Action: Update, Key: strings.TrimSpace(u.Attrs[c.in.MatchAttr]), ID: u.ID,
+				DisplayName: u.Attrs["displayName"], UserPrincipalName: u.Attrs["userPrincipalName"],
+				Reason: c.leaverReason(k) + "; its managed groups and licenses are removed", Event: EventAbsent,
+				Source: c.leftScopeProv(k), Changes: []Change{}, Fingerprint: Fingerprint(u)}
+			c.leaverGroups(u, &a)
+			c.leaverLicenses(u, &a)
+			if len(a.Groups)+len(a.Licenses) > 0 {
+				c.p.Actions = append(c.p.Actions, a)
+			}
+			continue
 		}
 		if joiner, ok := c.upnWantedBy[u.ID]; ok {
 			if c.sameName[u.ID] {

@@ -423,3 +423,59 @@ func TestLostGroupsOfAnUnlistedValueAreWarned(t *testing.T) {
 		t.Fatalf("actions %+v warnings %v", p.Actions, p.Warnings)
 	}
 }
+
+// A disabled absent leaver still in a managed group (its removal failed
+// in an earlier run) loses it in the next plan.
+func TestDisabledLeaverLosesLeftoverGroups(t *testing.T) {
+	ann := person("1", 2, "Ann Lee", "Sales")
+	gone := user("u9", "9", "accountEnabled", "false", "displayName", "Gone", "userPrincipalName", "gone@contoso.com")
+	in := lifeInput([]identity.Desired{ann}, []identity.User{existing("u1", ann), gone}, func(p *Policy) { p.LeaverRemoveGroups = true })
+	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}}
+	in.Members = map[string]map[string]bool{"g-sales": {"u9": true}}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := only(t, p, "9")
+	if a.Action != Update || len(a.Groups) != 1 || a.Groups[0].Op != OpRemove || len(a.Changes) != 0 {
+		t.Fatalf("action %+v", a)
+	}
+	if err := p.Validate(identity.DefaultSchema()); err != nil {
+		t.Fatal(err)
+	}
+	// Without the policy, nothing.
+	in.Policy.LeaverRemoveGroups = false
+	if p, _ := Compute(in); len(p.Actions) != 0 {
+		t.Fatalf("actions %v", actionsOf(p))
+	}
+}
+
+// A manager reference to a joiner the plan creates, already set by an
+// earlier (killed) apply, is in effect, not stale.
+func TestRecheckManagerToANewJoinerInEffect(t *testing.T) {
+	boss := person("2", 3, "Bo Chen", "Sales")
+	ann := person("1", 2, "Ann Lee", "Sales")
+	ann.ManagerKey = "2"
+	in := lifeInput([]identity.Desired{ann, boss}, []identity.User{existing("u1", ann)}, nil)
+	p, err := Compute(in)
+	if err != nil || strings.Join(actionsOf(p), ",") != "create 2,update 1" {
+		t.Fatalf("plan %v %v", actionsOf(p), err)
+	}
+	created := identity.User{ID: "n2", Attrs: identity.Attrs{}}
+	for _, c := range p.Actions[0].Changes {
+		if c.After != nil {
+			created.Attrs[c.Attribute] = *c.After
+		}
+	}
+	moved := existing("u1", ann, "manager", "n2")
+	got := RecheckWith(p, RecheckInput{Users: []identity.User{moved, created}, Policy: in.Policy})
+	if len(got.Refused) != 0 || len(got.InEffect) != 2 {
+		t.Fatalf("refused %+v in effect %+v", got.Refused, got.InEffect)
+	}
+	// Pointing at someone else is someone else's edit.
+	moved.ManagerID = "x9"
+	got = RecheckWith(p, RecheckInput{Users: []identity.User{moved, created}, Policy: in.Policy})
+	if len(got.Refused) != 1 {
+		t.Fatalf("refused %+v in effect %+v", got.Refused, got.InEffect)
+	}
+}
