@@ -405,16 +405,18 @@ func (c *computer) indexEntitlements() {
 // date or status still in HR) or the one Entra holds (hrsync stamps it on
 // leavers absent from the source). Users without a leave date, users
 // enabled now, and users with another action in this plan are not
-// deleted in this run.
+// deleted in this run — except an action that only takes managed groups
+// and licenses away, which the delete makes moot: it is replaced.
 func (c *computer) deletes() {
 	days := c.in.Policy.DeleteAfterDays
 	if days <= 0 || c.in.Policy.Leavers != "disable" || c.unkeyed > 0 {
 		return
 	}
-	acted := make(map[string]bool, len(c.p.Actions))
-	for _, a := range c.p.Actions {
-		acted[Fold(a.Key)] = true
+	acted := make(map[string]int, len(c.p.Actions))
+	for i, a := range c.p.Actions {
+		acted[Fold(a.Key)] = i
 	}
+	replaced := map[int]bool{}
 	record := make(map[string]*identity.Desired, len(c.unique))
 	for _, d := range c.unique {
 		record[Fold(d.Key)] = d
@@ -426,8 +428,13 @@ func (c *computer) deletes() {
 	sort.Strings(keys)
 	for _, k := range keys {
 		us := c.byKey[k]
-		if len(us) != 1 || acted[k] {
+		if len(us) != 1 {
 			continue
+		}
+		if i, ok := acted[k]; ok {
+			if a := c.p.Actions[i]; a.Action != Update || len(a.Changes) > 0 || a.Manager != nil {
+				continue
+			}
 		}
 		u := us[0]
 		if u.Attrs["accountEnabled"] != "false" {
@@ -453,6 +460,9 @@ func (c *computer) deletes() {
 		if c.in.Now.Before(due) {
 			continue
 		}
+		if i, ok := acted[k]; ok {
+			replaced[i] = true
+		}
 		c.p.Actions = append(c.p.Actions, Action{
 			Action:            Delete,
 			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
@@ -465,6 +475,15 @@ func (c *computer) deletes() {
 			Changes:     []Change{},
 			Fingerprint: Fingerprint(u),
 		})
+	}
+	if len(replaced) > 0 {
+		kept := c.p.Actions[:0]
+		for i, a := range c.p.Actions {
+			if !replaced[i] {
+				kept = append(kept, a)
+			}
+		}
+		c.p.Actions = kept
 	}
 }
 

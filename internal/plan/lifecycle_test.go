@@ -479,3 +479,20 @@ func TestRecheckManagerToANewJoinerInEffect(t *testing.T) {
 		t.Fatalf("refused %+v in effect %+v", got.Refused, got.InEffect)
 	}
 }
+
+// A leaver due for deletion is deleted in the same plan that would take
+// its leftover groups away: the delete makes the removal moot.
+func TestDeleteReplacesLeftoverGroupRemoval(t *testing.T) {
+	ann := person("1", 2, "Ann Lee", "Sales")
+	gone := user("u9", "9", "accountEnabled", "false", "displayName", "Gone", "userPrincipalName", "gone@contoso.com", "employeeLeaveDateTime", date(-40))
+	in := lifeInput([]identity.Desired{ann}, []identity.User{existing("u1", ann), gone}, func(p *Policy) { p.LeaverRemoveGroups, p.DeleteAfterDays = true, 30 })
+	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}}
+	in.Members = map[string]map[string]bool{"g-sales": {"u9": true}}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(actionsOf(p), ","); got != "delete 9" {
+		t.Fatalf("actions %s", got)
+	}
+}
