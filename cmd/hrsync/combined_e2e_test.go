@@ -559,53 +559,15 @@ func TestCombinedLostAnswerPerRoute(t *testing.T) {
 	}
 }
 
-// assignLicense (remove) for u22 lands; the apply is SIGKILLed before the
-// journal records it; apply plan.json is run again.
+// A license change lands; the apply is SIGKILLed before its journal
+// records it; apply plan.json again (twice).
 func TestCombinedLicenseKilled(t *testing.T) {
 	s := combinedBase(2000)
 	s.drift()
-	var once atomic.Bool
-	var base string
-	landed := make(chan struct{})
-	srv, dir := s.write(t, graphsim.Options{Interceptor: func(ctx context.Context, c graphsim.Call) *graphsim.Fault {
-		if c.InBatch && strings.Contains(c.Route, "assignLicense") && strings.Contains(c.Path, "/users/u22/") && once.CompareAndSwap(false, true) {
-			req, _ := http.NewRequest("POST", base+"/v1.0"+c.Path, strings.NewReader(`{"addLicenses":[{"skuId":"`+skuE1+`","disabledPlans":[]}],"removeLicenses":["`+skuE3+`"]}`))
-			req.Header.Set("Authorization", "Bearer "+simToken)
-			req.Header.Set("Content-Type", "application/json")
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				t.Logf("direct assignLicense: %d", resp.StatusCode)
-				resp.Body.Close()
-			}
-			close(landed)
-			<-ctx.Done()
-			return &graphsim.Fault{Status: 503, Code: "ServiceUnavailable", Message: "lost"}
-		}
-		return nil
-	}})
-	base = strings.TrimSuffix(readGraphURL(t, dir), "/")
-	planOut(t, dir, "plan.json")
-	cmd := exec.Command(binary, "apply", "-c", "hrsync.yaml", "plan.json")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), simEnv...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-landed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no assignLicense")
-	}
-	time.Sleep(300 * time.Millisecond)
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	for i := 0; i < 2; i++ {
-		r := hrsync(t, dir, simEnv, "apply", "-c", "hrsync.yaml", "plan.json")
-		if r.code != 0 {
-			t.Errorf("INV4: re-apply #%d after kill:\n%s", i+1, r)
-		}
-	}
-	expectNoChanges(t, dir, "license killed")
-	combinedInvariants(t, srv, s)
+	killAfterDirect(t, s, func(c graphsim.Call) bool { return strings.Contains(c.Path, "/users/u22/assignLicense") },
+		func(_ *graphsim.Server, base string, c graphsim.Call) (string, string) {
+			return "POST", `{"addLicenses":[{"skuId":"` + skuE1 + `","disabledPlans":[]}],"removeLicenses":["` + skuE3 + `"]}`
+		})
 }
 
 // The manager reference of u21 to joiner 9003 lands; the apply is
@@ -613,66 +575,25 @@ func TestCombinedLicenseKilled(t *testing.T) {
 func TestCombinedJoinerManagerKilled(t *testing.T) {
 	s := combinedBase(2000)
 	s.drift()
-	var once atomic.Bool
-	var base string
-	landed := make(chan struct{})
-	srv, dir := s.write(t, graphsim.Options{KeepBatchOrder: true, Interceptor: func(ctx context.Context, c graphsim.Call) *graphsim.Fault {
-		if c.InBatch && c.Method == "PUT" && strings.Contains(c.Path, "/users/u21/manager") && once.CompareAndSwap(false, true) {
-			var mgr string
-			for _, u := range srvRef.Snapshot().Users {
-				if u.EmployeeID == "9003" {
-					mgr = u.ID
-				}
-			}
-			req, _ := http.NewRequest("PUT", base+"/v1.0"+c.Path, strings.NewReader(`{"@odata.id":"`+base+`/v1.0/users/`+mgr+`"}`))
-			req.Header.Set("Authorization", "Bearer "+simToken)
-			req.Header.Set("Content-Type", "application/json")
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				t.Logf("direct set manager: %d", resp.StatusCode)
-				resp.Body.Close()
-			}
-			close(landed)
-			<-ctx.Done()
-			return &graphsim.Fault{Status: 503, Code: "ServiceUnavailable", Message: "lost"}
-		}
-		return nil
-	}})
-	srvRef = srv
-	base = strings.TrimSuffix(readGraphURL(t, dir), "/")
-	planOut(t, dir, "plan.json")
-	cmd := exec.Command(binary, "apply", "-c", "hrsync.yaml", "plan.json")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), simEnv...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-landed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no manager ref")
-	}
-	time.Sleep(300 * time.Millisecond)
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	for i := 0; i < 2; i++ {
-		r := hrsync(t, dir, simEnv, "apply", "-c", "hrsync.yaml", "plan.json")
-		if r.code != 0 {
-			t.Errorf("INV4: re-apply #%d after kill:\n%s", i+1, r)
-		}
-	}
-	expectNoChanges(t, dir, "manager killed")
-	combinedInvariants(t, srv, s)
+	killAfterDirect(t, s, func(c graphsim.Call) bool { return c.Method == "PUT" && strings.Contains(c.Path, "/users/u21/manager") },
+		func(srv *graphsim.Server, base string, c graphsim.Call) (string, string) {
+			u, _ := userByKey(srv, "9003")
+			return "PUT", `{"@odata.id":"` + base + `/v1.0/users/` + u.ID + `"}`
+		})
 }
 
-var srvRef *graphsim.Server
-
-func killAfterDirect(t *testing.T, s *combinedScenario, match func(c graphsim.Call) bool, direct func(base string, c graphsim.Call) (string, string)) (*graphsim.Server, string) {
+// killAfterDirect makes the first $batch item match selects land (sent
+// directly to the emulator by direct) while its answer never comes, kills
+// the apply (SIGKILL) right after, and checks that applying the same plan
+// again, twice, converges.
+func killAfterDirect(t *testing.T, s *combinedScenario, match func(c graphsim.Call) bool, direct func(srv *graphsim.Server, base string, c graphsim.Call) (string, string)) (*graphsim.Server, string) {
 	var once atomic.Bool
 	var base string
+	var srv *graphsim.Server
 	landed := make(chan struct{})
-	srv, dir := s.write(t, graphsim.Options{Interceptor: func(ctx context.Context, c graphsim.Call) *graphsim.Fault {
+	srv, dir := s.write(t, graphsim.Options{KeepBatchOrder: true, Interceptor: func(ctx context.Context, c graphsim.Call) *graphsim.Fault {
 		if c.InBatch && match(c) && once.CompareAndSwap(false, true) {
-			m, body := direct(base, c)
+			m, body := direct(srv, base, c)
 			req, _ := http.NewRequest(m, base+"/v1.0"+c.Path, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+simToken)
 			req.Header.Set("Content-Type", "application/json")
@@ -686,7 +607,6 @@ func killAfterDirect(t *testing.T, s *combinedScenario, match func(c graphsim.Ca
 		}
 		return nil
 	}})
-	srvRef = srv
 	base = strings.TrimSuffix(readGraphURL(t, dir), "/")
 	p := planOut(t, dir, "plan.json")
 	t.Logf("plan:\n%s", p.stdout)
@@ -722,8 +642,8 @@ func TestCombinedMinimalJoinerManager(t *testing.T) {
 			s.workers = append(s.workers, hw{"9001", "Active", "Jan", "Sales", "2020-01-01", "", "DE", "Employee", "1"})
 			s.worker("23").mgr = "9001"
 			killAfterDirect(t, s, func(c graphsim.Call) bool { return c.Method == "PUT" && strings.Contains(c.Path, "/users/u23/manager") },
-				func(base string, c graphsim.Call) (string, string) {
-					u, _ := userByKey(srvRef, "9001")
+				func(srv *graphsim.Server, base string, c graphsim.Call) (string, string) {
+					u, _ := userByKey(srv, "9001")
 					return "PUT", `{"@odata.id":"` + base + `/v1.0/users/` + u.ID + `"}`
 				})
 		})
@@ -736,7 +656,7 @@ func TestCombinedMinimalLicense(t *testing.T) {
 			s := combinedBase(n)
 			s.worker("22").typ = "Contractor"
 			killAfterDirect(t, s, func(c graphsim.Call) bool { return strings.Contains(c.Route, "assignLicense") },
-				func(base string, c graphsim.Call) (string, string) {
+				func(_ *graphsim.Server, base string, c graphsim.Call) (string, string) {
 					return "POST", `{"addLicenses":[{"skuId":"` + skuE1 + `","disabledPlans":[]}],"removeLicenses":["` + skuE3 + `"]}`
 				})
 		})
