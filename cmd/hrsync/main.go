@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	_ "time/tzdata" // policy.timezone works on machines without a zoneinfo database
 
 	"github.com/hrsync/hrsync/internal/cli"
 )

@@ -103,6 +103,9 @@ type Policy struct {
 	// MaxPlanAge is how old a saved plan may be when applied (0: any age):
 	// the dates it was decided by (hire, leave, grace periods) move on.
 	MaxPlanAge time.Duration
+	// Timezone is the IANA time zone HR's plain dates are days in; "" is
+	// UTC.
+	Timezone string
 }
 
 // Auth methods.
@@ -147,6 +150,7 @@ var defaults = map[string]any{
 	"policy.leaver_remove_groups":    false,
 	"policy.leaver_remove_licenses":  false,
 	"policy.max_plan_age":            "72h",
+	"policy.timezone":                "",
 }
 
 // Keys lists every configuration key, sorted.
@@ -320,6 +324,16 @@ func Load(opts Options) (*Config, error) {
 		return nil
 	})
 	cfg.Policy.PrehireAccount = strings.ToLower(strings.TrimSpace(v.GetString("policy.prehire_account")))
+	typed("policy.timezone", func(s string) error {
+		if s == "" || s == "<nil>" {
+			return nil
+		}
+		if _, err := time.LoadLocation(s); err != nil {
+			return errors.New("an IANA time zone such as Europe/Berlin or America/New_York")
+		}
+		cfg.Policy.Timezone = s
+		return nil
+	})
 	for key, dst := range map[string]*bool{"policy.leaver_remove_groups": &cfg.Policy.LeaverRemoveGroups, "policy.leaver_remove_licenses": &cfg.Policy.LeaverRemoveLicenses} {
 		typed(key, func(s string) (err error) {
 			if *dst, err = strconv.ParseBool(s); err != nil {

@@ -107,6 +107,11 @@ func TestValidationErrorsNameFileAndLine(t *testing.T) {
 		{"timeout not a duration", minimal + "timeout: forever\n", []string{"hrsync.yaml:6: timeout: \"forever\" is not a positive duration"}},
 		{"negative max_creates", minimal + "policy:\n  max_creates: -1\n", []string{"hrsync.yaml:7: policy.max_creates: \"-1\" is not a whole number, 0 or more"}},
 		{"source drop over 100", minimal + "policy:\n  max_source_drop_percent: 150\n", []string{"policy.max_source_drop_percent: \"150\" is not a percentage from 0 (off) to 100"}},
+		{"unknown time zone", minimal + "policy:\n  timezone: Mars/Olympus\n", []string{"hrsync.yaml:7: policy.timezone: \"Mars/Olympus\" is not an IANA time zone"}},
+		{"prehire_days too large", minimal + "policy:\n  prehire_days: 400\n", []string{"hrsync.yaml:7: policy.prehire_days"}},
+		{"prehire_account unknown", minimal + "policy:\n  prehire_account: sometimes\n", []string{"policy.prehire_account", "use disabled"}},
+		{"max_plan_age not a duration", minimal + "policy:\n  max_plan_age: a week\n", []string{"policy.max_plan_age: \"a week\" is not a duration"}},
+		{"delete_after_days negative", minimal + "policy:\n  delete_after_days: -3\n", []string{"policy.delete_after_days"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

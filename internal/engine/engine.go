@@ -407,7 +407,8 @@ func (e *Engine) Policy() plan.Policy {
 	return plan.Policy{Leavers: pol.Leavers, MaxLeavers: pol.MaxLeavers, MaxLeaversPercent: pol.MaxLeaversPercent,
 		MaxCreates: pol.MaxCreates, MaxUpdates: pol.MaxUpdates, MaxSourceDropPercent: pol.MaxSourceDropPercent,
 		CreateDisabled: pol.CreateDisabled, PrehireDays: pol.PrehireDays, PrehireEnabled: pol.PrehireAccount == "enabled",
-		DeleteAfterDays: pol.DeleteAfterDays, LeaverRemoveGroups: pol.LeaverRemoveGroups, LeaverRemoveLicenses: pol.LeaverRemoveLicenses}
+		DeleteAfterDays: pol.DeleteAfterDays, LeaverRemoveGroups: pol.LeaverRemoveGroups, LeaverRemoveLicenses: pol.LeaverRemoveLicenses,
+		Timezone: pol.Timezone}
 }
 
 func digest(b []byte) string {

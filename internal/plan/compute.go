@@ -67,7 +67,15 @@ func Compute(in Input) (*Plan, error) {
 	if in.Records == 0 {
 		return nil, ErrEmptySource
 	}
-	c := &computer{in: in, p: &Plan{
+	loc := time.UTC
+	if tz := in.Policy.Timezone; tz != "" {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			return nil, fmt.Errorf("policy.timezone %q: %w", tz, err)
+		}
+		loc = l
+	}
+	c := &computer{in: in, loc: loc, p: &Plan{
 		FormatVersion: FormatVersion,
 		CreatedAt:     in.Now.UTC(),
 		Match:         MatchInfo{Target: in.MatchAttr},
@@ -132,6 +140,8 @@ type computer struct {
 	deletedTwice map[string][]string
 	// managedGroups and managedSkus are the entitlements rules name.
 	managedGroups, managedSkus []Entitlement
+	// loc is the policy's time zone, in which plain dates are days.
+	loc *time.Location
 	// groupIndex maps a managed group's id to its index in managedGroups;
 	// memberOf lists, per user id, the managed groups it is in.
 	groupIndex map[string]int
@@ -1036,8 +1046,7 @@ func (c *computer) leavers() {
 		if _, ok := c.leftScope[k]; ok {
 			a.Event = EventLeftScope
 		}
-		n := c.in.Now.UTC()
-		today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+		today := c.today()
 		// The day hrsync saw them go: delete_after_days counts from it. A
 		// date HR gave (the attribute is mapped) stays; one hrsync stamped
 		// on an earlier departure is replaced.

@@ -56,15 +56,40 @@ func dateAttr(attrs identity.Attrs, name string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// leaveFrom is when a leave date takes effect: a date (midnight UTC) is the
-// last working day, so the account goes at the end of it; a date with a
-// time goes at that time.
-func leaveFrom(l time.Time) time.Time {
-	l = l.UTC()
-	if l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0 {
-		return l.AddDate(0, 0, 1)
+// isDate reports whether a canonical date-time is a plain date (HR gave a
+// day, which canonicalises to midnight UTC).
+func isDate(t time.Time) bool {
+	t = t.UTC()
+	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+}
+
+// dayStart is when a date begins in the policy's time zone (a plain date
+// is that calendar day there); a date-time is itself.
+func (c *computer) dayStart(t time.Time) time.Time {
+	if !isDate(t) || c.loc == nil || c.loc == time.UTC {
+		return t
+	}
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.loc)
+}
+
+// leaveFrom is when a leave date takes effect: a date is the last working
+// day, so the account goes at the end of it (midnight in the policy's
+// time zone); a date with a time goes at that time.
+func (c *computer) leaveFrom(l time.Time) time.Time {
+	if isDate(l) {
+		return c.dayStart(l).AddDate(0, 0, 1)
 	}
 	return l
+}
+
+// today is the plan's date in the policy's time zone, as a canonical date.
+func (c *computer) today() string {
+	n := c.in.Now
+	if c.loc != nil {
+		n = n.In(c.loc)
+	}
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
 }
 
 // leaveDate is the leave date in attrs (a record's or a user's), unless it
@@ -104,7 +129,7 @@ const HireEnableWindow = 7 * 24 * time.Hour
 //     Any other disabled account (an admin's decision) stays disabled.
 func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement {
 	now := c.in.Now
-	if l, ok := leaveDate(d.Attrs); ok && !leaveFrom(l).After(now) {
+	if l, ok := leaveDate(d.Attrs); ok && !c.leaveFrom(l).After(now) {
 		return enablement{want: "false", event: EventLeaveDate, reason: fmt.Sprintf("the leave date %s has passed", day(l))}
 	}
 	mapped, isMapped := d.Attrs["accountEnabled"]
@@ -112,8 +137,8 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 		return enablement{want: "false", event: EventStatus, reason: "the mapping says the account is disabled"}
 	}
 	h, hasHire := dateAttr(d.Attrs, HireDateAttr)
-	if hasHire && now.Before(h) {
-		window := h.AddDate(0, 0, -c.in.Policy.PrehireDays)
+	if hasHire && now.Before(c.dayStart(h)) {
+		window := c.dayStart(h).AddDate(0, 0, -c.in.Policy.PrehireDays)
 		if u == nil {
 			if now.Before(window) {
 				return enablement{pending: true}
@@ -134,14 +159,14 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 	if hasHire && !c.in.Policy.PrehireEnabled {
 		// A pre-hire account hrsync created disabled; with prehire_account
 		// enabled it created none, so a disabled one is someone's decision.
-		if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(h) < HireEnableWindow {
+		if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(c.dayStart(h)) < HireEnableWindow {
 			return enablement{want: "true", event: EventHireDate, reason: fmt.Sprintf("the hire date %s has come", day(h))}
 		}
 	}
 	// A leaver come back: Entra holds a leave date (HR's, or the one hrsync
 	// stamped when the worker left the source) that has come, and the
 	// record no longer says so.
-	if ul, ok := leaveDate(u.Attrs); ok && !ul.After(now) {
+	if ul, ok := leaveDate(u.Attrs); ok && !c.dayStart(ul).After(now) {
 		if rl, has := dateAttr(d.Attrs, LeaveDateAttr); !has || !rl.Equal(ul) {
 			return enablement{want: "true", event: EventRehire, reason: fmt.Sprintf("rehire: left on %s, active in HR again", day(ul))}
 		}
@@ -456,7 +481,7 @@ func (c *computer) deletes() {
 		if !ok {
 			continue
 		}
-		due := leave.AddDate(0, 0, days)
+		due := c.dayStart(leave).AddDate(0, 0, days)
 		if c.in.Now.Before(due) {
 			continue
 		}

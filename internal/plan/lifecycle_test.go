@@ -496,3 +496,55 @@ func TestDeleteReplacesLeftoverGroupRemoval(t *testing.T) {
 		t.Fatalf("actions %s", got)
 	}
 }
+
+// HR's plain dates are days in policy.timezone: a leave date ends, a hire
+// date starts, at midnight there — not at midnight UTC.
+func TestDatesAreDaysInThePolicyTimeZone(t *testing.T) {
+	// 07:00 UTC on the 26th is still the 25th, 23:00, in Los Angeles.
+	now := time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
+	leave := "2026-11-25T00:00:00Z"
+	hire := "2026-11-26T00:00:00Z"
+	for _, tt := range []struct {
+		tz        string
+		disabled  bool
+		hireCome  bool
+		stampWant string
+	}{
+		{"", true, true, "2026-11-26T00:00:00Z"},
+		{"America/Los_Angeles", false, false, "2026-11-25T00:00:00Z"},
+	} {
+		t.Run("tz="+tt.tz, func(t *testing.T) {
+			leaver := person("1", 2, "Ann Lee", "Sales", "employeeLeaveDateTime", leave)
+			joiner := person("2", 3, "Bo Chen", "Sales", "employeeHireDate", hire)
+			held := existing("u2", joiner, "accountEnabled", "false")
+			gone := user("u9", "9", "accountEnabled", "true", "displayName", "Gone", "userPrincipalName", "gone@contoso.com")
+			in := lifeInput([]identity.Desired{leaver, joiner}, []identity.User{existing("u1", person("1", 2, "Ann Lee", "Sales")), held, gone}, func(p *Policy) {
+				p.Timezone = tt.tz
+				p.DeleteAfterDays = 30
+			})
+			in.Now = now
+			in.StampLeaveDate = true
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]Action{}
+			for _, a := range p.Actions {
+				got[a.Key] = a
+			}
+			if (got["1"].Action == Disable) != tt.disabled {
+				t.Errorf("leaver: %+v", got["1"])
+			}
+			if (got["2"].Action == Enable) != tt.hireCome {
+				t.Errorf("hire: %+v", got["2"])
+			}
+			if ch := changesOf(got["9"])["employeeLeaveDateTime"]; ch[1] != tt.stampWant {
+				t.Errorf("stamp %v, want %s", ch, tt.stampWant)
+			}
+		})
+	}
+	in := lifeInput([]identity.Desired{person("1", 2, "Ann Lee", "Sales")}, nil, func(p *Policy) { p.Timezone = "Mars/Olympus" })
+	if _, err := Compute(in); err == nil {
+		t.Error("an unknown time zone was accepted")
+	}
+}

@@ -108,6 +108,9 @@ type Policy struct {
 	// groups and licenses the mapping's rules manage.
 	LeaverRemoveGroups   bool `json:"leaver_remove_groups,omitempty"`
 	LeaverRemoveLicenses bool `json:"leaver_remove_licenses,omitempty"`
+	// Timezone is the IANA time zone in which HR's plain dates are days
+	// (a hire date starts, a leave date ends, at its midnight); "" is UTC.
+	Timezone string `json:"timezone,omitempty"`
 }
 
 // Summary counts the plan's actions and what was left alone.
