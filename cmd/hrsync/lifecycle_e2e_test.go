@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -513,5 +515,44 @@ func TestOldPlanIsRefused(t *testing.T) {
 	mustCode(t, r, 1)
 	if !strings.Contains(r.stderr, "over policy.max_plan_age (24h0m0s)") {
 		t.Errorf("refusal:\n%s", r)
+	}
+}
+
+// An old plan an earlier apply began is finished for what that apply
+// began, and refuses the rest.
+func TestOldResumedPlanFinishesOnlyWhatWasBegun(t *testing.T) {
+	hired := `,"employeeHireDate":"2020-01-01T00:00:00Z"`
+	users := seedUser("u1", "1", "Ann", "Sales", true, hired) + "," + seedUser("u2", "2", "Bo", "Sales", true, hired)
+	srv, dir := lifeTenant(t, users, "", "  max_plan_age: 24h\n")
+	copyBytes(t, filepath.Join(dir, "workers.csv"), lifeHeader+"1,Active,Ann,Lee,Engineering,2020-01-01,\n2,Active,Bo,Lee,Engineering,2020-01-01,\n")
+	p, _, _ := planActions(t, dir)
+	if len(p.Actions) != 2 {
+		t.Fatalf("actions %v", p.actions())
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["created_at"] = time.Now().UTC().Add(-50 * time.Hour).Format(time.RFC3339)
+	old, _ := json.MarshalIndent(doc, "", "  ")
+	copyBytes(t, filepath.Join(dir, "plan.json"), string(old))
+	sum := sha256.Sum256(old)
+	// The earlier apply patched user 1 and was stopped before its groups.
+	copyBytes(t, filepath.Join(dir, "plan.json.journal"), `{"plan":"sha256:`+hex.EncodeToString(sum[:])+`"}`+"\n"+
+		`{"action":0,"key":"1","step":"write"}`+"\n")
+	r := hrsync(t, dir, simEnv, "apply", "-c", "hrsync.yaml", "plan.json")
+	mustCode(t, r, 3)
+	if !strings.Contains(r.stdout, "older than policy.max_plan_age") || !strings.Contains(r.stderr, "Resuming") {
+		t.Errorf("apply:\n%s", r)
+	}
+	if !groupHas(srv, "g-eng", "u1") {
+		t.Error("the begun action was not finished")
+	}
+	if groupHas(srv, "g-eng", "u2") {
+		t.Error("an action no earlier apply began was carried out from an old plan")
 	}
 }

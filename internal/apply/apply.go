@@ -443,34 +443,53 @@ func (e *executor) run(steps []step) {
 // directory shows in place is done (an earlier attempt made it), anything
 // else is the failure it seemed.
 func (e *executor) settleDoubts(doubts []doubt) {
-	if len(doubts) == 0 {
-		return
-	}
-	ops := make([]entra.Op, len(doubts))
-	for i, d := range doubts {
-		ops[i] = d.s.op
-	}
-	answered := make([]bool, len(doubts))
-	e.w.Do(e.write, ops, entra.DoOptions{}, func(j int, o entra.Outcome) {
-		d := doubts[j]
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		answered[j] = true
-		if d.holds(o) {
-			e.stepDone(d.s.action, d.s.name, "")
-			if e.results[d.s.action].Note == "" {
-				e.results[d.s.action].Note = "found already done (an earlier attempt's answer was lost)"
+	// The write may have landed seconds ago: a replica can still show the
+	// old state, so a read that does not show it yet is repeated (1, 2, 4 s)
+	// before the failure stands.
+	for attempt := 0; len(doubts) > 0; attempt++ {
+		ops := make([]entra.Op, len(doubts))
+		for i, d := range doubts {
+			ops[i] = d.s.op
+		}
+		last := attempt >= 3 || e.stop.Err() != nil
+		var again []doubt
+		answered := make([]bool, len(doubts))
+		e.w.Do(e.write, ops, entra.DoOptions{}, func(j int, o entra.Outcome) {
+			d := doubts[j]
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			answered[j] = true
+			switch {
+			case d.holds(o):
+				e.stepDone(d.s.action, d.s.name, "")
+				if e.results[d.s.action].Note == "" {
+					e.results[d.s.action].Note = "found already done (an earlier attempt's answer was lost)"
+				}
+			case last:
+				e.fail(d.s.action, d.err)
+			default:
+				again = append(again, d)
 			}
+		})
+		e.mu.Lock()
+		for j, d := range doubts {
+			if !answered[j] {
+				e.fail(d.s.action, d.err)
+			}
+		}
+		e.mu.Unlock()
+		if len(again) == 0 {
 			return
 		}
-		e.fail(d.s.action, d.err)
-	})
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for j, d := range doubts {
-		if !answered[j] {
-			e.fail(d.s.action, d.err)
+		if !e.opts.Sleep(e.stop, time.Second<<attempt) {
+			e.mu.Lock()
+			for _, d := range again {
+				e.fail(d.s.action, d.err)
+			}
+			e.mu.Unlock()
+			return
 		}
+		doubts = again
 	}
 }
 

@@ -264,7 +264,11 @@ func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
 		"u2": {Users: []identity.User{{ID: "u2"}}},
 		"u3": {Users: []identity.User{{ID: "u3", Licenses: []string{"e3"}}}},
 	}}
-	rep, err = Execute(context.Background(), mk(), notDone, Options{})
+	var waits []time.Duration
+	rep, err = Execute(context.Background(), mk(), notDone, Options{Sleep: func(_ context.Context, d time.Duration) bool { waits = append(waits, d); return true }})
+	if fmt.Sprint(waits) != "[1s 2s 4s 1s 2s 4s 1s 2s 4s]" { // one round per phase: restore, delete, licenses
+		t.Errorf("settling reads waited %v, want 1s 2s 4s per phase for replication", waits)
+	}
 	if err != nil || rep.Failed != 3 {
 		t.Fatalf("writes not in place: %+v (%v)", rep.Results, err)
 	}

@@ -101,7 +101,12 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if err := e.CheckPlan(p, t.Info); err != nil {
 					return err
 				}
-				if age := e.Now().Sub(p.CreatedAt); e.Cfg.Policy.MaxPlanAge > 0 && age > e.Cfg.Policy.MaxPlanAge && len(done) == 0 {
+				age := e.Now().Sub(p.CreatedAt)
+				if age < -5*time.Minute {
+					return fmt.Errorf("the plan is dated %s, in the future (clock skew, or an edited plan); make a new plan", p.CreatedAt.Format(time.RFC3339))
+				}
+				tooOld := e.Cfg.Policy.MaxPlanAge > 0 && age > e.Cfg.Policy.MaxPlanAge
+				if tooOld && len(done) == 0 {
 					return fmt.Errorf("the plan was made %s ago (%s), over policy.max_plan_age (%s): hire and leave dates have moved on since; make a new plan",
 						age.Round(time.Minute), p.CreatedAt.Format(time.RFC3339), e.Cfg.Policy.MaxPlanAge)
 				}
@@ -123,6 +128,15 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					return err
 				}
 				refused = rc.Refused
+				if tooOld {
+					// Only what an earlier apply began is finished; the rest
+					// was decided on dates that have moved on.
+					for i := range p.Actions {
+						if _, begun := done[i]; !begun {
+							refused = append(refused, plan.Refusal{Index: i, Reason: fmt.Sprintf("the plan is older than policy.max_plan_age (%s); an earlier apply did not begin this action: make a new plan", e.Cfg.Policy.MaxPlanAge)})
+						}
+					}
+				}
 				for _, r := range refused {
 					act := p.Actions[r.Index]
 					a.notice("Refusing %s %s: %s.\n", act.Action, act.Key, r.Reason)

@@ -328,8 +328,8 @@ func Load(opts Options) (*Config, error) {
 		if s == "" || s == "<nil>" {
 			return nil
 		}
-		if _, err := time.LoadLocation(s); err != nil {
-			return errors.New("an IANA time zone such as Europe/Berlin or America/New_York")
+		if _, err := time.LoadLocation(s); err != nil || strings.EqualFold(s, "Local") {
+			return errors.New("an IANA time zone such as Europe/Berlin or America/New_York (not Local: a plan must not depend on the machine it runs on)")
 		}
 		cfg.Policy.Timezone = s
 		return nil

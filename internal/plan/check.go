@@ -144,8 +144,8 @@ func validateEntitlements(a Action, bad func(format string, args ...any)) {
 			bad("a group change without a group id")
 		case groups[strings.ToLower(g.GroupID)]:
 			bad("group %s is changed twice", g.GroupID)
-		case g.Op == OpRemove && (a.Action == Create || a.Action == Restore):
-			bad("a %s only adds groups", a.Action)
+		case g.Op == OpRemove && a.Action == Create:
+			bad("a create only adds groups")
 		case g.Op == OpAdd && a.Action == Disable:
 			bad("a disable only removes groups")
 		}
@@ -212,6 +212,11 @@ func (p *Plan) recount() {
 func guards(actions []Action, pol Policy, managed, active, records int) []string {
 	leavers, creates, updates := 0, 0, 0
 	for _, a := range actions {
+		switch {
+		case a.Action == Update && takesAccessOnly(a):
+			leavers++ // a leaver's leftover groups and licenses
+			continue
+		}
 		switch a.Action {
 		case Disable, Delete:
 			leavers++
@@ -242,6 +247,25 @@ func guards(actions []Action, pol Policy, managed, active, records int) []string
 		}
 	}
 	return blocked
+}
+
+// takesAccessOnly reports whether an action only removes group
+// memberships and licenses: what is left of a leaver.
+func takesAccessOnly(a Action) bool {
+	if len(a.Changes) > 0 || a.Manager != nil || len(a.Groups)+len(a.Licenses) == 0 {
+		return false
+	}
+	for _, g := range a.Groups {
+		if g.Op != OpRemove {
+			return false
+		}
+	}
+	for _, l := range a.Licenses {
+		if l.Op != OpRemove {
+			return false
+		}
+	}
+	return true
 }
 
 // setsKey reports whether an update gives its user the match key (a

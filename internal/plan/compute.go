@@ -1011,10 +1011,16 @@ func (c *computer) leavers() {
 			// Already disabled; the managed groups and licenses it still
 			// holds go (a removal that failed in an earlier run, or a
 			// leaver disabled before the policy said so).
+			if _, rekey := c.upnWantedBy[u.ID]; rekey {
+				continue // perhaps the same person under a new key: held, as above
+			}
 			a := Action{Action: Update, Key: strings.TrimSpace(u.Attrs[c.in.MatchAttr]), ID: u.ID,
 				DisplayName: u.Attrs["displayName"], UserPrincipalName: u.Attrs["userPrincipalName"],
 				Reason: c.leaverReason(k) + "; its managed groups and licenses are removed", Event: EventAbsent,
 				Source: c.leftScopeProv(k), Changes: []Change{}, Fingerprint: Fingerprint(u)}
+			if _, ok := c.leftScope[k]; ok {
+				a.Event = EventLeftScope
+			}
 			c.leaverGroups(u, &a)
 			c.leaverLicenses(u, &a)
 			if len(a.Groups)+len(a.Licenses) > 0 {

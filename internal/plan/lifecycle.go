@@ -83,6 +83,15 @@ func (c *computer) leaveFrom(l time.Time) time.Time {
 	return l
 }
 
+// localDay renders an instant as the date it falls on in the policy's
+// time zone.
+func (c *computer) localDay(t time.Time) string {
+	if c.loc != nil {
+		t = t.In(c.loc)
+	}
+	return t.Format("2006-01-02")
+}
+
 // today is the plan's date in the policy's time zone, as a canonical date.
 func (c *computer) today() string {
 	n := c.in.Now
@@ -262,7 +271,21 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 		return
 	}
 	var has []int
-	if !fresh {
+	switch {
+	case userID != "" && fresh:
+		// A user about to be restored gets its old memberships back, which
+		// no list shows while it is deleted: every managed group the
+		// rules do not give is removed ("not a member" is fine).
+		wanted := make(map[int]bool, len(want))
+		for _, i := range want {
+			wanted[i] = true
+		}
+		for i := range c.managedGroups {
+			if !wanted[i] {
+				has = append(has, i) // removed; the wanted ones are added
+			}
+		}
+	case !fresh:
 		has = c.memberOf[userID]
 	}
 	if len(want) == 0 && len(has) == 0 {
@@ -496,7 +519,7 @@ func (c *computer) deletes() {
 			UserPrincipalName: u.Attrs["userPrincipalName"],
 			Event:             EventDeleteAfter,
 			Reason: fmt.Sprintf("left on %s; policy.delete_after_days (%d) passed on %s. Soft delete: restorable from deleted items for 30 days, until %s",
-				day(leave), days, day(due), day(c.in.Now.Add(RestoreWindow))),
+				day(leave), days, c.localDay(due), c.localDay(c.in.Now.Add(RestoreWindow))),
 			Changes:     []Change{},
 			Fingerprint: Fingerprint(u),
 		})

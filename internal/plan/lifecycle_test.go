@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -546,5 +547,55 @@ func TestDatesAreDaysInThePolicyTimeZone(t *testing.T) {
 	in := lifeInput([]identity.Desired{person("1", 2, "Ann Lee", "Sales")}, nil, func(p *Policy) { p.Timezone = "Mars/Olympus" })
 	if _, err := Compute(in); err == nil {
 		t.Error("an unknown time zone was accepted")
+	}
+}
+
+// A restored user gets its old memberships back from Entra, which no list
+// shows while it is deleted: the restore takes every managed group the
+// rules do not give away, and adds the ones they give.
+func TestRestoreSettlesAllManagedGroups(t *testing.T) {
+	ann := person("1", 2, "Ann Lee", "Sales")
+	ann.Groups = []string{"Sales"}
+	gone := existing("d1", ann, "accountEnabled", "false", "employeeLeaveDateTime", date(-60))
+	in := lifeInput([]identity.Desired{ann}, nil, nil)
+	in.Deleted = []DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}
+	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}, "eng": {ID: "g-eng", Name: "Engineering"}}
+	in.Members = map[string]map[string]bool{"g-sales": {}, "g-eng": {}}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := only(t, p, "1")
+	var got []string
+	for _, g := range a.Groups {
+		got = append(got, g.Op+" "+g.Name)
+	}
+	if a.Action != Restore || strings.Join(got, ",") != "remove Engineering,add Sales" {
+		t.Fatalf("restore %s groups %v", a.Action, got)
+	}
+	if err := p.Validate(identity.DefaultSchema()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Taking a leaver's leftover groups away counts as a leaver for the guards.
+func TestLeftoverRemovalsCountAsLeavers(t *testing.T) {
+	ann := person("1", 2, "Ann Lee", "Sales")
+	users := []identity.User{existing("u1", ann)}
+	members := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		id := fmt.Sprintf("g%d", i)
+		users = append(users, user(id, fmt.Sprint(100+i), "accountEnabled", "false", "displayName", id, "userPrincipalName", id+"@contoso.com"))
+		members[id] = true
+	}
+	in := lifeInput([]identity.Desired{ann}, users, func(p *Policy) { p.LeaverRemoveGroups, p.MaxLeavers = true, 2 })
+	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}}
+	in.Members = map[string]map[string]bool{"g-sales": members}
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 3 || p.Applyable {
+		t.Fatalf("actions %v applyable %v blocked %v", actionsOf(p), p.Applyable, p.Blocked)
 	}
 }
