@@ -22,6 +22,8 @@ type groupProp struct {
 	render func(b []byte, g *Group) []byte
 }
 
+func (p *groupProp) propName() string { return p.name }
+
 func groupNull(b []byte, _ *Group) []byte  { return append(b, "null"...) }
 func groupEmpty(b []byte, _ *Group) []byte { return append(b, "[]"...) }
 
@@ -198,21 +200,6 @@ func appendGroup(b []byte, g *Group, sel []*groupProp) []byte {
 	return append(b, '}')
 }
 
-func groupContextURL(r *request, sel []*groupProp, entity bool) string {
-	c := r.base + "/v1.0/$metadata#groups"
-	if len(sel) > 0 {
-		names := make([]string, len(sel))
-		for i, p := range sel {
-			names[i] = p.name
-		}
-		c += "(" + strings.Join(names, ",") + ")"
-	}
-	if entity {
-		c += "/$entity"
-	}
-	return c
-}
-
 // listGroups handles GET /groups. Pages follow the order of State.Groups.
 func (s *Server) listGroups(r *request) *response {
 	q, gerr := parseGroupQuery(r, true)
@@ -245,7 +232,7 @@ func (s *Server) listGroups(r *request) *response {
 	}
 	b := make([]byte, 0, 256+len(page)*300)
 	b = append(b, `{"@odata.context":`...)
-	b = appendJSONString(b, groupContextURL(r, q.sel, false))
+	b = appendJSONString(b, selectedContextURL(r, "groups", q.sel, false))
 	if q.count {
 		b = append(b, `,"@odata.count":`...)
 		b = appendInt(b, total)
@@ -277,7 +264,7 @@ func (s *Server) getGroup(r *request) *response {
 	if g == nil {
 		return s.fail(r, errNotFound(r.segs[1]))
 	}
-	b := append([]byte(`{"@odata.context":`), appendJSONString(nil, groupContextURL(r, q.sel, true))...)
+	b := append([]byte(`{"@odata.context":`), appendJSONString(nil, selectedContextURL(r, "groups", q.sel, true))...)
 	body := appendGroup(nil, &g.g, q.sel)
 	if len(body) > 2 {
 		b = append(b, ',')

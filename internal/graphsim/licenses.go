@@ -33,6 +33,8 @@ type skuProp struct {
 	render func(b []byte, k *SubscribedSku, st *store) []byte
 }
 
+func (p *skuProp) propName() string { return p.name }
+
 var skuProps = []*skuProp{
 	{"accountName", func(b []byte, _ *SubscribedSku, st *store) []byte {
 		return appendNullableString(b, st.tenant.DisplayName)
@@ -113,21 +115,6 @@ func (s *Server) appendSku(b []byte, k *SubscribedSku, sel []*skuProp) []byte {
 	return append(b, '}')
 }
 
-func skuContextURL(r *request, sel []*skuProp, entity bool) string {
-	c := r.base + "/v1.0/$metadata#subscribedSkus"
-	if len(sel) > 0 {
-		names := make([]string, len(sel))
-		for i, p := range sel {
-			names[i] = p.name
-		}
-		c += "(" + strings.Join(names, ",") + ")"
-	}
-	if entity {
-		c += "/$entity"
-	}
-	return c
-}
-
 // listSkus handles GET /subscribedSkus (one page, as in Graph).
 func (s *Server) listSkus(r *request) *response {
 	sel, gerr := parseSkuQuery(r)
@@ -139,7 +126,7 @@ func (s *Server) listSkus(r *request) *response {
 	defer s.mu.RUnlock()
 	b := make([]byte, 0, 256+len(s.st.skus)*400)
 	b = append(b, `{"@odata.context":`...)
-	b = appendJSONString(b, skuContextURL(r, sel, false))
+	b = appendJSONString(b, selectedContextURL(r, "subscribedSkus", sel, false))
 	b = append(b, `,"value":[`...)
 	for i, k := range s.st.skus {
 		if i > 0 {
@@ -162,7 +149,7 @@ func (s *Server) getSku(r *request) *response {
 	defer s.mu.RUnlock()
 	for _, k := range s.st.skus {
 		if strings.EqualFold(r.segs[1], skuObjectID(s.st, k)) {
-			b := append([]byte(`{"@odata.context":`), appendJSONString(nil, skuContextURL(r, sel, true))...)
+			b := append([]byte(`{"@odata.context":`), appendJSONString(nil, selectedContextURL(r, "subscribedSkus", sel, true))...)
 			body := s.appendSku(nil, k, sel)
 			b = append(b, ',')
 			b = append(b, body[1:]...)

@@ -17,6 +17,25 @@ type orgProp struct {
 	render func(b []byte, st *store) []byte
 }
 
+func (p *orgProp) propName() string { return p.name }
+
+// selectedContextURL is the @odata.context of a response from entity set
+// set with the selected properties (none: all of them).
+func selectedContextURL[P interface{ propName() string }](r *request, set string, sel []P, entity bool) string {
+	c := r.base + "/v1.0/$metadata#" + set
+	if len(sel) > 0 {
+		names := make([]string, len(sel))
+		for i, p := range sel {
+			names[i] = p.propName()
+		}
+		c += "(" + strings.Join(names, ",") + ")"
+	}
+	if entity {
+		c += "/$entity"
+	}
+	return c
+}
+
 func orgNull(b []byte, _ *store) []byte  { return append(b, "null"...) }
 func orgEmpty(b []byte, _ *store) []byte { return append(b, "[]"...) }
 
@@ -136,22 +155,6 @@ func parseOrgQuery(r *request) ([]*orgProp, *graphError) {
 	return sel, nil
 }
 
-// orgContextURL is the @odata.context of an organization response.
-func orgContextURL(r *request, sel []*orgProp, entity bool) string {
-	c := r.base + "/v1.0/$metadata#organization"
-	if len(sel) > 0 {
-		names := make([]string, len(sel))
-		for i, p := range sel {
-			names[i] = p.name
-		}
-		c += "(" + strings.Join(names, ",") + ")"
-	}
-	if entity {
-		c += "/$entity"
-	}
-	return c
-}
-
 // appendOrganization renders the organization's members (without braces)
 // with the selected properties (nil = all). The caller holds s.mu.
 func (s *Server) appendOrganization(b []byte, sel []*orgProp) []byte {
@@ -180,7 +183,7 @@ func (s *Server) listOrganization(r *request) *response {
 	defer s.mu.RUnlock()
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"@odata.context":`...)
-	b = appendJSONString(b, orgContextURL(r, sel, false))
+	b = appendJSONString(b, selectedContextURL(r, "organization", sel, false))
 	b = append(b, `,"value":[{`...)
 	b = s.appendOrganization(b, sel)
 	b = append(b, "}]}"...)
@@ -200,7 +203,7 @@ func (s *Server) getOrganization(r *request) *response {
 	}
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"@odata.context":`...)
-	b = appendJSONString(b, orgContextURL(r, sel, true))
+	b = appendJSONString(b, selectedContextURL(r, "organization", sel, true))
 	b = append(b, ',')
 	b = s.appendOrganization(b, sel)
 	b = append(b, '}')
