@@ -412,7 +412,7 @@ func lines(path string) int {
 // Licenses follow the rules, after the usageLocation they need; a license
 // no rule names is never removed.
 func TestLicenseRulesEndToEnd(t *testing.T) {
-	const e3, e1, other = "6fd2c87f-b296-42f0-b197-1e91e994b900", "18181a46-0d4e-45cd-891e-60aabd171b4e", "c7df2760-2c81-4ef7-b578-5b5392b571df"
+	const e3, e1, other = skuE3, skuE1, skuOther
 	seed := filepath.Join(t.TempDir(), "seed.json")
 	copyBytes(t, seed, `{"domains":["contoso.com"],"users":[
  {"id":"u1","employeeId":"1","accountEnabled":true,"displayName":"Ann Lee","userPrincipalName":"ann.lee@contoso.com","mailNickname":"ann.lee","usageLocation":"DE","assignedLicenses":[{"skuId":"`+e1+`"},{"skuId":"`+other+`"}]},

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -306,7 +307,7 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 			a.Groups = append(a.Groups, GroupChange{Op: OpAdd, GroupID: g.ID, Name: g.Name})
 		case 2:
 			a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
-			removed = append(removed, strconvQuote(g.Name))
+			removed = append(removed, strconv.Quote(g.Name))
 		}
 	}
 	c.noteMisses(d, active, "groups", removed)
@@ -322,8 +323,6 @@ func (c *computer) noteMisses(d *identity.Desired, active bool, what string, rem
 	w := c.warn(WarnRuleNoEntry, d.Key, "loses %s %s, and %s; if the map should list it, add it", what, strings.Join(removed, ", "), strings.Join(d.RuleMisses, "; "))
 	w.Sources = []identity.Provenance{d.Prov}
 }
-
-func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
 
 // leaverGroups removes a leaver from the managed groups when the policy
 // says so.
