@@ -1021,8 +1021,7 @@ func (c *computer) leavers() {
 			if _, ok := c.leftScope[k]; ok {
 				a.Event = EventLeftScope
 			}
-			c.leaverGroups(u, &a)
-			c.leaverLicenses(u, &a)
+			c.leaverAccess(u, &a)
 			if len(a.Groups)+len(a.Licenses) > 0 {
 				c.p.Actions = append(c.p.Actions, a)
 			}
@@ -1060,8 +1059,7 @@ func (c *computer) leavers() {
 		if old := u.Attrs[LeaveDateAttr]; c.in.StampLeaveDate && (!current || (!c.maps(LeaveDateAttr) && old != today)) {
 			a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, Before: optPtr(old), After: strPtr(today)})
 		}
-		c.leaverGroups(u, &a)
-		c.leaverLicenses(u, &a)
+		c.leaverAccess(u, &a)
 		c.p.Actions = append(c.p.Actions, a)
 	}
 }

@@ -250,7 +250,8 @@ func (c *computer) addRestore(d *identity.Desired, du *DeletedUser, en enablemen
 // the groups the rules give and loses the managed groups they no longer
 // give; an inactive one loses its managed groups if the policy says so.
 // Groups no rule names are never touched. fresh: the user has no
-// memberships yet (a joiner, or a user just restored).
+// memberships yet (a joiner, or a user just restored). d may be nil for
+// an inactive user without a record (a leaver absent from the source).
 func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh bool, a *Action) {
 	if len(c.in.Groups) == 0 {
 		return
@@ -324,18 +325,6 @@ func (c *computer) noteMisses(d *identity.Desired, active bool, what string, rem
 	w.Sources = []identity.Provenance{d.Prov}
 }
 
-// leaverGroups removes a leaver from the managed groups when the policy
-// says so.
-func (c *computer) leaverGroups(u *identity.User, a *Action) {
-	if !c.in.Policy.LeaverRemoveGroups {
-		return
-	}
-	for _, i := range c.memberOf[u.ID] {
-		g := c.managedGroups[i]
-		a.Groups = append(a.Groups, GroupChange{Op: OpRemove, GroupID: g.ID, Name: g.Name})
-	}
-}
-
 // diffLicenses adds the license changes a user needs, like diffGroups.
 // Licenses need a usage location: without one (in Entra or in the same
 // action) the additions are left out and reported.
@@ -391,22 +380,6 @@ func (c *computer) diffLicenses(d *identity.Desired, u *identity.User, active bo
 		adds = nil
 	}
 	a.Licenses = append(adds, removes...)
-}
-
-// leaverLicenses removes a leaver's managed licenses when the policy says so.
-func (c *computer) leaverLicenses(u *identity.User, a *Action) {
-	if !c.in.Policy.LeaverRemoveLicenses {
-		return
-	}
-	has := map[string]bool{}
-	for _, id := range u.Licenses {
-		has[strings.ToLower(id)] = true
-	}
-	for _, s := range c.managedSkus {
-		if has[strings.ToLower(s.ID)] {
-			a.Licenses = append(a.Licenses, LicenseChange{Op: OpRemove, SkuID: s.ID, Name: s.Name})
-		}
-	}
 }
 
 // indexEntitlements lists the managed groups and SKUs once, by name.
@@ -532,6 +505,14 @@ func (c *computer) deletes() {
 		}
 		c.p.Actions = kept
 	}
+}
+
+// leaverAccess takes a leaver (absent from the source, no record) out of
+// its managed groups and licenses when the policy says so: the inactive
+// case of diffGroups and diffLicenses.
+func (c *computer) leaverAccess(u *identity.User, a *Action) {
+	c.diffGroups(nil, u.ID, false, false, a)
+	c.diffLicenses(nil, u, false, a)
 }
 
 func afterValue(a Action, attr string) string {
