@@ -106,7 +106,7 @@ rc=$?
 set -e
 case $rc in
   0) note "applied: every action done; report $run_dir/report.csv"; subject="hrsync: applied on $(hostname)" ;;
-  3) note "apply incomplete (exit 3): some actions failed, were partly done, refused as stale or not started; the rest were applied. See status and error_code in $run_dir/report.csv; the next run converges"
+  3) note "apply incomplete (exit 3): some actions failed, were partly done, refused as stale or not started, and the rest were applied (see status and error_code in $run_dir/report.csv; the next run converges); or the plan holds actions the mapping does not give from the source now and nothing was applied (see the log)"
      subject="hrsync: apply INCOMPLETE on $(hostname)" ;;
   *) note "apply failed (exit $rc): nothing applied. Plan refused (tenant, config or mapping changed; leaver thresholds) or sign-in / Graph failed; see $log"
      subject="hrsync: apply FAILED on $(hostname)"; rc=1 ;;

@@ -110,9 +110,6 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 					return fmt.Errorf("the plan was made %s ago (%s), over policy.max_plan_age (%s): hire and leave dates have moved on since; make a new plan",
 						age.Round(time.Minute), p.CreatedAt.Format(time.RFC3339), e.Cfg.Policy.MaxPlanAge)
 				}
-				if err := e.CheckEntitlements(ctx, p, t); err != nil {
-					return err
-				}
 				skip := map[int]bool{}
 				for i, d := range done {
 					skip[i] = true
@@ -121,11 +118,15 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if len(done) > 0 {
 					a.notice("Resuming: an earlier apply of this plan did %d of its actions in part or whole (journal %s); done steps are not repeated.\n", len(done), journal.Path(args[0]))
 				}
-				// The directory may have changed since the plan: refuse
-				// every action whose user is no longer as the plan saw it.
-				rc, err := e.Recheck(ctx, p, t, skip)
+				// Every action must be one the mapping gives from the source
+				// now, and the directory may have changed since the plan:
+				// refuse every action whose user is no longer as the plan saw it.
+				rc, err := e.VerifyPlan(ctx, p, t, skip)
 				if err != nil {
 					return err
+				}
+				if len(rc.Underived) > 0 {
+					return underived(p, rc)
 				}
 				refused = rc.Refused
 				if tooOld {
@@ -298,6 +299,24 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 	cmd.Flags().StringVar(&passwordsPath, "passwords-file", "", "write the initial passwords of the users this apply creates to this new file (CSV, mode 0600; an existing file is refused). Without it passwords are stored nowhere")
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// underived refuses a plan holding actions the mapping does not give from
+// the source now: the plan was edited, or the source changed since. Nothing
+// is applied, and no journal is begun.
+func underived(p *plan.Plan, v *engine.Verdict) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the plan holds %d action(s) the mapping does not give from the source now; nothing was applied:", len(v.Underived))
+	for _, r := range v.Underived {
+		a := p.Actions[r.Index]
+		fmt.Fprintf(&b, "\n  %s %s: %s", a.Action, a.Key, r.Reason)
+	}
+	if v.SourceChanged {
+		b.WriteString("\nThe source changed since the plan was made: make a new plan, review it and apply that.")
+	} else {
+		b.WriteString("\nThe source is the one the plan was made from, so the plan file was edited: make a new plan, review it and apply that.")
+	}
+	return &exitError{code: ExitPartial, err: errors.New(b.String())}
 }
 
 // closeTarget releases the target even after Ctrl-C, so the sandbox state

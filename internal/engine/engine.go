@@ -117,6 +117,13 @@ type SourceResult struct {
 // that names a column the source lacks, fails the whole read; a record whose
 // expressions fail is rejected and reported, never dropped silently.
 func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
+	return e.readSource(ctx, e.Now())
+}
+
+// readSource reads and maps the source with now as the mapping's clock
+// (Now()): one instant for the whole read, the plan's.
+func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, error) {
+	_ = now // the mapping's clock, see mapping.Map
 	src, err := e.Source()
 	if err != nil {
 		return nil, err
@@ -357,33 +364,7 @@ func (e *Engine) readDeleted(ctx context.Context, t *Target) ([]plan.DeletedUser
 
 // Plan computes the plan from a mapped source and the target's directory.
 func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.Plan, error) {
-	var specs []identity.AttrSpec
-	for _, a := range e.Mapping.Attrs {
-		if a.Spec.Kind != identity.KindRef {
-			specs = append(specs, a.Spec)
-		}
-	}
-	var alt []string
-	for _, r := range e.Mapping.Rules[1:] {
-		alt = append(alt, r.Target.Name)
-	}
-	p, err := plan.Compute(plan.Input{
-		Records:        src.Summary.Records,
-		Desired:        src.Desired,
-		Rejected:       src.Rejected,
-		Users:          dir.Users,
-		Deleted:        dir.Deleted,
-		Groups:         dir.Groups,
-		Members:        dir.Members,
-		Skus:           dir.Skus,
-		StampLeaveDate: e.stampsLeaveDate(),
-		MatchAttr:      e.Mapping.Match.Target.Name,
-		AltMatchAttrs:  alt,
-		Attrs:          specs,
-		ManagerMapped:  e.Mapping.Manager != nil,
-		Policy:         e.Policy(),
-		Now:            e.Now(),
-	})
+	p, err := plan.Compute(e.input(src, dir, e.Now()))
 	if err != nil {
 		if errors.Is(err, plan.ErrEmptySource) {
 			return nil, fmt.Errorf("%s: %w", src.Name, err)
@@ -399,6 +380,38 @@ func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.P
 		Source:  plan.InputFile{Path: src.Name, Digest: src.Summary.Digest, Records: src.Summary.Records},
 	}
 	return p, nil
+}
+
+// input is what plan.Compute needs, from the mapped source and the
+// directory, with now as the plan's clock.
+func (e *Engine) input(src *SourceResult, dir *Directory, now time.Time) plan.Input {
+	var specs []identity.AttrSpec
+	for _, a := range e.Mapping.Attrs {
+		if a.Spec.Kind != identity.KindRef {
+			specs = append(specs, a.Spec)
+		}
+	}
+	var alt []string
+	for _, r := range e.Mapping.Rules[1:] {
+		alt = append(alt, r.Target.Name)
+	}
+	return plan.Input{
+		Records:        src.Summary.Records,
+		Desired:        src.Desired,
+		Rejected:       src.Rejected,
+		Users:          dir.Users,
+		Deleted:        dir.Deleted,
+		Groups:         dir.Groups,
+		Members:        dir.Members,
+		Skus:           dir.Skus,
+		StampLeaveDate: e.stampsLeaveDate(),
+		MatchAttr:      e.Mapping.Match.Target.Name,
+		AltMatchAttrs:  alt,
+		Attrs:          specs,
+		ManagerMapped:  e.Mapping.Manager != nil,
+		Policy:         e.Policy(),
+		Now:            now,
+	}
 }
 
 // Policy is the plan policy from the configuration.
@@ -434,34 +447,160 @@ func (e *Engine) CheckPlan(p *plan.Plan, t plan.Target) error {
 	return nil
 }
 
-// Recheck reads the target again and compares it with a saved plan: it
-// returns the actions to refuse because their users changed since the
-// plan, and those already in effect, and recomputes the guards with the
-// policy in force now. skip holds actions an earlier apply of this plan
-// began (see journal). Only the users the plan touches are read again, in
-// $batch requests, unless reading the whole directory takes fewer
-// requests.
+// Verdict is what apply learns of a saved plan before it writes anything.
+type Verdict struct {
+	// Underived are the actions the mapping does not give from the source
+	// now (an edited plan, or a source that changed since): apply refuses
+	// the whole plan.
+	Underived []plan.Refusal
+	// SourceChanged says the source's digest is not the plan's.
+	SourceChanged bool
+	// Refused and InEffect are the recheck's: actions whose users changed
+	// since the plan, and those an earlier apply already carried out.
+	plan.RecheckResult
+}
+
+// VerifyPlan checks a saved plan against what holds now, before apply
+// writes anything: the groups and licenses it changes must be the ones
+// the mapping's rules name; every action must be one the mapping gives
+// from the source, read again now with the plan's clock (see
+// plan.Rederive); and each action's user must be as the plan saw it (see
+// plan.RecheckWith). skip holds actions an earlier apply of this plan
+// began (see journal): hrsync's own writes changed their users, so they
+// are not rechecked for staleness (their derivation is still checked).
+// Only the users the plan touches are read again, in $batch requests,
+// unless reading the whole directory takes fewer requests.
+func (e *Engine) VerifyPlan(ctx context.Context, p *plan.Plan, t *Target, skip map[int]bool) (*Verdict, error) {
+	groups, skus, err := e.CheckEntitlements(ctx, p, t)
+	if err != nil {
+		return nil, err
+	}
+	src, err := e.readSource(ctx, p.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("read the source again to check the plan: %w", err)
+	}
+	dir, partial, err := e.reread(ctx, p, t, src)
+	if err != nil {
+		return nil, err
+	}
+	dir.Groups, dir.Skus = groups, skus
+	v := &Verdict{SourceChanged: src.Summary.Digest != p.Inputs.Source.Digest}
+	v.RecheckResult = plan.RecheckWith(p, plan.RecheckInput{Users: dir.Users, Deleted: dir.Deleted, Policy: e.Policy(), Partial: partial, Skip: skip})
+	underived, err := plan.Rederive(p, e.input(src, dir, p.CreatedAt), e.volatile())
+	if err != nil {
+		return nil, err
+	}
+	// An action refused as stale is not carried out whatever it says; the
+	// directory changed under it, so it need not derive either.
+	stale := make(map[int]bool, len(v.Refused))
+	for _, r := range v.Refused {
+		stale[r.Index] = true
+	}
+	for _, r := range underived {
+		if !stale[r.Index] {
+			v.Underived = append(v.Underived, r)
+		}
+	}
+	return v, nil
+}
+
+// volatile names the attributes whose mapped value is random.
+func (e *Engine) volatile() map[string]bool {
+	return nil
+}
+
+// Recheck reads the target again and compares it with a saved plan (see
+// plan.RecheckWith); VerifyPlan does this and more.
 func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target, skip map[int]bool) (plan.RecheckResult, error) {
-	in := plan.RecheckInput{Policy: e.Policy(), Skip: skip}
+	dir, partial, err := e.reread(ctx, p, t, nil)
+	if err != nil {
+		return plan.RecheckResult{}, err
+	}
+	return plan.RecheckWith(p, plan.RecheckInput{Users: dir.Users, Deleted: dir.Deleted, Policy: e.Policy(), Partial: partial, Skip: skip}), nil
+}
+
+// reread reads again the part of the directory a saved plan needs: its
+// users (or all users, when that takes fewer requests; partial says which)
+// and, when it creates, restores or deletes users, the deleted items. src,
+// if not nil, is the source as read now: the values its records would
+// pick with SelectUniqueValue are looked up too, so the plan can be
+// derived again.
+func (e *Engine) reread(ctx context.Context, p *plan.Plan, t *Target, src *SourceResult) (*Directory, bool, error) {
+	dir := &Directory{}
 	var err error
 	for _, a := range p.Actions {
-		if a.Action == plan.Restore || a.Action == plan.Delete {
-			if in.Deleted, err = e.readDeleted(ctx, t); err != nil {
-				return plan.RecheckResult{}, err
+		if a.Action == plan.Restore || a.Action == plan.Delete || a.Action == plan.Create {
+			if dir.Deleted, err = e.readDeleted(ctx, t); err != nil {
+				return nil, false, err
 			}
 			break
 		}
 	}
-	if targeted(p, skip) {
-		in.Partial = true
-		in.Users, err = e.readTouched(ctx, p, t, skip)
-	} else {
-		in.Users, err = e.ReadTarget(ctx, t)
+	// Users of actions an earlier apply began are read too: the recheck
+	// passes them over, but the plan is derived again with them.
+	if !targeted(p) {
+		dir.Users, err = e.ReadTarget(ctx, t)
+		return dir, false, err
 	}
-	if err != nil {
-		return plan.RecheckResult{}, err
+	dir.Users, err = e.readTouched(ctx, p, t, candidateFinds(p, src, e.readAttrs()))
+	return dir, true, err
+}
+
+// candidateFinds looks up the values SelectUniqueValue offers the plan's
+// records, up to the one the plan chose: who holds them now decides which
+// one the mapping gives. A userPrincipalName and a mail share one
+// namespace, so each candidate of either is looked up as both.
+func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string) []entra.Op {
+	if src == nil {
+		return nil
 	}
-	return plan.RecheckWith(p, in), nil
+	byKey := make(map[string]*identity.Desired, len(src.Desired))
+	for i := range src.Desired {
+		if len(src.Desired[i].Candidates) > 0 {
+			byKey[plan.Fold(src.Desired[i].Key)] = &src.Desired[i]
+		}
+	}
+	if len(byKey) == 0 {
+		return nil
+	}
+	var ops []entra.Op
+	seen := map[string]bool{}
+	find := func(attr, v string) {
+		if k := attr + "\x00" + strings.ToLower(v); !seen[k] {
+			seen[k] = true
+			ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: attr, Value: v, Select: attrs})
+		}
+	}
+	for _, a := range p.Actions {
+		d := byKey[plan.Fold(a.Key)]
+		if d == nil {
+			continue
+		}
+		for attr, cands := range d.Candidates {
+			for _, v := range cands {
+				if attr == "mailNickname" {
+					find(attr, v)
+				} else {
+					find("userPrincipalName", v)
+					find("mail", v)
+				}
+				if strings.EqualFold(v, afterOf(a, attr)) {
+					break
+				}
+			}
+		}
+	}
+	return ops
+}
+
+// afterOf is the value action a gives attr ("" for none).
+func afterOf(a plan.Action, attr string) string {
+	for _, c := range a.Changes {
+		if c.Attribute == attr && c.After != nil {
+			return *c.After
+		}
+	}
+	return ""
 }
 
 // resolveEntitlements finds the groups and subscribed SKUs the mapping's
@@ -509,18 +648,12 @@ func (e *Engine) resolveEntitlements(ctx context.Context, t *Target) (groups, sk
 
 // CheckEntitlements refuses a plan whose group or license changes are not
 // the ones the mapping's rules name now: a hand-edited plan must not add
-// someone to a group it shows under another name.
-func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t *Target) error {
-	n := 0
-	for _, a := range p.Actions {
-		n += len(a.Groups) + len(a.Licenses)
-	}
-	if n == 0 {
-		return nil
-	}
-	groups, skus, err := e.resolveEntitlements(ctx, t)
+// someone to a group it shows under another name. It returns the groups
+// and SKUs the rules name.
+func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t *Target) (groups, skus map[string]plan.Entitlement, err error) {
+	groups, skus, err = e.resolveEntitlements(ctx, t)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	named := func(set map[string]plan.Entitlement, id, name string) bool {
 		for _, x := range set {
@@ -533,27 +666,24 @@ func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t *Target)
 	for _, a := range p.Actions {
 		for _, g := range a.Groups {
 			if !named(groups, g.GroupID, g.Name) {
-				return fmt.Errorf("the plan changes the membership of group %s (%q) for %s, which is not a group the mapping's rules name; make a new plan", g.GroupID, g.Name, a.Key)
+				return nil, nil, fmt.Errorf("the plan changes the membership of group %s (%q) for %s, which is not a group the mapping's rules name; make a new plan", g.GroupID, g.Name, a.Key)
 			}
 		}
 		for _, l := range a.Licenses {
 			if !named(skus, l.SkuID, l.Name) {
-				return fmt.Errorf("the plan changes license %s (%s) for %s, which is not a license the mapping's rules name; make a new plan", l.SkuID, l.Name, a.Key)
+				return nil, nil, fmt.Errorf("the plan changes license %s (%s) for %s, which is not a license the mapping's rules name; make a new plan", l.SkuID, l.Name, a.Key)
 			}
 		}
 	}
-	return nil
+	return groups, skus, nil
 }
 
 // targeted says whether re-reading the plan's users one by one (20 per
 // $batch) takes fewer requests than reading the whole directory (pages of
 // about 200 users).
-func targeted(p *plan.Plan, skip map[int]bool) bool {
+func targeted(p *plan.Plan) bool {
 	lookups := 0
-	for i, a := range p.Actions {
-		if skip[i] {
-			continue
-		}
+	for _, a := range p.Actions {
 		lookups += 2 // by id and by key, or a joiner's key and UPN
 		if a.Action == plan.Restore {
 			lookups++
@@ -567,11 +697,11 @@ func targeted(p *plan.Plan, skip map[int]bool) bool {
 // readTouched reads again, in $batch requests, the users the plan's
 // actions touch: each user by id, each joiner's key and UPN, each manager
 // the plan sets and each manager it replaces.
-func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, skip map[int]bool) ([]identity.User, error) {
+func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, extra []entra.Op) ([]identity.User, error) {
 	attrs := e.readAttrs()
 	withManager := e.Mapping.Manager != nil
 	match := p.Match.Target
-	var ops []entra.Op
+	ops := extra
 	seen := map[string]bool{}
 	get := func(id string) {
 		if id != "" && !seen[id] {
@@ -579,10 +709,7 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, skip 
 			ops = append(ops, entra.Op{Kind: entra.OpGet, UserID: id, Select: attrs, Expand: withManager})
 		}
 	}
-	for i, a := range p.Actions {
-		if skip[i] {
-			continue
-		}
+	for _, a := range p.Actions {
 		switch a.Action {
 		case plan.Create:
 			ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: match, Value: a.Key, Select: attrs})
@@ -599,7 +726,10 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, skip 
 			}
 		}
 		if a.Manager != nil {
+			// The manager it sets, and the one it replaces (an earlier
+			// apply of the plan may have replaced it already).
 			get(a.Manager.ID)
+			get(a.Manager.BeforeID)
 		}
 	}
 	gets, finds, err := e.runLookups(ctx, t, ops)
@@ -618,10 +748,18 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, skip 
 		return nil, err
 	}
 	// A user read by id carries its manager; the same user found by a
-	// filter does not. The recheck keeps the first copy of a user: the
-	// one read by id.
-	users := append(append(gets, moreGets...), append(finds, moreFinds...)...)
-	e.Log.Info("plan's users read again", "lookups", len(users))
+	// filter does not: the first copy of a user, the one read by id, is
+	// kept.
+	all := append(append(gets, moreGets...), append(finds, moreFinds...)...)
+	users := make([]identity.User, 0, len(all))
+	kept := make(map[string]bool, len(all))
+	for _, u := range all {
+		if !kept[u.ID] {
+			kept[u.ID] = true
+			users = append(users, u)
+		}
+	}
+	e.Log.Info("plan's users read again", "lookups", len(all), "users", len(users))
 	return users, nil
 }
 
