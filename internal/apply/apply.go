@@ -205,7 +205,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if now == nil {
 		now = time.Now
 	}
-	e := &executor{p: p, w: w, opts: opts, schema: identity.DefaultSchema(), stop: ctx, write: wctx,
+	e := &executor{p: p, w: w, opts: opts, schema: identity.EntraSchema(), stop: ctx, write: wctx,
 		stepsDone: make([]int, len(p.Actions)), started: make([]bool, len(p.Actions)),
 		created: map[string]string{}, failedKeys: map[string]bool{}, conflicts: map[int]error{}, resumed: map[int]bool{}}
 	e.results = make([]Result, len(p.Actions))

@@ -34,7 +34,7 @@ failing expressions) with their lines. No tenant is contacted.`,
 			p, err := plan.Compute(plan.Input{
 				Records: src.Summary.Records, Desired: src.Desired, Rejected: src.Rejected,
 				MatchAttr: e.Mapping.Match.Target.Name, ManagerMapped: e.Mapping.Manager != nil,
-				Users: []identity.User{}, Policy: pol, Now: e.Now(),
+				Users: []identity.User{}, Schema: e.Schema, Policy: pol, Now: e.Now(),
 			})
 			if err != nil {
 				return err

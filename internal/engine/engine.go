@@ -58,7 +58,10 @@ type Engine struct {
 
 // New loads the mapping named by the configuration.
 func New(cfg *config.Config, log *slog.Logger, progress Progress, version string) (*Engine, error) {
-	schema := identity.DefaultSchema()
+	schema, err := identity.SchemaFor(cfg.Target.Type)
+	if err != nil {
+		return nil, err
+	}
 	m, err := mapping.Load(cfg.Mapping, schema)
 	if err != nil {
 		return nil, err
@@ -261,8 +264,8 @@ const requestTimeout = 60 * time.Second
 // licenses when the mapping has license rules.
 func (e *Engine) readAttrs() []string {
 	attrs := e.Mapping.TargetAttrs()
-	if e.stampsLeaveDate() && !slices.Contains(attrs, plan.LeaveDateAttr) {
-		attrs = append(attrs, plan.LeaveDateAttr)
+	if ld := e.Schema.Roles.LeaveDate; e.stampsLeaveDate() && !slices.Contains(attrs, ld) {
+		attrs = append(attrs, ld)
 	}
 	if len(e.Mapping.Licenses) > 0 {
 		attrs = append(attrs, "assignedLicenses")
@@ -290,11 +293,14 @@ func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, er
 // counts from it, and without accountEnabled in the mapping it is how hrsync
 // tells its own disables (a leaver who may come back) from an admin's.
 func (e *Engine) stampsLeaveDate() bool {
+	if e.Schema.Roles.LeaveDate == "" {
+		return false
+	}
 	if e.Cfg.Policy.DeleteAfterDays > 0 {
 		return true
 	}
 	for _, a := range e.Mapping.Attrs {
-		if a.Spec.Name == "accountEnabled" {
+		if a.Spec.Name == e.Schema.Roles.Enabled {
 			return false
 		}
 	}
@@ -305,7 +311,7 @@ func (e *Engine) stampsLeaveDate() bool {
 // deleted items, and the groups and licenses the mapping's rules name.
 type Directory struct {
 	Users   []identity.User
-	Deleted []plan.DeletedUser
+	Deleted []identity.DeletedUser
 	Groups  map[string]plan.Entitlement
 	Members map[string]map[string]bool
 	Skus    map[string]plan.Entitlement
@@ -350,14 +356,14 @@ func (e *Engine) ReadDirectory(ctx context.Context, t *Target) (*Directory, erro
 
 // readDeleted reads the users in deleted items, with the attributes the
 // plan diffs, so a returning worker is restored rather than duplicated.
-func (e *Engine) readDeleted(ctx context.Context, t *Target) ([]plan.DeletedUser, error) {
+func (e *Engine) readDeleted(ctx context.Context, t *Target) ([]identity.DeletedUser, error) {
 	del, err := t.Client.ListDeletedUsers(ctx, e.readAttrs())
 	if err != nil {
 		return nil, fmt.Errorf("read deleted users: %w", err)
 	}
-	out := make([]plan.DeletedUser, len(del))
+	out := make([]identity.DeletedUser, len(del))
 	for i, d := range del {
-		out[i] = plan.DeletedUser{User: d.User, DeletedAt: d.DeletedAt}
+		out[i] = identity.DeletedUser{User: d.User, DeletedAt: d.DeletedAt}
 	}
 	return out, nil
 }
@@ -400,6 +406,7 @@ func (e *Engine) input(src *SourceResult, dir *Directory, now time.Time) plan.In
 		Desired:        src.Desired,
 		Rejected:       src.Rejected,
 		Users:          dir.Users,
+		Schema:         e.Schema,
 		Deleted:        dir.Deleted,
 		Groups:         dir.Groups,
 		Members:        dir.Members,

@@ -318,7 +318,7 @@ func TestEveryAttributeRoundTrips(t *testing.T) {
 	}
 	var names []string
 	set := map[string]*string{}
-	schema := identity.DefaultSchema()
+	schema := identity.EntraSchema()
 	for _, name := range schema.Names() {
 		if name == identity.Manager {
 			continue

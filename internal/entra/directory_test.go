@@ -340,7 +340,7 @@ func TestOpGetReadsLikeReadUsers(t *testing.T) {
 	c, _ := startSeeded(t, st, nil)
 	ctx := context.Background()
 	attrs := []string{LicensesAttr}
-	for _, name := range identity.DefaultSchema().Names() {
+	for _, name := range identity.EntraSchema().Names() {
 		if name != identity.Manager {
 			attrs = append(attrs, name)
 		}

@@ -3,13 +3,15 @@ package identity
 import (
 	"sort"
 	"strings"
+	"time"
 )
 
-// Kind is the value type of an Entra user attribute.
+// Kind is the value type of a user attribute.
 type Kind int
 
 // Attribute kinds. All values travel through hrsync as canonical strings;
-// the kind says how to canonicalise and how to write them to Graph.
+// the kind says how to canonicalise them, and the directory's adapter how
+// to write them.
 const (
 	KindString Kind = iota
 	KindBool        // canonical "true" / "false"
@@ -17,9 +19,10 @@ const (
 	KindRef         // a reference to another user, by that user's match key
 )
 
-// AttrSpec describes one Entra user attribute hrsync can manage.
+// AttrSpec describes one user attribute hrsync can manage in a directory.
 type AttrSpec struct {
-	// Name is the Graph property name (nested ones as "employeeOrgData.division").
+	// Name is the directory's attribute name (nested ones as
+	// "employeeOrgData.division").
 	Name string
 	Kind Kind
 	// CreateOnly attributes are set when a user is created and never patched
@@ -27,70 +30,99 @@ type AttrSpec struct {
 	CreateOnly bool
 	// RequiredOnCreate attributes must have a value for a user to be created.
 	RequiredOnCreate bool
-	// MaxLen is Graph's length limit, 0 for none checked here.
+	// MaxLen is the directory's length limit, 0 for none checked here.
 	MaxLen int
-	// NotNullable attributes cannot be cleared once set (Graph refuses null).
+	// NotNullable attributes cannot be cleared once set.
 	NotNullable bool
 	// WhenEmpty attributes are written only while the user has no value
-	// (Entra's "only when empty"); a value someone set in Entra stays.
+	// (Entra's "only when empty"); a value someone set in the directory stays.
 	WhenEmpty bool
 	// Matchable attributes can serve as the match key. Only attributes that
 	// admin and service accounts do not normally carry qualify: the target
-	// scope is "users whose match attribute is set", so matching on
-	// userPrincipalName would put every account, admins included, in scope.
+	// scope is "users whose match attribute is set", so matching on the
+	// sign-in name would put every account, admins included, in scope.
 	Matchable bool
+	// Check, if not nil, validates a value the way the directory does
+	// before it is written; its error says what is wrong and what to do.
+	Check func(string) error
+	// Inverts, when set, makes the attribute an alias: its value is the
+	// negation of the named boolean attribute, under which it is stored
+	// (Active Directory's accountDisabled for accountEnabled).
+	Inverts string
 }
 
 // Manager is the name of the reference attribute for the user's manager.
 const Manager = "manager"
 
-// OrgDataPrefix starts the names of the employeeOrgData parts, which Graph
-// writes as one object: a part left out of an update is set to null.
-const OrgDataPrefix = "employeeOrgData."
-
-var attrTable = []AttrSpec{
-	{Name: "accountEnabled", Kind: KindBool, NotNullable: true},
-	{Name: "displayName", Kind: KindString, RequiredOnCreate: true, MaxLen: 256, NotNullable: true},
-	{Name: "givenName", Kind: KindString, MaxLen: 64},
-	{Name: "surname", Kind: KindString, MaxLen: 64},
-	{Name: "userPrincipalName", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 113},
-	{Name: "mailNickname", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 64},
-	{Name: "mail", Kind: KindString, MaxLen: 256},
-	{Name: "jobTitle", Kind: KindString, MaxLen: 128},
-	{Name: "department", Kind: KindString, MaxLen: 64},
-	{Name: "companyName", Kind: KindString, MaxLen: 64},
-	{Name: "officeLocation", Kind: KindString, MaxLen: 128},
-	{Name: "employeeId", Kind: KindString, MaxLen: 16, Matchable: true},
-	{Name: "employeeType", Kind: KindString, MaxLen: 64},
-	{Name: "employeeHireDate", Kind: KindDate},
-	{Name: "employeeLeaveDateTime", Kind: KindDate},
-	{Name: "employeeOrgData.division", Kind: KindString},
-	{Name: "employeeOrgData.costCenter", Kind: KindString},
-	{Name: "streetAddress", Kind: KindString, MaxLen: 1024},
-	{Name: "city", Kind: KindString, MaxLen: 128},
-	{Name: "state", Kind: KindString, MaxLen: 128},
-	{Name: "postalCode", Kind: KindString, MaxLen: 40},
-	{Name: "country", Kind: KindString, MaxLen: 128},
-	{Name: "usageLocation", Kind: KindString, MaxLen: 2, NotNullable: true},
-	{Name: "mobilePhone", Kind: KindString, MaxLen: 64},
-	{Name: "preferredLanguage", Kind: KindString},
-	{Name: Manager, Kind: KindRef},
+// Roles names the attributes that play a part in hrsync's decisions, so
+// the plan decides by role, not by one directory's names. An empty role is
+// one the directory does not have.
+type Roles struct {
+	// Match is the attribute a mapping matches on by default.
+	Match string
+	// SignIn is the user's sign-in name, shown in plans and unique.
+	SignIn string
+	// DisplayName names the user for people.
+	DisplayName string
+	// Enabled is the boolean account state, canonical "true" for an
+	// enabled account (virtual in directories that keep it otherwise).
+	Enabled string
+	// HireDate and LeaveDate carry the lifecycle dates.
+	HireDate, LeaveDate string
+	// Placement is where a user lives in the directory tree, e.g. Active
+	// Directory's parentDistinguishedName (the OU).
+	Placement string
 }
 
-// Schema is the set of attributes hrsync knows how to read, diff and write.
+// Namespace is a set of attributes whose values must be unique together:
+// no value may be held twice, by one attribute or another (Entra's
+// userPrincipalName and mail share one). Within, when set, scopes the
+// uniqueness to users with the same value of that attribute (a cn is
+// unique within its OU). SelectUniqueValue picks values free in the
+// namespace; when Enforced, the directory refuses a taken value, so a
+// joiner with one is not created and an update to one is left out.
+type Namespace struct {
+	Attrs    []string
+	Within   string
+	Enforced bool
+}
+
+// Schema is what a directory says of its users: the attributes hrsync can
+// read, diff and write, the roles they play, which values must be unique,
+// and what the directory can do. Each adapter supplies one.
 type Schema struct {
+	// Name names the directory for people, e.g. "Entra ID".
+	Name  string
+	Roles Roles
+	// Unique lists the namespaces whose values must be unique.
+	Unique []Namespace
+	// WrittenWhole lists groups of attributes the directory writes as one
+	// object: an update of one part must carry the others.
+	WrittenWhole [][]string
+	// Organisational attributes make an update a mover.
+	Organisational []string
+	// RestoreWindow is how long a deleted user can be restored; 0 when
+	// deleted users cannot be restored.
+	RestoreWindow time.Duration
+	// RevokesSessions says the directory can end a user's sign-in
+	// sessions (revokeSignInSessions after a disable).
+	RevokesSessions bool
+	// Licenses says the directory assigns licenses.
+	Licenses bool
+
 	byName map[string]AttrSpec
 	names  []string
 }
 
-// DefaultSchema returns the built-in Entra user attribute schema.
-func DefaultSchema() *Schema {
-	s := &Schema{byName: make(map[string]AttrSpec, len(attrTable))}
-	for _, a := range attrTable {
+// NewSchema builds a schema from its attribute table.
+func NewSchema(s Schema, attrs []AttrSpec) *Schema {
+	s.byName = make(map[string]AttrSpec, len(attrs))
+	s.names = nil
+	for _, a := range attrs {
 		s.byName[strings.ToLower(a.Name)] = a
 		s.names = append(s.names, a.Name)
 	}
-	return s
+	return &s
 }
 
 // Lookup finds an attribute by name, ignoring case, and returns its spec
@@ -100,19 +132,77 @@ func (s *Schema) Lookup(name string) (AttrSpec, bool) {
 	return a, ok
 }
 
-// Names lists the known attribute names in a stable order.
+// Names lists the known attribute names in a stable order (aliases
+// included).
 func (s *Schema) Names() []string {
 	out := append([]string(nil), s.names...)
 	sort.Strings(out)
 	return out
 }
 
+// Namespace returns the index in Unique of the namespace attr belongs to,
+// or -1.
+func (s *Schema) Namespace(attr string) int {
+	for i, ns := range s.Unique {
+		for _, a := range ns.Attrs {
+			if a == attr {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// UniqueAttrs lists the attributes of every unique namespace, in order.
+func (s *Schema) UniqueAttrs() []string {
+	var out []string
+	for _, ns := range s.Unique {
+		out = append(out, ns.Attrs...)
+	}
+	return out
+}
+
+// Required lists the attributes a user must have to be created, in the
+// table's order.
+func (s *Schema) Required() []string {
+	var out []string
+	for _, n := range s.names {
+		if a := s.byName[strings.ToLower(n)]; a.RequiredOnCreate {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
+
+// Organises reports whether a change of attr makes an update a mover.
+func (s *Schema) Organises(attr string) bool {
+	for _, a := range s.Organisational {
+		if a == attr {
+			return true
+		}
+	}
+	return false
+}
+
+// WholeWith returns the group of attributes written as one object that
+// attr belongs to, or nil.
+func (s *Schema) WholeWith(attr string) []string {
+	for _, g := range s.WrittenWhole {
+		for _, a := range g {
+			if a == attr {
+				return g
+			}
+		}
+	}
+	return nil
+}
+
 // Attrs maps canonical attribute names to canonical string values. An
-// attribute that is absent or "" is unset: Graph treats an empty string and
-// null alike for hrsync's purposes, and clearing is done by writing null.
+// attribute that is absent or "" is unset: an empty string and null are
+// alike for hrsync's purposes, and clearing is done by writing null.
 type Attrs map[string]string
 
-// Desired is the identity a source record should become in Entra.
+// Desired is the identity a source record should become in the directory.
 type Desired struct {
 	// Key is the value of the match attribute (e.g. the worker ID).
 	Key string
@@ -124,14 +214,14 @@ type Desired struct {
 	// Prov is where the record came from.
 	Prov Provenance
 	// Ignored names attributes the mapping said not to flow for this record
-	// (IgnoreFlowIfNullOrEmpty): they are left as they are in Entra.
+	// (IgnoreFlowIfNullOrEmpty): they are left as they are in the directory.
 	Ignored map[string]bool
 	// AltKeys are the record's keys for the mapping's further match rules,
 	// in rule order ("" when a rule gives no value).
 	AltKeys []string
 	// Candidates holds, for attributes mapped with SelectUniqueValue, the
 	// candidate values in order; Attrs holds the first. The plan picks the
-	// first one nobody in the tenant or the plan holds.
+	// first one nobody in the directory or the plan holds.
 	Candidates map[string][]string
 	// Redacted names attributes whose value the mapping wrapped in Redact:
 	// plans show them as "(redacted)".
@@ -150,7 +240,8 @@ type Desired struct {
 
 // User is a user as read from the target directory.
 type User struct {
-	// ID is the directory object id.
+	// ID is the directory's stable object id (Entra's object id, Active
+	// Directory's objectGUID, an LDAP entry's entryUUID).
 	ID string
 	// Attrs holds the attributes read, canonicalised like Desired.Attrs.
 	Attrs Attrs
@@ -160,4 +251,14 @@ type User struct {
 	// directly (not through a group), sorted; read only when the mapping
 	// has license rules.
 	Licenses []string
+	// MasteredIn, when not empty, names the directory that masters the
+	// user's attributes (a user Entra Connect syncs from Active Directory):
+	// the target refuses writes to them, and the plan makes none.
+	MasteredIn string
+}
+
+// DeletedUser is a deleted user the directory can still restore.
+type DeletedUser struct {
+	User
+	DeletedAt time.Time
 }

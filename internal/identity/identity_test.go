@@ -42,7 +42,7 @@ func TestRecordField(t *testing.T) {
 }
 
 func TestSchema(t *testing.T) {
-	s := DefaultSchema()
+	s := EntraSchema()
 	a, ok := s.Lookup("USERPRINCIPALNAME")
 	if !ok || a.Name != "userPrincipalName" || !a.CreateOnly || !a.RequiredOnCreate {
 		t.Errorf("lookup = %+v, %v", a, ok)

@@ -52,7 +52,7 @@ attributes:
 
 func mustParseB(b *testing.B, src string) *Mapping {
 	b.Helper()
-	m, err := Parse("m.yaml", []byte(src), identity.DefaultSchema())
+	m, err := Parse("m.yaml", []byte(src), identity.EntraSchema())
 	if err != nil {
 		b.Fatal(err)
 	}

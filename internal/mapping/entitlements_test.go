@@ -68,7 +68,7 @@ func TestEntitlementRuleErrors(t *testing.T) {
 		{"groups:\n  - group: A\n    when: 'Bad('\n", "groups when"},
 	}
 	for _, tt := range tests {
-		_, err := Parse("m.yaml", []byte(ruleHead+tt.rules), identity.DefaultSchema())
+		_, err := Parse("m.yaml", []byte(ruleHead+tt.rules), identity.EntraSchema())
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: err = %v, want %q", tt.rules, err, tt.want)
 		}

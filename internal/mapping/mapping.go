@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -25,6 +27,9 @@ import (
 type Mapping struct {
 	// File is the path the mapping was loaded from, as given.
 	File string
+	// Schema is the target directory's schema the mapping was compiled
+	// against.
+	Schema *identity.Schema
 	// Digest is "sha256:<hex>" of the file's bytes.
 	Digest string
 	// Match says how records and users are paired: the first match rule,
@@ -65,6 +70,10 @@ type Attr struct {
 	// Unique says the expression is SelectUniqueValue: its candidates are
 	// checked against the tenant and the plan.
 	Unique bool
+	// Invert says the mapping names the attribute by an alias that means
+	// its negation (Active Directory's accountDisabled for accountEnabled):
+	// the expression's boolean is inverted.
+	Invert bool
 }
 
 // Apply modes of an attribute, as Entra's "Apply this mapping".
@@ -108,7 +117,7 @@ func Load(path string, schema *identity.Schema) (*Mapping, error) {
 // Parse compiles mapping file content; name is used in errors.
 func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) {
 	sum := sha256.Sum256(data)
-	m := &Mapping{File: name, Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	m := &Mapping{File: name, Schema: schema, Digest: "sha256:" + hex.EncodeToString(sum[:])}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("mapping %s: %w", name, err)
@@ -176,11 +185,23 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 			k, v := attrsNode.Content[i], attrsNode.Content[i+1]
 			spec, ok := schema.Lookup(k.Value)
 			if !ok {
-				fail(k.Line, k.Value, fmt.Errorf("unknown Entra attribute; known: %s", strings.Join(schema.Names(), ", ")))
+				fail(k.Line, k.Value, fmt.Errorf("unknown %s attribute; known: %s", schema.Name, strings.Join(schema.Names(), ", ")))
 				continue
 			}
+			invert := false
+			if spec.Inverts != "" {
+				if spec, ok = schema.Lookup(spec.Inverts); !ok {
+					fail(k.Line, k.Value, fmt.Errorf("the schema's alias names no attribute"))
+					continue
+				}
+				invert = true
+			}
 			if prev, dup := seen[spec.Name]; dup {
-				fail(k.Line, k.Value, fmt.Errorf("mapped twice (first at line %d)", prev))
+				also := ""
+				if invert || k.Value != spec.Name && !strings.EqualFold(k.Value, spec.Name) {
+					also = fmt.Sprintf("; %s and its negation count as one", spec.Name)
+				}
+				fail(k.Line, k.Value, fmt.Errorf("mapped twice (first at line %d%s)", prev, also))
 				continue
 			}
 			seen[spec.Name] = k.Line
@@ -218,13 +239,9 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 				continue
 			}
 			unique := usesUnique(prog)
-			if unique {
-				switch spec.Name {
-				case "userPrincipalName", "mailNickname", "mail":
-				default:
-					fail(exprNode.Line, spec.Name, errors.New("SelectUniqueValue only picks values for userPrincipalName, mailNickname and mail"))
-					continue
-				}
+			if unique && schema.Namespace(spec.Name) < 0 {
+				fail(exprNode.Line, spec.Name, fmt.Errorf("SelectUniqueValue only picks values for %s", strings.Join(schema.UniqueAttrs(), ", ")))
+				continue
 			}
 			if err := checkDeterministic(prog); err != nil {
 				fail(exprNode.Line, spec.Name, err)
@@ -238,13 +255,13 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 			case ApplyOnCreate:
 				spec.CreateOnly = true
 			case ApplyWhenEmpty:
-				if spec.NotNullable || spec.Name == "accountEnabled" {
-					fail(v.Line, spec.Name, errors.New("when_empty does not suit an attribute Entra always holds"))
+				if spec.NotNullable || spec.Name == schema.Roles.Enabled {
+					fail(v.Line, spec.Name, fmt.Errorf("when_empty does not suit an attribute %s always holds", schema.Name))
 					continue
 				}
 				spec.WhenEmpty = true
 			}
-			a := Attr{Spec: spec, Prog: prog, Line: exprNode.Line, Apply: apply, Unique: unique}
+			a := Attr{Spec: spec, Prog: prog, Line: exprNode.Line, Apply: apply, Unique: unique, Invert: invert}
 			m.Attrs = append(m.Attrs, a)
 		}
 	}
@@ -261,8 +278,8 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 
 // parseMatch reads one match rule. The first rule's target must be an
 // attribute admin and service accounts do not carry (it defines the users
-// hrsync manages); later rules may also match on userPrincipalName, mail
-// or mailNickname.
+// hrsync manages); later rules may also match on the unique attributes
+// (userPrincipalName, mail or mailNickname in Entra).
 func parseMatch(n *yaml.Node, schema *identity.Schema, primary bool, fail func(int, string, error)) (Match, bool) {
 	var r Match
 	if n.Kind != yaml.MappingNode {
@@ -301,11 +318,11 @@ func parseMatch(n *yaml.Node, schema *identity.Schema, primary bool, fail func(i
 		r.Source = prog
 	}
 	if tgt == nil || tgt.Value == "" {
-		fail(n.Line, "match", errors.New("missing target: (e.g. employeeId)"))
+		fail(n.Line, "match", fmt.Errorf("missing target: (e.g. %s)", schema.Roles.Match))
 		return r, false
 	}
 	spec, found := schema.Lookup(tgt.Value)
-	secondary := found && !primary && (spec.Name == "userPrincipalName" || spec.Name == "mail" || spec.Name == "mailNickname")
+	secondary := found && !primary && schema.Namespace(spec.Name) >= 0
 	if !found || (!spec.Matchable && !secondary) {
 		var names []string
 		for _, a := range schema.Names() {
@@ -314,7 +331,7 @@ func parseMatch(n *yaml.Node, schema *identity.Schema, primary bool, fail func(i
 			}
 		}
 		if !primary {
-			names = append(names, "userPrincipalName", "mail", "mailNickname")
+			names = append(names, schema.UniqueAttrs()...)
 		}
 		why := ""
 		if primary && found {
@@ -427,10 +444,18 @@ func (m *Mapping) CheckFields(h *identity.Header, sourceName string) error {
 	return errors.Join(errs...)
 }
 
-// TargetAttrs lists the Entra attributes hrsync must read to diff: every
-// mapped attribute (the manager excluded) and the match attribute.
+// TargetAttrs lists the directory attributes hrsync must read to diff:
+// every mapped attribute (the manager excluded), the match attribute, and
+// the attributes whose roles the plan needs (account state, name, sign-in
+// name, placement).
 func (m *Mapping) TargetAttrs() []string {
-	set := map[string]bool{m.Match.Target.Name: true, "accountEnabled": true, "displayName": true, "userPrincipalName": true}
+	r := m.Schema.Roles
+	set := map[string]bool{m.Match.Target.Name: true}
+	for _, a := range []string{r.Enabled, r.DisplayName, r.SignIn, r.Placement} {
+		if a != "" {
+			set[a] = true
+		}
+	}
 	for _, r := range m.Rules {
 		set[r.Target.Name] = true
 	}
@@ -440,13 +465,19 @@ func (m *Mapping) TargetAttrs() []string {
 		}
 		if a.Unique {
 			// candidates are checked against every holder of these
-			set["userPrincipalName"], set["mail"], set["mailNickname"] = true, true, true
+			for _, u := range m.Schema.UniqueAttrs() {
+				set[u] = true
+			}
 		}
-		// Graph replaces employeeOrgData whole, so a change to one part
-		// must resend the other: read both.
-		if strings.HasPrefix(a.Spec.Name, identity.OrgDataPrefix) {
-			set[identity.OrgDataPrefix+"division"] = true
-			set[identity.OrgDataPrefix+"costCenter"] = true
+		// A directory that writes a group of attributes whole needs the
+		// others resent with a change to one: read them all.
+		for _, part := range m.Schema.WholeWith(a.Spec.Name) {
+			set[part] = true
+		}
+		// A unique value scoped by another attribute (a cn within its
+		// OU) needs that one too.
+		if i := m.Schema.Namespace(a.Spec.Name); i >= 0 && m.Schema.Unique[i].Within != "" {
+			set[m.Schema.Unique[i].Within] = true
 		}
 	}
 	out := make([]string, 0, len(set))
@@ -539,7 +570,7 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		if err != nil {
 			return fail(a.Spec.Name, a.Line, err)
 		}
-		if a.Spec.Name == "accountEnabled" && (v.Ignored() || v.IsNullOrEmpty()) {
+		if a.Spec.Name == m.Schema.Roles.Enabled && (v.Ignored() || v.IsNullOrEmpty()) {
 			// "No value" must never quietly mean enabled (on create) or
 			// "leave as is" for a status the expression does not know.
 			return fail(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
@@ -573,6 +604,9 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 		if a.Spec.Kind == identity.KindRef {
 			d.ManagerKey = c
 			continue
+		}
+		if a.Invert {
+			c = map[string]string{"true": "false", "false": "true"}[c]
 		}
 		if c != "" {
 			d.Attrs[a.Spec.Name] = c
@@ -653,6 +687,12 @@ func Canonical(spec identity.AttrSpec, v string) (string, error) {
 		}
 		return "", fmt.Errorf("value %q is not a boolean; the expression must give True or False", v)
 	case identity.KindDate:
+		if ft, ok := fileTime(v); ok {
+			if ft.IsZero() {
+				return "", nil // Active Directory's "never"
+			}
+			return ft.UTC().Format(time.RFC3339), nil
+		}
 		t, err := ParseDate(v)
 		if err != nil {
 			return "", err
@@ -675,6 +715,32 @@ func Canonical(spec identity.AttrSpec, v string) (string, error) {
 		return "", fmt.Errorf("usageLocation %q is not a country code Entra accepts: %s", v, hint)
 	}
 	return v, nil
+}
+
+// fileTime reads a Windows file time — 100-nanosecond intervals since
+// 1601-01-01 UTC, as NumFromDate gives and Active Directory stores
+// accountExpires — from a string of digits. 0 and the largest int64 mean
+// "never" (a zero time). ok is false for anything that is not 15 to 19
+// digits (or "0"), so plain numbers and dates are never taken for one.
+func fileTime(v string) (time.Time, bool) {
+	if v == "0" {
+		return time.Time{}, true
+	}
+	if len(v) < 15 || len(v) > 19 {
+		return time.Time{}, false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return time.Time{}, false
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n == math.MaxInt64 {
+		return time.Time{}, err == nil
+	}
+	const epochDelta = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns
+	d := n - epochDelta
+	return time.Unix(d/1e7, (d%1e7)*100).UTC(), true
 }
 
 // ParseDate reads the date forms HR exports and Graph use.

@@ -31,7 +31,7 @@ func record(line int, kv ...string) *identity.Record {
 }
 
 func TestMapExample(t *testing.T) {
-	m, err := Parse("example.yaml", []byte(exampleMapping), identity.DefaultSchema())
+	m, err := Parse("example.yaml", []byte(exampleMapping), identity.EntraSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestMapExample(t *testing.T) {
 }
 
 func TestMapRecordErrors(t *testing.T) {
-	m, err := Parse("example.yaml", []byte(exampleMapping), identity.DefaultSchema())
+	m, err := Parse("example.yaml", []byte(exampleMapping), identity.EntraSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
-		{"unknown attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  departmnt: '[D]'\n", "m.yaml:5: departmnt: unknown Entra attribute"},
+		{"unknown attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  departmnt: '[D]'\n", "m.yaml:5: departmnt: unknown Entra ID attribute"},
 		{"syntax error", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: 'Join(\" \", [A]'\n", "m.yaml:5: displayName:"},
 		{"unknown function", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: 'Jion(\" \", [A])'\n", "Jion"},
 		{"bad match target", "match:\n  source: '[Id]'\n  target: department\nattributes:\n  displayName: '[A]'\n", "m.yaml:3: match.target"},
@@ -121,7 +121,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("m.yaml", []byte(tt.src), identity.DefaultSchema())
+			_, err := Parse("m.yaml", []byte(tt.src), identity.EntraSchema())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
 			}
@@ -130,7 +130,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 }
 
 func TestCheckFields(t *testing.T) {
-	m, err := Parse("example.yaml", []byte(exampleMapping), identity.DefaultSchema())
+	m, err := Parse("example.yaml", []byte(exampleMapping), identity.EntraSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestCheckFields(t *testing.T) {
 }
 
 func TestCanonical(t *testing.T) {
-	s := identity.DefaultSchema()
+	s := identity.EntraSchema()
 	tests := []struct {
 		attr, in, want string
 		wantErr        bool
@@ -177,7 +177,7 @@ func TestMappingFileSlips(t *testing.T) {
 		{"unquoted match source", "match:\n  source: [WorkerID]\n  target: employeeId\nattributes:\n  displayName: '[A]'\n", "m.yaml:2: match.source: YAML read this value as a list: quote the expression"},
 		{"unquoted attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: [A]\n", "m.yaml:5: displayName: YAML read this value as a list"},
 		{"a value that changes every run", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  jobTitle: 'Append([T], Now())'\n", "m.yaml:5: jobTitle: Now gives a new value on every run"},
-		{"unique values only for addresses", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  department: 'SelectUniqueValue([A], [B])'\n", "m.yaml:5: department: SelectUniqueValue only picks values for userPrincipalName, mailNickname and mail"},
+		{"unique values only for addresses", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  department: 'SelectUniqueValue([A], [B])'\n", "m.yaml:5: department: SelectUniqueValue only picks values for userPrincipalName, mail, mailNickname"},
 		{"unique values only at the top", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  userPrincipalName: 'ToLower(SelectUniqueValue([A], [B]))'\n", "m.yaml:5: userPrincipalName"},
 		{"unique value cannot be a key", "match:\n  - source: '[Id]'\n    target: employeeId\n  - source: 'SelectUniqueValue([A], [B])'\n    target: mail\nattributes:\n  displayName: '[A]'\n", "SelectUniqueValue cannot give a match key"},
 		{"UPN as a second rule is fine, twice is not", "match:\n  - source: '[Id]'\n    target: employeeId\n  - source: '[Mail]'\n    target: userPrincipalName\n  - source: '[Mail2]'\n    target: userPrincipalName\nattributes:\n  displayName: '[A]'\n", "m.yaml:6: match: a second rule on userPrincipalName (first at line 4)"},
@@ -192,7 +192,7 @@ func TestMappingFileSlips(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("m.yaml", []byte(tt.src), identity.DefaultSchema())
+			_, err := Parse("m.yaml", []byte(tt.src), identity.EntraSchema())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
@@ -201,7 +201,7 @@ func TestMappingFileSlips(t *testing.T) {
 }
 
 func TestCanonicalRejectsControlCharacters(t *testing.T) {
-	spec, _ := identity.DefaultSchema().Lookup("surname")
+	spec, _ := identity.EntraSchema().Lookup("surname")
 	for _, v := range []string{"Cruz\n\n  - disable 1001", "a\x1b[31mred", "tab\there", "line\u2028sep"} {
 		if _, err := Canonical(spec, v); err == nil || !strings.Contains(err.Error(), "control character") {
 			t.Errorf("Canonical(%q) = %v", v, err)
@@ -218,7 +218,7 @@ attributes:
   department: 'IgnoreFlowIfNullOrEmpty([Dept])'
   accountEnabled: 'Switch([Status], "", "Active", "True", "Inactive", "False")'
 `
-	m, err := Parse("m.yaml", []byte(src), identity.DefaultSchema())
+	m, err := Parse("m.yaml", []byte(src), identity.EntraSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ attributes:
 
 func TestIgnoredEnablementIsStillAnError(t *testing.T) {
 	src := "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  accountEnabled: 'IgnoreFlowIfNullOrEmpty(Switch([S], \"\", \"Active\", \"True\"))'\n  manager: 'IgnoreFlowIfNullOrEmpty([M])'\n"
-	m, err := Parse("m.yaml", []byte(src), identity.DefaultSchema())
+	m, err := Parse("m.yaml", []byte(src), identity.EntraSchema())
 	if err != nil {
 		t.Fatal(err)
 	}

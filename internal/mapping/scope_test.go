@@ -10,7 +10,7 @@ import (
 
 func mustParse(t *testing.T, src string) *Mapping {
 	t.Helper()
-	m, err := Parse("m.yaml", []byte(src), identity.DefaultSchema())
+	m, err := Parse("m.yaml", []byte(src), identity.EntraSchema())
 	if err != nil {
 		t.Fatal(err)
 	}

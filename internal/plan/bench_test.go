@@ -98,7 +98,7 @@ func BenchmarkComputeLifecycle(b *testing.B) {
 			u.Attrs["employeeHireDate"] = "2020-01-01T00:00:00Z"
 		}
 		for i := 0; i < n/100; i++ {
-			in.Deleted = append(in.Deleted, DeletedUser{User: identity.User{ID: fmt.Sprintf("del%d", i),
+			in.Deleted = append(in.Deleted, identity.DeletedUser{User: identity.User{ID: fmt.Sprintf("del%d", i),
 				Attrs: identity.Attrs{"employeeId": fmt.Sprintf("x%07d", i), "userPrincipalName": fmt.Sprintf("x%d@contoso.com", i)}},
 				DeletedAt: testNow.AddDate(0, 0, -5)})
 		}

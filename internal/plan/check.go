@@ -16,6 +16,7 @@ import (
 // user, no change of the match attribute, an id on every non-create, an
 // enablement change only in enable and disable actions.
 func (p *Plan) Validate(schema *identity.Schema) error {
+	r := schema.Roles
 	var errs []error
 	bad := func(i int, a Action, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("action %d (%s %s): %s", i+1, a.Action, a.Key, fmt.Sprintf(format, args...)))
@@ -48,7 +49,7 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 			switch {
 			case c.Before == nil && c.After == nil && a.Action != Create:
 				bad(i, a, "the change of %s changes nothing", c.Attribute)
-			case c.Before != nil && c.After != nil && *c.Before == *c.After && !strings.HasPrefix(c.Attribute, identity.OrgDataPrefix):
+			case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) == nil:
 				bad(i, a, "the change of %s changes nothing", c.Attribute)
 			}
 			if c.Attribute == identity.Manager {
@@ -60,10 +61,10 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 				bad(i, a, "unknown attribute %q", c.Attribute)
 				continue
 			}
-			if c.Attribute == "accountEnabled" {
+			if c.Attribute == r.Enabled {
 				enabled = c.After
 				if c.After == nil || (*c.After != "true" && *c.After != "false") {
-					bad(i, a, "accountEnabled must become true or false")
+					bad(i, a, "%s must become true or false", r.Enabled)
 				}
 			}
 			if a.Action != Create && spec.CreateOnly {
@@ -88,8 +89,8 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 			if a.ID != "" {
 				bad(i, a, "a create has no id")
 			}
-			if a.UserPrincipalName != after["userPrincipalName"] || a.DisplayName != after["displayName"] {
-				bad(i, a, "the joiner is shown as %q <%s> but would be created as %q <%s>", a.DisplayName, a.UserPrincipalName, after["displayName"], after["userPrincipalName"])
+			if a.UserPrincipalName != after[r.SignIn] || a.DisplayName != after[r.DisplayName] {
+				bad(i, a, "the joiner is shown as %q <%s> but would be created as %q <%s>", a.DisplayName, a.UserPrincipalName, after[r.DisplayName], after[r.SignIn])
 			}
 			if Fold(after[match]) != Fold(a.Key) {
 				bad(i, a, "a create must set %s to its key", match)
@@ -115,9 +116,9 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 			want := map[string]string{Enable: "true", Disable: "false"}[a.Action]
 			switch {
 			case want == "" && enabled != nil:
-				bad(i, a, "an update does not change accountEnabled")
+				bad(i, a, "an update does not change %s", r.Enabled)
 			case want != "" && (enabled == nil || *enabled != want):
-				bad(i, a, "must set accountEnabled to %s", want)
+				bad(i, a, "must set %s to %s", r.Enabled, want)
 			}
 		default:
 			bad(i, a, "unknown action %q", a.Action)
@@ -126,7 +127,7 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	p.recount()
+	p.recount(schema)
 	p.Blocked = guards(p.Actions, p.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
 	p.Applyable = len(p.Blocked) == 0
 	return nil
@@ -170,13 +171,13 @@ func validateEntitlements(a Action, bad func(format string, args ...any)) {
 }
 
 // recount sets the action counts of the summary from the actions.
-func (p *Plan) recount() {
+func (p *Plan) recount(schema *identity.Schema) {
 	s := &p.Summary
 	s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Restore = 0, 0, 0, 0, 0, 0
 	s.GroupAdds, s.GroupRemoves, s.LicenseChanges = 0, 0, 0
 	for i := range p.Actions {
 		// Derived, never trusted from a plan file.
-		p.Actions[i].Lifecycle = classify(p.Actions[i])
+		p.Actions[i].Lifecycle = classify(p.Actions[i], schema)
 	}
 	for _, a := range p.Actions {
 		switch a.Action {
@@ -281,19 +282,18 @@ func setsKey(a Action, match string) bool {
 
 // checkBefore verifies that every "before" the plan shows is what the
 // directory holds now, so a reviewer saw the change apply makes, and that
-// an update touching one part of employeeOrgData does not clear the other.
-func checkBefore(a Action, u *identity.User, byID map[string]*identity.User, match string) string {
-	orgParts := 0
+// an update touching one part of a group of attributes the directory
+// writes whole (Entra's employeeOrgData) does not clear the others.
+func checkBefore(a Action, u *identity.User, byID map[string]*identity.User, match string, schema *identity.Schema) string {
+	shown := map[string]bool{}
 	for _, c := range a.Changes {
+		shown[c.Attribute] = true
 		now := u.Attrs[c.Attribute]
 		if c.Attribute == identity.Manager {
 			now = ""
 			if u.ManagerID != "" {
-				now = managerLabel(byID, match, u.ManagerID)
+				now = managerLabel(byID, match, schema.Roles.SignIn, u.ManagerID)
 			}
-		}
-		if strings.HasPrefix(c.Attribute, identity.OrgDataPrefix) {
-			orgParts++
 		}
 		before := ""
 		if c.Before != nil {
@@ -303,14 +303,14 @@ func checkBefore(a Action, u *identity.User, byID map[string]*identity.User, mat
 			return fmt.Sprintf("the plan shows %s of user %s as %q, but the directory holds %q", c.Attribute, a.ID, before, now)
 		}
 	}
-	if orgParts == 1 {
-		for _, part := range []string{identity.OrgDataPrefix + "division", identity.OrgDataPrefix + "costCenter"} {
-			mentioned := false
-			for _, c := range a.Changes {
-				mentioned = mentioned || c.Attribute == part
-			}
-			if !mentioned && u.Attrs[part] != "" {
-				return fmt.Sprintf("the plan would clear %s of user %s (Graph writes employeeOrgData whole) without showing it", part, a.ID)
+	for _, group := range schema.WrittenWhole {
+		touched := false
+		for _, part := range group {
+			touched = touched || shown[part]
+		}
+		for _, part := range group {
+			if touched && !shown[part] && u.Attrs[part] != "" {
+				return fmt.Sprintf("the plan would clear %s of user %s (the directory writes %s whole) without showing it", part, a.ID, strings.Join(group, " and "))
 			}
 		}
 	}
@@ -346,8 +346,10 @@ type InEffect struct {
 // RecheckInput is the directory as read again just before apply.
 type RecheckInput struct {
 	Users   []identity.User
-	Deleted []DeletedUser
-	Policy  Policy
+	Deleted []identity.DeletedUser
+	// Schema is the target's; nil means the one of the plan's target type.
+	Schema *identity.Schema
+	Policy Policy
 	// Partial says Users holds only the users the plan touches (a
 	// targeted re-read), so the managed counts stay the plan's.
 	Partial bool
@@ -378,6 +380,11 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 // recomputed with the policy in force now.
 func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 	match := p.Match.Target
+	schema := in.Schema
+	if schema == nil {
+		schema = p.Schema()
+	}
+	signIn, enabled := schema.Roles.SignIn, schema.Roles.Enabled
 	users := in.Users
 	byID := make(map[string]*identity.User, len(users))
 	byKey := make(map[string][]*identity.User)
@@ -389,18 +396,18 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 			continue // read twice by a targeted re-read
 		}
 		byID[u.ID] = u
-		if upn := u.Attrs["userPrincipalName"]; upn != "" {
+		if upn := u.Attrs[signIn]; upn != "" {
 			upns[strings.ToLower(upn)] = u
 		}
 		if k := Fold(u.Attrs[match]); k != "" {
 			byKey[k] = append(byKey[k], u)
 			managed++
-			if u.Attrs["accountEnabled"] != "false" {
+			if u.Attrs[enabled] != "false" {
 				active++
 			}
 		}
 	}
-	deleted := make(map[string]*DeletedUser, len(in.Deleted))
+	deleted := make(map[string]*identity.DeletedUser, len(in.Deleted))
 	for i := range in.Deleted {
 		deleted[in.Deleted[i].ID] = &in.Deleted[i]
 	}
@@ -424,7 +431,7 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 		switch a.Action {
 		case Create:
 			if us := byKey[Fold(a.Key)]; len(us) > 0 {
-				if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs["userPrincipalName"], a.UserPrincipalName) && afterHolds(a, us[0]) {
+				if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs[signIn], a.UserPrincipalName) && afterHolds(a, us[0], enabled) {
 					// An earlier apply created it (every attribute as the
 					// plan says); its answer or journal line was lost.
 					inEffect(i, us[0].ID, StepWrite)
@@ -434,7 +441,7 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 				continue
 			}
 			if u := upns[strings.ToLower(a.UserPrincipalName)]; u != nil && a.UserPrincipalName != "" {
-				refuse(i, "userPrincipalName %s is now held by user %s; the plan is stale", a.UserPrincipalName, u.ID)
+				refuse(i, "%s %s is now held by user %s; the plan is stale", signIn, a.UserPrincipalName, u.ID)
 				continue
 			}
 		case Restore:
@@ -452,7 +459,7 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 				// Restored since the plan: by an earlier apply of this plan
 				// only if, without the plan's own writes, it is as the plan
 				// saw it.
-				patched := afterHolds(a, u)
+				patched := afterHolds(a, u, enabled)
 				rolled := rollBack(a, u, patched, false)
 				rolled.ManagerID = "" // deleted items show no manager
 				if Fingerprint(rolled) != a.Fingerprint {
@@ -474,8 +481,8 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 				refuse(i, "deleted user %s changed since the plan was made", a.ID)
 				continue
 			}
-			if u := upns[strings.ToLower(du.Attrs["userPrincipalName"])]; u != nil && u.ID != a.ID {
-				refuse(i, "userPrincipalName %s of deleted user %s is now held by user %s", du.Attrs["userPrincipalName"], a.ID, u.ID)
+			if u := upns[strings.ToLower(du.Attrs[signIn])]; u != nil && u.ID != a.ID {
+				refuse(i, "%s %s of deleted user %s is now held by user %s", signIn, du.Attrs[signIn], a.ID, u.ID)
 				continue
 			}
 		default:
@@ -495,28 +502,28 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 			case takeover && len(byKey[Fold(a.Key)]) > 0:
 				refuse(i, "user %s now holds %s %s; the plan is stale", byKey[Fold(a.Key)][0].ID, match, a.Key)
 				continue
-			case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u)):
+			case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u, enabled)):
 				refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
 				continue
 			case len(byKey[Fold(a.Key)]) > 1:
 				refuse(i, "%d users now hold %s %s", len(byKey[Fold(a.Key)]), match, a.Key)
 				continue
-			case !strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) || a.DisplayName != u.Attrs["displayName"]:
-				if steps := stepsInEffect(a, u, byKey); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs["userPrincipalName"]) {
+			case !strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) || a.DisplayName != u.Attrs[schema.Roles.DisplayName]:
+				if steps := stepsInEffect(a, u, byKey, enabled); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) {
 					inEffect(i, "", steps...) // the new display name is the plan's own
 					break
 				}
-				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs["displayName"], u.Attrs["userPrincipalName"])
+				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs[schema.Roles.DisplayName], u.Attrs[signIn])
 				continue
 			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
-				if steps := stepsInEffect(a, u, byKey); len(steps) > 0 {
+				if steps := stepsInEffect(a, u, byKey, enabled); len(steps) > 0 {
 					inEffect(i, "", steps...)
 					break
 				}
 				refuse(i, "user %s changed in the directory since the plan was made", a.ID)
 				continue
 			default:
-				if reason := checkBefore(a, u, byID, match); reason != "" {
+				if reason := checkBefore(a, u, byID, match, schema); reason != "" {
 					refuse(i, "%s", reason)
 					continue
 				}
@@ -555,8 +562,9 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 }
 
 // afterHolds reports whether the user already holds every attribute value
-// the action writes (the manager aside: its own step is idempotent).
-func afterHolds(a Action, u *identity.User) bool {
+// the action writes (the manager aside: its own step is idempotent);
+// enabled names the account-state attribute, which unset reads as "true".
+func afterHolds(a Action, u *identity.User, enabled string) bool {
 	n := 0
 	for _, c := range a.Changes {
 		if c.Attribute == identity.Manager {
@@ -568,7 +576,7 @@ func afterHolds(a Action, u *identity.User) bool {
 			want = *c.After
 		}
 		now := u.Attrs[c.Attribute]
-		if c.Attribute == "accountEnabled" && now == "" {
+		if c.Attribute == enabled && now == "" {
 			now = "true"
 		}
 		if now == want {
@@ -589,8 +597,8 @@ func afterHolds(a Action, u *identity.User) bool {
 // with those writes taken back, is exactly as the plan saw it. Anything
 // else means someone else changed the user: nothing is in effect then,
 // and the action is refused as stale.
-func stepsInEffect(a Action, u *identity.User, byKey map[string][]*identity.User) []string {
-	patched := len(patchOf(a)) > 0 && afterHolds(a, u)
+func stepsInEffect(a Action, u *identity.User, byKey map[string][]*identity.User, enabled string) []string {
+	patched := len(patchOf(a)) > 0 && afterHolds(a, u, enabled)
 	managed := false
 	if m := a.Manager; m != nil {
 		switch {

@@ -75,7 +75,7 @@ func TestValidateRejectsEditedPlans(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, _ := basePlan(t)
 			tt.edit(p)
-			err := p.Validate(identity.DefaultSchema())
+			err := p.Validate(identity.EntraSchema())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
@@ -86,7 +86,7 @@ func TestValidateRejectsEditedPlans(t *testing.T) {
 func TestValidateRecomputesSummaryAndGuards(t *testing.T) {
 	p, _ := basePlan(t)
 	p.Summary.Create, p.Summary.Update, p.Summary.Disable = 0, 0, 0 // a forged "no changes"
-	if err := p.Validate(identity.DefaultSchema()); err != nil {
+	if err := p.Validate(identity.EntraSchema()); err != nil {
 		t.Fatal(err)
 	}
 	if p.Summary.Create != 1 || p.Summary.Update != 1 || p.Summary.Disable != 1 || !p.Applyable {
@@ -97,7 +97,7 @@ func TestValidateRecomputesSummaryAndGuards(t *testing.T) {
 	r.Policy.MaxLeavers = 1
 	r.Actions = append(r.Actions, Action{Action: Disable, Key: "1010", ID: "u10", Changes: []Change{{Attribute: "accountEnabled", Before: strPtr("true"), After: strPtr("false")}}})
 	r.Applyable, r.Blocked = true, nil
-	if err := r.Validate(identity.DefaultSchema()); err != nil {
+	if err := r.Validate(identity.EntraSchema()); err != nil {
 		t.Fatal(err)
 	}
 	if r.Applyable || len(r.Blocked) != 1 {
@@ -214,7 +214,7 @@ func TestRecheckRefusesRelabelledActions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, users := basePlan(t)
 			tt.edit(p, users)
-			if err := p.Validate(identity.DefaultSchema()); err != nil {
+			if err := p.Validate(identity.EntraSchema()); err != nil {
 				t.Fatalf("validate: %v", err)
 			}
 			got := Recheck(p, users, Policy{Leavers: "disable"})

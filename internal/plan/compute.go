@@ -30,7 +30,10 @@ type Input struct {
 	Rejected []Rejected
 	// Users are all users read from the target.
 	Users []identity.User
-	// MatchAttr is the Entra attribute holding the match key.
+	// Schema is the target's: its attributes, the roles they play, and
+	// which values must be unique.
+	Schema *identity.Schema
+	// MatchAttr is the directory attribute holding the match key.
 	MatchAttr string
 	// AltMatchAttrs are the targets of the further match rules, in order
 	// (Desired.AltKeys holds each record's values for them).
@@ -41,9 +44,9 @@ type Input struct {
 	ManagerMapped bool
 	Policy        Policy
 	Now           time.Time
-	// Deleted are the users in Entra's deleted items: a worker whose key
-	// comes back within 30 days of the delete is restored, not created.
-	Deleted []DeletedUser
+	// Deleted are the users the directory can restore: a worker whose key
+	// comes back within the schema's restore window is restored, not created.
+	Deleted []identity.DeletedUser
 	// Groups maps each group reference of the mapping's rules, lower
 	// case, to the group; Members holds each such group's member ids.
 	Groups  map[string]Entitlement
@@ -51,7 +54,7 @@ type Input struct {
 	// Skus maps each license reference of the rules, lower case, to the
 	// subscribed SKU; users' Licenses were read when it is set.
 	Skus map[string]Entitlement
-	// StampLeaveDate sets employeeLeaveDateTime to the plan's date on
+	// StampLeaveDate sets the leave date (role LeaveDate) to the plan's date on
 	// leavers absent from the source that have none, so
 	// delete_after_days can count from it.
 	StampLeaveDate bool
@@ -67,6 +70,9 @@ func Compute(in Input) (*Plan, error) {
 	if in.Records == 0 {
 		return nil, ErrEmptySource
 	}
+	if in.Schema == nil {
+		return nil, errors.New("plan: no target schema")
+	}
 	loc := time.UTC
 	if tz := in.Policy.Timezone; tz != "" {
 		l, err := time.LoadLocation(tz)
@@ -75,7 +81,7 @@ func Compute(in Input) (*Plan, error) {
 		}
 		loc = l
 	}
-	c := &computer{in: in, loc: loc, p: &Plan{
+	c := &computer{in: in, s: in.Schema, r: in.Schema.Roles, loc: loc, p: &Plan{
 		FormatVersion: FormatVersion,
 		CreatedAt:     in.Now.UTC(),
 		Match:         MatchInfo{Target: in.MatchAttr},
@@ -97,6 +103,9 @@ func Compute(in Input) (*Plan, error) {
 
 type computer struct {
 	in Input
+	// s is the target's schema and r its roles.
+	s *identity.Schema
+	r identity.Roles
 	// order is the mapping's attribute order with the match attribute.
 	order []identity.AttrSpec
 	p     *Plan
@@ -104,8 +113,10 @@ type computer struct {
 	// byKey maps a match key to the users holding it (more than one is a conflict).
 	byKey map[string][]*identity.User
 	byID  map[string]*identity.User
-	// upns holds the lowercased UPN of every user, managed or not.
-	upns map[string]string
+	// taken holds, for each unique namespace of the schema, the owner of
+	// every value in use or planned: a user's id, or "key:" and a joiner's
+	// key (see nsKey).
+	taken []map[string]string
 	// unique are the records with a key nobody else has, in source order.
 	unique []*identity.Desired
 	// seen holds every key the source mentions, including duplicates and
@@ -121,10 +132,6 @@ type computer struct {
 	upnWantedBy map[string]string
 	// sameName marks the users in upnWantedBy whose joiner has their name.
 	sameName map[string]bool
-	// mails holds every lowercased mail in use or planned.
-	mails map[string]string
-	// nicks holds every lowercased mailNickname in use or planned.
-	nicks   map[string]string
 	unkeyed int
 	// leftScope holds the keys of records the scope filter leaves out.
 	leftScope map[string]identity.Provenance
@@ -136,7 +143,7 @@ type computer struct {
 	inCycle map[string]bool
 	// deleted indexes restorable deleted users by key; deletedTwice holds
 	// the ids for keys several deleted users hold.
-	deleted      map[string]*DeletedUser
+	deleted      map[string]*identity.DeletedUser
 	deletedTwice map[string][]string
 	// managedGroups and managedSkus are the entitlements rules name.
 	managedGroups, managedSkus []Entitlement
@@ -156,22 +163,19 @@ func (c *computer) warn(code, key, format string, args ...any) *Warning {
 func (c *computer) indexUsers() {
 	c.byKey = make(map[string][]*identity.User)
 	c.byID = make(map[string]*identity.User, len(c.in.Users))
-	c.upns = make(map[string]string, len(c.in.Users))
-	c.mails = make(map[string]string)
-	c.nicks = make(map[string]string)
+	c.taken = make([]map[string]string, len(c.s.Unique))
+	for i := range c.taken {
+		c.taken[i] = make(map[string]string, len(c.in.Users))
+	}
 	c.upnWantedBy = make(map[string]string)
 	c.sameName = make(map[string]bool)
 	for i := range c.in.Users {
 		u := &c.in.Users[i]
 		c.byID[u.ID] = u
-		if upn := u.Attrs["userPrincipalName"]; upn != "" {
-			c.upns[strings.ToLower(upn)] = u.ID
-		}
-		if m := u.Attrs["mail"]; m != "" {
-			c.mails[strings.ToLower(m)] = u.ID
-		}
-		if n := u.Attrs["mailNickname"]; n != "" {
-			c.nicks[strings.ToLower(n)] = u.ID
+		for _, attr := range c.s.UniqueAttrs() {
+			if v := u.Attrs[attr]; v != "" {
+				c.claim(attr, v, u.Attrs, u.ID)
+			}
 		}
 		if k := Fold(u.Attrs[c.in.MatchAttr]); k != "" {
 			c.byKey[k] = append(c.byKey[k], u)
@@ -181,17 +185,17 @@ func (c *computer) indexUsers() {
 	for k, us := range c.byKey {
 		c.p.Summary.Managed += len(us)
 		for _, u := range us {
-			if u.Attrs["accountEnabled"] != "false" {
+			if c.enabled(u) {
 				c.p.Summary.ActiveManaged++
 			}
 		}
 		if len(us) > 1 {
 			ids := make([]string, len(us))
 			for i, u := range us {
-				ids[i] = u.ID + " (" + u.Attrs["userPrincipalName"] + ")"
+				ids[i] = u.ID + " (" + u.Attrs[c.r.SignIn] + ")"
 			}
 			sort.Strings(ids)
-			c.warn(WarnTargetDuplicateKey, k, "%d Entra users have %s %q: %s; they and the record with this key are left alone until only one holds it",
+			c.warn(WarnTargetDuplicateKey, k, "%d users have %s %q: %s; they and the record with this key are left alone until only one holds it",
 				len(us), c.in.MatchAttr, k, strings.Join(ids, ", "))
 		}
 	}
@@ -259,7 +263,7 @@ func (c *computer) groupRecords() {
 		c.dupKeys[Fold(d.Key)] = true
 		c.seen[Fold(d.Key)] = true // the user with this key is left alone
 		delete(c.leftScope, Fold(d.Key))
-		w := c.warn(WarnDuplicateKey, d.Key, "match key %q is used by %d records (%s)%s; all are left out and the Entra user with this key is left alone",
+		w := c.warn(WarnDuplicateKey, d.Key, "match key %q is used by %d records (%s)%s; all are left out and the user with this key is left alone",
 			d.Key, len(g), strings.Join(lines, ", "), extra)
 		w.Sources = provs
 	}
@@ -370,23 +374,23 @@ func (c *computer) matchFurther() {
 				for i, u := range us {
 					ids[i] = u.ID
 				}
-				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) matches %d Entra users (%s)", attr, d.AltKeys[j], j+2, len(us), strings.Join(ids, ", "))
+				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) matches %d users (%s)", attr, d.AltKeys[j], j+2, len(us), strings.Join(ids, ", "))
 				w.Sources = []identity.Provenance{d.Prov}
 				c.altMatch[d] = nil
 				break
 			}
 			u := us[0]
 			if k := u.Attrs[c.in.MatchAttr]; k != "" {
-				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) belongs to Entra user %s, who holds %s %q; fix the source or that account",
+				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) belongs to user %s, who holds %s %q; fix the source or that account",
 					attr, d.AltKeys[j], j+2, u.ID, c.in.MatchAttr, k)
 				w.Sources = []identity.Provenance{d.Prov}
 				c.altMatch[d] = nil
 				break
 			}
-			if c.enablement(d, nil).want != "true" || u.Attrs["accountEnabled"] == "false" {
+			if c.enablement(d, nil).want != "true" || !c.enabled(u) {
 				// Never hand a disabled account to someone, nor give a
 				// terminated worker's record someone's live account.
-				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) finds Entra user %s, but the record or the account is disabled; hrsync takes over only active accounts for active records",
+				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) finds user %s, but the record or the account is disabled; hrsync takes over only active accounts for active records",
 					attr, d.AltKeys[j], j+2, u.ID)
 				w.Sources = []identity.Provenance{d.Prov}
 				c.altMatch[d] = nil
@@ -414,15 +418,15 @@ func (c *computer) matchFurther() {
 			provs[i] = d.Prov
 			c.altMatch[d] = nil
 		}
-		w := c.warn(WarnMatchConflict, ds[0].Key, "left out: records %s all match Entra user %s (%s); none is paired with it", strings.Join(keys, ", "), id, c.byID[id].Attrs["userPrincipalName"])
+		w := c.warn(WarnMatchConflict, ds[0].Key, "left out: records %s all match user %s (%s); none is paired with it", strings.Join(keys, ", "), id, c.byID[id].Attrs[c.r.SignIn])
 		w.Sources = provs
 	}
 	// Every takeover is called out: an account that predates hrsync gets
 	// a key, and from then on hrsync manages it.
 	for _, d := range c.unique {
 		if u := c.altMatch[d]; u != nil {
-			w := c.warn(WarnTakeover, d.Key, "Entra user %s (%s, %q) has no %s; a further match rule pairs it with this record, so it gets %s %s and hrsync manages it from now on. Check it is this worker and not an admin or service account",
-				u.ID, u.Attrs["userPrincipalName"], u.Attrs["displayName"], c.in.MatchAttr, c.in.MatchAttr, d.Key)
+			w := c.warn(WarnTakeover, d.Key, "user %s (%s, %q) has no %s; a further match rule pairs it with this record, so it gets %s %s and hrsync manages it from now on. Check it is this worker and not an admin or service account",
+				u.ID, u.Attrs[c.r.SignIn], u.Attrs[c.r.DisplayName], c.in.MatchAttr, c.in.MatchAttr, d.Key)
 			w.Sources = []identity.Provenance{d.Prov}
 		}
 	}
@@ -479,10 +483,11 @@ func (c *computer) findCycles() {
 	}
 }
 
-// checkCreate validates what Graph requires of a new user and reserves its
-// UPN, so two joiners (or a joiner and an existing account) never collide
-// at apply time. Attributes mapped with SelectUniqueValue get their first
-// candidate nobody holds; the record returned carries the choice.
+// checkCreate validates what the directory requires of a new user and
+// reserves its unique values (its sign-in name among them), so two joiners
+// (or a joiner and an existing account) never collide at apply time.
+// Attributes mapped with SelectUniqueValue get their first candidate
+// nobody holds; the record returned carries the choice.
 func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 	if len(d.Candidates) > 0 {
 		nd := *d
@@ -490,12 +495,12 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 		for k, v := range d.Attrs {
 			nd.Attrs[k] = v
 		}
-		for _, attr := range []string{"userPrincipalName", "mailNickname", "mail"} {
+		for _, attr := range c.s.UniqueAttrs() {
 			cands := d.Candidates[attr]
 			if len(cands) == 0 {
 				continue
 			}
-			v, ok := c.pickUnique(attr, cands, "")
+			v, ok := c.pickUnique(attr, cands, "", nd.Attrs)
 			if !ok {
 				w := c.warn(WarnUPNConflict, d.Key, "cannot create: every %s SelectUniqueValue offers is taken (%s)", attr, strings.Join(cands, ", "))
 				w.Sources = []identity.Provenance{d.Prov}
@@ -505,47 +510,62 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 		}
 		d = &nd
 	}
-	ok := c.checkCreateAttrs(d)
-	if ok {
-		if n := strings.ToLower(d.Attrs["mailNickname"]); n != "" {
-			c.nicks[n] = "key:" + d.Key
+	if !c.checkCreateAttrs(d) {
+		return d, false
+	}
+	for _, attr := range c.s.UniqueAttrs() {
+		if v := d.Attrs[attr]; v != "" {
+			c.claim(attr, v, d.Attrs, "key:"+d.Key)
 		}
 	}
-	return d, ok
+	return d, true
+}
+
+// nsKey is the key under which value v of an attribute in namespace i is
+// held: the value without regard to case, within the value of the
+// namespace's scoping attribute in attrs (a cn within its OU).
+func (c *computer) nsKey(i int, v string, attrs identity.Attrs) string {
+	k := strings.ToLower(v)
+	if w := c.s.Unique[i].Within; w != "" {
+		k = strings.ToLower(attrs[w]) + "\x00" + k
+	}
+	return k
+}
+
+// owner returns who holds value v of attr ("" for nobody): a user's id,
+// or "key:" and the key of a joiner this plan creates.
+func (c *computer) owner(attr, v string, attrs identity.Attrs) string {
+	i := c.s.Namespace(attr)
+	if i < 0 || v == "" {
+		return ""
+	}
+	return c.taken[i][c.nsKey(i, v, attrs)]
+}
+
+// claim records that who holds value v of attr.
+func (c *computer) claim(attr, v string, attrs identity.Attrs, who string) {
+	if i := c.s.Namespace(attr); i >= 0 && v != "" {
+		c.taken[i][c.nsKey(i, v, attrs)] = who
+	}
+}
+
+// enforced reports whether the directory refuses a value of attr that
+// someone else holds.
+func (c *computer) enforced(attr string) bool {
+	i := c.s.Namespace(attr)
+	return i >= 0 && c.s.Unique[i].Enforced
 }
 
 // pickUnique returns the first candidate no user (other than self) and no
-// planned joiner holds. A UPN and a mail must not collide with each other
-// either: Entra addresses share one namespace.
-func (c *computer) pickUnique(attr string, cands []string, self string) (string, bool) {
+// planned joiner holds, in the attribute's namespace (Entra's UPNs and
+// mails share one); attrs scope it (see nsKey).
+func (c *computer) pickUnique(attr string, cands []string, self string, attrs identity.Attrs) (string, bool) {
+	spec, _ := c.s.Lookup(attr)
 	for _, v := range cands {
-		var check func(string) error
-		switch attr {
-		case "userPrincipalName":
-			check = CheckUPN
-		case "mail":
-			check = CheckMail
-		case "mailNickname":
-			check = CheckMailNickname
+		if spec.Check != nil && spec.Check(v) != nil {
+			continue // not a value the directory would accept: try the next
 		}
-		if check != nil && check(v) != nil {
-			continue // not a value Graph would accept: try the next
-		}
-		l := strings.ToLower(v)
-		var owners []string
-		switch attr {
-		case "mailNickname":
-			owners = []string{c.nicks[l]}
-		default:
-			owners = []string{c.upns[l], c.mails[l]}
-		}
-		free := true
-		for _, o := range owners {
-			if o != "" && o != self {
-				free = false
-			}
-		}
-		if free {
+		if o := c.owner(attr, v, attrs); o == "" || o == self {
 			return v, true
 		}
 	}
@@ -554,61 +574,64 @@ func (c *computer) pickUnique(attr string, cands []string, self string) (string,
 
 func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 	var missing []string
-	for _, a := range []string{"displayName", "mailNickname", "userPrincipalName"} {
+	for _, a := range c.s.Required() {
 		if d.Attrs[a] == "" {
 			missing = append(missing, a)
 		}
 	}
 	if len(missing) > 0 {
-		w := c.warn(WarnCannotCreate, d.Key, "cannot create: Entra requires %s, and the mapping gave none", strings.Join(missing, ", "))
+		w := c.warn(WarnCannotCreate, d.Key, "cannot create: %s requires %s, and the mapping gave none", c.s.Name, strings.Join(missing, ", "))
 		w.Sources = []identity.Provenance{d.Prov}
 		return false
 	}
-	upn := d.Attrs["userPrincipalName"]
-	if err := CheckUPN(upn); err != nil {
-		w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
-		w.Sources = []identity.Provenance{d.Prov}
-		return false
-	}
-	if err := CheckMailNickname(d.Attrs["mailNickname"]); err != nil {
-		w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
-		w.Sources = []identity.Provenance{d.Prov}
-		return false
-	}
-	l := strings.ToLower(upn)
-	if owner, taken := c.upns[l]; taken {
-		who := "another planned joiner"
-		if u := c.byID[owner]; u != nil {
-			c.noteRekey(d, u)
-			who = fmt.Sprintf("existing user %s", u.ID)
-			if k := u.Attrs[c.in.MatchAttr]; k != "" {
-				who += fmt.Sprintf(" (%s %s)", c.in.MatchAttr, k)
+	for _, spec := range c.attrOrder() {
+		if v := d.Attrs[spec.Name]; v != "" && spec.Check != nil {
+			if err := spec.Check(v); err != nil {
+				w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
+				w.Sources = []identity.Provenance{d.Prov}
+				return false
 			}
-		} else if strings.HasPrefix(owner, "key:") {
-			who = "the joiner with key " + strings.TrimPrefix(owner, "key:")
 		}
-		w := c.warn(WarnUPNConflict, d.Key, "cannot create: userPrincipalName %s is already taken by %s; change the mapping or the source so the UPNs differ", upn, who)
-		w.Sources = []identity.Provenance{d.Prov}
-		return false
 	}
-	if m := strings.ToLower(d.Attrs["mail"]); m != "" {
-		if err := CheckMail(d.Attrs["mail"]); err != nil {
-			w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
-			w.Sources = []identity.Provenance{d.Prov}
-			return false
+	for _, ns := range c.s.Unique {
+		if !ns.Enforced {
+			continue
 		}
-		if owner, taken := c.mails[m]; taken {
+		for _, attr := range ns.Attrs {
+			v := d.Attrs[attr]
+			owner := c.owner(attr, v, d.Attrs)
+			if owner == "" {
+				continue
+			}
 			if u := c.byID[owner]; u != nil {
 				c.noteRekey(d, u)
 			}
-			w := c.warn(WarnMailConflict, d.Key, "cannot create: mail %s is already used by %s; Entra requires unique addresses", d.Attrs["mail"], c.describe(owner))
+			var w *Warning
+			if attr == c.r.SignIn {
+				w = c.warn(WarnUPNConflict, d.Key, "cannot create: %s %s is already taken by %s; change the mapping or the source so they differ", attr, v, c.describeOwner(owner))
+			} else {
+				w = c.warn(WarnMailConflict, d.Key, "cannot create: %s %s is already used by %s; %s requires it to be unique", attr, v, c.describe(owner), c.s.Name)
+			}
 			w.Sources = []identity.Provenance{d.Prov}
 			return false
 		}
-		c.mails[m] = "key:" + d.Key
 	}
-	c.upns[l] = "key:" + d.Key
 	return true
+}
+
+// describeOwner names who holds a sign-in name, for a conflict.
+func (c *computer) describeOwner(owner string) string {
+	if u := c.byID[owner]; u != nil {
+		who := fmt.Sprintf("existing user %s", u.ID)
+		if k := u.Attrs[c.in.MatchAttr]; k != "" {
+			who += fmt.Sprintf(" (%s %s)", c.in.MatchAttr, k)
+		}
+		return who
+	}
+	if k, ok := strings.CutPrefix(owner, "key:"); ok {
+		return "the joiner with key " + k
+	}
+	return "another planned joiner"
 }
 
 // noteRekey records that joiner d wants the UPN or mail of existing user u.
@@ -620,7 +643,7 @@ func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 // the same warning.
 func (c *computer) noteRekey(d *identity.Desired, u *identity.User) {
 	c.upnWantedBy[u.ID] = d.Key
-	if strings.EqualFold(d.Attrs["displayName"], u.Attrs["displayName"]) {
+	if strings.EqualFold(d.Attrs[c.r.DisplayName], u.Attrs[c.r.DisplayName]) {
 		c.sameName[u.ID] = true
 	}
 }
@@ -639,64 +662,12 @@ func (c *computer) describe(owner string) string {
 	return owner
 }
 
-// CheckMail validates a mail address the way Entra accepts one: ASCII, one @.
-func CheckMail(m string) error {
-	at := strings.IndexByte(m, '@')
-	if at <= 0 || at != strings.LastIndexByte(m, '@') || at == len(m)-1 || !strings.Contains(m[at:], ".") {
-		return fmt.Errorf("mail %q must be local@domain with exactly one @", m)
-	}
-	for _, r := range m {
-		if r <= ' ' || r > '~' || strings.ContainsRune(`()<>[]\,;:"`, r) {
-			return fmt.Errorf("mail %q contains %q, which Entra does not accept in an address", m, r)
-		}
-	}
-	return nil
-}
-
-// CheckUPN validates a userPrincipalName the way Entra does on create.
-func CheckUPN(upn string) error {
-	at := strings.IndexByte(upn, '@')
-	if at <= 0 || at != strings.LastIndexByte(upn, '@') || at == len(upn)-1 {
-		return fmt.Errorf("userPrincipalName %q must be alias@domain with exactly one @", upn)
-	}
-	for _, r := range upn[:at] {
-		if !validUPNRune(r) {
-			return fmt.Errorf("userPrincipalName %q contains %q; Entra allows A-Z a-z 0-9 ' . - _ ! # ^ ~ (use NormalizeDiacritics and StripSpaces in the mapping)", upn, r)
-		}
-	}
-	if strings.HasPrefix(upn, ".") || strings.Contains(upn[:at], "..") || strings.HasSuffix(upn[:at], ".") {
-		return fmt.Errorf("userPrincipalName %q: the alias must not start or end with a dot or hold two in a row", upn)
-	}
-	if len(upn[:at]) > 64 {
-		return fmt.Errorf("userPrincipalName %q: the alias is longer than 64 characters", upn)
-	}
-	return nil
-}
-
-// CheckMailNickname validates a mailNickname (no spaces or control characters).
-func CheckMailNickname(s string) error {
-	for _, r := range s {
-		if r <= ' ' || r == 127 || strings.ContainsRune(`@()\[]";:<>,`, r) || r > 127 {
-			return fmt.Errorf("mailNickname %q contains %q, which Entra does not allow", s, r)
-		}
-	}
-	return nil
-}
-
-func validUPNRune(r rune) bool {
-	switch {
-	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		return true
-	}
-	return strings.ContainsRune("'.-_!#^~", r)
-}
-
 func (c *computer) addCreate(d *identity.Desired) {
 	a := Action{
 		Action:            Create,
 		Key:               d.Key,
-		DisplayName:       d.Attrs["displayName"],
-		UserPrincipalName: d.Attrs["userPrincipalName"],
+		DisplayName:       d.Attrs[c.r.DisplayName],
+		UserPrincipalName: d.Attrs[c.r.SignIn],
 		Source:            provPtr(d.Prov),
 		Changes:           []Change{},
 	}
@@ -706,18 +677,18 @@ func (c *computer) addCreate(d *identity.Desired) {
 	}
 	for _, spec := range c.attrOrder() {
 		v := d.Attrs[spec.Name]
-		if spec.Name == "accountEnabled" {
+		if spec.Name == c.r.Enabled {
 			v = en.want
 		}
-		if _, ok := leaveDate(d.Attrs); spec.Name == LeaveDateAttr && !ok {
+		if _, ok := c.leaveDate(d.Attrs); spec.Name == c.r.LeaveDate && !ok {
 			v = "" // an old leave date, before the hire date: none
 		}
 		if v != "" {
 			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v), Redacted: d.Redacted[spec.Name]})
 		}
 	}
-	if _, mapped := d.Attrs["accountEnabled"]; !mapped {
-		a.Changes = append(a.Changes, Change{Attribute: "accountEnabled", After: strPtr(en.want)})
+	if _, mapped := d.Attrs[c.r.Enabled]; !mapped {
+		a.Changes = append(a.Changes, Change{Attribute: c.r.Enabled, After: strPtr(en.want)})
 	}
 	active := en.want == "true" || en.event == EventPrehire
 	c.diffGroups(d, "", active, true, &a)
@@ -756,7 +727,7 @@ func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 	a.Fingerprint = Fingerprint(u)
 	a.Action = Update
 	for _, ch := range a.Changes {
-		if ch.Attribute != "accountEnabled" {
+		if ch.Attribute != c.r.Enabled {
 			continue
 		}
 		if ch.After != nil && *ch.After == "true" {
@@ -778,20 +749,29 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 	a := Action{
 		Key:               d.Key,
 		ID:                u.ID,
-		DisplayName:       u.Attrs["displayName"], // as the directory names them, so apply can check it
-		UserPrincipalName: u.Attrs["userPrincipalName"],
+		DisplayName:       u.Attrs[c.r.DisplayName], // as the directory names them, so apply can check it
+		UserPrincipalName: u.Attrs[c.r.SignIn],
 		Source:            provPtr(d.Prov),
 		Changes:           []Change{},
+	}
+	// The user as the action leaves it scopes its unique values (a cn
+	// within the OU it moves to).
+	scope := make(identity.Attrs, len(u.Attrs)+len(d.Attrs))
+	for k, v := range u.Attrs {
+		scope[k] = v
+	}
+	for k, v := range d.Attrs {
+		scope[k] = v
 	}
 	for _, spec := range c.attrOrder() {
 		if spec.CreateOnly {
 			continue
 		}
 		before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
-		if _, ok := leaveDate(d.Attrs); spec.Name == LeaveDateAttr && !ok {
+		if _, ok := c.leaveDate(d.Attrs); spec.Name == c.r.LeaveDate && !ok {
 			after = "" // an old leave date, before the hire date: cleared, not written
 		}
-		if spec.Name == "accountEnabled" {
+		if spec.Name == c.r.Enabled {
 			// Decided by the lifecycle; shown in mapping order.
 			if enablementChanges(en.want, before) {
 				a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: strPtr(en.want)})
@@ -799,7 +779,7 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 			continue
 		}
 		if spec.WhenEmpty && before != "" {
-			continue // "only when empty": what Entra holds stays
+			continue // "only when empty": what the directory holds stays
 		}
 		if cands := d.Candidates[spec.Name]; len(cands) > 0 {
 			// SelectUniqueValue: the user keeps a value that is one of
@@ -811,7 +791,7 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 				}
 			}
 			if after == "" {
-				if v, ok := c.pickUnique(spec.Name, cands, u.ID); ok {
+				if v, ok := c.pickUnique(spec.Name, cands, u.ID, d.Attrs); ok {
 					after = v
 				} else {
 					w := c.warn(WarnMailConflict, d.Key, "%s left unchanged: every value SelectUniqueValue offers is taken (%s)", spec.Name, strings.Join(cands, ", "))
@@ -827,45 +807,47 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 			continue
 		}
 		if after == "" && spec.NotNullable {
-			w := c.warn(WarnCannotClear, d.Key, "%s is empty in the source, but Entra cannot clear it; it stays %q", spec.Name, before)
+			w := c.warn(WarnCannotClear, d.Key, "%s is empty in the source, but %s cannot clear it; it stays %q", spec.Name, c.s.Name, before)
 			w.Sources = []identity.Provenance{d.Prov}
 			continue
 		}
-		if spec.Name == "mail" && after != "" {
-			if err := CheckMail(after); err != nil {
-				w := c.warn(WarnRecordError, d.Key, "mail left unchanged: %v", err)
+		if after != "" && spec.Check != nil {
+			if err := spec.Check(after); err != nil {
+				w := c.warn(WarnRecordError, d.Key, "%s left unchanged: %v", spec.Name, err)
 				w.Sources = []identity.Provenance{d.Prov}
 				continue
 			}
-			if owner, taken := c.mails[strings.ToLower(after)]; taken && owner != u.ID {
-				w := c.warn(WarnMailConflict, d.Key, "mail left unchanged: %s is already used by %s", after, c.describe(owner))
+		}
+		if after != "" && c.s.Namespace(spec.Name) >= 0 {
+			if owner := c.owner(spec.Name, after, scope); owner != "" && owner != u.ID && c.enforced(spec.Name) {
+				w := c.warn(WarnMailConflict, d.Key, "%s left unchanged: %s is already used by %s", spec.Name, after, c.describe(owner))
 				w.Sources = []identity.Provenance{d.Prov}
 				continue
 			}
-			c.mails[strings.ToLower(after)] = u.ID
+			c.claim(spec.Name, after, scope, u.ID)
 		}
 		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after), Redacted: d.Redacted[spec.Name]})
 	}
-	if before := u.Attrs["accountEnabled"]; enablementChanges(en.want, before) {
-		if _, mapped := d.Attrs["accountEnabled"]; !mapped {
-			a.Changes = append(a.Changes, Change{Attribute: "accountEnabled", Before: optPtr(before), After: strPtr(en.want)})
+	if before := u.Attrs[c.r.Enabled]; enablementChanges(en.want, before) {
+		if _, mapped := d.Attrs[c.r.Enabled]; !mapped {
+			a.Changes = append(a.Changes, Change{Attribute: c.r.Enabled, Before: optPtr(before), After: strPtr(en.want)})
 		}
 	}
-	if en.want == "true" && u.Attrs["accountEnabled"] == "false" && c.in.StampLeaveDate && !c.maps(LeaveDateAttr) && u.Attrs[LeaveDateAttr] != "" {
+	if ld := c.r.LeaveDate; en.want == "true" && !c.enabled(u) && c.in.StampLeaveDate && ld != "" && !c.maps(ld) && u.Attrs[ld] != "" {
 		// A leaver back: the leave date hrsync stamped no longer holds, and
 		// must not shorten the grace period of a later departure.
-		a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, Before: strPtr(u.Attrs[LeaveDateAttr])})
+		a.Changes = append(a.Changes, Change{Attribute: ld, Before: strPtr(u.Attrs[ld])})
 	}
-	keepOrgData(&a, u)
+	c.keepWhole(&a, u)
 	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {
 		c.diffManager(d, u, &a)
 	}
 	if en.unsure {
-		w := c.warn(WarnDisabledAccount, d.Key, "the worker is active in HR, but Entra user %s (%s) is disabled and the mapping does not map accountEnabled: hrsync leaves it disabled, since it may have been disabled on purpose. Enable it by hand, or map accountEnabled from the HR status", u.ID, u.Attrs["userPrincipalName"])
+		w := c.warn(WarnDisabledAccount, d.Key, "the worker is active in HR, but user %s (%s) is disabled and the mapping does not map %s: hrsync leaves it disabled, since it may have been disabled on purpose. Enable it by hand, or map %s from the HR status", u.ID, u.Attrs[c.r.SignIn], c.r.Enabled, c.r.Enabled)
 		w.Sources = []identity.Provenance{d.Prov}
 		return a // entitlements unchanged too
 	}
-	active := en.want == "true" || en.hold || (en.want == "" && u.Attrs["accountEnabled"] != "false")
+	active := en.want == "true" || en.hold || (en.want == "" && c.enabled(u))
 	c.diffGroups(d, u.ID, active, restored, &a)
 	c.diffLicenses(d, u, active, &a)
 	return a
@@ -912,39 +894,50 @@ func enablementChanges(want, before string) bool {
 	return want != "" && (want == "true") != (before != "false")
 }
 
-// keepOrgData adds the unchanged part of employeeOrgData to an update that
-// changes the other part, with before = after: Graph replaces the object
-// whole, and would otherwise clear the part left out.
-func keepOrgData(a *Action, u *identity.User) {
+// keepWhole adds, to an update that changes part of a group of attributes
+// the directory writes as one object (Entra's employeeOrgData), the
+// unchanged parts, with before = after: the directory replaces the object
+// whole, and would otherwise clear the parts left out.
+func (c *computer) keepWhole(a *Action, u *identity.User) {
 	changed := map[string]bool{}
 	for _, ch := range a.Changes {
-		if strings.HasPrefix(ch.Attribute, identity.OrgDataPrefix) {
-			changed[ch.Attribute] = true
+		changed[ch.Attribute] = true
+	}
+	for _, group := range c.s.WrittenWhole {
+		n := 0
+		for _, part := range group {
+			if changed[part] {
+				n++
+			}
 		}
-	}
-	if len(changed) != 1 {
-		return
-	}
-	for _, part := range []string{identity.OrgDataPrefix + "division", identity.OrgDataPrefix + "costCenter"} {
-		if v := u.Attrs[part]; !changed[part] && v != "" {
-			a.Changes = append(a.Changes, Change{Attribute: part, Before: strPtr(v), After: strPtr(v)})
+		if n == 0 || n == len(group) {
+			continue
+		}
+		for _, part := range group {
+			if v := u.Attrs[part]; !changed[part] && v != "" {
+				a.Changes = append(a.Changes, Change{Attribute: part, Before: strPtr(v), After: strPtr(v)})
+			}
 		}
 	}
 }
 
-// managerLabel names a current manager by match key, or by UPN or id when
-// the manager is outside the target scope.
+// enabled reports whether user u's account is enabled (unset counts as
+// enabled, as directories never leave it unset).
+func (c *computer) enabled(u *identity.User) bool { return u.Attrs[c.r.Enabled] != "false" }
+
+// managerLabel names a current manager by match key, or by sign-in name
+// or id when the manager is outside the target scope.
 func (c *computer) managerLabel(id string) string {
-	return managerLabel(c.byID, c.in.MatchAttr, id)
+	return managerLabel(c.byID, c.in.MatchAttr, c.r.SignIn, id)
 }
 
-func managerLabel(byID map[string]*identity.User, match, id string) string {
+func managerLabel(byID map[string]*identity.User, match, signIn, id string) string {
 	if m := byID[id]; m != nil {
 		if k := m.Attrs[match]; k != "" {
 			return k
 		}
-		if upn := m.Attrs["userPrincipalName"]; upn != "" {
-			return upn
+		if n := m.Attrs[signIn]; n != "" {
+			return n
 		}
 	}
 	return "id:" + id
@@ -967,22 +960,22 @@ func (c *computer) resolveManager(d *identity.Desired) (*ManagerRef, bool) {
 	switch {
 	case len(us) == 1:
 		if c.dupKeys[k] {
-			w := c.warn(WarnManagerAmbiguous, d.Key, "manager %q is the key of several records in the source; the Entra user %s holding it is used", d.ManagerKey, us[0].ID)
+			w := c.warn(WarnManagerAmbiguous, d.Key, "manager %q is the key of several records in the source; the user %s holding it is used", d.ManagerKey, us[0].ID)
 			w.Sources = []identity.Provenance{d.Prov}
 		}
 		return &ManagerRef{Key: d.ManagerKey, ID: us[0].ID}, true
 	case len(us) > 1:
-		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q is held by %d Entra users; the manager is left unchanged", k, len(us))
+		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q is held by %d users; the manager is left unchanged", k, len(us))
 		w.Sources = []identity.Provenance{d.Prov}
 		return nil, false
 	case c.creating[k]:
 		return &ManagerRef{Key: d.ManagerKey}, true
 	case c.seen[k]:
-		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q has no Entra account and none is planned (their record was left out or is inactive); the manager is left unchanged", k)
+		w := c.warn(WarnManagerUnresolved, d.Key, "manager %q has no account and none is planned (their record was left out or is inactive); the manager is left unchanged", k)
 		w.Sources = []identity.Provenance{d.Prov}
 		return nil, false
 	default:
-		w := c.warn(WarnManagerNotFound, d.Key, "manager %q is neither in the source nor in Entra; the manager is left unchanged", k)
+		w := c.warn(WarnManagerNotFound, d.Key, "manager %q is neither in the source nor in %s; the manager is left unchanged", k, c.s.Name)
 		w.Sources = []identity.Provenance{d.Prov}
 		return nil, false
 	}
@@ -1007,7 +1000,7 @@ func (c *computer) leavers() {
 			continue
 		}
 		u := us[0]
-		if u.Attrs["accountEnabled"] == "false" {
+		if !c.enabled(u) {
 			// Already disabled; the managed groups and licenses it still
 			// holds go (a removal that failed in an earlier run, or a
 			// leaver disabled before the policy said so).
@@ -1015,7 +1008,7 @@ func (c *computer) leavers() {
 				continue // perhaps the same person under a new key: held, as above
 			}
 			a := Action{Action: Update, Key: strings.TrimSpace(u.Attrs[c.in.MatchAttr]), ID: u.ID,
-				DisplayName: u.Attrs["displayName"], UserPrincipalName: u.Attrs["userPrincipalName"],
+				DisplayName: u.Attrs[c.r.DisplayName], UserPrincipalName: u.Attrs[c.r.SignIn],
 				Reason: c.leaverReason(k) + "; its managed groups and licenses are removed", Event: EventAbsent,
 				Source: c.leftScopeProv(k), Changes: []Change{}, Fingerprint: Fingerprint(u)}
 			if _, ok := c.leftScope[k]; ok {
@@ -1029,23 +1022,23 @@ func (c *computer) leavers() {
 		}
 		if joiner, ok := c.upnWantedBy[u.ID]; ok {
 			if c.sameName[u.ID] {
-				c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "NOT disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address. If it is the same person under a new key, put the new key on this account (employeeId); if it is a namesake, change the joiner's address in the mapping or the source. Until then neither changes",
-					u.Attrs[c.in.MatchAttr], u.Attrs["userPrincipalName"], joiner)
+				c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "NOT disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address. If it is the same person under a new key, put the new key on this account (%s); if it is a namesake, change the joiner's address in the mapping or the source. Until then neither changes",
+					u.Attrs[c.in.MatchAttr], u.Attrs[c.r.SignIn], joiner, c.in.MatchAttr)
 				continue
 			}
-			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (employeeId) before applying",
-				joiner, u.Attrs["userPrincipalName"])
+			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (%s) before applying",
+				joiner, u.Attrs[c.r.SignIn], c.in.MatchAttr)
 		}
 		a := Action{
 			Action:            Disable,
 			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
 			ID:                u.ID,
-			DisplayName:       u.Attrs["displayName"],
-			UserPrincipalName: u.Attrs["userPrincipalName"],
+			DisplayName:       u.Attrs[c.r.DisplayName],
+			UserPrincipalName: u.Attrs[c.r.SignIn],
 			Reason:            c.leaverReason(k),
 			Event:             EventAbsent,
 			Source:            c.leftScopeProv(k),
-			Changes:           []Change{{Attribute: "accountEnabled", Before: optPtr(u.Attrs["accountEnabled"]), After: strPtr("false")}},
+			Changes:           []Change{{Attribute: c.r.Enabled, Before: optPtr(u.Attrs[c.r.Enabled]), After: strPtr("false")}},
 			Fingerprint:       Fingerprint(u),
 		}
 		if _, ok := c.leftScope[k]; ok {
@@ -1055,9 +1048,9 @@ func (c *computer) leavers() {
 		// The day hrsync saw them go: delete_after_days counts from it. A
 		// date HR gave (the attribute is mapped) stays; one hrsync stamped
 		// on an earlier departure is replaced.
-		_, current := leaveDate(u.Attrs) // a date before the hire date is a stale one
-		if old := u.Attrs[LeaveDateAttr]; c.in.StampLeaveDate && (!current || (!c.maps(LeaveDateAttr) && old != today)) {
-			a.Changes = append(a.Changes, Change{Attribute: LeaveDateAttr, Before: optPtr(old), After: strPtr(today)})
+		_, current := c.leaveDate(u.Attrs) // a date before the hire date is a stale one
+		if ld := c.r.LeaveDate; ld != "" && c.in.StampLeaveDate && (!current || (!c.maps(ld) && u.Attrs[ld] != today)) {
+			a.Changes = append(a.Changes, Change{Attribute: ld, Before: optPtr(u.Attrs[ld]), After: strPtr(today)})
 		}
 		c.leaverAccess(u, &a)
 		c.p.Actions = append(c.p.Actions, a)
@@ -1106,7 +1099,7 @@ func (c *computer) finish() {
 		}
 		return keyLess(a.Key, b.Key)
 	})
-	c.p.recount()
+	c.p.recount(c.s)
 	sort.SliceStable(c.p.Warnings, func(i, j int) bool {
 		a, b := c.p.Warnings[i], c.p.Warnings[j]
 		if a.Code != b.Code {

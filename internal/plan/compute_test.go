@@ -14,7 +14,7 @@ import (
 var testNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 func specs(names ...string) []identity.AttrSpec {
-	s := identity.DefaultSchema()
+	s := identity.EntraSchema()
 	var out []identity.AttrSpec
 	for _, n := range names {
 		a, ok := s.Lookup(n)
@@ -81,6 +81,7 @@ func input(desired []identity.Desired, users []identity.User) Input {
 		Records:       len(desired),
 		Desired:       desired,
 		Users:         users,
+		Schema:        identity.EntraSchema(),
 		MatchAttr:     "employeeId",
 		Attrs:         stdAttrs,
 		ManagerMapped: true,
@@ -518,7 +519,7 @@ func TestOrgDataIsResentWhole(t *testing.T) {
 	if ch["employeeOrgData.division"] != [2]string{"Sales", "Labs"} || ch["employeeOrgData.costCenter"] != [2]string{"CC1", "CC1"} {
 		t.Errorf("changes = %v; the unmapped costCenter must be resent or Graph clears it", ch)
 	}
-	if err := p.Validate(identity.DefaultSchema()); err != nil {
+	if err := p.Validate(identity.EntraSchema()); err != nil {
 		t.Errorf("validate: %v", err)
 	}
 }

@@ -35,7 +35,7 @@ import (
 func Rederive(saved *Plan, in Input, volatile map[string]bool) ([]Refusal, error) {
 	in.Now = saved.CreatedAt
 	var approx map[int]bool
-	in.Users, in.Deleted, approx = beforeView(saved, in.Users, in.Deleted)
+	in.Users, in.Deleted, approx = beforeView(saved, in.Schema, in.Users, in.Deleted)
 	var held map[string][]string
 	in.Members, held = impliedEntitlements(saved)
 	if len(in.Skus) > 0 {
@@ -58,8 +58,9 @@ func Rederive(saved *Plan, in Input, volatile map[string]bool) ([]Refusal, error
 // inputs are not modified. approx marks the actions whose view is only
 // close to what the plan saw (a restored user's deletion time is no
 // longer known): their reason is not compared.
-func beforeView(p *Plan, users []identity.User, deleted []DeletedUser) ([]identity.User, []DeletedUser, map[int]bool) {
+func beforeView(p *Plan, schema *identity.Schema, users []identity.User, deleted []identity.DeletedUser) ([]identity.User, []identity.DeletedUser, map[int]bool) {
 	match := p.Match.Target
+	signIn := schema.Roles.SignIn
 	live := make(map[string]int, len(users))
 	byKey := map[string][]*identity.User{}
 	for i := range users {
@@ -79,13 +80,13 @@ func beforeView(p *Plan, users []identity.User, deleted []DeletedUser) ([]identi
 	replace := map[string]*identity.User{} // id -> the user as the plan saw it
 	drop := map[string]bool{}              // live users the plan made (joiners, restores)
 	var revived []identity.User            // deleted users the plan deleted
-	var undeleted []DeletedUser            // live users the plan restored
+	var undeleted []identity.DeletedUser            // live users the plan restored
 	approx := map[int]bool{}
 	for i, a := range p.Actions {
 		switch a.Action {
 		case Create:
 			for _, u := range byKey[Fold(a.Key)] {
-				if a.UserPrincipalName != "" && strings.EqualFold(u.Attrs["userPrincipalName"], a.UserPrincipalName) {
+				if a.UserPrincipalName != "" && strings.EqualFold(u.Attrs[signIn], a.UserPrincipalName) {
 					drop[u.ID] = true
 				}
 			}
@@ -93,7 +94,7 @@ func beforeView(p *Plan, users []identity.User, deleted []DeletedUser) ([]identi
 		case Delete:
 			if _, ok := live[a.ID]; !ok {
 				if j, ok := gone[a.ID]; ok {
-					revived = append(revived, liveAgain(deleted[j].User, a.UserPrincipalName))
+					revived = append(revived, liveAgain(deleted[j].User, signIn, a.UserPrincipalName))
 				}
 			}
 			continue
@@ -103,11 +104,11 @@ func beforeView(p *Plan, users []identity.User, deleted []DeletedUser) ([]identi
 			continue
 		}
 		u := &users[j]
-		patched := len(patchOf(a)) > 0 && afterHolds(a, u)
+		patched := len(patchOf(a)) > 0 && afterHolds(a, u, schema.Roles.Enabled)
 		rolled := rollBack(a, u, patched, managerHolds(a, u, byKey))
 		if a.Action == Restore {
 			rolled.ManagerID = "" // deleted items show no manager
-			undeleted = append(undeleted, DeletedUser{User: *rolled, DeletedAt: p.CreatedAt})
+			undeleted = append(undeleted, identity.DeletedUser{User: *rolled, DeletedAt: p.CreatedAt})
 			drop[u.ID] = true
 			approx[i] = true
 			continue
@@ -126,7 +127,7 @@ func beforeView(p *Plan, users []identity.User, deleted []DeletedUser) ([]identi
 		outUsers = append(outUsers, u)
 	}
 	outUsers = append(outUsers, revived...)
-	outDeleted := make([]DeletedUser, 0, len(deleted)+len(undeleted))
+	outDeleted := make([]identity.DeletedUser, 0, len(deleted)+len(undeleted))
 	for _, du := range deleted {
 		if _, isLive := live[du.ID]; isLive {
 			continue
@@ -145,10 +146,10 @@ func beforeView(p *Plan, users []identity.User, deleted []DeletedUser) ([]identi
 
 // liveAgain is deleted user u as it was before the delete: Entra renames a
 // deleted user's userPrincipalName with a prefix (its object id), which
-// the reader strips only where it can tell it; upn is the name the plan
-// showed.
-func liveAgain(u identity.User, upn string) identity.User {
-	now := u.Attrs["userPrincipalName"]
+// the reader strips only where it can tell it; upn is the sign-in name
+// (attribute signIn) the plan showed.
+func liveAgain(u identity.User, signIn, upn string) identity.User {
+	now := u.Attrs[signIn]
 	if upn == "" || strings.EqualFold(now, upn) || !strings.HasSuffix(strings.ToLower(now), strings.ToLower(upn)) {
 		return u
 	}
@@ -156,7 +157,7 @@ func liveAgain(u identity.User, upn string) identity.User {
 	for k, v := range u.Attrs {
 		attrs[k] = v
 	}
-	attrs["userPrincipalName"] = upn
+	attrs[signIn] = upn
 	u.Attrs = attrs
 	return u
 }

@@ -41,7 +41,7 @@ func deriveScene() Input {
 	in.Members = map[string]map[string]bool{"g-sales": {"u1": true, "u9": true}}
 	in.Skus = map[string]Entitlement{"spe_e3": {ID: "sku-e3", Name: "SPE_E3"}}
 	gone := existing("d6", person("6", 6, "Fay Back", "Marketing"), "accountEnabled", "false", "employeeLeaveDateTime", date(-60))
-	in.Deleted = []DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -10)}}
+	in.Deleted = []identity.DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -10)}}
 	return in
 }
 
@@ -240,7 +240,7 @@ func TestRederiveAfterTheseWritesLanded(t *testing.T) {
 }
 
 // landed is the directory after every action of p was carried out.
-func landed(p *Plan, users []identity.User, deleted []DeletedUser) ([]identity.User, []DeletedUser) {
+func landed(p *Plan, users []identity.User, deleted []identity.DeletedUser) ([]identity.User, []identity.DeletedUser) {
 	out := make([]identity.User, 0, len(users))
 	for _, u := range users {
 		c := u
@@ -262,7 +262,7 @@ func landed(p *Plan, users []identity.User, deleted []DeletedUser) ([]identity.U
 			idOf[Fold(a.Key)] = a.ID
 		}
 	}
-	var keptDeleted []DeletedUser
+	var keptDeleted []identity.DeletedUser
 	for _, du := range deleted {
 		restored := false
 		for _, a := range p.Actions {
@@ -287,7 +287,7 @@ func landed(p *Plan, users []identity.User, deleted []DeletedUser) ([]identity.U
 		if a.Action == Delete {
 			for i := range out {
 				if out[i].ID == a.ID {
-					keptDeleted = append(keptDeleted, DeletedUser{User: out[i], DeletedAt: testNow})
+					keptDeleted = append(keptDeleted, identity.DeletedUser{User: out[i], DeletedAt: testNow})
 					out = append(out[:i], out[i+1:]...)
 					break
 				}

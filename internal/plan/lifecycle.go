@@ -10,18 +10,6 @@ import (
 	"github.com/hrsync/hrsync/internal/identity"
 )
 
-// The attributes that carry the lifecycle dates.
-const (
-	HireDateAttr  = "employeeHireDate"
-	LeaveDateAttr = "employeeLeaveDateTime"
-)
-
-// DeletedUser is a soft-deleted user Entra still holds in deleted items.
-type DeletedUser struct {
-	identity.User
-	DeletedAt time.Time
-}
-
 // Entitlement is a group or a license (subscribed SKU) in the tenant.
 type Entitlement struct {
 	ID   string
@@ -50,7 +38,7 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 // dateAttr parses a canonical date attribute; ok is false when unset.
 func dateAttr(attrs identity.Attrs, name string) (time.Time, bool) {
 	v := attrs[name]
-	if v == "" {
+	if name == "" || v == "" {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339, v)
@@ -105,12 +93,12 @@ func (c *computer) today() string {
 // leaveDate is the leave date in attrs (a record's or a user's), unless it
 // predates the hire date there: a rehire whose record still carries the
 // old leave date. Such a date is no leave date at all.
-func leaveDate(attrs identity.Attrs) (time.Time, bool) {
-	l, ok := dateAttr(attrs, LeaveDateAttr)
+func (c *computer) leaveDate(attrs identity.Attrs) (time.Time, bool) {
+	l, ok := dateAttr(attrs, c.r.LeaveDate)
 	if !ok {
 		return l, false
 	}
-	if h, hok := dateAttr(attrs, HireDateAttr); hok && h.After(l) {
+	if h, hok := dateAttr(attrs, c.r.HireDate); hok && h.After(l) {
 		return time.Time{}, false
 	}
 	return l, true
@@ -139,14 +127,14 @@ const HireEnableWindow = 7 * 24 * time.Hour
 //     Any other disabled account (an admin's decision) stays disabled.
 func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement {
 	now := c.in.Now
-	if l, ok := leaveDate(d.Attrs); ok && !c.leaveFrom(l).After(now) {
+	if l, ok := c.leaveDate(d.Attrs); ok && !c.leaveFrom(l).After(now) {
 		return enablement{want: "false", event: EventLeaveDate, reason: fmt.Sprintf("the leave date %s has passed", day(l))}
 	}
-	mapped, isMapped := d.Attrs["accountEnabled"]
+	mapped, isMapped := d.Attrs[c.r.Enabled]
 	if isMapped && mapped == "false" {
 		return enablement{want: "false", event: EventStatus, reason: "the mapping says the account is disabled"}
 	}
-	h, hasHire := dateAttr(d.Attrs, HireDateAttr)
+	h, hasHire := dateAttr(d.Attrs, c.r.HireDate)
 	if hasHire && now.Before(c.dayStart(h)) {
 		window := c.dayStart(h).AddDate(0, 0, -c.in.Policy.PrehireDays)
 		if u == nil {
@@ -158,26 +146,26 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 			}
 			return enablement{want: "false", event: EventPrehire, reason: fmt.Sprintf("pre-hire: starts %s; created disabled, enabled on the hire date", day(h))}
 		}
-		if u.Attrs["accountEnabled"] == "false" && (!c.in.Policy.PrehireEnabled || now.Before(window)) {
+		if !c.enabled(u) && (!c.in.Policy.PrehireEnabled || now.Before(window)) {
 			return enablement{hold: true} // held disabled until the hire date
 		}
 	}
-	if u == nil || u.Attrs["accountEnabled"] != "false" {
+	if u == nil || c.enabled(u) {
 		return enablement{want: "true"}
 	}
 	// A disabled account whose record is active.
 	if hasHire && !c.in.Policy.PrehireEnabled {
 		// A pre-hire account hrsync created disabled; with prehire_account
 		// enabled it created none, so a disabled one is someone's decision.
-		if uh, ok := dateAttr(u.Attrs, HireDateAttr); ok && uh.Equal(h) && u.Attrs[LeaveDateAttr] == "" && now.Sub(c.dayStart(h)) < HireEnableWindow {
+		if uh, ok := dateAttr(u.Attrs, c.r.HireDate); ok && uh.Equal(h) && u.Attrs[c.r.LeaveDate] == "" && now.Sub(c.dayStart(h)) < HireEnableWindow {
 			return enablement{want: "true", event: EventHireDate, reason: fmt.Sprintf("the hire date %s has come", day(h))}
 		}
 	}
 	// A leaver come back: Entra holds a leave date (HR's, or the one hrsync
 	// stamped when the worker left the source) that has come, and the
 	// record no longer says so.
-	if ul, ok := leaveDate(u.Attrs); ok && !c.dayStart(ul).After(now) {
-		if rl, has := dateAttr(d.Attrs, LeaveDateAttr); !has || !rl.Equal(ul) {
+	if ul, ok := c.leaveDate(u.Attrs); ok && !c.dayStart(ul).After(now) {
+		if rl, has := dateAttr(d.Attrs, c.r.LeaveDate); !has || !rl.Equal(ul) {
 			return enablement{want: "true", event: EventRehire, reason: fmt.Sprintf("rehire: left on %s, active in HR again", day(ul))}
 		}
 	}
@@ -190,11 +178,11 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 // indexDeleted indexes the restorable deleted users by match key. A key
 // several deleted users hold is a conflict: none of them is restored.
 func (c *computer) indexDeleted() {
-	c.deleted = map[string]*DeletedUser{}
+	c.deleted = map[string]*identity.DeletedUser{}
 	c.deletedTwice = map[string][]string{}
 	for i := range c.in.Deleted {
 		du := &c.in.Deleted[i]
-		if c.in.Now.Sub(du.DeletedAt) >= RestoreWindow {
+		if c.in.Now.Sub(du.DeletedAt) >= c.s.RestoreWindow {
 			continue // Entra has purged it, or is about to
 		}
 		k := Fold(du.Attrs[c.in.MatchAttr])
@@ -219,29 +207,33 @@ func (c *computer) indexDeleted() {
 // deleted items, then write its changes, enable it and add its groups.
 // A deleted user whose UPN someone took in the meantime cannot be
 // restored; neither is a duplicate created.
-func (c *computer) addRestore(d *identity.Desired, du *DeletedUser, en enablement) {
+func (c *computer) addRestore(d *identity.Desired, du *identity.DeletedUser, en enablement) {
 	u := &du.User
-	if l, ok := leaveDate(u.Attrs); u.Attrs["accountEnabled"] != "false" || !ok || l.After(du.DeletedAt) {
+	if l, ok := c.leaveDate(u.Attrs); c.enabled(u) || !ok || l.After(du.DeletedAt) {
 		// Not deleted the way hrsync deletes (a disabled leaver, after its
 		// leave date): an admin's decision, perhaps a compromised account.
 		w := c.warn(WarnRestore, d.Key, "deleted user %s (%s) holds this key, but it was not deleted as a leaver (it was enabled, or had no leave date before its deletion on %s): hrsync neither restores it nor creates another account. Restore it by hand, or remove it for good to let hrsync create a new one",
-			u.ID, u.Attrs["userPrincipalName"], day(du.DeletedAt))
+			u.ID, u.Attrs[c.r.SignIn], day(du.DeletedAt))
 		w.Sources = []identity.Provenance{d.Prov}
 		c.p.Summary.Skipped++
 		return
 	}
-	if owner, taken := c.upns[strings.ToLower(u.Attrs["userPrincipalName"])]; taken && owner != u.ID {
-		w := c.warn(WarnRestore, d.Key, "cannot restore deleted user %s (%s): its userPrincipalName is now held by %s; free it or restore the user by hand",
-			u.ID, u.Attrs["userPrincipalName"], c.describe(owner))
-		w.Sources = []identity.Provenance{d.Prov}
-		c.p.Summary.Skipped++
-		return
+	for _, attr := range c.s.UniqueAttrs() {
+		if owner := c.owner(attr, u.Attrs[attr], u.Attrs); owner != "" && owner != u.ID && c.enforced(attr) {
+			w := c.warn(WarnRestore, d.Key, "cannot restore deleted user %s (%s): its %s is now held by %s; free it or restore the user by hand",
+				u.ID, u.Attrs[c.r.SignIn], attr, c.describe(owner))
+			w.Sources = []identity.Provenance{d.Prov}
+			c.p.Summary.Skipped++
+			return
+		}
 	}
-	c.upns[strings.ToLower(u.Attrs["userPrincipalName"])] = u.ID
+	for _, attr := range c.s.UniqueAttrs() {
+		c.claim(attr, u.Attrs[attr], u.Attrs, u.ID)
+	}
 	a := c.diffUser(d, u, en, true)
 	a.Action = Restore
 	a.Event = EventRehire
-	a.Reason = fmt.Sprintf("rehire: restored from deleted items (deleted %s, restorable until %s)", day(du.DeletedAt), day(du.DeletedAt.Add(RestoreWindow)))
+	a.Reason = fmt.Sprintf("rehire: restored from deleted items (deleted %s, restorable until %s)", day(du.DeletedAt), day(du.DeletedAt.Add(c.s.RestoreWindow)))
 	a.Fingerprint = Fingerprint(u)
 	c.p.Actions = append(c.p.Actions, a)
 }
@@ -457,10 +449,10 @@ func (c *computer) deletes() {
 			}
 		}
 		u := us[0]
-		if u.Attrs["accountEnabled"] != "false" {
+		if c.enabled(u) {
 			continue
 		}
-		leave, ok := leaveDate(u.Attrs)
+		leave, ok := c.leaveDate(u.Attrs)
 		if c.seen[k] {
 			d := record[k]
 			if d == nil {
@@ -469,7 +461,7 @@ func (c *computer) deletes() {
 			if en := c.enablement(d, u); en.want != "false" {
 				continue // not a leaver
 			}
-			if l, has := leaveDate(d.Attrs); has {
+			if l, has := c.leaveDate(d.Attrs); has {
 				leave, ok = l, true
 			}
 		}
@@ -487,11 +479,10 @@ func (c *computer) deletes() {
 			Action:            Delete,
 			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
 			ID:                u.ID,
-			DisplayName:       u.Attrs["displayName"],
-			UserPrincipalName: u.Attrs["userPrincipalName"],
+			DisplayName:       u.Attrs[c.r.DisplayName],
+			UserPrincipalName: u.Attrs[c.r.SignIn],
 			Event:             EventDeleteAfter,
-			Reason: fmt.Sprintf("left on %s; policy.delete_after_days (%d) passed on %s. Soft delete: restorable from deleted items for 30 days, until %s",
-				day(leave), days, c.localDay(due), c.localDay(c.in.Now.Add(RestoreWindow))),
+			Reason:            fmt.Sprintf("left on %s; policy.delete_after_days (%d) passed on %s. %s", day(leave), days, c.localDay(due), c.undo()),
 			Changes:     []Change{},
 			Fingerprint: Fingerprint(u),
 		})
@@ -513,6 +504,15 @@ func (c *computer) deletes() {
 func (c *computer) leaverAccess(u *identity.User, a *Action) {
 	c.diffGroups(nil, u.ID, false, false, a)
 	c.diffLicenses(nil, u, false, a)
+}
+
+// undo says whether and how long a delete can be undone.
+func (c *computer) undo() string {
+	w := c.s.RestoreWindow
+	if w <= 0 {
+		return fmt.Sprintf("%s cannot restore deleted users here: the delete cannot be undone with the user's attributes intact", c.s.Name)
+	}
+	return fmt.Sprintf("Soft delete: restorable from deleted items for %d days, until %s", int(w/(24*time.Hour)), c.localDay(c.in.Now.Add(w)))
 }
 
 func afterValue(a Action, attr string) string {

@@ -152,7 +152,7 @@ func TestRehireFromDeletedItems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := lifeInput([]identity.Desired{ann}, tt.holder, nil)
-			in.Deleted = []DeletedUser{{User: gone, DeletedAt: tt.deletedAt}}
+			in.Deleted = []identity.DeletedUser{{User: gone, DeletedAt: tt.deletedAt}}
 			p, err := Compute(in)
 			if err != nil {
 				t.Fatal(err)
@@ -166,7 +166,7 @@ func TestRehireFromDeletedItems(t *testing.T) {
 				if a.ID != "d1" || a.Lifecycle != Rehire || ch["accountEnabled"][1] != "true" || ch["department"][1] != "Sales" {
 					t.Errorf("restore = %+v, changes %v", a, ch)
 				}
-				if err := p.Validate(identity.DefaultSchema()); err != nil {
+				if err := p.Validate(identity.EntraSchema()); err != nil {
 					t.Errorf("validate: %v", err)
 				}
 			}
@@ -221,7 +221,7 @@ func TestGroupRules(t *testing.T) {
 		if got := groups(only(t, p, "9")); got != want {
 			t.Errorf("leaver groups = %q, want %q", got, want)
 		}
-		if err := p.Validate(identity.DefaultSchema()); err != nil {
+		if err := p.Validate(identity.EntraSchema()); err != nil {
 			t.Fatal(err)
 		}
 		if p.Summary.GroupAdds != 3 {
@@ -365,7 +365,7 @@ func TestHeldPrehireKeepsItsGroups(t *testing.T) {
 func TestTwoDeletedUsersWithOneKeyAreAConflict(t *testing.T) {
 	ann := person("1", 2, "Ann Lee", "Sales")
 	in := lifeInput([]identity.Desired{ann}, nil, nil)
-	in.Deleted = []DeletedUser{
+	in.Deleted = []identity.DeletedUser{
 		{User: existing("d1", ann, "accountEnabled", "false", "employeeLeaveDateTime", date(-60)), DeletedAt: testNow.AddDate(0, 0, -3)},
 		{User: user("d2", "1", "userPrincipalName", "test@contoso.com"), DeletedAt: testNow.AddDate(0, 0, -1)},
 	}
@@ -385,7 +385,7 @@ func TestRecheckRefusesStaleLifecycleActions(t *testing.T) {
 	ann := person("1", 2, "Ann Lee", "Sales")
 	gone := existing("d1", person("1", 2, "Ann Lee", "Marketing"), "accountEnabled", "false", "employeeLeaveDateTime", date(-60))
 	in := lifeInput([]identity.Desired{ann}, nil, nil)
-	in.Deleted = []DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}
+	in.Deleted = []identity.DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}
 	p, err := Compute(in)
 	if err != nil || len(p.Actions) != 1 || p.Actions[0].Action != Restore {
 		t.Fatalf("plan %v %v", actionsOf(p), err)
@@ -441,7 +441,7 @@ func TestDisabledLeaverLosesLeftoverGroups(t *testing.T) {
 	if a.Action != Update || len(a.Groups) != 1 || a.Groups[0].Op != OpRemove || len(a.Changes) != 0 {
 		t.Fatalf("action %+v", a)
 	}
-	if err := p.Validate(identity.DefaultSchema()); err != nil {
+	if err := p.Validate(identity.EntraSchema()); err != nil {
 		t.Fatal(err)
 	}
 	// Without the policy, nothing.
@@ -558,7 +558,7 @@ func TestRestoreSettlesAllManagedGroups(t *testing.T) {
 	ann.Groups = []string{"Sales"}
 	gone := existing("d1", ann, "accountEnabled", "false", "employeeLeaveDateTime", date(-60))
 	in := lifeInput([]identity.Desired{ann}, nil, nil)
-	in.Deleted = []DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}
+	in.Deleted = []identity.DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}
 	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}, "eng": {ID: "g-eng", Name: "Engineering"}}
 	in.Members = map[string]map[string]bool{"g-sales": {}, "g-eng": {}}
 	p, err := Compute(in)
@@ -573,7 +573,7 @@ func TestRestoreSettlesAllManagedGroups(t *testing.T) {
 	if a.Action != Restore || strings.Join(got, ",") != "remove Engineering,add Sales" {
 		t.Fatalf("restore %s groups %v", a.Action, got)
 	}
-	if err := p.Validate(identity.DefaultSchema()); err != nil {
+	if err := p.Validate(identity.EntraSchema()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -33,9 +33,6 @@ const (
 	Restore = "restore"
 )
 
-// RestoreWindow is how long Entra keeps a deleted user restorable.
-const RestoreWindow = 30 * 24 * time.Hour
-
 // Plan is everything hrsync will do in one apply, and the facts it was
 // computed from. It is pure data: render and apply read it, nothing else
 // decides.
@@ -257,12 +254,9 @@ const (
 	Rehire = "rehire"
 )
 
-// organisational attributes make an update a mover.
-var organisational = map[string]bool{"department": true, "jobTitle": true, "companyName": true, "officeLocation": true,
-	"employeeOrgData.division": true, "employeeOrgData.costCenter": true, "employeeType": true, "manager": true}
-
-// classify returns an action's lifecycle class.
-func classify(a Action) string {
+// classify returns an action's lifecycle class; the schema says which
+// attributes are organisational (a change of one makes a mover).
+func classify(a Action, schema *identity.Schema) string {
 	switch a.Action {
 	case Create:
 		return Joiner
@@ -277,7 +271,7 @@ func classify(a Action) string {
 		return Rehire
 	}
 	for _, c := range a.Changes {
-		if organisational[c.Attribute] && !(c.Before != nil && c.After != nil && *c.Before == *c.After) {
+		if schema.Organises(c.Attribute) && !(c.Before != nil && c.After != nil && *c.Before == *c.After) {
 			return Mover
 		}
 	}
@@ -368,10 +362,24 @@ func Parse(path string, data []byte) (*Plan, error) {
 	if major(p.FormatVersion) != major(FormatVersion) {
 		return nil, fmt.Errorf("read plan %s: %w: format_version %s, this build reads %s.x", path, ErrFormat, p.FormatVersion, major(FormatVersion))
 	}
-	if err := p.Validate(identity.DefaultSchema()); err != nil {
+	schema, err := identity.SchemaFor(p.Target.Type)
+	if err != nil {
+		return nil, fmt.Errorf("read plan %s: %w: %w", path, ErrFormat, err)
+	}
+	if err := p.Validate(schema); err != nil {
 		return nil, fmt.Errorf("read plan %s: %w: %w", path, ErrFormat, err)
 	}
 	return &p, nil
+}
+
+// Schema is the schema of the plan's target type (Entra's for a plan that
+// names none).
+func (p *Plan) Schema() *identity.Schema {
+	s, err := identity.SchemaFor(p.Target.Type)
+	if err != nil {
+		return identity.EntraSchema()
+	}
+	return s
 }
 
 func major(v string) string {

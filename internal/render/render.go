@@ -13,7 +13,6 @@ import (
 	"github.com/gocarina/gocsv"
 
 	"github.com/hrsync/hrsync/internal/apply"
-	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
@@ -107,6 +106,7 @@ func who(a plan.Action) string {
 // Text writes the terraform-style plan.
 func Text(w io.Writer, p *plan.Plan) error {
 	ew := &errWriter{w: w}
+	schema := p.Schema()
 	if len(p.Actions) == 0 {
 		ew.printf("No changes. Entra ID matches the source (%d managed users, %d unchanged).\n", p.Summary.Managed, p.Summary.Unchanged)
 	} else {
@@ -135,8 +135,8 @@ func Text(w io.Writer, p *plan.Plan) error {
 				switch {
 				case a.Action == plan.Create:
 					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
-				case c.Before != nil && c.After != nil && *c.Before == *c.After && strings.HasPrefix(c.Attribute, identity.OrgDataPrefix):
-					ew.printf("      = %-*s = %s (unchanged; resent because Graph writes employeeOrgData whole)\n", width, c.Attribute, quote(c.After, c.Attribute))
+				case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) != nil:
+					ew.printf("      = %-*s = %s (unchanged; resent because the directory writes %s whole)\n", width, c.Attribute, quote(c.After, c.Attribute), strings.Join(schema.WholeWith(c.Attribute), " and "))
 				case c.After == nil:
 					ew.printf("      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
 				case c.Before == nil:

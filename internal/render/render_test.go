@@ -54,7 +54,7 @@ func samplePlan() *plan.Plan {
 				Changes: []plan.Change{{Attribute: "accountEnabled", Before: s("true"), After: s("false")}}},
 		},
 		Warnings: []plan.Warning{
-			{Code: plan.WarnDuplicateKey, Key: "1005", Message: `match key "1005" is used by 2 records (hr/workers.csv:6, hr/workers.csv:7); all are left out and the Entra user with this key is left alone`,
+			{Code: plan.WarnDuplicateKey, Key: "1005", Message: `match key "1005" is used by 2 records (hr/workers.csv:6, hr/workers.csv:7); all are left out and the user with this key is left alone`,
 				Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 6}, {File: "hr/workers.csv", Line: 7}}},
 		},
 	}

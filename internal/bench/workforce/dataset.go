@@ -115,7 +115,7 @@ type projector struct {
 }
 
 func newProjector() (*projector, error) {
-	m, err := mapping.Parse(MappingFile, mappingYAML, identity.DefaultSchema())
+	m, err := mapping.Parse(MappingFile, mappingYAML, identity.EntraSchema())
 	if err != nil {
 		return nil, fmt.Errorf("bench mapping: %w", err)
 	}

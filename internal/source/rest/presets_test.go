@@ -324,7 +324,7 @@ func TestPresetMappings(t *testing.T) {
 	}
 	for _, pc := range presetCases {
 		t.Run(pc.name, func(t *testing.T) {
-			m, err := mapping.Load("../../../mappings/"+pc.name+".yaml", identity.DefaultSchema())
+			m, err := mapping.Load("../../../mappings/"+pc.name+".yaml", identity.EntraSchema())
 			if err != nil {
 				t.Fatalf("load mapping: %v", err)
 			}
