@@ -57,7 +57,6 @@ func validUPNRune(r rune) bool {
 	return strings.ContainsRune("'.-_!#^~", r)
 }
 
-
 // CheckSAMAccountName validates an Active Directory sAMAccountName (the
 // pre-Windows 2000 logon name): at most 20 characters, none of
 // " / \ [ ] : ; | = , + * ? < > @ nor control characters, not only dots

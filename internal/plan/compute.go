@@ -132,7 +132,7 @@ type computer struct {
 	upnWantedBy map[string]string
 	// sameName marks the users in upnWantedBy whose joiner has their name.
 	sameName map[string]bool
-	unkeyed int
+	unkeyed  int
 	// leftScope holds the keys of records the scope filter leaves out.
 	leftScope map[string]identity.Provenance
 	// byAlt indexes users by each further match rule's attribute.

@@ -80,7 +80,7 @@ func beforeView(p *Plan, schema *identity.Schema, users []identity.User, deleted
 	replace := map[string]*identity.User{} // id -> the user as the plan saw it
 	drop := map[string]bool{}              // live users the plan made (joiners, restores)
 	var revived []identity.User            // deleted users the plan deleted
-	var undeleted []identity.DeletedUser            // live users the plan restored
+	var undeleted []identity.DeletedUser   // live users the plan restored
 	approx := map[int]bool{}
 	for i, a := range p.Actions {
 		switch a.Action {

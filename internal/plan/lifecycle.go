@@ -483,8 +483,8 @@ func (c *computer) deletes() {
 			UserPrincipalName: u.Attrs[c.r.SignIn],
 			Event:             EventDeleteAfter,
 			Reason:            fmt.Sprintf("left on %s; policy.delete_after_days (%d) passed on %s. %s", day(leave), days, c.localDay(due), c.undo()),
-			Changes:     []Change{},
-			Fingerprint: Fingerprint(u),
+			Changes:           []Change{},
+			Fingerprint:       Fingerprint(u),
 		})
 	}
 	if len(replaced) > 0 {
