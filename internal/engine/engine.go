@@ -111,6 +111,12 @@ type SourceResult struct {
 	Summary  source.Summary
 	Desired  []identity.Desired
 	Rejected []plan.Rejected
+	// Now is the clock the records were mapped with (what Now() gave):
+	// the plan made from them records it as created_at.
+	Now time.Time
+	// Warnings are the mapping's warnings about these records (see
+	// mapping.EveryRunCheck); ReadSource also logs them.
+	Warnings []mapping.Warning
 }
 
 // ReadSource reads and maps every record. A malformed source, or a mapping
@@ -126,6 +132,8 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 		res.Name = src.String()
 	}
 	bar := e.Progress.Start("reading "+res.Name, -1)
+	res.Now = e.Now() // one clock for the plan: every record's Now(), and its created_at
+	everyRun := e.Mapping.NewEveryRunCheck(res.Now)
 	checked := false
 	n := 0
 	sum, err := src.Read(ctx, func(r *identity.Record) error {
@@ -139,7 +147,8 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 		if n%1000 == 0 {
 			bar.Set(n)
 		}
-		d, err := e.Mapping.Map(r)
+		everyRun.Add(r)
+		d, err := e.Mapping.Map(r, res.Now)
 		if err != nil {
 			var re *mapping.RecordError
 			key := ""
@@ -169,6 +178,10 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 		}
 	}
 	res.Summary = sum
+	res.Warnings = everyRun.Warnings()
+	for _, w := range res.Warnings {
+		e.Log.Warn(w.String())
+	}
 	if sum.Records == 0 {
 		// Refused here, before any caller contacts the tenant.
 		return nil, fmt.Errorf("%s: %w", res.Name, plan.ErrEmptySource)
@@ -382,7 +395,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.P
 		Attrs:          specs,
 		ManagerMapped:  e.Mapping.Manager != nil,
 		Policy:         e.Policy(),
-		Now:            e.Now(),
+		Now:            cmp.Or(src.Now, e.Now()),
 	})
 	if err != nil {
 		if errors.Is(err, plan.ErrEmptySource) {
