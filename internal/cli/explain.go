@@ -101,6 +101,7 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 			}
 		}
 	}
+	now := e.Now()
 	if _, err := src.Read(ctx, func(r *identity.Record) error {
 		v, err := e.Mapping.Match.Source.Eval(r)
 		if err != nil {
@@ -110,7 +111,7 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 		if err != nil || plan.Fold(k) != want {
 			return nil
 		}
-		re := recordExplain{Source: r.Prov, Fields: map[string]string{}, Trace: e.Mapping.Explain(r)}
+		re := recordExplain{Source: r.Prov, Fields: map[string]string{}, Trace: e.Mapping.Explain(r, now)}
 		for i, name := range r.Header.Names {
 			if i < len(r.Values) {
 				re.Fields[name] = r.Values[i]

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
@@ -27,15 +26,7 @@ failing expressions) with their lines. No tenant is contacted.`,
 			if err != nil {
 				return err
 			}
-			// Compute against an empty directory, without leavers: that
-			// surfaces every record-level problem and nothing else.
-			pol := e.Policy()
-			pol.Leavers = "ignore"
-			p, err := plan.Compute(plan.Input{
-				Records: src.Summary.Records, Desired: src.Desired, Rejected: src.Rejected,
-				MatchAttr: e.Mapping.Match.Target.Name, ManagerMapped: e.Mapping.Manager != nil,
-				Users: []identity.User{}, Schema: e.Schema, Policy: pol, Now: e.Now(),
-			})
+			p, err := e.Validate(src)
 			if err != nil {
 				return err
 			}

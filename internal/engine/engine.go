@@ -114,6 +114,12 @@ type SourceResult struct {
 	Summary  source.Summary
 	Desired  []identity.Desired
 	Rejected []plan.Rejected
+	// Now is the clock the records were mapped with (what Now() gave):
+	// the plan made from them records it as created_at.
+	Now time.Time
+	// Warnings are the mapping's warnings about these records (see
+	// mapping.EveryRunCheck); ReadSource also logs them.
+	Warnings []mapping.Warning
 }
 
 // ReadSource reads and maps every record. A malformed source, or a mapping
@@ -126,7 +132,6 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 // readSource reads and maps the source with now as the mapping's clock
 // (Now()): one instant for the whole read, the plan's.
 func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, error) {
-	_ = now // the mapping's clock, see mapping.Map
 	src, err := e.Source()
 	if err != nil {
 		return nil, err
@@ -136,6 +141,8 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 		res.Name = src.String()
 	}
 	bar := e.Progress.Start("reading "+res.Name, -1)
+	res.Now = now // one clock for the plan: every record's Now(), and its created_at
+	everyRun := e.Mapping.NewEveryRunCheck(res.Now)
 	checked := false
 	n := 0
 	sum, err := src.Read(ctx, func(r *identity.Record) error {
@@ -149,7 +156,8 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 		if n%1000 == 0 {
 			bar.Set(n)
 		}
-		d, err := e.Mapping.Map(r)
+		everyRun.Add(r)
+		d, err := e.Mapping.Map(r, res.Now)
 		if err != nil {
 			var re *mapping.RecordError
 			key := ""
@@ -179,6 +187,10 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 		}
 	}
 	res.Summary = sum
+	res.Warnings = everyRun.Warnings()
+	for _, w := range res.Warnings {
+		e.Log.Warn(w.String())
+	}
 	if sum.Records == 0 {
 		// Refused here, before any caller contacts the tenant.
 		return nil, fmt.Errorf("%s: %w", res.Name, plan.ErrEmptySource)
@@ -370,12 +382,15 @@ func (e *Engine) readDeleted(ctx context.Context, t *Target) ([]identity.Deleted
 
 // Plan computes the plan from a mapped source and the target's directory.
 func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.Plan, error) {
-	p, err := plan.Compute(e.input(src, dir, e.Now()))
+	p, err := plan.Compute(e.input(src, dir, cmp.Or(src.Now, e.Now())))
 	if err != nil {
 		if errors.Is(err, plan.ErrEmptySource) {
 			return nil, fmt.Errorf("%s: %w", src.Name, err)
 		}
 		return nil, err
+	}
+	for _, w := range src.Warnings {
+		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
 	p.ToolVersion = e.Version
 	p.Target = t
@@ -384,6 +399,22 @@ func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.P
 		Config:  plan.InputFile{Path: e.Cfg.File, Digest: digest(e.Cfg.Raw)},
 		Mapping: plan.InputFile{Path: e.Mapping.File, Digest: e.Mapping.Digest},
 		Source:  plan.InputFile{Path: src.Name, Digest: src.Summary.Digest, Records: src.Summary.Records},
+	}
+	return p, nil
+}
+
+// Validate computes the plan of a mapped source against an empty directory,
+// without leavers: that surfaces every record-level problem and nothing
+// else, for "hrsync validate", which contacts no directory.
+func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
+	in := e.input(src, &Directory{Users: []identity.User{}}, cmp.Or(src.Now, e.Now()))
+	in.Policy.Leavers = "ignore"
+	p, err := plan.Compute(in)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range src.Warnings {
+		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
 	return p, nil
 }
@@ -513,7 +544,13 @@ func (e *Engine) VerifyPlan(ctx context.Context, p *plan.Plan, t *Target, skip m
 
 // volatile names the attributes whose mapped value is random.
 func (e *Engine) volatile() map[string]bool {
-	return nil
+	out := map[string]bool{}
+	for _, a := range e.Mapping.Attrs {
+		if a.Volatile {
+			out[a.Spec.Name] = true
+		}
+	}
+	return out
 }
 
 // Recheck reads the target again and compares it with a saved plan (see

@@ -42,7 +42,7 @@ attributes:
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := m.Map(recs[i%len(recs)]); err != nil {
+		if _, err := m.Map(recs[i%len(recs)], testNow); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -37,7 +37,7 @@ licenses:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := m.Map(record(2, "Id", "7", "Type", tt.typ, "Dept", tt.dept))
+			d, err := m.Map(record(2, "Id", "7", "Type", tt.typ, "Dept", tt.dept), testNow)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"time"
+
 	"github.com/hrsync/hrsync/internal/identity"
 )
 
@@ -34,14 +36,19 @@ type AttrTrace struct {
 	Null       bool     `json:"null,omitempty"`
 	Ignored    bool     `json:"ignored,omitempty"`
 	Candidates []string `json:"candidates,omitempty"`
-	Err        string   `json:"error,omitempty"`
+	// Volatile: the value is random (Guid, RandomString); another
+	// evaluation, and the plan, give another.
+	Volatile bool   `json:"volatile,omitempty"`
+	Err      string `json:"error,omitempty"`
 }
 
 // Explain evaluates every part of the mapping for rec on its own, so one
-// failing expression does not hide the others.
-func (m *Mapping) Explain(rec *identity.Record) Trace {
+// failing expression does not hide the others. now is the clock, as for
+// Map.
+func (m *Mapping) Explain(rec *identity.Record, now time.Time) Trace {
 	var t Trace
-	if _, err := m.Map(rec); err != nil {
+	ctx := m.clock(now)
+	if _, err := m.Map(rec, now); err != nil {
 		t.Err = err.Error()
 	}
 	if sr, err := m.InScope(rec); err != nil {
@@ -61,9 +68,9 @@ func (m *Mapping) Explain(rec *identity.Record) Trace {
 		t.Keys = append(t.Keys, k)
 	}
 	for _, a := range m.Attrs {
-		at := AttrTrace{Name: a.Spec.Name, Expr: a.Prog.Source(), Apply: a.Apply}
+		at := AttrTrace{Name: a.Spec.Name, Expr: a.Prog.Source(), Apply: a.Apply, Volatile: a.Volatile}
 		if a.Unique {
-			cands, err := m.candidates(a, rec)
+			cands, err := m.candidates(a, rec, ctx)
 			if err != nil {
 				at.Err = err.Error()
 			} else {
@@ -75,7 +82,7 @@ func (m *Mapping) Explain(rec *identity.Record) Trace {
 			t.Attrs = append(t.Attrs, at)
 			continue
 		}
-		v, err := a.Prog.Eval(rec)
+		v, err := a.Prog.EvalWith(rec, ctx)
 		switch {
 		case err != nil:
 			at.Err = err.Error()
@@ -84,7 +91,7 @@ func (m *Mapping) Explain(rec *identity.Record) Trace {
 		case v.IsNull():
 			at.Null = true
 		default:
-			if c, err := Canonical(a.Spec, v.String()); err != nil {
+			if c, err := Canonical(a.Spec, valueString(a.Spec, v)); err != nil {
 				at.Err = err.Error()
 			} else if v.Redacted() {
 				at.Value = "(redacted)"

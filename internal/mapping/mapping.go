@@ -49,6 +49,9 @@ type Mapping struct {
 	// memberships and licenses in-scope, active records get.
 	Groups   []Rule
 	Licenses []Rule
+	// usesNow says some attribute calls Now(): Map then evaluates with the
+	// plan's clock.
+	usesNow bool
 }
 
 // Match pairs a record with a user: the value of Source for the record must
@@ -74,6 +77,14 @@ type Attr struct {
 	// its negation (Active Directory's accountDisabled for accountEnabled):
 	// the expression's boolean is inverted.
 	Invert bool
+	// Volatile says its value is random (the expression calls Guid or
+	// RandomString): a second evaluation gives another, so apply cannot
+	// re-derive it and checks only that it is set. Only an attribute that
+	// is never rewritten on an existing user (apply on_create or
+	// when_empty, or set on create only by the schema) may be volatile.
+	Volatile bool
+	// usesNow says the expression calls Now().
+	usesNow bool
 }
 
 // Apply modes of an attribute, as Entra's "Apply this mapping".
@@ -243,10 +254,6 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 				fail(exprNode.Line, spec.Name, fmt.Errorf("SelectUniqueValue only picks values for %s", strings.Join(schema.UniqueAttrs(), ", ")))
 				continue
 			}
-			if err := checkDeterministic(prog); err != nil {
-				fail(exprNode.Line, spec.Name, err)
-				continue
-			}
 			if spec.Kind == identity.KindRef && apply != ApplyAlways {
 				fail(v.Line, spec.Name, errors.New("the manager flows always"))
 				continue
@@ -261,7 +268,14 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 				}
 				spec.WhenEmpty = true
 			}
-			a := Attr{Spec: spec, Prog: prog, Line: exprNode.Line, Apply: apply, Unique: unique, Invert: invert}
+			volatile := randomFunc(prog)
+			if volatile != "" && !spec.CreateOnly && !spec.WhenEmpty {
+				fail(exprNode.Line, spec.Name, fmt.Errorf("%s gives a new value on every evaluation, so with apply: %s it would change the user on every run; it is allowed with apply: %s (a value for new users only) or apply: %s (only while %s holds none)",
+					volatile, apply, ApplyOnCreate, ApplyWhenEmpty, schema.Name))
+				continue
+			}
+			a := Attr{Spec: spec, Prog: prog, Line: exprNode.Line, Apply: apply, Unique: unique, Invert: invert, Volatile: volatile != "", usesNow: calls(prog, "Now")}
+			m.usesNow = m.usesNow || a.usesNow
 			m.Attrs = append(m.Attrs, a)
 		}
 	}
@@ -355,16 +369,50 @@ func usesUnique(p *expr.Program) bool {
 	return false
 }
 
-// checkDeterministic refuses functions whose result changes on every run:
-// a plan would never converge.
+// checkDeterministic refuses, in a match source, the scope or an
+// entitlement rule, the functions whose result is not a function of the
+// record: the match key, the scope and entitlements must not change with
+// the date or at random. (Attributes may use them; see Parse.)
 func checkDeterministic(p *expr.Program) error {
 	for _, f := range p.Functions() {
 		switch f {
-		case "Now", "Guid", "RandomString":
-			return fmt.Errorf("%s gives a new value on every run, so every plan would change the attribute; map a value from the source", f)
+		case "Now":
+			return errors.New("only attribute expressions may call Now(): a match key, the scope or a group or license rule must not change with the date; map a value from the source")
+		case "Guid", "RandomString":
+			return fmt.Errorf("%s gives a new value on every evaluation, so every plan would change it; it is allowed only in attributes with apply: %s or %s", f, ApplyOnCreate, ApplyWhenEmpty)
 		}
 	}
 	return nil
+}
+
+// randomFunc returns the first random function (Guid, RandomString) p
+// calls, or "".
+func randomFunc(p *expr.Program) string {
+	for _, f := range p.Functions() {
+		if f == "Guid" || f == "RandomString" {
+			return f
+		}
+	}
+	return ""
+}
+
+// calls reports whether p calls the function fn (as expr names it).
+func calls(p *expr.Program, fn string) bool {
+	for _, f := range p.Functions() {
+		if f == fn {
+			return true
+		}
+	}
+	return false
+}
+
+// clock returns the evaluation context for Now() at now, or nil when no
+// attribute calls Now() (the nil context costs nothing).
+func (m *Mapping) clock(now time.Time) *expr.Context {
+	if !m.usesNow {
+		return nil
+	}
+	return &expr.Context{Now: func() time.Time { return now }}
 }
 
 // notScalar explains a YAML value that is not a plain string: an unquoted
@@ -509,9 +557,14 @@ func (e *RecordError) Error() string {
 // Unwrap returns the underlying problem.
 func (e *RecordError) Unwrap() error { return e.Err }
 
-// Map evaluates the mapping for one record. The error, if any, is a
-// *RecordError naming the record, the attribute and the mapping line.
-func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
+// Map evaluates the mapping for one record. now is the plan's clock, the
+// instant the plan records as created_at: Now() gives it (to the second) in
+// every expression of every record of the plan, so mapping the same record
+// with the same now always gives the same result, except for Volatile
+// attributes. The error, if any, is a *RecordError naming the record, the
+// attribute and the mapping line.
+func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, error) {
+	ctx := m.clock(now)
 	d := identity.Desired{Prov: rec.Prov, Attrs: make(identity.Attrs, len(m.Attrs)+1)}
 	fail := func(attr string, line int, err error) (identity.Desired, error) {
 		return identity.Desired{}, &RecordError{Prov: rec.Prov, Key: d.Key, Attr: attr, Line: line, File: m.File, Err: err}
@@ -553,7 +606,7 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 	}
 	for _, a := range m.Attrs {
 		if a.Unique {
-			cands, err := m.candidates(a, rec)
+			cands, err := m.candidates(a, rec, ctx)
 			if err != nil {
 				return fail(a.Spec.Name, a.Line, err)
 			}
@@ -566,7 +619,7 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 			}
 			continue
 		}
-		v, err := a.Prog.Eval(rec)
+		v, err := a.Prog.EvalWith(rec, ctx)
 		if err != nil {
 			return fail(a.Spec.Name, a.Line, err)
 		}
@@ -593,7 +646,7 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 			}
 			d.Redacted[a.Spec.Name] = true
 		}
-		c, err := Canonical(a.Spec, v.String())
+		c, err := Canonical(a.Spec, valueString(a.Spec, v))
 		if err != nil {
 			if v.Redacted() {
 				// The reason quotes the value: say only which check failed.
@@ -632,13 +685,18 @@ func (m *Mapping) Map(rec *identity.Record) (identity.Desired, error) {
 
 // candidates evaluates a SelectUniqueValue attribute's rules in order and
 // returns the distinct, canonical, non-empty values; the plan picks the
-// first one that is free in the tenant and the plan.
-func (m *Mapping) candidates(a Attr, rec *identity.Record) ([]string, error) {
+// first one that is free in the tenant and the plan. ctx supplies the clock
+// (nil: none needed).
+func (m *Mapping) candidates(a Attr, rec *identity.Record, ctx *expr.Context) ([]string, error) {
 	var raw []string
-	_, err := a.Prog.EvalWith(rec, &expr.Context{IsUnique: func(v string) (bool, error) {
+	uc := &expr.Context{IsUnique: func(v string) (bool, error) {
 		raw = append(raw, v)
 		return false, nil // ask for every candidate
-	}})
+	}}
+	if ctx != nil {
+		uc.Now = ctx.Now
+	}
+	_, err := a.Prog.EvalWith(rec, uc)
 	var ee *expr.EvalError
 	if err != nil && !(errors.As(err, &ee) && ee.Func == "SelectUniqueValue" && ee.Err == nil) {
 		return nil, err
@@ -656,6 +714,17 @@ func (m *Mapping) candidates(a Attr, rec *identity.Record) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// valueString is the text of an expression's value for Canonical. A
+// date-time value (Now(), CDate, DateAdd) for a date attribute is given as
+// RFC 3339, which ParseDate reads; elsewhere it is Entra's rendering
+// ("7/2/2021 3:33:38 PM"), as CStr gives.
+func valueString(spec identity.AttrSpec, v expr.Value) string {
+	if t, ok := v.Time(); ok && spec.Kind == identity.KindDate {
+		return t.Format(time.RFC3339)
+	}
+	return v.String()
 }
 
 func checkLen(spec identity.AttrSpec, v string) error {

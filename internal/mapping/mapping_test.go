@@ -60,7 +60,7 @@ func TestMapExample(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := m.Map(tt.rec)
+			d, err := m.Map(tt.rec, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestMapRecordErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := m.Map(record(7, tt.kv...))
+			_, err := m.Map(record(7, tt.kv...), testNow)
 			var re *RecordError
 			if !errors.As(err, &re) {
 				t.Fatalf("err = %v, want *RecordError", err)
@@ -176,7 +176,7 @@ func TestMappingFileSlips(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"unquoted match source", "match:\n  source: [WorkerID]\n  target: employeeId\nattributes:\n  displayName: '[A]'\n", "m.yaml:2: match.source: YAML read this value as a list: quote the expression"},
 		{"unquoted attribute", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: [A]\n", "m.yaml:5: displayName: YAML read this value as a list"},
-		{"a value that changes every run", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  jobTitle: 'Append([T], Now())'\n", "m.yaml:5: jobTitle: Now gives a new value on every run"},
+		{"a random value on every run", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  jobTitle: 'Append([T], RandomString(4, 0, 0, 0, 4))'\n", "m.yaml:5: jobTitle: RandomString gives a new value on every evaluation"},
 		{"unique values only for addresses", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  department: 'SelectUniqueValue([A], [B])'\n", "m.yaml:5: department: SelectUniqueValue only picks values for userPrincipalName, mail, mailNickname"},
 		{"unique values only at the top", "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  userPrincipalName: 'ToLower(SelectUniqueValue([A], [B]))'\n", "m.yaml:5: userPrincipalName"},
 		{"unique value cannot be a key", "match:\n  - source: '[Id]'\n    target: employeeId\n  - source: 'SelectUniqueValue([A], [B])'\n    target: mail\nattributes:\n  displayName: '[A]'\n", "SelectUniqueValue cannot give a match key"},
@@ -222,7 +222,7 @@ attributes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := m.Map(record(2, "WorkerID", "1", "Name", "Jose\u0301", "Dept", "", "Status", "Active"))
+	d, err := m.Map(record(2, "WorkerID", "1", "Name", "Jose\u0301", "Dept", "", "Status", "Active"), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ attributes:
 	if d.Attrs["displayName"] != "José" {
 		t.Errorf("displayName %q is not NFC", d.Attrs["displayName"])
 	}
-	_, err = m.Map(record(3, "WorkerID", "2", "Name", "X", "Dept", "IT", "Status", "Terminated"))
+	_, err = m.Map(record(3, "WorkerID", "2", "Name", "X", "Dept", "IT", "Status", "Terminated"), testNow)
 	if err == nil || !strings.Contains(err.Error(), "accountEnabled") || !strings.Contains(err.Error(), "must give True or False") {
 		t.Errorf("unknown status: %v", err)
 	}
@@ -244,10 +244,10 @@ func TestIgnoredEnablementIsStillAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Map(record(2, "Id", "1", "S", "Terminated", "M", "")); err == nil || !strings.Contains(err.Error(), "must give True or False") {
+	if _, err := m.Map(record(2, "Id", "1", "S", "Terminated", "M", ""), testNow); err == nil || !strings.Contains(err.Error(), "must give True or False") {
 		t.Errorf("err = %v", err)
 	}
-	d, err := m.Map(record(3, "Id", "2", "S", "Active", "M", ""))
+	d, err := m.Map(record(3, "Id", "2", "S", "Active", "M", ""), testNow)
 	if err != nil || !d.Ignored["manager"] {
 		t.Errorf("manager not ignored: %+v %v", d, err)
 	}

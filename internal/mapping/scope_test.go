@@ -104,7 +104,7 @@ scope: 'IIF([Status]="Active", "True", "False")'
 attributes:
   displayName: '[Missing]'
 `)
-	d, err := m.Map(record(3, "Id", "7", "Status", "Left", "Missing", ""))
+	d, err := m.Map(record(3, "Id", "7", "Status", "Left", "Missing", ""), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ attributes:
 		t.Fatal(err)
 	}
 	bad := mustParse(t, "match:\n  source: '[Id]'\n  target: employeeId\nscope: '[Status]'\nattributes:\n  displayName: '[Id]'\n")
-	if _, err := bad.Map(record(4, "Id", "8", "Status", "maybe")); err == nil || !strings.Contains(err.Error(), "True or False") {
+	if _, err := bad.Map(record(4, "Id", "8", "Status", "maybe"), testNow); err == nil || !strings.Contains(err.Error(), "True or False") {
 		t.Fatalf("non-boolean scope: %v", err)
 	}
 }
@@ -136,7 +136,7 @@ attributes:
     expression: '[Dept]'
     apply: on_create
 `)
-	d, err := m.Map(record(2, "Id", "1", "First", "Ann", "Title", "Dev", "Dept", "R&D"))
+	d, err := m.Map(record(2, "Id", "1", "First", "Ann", "Title", "Dev", "Dept", "R&D"), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ attributes:
 
 func TestRedactIsRecorded(t *testing.T) {
 	m := mustParse(t, "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[Id]'\n  employeeType: 'Redact([Type])'\n")
-	d, err := m.Map(record(2, "Id", "1", "Type", "Secret"))
+	d, err := m.Map(record(2, "Id", "1", "Type", "Secret"), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestRedactIsRecorded(t *testing.T) {
 
 func TestRedactedValueNotInErrors(t *testing.T) {
 	m := mustParse(t, "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[Id]'\n  employeeType: 'Redact([Type])'\n")
-	_, err := m.Map(record(2, "Id", "1", "Type", "Secret\x01Value"))
+	_, err := m.Map(record(2, "Id", "1", "Type", "Secret\x01Value"), testNow)
 	if err == nil || strings.Contains(err.Error(), "Secret") || !strings.Contains(err.Error(), "redacted") {
 		t.Fatalf("err = %v", err)
 	}

@@ -303,6 +303,9 @@ const (
 	WarnRestore            = "restore"
 	WarnDisabledAccount    = "disabled_account"
 	WarnRuleNoEntry        = "rule_no_entry"
+	// WarnEveryRun: an attribute applied always whose value changes on
+	// every run (a Now() stamp), so every plan updates it.
+	WarnEveryRun = "changes_every_run"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people

@@ -112,6 +112,7 @@ func Domains() []string { return []string{Domain, initialDomain} }
 type projector struct {
 	m      *mapping.Mapping
 	header *identity.Header
+	now    time.Time // the clock of the sync that left the tenant so
 }
 
 func newProjector() (*projector, error) {
@@ -128,7 +129,7 @@ func newProjector() (*projector, error) {
 func (p *projector) user(w *Worker, id, managerID string) (graphsim.User, error) {
 	rec := &identity.Record{Header: p.header, Values: w.Record(),
 		Prov: identity.Provenance{File: CSVFile, Line: w.Index + 2}}
-	d, err := p.m.Map(rec)
+	d, err := p.m.Map(rec, p.now)
 	if err != nil {
 		return graphsim.User{}, fmt.Errorf("map worker %s: %w", w.ID, err)
 	}
@@ -190,6 +191,7 @@ func (g *Generator) WriteSeed(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	p.now = g.opts.AsOf
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	sw := &seedWriter{w: w, enc: enc}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/mapping"
@@ -340,7 +341,7 @@ func TestPresetMappings(t *testing.T) {
 				t.Fatalf("%d records, %d expectations", len(res.recs), len(ws))
 			}
 			for i, rec := range res.recs {
-				d, err := m.Map(rec)
+				d, err := m.Map(rec, time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC))
 				if err != nil {
 					t.Errorf("record %d: %v", i+1, err)
 					continue
