@@ -259,3 +259,28 @@ func TestEditedPlanWithForgedJournalIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A saved plan whose mapping uses Now() (evaluated with the plan's clock)
+// and a random value on create derives again at apply and converges.
+func TestClockAndRandomMappingsApply(t *testing.T) {
+	dir := quickstart(t)
+	mappingPath := filepath.Join(dir, "..", "..", "mappings", "example.yaml")
+	raw, err := os.ReadFile(mappingPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := strings.Replace(string(raw), "  department: '[Department]'\n", "  department: '[Department]'\n"+
+		"  officeLocation:\n    expression: 'Append(\"Desk \", RandomString(6, 2, 0, 0, 0))'\n    apply: on_create\n"+
+		"  companyName: 'IIF(DateDiff(\"d\", CDate([HireDate]), Now()) > 365, \"Contoso\", \"Contoso (new hire)\")'\n", 1)
+	if m == string(raw) {
+		t.Fatal("mapping not edited")
+	}
+	copyBytes(t, mappingPath, m)
+	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json"), 0)
+	r := hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
+	mustCode(t, r, 0)
+	again := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
+	if again.code != 0 {
+		t.Fatalf("not converged:\n%s", again)
+	}
+}
