@@ -13,21 +13,21 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/report"
 )
 
 // Writer is what apply needs of the directory: carry out a set of
 // independent operations (in $batch requests, retrying throttled ones) and
-// report each one's outcome exactly once. *entra.Client is one.
+// report each one's outcome exactly once. *directory.Client is one.
 type Writer interface {
-	Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, done func(i int, o entra.Outcome))
+	Do(ctx context.Context, ops []directory.Op, opts directory.DoOptions, done func(i int, o directory.Outcome))
 }
 
 // Options tunes an apply.
@@ -60,13 +60,16 @@ type Options struct {
 	// Journal, if not nil, is called (under the executor's lock) as each
 	// step completes, so an interrupted apply can be resumed.
 	Journal func(action int, step, id string)
+	// Schema is the directory's schema; nil means the one of the plan's
+	// target type.
+	Schema *identity.Schema
 	// Created, if not nil, is called once for each joiner this apply
 	// created, with the initial password that was sent, or adopted (found
 	// already created by an earlier apply or a retry whose answer was
 	// lost), with password "": that password is not known. It runs under
 	// the executor's lock, so calls never overlap. upn and mail are the
 	// planned values (mail "" when the plan sets none). The password is
-	// handed over nowhere else: Result and Report never hold it.
+	// handed over nowhere else: report.Result and report.Report never hold it.
 	Created CreatedFunc
 }
 
@@ -92,8 +95,9 @@ const (
 // GroupStep is the name of a group membership step.
 func GroupStep(g plan.GroupChange) string { return "group:" + g.Op + ":" + strings.ToLower(g.GroupID) }
 
-// StepNames lists the steps of an action, in the order apply runs them.
-func StepNames(a plan.Action) []string {
+// StepNames lists the steps of an action, in the order apply runs them, in
+// a directory of the given schema.
+func StepNames(a plan.Action, s *identity.Schema) []string {
 	var out []string
 	if a.Action == plan.Restore {
 		out = append(out, StepRestore)
@@ -104,7 +108,7 @@ func StepNames(a plan.Action) []string {
 	if a.Action == plan.Delete {
 		out = append(out, StepDelete)
 	}
-	if a.Action == plan.Disable {
+	if a.Action == plan.Disable && s.RevokesSessions {
 		out = append(out, StepRevoke) // revokeSignInSessions after the disable
 	}
 	if a.Manager != nil {
@@ -126,53 +130,17 @@ type CreatedFunc func(key, id, upn, mail, password string)
 // the value itself is never reported.
 const NotePasswordSet = "initial password: set"
 
-// Status of an action in the report.
-const (
-	StatusDone       = "done"
-	StatusFailed     = "failed"
-	StatusPartial    = "partial" // some steps done (e.g. created), a later one failed (e.g. the manager)
-	StatusRefused    = "refused" // not attempted: the user changed since the plan
-	StatusNotStarted = "not_started"
-)
-
-// Result is the outcome of one plan action.
-type Result struct {
-	Action string `json:"action"`
-	Key    string `json:"key"`
-	ID     string `json:"id,omitempty"`
-	// Attributes lists the attributes written.
-	Attributes []string `json:"attributes"`
-	Status     string   `json:"status"`
-	// Note says how an action converged, e.g. that a create found the user
-	// already there from an earlier, interrupted apply.
-	Note      string `json:"note,omitempty"`
-	ErrorCode string `json:"error_code,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-// Report is the outcome of one apply.
-type Report struct {
-	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at"`
-	Done       int       `json:"done"`
-	Failed     int       `json:"failed"`
-	Partial    int       `json:"partial"`
-	Refused    int       `json:"refused"`
-	NotStarted int       `json:"not_started"`
-	Results    []Result  `json:"results"`
-}
-
-// Incomplete is the number of actions not fully carried out.
-func (r *Report) Incomplete() int { return r.Failed + r.Partial + r.Refused + r.NotStarted }
-
 // Execute applies the plan. It returns an error only when the plan cannot
 // be applied at all; per-action failures are in the report.
-func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report, error) {
+func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*report.Report, error) {
 	if !p.Applyable {
 		return nil, fmt.Errorf("the plan is blocked: %v", p.Blocked)
 	}
 	if opts.Password == nil {
 		opts.Password = NewPassword
+	}
+	if opts.Schema == nil {
+		opts.Schema = p.Schema()
 	}
 	if opts.LagRetries == 0 {
 		opts.LagRetries = 5
@@ -205,13 +173,13 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	if now == nil {
 		now = time.Now
 	}
-	e := &executor{p: p, w: w, opts: opts, schema: identity.EntraSchema(), stop: ctx, write: wctx,
+	e := &executor{p: p, w: w, opts: opts, schema: opts.Schema, stop: ctx, write: wctx,
 		stepsDone: make([]int, len(p.Actions)), started: make([]bool, len(p.Actions)),
 		created: map[string]string{}, failedKeys: map[string]bool{}, conflicts: map[int]error{}, resumed: map[int]bool{}}
-	e.results = make([]Result, len(p.Actions))
+	e.results = make([]report.Result, len(p.Actions))
 	e.doneSteps = make([]map[string]bool, len(p.Actions))
 	for i, a := range p.Actions {
-		e.results[i] = Result{Action: a.Action, Key: a.Key, ID: a.ID, Status: StatusNotStarted, Attributes: []string{}}
+		e.results[i] = report.Result{Action: a.Action, Key: a.Key, ID: a.ID, Status: report.StatusNotStarted, Attributes: []string{}}
 		for _, c := range a.Changes {
 			e.results[i].Attributes = append(e.results[i].Attributes, c.Attribute)
 		}
@@ -235,21 +203,21 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 				if a.Action == plan.Create && pr.Steps[StepWrite] && opts.Created != nil {
 					// Created by an earlier run: HR's writeback still needs
 					// it; its initial password is not known here.
-					opts.Created(a.Key, pr.ID, afterOf(a, "userPrincipalName"), afterOf(a, "mail"), "")
+					opts.Created(a.Key, pr.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "")
 				}
 			}
 			if a.Action == plan.Restore && e.doneSteps[i][StepRestore] {
 				e.created[plan.Fold(a.Key)] = a.ID
 			}
-			if e.stepsDone[i] >= Steps(a) {
-				e.results[i].Status = StatusDone
+			if e.stepsDone[i] >= Steps(a, e.schema) {
+				e.results[i].Status = report.StatusDone
 				e.results[i].Note = "already done by an earlier apply of this plan"
 				e.resumed[i] = true
 				continue
 			}
 		}
 		if reason, refused := opts.Refused[i]; refused {
-			e.results[i].Status = StatusRefused
+			e.results[i].Status = report.StatusRefused
 			e.results[i].ErrorCode = "stale_plan"
 			e.results[i].Error = reason
 			if a.Action == plan.Create {
@@ -257,9 +225,9 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 			}
 			continue
 		}
-		e.total += Steps(a) - e.stepsDone[i]
+		e.total += Steps(a, e.schema) - e.stepsDone[i]
 	}
-	rep := &Report{StartedAt: now().UTC()}
+	rep := &report.Report{StartedAt: now().UTC()}
 	e.restorePhase()
 	e.restoreWritePhase()
 	if err := e.firstPhase(); err != nil {
@@ -276,31 +244,31 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*Report
 	}
 	for i := range e.results {
 		r := &e.results[i]
-		if r.Status == StatusFailed && e.stepsDone[i] > 0 {
-			r.Status = StatusPartial // a step that ran alongside the failed one succeeded
+		if r.Status == report.StatusFailed && e.stepsDone[i] > 0 {
+			r.Status = report.StatusPartial // a step that ran alongside the failed one succeeded
 		}
-		if r.Status == StatusNotStarted && !e.started[i] && e.stepsDone[i] > 0 && e.stepsDone[i] < Steps(p.Actions[i]) {
+		if r.Status == report.StatusNotStarted && !e.started[i] && e.stepsDone[i] > 0 && e.stepsDone[i] < Steps(p.Actions[i], e.schema) {
 			// Begun by an earlier run, not carried on in this one.
-			r.Status = StatusPartial
+			r.Status = report.StatusPartial
 			r.Note = "begun by an earlier apply; interrupted before all its steps ran"
 		}
-		if r.Status == StatusNotStarted && (e.started[i] || (e.stepsDone[i] > 0 && e.stepsDone[i] >= Steps(p.Actions[i]))) {
-			r.Status = StatusDone
-			if e.stepsDone[i] < Steps(p.Actions[i]) {
+		if r.Status == report.StatusNotStarted && (e.started[i] || (e.stepsDone[i] > 0 && e.stepsDone[i] >= Steps(p.Actions[i], e.schema))) {
+			r.Status = report.StatusDone
+			if e.stepsDone[i] < Steps(p.Actions[i], e.schema) {
 				// Interrupted between steps, e.g. created but the manager
 				// reference not yet set.
-				r.Status = StatusPartial
+				r.Status = report.StatusPartial
 				r.Note = "interrupted before all its steps ran"
 			}
 		}
 		switch r.Status {
-		case StatusDone:
+		case report.StatusDone:
 			rep.Done++
-		case StatusFailed:
+		case report.StatusFailed:
 			rep.Failed++
-		case StatusPartial:
+		case report.StatusPartial:
 			rep.Partial++
-		case StatusRefused:
+		case report.StatusRefused:
 			rep.Refused++
 		default:
 			rep.NotStarted++
@@ -322,7 +290,7 @@ type executor struct {
 	stop, write context.Context
 
 	mu         sync.Mutex
-	results    []Result
+	results    []report.Result
 	stepsDone  []int             // steps each action completed
 	started    []bool            // actions with a request sent
 	created    map[string]string // folded key -> id of users created (or found) in this apply
@@ -359,7 +327,7 @@ func cmpOr(a, b string) string {
 
 // Steps is the number of writes an action takes (see StepNames).
 // Progress displays count these.
-func Steps(a plan.Action) int { return len(StepNames(a)) }
+func Steps(a plan.Action, s *identity.Schema) int { return len(StepNames(a, s)) }
 
 // step is one write of one action.
 type step struct {
@@ -367,10 +335,10 @@ type step struct {
 	// name is the step's journal name (StepWrite, ...); "" for lookups
 	// that are not steps of their own.
 	name string
-	op   entra.Op
+	op   directory.Op
 	// onOK runs (under e.mu) when the write succeeded; it may turn the
 	// outcome into an error (nil: success).
-	onOK func(o entra.Outcome) error
+	onOK func(o directory.Outcome) error
 	// onErr runs (under e.mu) on failure; returning true means handled
 	// (e.g. queued for another look), not failed.
 	onErr func(err error) bool
@@ -379,14 +347,14 @@ type step struct {
 	// delete is "not found", the license to remove is "not held"): it
 	// returns the read that settles it and whether the read shows the
 	// write in place.
-	check func(err error) (read entra.Op, holds func(entra.Outcome) bool, ok bool)
+	check func(err error) (read directory.Op, holds func(directory.Outcome) bool, ok bool)
 }
 
 // doubt is a step whose failure may mean it already happened.
 type doubt struct {
 	s     step
 	err   error
-	holds func(entra.Outcome) bool
+	holds func(directory.Outcome) bool
 }
 
 // run sends steps as one set of independent requests and settles each.
@@ -394,14 +362,14 @@ func (e *executor) run(steps []step) {
 	if len(steps) == 0 || e.stop.Err() != nil {
 		return
 	}
-	ops := make([]entra.Op, len(steps))
+	ops := make([]directory.Op, len(steps))
 	for i, s := range steps {
 		ops[i] = s.op
 	}
 	var doubts []doubt
-	e.w.Do(e.write, ops, entra.DoOptions{Stop: e.stop}, func(j int, o entra.Outcome) {
+	e.w.Do(e.write, ops, directory.DoOptions{Stop: e.stop}, func(j int, o directory.Outcome) {
 		s := steps[j]
-		if errors.Is(o.Err, entra.ErrNotSent) {
+		if errors.Is(o.Err, directory.ErrNotSent) {
 			return // never sent: the action stays not started (or partial)
 		}
 		e.mu.Lock()
@@ -447,14 +415,14 @@ func (e *executor) settleDoubts(doubts []doubt) {
 	// old state, so a read that does not show it yet is repeated (1, 2, 4 s)
 	// before the failure stands.
 	for attempt := 0; len(doubts) > 0; attempt++ {
-		ops := make([]entra.Op, len(doubts))
+		ops := make([]directory.Op, len(doubts))
 		for i, d := range doubts {
 			ops[i] = d.s.op
 		}
 		last := attempt >= 3 || e.stop.Err() != nil
 		var again []doubt
 		answered := make([]bool, len(doubts))
-		e.w.Do(e.write, ops, entra.DoOptions{}, func(j int, o entra.Outcome) {
+		e.w.Do(e.write, ops, directory.DoOptions{}, func(j int, o directory.Outcome) {
 			d := doubts[j]
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -497,24 +465,18 @@ func (e *executor) settleDoubts(doubts []doubt) {
 // caller holds e.mu.
 func (e *executor) settled(i int) bool {
 	st := e.results[i].Status
-	return st == StatusFailed || st == StatusPartial || st == StatusRefused
+	return st == report.StatusFailed || st == report.StatusPartial || st == report.StatusRefused
 }
 
 // fail records an error; the caller holds e.mu.
 func (e *executor) fail(i int, err error) {
 	r := &e.results[i]
-	r.Status = StatusFailed
+	r.Status = report.StatusFailed
 	if e.stepsDone[i] > 0 {
-		r.Status = StatusPartial
+		r.Status = report.StatusPartial
 	}
 	r.Error = err.Error()
-	var ge *entra.GraphError
-	if errors.As(err, &ge) {
-		r.ErrorCode = ge.Code
-		if ge.DetailCode != "" {
-			r.ErrorCode += "/" + ge.DetailCode
-		}
-	}
+	r.ErrorCode = directory.Code(err)
 	if e.p.Actions[i].Action == plan.Create {
 		e.failedKeys[plan.Fold(e.p.Actions[i].Key)] = true
 	}
@@ -531,22 +493,22 @@ func needsNewUser(a plan.Action) bool {
 func (e *executor) restorePhase() {
 	var steps []step
 	for i, a := range e.p.Actions {
-		if a.Action != plan.Restore || e.results[i].Status == StatusRefused || e.resumed[i] || e.isDone(i, StepRestore) {
+		if a.Action != plan.Restore || e.results[i].Status == report.StatusRefused || e.resumed[i] || e.isDone(i, StepRestore) {
 			continue
 		}
 		target := e.p.Match.Target
-		steps = append(steps, step{action: i, name: StepRestore, op: entra.Op{Kind: entra.OpRestore, UserID: a.ID},
-			onOK: func(entra.Outcome) error {
+		steps = append(steps, step{action: i, name: StepRestore, op: directory.Op{Kind: directory.OpRestore, UserID: a.ID},
+			onOK: func(directory.Outcome) error {
 				e.created[plan.Fold(a.Key)] = a.ID
 				e.results[i].Note = "restored from deleted items"
 				return nil
 			},
-			check: func(err error) (entra.Op, func(entra.Outcome) bool, bool) {
-				if !entra.IsNotFound(err) {
-					return entra.Op{}, nil, false
+			check: func(err error) (directory.Op, func(directory.Outcome) bool, bool) {
+				if !errors.Is(err, directory.ErrNotFound) {
+					return directory.Op{}, nil, false
 				}
 				// No longer in deleted items: restored already?
-				return entra.Op{Kind: entra.OpGet, UserID: a.ID, Select: []string{target}}, func(o entra.Outcome) bool {
+				return directory.Op{Kind: directory.OpGet, UserID: a.ID, Select: []string{target}}, func(o directory.Outcome) bool {
 					if o.Err == nil && len(o.Users) == 1 && plan.Fold(o.Users[0].Attrs[target]) == plan.Fold(a.Key) {
 						e.created[plan.Fold(a.Key)] = a.ID
 						return true
@@ -559,7 +521,7 @@ func (e *executor) restorePhase() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, a := range e.p.Actions {
-		if a.Action == plan.Restore && !e.isDone(i, StepRestore) && e.results[i].Status != StatusRefused && !e.settled(i) && e.stop.Err() == nil {
+		if a.Action == plan.Restore && !e.isDone(i, StepRestore) && e.results[i].Status != report.StatusRefused && !e.settled(i) && e.stop.Err() == nil {
 			e.fail(i, errors.New("restore: no answer"))
 		}
 		if a.Action == plan.Restore && !e.isDone(i, StepRestore) {
@@ -571,13 +533,12 @@ func (e *executor) restorePhase() {
 // licensesInPlace checks a refused assignLicense ("User does not have a
 // corresponding license" when a retry after a lost answer removes a license
 // again): done if the user's direct licenses are already as planned.
-func licensesInPlace(id string, add, remove []string) func(error) (entra.Op, func(entra.Outcome) bool, bool) {
-	return func(err error) (entra.Op, func(entra.Outcome) bool, bool) {
-		var ge *entra.GraphError
-		if !errors.As(err, &ge) || ge.Status != http.StatusBadRequest {
-			return entra.Op{}, nil, false
+func licensesInPlace(id string, add, remove []string) func(error) (directory.Op, func(directory.Outcome) bool, bool) {
+	return func(err error) (directory.Op, func(directory.Outcome) bool, bool) {
+		if !errors.Is(err, directory.ErrRejected) {
+			return directory.Op{}, nil, false
 		}
-		return entra.Op{Kind: entra.OpGet, UserID: id, Select: []string{"assignedLicenses"}}, func(o entra.Outcome) bool {
+		return directory.Op{Kind: directory.OpGet, UserID: id, Licenses: true}, func(o directory.Outcome) bool {
 			if o.Err != nil || len(o.Users) != 1 {
 				return false
 			}
@@ -606,16 +567,16 @@ func (e *executor) restoreWritePhase() {
 	var todo []pending
 	e.mu.Lock()
 	for i, a := range e.p.Actions {
-		if a.Action != plan.Restore || len(patchOf(a)) == 0 || e.isDone(i, StepWrite) || e.results[i].Status == StatusRefused || e.resumed[i] {
+		if a.Action != plan.Restore || len(patchOf(a)) == 0 || e.isDone(i, StepWrite) || e.results[i].Status == report.StatusRefused || e.resumed[i] {
 			continue
 		}
 		if !e.live(i) || e.stop.Err() != nil {
-			if !e.isDone(i, StepRestore) && e.results[i].Status != StatusRefused {
+			if !e.isDone(i, StepRestore) && e.results[i].Status != report.StatusRefused {
 				e.total-- // the restore failed: no patch
 			}
 			continue
 		}
-		todo = append(todo, pending{i: i, name: StepWrite, op: entra.Op{Kind: entra.OpUpdate, UserID: a.ID, Set: patchOf(a)}, fresh: true})
+		todo = append(todo, pending{i: i, name: StepWrite, op: directory.Op{Kind: directory.OpUpdate, UserID: a.ID, Set: patchOf(a)}, fresh: true})
 	}
 	e.mu.Unlock()
 	e.runLagged(todo)
@@ -625,12 +586,12 @@ func (e *executor) restoreWritePhase() {
 type pending struct {
 	i     int
 	name  string
-	op    entra.Op
+	op    directory.Op
 	fresh bool // the user (or its manager) was created or restored in this run
 	// notFound handles a final 404 (nil: a failure).
 	notFound func(err error) bool
 	// check is the step's check of a doubtful failure (see step.check).
-	check func(err error) (entra.Op, func(entra.Outcome) bool, bool)
+	check func(err error) (directory.Op, func(directory.Outcome) bool, bool)
 }
 
 // runLagged sends steps, retrying those about fresh users that answer 404
@@ -643,7 +604,7 @@ func (e *executor) runLagged(todo []pending) {
 			t := t
 			s := step{action: t.i, name: t.name, op: t.op, check: t.check}
 			s.onErr = func(err error) bool {
-				if t.fresh && attempt < e.opts.LagRetries && entra.IsNotReplicated(err) && t.op.Kind != entra.OpRemoveManager {
+				if t.fresh && attempt < e.opts.LagRetries && errors.Is(err, directory.ErrNotReplicated) && t.op.Kind != directory.OpRemoveManager {
 					lagged = append(lagged, t)
 					e.done-- // counted again when retried
 					return true
@@ -672,7 +633,7 @@ func (e *executor) runLagged(todo []pending) {
 // The caller holds e.mu or runs between phases.
 func (e *executor) live(i int) bool {
 	a := e.p.Actions[i]
-	if e.results[i].Status == StatusRefused || e.resumed[i] || e.settled(i) {
+	if e.results[i].Status == report.StatusRefused || e.resumed[i] || e.settled(i) {
 		return false
 	}
 	return a.Action != plan.Restore || e.isDone(i, StepRestore)
@@ -701,18 +662,18 @@ func (e *executor) firstPhase() error {
 			if err != nil {
 				return fmt.Errorf("generate password: %w", err)
 			}
-			steps = append(steps, step{action: i, name: StepWrite, op: entra.Op{Kind: entra.OpCreate, Attrs: attrs, Password: pw},
-				onOK: func(o entra.Outcome) error {
+			steps = append(steps, step{action: i, name: StepWrite, op: directory.Op{Kind: directory.OpCreate, Attrs: attrs, Password: pw},
+				onOK: func(o directory.Outcome) error {
 					e.created[plan.Fold(a.Key)] = o.ID
 					e.results[i].ID = o.ID
 					e.results[i].Note = NotePasswordSet
 					if e.opts.Created != nil {
-						e.opts.Created(a.Key, o.ID, afterOf(a, "userPrincipalName"), afterOf(a, "mail"), pw)
+						e.opts.Created(a.Key, o.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), pw)
 					}
 					return nil
 				},
 				onErr: func(err error) bool {
-					if !entra.IsConflict(err) {
+					if !errors.Is(err, directory.ErrConflict) {
 						return false
 					}
 					// The UPN is taken: maybe by this very user, created by an
@@ -721,22 +682,22 @@ func (e *executor) firstPhase() error {
 					return true
 				}})
 		case a.Action == plan.Delete:
-			steps = append(steps, step{action: i, name: StepDelete, op: entra.Op{Kind: entra.OpDelete, UserID: a.ID},
-				onOK: func(entra.Outcome) error {
-					e.results[i].Note = "soft-deleted: restorable from deleted items for 30 days"
+			steps = append(steps, step{action: i, name: StepDelete, op: directory.Op{Kind: directory.OpDelete, UserID: a.ID},
+				onOK: func(directory.Outcome) error {
+					e.results[i].Note = e.deleteNote()
 					return nil
 				},
-				check: func(err error) (entra.Op, func(entra.Outcome) bool, bool) {
-					if !entra.IsNotFound(err) {
-						return entra.Op{}, nil, false
+				check: func(err error) (directory.Op, func(directory.Outcome) bool, bool) {
+					if !errors.Is(err, directory.ErrNotFound) {
+						return directory.Op{}, nil, false
 					}
 					// Gone already: the goal holds.
-					return entra.Op{Kind: entra.OpGet, UserID: a.ID, Select: []string{"id"}}, func(o entra.Outcome) bool {
-						return entra.IsNotFound(o.Err)
+					return directory.Op{Kind: directory.OpGet, UserID: a.ID, Select: []string{"id"}}, func(o directory.Outcome) bool {
+						return errors.Is(o.Err, directory.ErrNotFound)
 					}, true
 				}})
 		case len(patchOf(a)) > 0:
-			steps = append(steps, step{action: i, name: StepWrite, op: entra.Op{Kind: entra.OpUpdate, UserID: a.ID, Set: patchOf(a)}})
+			steps = append(steps, step{action: i, name: StepWrite, op: directory.Op{Kind: directory.OpUpdate, UserID: a.ID, Set: patchOf(a)}})
 		}
 		if a.Manager != nil && !needsNewUser(a) && !e.isDone(i, StepManager) {
 			steps = append(steps, e.managerStep(i, a.ID, a.Manager.ID))
@@ -750,16 +711,16 @@ func (e *executor) firstPhase() error {
 // i's manager reference.
 func (e *executor) managerStep(i int, id, managerID string) step {
 	if e.p.Actions[i].Manager.Key == "" {
-		return step{action: i, name: StepManager, op: entra.Op{Kind: entra.OpRemoveManager, UserID: id},
+		return step{action: i, name: StepManager, op: directory.Op{Kind: directory.OpRemoveManager, UserID: id},
 			onErr: func(err error) bool {
-				if entra.IsNotFound(err) { // no manager to remove: the goal holds
+				if errors.Is(err, directory.ErrNotFound) { // no manager to remove: the goal holds
 					e.stepDone(i, StepManager, "")
 					return true
 				}
 				return false
 			}}
 	}
-	return step{action: i, name: StepManager, op: entra.Op{Kind: entra.OpSetManager, UserID: id, ManagerID: managerID}}
+	return step{action: i, name: StepManager, op: directory.Op{Kind: directory.OpSetManager, UserID: id, ManagerID: managerID}}
 }
 
 // adoptConflicts looks at creates whose UPN was taken. If the user holding
@@ -778,18 +739,18 @@ func (e *executor) adoptConflicts() {
 	if len(conflicts) == 0 {
 		return
 	}
-	target := e.p.Match.Target
+	target, signIn := e.p.Match.Target, e.schema.Roles.SignIn
 	var finds []step
 	adopted := map[int]string{}
 	for _, i := range conflicts {
 		a := e.p.Actions[i]
-		upn := afterOf(a, "userPrincipalName")
+		upn := afterOf(a, signIn)
 		conflictErr := e.conflicts[i]
 		finds = append(finds, step{action: i,
-			op: entra.Op{Kind: entra.OpFind, Attr: target, Value: a.Key, Select: []string{target, "userPrincipalName"}},
-			onOK: func(o entra.Outcome) error {
+			op: directory.Op{Kind: directory.OpFind, Attr: target, Value: a.Key, Select: []string{target, signIn}},
+			onOK: func(o directory.Outcome) error {
 				if len(o.Users) != 1 || plan.Fold(o.Users[0].Attrs[target]) != plan.Fold(a.Key) ||
-					!strings.EqualFold(o.Users[0].Attrs["userPrincipalName"], upn) {
+					!strings.EqualFold(o.Users[0].Attrs[signIn], upn) {
 					return conflictErr
 				}
 				adopted[i] = o.Users[0].ID
@@ -827,12 +788,12 @@ func (e *executor) adoptConflicts() {
 		e.total++
 		e.results[i].ID = id
 		e.mu.Unlock()
-		updates = append(updates, step{action: i, name: StepWrite, op: entra.Op{Kind: entra.OpUpdate, UserID: id, Set: rest},
-			onOK: func(entra.Outcome) error {
+		updates = append(updates, step{action: i, name: StepWrite, op: directory.Op{Kind: directory.OpUpdate, UserID: id, Set: rest},
+			onOK: func(directory.Outcome) error {
 				e.created[plan.Fold(a.Key)] = id
 				e.results[i].Note = "already created by an earlier apply; adopted"
 				if e.opts.Created != nil {
-					e.opts.Created(a.Key, id, afterOf(a, "userPrincipalName"), afterOf(a, "mail"), "")
+					e.opts.Created(a.Key, id, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "")
 				}
 				return nil
 			}})
@@ -841,10 +802,19 @@ func (e *executor) adoptConflicts() {
 	e.mu.Lock()
 	for i := range adopted {
 		if !e.isDone(i, StepWrite) && !e.settled(i) {
-			e.fail(i, errors.New("a user with this key and userPrincipalName already exists (an earlier apply created it); the run stopped before it was adopted: run plan and apply again"))
+			e.fail(i, fmt.Errorf("a user with this key and %s already exists (an earlier apply created it); the run stopped before it was adopted: run plan and apply again", e.schema.Roles.SignIn))
 		}
 	}
 	e.mu.Unlock()
+}
+
+// deleteNote says what a delete did: a soft delete, or one that cannot be
+// undone.
+func (e *executor) deleteNote() string {
+	if w := e.schema.RestoreWindow; w > 0 {
+		return fmt.Sprintf("deleted: restorable for %d days", int(w.Hours()/24))
+	}
+	return "deleted: it cannot be restored with its attributes"
 }
 
 func afterOf(a plan.Action, attr string) string {
@@ -863,7 +833,7 @@ func (e *executor) revokePhase() {
 	var steps []step
 	e.mu.Lock()
 	for i, a := range e.p.Actions {
-		if a.Action != plan.Disable || e.results[i].Status == StatusRefused || e.resumed[i] || e.isDone(i, StepRevoke) {
+		if a.Action != plan.Disable || e.results[i].Status == report.StatusRefused || e.resumed[i] || e.isDone(i, StepRevoke) {
 			continue
 		}
 		if e.settled(i) || !e.isDone(i, StepWrite) {
@@ -872,7 +842,7 @@ func (e *executor) revokePhase() {
 			}
 			continue
 		}
-		steps = append(steps, step{action: i, name: StepRevoke, op: entra.Op{Kind: entra.OpRevokeSessions, UserID: a.ID}})
+		steps = append(steps, step{action: i, name: StepRevoke, op: directory.Op{Kind: directory.OpRevokeSessions, UserID: a.ID}})
 	}
 	e.mu.Unlock()
 	e.run(steps)
@@ -887,11 +857,11 @@ func (e *executor) latePhase() {
 	e.mu.Lock()
 	stopped := e.stop.Err() != nil
 	for i, a := range e.p.Actions {
-		if e.results[i].Status == StatusRefused || e.resumed[i] {
+		if e.results[i].Status == report.StatusRefused || e.resumed[i] {
 			continue
 		}
 		var late []string
-		for _, name := range StepNames(a) {
+		for _, name := range StepNames(a, e.schema) {
 			if !e.isDone(i, name) && (name == StepLicenses || strings.HasPrefix(name, "group:") || (name == StepManager && needsNewUser(a))) {
 				late = append(late, name)
 			}
@@ -949,18 +919,18 @@ func (e *executor) latePhase() {
 						remove = append(remove, l.SkuID)
 					}
 				}
-				todo = append(todo, pending{i: i, name: name, op: entra.Op{Kind: entra.OpAssignLicense, UserID: id, AddSkus: add, RemoveSkus: remove}, fresh: fresh,
+				todo = append(todo, pending{i: i, name: name, op: directory.Op{Kind: directory.OpAssignLicense, UserID: id, AddSkus: add, RemoveSkus: remove}, fresh: fresh,
 					check: licensesInPlace(id, add, remove)})
 			default:
 				for _, g := range a.Groups {
 					if GroupStep(g) != name {
 						continue
 					}
-					kind := entra.OpAddMember
+					kind := directory.OpAddMember
 					if g.Op == plan.OpRemove {
-						kind = entra.OpRemoveMember
+						kind = directory.OpRemoveMember
 					}
-					todo = append(todo, pending{i: i, name: name, op: entra.Op{Kind: kind, GroupID: g.GroupID, UserID: id}, fresh: fresh})
+					todo = append(todo, pending{i: i, name: name, op: directory.Op{Kind: kind, GroupID: g.GroupID, UserID: id}, fresh: fresh})
 				}
 			}
 		}

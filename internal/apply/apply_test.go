@@ -9,9 +9,10 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/report"
 )
 
 // fakeDir is an in-memory directory recording every call in order.
@@ -42,7 +43,7 @@ func (f *fakeDir) CreateUser(_ context.Context, attrs identity.Attrs, pw string)
 	}
 	for _, u := range f.users {
 		if strings.EqualFold(u["userPrincipalName"], attrs["userPrincipalName"]) {
-			return "", &entra.GraphError{Op: "create", Status: 400, Code: "Request_BadRequest", DetailCode: "ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists."}
+			return "", &directory.Error{Op: "create", Code: "Request_BadRequest/ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists.", Kinds: []error{directory.ErrConflict}}
 		}
 	}
 	f.next++
@@ -64,7 +65,7 @@ func (f *fakeDir) UpdateUser(_ context.Context, id string, set map[string]*strin
 	}
 	u, ok := f.users[id]
 	if !ok {
-		return &entra.GraphError{Op: "update", Status: 404, Code: "Request_ResourceNotFound", Message: "gone"}
+		return &directory.Error{Op: "update", Code: "Request_ResourceNotFound", Message: "gone", Kinds: []error{directory.ErrNotFound, directory.ErrNotReplicated}}
 	}
 	for k, v := range set {
 		if v == nil {
@@ -82,7 +83,7 @@ func (f *fakeDir) SetManager(_ context.Context, id, mid string) error {
 	f.calls = append(f.calls, "manager "+id+" "+mid)
 	if f.lag > 0 {
 		f.lag--
-		return &entra.GraphError{Op: "set manager", Status: 404, Code: "Request_ResourceNotFound", Message: "Resource does not exist"}
+		return &directory.Error{Op: "set manager", Code: "Request_ResourceNotFound", Message: "Resource does not exist", Kinds: []error{directory.ErrNotFound, directory.ErrNotReplicated}}
 	}
 	if _, ok := f.users[mid]; !ok {
 		return fmt.Errorf("no manager %s", mid)
@@ -132,13 +133,13 @@ type singleOps interface {
 type batcher struct {
 	d     singleOps
 	mu    sync.Mutex
-	calls [][]entra.OpKind
+	calls [][]directory.OpKind
 }
 
 func asWriter(d singleOps) *batcher { return &batcher{d: d} }
 
-func (b *batcher) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, done func(int, entra.Outcome)) {
-	kinds := make([]entra.OpKind, len(ops))
+func (b *batcher) Do(ctx context.Context, ops []directory.Op, opts directory.DoOptions, done func(int, directory.Outcome)) {
+	kinds := make([]directory.OpKind, len(ops))
 	for i, o := range ops {
 		kinds[i] = o.Kind
 	}
@@ -147,22 +148,22 @@ func (b *batcher) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, 
 	b.mu.Unlock()
 	for i, o := range ops {
 		if opts.Stop != nil && opts.Stop.Err() != nil {
-			done(i, entra.Outcome{Err: entra.ErrNotSent})
+			done(i, directory.Outcome{Err: directory.ErrNotSent})
 			continue
 		}
-		var out entra.Outcome
+		var out directory.Outcome
 		switch o.Kind {
-		case entra.OpCreate:
+		case directory.OpCreate:
 			out.ID, out.Err = b.d.CreateUser(ctx, o.Attrs, o.Password)
-		case entra.OpUpdate:
+		case directory.OpUpdate:
 			out.Err = b.d.UpdateUser(ctx, o.UserID, o.Set)
-		case entra.OpSetManager:
+		case directory.OpSetManager:
 			out.Err = b.d.SetManager(ctx, o.UserID, o.ManagerID)
-		case entra.OpRemoveManager:
+		case directory.OpRemoveManager:
 			out.Err = b.d.RemoveManager(ctx, o.UserID)
-		case entra.OpFind:
+		case directory.OpFind:
 			out.Users, out.Err = b.d.FindByAttr(ctx, o.Attr, o.Value, o.Select)
-		case entra.OpRevokeSessions:
+		case directory.OpRevokeSessions:
 			if r, ok := b.d.(interface{ Revoke(id string) error }); ok {
 				out.Err = r.Revoke(o.UserID)
 			}
@@ -241,7 +242,7 @@ func TestExecuteConflictWithSomeoneElseFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 1 failed outright; 2 was created but its manager could not be set.
-	if rep.Failed != 1 || rep.Partial != 1 || rep.Done != 0 || rep.Results[1].Status != StatusPartial || rep.Results[1].ID == "" {
+	if rep.Failed != 1 || rep.Partial != 1 || rep.Done != 0 || rep.Results[1].Status != report.StatusPartial || rep.Results[1].ID == "" {
 		t.Fatalf("report = %+v", rep)
 	}
 	if rep.Results[0].ErrorCode != "Request_BadRequest/ObjectConflict" {
@@ -268,7 +269,7 @@ func TestExecuteFailuresDoNotStopOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Done != 2 || rep.Failed != 1 || rep.Results[1].Status != StatusFailed || rep.Results[1].ErrorCode != "Request_ResourceNotFound" {
+	if rep.Done != 2 || rep.Failed != 1 || rep.Results[1].Status != report.StatusFailed || rep.Results[1].ErrorCode != "Request_ResourceNotFound" {
 		t.Fatalf("report = %+v", rep)
 	}
 	if _, ok := d.users["u1"]["department"]; ok {
@@ -363,9 +364,9 @@ func TestManagerOfNewUsersIsRetriedThroughReplicationLag(t *testing.T) {
 		status   string
 		waits    []time.Duration
 	}{
-		{"new users, lag recovers", 2, false, StatusDone, []time.Duration{time.Second, 2 * time.Second}},
-		{"new users, lag outlasts retries", 9, false, StatusPartial, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}},
-		{"existing users: a 404 is real, no retry", 1, true, StatusFailed, nil},
+		{"new users, lag recovers", 2, false, report.StatusDone, []time.Duration{time.Second, 2 * time.Second}},
+		{"new users, lag outlasts retries", 9, false, report.StatusPartial, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}},
+		{"existing users: a 404 is real, no retry", 1, true, report.StatusFailed, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -426,7 +427,7 @@ func TestCtrlCLetsWritesFinishWithinGrace(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-d.started; cancel() }()
 	p := testPlan(plan.Action{Action: plan.Update, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "department", Before: sp("A"), After: sp("B")}}})
-	done := make(chan *Report)
+	done := make(chan *report.Report)
 	go func() {
 		rep, _ := Execute(ctx, p, asWriter(d), Options{Grace: 50 * time.Millisecond})
 		done <- rep
@@ -446,7 +447,7 @@ func TestInterruptedBetweenStepsIsPartial(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &cancelAfterCreate{fakeDir: d, cancel: cancel}
 	rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(w), Options{})
-	if rep.Results[1].Status != StatusPartial || rep.Results[0].Status != StatusDone {
+	if rep.Results[1].Status != report.StatusPartial || rep.Results[0].Status != report.StatusDone {
 		t.Fatalf("results = %+v", rep.Results)
 	}
 }
@@ -481,7 +482,7 @@ func TestSteps(t *testing.T) {
 		{"update and manager", plan.Action{Action: plan.Update, Manager: mgr, Changes: []plan.Change{{Attribute: "department", After: sp("x")}, {Attribute: "manager", After: sp("1")}}}, 2},
 	}
 	for _, tt := range tests {
-		if got := Steps(tt.a); got != tt.want {
+		if got := Steps(tt.a, identity.EntraSchema()); got != tt.want {
 			t.Errorf("%s: Steps = %d, want %d", tt.name, got, tt.want)
 		}
 	}
@@ -507,9 +508,9 @@ func TestPhasesGroupIndependentWrites(t *testing.T) {
 	if rep.Done != 4 {
 		t.Fatalf("report = %+v", rep.Results)
 	}
-	want := fmt.Sprint([][]entra.OpKind{
-		{entra.OpCreate, entra.OpCreate, entra.OpUpdate, entra.OpSetManager},
-		{entra.OpSetManager, entra.OpSetManager, entra.OpSetManager},
+	want := fmt.Sprint([][]directory.OpKind{
+		{directory.OpCreate, directory.OpCreate, directory.OpUpdate, directory.OpSetManager},
+		{directory.OpSetManager, directory.OpSetManager, directory.OpSetManager},
 	})
 	if got := fmt.Sprint(w.calls); got != want {
 		t.Fatalf("phases = %s, want %s", got, want)
@@ -523,7 +524,7 @@ func TestPhasesGroupIndependentWrites(t *testing.T) {
 // user's create failed.
 func TestProgressReachesTotalWhenStepsAreSkipped(t *testing.T) {
 	d := newFakeDir()
-	d.failOn["create a@x.com"] = &entra.GraphError{Op: "create", Status: 400, Code: "Request_BadRequest", Message: "bad"}
+	d.failOn["create a@x.com"] = &directory.Error{Op: "create", Code: "Request_BadRequest", Message: "bad", Kinds: []error{directory.ErrRejected}}
 	var done, total int
 	opts := Options{Progress: func(dn, tt int) { done, total = dn, tt }}
 	rep, err := Execute(context.Background(), testPlan(createAction("1", "a@x.com", "2"), createAction("2", "b@x.com", ""), createAction("3", "c@x.com", "1")), asWriter(d), opts)
@@ -562,10 +563,10 @@ func TestStopAfterConflictReportsTheConflict(t *testing.T) {
 	w := &stopOnCreate{fakeDir: d, cancel: cancel}
 	rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(w), Options{})
 	r0, r1 := rep.Results[0], rep.Results[1]
-	if r0.Status != StatusFailed || !strings.Contains(r0.Error, "stopped before") || r0.ErrorCode != "Request_BadRequest/ObjectConflict" {
+	if r0.Status != report.StatusFailed || !strings.Contains(r0.Error, "stopped before") || r0.ErrorCode != "Request_BadRequest/ObjectConflict" {
 		t.Errorf("conflicting create = %+v", r0)
 	}
-	if r1.Status == StatusPartial && strings.Contains(r1.Error, "not created") {
+	if r1.Status == report.StatusPartial && strings.Contains(r1.Error, "not created") {
 		t.Errorf("its report = %+v: the manager may well exist", r1)
 	}
 	for _, c := range d.calls {
@@ -580,7 +581,7 @@ func TestStopAfterConflictReportsTheConflict(t *testing.T) {
 func TestLeaversSessionsAreRevokedAfterTheDisable(t *testing.T) {
 	d := newFakeDir()
 	d.users["u1"], d.users["u2"] = identity.Attrs{"accountEnabled": "true"}, identity.Attrs{"accountEnabled": "true"}
-	d.failOn["update u2"] = &entra.GraphError{Op: "update", Status: 403, Code: "Authorization_RequestDenied", Message: "no"}
+	d.failOn["update u2"] = &directory.Error{Op: "update", Code: "Authorization_RequestDenied", Message: "no"}
 	disable := func(key, id string) plan.Action {
 		return plan.Action{Action: plan.Disable, Key: key, ID: id, Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}}
 	}
@@ -592,12 +593,12 @@ func TestLeaversSessionsAreRevokedAfterTheDisable(t *testing.T) {
 	if got := strings.Join(d.calls, ","); got != "update u1,update u2,revoke u1" {
 		t.Fatalf("calls = %s", got)
 	}
-	if rep.Results[0].Status != StatusDone || rep.Results[1].Status != StatusFailed || done != total {
+	if rep.Results[0].Status != report.StatusDone || rep.Results[1].Status != report.StatusFailed || done != total {
 		t.Fatalf("results = %+v, progress %d/%d", rep.Results, done, total)
 	}
-	d.failOn["revoke u1"] = &entra.GraphError{Op: "revoke", Status: 500, Code: "x", Message: "down"}
+	d.failOn["revoke u1"] = &directory.Error{Op: "revoke", Code: "x", Message: "down"}
 	rep, _ = Execute(context.Background(), testPlan(disable("1", "u1")), asWriter(d), Options{})
-	if rep.Results[0].Status != StatusPartial {
+	if rep.Results[0].Status != report.StatusPartial {
 		t.Errorf("disabled but not revoked = %s, want partial", rep.Results[0].Status)
 	}
 }

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/report"
 )
 
 // opLog is a Writer that succeeds at everything and records each op as
@@ -27,39 +28,39 @@ type opLog struct {
 	// fail answers the op of this name with this error; reads answers
 	// OpGet of a user id.
 	fail   map[string]error
-	reads  map[string]entra.Outcome
+	reads  map[string]directory.Outcome
 	cancel context.CancelFunc
 }
 
-func opName(o entra.Op) string {
+func opName(o directory.Op) string {
 	switch o.Kind {
-	case entra.OpCreate:
+	case directory.OpCreate:
 		return "create " + o.Attrs["employeeId"]
-	case entra.OpUpdate:
+	case directory.OpUpdate:
 		return "update " + o.UserID
-	case entra.OpSetManager:
+	case directory.OpSetManager:
 		return "manager " + o.UserID + " " + o.ManagerID
-	case entra.OpRemoveManager:
+	case directory.OpRemoveManager:
 		return "unmanage " + o.UserID
-	case entra.OpRevokeSessions:
+	case directory.OpRevokeSessions:
 		return "revoke " + o.UserID
-	case entra.OpRestore:
+	case directory.OpRestore:
 		return "restore " + o.UserID
-	case entra.OpDelete:
+	case directory.OpDelete:
 		return "delete " + o.UserID
-	case entra.OpAddMember:
+	case directory.OpAddMember:
 		return "join " + o.GroupID + " " + o.UserID
-	case entra.OpRemoveMember:
+	case directory.OpRemoveMember:
 		return "leave " + o.GroupID + " " + o.UserID
-	case entra.OpAssignLicense:
+	case directory.OpAssignLicense:
 		return fmt.Sprintf("license %s +%v -%v", o.UserID, o.AddSkus, o.RemoveSkus)
-	case entra.OpGet:
+	case directory.OpGet:
 		return "get " + o.UserID
 	}
 	return fmt.Sprintf("op%d", o.Kind)
 }
 
-func (l *opLog) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, done func(int, entra.Outcome)) {
+func (l *opLog) Do(ctx context.Context, ops []directory.Op, opts directory.DoOptions, done func(int, directory.Outcome)) {
 	l.mu.Lock()
 	var round []string
 	for _, o := range ops {
@@ -69,20 +70,20 @@ func (l *opLog) Do(ctx context.Context, ops []entra.Op, opts entra.DoOptions, do
 	n := len(l.rounds)
 	l.mu.Unlock()
 	for i, o := range ops {
-		var out entra.Outcome
+		var out directory.Outcome
 		l.mu.Lock()
 		if l.notFound[opName(o)] > 0 {
 			l.notFound[opName(o)]--
-			out.Err = &entra.GraphError{Op: "update", Status: 404, Code: "Request_ResourceNotFound", Message: "Resource does not exist"}
+			out.Err = &directory.Error{Op: "update", Code: "Request_ResourceNotFound", Message: "Resource does not exist", Kinds: []error{directory.ErrNotFound, directory.ErrNotReplicated}}
 		}
 		if err := l.fail[opName(o)]; err != nil {
 			out.Err = err
 		}
-		if o.Kind == entra.OpGet {
+		if o.Kind == directory.OpGet {
 			out = l.reads[o.UserID]
 		}
 		l.mu.Unlock()
-		if o.Kind == entra.OpCreate {
+		if o.Kind == directory.OpCreate {
 			l.next++
 			out.ID = fmt.Sprintf("new%d", l.next)
 		}
@@ -194,10 +195,10 @@ func TestStepNames(t *testing.T) {
 		Changes:  []plan.Change{{Attribute: "accountEnabled", After: sp("false")}, {Attribute: "manager", Before: sp("1")}},
 		Groups:   []plan.GroupChange{{Op: plan.OpRemove, GroupID: "G1"}},
 		Licenses: []plan.LicenseChange{{Op: plan.OpRemove, SkuID: "s"}}}
-	if got := strings.Join(StepNames(a), ","); got != "write,revoke,manager,group:remove:g1,licenses" {
+	if got := strings.Join(StepNames(a, identity.EntraSchema()), ","); got != "write,revoke,manager,group:remove:g1,licenses" {
 		t.Errorf("steps %s", got)
 	}
-	if got := strings.Join(StepNames(plan.Action{Action: plan.Restore}), ","); got != "restore" {
+	if got := strings.Join(StepNames(plan.Action{Action: plan.Restore}, identity.EntraSchema()), ","); got != "restore" {
 		t.Errorf("restore steps %s", got)
 	}
 }
@@ -227,7 +228,7 @@ func TestResumedButStoppedIsPartial(t *testing.T) {
 		Resume:  map[int]Progress{0: {Steps: map[string]bool{StepWrite: true}, ID: "new1"}},
 		Created: func(key, id, upn, mail, pw string) { created = append(created, key+" "+id+" "+pw) },
 	})
-	if rep.Results[0].Status != StatusPartial {
+	if rep.Results[0].Status != report.StatusPartial {
 		t.Errorf("status %s", rep.Results[0].Status)
 	}
 	if strings.Join(created, ",") != "1 new1 " {
@@ -240,8 +241,8 @@ func TestResumedButStoppedIsPartial(t *testing.T) {
 // remove "not held". Apply reads the user and counts the step done when
 // the directory shows it; otherwise the failure stands.
 func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
-	notFound := &entra.GraphError{Status: 404, Code: "Request_ResourceNotFound", Message: "Resource does not exist"}
-	notHeld := &entra.GraphError{Status: 400, Code: "Request_BadRequest", Message: "User does not have a corresponding license."}
+	notFound := &directory.Error{Code: "Request_ResourceNotFound", Message: "Resource does not exist", Kinds: []error{directory.ErrNotFound, directory.ErrNotReplicated}}
+	notHeld := &directory.Error{Code: "Request_BadRequest", Message: "User does not have a corresponding license.", Kinds: []error{directory.ErrRejected}}
 	mk := func() *plan.Plan {
 		return testPlan(
 			plan.Action{Action: plan.Restore, Key: "1", ID: "d1"},
@@ -250,7 +251,7 @@ func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
 		)
 	}
 	fails := map[string]error{"restore d1": notFound, "delete u2": notFound, "license u3 +[E1] -[e3]": notHeld}
-	done := &opLog{fail: fails, reads: map[string]entra.Outcome{
+	done := &opLog{fail: fails, reads: map[string]directory.Outcome{
 		"d1": {Users: []identity.User{{ID: "d1", Attrs: identity.Attrs{"employeeId": "1"}}}},
 		"u2": {Err: notFound},
 		"u3": {Users: []identity.User{{ID: "u3", Licenses: []string{"e1"}}}},
@@ -259,7 +260,7 @@ func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
 	if err != nil || rep.Done != 3 {
 		t.Fatalf("writes already in place: %+v (%v)", rep.Results, err)
 	}
-	notDone := &opLog{fail: fails, reads: map[string]entra.Outcome{
+	notDone := &opLog{fail: fails, reads: map[string]directory.Outcome{
 		"d1": {Err: notFound},
 		"u2": {Users: []identity.User{{ID: "u2"}}},
 		"u3": {Users: []identity.User{{ID: "u3", Licenses: []string{"e3"}}}},

@@ -14,10 +14,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/engine"
 	"github.com/hrsync/hrsync/internal/journal"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
+	"github.com/hrsync/hrsync/internal/report"
 )
 
 func (a *app) applyCmd() *cobra.Command {
@@ -98,7 +100,7 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 			var refused []plan.Refusal
 			resume := map[int]apply.Progress{}
 			if p != nil {
-				if err := e.CheckPlan(p, t.Info); err != nil {
+				if err := e.CheckPlan(p, engine.PlanTarget(t)); err != nil {
 					return err
 				}
 				age := e.Now().Sub(p.CreatedAt)
@@ -154,7 +156,7 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 				if err != nil {
 					return err
 				}
-				if p, err = e.Plan(src, dir, t.Info); err != nil {
+				if p, err = e.Plan(src, dir, engine.PlanTarget(t)); err != nil {
 					return err
 				}
 				if err := render.Text(a.ios.Out, p); err != nil {
@@ -321,11 +323,11 @@ func underived(p *plan.Plan, v *engine.Verdict) error {
 
 // closeTarget releases the target even after Ctrl-C, so the sandbox state
 // is saved; a failure to save is an error, since nothing was persisted.
-func closeTarget(ctx context.Context, t *engine.Target, err error) error {
+func closeTarget(ctx context.Context, t directory.Directory, err error) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if cerr := t.Close(cctx); cerr != nil {
-		cerr = fmt.Errorf("close target %s: %w (changes made in this run may not be saved)", t.Info.Endpoint, cerr)
+		cerr = fmt.Errorf("close target %s: %w (changes made in this run may not be saved)", t.Info().Endpoint, cerr)
 		if err == nil {
 			return cerr
 		}
@@ -345,7 +347,7 @@ func (a *app) confirm(p *plan.Plan) (bool, error) {
 
 // writeReport writes the apply report to f and closes it: CSV when the
 // file's name ends in .csv, JSON otherwise.
-func writeReport(f *os.File, rep *apply.Report) error {
+func writeReport(f *os.File, rep *report.Report) error {
 	path := f.Name()
 	var err error
 	if strings.HasSuffix(strings.ToLower(path), ".csv") {

@@ -90,7 +90,7 @@ func planWithUsers(ctx context.Context, e *engine.Engine) (*plan.Plan, []identit
 	if err = closeTarget(ctx, t, err); err != nil {
 		return nil, nil, err
 	}
-	p, err := e.Plan(src, dir, t.Info)
+	p, err := e.Plan(src, dir, engine.PlanTarget(t))
 	return p, dir.Users, err
 }
 

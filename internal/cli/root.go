@@ -14,6 +14,7 @@ import (
 
 	"github.com/hrsync/hrsync/internal/config"
 	"github.com/hrsync/hrsync/internal/engine"
+	"github.com/hrsync/hrsync/internal/targets"
 )
 
 // Exit codes.
@@ -151,7 +152,7 @@ func (a *app) engine(cmd *cobra.Command) (*engine.Engine, error) {
 	if a.ios.StderrTTY {
 		prog = barProgress{w: a.ios.ErrOut}
 	}
-	return engine.New(cfg, a.log, prog, a.version)
+	return engine.New(cfg, a.log, prog, a.version, targets.Open)
 }
 
 func (a *app) versionCmd() *cobra.Command {

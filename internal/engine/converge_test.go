@@ -13,6 +13,7 @@ import (
 
 	"github.com/hrsync/hrsync/internal/config"
 	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/targets"
 )
 
 type worker struct {
@@ -76,7 +77,7 @@ func TestConvergesUnderRandomChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cfg, nil, nil, "test")
+	e, err := New(cfg, nil, nil, "test", targets.Open)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestConvergesUnderRandomChanges(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		p, err := e.Plan(src, dir, tgt.Info)
+		p, err := e.Plan(src, dir, PlanTarget(tgt))
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}

@@ -6,8 +6,6 @@ package engine
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,12 +18,11 @@ import (
 
 	"github.com/hrsync/hrsync/internal/apply"
 	"github.com/hrsync/hrsync/internal/config"
-	"github.com/hrsync/hrsync/internal/entra"
-	"github.com/hrsync/hrsync/internal/graphsim"
-	"github.com/hrsync/hrsync/internal/guid"
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/mapping"
 	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/report"
 	"github.com/hrsync/hrsync/internal/source"
 	csvsource "github.com/hrsync/hrsync/internal/source/csv"
 	restsource "github.com/hrsync/hrsync/internal/source/rest"
@@ -54,10 +51,13 @@ type Engine struct {
 	Now      func() time.Time
 	// wd is the working directory, for showing paths as a person typed them.
 	wd string
+	// open connects to the directory.
+	open Opener
 }
 
-// New loads the mapping named by the configuration.
-func New(cfg *config.Config, log *slog.Logger, progress Progress, version string) (*Engine, error) {
+// New loads the mapping named by the configuration; open connects to the
+// directory when a command needs it.
+func New(cfg *config.Config, log *slog.Logger, progress Progress, version string, open Opener) (*Engine, error) {
 	schema, err := identity.SchemaFor(cfg.Target.Type)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func New(cfg *config.Config, log *slog.Logger, progress Progress, version string
 	if progress == nil {
 		progress = noProgress{}
 	}
-	return &Engine{Cfg: cfg, Schema: schema, Mapping: m, Log: log, Progress: progress, Version: version, Now: time.Now, wd: wd}, nil
+	return &Engine{Cfg: cfg, Schema: schema, Mapping: m, Log: log, Progress: progress, Version: version, Now: time.Now, wd: wd, open: open}, nil
 }
 
 // display shows a path relative to the working directory wd, as a person
@@ -199,104 +199,59 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 	return res, nil
 }
 
-// Target is an open connection to the directory.
-type Target struct {
-	Client *entra.Client
-	// Info identifies the directory in plans.
-	Info plan.Target
-	// Close releases the target; for the sandbox it stops the emulator and
-	// saves its state.
-	Close func(context.Context) error
-}
+// Opener connects to the directory a configuration names (see package
+// targets); the engine knows no adapter.
+type Opener func(ctx context.Context, cfg *config.Config, log *slog.Logger) (directory.Directory, error)
 
-// OpenTarget connects to the configured directory. For the sandbox it
-// starts the Graph emulator in-process on loopback, so the very same
-// msgraph-sdk-go code path runs as against Entra ID.
-func (e *Engine) OpenTarget(ctx context.Context) (*Target, error) {
-	t := e.Cfg.Target
-	switch t.Type {
-	case "sandbox":
-		if err := os.MkdirAll(filepath.Dir(t.State), 0o700); err != nil {
-			return nil, fmt.Errorf("sandbox state folder: %w", err)
-		}
-		tok := make([]byte, 24)
-		if _, err := rand.Read(tok); err != nil {
-			return nil, fmt.Errorf("sandbox token: %w", err)
-		}
-		token := hex.EncodeToString(tok)
-		srv, err := graphsim.New(graphsim.Options{StatePath: t.State, SeedPath: t.Seed, Token: token})
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: %w", err)
-		}
-		base, err := srv.Start("127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: %w", err)
-		}
-		c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}, Timeout: requestTimeout, Concurrency: t.Concurrency, Log: e.Log})
-		if err != nil {
-			_ = srv.Close(ctx)
-			return nil, err
-		}
-		closeAll := func(ctx context.Context) error {
-			c.Close()
-			return srv.Close(ctx)
-		}
-		tgt := &Target{Client: c, Info: plan.Target{Type: "sandbox", Endpoint: "sandbox:" + t.State}, Close: closeAll}
-		if tgt.Info.TenantID, err = c.Tenant(ctx); err != nil {
-			_ = closeAll(ctx)
-			return nil, err
-		}
-		return tgt, nil
-	case "entra":
-		c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}, Timeout: requestTimeout, Concurrency: t.Concurrency, Log: e.Log})
-		if err != nil {
-			return nil, err
-		}
-		// The tenant comes from the credentials themselves, so a plan is
-		// tied to the directory it was made for whatever the config says.
-		tenant, err := c.Tenant(ctx)
-		if err != nil {
-			return nil, err
-		}
-		// (A tenant named by its domain cannot be compared with a tid.)
-		if want := cmp.Or(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && guid.Valid(want) {
-			return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
-		}
-		return &Target{Client: c, Info: plan.Target{Type: "entra", TenantID: tenant, Endpoint: t.GraphURL}, Close: func(context.Context) error { c.Close(); return nil }}, nil
+// OpenTarget connects to the configured directory. The engine adopts the
+// directory's schema, which may refine the one its type names (Active
+// Directory's restore window depends on its Recycle Bin).
+func (e *Engine) OpenTarget(ctx context.Context) (directory.Directory, error) {
+	if e.open == nil {
+		return nil, errors.New("engine: no directory opener")
 	}
-	return nil, fmt.Errorf("target type %q is not supported", t.Type)
+	d, err := e.open(ctx, e.Cfg, e.Log)
+	if err != nil {
+		return nil, err
+	}
+	e.Schema = d.Schema()
+	return d, nil
 }
 
-// requestTimeout bounds each attempt of a Graph request; retries after
-// throttling are bounded by the run's timeout.
-const requestTimeout = 60 * time.Second
+// PlanTarget identifies the directory in plans.
+func PlanTarget(d directory.Directory) plan.Target {
+	i := d.Info()
+	return plan.Target{Type: i.Type, TenantID: i.TenantID, Endpoint: i.Endpoint}
+}
 
 // readAttrs are the user attributes hrsync reads: those the mapping needs,
-// the leave date when leavers are deleted after a while, and the assigned
-// licenses when the mapping has license rules.
+// the leave date when leavers are deleted after a while, and the usage
+// location when the mapping has license rules.
 func (e *Engine) readAttrs() []string {
 	attrs := e.Mapping.TargetAttrs()
 	if ld := e.Schema.Roles.LeaveDate; e.stampsLeaveDate() && !slices.Contains(attrs, ld) {
 		attrs = append(attrs, ld)
 	}
-	if len(e.Mapping.Licenses) > 0 {
-		attrs = append(attrs, "assignedLicenses")
-	}
 	if len(e.Mapping.Licenses) > 0 && !slices.Contains(attrs, "usageLocation") {
-		attrs = append(attrs, "usageLocation")
+		attrs = append(attrs, "usageLocation") // a license needs one
 	}
 	return attrs
 }
 
+// query is what a read of the directory returns of each user.
+func (e *Engine) query() directory.Query {
+	return directory.Query{Attrs: e.readAttrs(), Manager: e.Mapping.Manager != nil, Licenses: len(e.Mapping.Licenses) > 0}
+}
+
 // ReadTarget reads every user with the attributes the mapping needs.
-func (e *Engine) ReadTarget(ctx context.Context, t *Target) ([]identity.User, error) {
-	bar := e.Progress.Start("reading Entra users", -1)
-	users, err := t.Client.ReadUsers(ctx, e.readAttrs(), e.Mapping.Manager != nil, bar.Set)
+func (e *Engine) ReadTarget(ctx context.Context, t directory.Directory) ([]identity.User, error) {
+	bar := e.Progress.Start("reading users of "+e.Schema.Name, -1)
+	users, err := t.ReadUsers(ctx, e.query(), bar.Set)
 	bar.Done()
 	if err != nil {
 		return nil, fmt.Errorf("read target: %w", err)
 	}
-	e.Log.Info("target read", "endpoint", t.Info.Endpoint, "users", len(users))
+	e.Log.Info("target read", "endpoint", t.Info().Endpoint, "users", len(users))
 	return users, nil
 }
 
@@ -319,9 +274,10 @@ func (e *Engine) stampsLeaveDate() bool {
 	return true
 }
 
-// Directory is what a plan is computed against: the users, the users in
-// deleted items, and the groups and licenses the mapping's rules name.
-type Directory struct {
+// Snapshot is the directory as read for a plan: the users, the deleted
+// users it can restore, and the groups and licenses the mapping's rules
+// name.
+type Snapshot struct {
 	Users   []identity.User
 	Deleted []identity.DeletedUser
 	Groups  map[string]plan.Entitlement
@@ -333,12 +289,12 @@ type Directory struct {
 // deleted users, the groups the rules name with their members, and the
 // subscribed SKUs the license rules name. A group or SKU a rule names
 // that the tenant lacks fails the read: the mapping is wrong.
-func (e *Engine) ReadDirectory(ctx context.Context, t *Target) (*Directory, error) {
+func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Snapshot, error) {
 	users, err := e.ReadTarget(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{Users: users}
+	d := &Snapshot{Users: users}
 	if d.Deleted, err = e.readDeleted(ctx, t); err != nil {
 		return nil, err
 	}
@@ -351,7 +307,7 @@ func (e *Engine) ReadDirectory(ctx context.Context, t *Target) (*Directory, erro
 			if _, done := d.Members[g.ID]; done {
 				continue
 			}
-			ids, err := t.Client.GroupMembers(ctx, g.ID)
+			ids, err := t.GroupMembers(ctx, g.ID)
 			if err != nil {
 				return nil, fmt.Errorf("read members of group %q (%s): %w", g.Name, g.ID, err)
 			}
@@ -368,20 +324,16 @@ func (e *Engine) ReadDirectory(ctx context.Context, t *Target) (*Directory, erro
 
 // readDeleted reads the users in deleted items, with the attributes the
 // plan diffs, so a returning worker is restored rather than duplicated.
-func (e *Engine) readDeleted(ctx context.Context, t *Target) ([]identity.DeletedUser, error) {
-	del, err := t.Client.ListDeletedUsers(ctx, e.readAttrs())
+func (e *Engine) readDeleted(ctx context.Context, t directory.Directory) ([]identity.DeletedUser, error) {
+	del, err := t.ReadDeleted(ctx, e.query())
 	if err != nil {
 		return nil, fmt.Errorf("read deleted users: %w", err)
 	}
-	out := make([]identity.DeletedUser, len(del))
-	for i, d := range del {
-		out[i] = identity.DeletedUser{User: d.User, DeletedAt: d.DeletedAt}
-	}
-	return out, nil
+	return del, nil
 }
 
 // Plan computes the plan from a mapped source and the target's directory.
-func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.Plan, error) {
+func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Plan, error) {
 	p, err := plan.Compute(e.input(src, dir, cmp.Or(src.Now, e.Now())))
 	if err != nil {
 		if errors.Is(err, plan.ErrEmptySource) {
@@ -407,7 +359,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Directory, t plan.Target) (*plan.P
 // without leavers: that surfaces every record-level problem and nothing
 // else, for "hrsync validate", which contacts no directory.
 func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
-	in := e.input(src, &Directory{Users: []identity.User{}}, cmp.Or(src.Now, e.Now()))
+	in := e.input(src, &Snapshot{Users: []identity.User{}}, cmp.Or(src.Now, e.Now()))
 	in.Policy.Leavers = "ignore"
 	p, err := plan.Compute(in)
 	if err != nil {
@@ -421,7 +373,7 @@ func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
 
 // input is what plan.Compute needs, from the mapped source and the
 // directory, with now as the plan's clock.
-func (e *Engine) input(src *SourceResult, dir *Directory, now time.Time) plan.Input {
+func (e *Engine) input(src *SourceResult, dir *Snapshot, now time.Time) plan.Input {
 	var specs []identity.AttrSpec
 	for _, a := range e.Mapping.Attrs {
 		if a.Spec.Kind != identity.KindRef {
@@ -508,7 +460,7 @@ type Verdict struct {
 // are not rechecked for staleness (their derivation is still checked).
 // Only the users the plan touches are read again, in $batch requests,
 // unless reading the whole directory takes fewer requests.
-func (e *Engine) VerifyPlan(ctx context.Context, p *plan.Plan, t *Target, skip map[int]bool) (*Verdict, error) {
+func (e *Engine) VerifyPlan(ctx context.Context, p *plan.Plan, t directory.Directory, skip map[int]bool) (*Verdict, error) {
 	groups, skus, err := e.CheckEntitlements(ctx, p, t)
 	if err != nil {
 		return nil, err
@@ -555,7 +507,7 @@ func (e *Engine) volatile() map[string]bool {
 
 // Recheck reads the target again and compares it with a saved plan (see
 // plan.RecheckWith); VerifyPlan does this and more.
-func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target, skip map[int]bool) (plan.RecheckResult, error) {
+func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t directory.Directory, skip map[int]bool) (plan.RecheckResult, error) {
 	dir, partial, err := e.reread(ctx, p, t, nil)
 	if err != nil {
 		return plan.RecheckResult{}, err
@@ -569,8 +521,8 @@ func (e *Engine) Recheck(ctx context.Context, p *plan.Plan, t *Target, skip map[
 // if not nil, is the source as read now: the values its records would
 // pick with SelectUniqueValue are looked up too, so the plan can be
 // derived again.
-func (e *Engine) reread(ctx context.Context, p *plan.Plan, t *Target, src *SourceResult) (*Directory, bool, error) {
-	dir := &Directory{}
+func (e *Engine) reread(ctx context.Context, p *plan.Plan, t directory.Directory, src *SourceResult) (*Snapshot, bool, error) {
+	dir := &Snapshot{}
 	var err error
 	for _, a := range p.Actions {
 		if a.Action == plan.Restore || a.Action == plan.Delete || a.Action == plan.Create {
@@ -582,7 +534,7 @@ func (e *Engine) reread(ctx context.Context, p *plan.Plan, t *Target, src *Sourc
 	}
 	// Users of actions an earlier apply began are read too: the recheck
 	// passes them over, but the plan is derived again with them.
-	if !targeted(p) {
+	if !targeted(p, t.Info()) {
 		dir.Users, err = e.ReadTarget(ctx, t)
 		return dir, false, err
 	}
@@ -594,7 +546,7 @@ func (e *Engine) reread(ctx context.Context, p *plan.Plan, t *Target, src *Sourc
 // records, up to the one the plan chose: who holds them now decides which
 // one the mapping gives. A userPrincipalName and a mail share one
 // namespace, so each candidate of either is looked up as both.
-func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string) []entra.Op {
+func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string) []directory.Op {
 	if src == nil {
 		return nil
 	}
@@ -607,12 +559,12 @@ func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string) []entra.Op 
 	if len(byKey) == 0 {
 		return nil
 	}
-	var ops []entra.Op
+	var ops []directory.Op
 	seen := map[string]bool{}
 	find := func(attr, v string) {
 		if k := attr + "\x00" + strings.ToLower(v); !seen[k] {
 			seen[k] = true
-			ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: attr, Value: v, Select: attrs})
+			ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: attr, Value: v, Select: attrs})
 		}
 	}
 	for _, a := range p.Actions {
@@ -650,9 +602,9 @@ func afterOf(a plan.Action, attr string) string {
 // resolveEntitlements finds the groups and subscribed SKUs the mapping's
 // rules name, keyed by the reference in lower case. A reference matching
 // nothing (or, for a group name, several groups) is an error naming it.
-func (e *Engine) resolveEntitlements(ctx context.Context, t *Target) (groups, skus map[string]plan.Entitlement, err error) {
+func (e *Engine) resolveEntitlements(ctx context.Context, t directory.Directory) (groups, skus map[string]plan.Entitlement, err error) {
 	if refs := e.Mapping.GroupRefs(); len(refs) > 0 {
-		found, err := t.Client.ResolveGroups(ctx, refs)
+		found, err := t.ResolveGroups(ctx, refs)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: group rules: %w", e.Mapping.File, err)
 		}
@@ -663,14 +615,18 @@ func (e *Engine) resolveEntitlements(ctx context.Context, t *Target) (groups, sk
 		}
 	}
 	if refs := e.Mapping.LicenseRefs(); len(refs) > 0 {
-		subscribed, err := t.Client.ListSkus(ctx)
+		licensed, ok := t.(directory.Licensed)
+		if !ok {
+			return nil, nil, fmt.Errorf("%s: license rules: %s assigns no licenses", e.Mapping.File, e.Schema.Name)
+		}
+		subscribed, err := licensed.Skus(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read subscribed SKUs: %w", err)
 		}
 		skus = make(map[string]plan.Entitlement, len(refs))
 		var missing []string
 		for _, ref := range refs {
-			i := slices.IndexFunc(subscribed, func(s entra.Sku) bool {
+			i := slices.IndexFunc(subscribed, func(s directory.Sku) bool {
 				return strings.EqualFold(s.ID, ref) || strings.EqualFold(s.PartNumber, ref)
 			})
 			if i < 0 {
@@ -694,7 +650,7 @@ func (e *Engine) resolveEntitlements(ctx context.Context, t *Target) (groups, sk
 // the ones the mapping's rules name now: a hand-edited plan must not add
 // someone to a group it shows under another name. It returns the groups
 // and SKUs the rules name.
-func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t *Target) (groups, skus map[string]plan.Entitlement, err error) {
+func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t directory.Directory) (groups, skus map[string]plan.Entitlement, err error) {
 	groups, skus, err = e.resolveEntitlements(ctx, t)
 	if err != nil {
 		return nil, nil, err
@@ -722,10 +678,10 @@ func (e *Engine) CheckEntitlements(ctx context.Context, p *plan.Plan, t *Target)
 	return groups, skus, nil
 }
 
-// targeted says whether re-reading the plan's users one by one (20 per
-// $batch) takes fewer requests than reading the whole directory (pages of
-// about 200 users).
-func targeted(p *plan.Plan) bool {
+// targeted says whether re-reading the plan's users one by one (as many
+// per request as the directory takes, 20 per $batch in Graph) takes fewer
+// requests than reading the whole directory.
+func targeted(p *plan.Plan, info directory.Info) bool {
 	lookups := 0
 	for _, a := range p.Actions {
 		lookups += 2 // by id and by key, or a joiner's key and UPN
@@ -733,15 +689,16 @@ func targeted(p *plan.Plan) bool {
 			lookups++
 		}
 	}
-	batches := (lookups + entra.BatchSize - 1) / entra.BatchSize
-	pages := (p.Summary.Managed + 199) / 200
+	per, page := max(info.LookupsPerRequest, 1), max(info.UsersPerPage, 1)
+	batches := (lookups + per - 1) / per
+	pages := (p.Summary.Managed + page - 1) / page
 	return batches <= pages
 }
 
 // readTouched reads again, in $batch requests, the users the plan's
 // actions touch: each user by id, each joiner's key and UPN, each manager
 // the plan sets and each manager it replaces.
-func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, extra []entra.Op) ([]identity.User, error) {
+func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t directory.Directory, extra []directory.Op) ([]identity.User, error) {
 	attrs := e.readAttrs()
 	withManager := e.Mapping.Manager != nil
 	match := p.Match.Target
@@ -750,23 +707,23 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, extra
 	get := func(id string) {
 		if id != "" && !seen[id] {
 			seen[id] = true
-			ops = append(ops, entra.Op{Kind: entra.OpGet, UserID: id, Select: attrs, Expand: withManager})
+			ops = append(ops, directory.Op{Kind: directory.OpGet, UserID: id, Select: attrs, Expand: withManager})
 		}
 	}
 	for _, a := range p.Actions {
 		switch a.Action {
 		case plan.Create:
-			ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: match, Value: a.Key, Select: attrs})
+			ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: match, Value: a.Key, Select: attrs})
 			if a.UserPrincipalName != "" {
-				ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
+				ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
 			}
 		default:
 			get(a.ID)
 			// Does anyone else hold the key now (a takeover, a restore,
 			// a key given to a second account)?
-			ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: match, Value: a.Key, Select: attrs})
+			ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: match, Value: a.Key, Select: attrs})
 			if a.Action == plan.Restore && a.UserPrincipalName != "" {
-				ops = append(ops, entra.Op{Kind: entra.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
+				ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
 			}
 		}
 		if a.Manager != nil {
@@ -810,7 +767,7 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t *Target, extra
 // runLookups sends reads and gathers the users found, those read by id
 // apart from those found by a filter; a user not found is simply absent,
 // any other failure fails the recheck.
-func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) (gets, finds []identity.User, err error) {
+func (e *Engine) runLookups(ctx context.Context, t directory.Directory, ops []directory.Op) (gets, finds []identity.User, err error) {
 	if len(ops) == 0 {
 		return nil, nil, nil
 	}
@@ -818,17 +775,17 @@ func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) (get
 	var errs []error
 	bar := e.Progress.Start("reading the plan's users again", len(ops))
 	n := 0
-	t.Client.Do(ctx, ops, entra.DoOptions{}, func(i int, o entra.Outcome) {
+	t.Do(ctx, ops, directory.DoOptions{}, func(i int, o directory.Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		n++
 		bar.Set(n)
 		switch {
-		case o.Err == nil && ops[i].Kind == entra.OpGet:
+		case o.Err == nil && ops[i].Kind == directory.OpGet:
 			gets = append(gets, o.Users...)
 		case o.Err == nil:
 			finds = append(finds, o.Users...)
-		case entra.IsNotFound(o.Err):
+		case errors.Is(o.Err, directory.ErrNotFound):
 		default:
 			errs = append(errs, o.Err)
 		}
@@ -844,7 +801,7 @@ func (e *Engine) runLookups(ctx context.Context, t *Target, ops []entra.Op) (get
 //
 // created, if given, is called for each joiner created or adopted (see
 // apply.Options.Created).
-func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t *Target, refused []plan.Refusal, created ...apply.CreatedFunc) (*apply.Report, error) {
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t directory.Directory, refused []plan.Refusal, created ...apply.CreatedFunc) (*report.Report, error) {
 	return e.ApplyWith(ctx, p, t, ApplyOptions{Refused: refused}, created...)
 }
 
@@ -860,7 +817,7 @@ type ApplyOptions struct {
 
 // ApplyWith carries out the plan, skipping the refused actions and the
 // steps already done.
-func (e *Engine) ApplyWith(ctx context.Context, p *plan.Plan, t *Target, ao ApplyOptions, created ...apply.CreatedFunc) (*apply.Report, error) {
+func (e *Engine) ApplyWith(ctx context.Context, p *plan.Plan, t directory.Directory, ao ApplyOptions, created ...apply.CreatedFunc) (*report.Report, error) {
 	ref := make(map[int]string, len(ao.Refused))
 	for _, r := range ao.Refused {
 		ref[r.Index] = r.Reason
@@ -868,12 +825,12 @@ func (e *Engine) ApplyWith(ctx context.Context, p *plan.Plan, t *Target, ao Appl
 	total := 0
 	for i, a := range p.Actions {
 		if _, skip := ref[i]; !skip {
-			total += apply.Steps(a) - len(ao.Resume[i].Steps)
+			total += apply.Steps(a, t.Schema()) - len(ao.Resume[i].Steps)
 		}
 	}
 	bar := e.Progress.Start("applying", total)
 	defer bar.Done()
-	opts := apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref, Resume: ao.Resume, Journal: ao.Journal}
+	opts := apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref, Resume: ao.Resume, Journal: ao.Journal, Schema: t.Schema()}
 	if len(created) > 0 {
 		opts.Created = func(key, id, upn, mail, password string) {
 			for _, f := range created {
@@ -881,14 +838,10 @@ func (e *Engine) ApplyWith(ctx context.Context, p *plan.Plan, t *Target, ao Appl
 			}
 		}
 	}
-	rep, err := apply.Execute(ctx, p, t.Client, opts)
+	rep, err := apply.Execute(ctx, p, t, opts)
 	if rep != nil {
 		e.Log.Info("apply finished", "done", rep.Done, "failed", rep.Failed, "partial", rep.Partial, "refused", rep.Refused, "not_started", rep.NotStarted,
 			"duration", rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond))
-	}
-	if st := t.Client.Pacer().Stats(); st.Throttles > 0 {
-		e.Log.Info("graph throttled this run; hrsync slowed down", "throttled_answers", st.Throttles, "rate_cuts", st.Cuts,
-			"waited", st.Paused.Round(time.Second), "final_rate_per_s", int(t.Client.Pacer().Rate()))
 	}
 	return rep, err
 }

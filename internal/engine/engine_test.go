@@ -13,6 +13,7 @@ import (
 	"github.com/hrsync/hrsync/internal/mapping"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/source"
+	"github.com/hrsync/hrsync/internal/targets"
 )
 
 const testMapping = `match:
@@ -42,7 +43,7 @@ func setup(t *testing.T, csv string) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cfg, nil, nil, "test")
+	e, err := New(cfg, nil, nil, "test", targets.Open)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,9 @@ import (
 	"testing"
 
 	"github.com/hrsync/hrsync/internal/config"
-	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/graphsim"
+	"github.com/hrsync/hrsync/internal/targets"
 )
 
 // A plan with a few changes in a larger tenant is rechecked by reading
@@ -70,7 +71,7 @@ attributes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cfg, nil, nil, "test")
+	e, err := New(cfg, nil, nil, "test", targets.Open)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ attributes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.Plan(src, dir2, tgt.Info)
+	p, err := e.Plan(src, dir2, PlanTarget(tgt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +98,8 @@ attributes:
 	}
 	// Someone edits the second mover in Entra after the plan.
 	var editErr error
-	tgt.Client.Do(ctx, []entra.Op{{Kind: entra.OpUpdate, UserID: p.Actions[1].ID, Set: map[string]*string{"jobTitle": ptr("Edited")}}},
-		entra.DoOptions{}, func(_ int, o entra.Outcome) { editErr = o.Err })
+	tgt.Do(ctx, []directory.Op{{Kind: directory.OpUpdate, UserID: p.Actions[1].ID, Set: map[string]*string{"jobTitle": ptr("Edited")}}},
+		directory.DoOptions{}, func(_ int, o directory.Outcome) { editErr = o.Err })
 	if editErr != nil {
 		t.Fatal(editErr)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/pacer"
@@ -23,79 +24,38 @@ import (
 // BatchSize is the most requests Graph takes in one POST /$batch.
 const BatchSize = 20
 
-// OpKind says what an Op does.
-type OpKind int
-
-// The operations apply needs.
-const (
-	OpCreate         OpKind = iota + 1 // POST /users
-	OpUpdate                           // PATCH /users/{id}
-	OpSetManager                       // PUT /users/{id}/manager/$ref
-	OpRemoveManager                    // DELETE /users/{id}/manager/$ref (no manager is fine)
-	OpFind                             // GET /users?$filter=Attr eq 'Value'
-	OpRevokeSessions                   // POST /users/{id}/revokeSignInSessions
-	OpDelete                           // DELETE /users/{id} (to deleted items; 404: IsNotFound)
-	OpRestore                          // POST /directory/deletedItems/{id}/restore
-	OpAddMember                        // POST /groups/{GroupID}/members/$ref (already a member is fine)
-	OpRemoveMember                     // DELETE /groups/{GroupID}/members/{id}/$ref (not a member is fine)
-	OpGet                              // GET /users/{id}?$select=Select (404: IsNotFound)
-	OpAssignLicense                    // POST /users/{id}/assignLicense
-)
-
-// Op is one request for Client.Do.
-type Op struct {
-	Kind OpKind
-	// UserID is the object id the op is about (all but create and find);
-	// the member for OpAddMember and OpRemoveMember.
-	UserID string
-	// GroupID is the group of OpAddMember and OpRemoveMember.
-	GroupID string
-	// Attrs and Password are a create's attributes and initial password.
-	// The password exists only in the request body: it is never logged or
-	// kept.
-	Attrs    identity.Attrs
-	Password string
-	// Set is an update's patch; a nil value clears the attribute.
-	Set map[string]*string
-	// ManagerID is the manager's object id for OpSetManager.
-	ManagerID string
-	// Attr, Value and Select are a find's filter and the attributes read
-	// (Select also for OpGet; LicensesAttr reads the licenses).
-	Attr, Value string
-	Select      []string
-	// Expand makes OpGet read the user's manager (identity.User.ManagerID).
-	Expand bool
-	// AddSkus and RemoveSkus are the skuIds OpAssignLicense adds and
-	// removes, all or nothing.
-	AddSkus, RemoveSkus []string
+// opSelect is what a read op selects: its attributes, and the licenses
+// when it asks for them.
+func opSelect(o directory.Op) []string {
+	return withLicenses(directory.Query{Attrs: o.Select, Licenses: o.Licenses})
 }
 
 // describe names an op in errors (never with its password).
-func (o Op) describe() string {
+func describe(o directory.Op) string {
 	switch o.Kind {
-	case OpCreate:
+	case directory.OpCreate:
 		return "create user " + o.Attrs["userPrincipalName"]
-	case OpUpdate:
+	case directory.OpUpdate:
 		return "update user " + o.UserID
-	case OpSetManager:
+	case directory.OpSetManager:
 		return "set manager of " + o.UserID
-	case OpRemoveManager:
+	case directory.OpRemoveManager:
 		return "remove manager of " + o.UserID
-	case OpFind:
+	case directory.OpFind:
 		return fmt.Sprintf("find user with %s %q", o.Attr, o.Value)
-	case OpRevokeSessions:
+	case directory.OpRevokeSessions:
 		return "revoke sign-in sessions of " + o.UserID
-	case OpDelete:
+	case directory.OpDelete:
 		return "delete user " + o.UserID
-	case OpRestore:
+	case directory.OpRestore:
 		return "restore user " + o.UserID
-	case OpAddMember:
+	case directory.OpAddMember:
 		return "add user " + o.UserID + " to group " + o.GroupID
-	case OpRemoveMember:
+	case directory.OpRemoveMember:
 		return "remove user " + o.UserID + " from group " + o.GroupID
-	case OpGet:
+	case directory.OpGet:
 		return "read user " + o.UserID
-	case OpAssignLicense:
+	case directory.OpAssignLicense:
 		d := "assign licenses to " + o.UserID
 		if len(o.AddSkus) > 0 {
 			d += " (add " + strings.Join(o.AddSkus, ", ") + ")"
@@ -110,46 +70,24 @@ func (o Op) describe() string {
 
 // permission is the Microsoft Graph application permission o needs (see
 // GraphError.Permission).
-func (o Op) permission() string {
+func permission(o directory.Op) string {
 	switch o.Kind {
-	case OpCreate:
+	case directory.OpCreate:
 		if _, ok := o.Attrs["employeeLeaveDateTime"]; ok {
 			return PermLifecycleWrite
 		}
-	case OpUpdate:
+	case directory.OpUpdate:
 		if _, ok := o.Set["employeeLeaveDateTime"]; ok {
 			return PermLifecycleWrite
 		}
-	case OpFind, OpGet:
+	case directory.OpFind, directory.OpGet:
 		return readPermission(o.Select)
-	case OpAddMember, OpRemoveMember:
+	case directory.OpAddMember, directory.OpRemoveMember:
 		return PermGroupsWrite
-	case OpAssignLicense:
+	case directory.OpAssignLicense:
 		return PermLicenses
 	}
 	return PermUsers
-}
-
-// Outcome is the result of one Op.
-type Outcome struct {
-	// ID is the new object's id (OpCreate), or the restored user's
-	// (OpRestore).
-	ID string
-	// Users are the users found (OpFind), or the one read (OpGet).
-	Users []identity.User
-	// Err is nil on success, a *GraphError for Graph's answer, or the
-	// transport's error. ErrNotSent when the op was never sent.
-	Err error
-}
-
-// ErrNotSent marks ops Do did not send because stop ended first.
-var ErrNotSent = errors.New("not sent: the run was stopped")
-
-// DoOptions tunes Client.Do.
-type DoOptions struct {
-	// Stop, when it ends, keeps Do from sending more batches; batches in
-	// flight finish on Do's ctx. Nil: ctx alone.
-	Stop context.Context
 }
 
 // Do carries out ops through POST /$batch, BatchSize per request, with the
@@ -159,7 +97,7 @@ type DoOptions struct {
 // Graph throttles (429) or fails transiently (502/503/504) are retried on
 // their own after their Retry-After (or a jittered backoff), and the pacer
 // slows every sender down; any other answer is final.
-func (c *Client) Do(ctx context.Context, ops []Op, opts DoOptions, done func(i int, o Outcome)) {
+func (c *Client) Do(ctx context.Context, ops []directory.Op, opts directory.DoOptions, done func(i int, o directory.Outcome)) {
 	stop := opts.Stop
 	if stop == nil {
 		stop = ctx
@@ -208,10 +146,10 @@ func (c *Client) Do(ctx context.Context, ops []Op, opts DoOptions, done func(i i
 		if err := q.lastErr[i]; err != nil {
 			// Sent before and answered 429/5xx: it may or may not have
 			// happened, so it is a failure, not "not sent".
-			done(i, Outcome{Err: fmt.Errorf("%w (the run stopped before it was retried)", err)})
+			done(i, directory.Outcome{Err: fmt.Errorf("%w (the run stopped before it was retried)", err)})
 			continue
 		}
-		done(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), ErrNotSent)})
+		done(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), directory.ErrNotSent)})
 	}
 }
 
@@ -313,7 +251,7 @@ func (q *opQueue) finishBatch() {
 }
 
 // sendBatch sends ops[idx...] as one $batch and settles each item.
-func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *opQueue, done func(int, Outcome)) {
+func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []int, q *opQueue, done func(int, directory.Outcome)) {
 	b := msgraphcore.NewBatchRequest(c.adapter)
 	byID := make(map[string]int, len(idx))
 	settle := done
@@ -333,7 +271,7 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 				continue
 			}
 		}
-		settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), err)})
+		settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), err)})
 	}
 	defer q.finishBatch()
 	if len(byID) == 0 {
@@ -342,7 +280,7 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 	// Wait for the pacer here, where a stop still means "not sent".
 	if err := c.pacer.Wait(stop, len(byID)); err != nil {
 		for _, i := range byID {
-			settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), ErrNotSent)})
+			settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), directory.ErrNotSent)})
 		}
 		return
 	}
@@ -355,10 +293,10 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 			if errors.As(err, &ge) {
 				// Each op's own copy, naming the permission it needs.
 				ce := *ge
-				ce.Permission = ops[i].permission()
+				ce.Permission = permission(ops[i])
 				opErr = &ce
 			}
-			settle(i, Outcome{Err: fmt.Errorf("%s: %w", ops[i].describe(), opErr)})
+			settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), opErr)})
 		}
 		return
 	}
@@ -386,7 +324,7 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 			settle(i, c.outcome(ops[i], item.GetBody()))
 		case alreadyDone(ops[i], status, item.GetBody()):
 			ok++
-			settle(i, Outcome{})
+			settle(i, directory.Outcome{})
 		case status == http.StatusTooManyRequests || pacer.Retryable(status):
 			q.mu.Lock()
 			q.attempts[i]++
@@ -397,7 +335,7 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 				limit = maxThrottledAttempts
 			}
 			if n >= limit {
-				settle(i, Outcome{Err: itemError(ops[i], status, item.GetBody())})
+				settle(i, directory.Outcome{Err: itemError(ops[i], status, item.GetBody())})
 				continue
 			}
 			wait := c.retry.retryDelay(hdr, n)
@@ -412,12 +350,12 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 			q.retry(i, wait)
 			q.mu.Unlock()
 		default:
-			settle(i, Outcome{Err: itemError(ops[i], status, item.GetBody())})
+			settle(i, directory.Outcome{Err: itemError(ops[i], status, item.GetBody())})
 		}
 	}
 	for id, i := range byID {
 		if !answered[id] {
-			settle(i, Outcome{Err: &GraphError{Op: ops[i].describe(), Message: "Graph's $batch response did not answer this request"}})
+			settle(i, directory.Outcome{Err: &GraphError{Op: describe(ops[i]), Message: "Graph's $batch response did not answer this request"}})
 		}
 	}
 	c.pacer.Succeeded(ok)
@@ -427,18 +365,18 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []Op, idx []int, q *op
 }
 
 // requestInfo builds an op's request with the SDK's request builders.
-func (c *Client) requestInfo(ctx context.Context, o Op) (*abs.RequestInformation, error) {
-	if o.Kind < OpCreate || o.Kind > OpAssignLicense {
+func (c *Client) requestInfo(ctx context.Context, o directory.Op) (*abs.RequestInformation, error) {
+	if o.Kind < directory.OpCreate || o.Kind > directory.OpAssignLicense {
 		return nil, fmt.Errorf("unknown operation %d", o.Kind)
 	}
 	switch o.Kind {
-	case OpCreate:
+	case directory.OpCreate:
 		u, err := newUserBody(o.Attrs, o.Password)
 		if err != nil {
 			return nil, err
 		}
 		return c.gs.Users().ToPostRequestInformation(ctx, u, nil)
-	case OpUpdate:
+	case directory.OpUpdate:
 		u := models.NewUser()
 		for name, v := range o.Set {
 			if err := setAttr(u, name, v); err != nil {
@@ -446,14 +384,14 @@ func (c *Client) requestInfo(ctx context.Context, o Op) (*abs.RequestInformation
 			}
 		}
 		return c.gs.Users().ByUserId(o.UserID).ToPatchRequestInformation(ctx, u, nil)
-	case OpSetManager:
+	case directory.OpSetManager:
 		ref := models.NewReferenceUpdate()
 		odataID := c.graphURL + "/v1.0/users/" + o.ManagerID
 		ref.SetOdataId(&odataID)
 		return c.gs.Users().ByUserId(o.UserID).Manager().Ref().ToPutRequestInformation(ctx, ref, nil)
-	case OpRemoveManager:
+	case directory.OpRemoveManager:
 		return c.gs.Users().ByUserId(o.UserID).Manager().Ref().ToDeleteRequestInformation(ctx, nil)
-	case OpRevokeSessions:
+	case directory.OpRevokeSessions:
 		ri, err := c.gs.Users().ByUserId(o.UserID).RevokeSignInSessions().ToPostRequestInformation(ctx, nil)
 		if err != nil {
 			return nil, err
@@ -462,43 +400,43 @@ func (c *Client) requestInfo(ctx context.Context, o Op) (*abs.RequestInformation
 		// Content-Type, even for this action that takes none.
 		withEmptyBody(ri)
 		return ri, nil
-	case OpFind:
+	case directory.OpFind:
 		filter := fmt.Sprintf("%s eq '%s'", o.Attr, strings.ReplaceAll(o.Value, "'", "''"))
-		q := &users.UsersRequestBuilderGetQueryParameters{Select: selectFor(o.Select), Filter: &filter}
+		q := &users.UsersRequestBuilderGetQueryParameters{Select: selectFor(opSelect(o)), Filter: &filter}
 		return c.gs.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: q})
 	}
 	if o.UserID == "" {
 		return nil, errors.New("no user id")
 	}
 	switch o.Kind {
-	case OpDelete:
+	case directory.OpDelete:
 		return c.gs.Users().ByUserId(o.UserID).ToDeleteRequestInformation(ctx, nil)
-	case OpRestore:
+	case directory.OpRestore:
 		ri, err := c.gs.Directory().DeletedItems().ByDirectoryObjectId(o.UserID).Restore().ToPostRequestInformation(ctx, nil)
 		if err != nil {
 			return nil, err
 		}
 		withEmptyBody(ri)
 		return ri, nil
-	case OpGet:
-		q := &users.UserItemRequestBuilderGetQueryParameters{Select: selectFor(o.Select)}
+	case directory.OpGet:
+		q := &users.UserItemRequestBuilderGetQueryParameters{Select: selectFor(opSelect(o))}
 		if o.Expand {
 			q.Expand = []string{"manager($select=id)"}
 		}
 		return c.gs.Users().ByUserId(o.UserID).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{QueryParameters: q})
-	case OpAssignLicense:
+	case directory.OpAssignLicense:
 		return c.assignLicenseRequest(ctx, o)
 	}
 	if o.GroupID == "" {
 		return nil, errors.New("no group id")
 	}
 	switch o.Kind {
-	case OpAddMember:
+	case directory.OpAddMember:
 		ref := models.NewReferenceCreate()
 		odataID := c.graphURL + "/v1.0/directoryObjects/" + o.UserID
 		ref.SetOdataId(&odataID)
 		return c.gs.Groups().ByGroupId(o.GroupID).Members().Ref().ToPostRequestInformation(ctx, ref, nil)
-	case OpRemoveMember:
+	case directory.OpRemoveMember:
 		return c.gs.Groups().ByGroupId(o.GroupID).Members().ByDirectoryObjectId(o.UserID).Ref().ToDeleteRequestInformation(ctx, nil)
 	}
 	return nil, fmt.Errorf("unknown operation %d", o.Kind)
@@ -515,7 +453,7 @@ func withEmptyBody(ri *abs.RequestInformation) {
 // assignLicenseRequest builds POST /users/{id}/assignLicense. The skuIds
 // travel as the SDK's additional data: they are checked to be GUIDs here,
 // which spares the typed UUID fields.
-func (c *Client) assignLicenseRequest(ctx context.Context, o Op) (*abs.RequestInformation, error) {
+func (c *Client) assignLicenseRequest(ctx context.Context, o directory.Op) (*abs.RequestInformation, error) {
 	for _, id := range append(append([]string(nil), o.AddSkus...), o.RemoveSkus...) {
 		if !guid.Valid(id) {
 			return nil, fmt.Errorf("license skuId %q is not a GUID", id)
@@ -540,54 +478,54 @@ func (c *Client) assignLicenseRequest(ctx context.Context, o Op) (*abs.RequestIn
 // alreadyDone reports a failed item whose goal holds all the same: adding
 // a member Graph says is one already, removing one it says is not there
 // (404).
-func alreadyDone(o Op, status int, body msgraphcore.RequestBody) bool {
+func alreadyDone(o directory.Op, status int, body msgraphcore.RequestBody) bool {
 	switch o.Kind {
-	case OpAddMember:
+	case directory.OpAddMember:
 		if status != http.StatusBadRequest {
 			return false
 		}
 		var ge *GraphError
 		return errors.As(itemError(o, status, body), &ge) && strings.Contains(ge.Message, "already exist")
-	case OpRemoveMember:
+	case directory.OpRemoveMember:
 		return status == http.StatusNotFound
 	}
 	return false
 }
 
-// outcome reads a successful item's body. Users (OpFind, OpGet) are
+// outcome reads a successful item's body. Users (directory.OpFind, directory.OpGet) are
 // decoded like list pages, so their canonical values are those ReadUsers
 // reads.
-func (c *Client) outcome(o Op, body msgraphcore.RequestBody) Outcome {
+func (c *Client) outcome(o directory.Op, body msgraphcore.RequestBody) directory.Outcome {
 	switch o.Kind {
-	case OpCreate:
+	case directory.OpCreate:
 		id := rawString(body["id"])
 		if id == "" {
-			return Outcome{Err: &GraphError{Op: o.describe(), Message: "Graph answered the create without an object id"}}
+			return directory.Outcome{Err: &GraphError{Op: describe(o), Message: "Graph answered the create without an object id"}}
 		}
-		return Outcome{ID: id}
-	case OpRestore:
-		return Outcome{ID: o.UserID}
-	case OpFind:
+		return directory.Outcome{ID: id}
+	case directory.OpRestore:
+		return directory.Outcome{ID: o.UserID}
+	case directory.OpFind:
 		var pg userPage
 		if err := reparse(body, &pg); err != nil {
-			return Outcome{Err: fmt.Errorf("%s: %w", o.describe(), err)}
+			return directory.Outcome{Err: fmt.Errorf("%s: %w", describe(o), err)}
 		}
 		out := make([]identity.User, 0, len(pg.Value))
 		for i := range pg.Value {
-			out = append(out, pg.Value[i].toUser(o.Select))
+			out = append(out, pg.Value[i].toUser(opSelect(o)))
 		}
-		return Outcome{Users: out}
-	case OpGet:
+		return directory.Outcome{Users: out}
+	case directory.OpGet:
 		var u rawUser
 		if err := reparse(body, &u); err != nil {
-			return Outcome{Err: fmt.Errorf("%s: %w", o.describe(), err)}
+			return directory.Outcome{Err: fmt.Errorf("%s: %w", describe(o), err)}
 		}
 		if u.ID == "" {
-			return Outcome{Err: &GraphError{Op: o.describe(), Message: "Graph answered without the user's id"}}
+			return directory.Outcome{Err: &GraphError{Op: describe(o), Message: "Graph answered without the user's id"}}
 		}
-		return Outcome{Users: []identity.User{u.toUser(o.Select)}}
+		return directory.Outcome{Users: []identity.User{u.toUser(opSelect(o))}}
 	}
-	return Outcome{}
+	return directory.Outcome{}
 }
 
 // reparse decodes a $batch item body, which the SDK hands over as a
@@ -604,8 +542,8 @@ func reparse(body msgraphcore.RequestBody, v any) error {
 }
 
 // itemError turns a failed item's error body into a *GraphError.
-func itemError(o Op, status int, body msgraphcore.RequestBody) error {
-	ge := &GraphError{Op: o.describe(), Status: status, Permission: o.permission()}
+func itemError(o directory.Op, status int, body msgraphcore.RequestBody) error {
+	ge := &GraphError{Op: describe(o), Status: status, Permission: permission(o)}
 	if e, ok := body["error"].(map[string]any); ok {
 		ge.Code = rawString(e["code"])
 		ge.Message = rawString(e["message"])

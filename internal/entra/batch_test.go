@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/graphsim"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/pacer"
@@ -51,11 +52,11 @@ func simClient(t *testing.T, n int, icept graphsim.Interceptor) (*Client, *graph
 	return c, srv, clock
 }
 
-func createOps(n int, offset int) []Op {
-	ops := make([]Op, n)
+func createOps(n int, offset int) []directory.Op {
+	ops := make([]directory.Op, n)
 	for i := range ops {
 		k := offset + i
-		ops[i] = Op{Kind: OpCreate, Password: "Initial-Passw0rd!x", Attrs: identity.Attrs{
+		ops[i] = directory.Op{Kind: directory.OpCreate, Password: "Initial-Passw0rd!x", Attrs: identity.Attrs{
 			"displayName": fmt.Sprintf("New %d", k), "userPrincipalName": fmt.Sprintf("new%d@contoso.com", k),
 			"mailNickname": fmt.Sprintf("new%d", k), "employeeId": fmt.Sprintf("n%05d", k), "department": "Ops",
 		}}
@@ -64,11 +65,11 @@ func createOps(n int, offset int) []Op {
 }
 
 // run calls Do and collects outcomes, failing on a second outcome for an op.
-func run(t *testing.T, c *Client, ctx context.Context, ops []Op, opts DoOptions) []Outcome {
+func run(t *testing.T, c *Client, ctx context.Context, ops []directory.Op, opts directory.DoOptions) []directory.Outcome {
 	t.Helper()
-	out := make([]Outcome, len(ops))
+	out := make([]directory.Outcome, len(ops))
 	seen := make([]int32, len(ops))
-	c.Do(ctx, ops, opts, func(i int, o Outcome) {
+	c.Do(ctx, ops, opts, func(i int, o directory.Outcome) {
 		if atomic.AddInt32(&seen[i], 1) != 1 {
 			t.Errorf("op %d got a second outcome", i)
 		}
@@ -98,18 +99,18 @@ func TestDoBatchesTwentyAtATime(t *testing.T) {
 	// the same batches carry updates, manager references and finds
 	blank := ""
 	ops = append(ops,
-		Op{Kind: OpUpdate, UserID: "00000000-0000-0000-0000-000000000002", Set: map[string]*string{"department": nil, "jobTitle": &blank}},
-		Op{Kind: OpSetManager, UserID: "00000000-0000-0000-0000-000000000003", ManagerID: "00000000-0000-0000-0000-000000000002"},
-		Op{Kind: OpRemoveManager, UserID: "00000000-0000-0000-0000-000000000002"},
-		Op{Kind: OpFind, Attr: "employeeId", Value: "k0001", Select: []string{"employeeId", "userPrincipalName"}},
+		directory.Op{Kind: directory.OpUpdate, UserID: "00000000-0000-0000-0000-000000000002", Set: map[string]*string{"department": nil, "jobTitle": &blank}},
+		directory.Op{Kind: directory.OpSetManager, UserID: "00000000-0000-0000-0000-000000000003", ManagerID: "00000000-0000-0000-0000-000000000002"},
+		directory.Op{Kind: directory.OpRemoveManager, UserID: "00000000-0000-0000-0000-000000000002"},
+		directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "k0001", Select: []string{"employeeId", "userPrincipalName"}},
 	)
 	before := srv.Stats()
-	out := run(t, c, context.Background(), ops, DoOptions{})
+	out := run(t, c, context.Background(), ops, directory.DoOptions{})
 	for i, o := range out {
 		if o.Err != nil {
 			t.Fatalf("op %d: %v", i, o.Err)
 		}
-		if ops[i].Kind == OpCreate && o.ID == "" {
+		if ops[i].Kind == directory.OpCreate && o.ID == "" {
 			t.Fatalf("create %d: no id", i)
 		}
 	}
@@ -161,7 +162,7 @@ func TestDoRetriesOnlyThrottledItems(t *testing.T) {
 	c, srv, clock := simClient(t, 1, icept)
 	ops := createOps(60, 0)
 	before := srv.Stats()
-	out := run(t, c, context.Background(), ops, DoOptions{})
+	out := run(t, c, context.Background(), ops, directory.DoOptions{})
 	for i, o := range out {
 		if o.Err != nil {
 			t.Fatalf("op %d: %v", i, o.Err)
@@ -202,7 +203,7 @@ func TestDoHonoursWholeRequestThrottlingAndTransientErrors(t *testing.T) {
 		return nil
 	}
 	c, srv, clock := simClient(t, 1, icept)
-	out := run(t, c, context.Background(), createOps(5, 0), DoOptions{})
+	out := run(t, c, context.Background(), createOps(5, 0), directory.DoOptions{})
 	for i, o := range out {
 		if o.Err != nil {
 			t.Fatalf("op %d: %v", i, o.Err)
@@ -223,9 +224,9 @@ func TestDoReportsFinalErrorsWithGraphCodes(t *testing.T) {
 	c, srv, _ := simClient(t, 2, nil)
 	ops := createOps(2, 0)
 	ops[1].Attrs["userPrincipalName"] = "u1@contoso.com" // taken
-	ops = append(ops, Op{Kind: OpUpdate, UserID: "no-such-user", Set: map[string]*string{"department": nil}})
+	ops = append(ops, directory.Op{Kind: directory.OpUpdate, UserID: "no-such-user", Set: map[string]*string{"department": nil}})
 	before := srv.Stats()
-	out := run(t, c, context.Background(), ops, DoOptions{})
+	out := run(t, c, context.Background(), ops, directory.DoOptions{})
 	if out[0].Err != nil {
 		t.Fatalf("op 0: %v", out[0].Err)
 	}
@@ -248,10 +249,10 @@ func TestDoStopsSendingWhenStopped(t *testing.T) {
 	c, srv, _ := simClient(t, 1, nil)
 	stop, cancel := context.WithCancel(context.Background())
 	cancel()
-	out := run(t, c, context.Background(), createOps(30, 0), DoOptions{Stop: stop})
+	out := run(t, c, context.Background(), createOps(30, 0), directory.DoOptions{Stop: stop})
 	for i, o := range out {
-		if !errors.Is(o.Err, ErrNotSent) {
-			t.Fatalf("op %d: %v, want ErrNotSent", i, o.Err)
+		if !errors.Is(o.Err, directory.ErrNotSent) {
+			t.Fatalf("op %d: %v, want directory.ErrNotSent", i, o.Err)
 		}
 	}
 	if n := len(countByEmployeeID(srv)); n != 1 {
@@ -267,7 +268,7 @@ func TestDoGivesUpOnPersistentTransientErrors(t *testing.T) {
 		return nil
 	}
 	c, _, _ := simClient(t, 1, icept)
-	out := run(t, c, context.Background(), createOps(3, 0), DoOptions{})
+	out := run(t, c, context.Background(), createOps(3, 0), directory.DoOptions{})
 	for i, o := range out {
 		var ge *GraphError
 		if !errors.As(o.Err, &ge) || ge.Status != 503 {
@@ -288,10 +289,10 @@ func TestDoStoppedWhileRetryingIsAFailure(t *testing.T) {
 		return nil
 	}
 	c, _, _ := simClient(t, 1, icept)
-	out := run(t, c, context.Background(), createOps(2, 0), DoOptions{Stop: stop})
+	out := run(t, c, context.Background(), createOps(2, 0), directory.DoOptions{Stop: stop})
 	for i, o := range out {
 		var ge *GraphError
-		if errors.Is(o.Err, ErrNotSent) || !errors.As(o.Err, &ge) || ge.Status != http.StatusGatewayTimeout {
+		if errors.Is(o.Err, directory.ErrNotSent) || !errors.As(o.Err, &ge) || ge.Status != http.StatusGatewayTimeout {
 			t.Fatalf("op %d: %v, want the 504 it got", i, o.Err)
 		}
 	}
@@ -354,10 +355,10 @@ func TestStopWhileWaitingForThePacerSendsNothing(t *testing.T) {
 	c, srv := startSimWith(t, graphsim.Options{SeedPath: simSeed(t, 1), Token: testToken}, Options{Clock: clock, Pacer: p})
 	stop, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	out := run(t, c, context.Background(), createOps(30, 0), DoOptions{Stop: stop})
+	out := run(t, c, context.Background(), createOps(30, 0), directory.DoOptions{Stop: stop})
 	for i, o := range out {
-		if !errors.Is(o.Err, ErrNotSent) {
-			t.Fatalf("op %d: %v, want ErrNotSent", i, o.Err)
+		if !errors.Is(o.Err, directory.ErrNotSent) {
+			t.Fatalf("op %d: %v, want directory.ErrNotSent", i, o.Err)
 		}
 	}
 	if n := srv.Stats().Requests["POST /$batch"]; n != 0 {
@@ -377,9 +378,9 @@ func TestStoppedWhileThrottledIsNotSent(t *testing.T) {
 		return nil
 	}
 	c, _, _ := simClient(t, 1, icept)
-	for i, o := range run(t, c, context.Background(), createOps(2, 0), DoOptions{Stop: stop}) {
-		if !errors.Is(o.Err, ErrNotSent) {
-			t.Fatalf("op %d: %v, want ErrNotSent", i, o.Err)
+	for i, o := range run(t, c, context.Background(), createOps(2, 0), directory.DoOptions{Stop: stop}) {
+		if !errors.Is(o.Err, directory.ErrNotSent) {
+			t.Fatalf("op %d: %v, want directory.ErrNotSent", i, o.Err)
 		}
 	}
 }
@@ -387,7 +388,7 @@ func TestStoppedWhileThrottledIsNotSent(t *testing.T) {
 func TestRevokeSessionsThroughBatch(t *testing.T) {
 	c, srv, _ := simClient(t, 2, nil)
 	const id = "00000000-0000-0000-0000-000000000002"
-	o := run(t, c, context.Background(), []Op{{Kind: OpRevokeSessions, UserID: id}, {Kind: OpRevokeSessions, UserID: "missing"}}, DoOptions{})
+	o := run(t, c, context.Background(), []directory.Op{{Kind: directory.OpRevokeSessions, UserID: id}, {Kind: directory.OpRevokeSessions, UserID: "missing"}}, directory.DoOptions{})
 	if o[0].Err != nil || !IsNotFound(o[1].Err) {
 		t.Fatalf("outcomes = %+v", o)
 	}

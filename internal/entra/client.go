@@ -25,6 +25,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/pacer"
 )
@@ -207,18 +208,39 @@ func readPermission(attrs []string) string {
 	return PermUsers
 }
 
-// IsConflict reports a create that failed because the UPN (or another
-// unique property) is already taken.
-func IsConflict(err error) bool {
-	var ge *GraphError
-	return errors.As(err, &ge) && (ge.DetailCode == "ObjectConflict" || strings.Contains(ge.Message, "already exists"))
+// ErrorCode is Graph's code and detail code, e.g.
+// "Request_BadRequest/ObjectConflict", as reports show it.
+func (e *GraphError) ErrorCode() string {
+	if e.DetailCode != "" {
+		return e.Code + "/" + e.DetailCode
+	}
+	return e.Code
 }
 
-// IsNotFound reports Graph's 404 Request_ResourceNotFound.
-func IsNotFound(err error) bool {
-	var ge *GraphError
-	return errors.As(err, &ge) && (ge.Status == http.StatusNotFound || ge.Code == "Request_ResourceNotFound")
+// Is matches the directory port's sentinel errors: a 404 is
+// directory.ErrNotFound, a duplicate unique value directory.ErrConflict,
+// an answer about an object Graph has not replicated yet
+// directory.ErrNotReplicated, any other 400 directory.ErrRejected.
+func (e *GraphError) Is(target error) bool {
+	switch target {
+	case directory.ErrNotFound:
+		return e.Status == http.StatusNotFound || e.Code == "Request_ResourceNotFound"
+	case directory.ErrConflict:
+		return e.DetailCode == "ObjectConflict" || strings.Contains(e.Message, "already exists")
+	case directory.ErrNotReplicated:
+		return notReplicated(e)
+	case directory.ErrRejected:
+		return e.Status == http.StatusBadRequest && !notReplicated(e)
+	}
+	return false
 }
+
+// IsConflict reports a create that failed because the UPN (or another
+// unique property) is already taken.
+func IsConflict(err error) bool { return errors.Is(err, directory.ErrConflict) }
+
+// IsNotFound reports Graph's 404 Request_ResourceNotFound.
+func IsNotFound(err error) bool { return errors.Is(err, directory.ErrNotFound) }
 
 // IsNotReplicated reports the answers Graph gives when an object it was
 // just told about has not reached the replica serving the request yet
@@ -228,11 +250,9 @@ func IsNotFound(err error) bool {
 // objects being referenced don't exist." (Graph's documented wording; "do
 // not exist" is matched too). Such a request may succeed when retried a
 // little later; other errors are false.
-func IsNotReplicated(err error) bool {
-	var ge *GraphError
-	if !errors.As(err, &ge) {
-		return false
-	}
+func IsNotReplicated(err error) bool { return errors.Is(err, directory.ErrNotReplicated) }
+
+func notReplicated(ge *GraphError) bool {
 	switch ge.Status {
 	case http.StatusNotFound:
 		return ge.Code == "Request_ResourceNotFound"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hrsync/hrsync/internal/config"
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/graphsim"
 	"github.com/hrsync/hrsync/internal/identity"
 )
@@ -154,7 +155,7 @@ func TestListUsersFailsWholeOnAFailedPage(t *testing.T) {
 func TestWriteRoundTrip(t *testing.T) {
 	c, _ := newSim(t, 2, nil)
 	ctx := context.Background()
-	o := doOne(ctx, c, Op{Kind: OpCreate, Attrs: identity.Attrs{
+	o := doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.Attrs{
 		"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com", "mailNickname": "zoe.muller",
 		"employeeId": "k9", "department": "R&D", "employeeHireDate": "2024-02-01T00:00:00Z", "employeeOrgData.division": "Labs",
 	}, Password: "Initial-Pa55word!x"})
@@ -162,7 +163,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o = doOne(ctx, c, Op{Kind: OpFind, Attr: "employeeId", Value: "k9", Select: attrs})
+	o = doOne(ctx, c, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "k9", Select: attrs})
 	found, err := o.Users, o.Err
 	if err != nil || len(found) != 1 || found[0].ID != id {
 		t.Fatalf("find = %v, %v", found, err)
@@ -176,14 +177,14 @@ func TestWriteRoundTrip(t *testing.T) {
 		}
 	}
 	// Clearing: null, not "".
-	if err := doOne(ctx, c, Op{Kind: OpUpdate, UserID: id, Set: map[string]*string{"department": nil, "employeeOrgData.division": nil, "accountEnabled": ptr("false")}}).Err; err != nil {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: id, Set: map[string]*string{"department": nil, "employeeOrgData.division": nil, "accountEnabled": ptr("false")}}).Err; err != nil {
 		t.Fatal(err)
 	}
-	found = doOne(ctx, c, Op{Kind: OpFind, Attr: "employeeId", Value: "k9", Select: attrs}).Users
+	found = doOne(ctx, c, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "k9", Select: attrs}).Users
 	if a := found[0].Attrs; a["department"] != "" || a["employeeOrgData.division"] != "" || a["accountEnabled"] != "false" {
 		t.Errorf("after clear: %v", a)
 	}
-	if err := doOne(ctx, c, Op{Kind: OpSetManager, UserID: id, ManagerID: "00000000-0000-0000-0000-000000000001"}).Err; err != nil {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpSetManager, UserID: id, ManagerID: "00000000-0000-0000-0000-000000000001"}).Err; err != nil {
 		t.Fatal(err)
 	}
 	users, _ := c.ListUsers(ctx, attrs, true, nil)
@@ -192,19 +193,19 @@ func TestWriteRoundTrip(t *testing.T) {
 			t.Errorf("manager = %q", x.ManagerID)
 		}
 	}
-	if err := doOne(ctx, c, Op{Kind: OpRemoveManager, UserID: id}).Err; err != nil {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpRemoveManager, UserID: id}).Err; err != nil {
 		t.Fatal(err)
 	}
 	// Removing an absent manager is Graph's 404, which apply treats as done.
-	if err := doOne(ctx, c, Op{Kind: OpRemoveManager, UserID: id}).Err; !IsNotFound(err) {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpRemoveManager, UserID: id}).Err; !IsNotFound(err) {
 		t.Errorf("removing an absent manager: %v", err)
 	}
 }
 
 // doOne runs a single op through Do.
-func doOne(ctx context.Context, c *Client, op Op) Outcome {
-	var out Outcome
-	c.Do(ctx, []Op{op}, DoOptions{}, func(_ int, o Outcome) { out = o })
+func doOne(ctx context.Context, c *Client, op directory.Op) directory.Outcome {
+	var out directory.Outcome
+	c.Do(ctx, []directory.Op{op}, directory.DoOptions{}, func(_ int, o directory.Outcome) { out = o })
 	return out
 }
 
@@ -214,7 +215,7 @@ func TestGraphErrors(t *testing.T) {
 	c, _ := newSim(t, 2, nil)
 	ctx := context.Background()
 	const pw = "Secret-Pa55word!z"
-	err := doOne(ctx, c, Op{Kind: OpCreate, Attrs: identity.Attrs{"displayName": "Dup", "userPrincipalName": "u1@contoso.com", "mailNickname": "dup"}, Password: pw}).Err
+	err := doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.Attrs{"displayName": "Dup", "userPrincipalName": "u1@contoso.com", "mailNickname": "dup"}, Password: pw}).Err
 	if !IsConflict(err) {
 		t.Fatalf("duplicate UPN: %v", err)
 	}
@@ -226,11 +227,11 @@ func TestGraphErrors(t *testing.T) {
 		t.Error("the password leaked into an error")
 	}
 	// Graph refuses usageLocation codes that are not ISO 3166-1, such as UK.
-	err = doOne(ctx, c, Op{Kind: OpCreate, Attrs: identity.Attrs{"displayName": "Uk", "userPrincipalName": "uk@contoso.com", "mailNickname": "uk", "usageLocation": "UK"}, Password: pw}).Err
+	err = doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.Attrs{"displayName": "Uk", "userPrincipalName": "uk@contoso.com", "mailNickname": "uk", "usageLocation": "UK"}, Password: pw}).Err
 	if !errors.As(err, &ge) || ge.Status != 400 || !strings.Contains(ge.Message, "usageLocation") {
 		t.Errorf("usageLocation UK: %v", err)
 	}
-	err = doOne(ctx, c, Op{Kind: OpUpdate, UserID: "11111111-2222-3333-4444-555555555555", Set: map[string]*string{"department": ptr("x")}}).Err
+	err = doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: "11111111-2222-3333-4444-555555555555", Set: map[string]*string{"department": ptr("x")}}).Err
 	if !IsNotFound(err) {
 		t.Errorf("unknown id: %v", err)
 	}
@@ -288,13 +289,13 @@ func TestOrgDataIsReplacedWhole(t *testing.T) {
 	ctx := context.Background()
 	const user = "00000000-0000-0000-0000-000000000001"
 	both := map[string]*string{"employeeOrgData.division": ptr("Labs"), "employeeOrgData.costCenter": ptr("CC1")}
-	if err := doOne(ctx, c, Op{Kind: OpUpdate, UserID: user, Set: both}).Err; err != nil {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: user, Set: both}).Err; err != nil {
 		t.Fatal(err)
 	}
-	if err := doOne(ctx, c, Op{Kind: OpUpdate, UserID: user, Set: map[string]*string{"employeeOrgData.division": ptr("Research")}}).Err; err != nil {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: user, Set: map[string]*string{"employeeOrgData.division": ptr("Research")}}).Err; err != nil {
 		t.Fatal(err)
 	}
-	o := doOne(ctx, c, Op{Kind: OpFind, Attr: "employeeId", Value: "k0001", Select: []string{"employeeId", "employeeOrgData.division", "employeeOrgData.costCenter"}})
+	o := doOne(ctx, c, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "k0001", Select: []string{"employeeId", "employeeOrgData.division", "employeeOrgData.costCenter"}})
 	found, err := o.Users, o.Err
 	if err != nil || len(found) != 1 {
 		t.Fatal(found, err)
@@ -336,7 +337,7 @@ func TestEveryAttributeRoundTrips(t *testing.T) {
 		set[name] = ptr(v)
 		names = append(names, name)
 	}
-	if err := doOne(ctx, c, Op{Kind: OpUpdate, UserID: user, Set: set}).Err; err != nil {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: user, Set: set}).Err; err != nil {
 		t.Fatal(err)
 	}
 	users, err := c.ListUsers(ctx, names, false, nil)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hrsync/hrsync/internal/directory"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -130,7 +131,7 @@ func TestBatchItemURLsKeepDollarOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := doOne(context.Background(), c, Op{Kind: OpFind, Attr: "employeeId", Value: "a$b", Select: []string{"employeeId"}})
+	o := doOne(context.Background(), c, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "a$b", Select: []string{"employeeId"}})
 	if o.Err != nil {
 		t.Fatal(o.Err)
 	}

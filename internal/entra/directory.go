@@ -42,18 +42,6 @@ func (g linkGuard) follow(next string, page int) error {
 	return nil
 }
 
-// DeletedUser is a user in Entra's deleted items. Its
-// Attrs["userPrincipalName"] is the user's original userPrincipalName, the
-// one a restore brings back: Entra shows a deleted user's userPrincipalName
-// with the object id (without dashes) in front, and ListDeletedUsers strips
-// that prefix.
-type DeletedUser struct {
-	identity.User
-	// DeletedAt is when the user was deleted (zero if Graph did not say);
-	// Entra keeps it restorable for 30 days.
-	DeletedAt time.Time
-}
-
 // originalUPN undoes Entra's renaming of a deleted user's
 // userPrincipalName: a leading 32 hex digits equal to the object id without
 // dashes (ignoring case) are removed; anything else is returned as is.
@@ -82,10 +70,13 @@ type deletedPage struct {
 }
 
 // ListDeletedUsers reads every user in the deleted items with the given
-// attributes (as ListUsers reads them; LicensesAttr reads the licenses;
-// userPrincipalName is the original one, see DeletedUser) and the time
-// each was deleted.
-func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]DeletedUser, error) {
+// attributes (as ListUsers reads them; LicensesAttr reads the licenses)
+// and the time each was deleted (zero if Graph did not say; Entra keeps a
+// user restorable for 30 days). Its userPrincipalName is the original
+// one, the one a restore brings back: Entra shows a deleted user's
+// userPrincipalName with the object id (without dashes) in front, which is
+// stripped.
+func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]identity.DeletedUser, error) {
 	const op = "list deleted users"
 	top := int32(PageSize)
 	sel := selectFor(append(slices.Clip(attrs), "deletedDateTime"))
@@ -96,11 +87,11 @@ func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]Delete
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var out []DeletedUser
+	var out []identity.DeletedUser
 	err = pages(ctx, c, op, readPermission(attrs), ri, func(_ int, body *deletedPage) (string, error) {
 		for i := range body.Value {
 			u := &body.Value[i]
-			d := DeletedUser{User: u.toUser(attrs)}
+			d := identity.DeletedUser{User: u.toUser(attrs)}
 			if upn, ok := d.Attrs["userPrincipalName"]; ok {
 				d.Attrs["userPrincipalName"] = originalUPN(u.ID, upn)
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/graphsim"
 	"github.com/hrsync/hrsync/internal/identity"
 )
@@ -85,25 +86,25 @@ func TestLeaveDateTimeRoundTrips(t *testing.T) {
 	id := uid(1)
 	steps := []struct {
 		name string
-		op   Op
+		op   directory.Op
 		want string
 	}{
-		{"create with an offset", Op{Kind: OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "Leaver",
+		{"create with an offset", directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "Leaver",
 			"userPrincipalName": "leaver@contoso.com", "mailNickname": "leaver", "employeeId": "k9",
 			"employeeLeaveDateTime": "2026-03-31T17:00:00+02:00"}}, "2026-03-31T15:00:00Z"},
-		{"update", Op{Kind: OpUpdate, Set: map[string]*string{"employeeLeaveDateTime": ptr("2026-06-30T23:59:59Z")}}, "2026-06-30T23:59:59Z"},
-		{"clear", Op{Kind: OpUpdate, Set: map[string]*string{"employeeLeaveDateTime": nil}}, ""},
+		{"update", directory.Op{Kind: directory.OpUpdate, Set: map[string]*string{"employeeLeaveDateTime": ptr("2026-06-30T23:59:59Z")}}, "2026-06-30T23:59:59Z"},
+		{"clear", directory.Op{Kind: directory.OpUpdate, Set: map[string]*string{"employeeLeaveDateTime": nil}}, ""},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			if st.op.Kind == OpUpdate {
+			if st.op.Kind == directory.OpUpdate {
 				st.op.UserID = id
 			}
 			o := doOne(ctx, c, st.op)
 			if o.Err != nil {
 				t.Fatal(o.Err)
 			}
-			if st.op.Kind == OpCreate {
+			if st.op.Kind == directory.OpCreate {
 				id = o.ID
 			}
 			reads := map[string]identity.User{}
@@ -122,8 +123,8 @@ func TestLeaveDateTimeRoundTrips(t *testing.T) {
 					}
 				}
 			}
-			reads["get"] = doOne(ctx, c, Op{Kind: OpGet, UserID: id, Select: sel}).Users[0]
-			reads["find"] = doOne(ctx, c, Op{Kind: OpFind, Attr: "employeeId", Value: "k9", Select: sel}).Users[0]
+			reads["get"] = doOne(ctx, c, directory.Op{Kind: directory.OpGet, UserID: id, Select: sel}).Users[0]
+			reads["find"] = doOne(ctx, c, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "k9", Select: sel}).Users[0]
 			for name, u := range reads {
 				if got := u.Attrs["employeeLeaveDateTime"]; got != st.want {
 					t.Errorf("%s: employeeLeaveDateTime = %q, want %q", name, got, st.want)
@@ -156,7 +157,7 @@ func TestDeleteRestoreAndListDeleted(t *testing.T) {
 	attrs := []string{"employeeId", "userPrincipalName", "employeeLeaveDateTime", LicensesAttr}
 
 	clk.Advance(time.Hour)
-	o := run(t, c, ctx, []Op{{Kind: OpDelete, UserID: uid(2)}, {Kind: OpDelete, UserID: uid(3)}, {Kind: OpDelete, UserID: uid(99)}}, DoOptions{})
+	o := run(t, c, ctx, []directory.Op{{Kind: directory.OpDelete, UserID: uid(2)}, {Kind: directory.OpDelete, UserID: uid(3)}, {Kind: directory.OpDelete, UserID: uid(99)}}, directory.DoOptions{})
 	if o[0].Err != nil || o[1].Err != nil || !IsNotFound(o[2].Err) {
 		t.Fatalf("deletes = %+v", o)
 	}
@@ -167,12 +168,12 @@ func TestDeleteRestoreAndListDeleted(t *testing.T) {
 	if len(del) != 1002 || srv.Stats().Requests["GET /directory/deletedItems/microsoft.graph.user"] != 2 {
 		t.Fatalf("deleted users = %d, requests %v", len(del), srv.Stats().Requests)
 	}
-	byID := map[string]DeletedUser{}
+	byID := map[string]identity.DeletedUser{}
 	for _, d := range del {
 		byID[d.ID] = d
 	}
 	d2 := byID[uid(2)]
-	want := DeletedUser{User: identity.User{ID: uid(2), Attrs: identity.Attrs{"employeeId": "k0002", "userPrincipalName": "u2@contoso.com",
+	want := identity.DeletedUser{User: identity.User{ID: uid(2), Attrs: identity.Attrs{"employeeId": "k0002", "userPrincipalName": "u2@contoso.com",
 		"employeeLeaveDateTime": "2026-03-01T00:00:00Z"}, Licenses: []string{skuE3}}, DeletedAt: clk.Now()}
 	if !reflect.DeepEqual(d2, want) {
 		t.Errorf("deleted user 2 = %+v\nwant %+v", d2, want)
@@ -184,11 +185,11 @@ func TestDeleteRestoreAndListDeleted(t *testing.T) {
 		t.Error("a user deleted 31 days ago is listed")
 	}
 
-	o = run(t, c, ctx, []Op{{Kind: OpRestore, UserID: uid(2)}, {Kind: OpRestore, UserID: uid(5000)}, {Kind: OpRestore, UserID: uid(1)}}, DoOptions{})
+	o = run(t, c, ctx, []directory.Op{{Kind: directory.OpRestore, UserID: uid(2)}, {Kind: directory.OpRestore, UserID: uid(5000)}, {Kind: directory.OpRestore, UserID: uid(1)}}, directory.DoOptions{})
 	if o[0].Err != nil || o[0].ID != uid(2) || !IsNotFound(o[1].Err) || !IsNotFound(o[2].Err) {
 		t.Fatalf("restores = %+v", o)
 	}
-	got := doOne(ctx, c, Op{Kind: OpGet, UserID: uid(2), Select: attrs})
+	got := doOne(ctx, c, directory.Op{Kind: directory.OpGet, UserID: uid(2), Select: attrs})
 	if got.Err != nil || len(got.Users) != 1 || !slices.Equal(got.Users[0].Licenses, []string{skuE3}) {
 		t.Errorf("restored user = %+v", got)
 	}
@@ -196,9 +197,9 @@ func TestDeleteRestoreAndListDeleted(t *testing.T) {
 		t.Errorf("deleted users after restore = %d", len(del))
 	}
 	// Restoring over a taken UPN is Graph's conflict.
-	doOne(ctx, c, Op{Kind: OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "New 3",
+	doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "New 3",
 		"userPrincipalName": "u3@contoso.com", "mailNickname": "u3new"}})
-	if err := doOne(ctx, c, Op{Kind: OpRestore, UserID: uid(3)}).Err; !IsConflict(err) {
+	if err := doOne(ctx, c, directory.Op{Kind: directory.OpRestore, UserID: uid(3)}).Err; !IsConflict(err) {
 		t.Errorf("restore over a taken UPN: %v", err)
 	}
 }
@@ -274,20 +275,20 @@ func TestResolveGroupsAndMembers(t *testing.T) {
 		t.Errorf("members of a missing group: %v", err)
 	}
 
-	ops := []Op{
-		{Kind: OpAddMember, GroupID: gid(3), UserID: uid(1)},
-		{Kind: OpAddMember, GroupID: gid(1), UserID: uid(1)}, // already a member: fine
-		{Kind: OpRemoveMember, GroupID: gid(1), UserID: uid(2)},
-		{Kind: OpRemoveMember, GroupID: gid(1), UserID: uid(1150)}, // not a member: fine
-		{Kind: OpRemoveMember, GroupID: gid(99), UserID: uid(1)},   // 404: fine
-		{Kind: OpAddMember, GroupID: gid(3), UserID: uid(9999)},
-		{Kind: OpAddMember, GroupID: gid(99), UserID: uid(1)},
-		{Kind: OpAddMember, UserID: uid(1)},
+	ops := []directory.Op{
+		{Kind: directory.OpAddMember, GroupID: gid(3), UserID: uid(1)},
+		{Kind: directory.OpAddMember, GroupID: gid(1), UserID: uid(1)}, // already a member: fine
+		{Kind: directory.OpRemoveMember, GroupID: gid(1), UserID: uid(2)},
+		{Kind: directory.OpRemoveMember, GroupID: gid(1), UserID: uid(1150)}, // not a member: fine
+		{Kind: directory.OpRemoveMember, GroupID: gid(99), UserID: uid(1)},   // 404: fine
+		{Kind: directory.OpAddMember, GroupID: gid(3), UserID: uid(9999)},
+		{Kind: directory.OpAddMember, GroupID: gid(99), UserID: uid(1)},
+		{Kind: directory.OpAddMember, UserID: uid(1)},
 	}
-	o := run(t, c, ctx, ops, DoOptions{})
+	o := run(t, c, ctx, ops, directory.DoOptions{})
 	for i := 0; i < 5; i++ {
 		if o[i].Err != nil {
-			t.Errorf("%s: %v", ops[i].describe(), o[i].Err)
+			t.Errorf("%s: %v", describe(ops[i]), o[i].Err)
 		}
 	}
 	if !IsNotFound(o[5].Err) || !IsNotFound(o[6].Err) || o[7].Err == nil || !strings.Contains(o[6].Err.Error(), "add user "+uid(1)+" to group "+gid(99)) {
@@ -317,7 +318,7 @@ func deptWant(from, to int) map[string]string {
 	return out
 }
 
-// OpGet reads a user exactly as ReadUsers lists it: the same attributes
+// directory.OpGet reads a user exactly as ReadUsers lists it: the same attributes
 // in the same canonical form, the manager and the licenses.
 func TestOpGetReadsLikeReadUsers(t *testing.T) {
 	st := graphsim.State{Domains: []string{"contoso.com"},
@@ -351,12 +352,12 @@ func TestOpGetReadsLikeReadUsers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ops []Op
+			var ops []directory.Op
 			for _, u := range all {
-				ops = append(ops, Op{Kind: OpGet, UserID: u.ID, Select: attrs, Expand: withManager})
+				ops = append(ops, directory.Op{Kind: directory.OpGet, UserID: u.ID, Select: attrs, Expand: withManager})
 			}
-			ops = append(ops, Op{Kind: OpGet, UserID: uid(404), Select: attrs, Expand: withManager})
-			out := run(t, c, ctx, ops, DoOptions{})
+			ops = append(ops, directory.Op{Kind: directory.OpGet, UserID: uid(404), Select: attrs, Expand: withManager})
+			out := run(t, c, ctx, ops, directory.DoOptions{})
 			for i, u := range all {
 				if out[i].Err != nil || len(out[i].Users) != 1 {
 					t.Fatalf("get %s: %+v", u.ID, out[i])
@@ -403,22 +404,22 @@ func TestLicenses(t *testing.T) {
 
 	tests := []struct {
 		name string
-		op   Op
+		op   directory.Op
 		msg  string // "" = success
 	}{
-		{"add", Op{UserID: uid(1), AddSkus: []string{strings.ToUpper(skuE3)}}, ""},
-		{"no usage location", Op{UserID: uid(3), AddSkus: []string{skuE3}}, "License assignment cannot be done for user with invalid usage location."},
-		{"no units", Op{UserID: uid(2), AddSkus: []string{skuE5}}, "does not have any available licenses"},
-		{"unknown sku", Op{UserID: uid(2), AddSkus: []string{"11111111-2222-3333-4444-555555555555"}}, "does not correspond to a valid company License"},
-		{"remove not held", Op{UserID: uid(2), RemoveSkus: []string{skuE3}}, "User does not have a corresponding license."},
-		{"not a GUID", Op{UserID: uid(2), AddSkus: []string{"E3"}}, `license skuId "E3" is not a GUID`},
-		{"missing user", Op{UserID: uid(99), AddSkus: []string{skuE3}}, "does not exist"},
-		{"add to another", Op{UserID: uid(2), AddSkus: []string{skuE3}}, ""},
-		{"remove", Op{UserID: uid(2), RemoveSkus: []string{skuE3}}, ""},
+		{"add", directory.Op{UserID: uid(1), AddSkus: []string{strings.ToUpper(skuE3)}}, ""},
+		{"no usage location", directory.Op{UserID: uid(3), AddSkus: []string{skuE3}}, "License assignment cannot be done for user with invalid usage location."},
+		{"no units", directory.Op{UserID: uid(2), AddSkus: []string{skuE5}}, "does not have any available licenses"},
+		{"unknown sku", directory.Op{UserID: uid(2), AddSkus: []string{"11111111-2222-3333-4444-555555555555"}}, "does not correspond to a valid company License"},
+		{"remove not held", directory.Op{UserID: uid(2), RemoveSkus: []string{skuE3}}, "User does not have a corresponding license."},
+		{"not a GUID", directory.Op{UserID: uid(2), AddSkus: []string{"E3"}}, `license skuId "E3" is not a GUID`},
+		{"missing user", directory.Op{UserID: uid(99), AddSkus: []string{skuE3}}, "does not exist"},
+		{"add to another", directory.Op{UserID: uid(2), AddSkus: []string{skuE3}}, ""},
+		{"remove", directory.Op{UserID: uid(2), RemoveSkus: []string{skuE3}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.op.Kind = OpAssignLicense
+			tc.op.Kind = directory.OpAssignLicense
 			err := doOne(ctx, c, tc.op).Err
 			if (tc.msg == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.msg)) {
 				t.Errorf("err = %v, want %q", err, tc.msg)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/graphsim"
 	"github.com/hrsync/hrsync/internal/identity"
 )
@@ -84,32 +85,32 @@ func TestForbiddenNamesThePermission(t *testing.T) {
 			return err
 		}},
 		{"add member", "permission GroupMember.ReadWrite.All with", func() error {
-			return doOne(ctx, c, Op{Kind: OpAddMember, UserID: uid(1), GroupID: gid(1)}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpAddMember, UserID: uid(1), GroupID: gid(1)}).Err
 		}},
 		{"remove member", "permission GroupMember.ReadWrite.All with", func() error {
-			return doOne(ctx, c, Op{Kind: OpRemoveMember, UserID: uid(1), GroupID: gid(1)}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpRemoveMember, UserID: uid(1), GroupID: gid(1)}).Err
 		}},
 		{"assign license", "permission LicenseAssignment.ReadWrite.All (or User.ReadWrite.All) with", func() error {
-			return doOne(ctx, c, Op{Kind: OpAssignLicense, UserID: uid(1), AddSkus: []string{skuE3}}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpAssignLicense, UserID: uid(1), AddSkus: []string{skuE3}}).Err
 		}},
 		{"write the leave date", "permissions User.ReadWrite.All and User-LifeCycleInfo.ReadWrite.All with", func() error {
-			return doOne(ctx, c, Op{Kind: OpUpdate, UserID: uid(1), Set: map[string]*string{"employeeLeaveDateTime": &leave}}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: uid(1), Set: map[string]*string{"employeeLeaveDateTime": &leave}}).Err
 		}},
 		{"create with the leave date", "User-LifeCycleInfo.ReadWrite.All", func() error {
-			return doOne(ctx, c, Op{Kind: OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "N",
+			return doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "N",
 				"userPrincipalName": "n@contoso.com", "mailNickname": "n", "employeeLeaveDateTime": leave}}).Err
 		}},
 		{"update", "permission User.ReadWrite.All with", func() error {
-			return doOne(ctx, c, Op{Kind: OpUpdate, UserID: uid(1), Set: map[string]*string{"department": ptr("x")}}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: uid(1), Set: map[string]*string{"department": ptr("x")}}).Err
 		}},
 		{"get with the leave date", "User-LifeCycleInfo.Read.All", func() error {
-			return doOne(ctx, c, Op{Kind: OpGet, UserID: uid(1), Select: []string{"employeeLeaveDateTime"}}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpGet, UserID: uid(1), Select: []string{"employeeLeaveDateTime"}}).Err
 		}},
 		{"delete", "permission User.ReadWrite.All with", func() error {
-			return doOne(ctx, c, Op{Kind: OpDelete, UserID: uid(1)}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpDelete, UserID: uid(1)}).Err
 		}},
 		{"restore", "permission User.ReadWrite.All with", func() error {
-			return doOne(ctx, c, Op{Kind: OpRestore, UserID: uid(1)}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpRestore, UserID: uid(1)}).Err
 		}},
 	}
 	for _, tc := range tests {
@@ -125,7 +126,7 @@ func TestForbiddenNamesThePermission(t *testing.T) {
 		return &graphsim.Fault{Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation."}
 	}
 	c, _ = startSim(t, graphsim.Options{SeedPath: data, Token: testToken, Interceptor: denyAll})
-	out := run(t, c, ctx, []Op{{Kind: OpAddMember, UserID: uid(1), GroupID: gid(1)}, {Kind: OpDelete, UserID: uid(1)}}, DoOptions{})
+	out := run(t, c, ctx, []directory.Op{{Kind: directory.OpAddMember, UserID: uid(1), GroupID: gid(1)}, {Kind: directory.OpDelete, UserID: uid(1)}}, directory.DoOptions{})
 	if err := out[0].Err; err == nil || !strings.Contains(err.Error(), "GroupMember.ReadWrite.All") {
 		t.Errorf("refused batch, add member: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/graphsim"
 	"github.com/hrsync/hrsync/internal/identity"
 )
@@ -54,13 +55,13 @@ func TestReadsKeepOnlyDirectLicenses(t *testing.T) {
 			t.Errorf("ReadUsers: manager of user 2 = %q", users[1].ManagerID)
 		}
 	}
-	var ops []Op
+	var ops []directory.Op
 	for i := 1; i <= 3; i++ {
-		ops = append(ops, Op{Kind: OpGet, UserID: uid(i), Select: attrs}, Op{Kind: OpFind, Attr: "employeeId", Value: seedUser(i).EmployeeID, Select: attrs})
+		ops = append(ops, directory.Op{Kind: directory.OpGet, UserID: uid(i), Select: attrs}, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: seedUser(i).EmployeeID, Select: attrs})
 	}
-	for i, o := range run(t, c, ctx, ops, DoOptions{}) {
+	for i, o := range run(t, c, ctx, ops, directory.DoOptions{}) {
 		if o.Err != nil || len(o.Users) != 1 || !reflect.DeepEqual(o.Users[0].Licenses, want[o.Users[0].ID]) {
-			t.Errorf("%s: %+v", ops[i].describe(), o)
+			t.Errorf("%s: %+v", describe(ops[i]), o)
 		}
 	}
 	// Graph's delta does not return licenseAssignmentStates: the delta read
@@ -71,12 +72,12 @@ func TestReadsKeepOnlyDirectLicenses(t *testing.T) {
 		t.Errorf("delta with licenses: %v", err)
 	}
 	// An inherited license cannot be removed with assignLicense.
-	err = doOne(ctx, c, Op{Kind: OpAssignLicense, UserID: uid(2), RemoveSkus: []string{skuE5}}).Err
+	err = doOne(ctx, c, directory.Op{Kind: directory.OpAssignLicense, UserID: uid(2), RemoveSkus: []string{skuE5}}).Err
 	if err == nil || !strings.Contains(err.Error(), "inherited from a group membership") {
 		t.Errorf("remove an inherited license: %v", err)
 	}
 
-	run(t, c, ctx, []Op{{Kind: OpDelete, UserID: uid(1)}, {Kind: OpDelete, UserID: uid(2)}}, DoOptions{})
+	run(t, c, ctx, []directory.Op{{Kind: directory.OpDelete, UserID: uid(1)}, {Kind: directory.OpDelete, UserID: uid(2)}}, directory.DoOptions{})
 	del, err := c.ListDeletedUsers(ctx, append(attrs, "userPrincipalName"))
 	if err != nil {
 		t.Fatal(err)

@@ -104,7 +104,7 @@ type rawUser struct {
 }
 
 // LicensesAttr is the attribute name that asks the reads (ReadUsers,
-// ListUsers, ListDeletedUsers, OpGet, OpFind) for the directly assigned
+// ListUsers, ListDeletedUsers, directory.OpGet, directory.OpFind) for the directly assigned
 // licenses: they fill identity.User.Licenses with the sorted, lower-cased
 // skuIds, not Attrs. Graph's assignedLicenses also lists licenses inherited
 // from groups, which hrsync cannot remove with assignLicense, so the reads

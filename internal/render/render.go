@@ -12,7 +12,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 
-	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/report"
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
@@ -103,12 +103,21 @@ func who(a plan.Action) string {
 	return strings.Join(parts, " ")
 }
 
+// capital starts s with a capital letter.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	return string(unicode.ToUpper(r[0])) + string(r[1:])
+}
+
 // Text writes the terraform-style plan.
 func Text(w io.Writer, p *plan.Plan) error {
 	ew := &errWriter{w: w}
 	schema := p.Schema()
 	if len(p.Actions) == 0 {
-		ew.printf("No changes. Entra ID matches the source (%d managed users, %d unchanged).\n", p.Summary.Managed, p.Summary.Unchanged)
+		ew.printf("No changes. %s matches the source (%d managed users, %d unchanged).\n", capital(schema.Name), p.Summary.Managed, p.Summary.Unchanged)
 	} else {
 		ew.printf("hrsync will perform the following actions:\n")
 		for _, a := range p.Actions {
@@ -145,7 +154,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 					ew.printf("      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
 				}
 			}
-			if a.Action == plan.Disable {
+			if a.Action == plan.Disable && schema.RevokesSessions {
 				ew.printf("      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
 			}
 			if a.Action == plan.Create {
@@ -241,7 +250,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 			if a.Reason != "" {
 				label += " — " + mdEscape(a.Reason)
 			}
-			if a.Action == plan.Disable {
+			if a.Action == plan.Disable && p.Schema().RevokesSessions {
 				label += " — then its sign-in sessions are revoked"
 			}
 			row := 0
@@ -316,13 +325,13 @@ func short(digest string) string {
 }
 
 // Report writes an apply report as text: a line per failure, then totals.
-func Report(w io.Writer, r *apply.Report) error {
+func Report(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
 	for _, res := range r.Results {
 		switch res.Status {
-		case apply.StatusFailed, apply.StatusPartial, apply.StatusRefused:
+		case report.StatusFailed, report.StatusPartial, report.StatusRefused:
 			ew.printf("  x %s %s %s: %s\n", res.Action, clean(res.Key), res.Status, clean(res.Error))
-		case apply.StatusDone:
+		case report.StatusDone:
 			if res.Note != "" {
 				ew.printf("  ~ %s %s: %s\n", res.Action, clean(res.Key), res.Note)
 			}
@@ -357,7 +366,7 @@ type reportRow struct {
 }
 
 // ReportCSV writes an apply report as CSV, one row per action.
-func ReportCSV(w io.Writer, r *apply.Report) error {
+func ReportCSV(w io.Writer, r *report.Report) error {
 	rows := make([]reportRow, len(r.Results))
 	for i, res := range r.Results {
 		rows[i] = reportRow{Key: res.Key, ID: res.ID, Action: res.Action, Attributes: strings.Join(res.Attributes, ";"),

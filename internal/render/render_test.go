@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hrsync/hrsync/internal/apply"
+	"github.com/hrsync/hrsync/internal/report"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 )
@@ -120,13 +120,13 @@ func TestTextEndsWithSummaryLine(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
-	r := &apply.Report{
+	r := &report.Report{
 		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 1, 1, 0, 0, 2, 0, time.UTC),
 		Done: 2, Failed: 1,
-		Results: []apply.Result{
-			{Action: "create", Key: "1", Status: apply.StatusDone, Note: "already created by an earlier apply; adopted"},
-			{Action: "update", Key: "2", Status: apply.StatusDone},
-			{Action: "update", Key: "3", Status: apply.StatusFailed, Error: "update user x: graph 404 Request_ResourceNotFound: gone"},
+		Results: []report.Result{
+			{Action: "create", Key: "1", Status: report.StatusDone, Note: "already created by an earlier apply; adopted"},
+			{Action: "update", Key: "2", Status: report.StatusDone},
+			{Action: "update", Key: "3", Status: report.StatusFailed, Error: "update user x: graph 404 Request_ResourceNotFound: gone"},
 		},
 	}
 	var buf bytes.Buffer
@@ -137,9 +137,9 @@ func TestReport(t *testing.T) {
 }
 
 func TestReportCSV(t *testing.T) {
-	r := &apply.Report{Results: []apply.Result{
-		{Action: "create", Key: "1001", ID: "id-1", Attributes: []string{"displayName", "userPrincipalName"}, Status: apply.StatusDone},
-		{Action: "update", Key: "1002", ID: "id-2", Attributes: []string{"department"}, Status: apply.StatusFailed, ErrorCode: "Request_ResourceNotFound", Error: "update user id-2: graph 404 Request_ResourceNotFound: Resource 'id-2' does not exist, really"},
+	r := &report.Report{Results: []report.Result{
+		{Action: "create", Key: "1001", ID: "id-1", Attributes: []string{"displayName", "userPrincipalName"}, Status: report.StatusDone},
+		{Action: "update", Key: "1002", ID: "id-2", Attributes: []string{"department"}, Status: report.StatusFailed, ErrorCode: "Request_ResourceNotFound", Error: "update user id-2: graph 404 Request_ResourceNotFound: Resource 'id-2' does not exist, really"},
 	}}
 	var buf bytes.Buffer
 	if err := ReportCSV(&buf, r); err != nil {

@@ -1,0 +1,94 @@
+// Package targets opens the directory a configuration names. It is the one
+// place that knows every adapter (Entra ID through Microsoft Graph, the
+// sandbox tenant, Active Directory, LDAP); the engine receives Open and
+// speaks only the directory port.
+package targets
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/config"
+	"github.com/hrsync/hrsync/internal/directory"
+	"github.com/hrsync/hrsync/internal/entra"
+	"github.com/hrsync/hrsync/internal/graphsim"
+	"github.com/hrsync/hrsync/internal/guid"
+	"github.com/hrsync/hrsync/internal/identity"
+)
+
+// requestTimeout bounds each attempt of a Graph request; retries after
+// throttling are bounded by the run's timeout.
+const requestTimeout = 60 * time.Second
+
+// Open connects to the configured directory. For the sandbox it starts the
+// Graph emulator in-process on loopback, so the very same msgraph-sdk-go
+// code path runs as against Entra ID.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (directory.Directory, error) {
+	t := cfg.Target
+	switch t.Type {
+	case identity.TargetSandbox:
+		return openSandbox(ctx, t, log)
+	case identity.TargetEntra:
+		return openEntra(ctx, t, log)
+	}
+	return nil, fmt.Errorf("target type %q is not supported", t.Type)
+}
+
+func openSandbox(ctx context.Context, t config.Target, log *slog.Logger) (directory.Directory, error) {
+	if err := os.MkdirAll(filepath.Dir(t.State), 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox state folder: %w", err)
+	}
+	tok := make([]byte, 24)
+	if _, err := rand.Read(tok); err != nil {
+		return nil, fmt.Errorf("sandbox token: %w", err)
+	}
+	token := hex.EncodeToString(tok)
+	srv, err := graphsim.New(graphsim.Options{StatePath: t.State, SeedPath: t.Seed, Token: token})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	base, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}, Timeout: requestTimeout, Concurrency: t.Concurrency, Log: log})
+	if err != nil {
+		_ = srv.Close(ctx)
+		return nil, err
+	}
+	tenant, err := c.Tenant(ctx)
+	if err != nil {
+		c.Close()
+		_ = srv.Close(ctx)
+		return nil, err
+	}
+	return entra.NewDirectory(c, identity.TargetSandbox, "sandbox:"+t.State, tenant, srv.Close), nil
+}
+
+func openEntra(ctx context.Context, t config.Target, log *slog.Logger) (directory.Directory, error) {
+	c, err := entra.New(entra.Options{GraphURL: t.GraphURL, Auth: entra.Auth{Method: t.Auth, TenantID: t.TenantID, ClientID: t.ClientID}, Timeout: requestTimeout, Concurrency: t.Concurrency, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	// The tenant comes from the credentials themselves, so a plan is tied
+	// to the directory it was made for whatever the config says.
+	tenant, err := c.Tenant(ctx)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	// (A tenant named by its domain cannot be compared with a tid.)
+	if want := cmp.Or(t.TenantID, os.Getenv("AZURE_TENANT_ID")); want != "" && !strings.EqualFold(want, tenant) && guid.Valid(want) {
+		c.Close()
+		return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
+	}
+	return entra.NewDirectory(c, identity.TargetEntra, t.GraphURL, tenant, nil), nil
+}
