@@ -12,8 +12,8 @@ import (
 
 	"github.com/gocarina/gocsv"
 
-	"github.com/hrsync/hrsync/internal/report"
 	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/report"
 )
 
 // CheckFormat reports an unknown plan format before any work is done.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hrsync/hrsync/internal/report"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
+	"github.com/hrsync/hrsync/internal/report"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
