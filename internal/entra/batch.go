@@ -603,7 +603,9 @@ func reparse(body msgraphcore.RequestBody, v any) error {
 	return nil
 }
 
-// itemError turns a failed item's error body into a *GraphError.
+// itemError turns a failed item's error body into a *GraphError. It reads
+// the generic tree defensively: an item may lack "error", or carry it as
+// null, as a string, or without a message.
 func itemError(o Op, status int, body msgraphcore.RequestBody) error {
 	ge := &GraphError{Op: o.describe(), Status: status, Permission: o.permission()}
 	if e, ok := body["error"].(map[string]any); ok {
@@ -620,8 +622,8 @@ func itemError(o Op, status int, body msgraphcore.RequestBody) error {
 			}
 		}
 	}
-	if ge.Message == "" {
-		ge.Message = http.StatusText(status)
+	if strings.TrimSpace(ge.Message) == "" {
+		ge.Message = noMessage(status)
 	}
 	return ge
 }
