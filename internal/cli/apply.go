@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/hrsync/hrsync/internal/journal"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
+	"github.com/hrsync/hrsync/internal/safefile"
 )
 
 func (a *app) applyCmd() *cobra.Command {
@@ -345,10 +347,27 @@ func writeReport(f *os.File, rep *apply.Report) error {
 	return nil
 }
 
-// openOutput opens an output file before the apply, truncating it, with
-// mode 0600.
+// openOutput opens an output file (--report, --writeback) before the
+// apply, truncating it, with mode 0600. A symbolic link at path is refused
+// (see safefile): a link planted where the report is expected would make
+// hrsync truncate the file it points at.
+//
+// The standard streams are the exception: /dev/stdout, /dev/stderr,
+// /dev/fd/N and /proc/self/fd/N are symbolic links on Linux (to the
+// process's own descriptors), and `--report /dev/stdout` worked before
+// links were refused, so scripts may rely on it. These names live in
+// folders only the system controls, so nobody can plant a link there, and
+// they lead to a descriptor the caller chose; they are opened as before.
+// A pipe or device given by its own path is no link and works as well.
 func openOutput(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	open := safefile.OpenFile
+	if isStdStream(path) {
+		open = os.OpenFile
+	}
+	f, err := open(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if errors.Is(err, safefile.ErrSymlink) {
+		return nil, fmt.Errorf("%s is a symbolic link, which hrsync does not follow (it would truncate the file the link points at): give the path of the file itself", path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -361,6 +380,21 @@ func openOutput(path string) (*os.File, error) {
 		}
 	}
 	return f, nil
+}
+
+// isStdStream reports the names of the process's own descriptors that
+// openOutput follows although they are symbolic links.
+func isStdStream(path string) bool {
+	p := filepath.Clean(path)
+	if p == "/dev/stdout" || p == "/dev/stderr" {
+		return true
+	}
+	for _, dir := range []string{"/dev/fd/", "/proc/self/fd/"} {
+		if n, ok := strings.CutPrefix(p, dir); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // createSecretFile creates the passwords file: a new regular file, mode
