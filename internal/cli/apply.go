@@ -437,6 +437,13 @@ type writebackRow struct {
 	CreatedAt string `csv:"created_at"`
 }
 
+// csvSafe is the row with every cell made safe for spreadsheets (see
+// render.CSVCell): key, UPN and mail come from HR.
+func (r writebackRow) csvSafe() writebackRow {
+	return writebackRow{Key: render.CSVCell(r.Key), UPN: render.CSVCell(r.UPN), Mail: render.CSVCell(r.Mail),
+		ObjectID: render.CSVCell(r.ObjectID), CreatedAt: render.CSVCell(r.CreatedAt)}
+}
+
 // passwordRow is one created user's initial password.
 type passwordRow struct {
 	Key      string `csv:"key"`
@@ -444,16 +451,30 @@ type passwordRow struct {
 	Password string `csv:"initial_password"`
 }
 
+// csvSafe makes the key and UPN safe for spreadsheets (see
+// render.CSVCell). The password is written exactly as it was set: a quote
+// in front would be read out as part of it. apply.NewPassword never starts
+// a password with a formula character, so none needs escaping.
+func (r passwordRow) csvSafe() passwordRow {
+	return passwordRow{Key: render.CSVCell(r.Key), UPN: render.CSVCell(r.UPN), Password: r.Password}
+}
+
+// csvRow is a row type of a csvStream: csvSafe returns it ready to write.
+type csvRow[T any] interface {
+	csvSafe() T
+}
+
 // csvStream writes CSV rows to a file as they come: the header at once,
-// then each row, written through. Its errors never carry a row's values
-// (a password). A nil file takes rows and writes nothing.
-type csvStream[T any] struct {
+// then each row, written through, its cells made safe for spreadsheets
+// (csvSafe). Its errors never carry a row's values (a password). A nil
+// file takes rows and writes nothing.
+type csvStream[T csvRow[T]] struct {
 	f   *os.File
 	n   int
 	err error
 }
 
-func newCSVStream[T any](f *os.File) *csvStream[T] {
+func newCSVStream[T csvRow[T]](f *os.File) *csvStream[T] {
 	s := &csvStream[T]{f: f}
 	if f != nil {
 		if err := gocsv.Marshal([]T{}, f); err != nil {
@@ -471,7 +492,7 @@ func (s *csvStream[T]) add(row T) {
 	if s.err != nil {
 		return
 	}
-	if err := gocsv.MarshalWithoutHeaders([]T{row}, s.f); err != nil {
+	if err := gocsv.MarshalWithoutHeaders([]T{row.csvSafe()}, s.f); err != nil {
 		s.err = fmt.Errorf("write %s: row %d failed", s.f.Name(), s.n)
 	}
 }
