@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/url"
@@ -65,14 +66,29 @@ func (r *redactor) addLocked(vals ...string) {
 		if len(v) < minSecretLen {
 			continue
 		}
-		// a secret also travels query-escaped and path-escaped
-		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+		// a secret also travels query-escaped and path-escaped, and an API
+		// echoing it in a JSON body escapes it (Go's encoder also escapes
+		// <, > and &)
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v), jsonEscaped(v, true), jsonEscaped(v, false)} {
 			if !slices.Contains(r.secrets, form) {
 				r.secrets = append(r.secrets, form)
 			}
 		}
 	}
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// jsonEscaped is v as it stands inside a JSON string, with or without
+// HTML characters escaped.
+func jsonEscaped(v string, html bool) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	if err := enc.Encode(v); err != nil {
+		return v
+	}
+	s := strings.TrimSpace(b.String())
+	return s[1 : len(s)-1]
 }
 
 // addBasic registers a user name and password and their Authorization form.
