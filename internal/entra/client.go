@@ -26,6 +26,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/pacer"
 )
 
@@ -91,7 +92,8 @@ func New(opts Options) (*Client, error) {
 	}
 	c.log = log
 	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log, attemptTimeout: opts.Timeout}
-	hc := khttp.GetDefaultClient(middlewares(c.retry)...)
+	hc := khttp.GetDefaultClient()
+	hc.Transport = khttp.NewCustomTransportWithParentTransport(parentTransport(), middlewares(c.retry)...)
 	// kiota's client gives up after 100 s, which would cut throttling
 	// waits and retries short: attempts have their own timeout, and the
 	// run's deadline bounds the rest.
@@ -108,6 +110,19 @@ func New(opts Options) (*Client, error) {
 	c.adapter = adapter
 	c.gs = msgraphsdk.NewGraphServiceClient(adapter)
 	return c, nil
+}
+
+// parentTransport is kiota's default transport with the environment's
+// proxy, never for a loopback host: graph_url may be plain http only for
+// loopback, because such requests never leave the machine (Go's own proxy
+// selection skips only a lower-case "localhost").
+func parentTransport() http.RoundTripper {
+	tr, ok := khttp.GetDefaultTransport().(*http.Transport)
+	if !ok {
+		return khttp.GetDefaultTransport()
+	}
+	tr.Proxy = loopback.Proxy()
+	return tr
 }
 
 // Close closes the client's idle connections. A server shutting down

@@ -4,12 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/hrsync/hrsync/internal/loopback"
 )
 
 // Secret holds a credential read from the environment. It never prints:
@@ -163,11 +164,6 @@ func displayURL(u *url.URL, secretParams map[string]bool, r *redactor) string {
 }
 
 // isLoopback reports whether host (without port) is a loopback address or
-// localhost, where plain http cannot be intercepted on the way.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// localhost, where plain http cannot be intercepted on the way; such a host
+// is also never reached through a proxy (see defaultClient).
+func isLoopback(host string) bool { return loopback.IsLoopback(host) }

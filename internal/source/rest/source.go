@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/pacer"
 	"github.com/hrsync/hrsync/internal/source"
 )
@@ -149,6 +150,9 @@ func New(c Config, opts Options) (*Source, error) {
 
 func defaultClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// The environment's proxy, never for a loopback host: plain http is
+	// allowed to loopback only because it never leaves the machine.
+	tr.Proxy = loopback.Proxy()
 	tr.TLSHandshakeTimeout = 15 * time.Second
 	tr.IdleConnTimeout = 90 * time.Second
 	return &http.Client{
