@@ -366,7 +366,7 @@ func openOutput(path string) (*os.File, error) {
 	}
 	f, err := open(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if errors.Is(err, safefile.ErrSymlink) {
-		return nil, fmt.Errorf("%s is a symbolic link, which hrsync does not follow (it would truncate the file the link points at): give the path of the file itself", path)
+		return nil, fmt.Errorf("%s %w, which hrsync does not follow (it would truncate the file the link points at): give the path of the file itself", path, safefile.ErrSymlink)
 	}
 	if err != nil {
 		return nil, err

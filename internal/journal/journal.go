@@ -110,8 +110,8 @@ func Load(path, digest string, keyOf func(i int) string) (Done, error) {
 // link gets what to do about it.
 func openError(path string, err error) error {
 	if errors.Is(err, safefile.ErrSymlink) {
-		return fmt.Errorf("journal %s is a symbolic link, which hrsync does not follow (it would write to, and may cut, the file the link points at): "+
-			"remove the link, or move the journal it points at to that path", path)
+		return fmt.Errorf("journal %s %w, which hrsync does not follow (it would write to, and may cut, the file the link points at): "+
+			"remove the link, or move the journal it points at to that path", path, safefile.ErrSymlink)
 	}
 	return fmt.Errorf("open journal: %w", err)
 }
