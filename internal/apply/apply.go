@@ -966,6 +966,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // lower case letters, digits and symbols, from crypto/rand. It is sent to
 // Graph once and never printed, logged or saved, unless the caller asks
 // for it through Options.Created (hrsync apply --passwords-file).
+//
+// It never starts with a symbol: a passwords file opened in a spreadsheet
+// would take a password starting with =, +, - or @ for a formula and show
+// something else than the password set (about 6% of passwords did), and
+// escaping the cell would change what the service desk reads out. The
+// first character is a letter or digit; the symbol and the other classes
+// are among the other 19.
 func NewPassword() (string, error) {
 	const (
 		upper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -975,26 +982,36 @@ func NewPassword() (string, error) {
 	)
 	all := upper + lower + digits + symbol
 	classes := []string{upper, lower, digits, symbol}
+	pick := func(set string) (byte, error) {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			return 0, err
+		}
+		return set[n.Int64()], nil
+	}
 	out := make([]byte, 20)
-	for i := range out {
+	var err error
+	if out[0], err = pick(upper + lower + digits); err != nil {
+		return "", err
+	}
+	rest := out[1:]
+	for i := range rest {
 		set := all
 		if i < len(classes) {
 			set = classes[i]
 		}
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
-		if err != nil {
+		if rest[i], err = pick(set); err != nil {
 			return "", err
 		}
-		out[i] = set[n.Int64()]
 	}
-	// shuffle so the classes are not at fixed positions
-	for i := len(out) - 1; i > 0; i-- {
+	// shuffle the rest so the classes are not at fixed positions
+	for i := len(rest) - 1; i > 0; i-- {
 		n, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
 		if err != nil {
 			return "", err
 		}
 		j := n.Int64()
-		out[i], out[j] = out[j], out[i]
+		rest[i], rest[j] = rest[j], rest[i]
 	}
 	return string(out), nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 	"github.com/hrsync/hrsync/internal/report"
+	"github.com/hrsync/hrsync/internal/safefile"
 )
 
 func (a *app) applyCmd() *cobra.Command {
@@ -366,10 +368,27 @@ func writeReport(f *os.File, rep *report.Report) error {
 	return nil
 }
 
-// openOutput opens an output file before the apply, truncating it, with
-// mode 0600.
+// openOutput opens an output file (--report, --writeback) before the
+// apply, truncating it, with mode 0600. A symbolic link at path is refused
+// (see safefile): a link planted where the report is expected would make
+// hrsync truncate the file it points at.
+//
+// The standard streams are the exception: /dev/stdout, /dev/stderr,
+// /dev/fd/N and /proc/self/fd/N are symbolic links on Linux (to the
+// process's own descriptors), and `--report /dev/stdout` worked before
+// links were refused, so scripts may rely on it. These names live in
+// folders only the system controls, so nobody can plant a link there, and
+// they lead to a descriptor the caller chose; they are opened as before.
+// A pipe or device given by its own path is no link and works as well.
 func openOutput(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	open := safefile.OpenFile
+	if isStdStream(path) {
+		open = os.OpenFile
+	}
+	f, err := open(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if errors.Is(err, safefile.ErrSymlink) {
+		return nil, fmt.Errorf("%s %w, which hrsync does not follow (it would truncate the file the link points at): give the path of the file itself", path, safefile.ErrSymlink)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -382,6 +401,21 @@ func openOutput(path string) (*os.File, error) {
 		}
 	}
 	return f, nil
+}
+
+// isStdStream reports the names of the process's own descriptors that
+// openOutput follows although they are symbolic links.
+func isStdStream(path string) bool {
+	p := filepath.Clean(path)
+	if p == "/dev/stdout" || p == "/dev/stderr" {
+		return true
+	}
+	for _, dir := range []string{"/dev/fd/", "/proc/self/fd/"} {
+		if n, ok := strings.CutPrefix(p, dir); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // createSecretFile creates the passwords file: a new regular file, mode
@@ -424,6 +458,13 @@ type writebackRow struct {
 	CreatedAt string `csv:"created_at"`
 }
 
+// csvSafe is the row with every cell made safe for spreadsheets (see
+// render.CSVCell): key, UPN and mail come from HR.
+func (r writebackRow) csvSafe() writebackRow {
+	return writebackRow{Key: render.CSVCell(r.Key), UPN: render.CSVCell(r.UPN), Mail: render.CSVCell(r.Mail),
+		ObjectID: render.CSVCell(r.ObjectID), CreatedAt: render.CSVCell(r.CreatedAt)}
+}
+
 // passwordRow is one created user's initial password.
 type passwordRow struct {
 	Key      string `csv:"key"`
@@ -431,16 +472,30 @@ type passwordRow struct {
 	Password string `csv:"initial_password"`
 }
 
+// csvSafe makes the key and UPN safe for spreadsheets (see
+// render.CSVCell). The password is written exactly as it was set: a quote
+// in front would be read out as part of it. apply.NewPassword never starts
+// a password with a formula character, so none needs escaping.
+func (r passwordRow) csvSafe() passwordRow {
+	return passwordRow{Key: render.CSVCell(r.Key), UPN: render.CSVCell(r.UPN), Password: r.Password}
+}
+
+// csvRow is a row type of a csvStream: csvSafe returns it ready to write.
+type csvRow[T any] interface {
+	csvSafe() T
+}
+
 // csvStream writes CSV rows to a file as they come: the header at once,
-// then each row, written through. Its errors never carry a row's values
-// (a password). A nil file takes rows and writes nothing.
-type csvStream[T any] struct {
+// then each row, written through, its cells made safe for spreadsheets
+// (csvSafe). Its errors never carry a row's values (a password). A nil
+// file takes rows and writes nothing.
+type csvStream[T csvRow[T]] struct {
 	f   *os.File
 	n   int
 	err error
 }
 
-func newCSVStream[T any](f *os.File) *csvStream[T] {
+func newCSVStream[T csvRow[T]](f *os.File) *csvStream[T] {
 	s := &csvStream[T]{f: f}
 	if f != nil {
 		if err := gocsv.Marshal([]T{}, f); err != nil {
@@ -458,7 +513,7 @@ func (s *csvStream[T]) add(row T) {
 	if s.err != nil {
 		return
 	}
-	if err := gocsv.MarshalWithoutHeaders([]T{row}, s.f); err != nil {
+	if err := gocsv.MarshalWithoutHeaders([]T{row.csvSafe()}, s.f); err != nil {
 		s.err = fmt.Errorf("write %s: row %d failed", s.f.Name(), s.n)
 	}
 }

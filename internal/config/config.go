@@ -7,8 +7,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/suggest"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -482,14 +482,10 @@ func checkGraphURL(s string) error {
 	}
 }
 
-// IsLoopback reports whether host names this machine.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// IsLoopback reports whether host names this machine (see
+// loopback.IsLoopback, which also decides that such a host is never
+// reached through a proxy).
+func IsLoopback(host string) bool { return loopback.IsLoopback(host) }
 
 func parseFile(name string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node

@@ -11,6 +11,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
@@ -29,6 +30,9 @@ type Auth struct {
 	Token string
 	// Getenv reads AZURE_* and HRSYNC_ACCESS_TOKEN; nil means os.Getenv.
 	Getenv func(string) string
+
+	// transport replaces the credential's HTTP transport (tests).
+	transport policy.Transporter
 }
 
 // authProvider builds the kiota authentication provider for graphURL.
@@ -58,6 +62,7 @@ func authProvider(a Auth, graphURL string) (absauth.AuthenticationProvider, erro
 	if err != nil {
 		return nil, err
 	}
+	cred = &safeCredential{cred: cred, method: a.Method, secrets: credentialSecrets(getenv)}
 	scopes := []string{strings.TrimRight(graphURL, "/") + "/.default"}
 	p, err := kauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, scopes, []string{u.Hostname()}) // kiota compares host names without the port
 	if err != nil {
@@ -69,7 +74,7 @@ func authProvider(a Auth, graphURL string) (absauth.AuthenticationProvider, erro
 func credential(a Auth, getenv func(string) string, graphHost string) (azcore.TokenCredential, error) {
 	tenant := cmp.Or(a.TenantID, getenv("AZURE_TENANT_ID"))
 	client := cmp.Or(a.ClientID, getenv("AZURE_CLIENT_ID"))
-	opts := azcore.ClientOptions{Cloud: cloudFor(graphHost)}
+	opts := azcore.ClientOptions{Cloud: cloudFor(graphHost), Transport: a.transport}
 	if getenv("AZURE_AUTHORITY_HOST") != "" {
 		opts.Cloud = cloud.Configuration{} // azidentity then honours AZURE_AUTHORITY_HOST
 	}

@@ -541,7 +541,9 @@ func reparse(body msgraphcore.RequestBody, v any) error {
 	return nil
 }
 
-// itemError turns a failed item's error body into a *GraphError.
+// itemError turns a failed item's error body into a *GraphError. It reads
+// the generic tree defensively: an item may lack "error", or carry it as
+// null, as a string, or without a message.
 func itemError(o directory.Op, status int, body msgraphcore.RequestBody) error {
 	ge := &GraphError{Op: describe(o), Status: status, Permission: permission(o)}
 	if e, ok := body["error"].(map[string]any); ok {
@@ -558,8 +560,8 @@ func itemError(o directory.Op, status int, body msgraphcore.RequestBody) error {
 			}
 		}
 	}
-	if ge.Message == "" {
-		ge.Message = http.StatusText(status)
+	if strings.TrimSpace(ge.Message) == "" {
+		ge.Message = noMessage(status)
 	}
 	return ge
 }

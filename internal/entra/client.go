@@ -27,6 +27,7 @@ import (
 
 	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/pacer"
 )
 
@@ -92,7 +93,8 @@ func New(opts Options) (*Client, error) {
 	}
 	c.log = log
 	c.retry = &retryHandler{pacer: c.pacer, clock: c.clock, backoff: pacer.DefaultBackoff(), log: log, attemptTimeout: opts.Timeout}
-	hc := khttp.GetDefaultClient(middlewares(c.retry)...)
+	hc := khttp.GetDefaultClient()
+	hc.Transport = khttp.NewCustomTransportWithParentTransport(parentTransport(), middlewares(c.retry)...)
 	// kiota's client gives up after 100 s, which would cut throttling
 	// waits and retries short: attempts have their own timeout, and the
 	// run's deadline bounds the rest.
@@ -109,6 +111,19 @@ func New(opts Options) (*Client, error) {
 	c.adapter = adapter
 	c.gs = msgraphsdk.NewGraphServiceClient(adapter)
 	return c, nil
+}
+
+// parentTransport is kiota's default transport with the environment's
+// proxy, never for a loopback host: graph_url may be plain http only for
+// loopback, because such requests never leave the machine (Go's own proxy
+// selection skips only a lower-case "localhost").
+func parentTransport() http.RoundTripper {
+	tr, ok := khttp.GetDefaultTransport().(*http.Transport)
+	if !ok {
+		return khttp.GetDefaultTransport()
+	}
+	tr.Proxy = loopback.Proxy()
+	return tr
 }
 
 // Close closes the client's idle connections. A server shutting down
@@ -143,7 +158,10 @@ func (e *GraphError) Error() string {
 		code += "/" + e.DetailCode
 	}
 	if e.Status > 0 {
-		return fmt.Sprintf("%s: graph %d %s: %s%s", e.Op, e.Status, code, e.Message, hint(e.Status, e.Permission))
+		if code != "" {
+			code = " " + code
+		}
+		return fmt.Sprintf("%s: graph %d%s: %s%s", e.Op, e.Status, code, e.Message, hint(e.Status, e.Permission))
 	}
 	return fmt.Sprintf("%s: %s", e.Op, e.Message)
 }
@@ -264,6 +282,11 @@ func notReplicated(ge *GraphError) bool {
 	return false
 }
 
+// wrap turns an error from the SDK into a *GraphError naming op, or wraps
+// it with op. It never calls the SDK error's Error method: kiota's
+// ODataError.Error dereferences error.message and panics on a body
+// without one (500 {}, {"error":null}, {"error":{"code":"x"}}), so the
+// GraphError is built from whatever status, code and message are there.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -271,26 +294,56 @@ func wrap(op string, err error) error {
 	var oe *odataerrors.ODataError
 	if errors.As(err, &oe) {
 		ge := &GraphError{Op: op, Status: oe.ResponseStatusCode}
-		if me := oe.GetErrorEscaped(); me != nil {
-			ge.Code = deref(me.GetCode())
-			ge.Message = deref(me.GetMessage())
-			for _, d := range me.GetDetails() {
-				if dc := deref(d.GetCode()); dc != "" {
-					ge.DetailCode = dc
-					break
-				}
-			}
-		}
+		ge.Code, ge.DetailCode, ge.Message = odataFields(oe)
 		if ge.Message == "" {
-			ge.Message = oe.Error()
+			ge.Message = noMessage(ge.Status)
 		}
 		return ge
 	}
 	var ae *abs.ApiError
 	if errors.As(err, &ae) {
+		// ApiError.Error is safe: it falls back on a fixed text.
 		return &GraphError{Op: op, Status: ae.ResponseStatusCode, Message: ae.Error()}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// odataFields reads Graph's code, first detail code and message from a
+// parsed error body; what the body lacks is "". The SDK's generated
+// getters panic on a backing store that does not hold what they expect,
+// so a panic here is taken as "nothing there" rather than end the run.
+func odataFields(oe *odataerrors.ODataError) (code, detail, message string) {
+	defer func() {
+		if recover() != nil {
+			code, detail, message = "", "", ""
+		}
+	}()
+	me := oe.GetErrorEscaped()
+	if me == nil {
+		return "", "", ""
+	}
+	code, message = deref(me.GetCode()), deref(me.GetMessage())
+	for _, d := range me.GetDetails() {
+		if d == nil {
+			continue
+		}
+		if dc := deref(d.GetCode()); dc != "" {
+			detail = dc
+			break
+		}
+	}
+	return code, detail, message
+}
+
+// noMessage is a GraphError's message when Graph's answer carried none.
+func noMessage(status int) string {
+	if status <= 0 {
+		return "Graph returned an error with no error message"
+	}
+	if t := http.StatusText(status); t != "" {
+		return fmt.Sprintf("Graph returned %d (%s) with no error message", status, t)
+	}
+	return fmt.Sprintf("Graph returned %d with no error message", status)
 }
 
 func deref(s *string) string {

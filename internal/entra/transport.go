@@ -1,11 +1,15 @@
 package entra
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	khttp "github.com/microsoft/kiota-http-go"
@@ -114,14 +118,14 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 			h.log.Debug("graph request failed; retrying", "method", req.Method, "path", req.URL.Path, "attempt", attempt, "wait", delay, "error", err)
 		case resp.StatusCode == http.StatusTooManyRequests:
 			if attempt >= maxThrottledAttempts {
-				return resp, nil
+				return normalizeErrorBody(resp), nil
 			}
 			delay = h.retryDelay(resp.Header, attempt)
 			h.pacer.Throttled(delay)
 			h.log.Debug("graph throttled the request; waiting", "method", req.Method, "path", req.URL.Path, "attempt", attempt, "wait", delay)
 		case pacer.Retryable(resp.StatusCode):
 			if attempt >= maxTransientAttempts {
-				return resp, nil
+				return normalizeErrorBody(resp), nil
 			}
 			delay = h.retryDelay(resp.Header, attempt)
 			h.log.Debug("graph answered a transient error; retrying", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "attempt", attempt, "wait", delay)
@@ -129,7 +133,7 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 			if !cost.batch && resp.StatusCode < 400 {
 				h.pacer.Succeeded(cost.items)
 			}
-			return resp, nil
+			return normalizeErrorBody(resp), nil
 		}
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -180,4 +184,68 @@ func rewind(req *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// maxErrorBody is the most of an error response's body that is read.
+// Graph's error envelopes are a few hundred bytes.
+const maxErrorBody = 64 << 10
+
+// normalizeErrorBody rewrites the body of an error response (4xx, 5xx)
+// into the OData error envelope the SDK parses, {"error":{"code":...,
+// "message":..., "details":[{"code":...}]}}, keeping Graph's code, message
+// and detail codes where they are strings. A body that is not such an
+// envelope (empty, not JSON, "message" missing, null or not a string, an
+// HTML page from a gateway) would otherwise make the SDK fail to parse it
+// and lose the status, or panic in ODataError.Error; it gets a message
+// saying what happened instead. Other responses pass unchanged.
+func normalizeErrorBody(resp *http.Response) *http.Response {
+	if resp == nil || resp.StatusCode < 400 || resp.Body == nil {
+		return resp
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+	type detail struct {
+		Code string `json:"code"`
+	}
+	type mainError struct {
+		Code    string   `json:"code,omitempty"`
+		Message string   `json:"message"`
+		Details []detail `json:"details,omitempty"`
+	}
+	var in struct {
+		Error map[string]any `json:"error"`
+	}
+	_ = json.Unmarshal(raw, &in) // anything unreadable is "no message"
+	var out mainError
+	out.Code, _ = in.Error["code"].(string)
+	out.Message, _ = in.Error["message"].(string)
+	if ds, ok := in.Error["details"].([]any); ok {
+		for _, d := range ds {
+			if dm, ok := d.(map[string]any); ok {
+				if c, ok := dm["code"].(string); ok && c != "" {
+					out.Details = append(out.Details, detail{Code: c})
+				}
+			}
+		}
+	}
+	if strings.TrimSpace(out.Message) == "" {
+		out.Message = noMessage(resp.StatusCode)
+	}
+	body, err := json.Marshal(struct {
+		Error mainError `json:"error"`
+	}{out})
+	if err != nil { // cannot happen: strings only
+		body = []byte(`{"error":{"message":"Graph returned an error with no error message"}}`)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header = resp.Header.Clone()
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	resp.Header.Set("Content-Type", "application/json")
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return resp
 }

@@ -20,6 +20,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/hrsync/hrsync/internal/safefile"
 )
 
 // Entry is one line of the journal.
@@ -54,12 +56,12 @@ func Path(planPath string) string { return planPath + ".journal" }
 // missing journal is an empty one. keyOf returns the key of action i
 // ("" for no such action): every entry must name the action it did.
 func Load(path, digest string, keyOf func(i int) string) (Done, error) {
-	data, err := os.ReadFile(path)
+	data, err := readNoFollow(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return Done{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read journal: %w", err)
+		return nil, openError(path, err)
 	}
 	done := Done{}
 	lines := bytes.Split(data, []byte("\n"))
@@ -104,6 +106,26 @@ func Load(path, digest string, keyOf func(i int) string) (Done, error) {
 	return done, nil
 }
 
+// openError says why the journal at path could not be opened; a symbolic
+// link gets what to do about it.
+func openError(path string, err error) error {
+	if errors.Is(err, safefile.ErrSymlink) {
+		return fmt.Errorf("journal %s %w, which hrsync does not follow (it would write to, and may cut, the file the link points at): "+
+			"remove the link, or move the journal it points at to that path", path, safefile.ErrSymlink)
+	}
+	return fmt.Errorf("open journal: %w", err)
+}
+
+// readNoFollow reads the journal at path, refusing a symbolic link.
+func readNoFollow(path string) ([]byte, error) {
+	f, err := safefile.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
 // Writer appends to a journal. Its methods are safe for concurrent use;
 // the first write error is kept and returned by Close.
 type Writer struct {
@@ -117,13 +139,15 @@ type Writer struct {
 // Lock opens the journal (creating it, mode 0600) and locks it, so one
 // apply of a plan runs at a time; a second one is refused at once. A last
 // line cut short by a kill is cut off, so the run's lines start on a line
-// of their own. Load it, then Begin the run.
+// of their own. Load it, then Begin the run. A symbolic link at path is
+// refused: the journal is truncated when repaired, which would cut the
+// file the link points at.
 func Lock(path string, now func() time.Time) (*Writer, error) {
 	var f *os.File
 	for attempt := 0; ; attempt++ {
 		var err error
-		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-			return nil, fmt.Errorf("open journal: %w", err)
+		if f, err = safefile.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+			return nil, openError(path, err)
 		}
 		if err := lockFile(f); err != nil {
 			f.Close()
@@ -133,7 +157,7 @@ func Lock(path string, now func() time.Time) (*Writer, error) {
 		// found nothing to do removes its empty journal while it holds
 		// the lock.
 		held, err1 := f.Stat()
-		now, err2 := os.Stat(path)
+		now, err2 := os.Lstat(path)
 		if err1 == nil && err2 == nil && os.SameFile(held, now) {
 			break
 		}

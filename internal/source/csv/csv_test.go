@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -550,6 +552,92 @@ func TestFixtures(t *testing.T) {
 			h := sha256.Sum256(data)
 			if sum.Digest != "sha256:"+hex.EncodeToString(h[:]) {
 				t.Errorf("Digest = %s", sum.Digest)
+			}
+		})
+	}
+}
+
+// Lines and records are bounded (maxRecord): a file without line ends, a
+// sparse file or a quote never closed fails at the bound, naming the line
+// and column, rather than be read whole into memory first.
+func TestOversizedLinesAndRecords(t *testing.T) {
+	big := strings.Repeat("a", maxRecord+1)
+	line := strings.Repeat("x", 100) + "\n"
+	many := strings.Repeat(line, maxRecord/len(line)+2)
+	tests := []struct {
+		name string
+		data string
+		want wantErr
+	}{
+		{"unquoted field", "a,b,c\n1,2," + big + "\n", wantErr{2, "c", []string{"hr.csv:2: column c: line 2 is longer than 4 MiB", "export it again"}}},
+		{"no line end at all", "a,b,c\n1," + big, wantErr{2, "b", []string{"line 2 is longer than 4 MiB"}}},
+		{"header", "a,b," + big + "\n1,2,3\n", wantErr{1, "3", []string{"line 1 is longer than 4 MiB"}}},
+		{"quoted field on one line", "a,b,c\n1,\"x," + big + "\",3\n", wantErr{2, "b", []string{"line 2 is longer than 4 MiB"}}},
+		{"continuation line of a quoted field", "a,b,c\n1,\"x\n" + big + "\",3\n", wantErr{3, "b", []string{"line 3 is longer than 4 MiB"}}},
+		{"quote never closed", "a,b,c\n1,2,\"" + many, wantErr{2, "c", []string{"quoted field is longer than 4 MiB: it starts on line 2", "lacks its closing quote"}}},
+		{"sparse file", strings.Repeat("\x00", maxRecord+10), wantErr{1, "1", []string{"NUL byte at character 1"}}},
+		{"zeros after the header", "a,b\n1," + strings.Repeat("\x00", maxRecord+10), wantErr{2, "b", []string{"NUL byte at character 3"}}},
+		{"Latin-1 in a long line", "a,b\n\xe9," + big, wantErr{2, "a", []string{"invalid UTF-8: byte 0xE9 at character 1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := readAll(t, writeFile(t, []byte(tt.data)), "")
+			var se *source.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v (%T), want *source.Error", err, err)
+			}
+			if se.Prov.Line != tt.want.line || se.Column != tt.want.column {
+				t.Errorf("error at %s column %q, want hr.csv:%d column %q", se.Prov, se.Column, tt.want.line, tt.want.column)
+			}
+			for _, s := range tt.want.contains {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %.300q\nlacks %q", err, s)
+				}
+			}
+		})
+	}
+
+	// Just under the bound is read.
+	under := strings.Repeat("b", maxRecord-10)
+	recs, _, err := readAll(t, writeFile(t, []byte("a,b\n1,"+under+"\n2,\"x\n"+under[:maxRecord/2]+"\"\n")), "")
+	if err != nil || len(recs) != 2 || recs[0].Values[1] != under {
+		t.Fatalf("a record just under the bound: %d records, %.200v", len(recs), err)
+	}
+}
+
+// zeroReader is an endless run of NUL bytes, like a sparse file.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// A huge input without line ends is not read into memory: a 1 GiB sparse
+// file took 2.8 GB of RSS.
+func TestHugeLineMemoryIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    io.Reader
+	}{
+		{"sparse", io.LimitReader(zeroReader{}, 1<<30)},
+		{"one giant field", io.MultiReader(strings.NewReader("a,b\n1,"), io.LimitReader(strings.NewReader(strings.Repeat("y", 1<<20)), 1<<20),
+			strings.NewReader(strings.Repeat("y", 255<<20)))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(Options{Path: "hr.csv"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err = s.read(context.Background(), tc.r, func(*identity.Record) error { return nil })
+			runtime.ReadMemStats(&after)
+			if err == nil {
+				t.Fatal("read succeeded")
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*maxRecord {
+				t.Errorf("the read allocated %d MiB, want it bounded by a few times %s", alloc>>20, maxRecordText)
 			}
 		})
 	}

@@ -42,19 +42,43 @@ type parser struct {
 	ends    []int  // end of each field in buf
 }
 
+// maxRecord bounds, in bytes of text, a physical line and a record (its
+// quoted fields' line breaks included). HR records are a few hundred
+// bytes; without a bound a file with no line ends (a sparse or binary
+// file, a damaged export) or a quote that is never closed was read whole
+// into memory, several times over, before the error: a 1 GiB sparse file
+// took 2.8 GB.
+const maxRecord = 4 << 20
+
+// maxRecordText names maxRecord in messages.
+const maxRecordText = "4 MiB"
+
+// errLineTooLong is readLine's error for a line longer than maxRecord.
+var errLineTooLong = errors.New("line too long")
+
 // readLine returns the next physical line without its line end ("\n",
 // "\r\n", or a lone "\r" at the end of the input), and whether it had a
 // "\n". It returns io.EOF when the input is exhausted. The line is valid
-// until the next call.
+// until the next call. A line longer than maxRecord is not read to its end:
+// readLine returns errLineTooLong with the first maxRecord bytes or so, and
+// counts the line.
 func (p *parser) readLine() (content []byte, nl bool, err error) {
 	line, err := p.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		p.long = append(p.long[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(p.long) > maxRecord {
+				p.line++
+				return p.long, false, errLineTooLong
+			}
 			line, err = p.r.ReadSlice('\n')
 			p.long = append(p.long, line...)
 		}
 		line = p.long
+	}
+	if len(line) > maxRecord+2 { // the line end does not count
+		p.line++
+		return line, false, errLineTooLong
 	}
 	if err != nil && (!errors.Is(err, io.EOF) || len(line) == 0) {
 		return nil, false, err
@@ -85,6 +109,9 @@ func (p *parser) next() (start int, err error) {
 	)
 	for {
 		content, nl, err = p.readLine()
+		if errors.Is(err, errLineTooLong) {
+			return 0, p.tooLong(content, false, 0)
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -152,9 +179,15 @@ func (p *parser) next() (start int, err error) {
 				if !nl {
 					return 0, p.unterminated(qline, field)
 				}
+				if len(p.buf) > maxRecord {
+					return 0, p.quotedTooLong(qline, field)
+				}
 				content, nl, err = p.readLine()
 				if errors.Is(err, io.EOF) {
 					return 0, p.unterminated(qline, field)
+				}
+				if errors.Is(err, errLineTooLong) {
+					return 0, p.tooLong(content, true, field)
 				}
 				if err != nil {
 					return 0, err
@@ -311,6 +344,62 @@ func (p *parser) bareCR(line []byte, off, field int) error {
 	return p.errAt(p.line, field,
 		fmt.Sprintf("carriage return (CR) inside an unquoted field, at character %d", char(line, off)),
 		"the file probably uses old Mac (CR-only) line ends; save it with Windows (CRLF) or Unix (LF) line ends, or quote the value")
+}
+
+// tooLong reports the current line, of which readLine read only prefix,
+// as longer than maxRecord. The line starts inside a quoted field when
+// inQuotes (it continues field), else at field 0; the column named is the
+// one the limit is reached in. Text that is not text (a NUL, invalid
+// UTF-8: a sparse or binary file) is reported as such, where it is.
+func (p *parser) tooLong(prefix []byte, inQuotes bool, field int) error {
+	// A character may be cut at the end of prefix: leave the last few
+	// bytes out of the text check.
+	text := prefix[:max(0, len(prefix)-utf8.UTFMax)]
+	bad := bytes.IndexByte(text, 0)
+	if bad < 0 && p.enc == encUTF16 {
+		bad = bytes.Index(text, []byte(string(utf8.RuneError)))
+	}
+	if bad < 0 && !utf8.Valid(text) {
+		for off := 0; off < len(text); {
+			r, size := utf8.DecodeRune(text[off:])
+			if r == utf8.RuneError && size == 1 {
+				bad = off
+				break
+			}
+			off += size
+		}
+	}
+	if bad >= 0 {
+		if err := p.check(text, 0, len(text), field+fieldsIn(text[:bad], inQuotes, p.comma)); err != nil {
+			return err
+		}
+	}
+	return p.errAt(p.line, field+fieldsIn(prefix[:min(len(prefix), maxRecord)], inQuotes, p.comma),
+		fmt.Sprintf("line %d is longer than %s, the most hrsync reads in one line or record", p.line, maxRecordText),
+		"HR records are far shorter: the file is probably damaged or not a CSV export (line ends missing, or a binary or sparse file); export it again")
+}
+
+// quotedTooLong reports a quoted field that starts on line qline and runs
+// over maxRecord, across lines.
+func (p *parser) quotedTooLong(qline, field int) error {
+	return p.errAt(qline, field,
+		fmt.Sprintf("quoted field is longer than %s: it starts on line %d and runs on to line %d at least", maxRecordText, qline, p.line),
+		fmt.Sprintf("a value on line %d probably lacks its closing quote, so the lines after it read as one value; add the quote, or export the file again", qline))
+}
+
+// fieldsIn counts the delimiters outside quotes in b, which starts inside
+// a quoted field when inQuotes: how many fields further the end of b is.
+func fieldsIn(b []byte, inQuotes bool, comma byte) int {
+	n := 0
+	for _, c := range b {
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case c == comma && !inQuotes:
+			n++
+		}
+	}
+	return n
 }
 
 // unterminated reports a quoted field that runs to the end of the input.

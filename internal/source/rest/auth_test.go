@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -475,5 +476,49 @@ func TestRedirectToPlainHTTPRefused(t *testing.T) {
 	se := sourceErr(t, res.err)
 	if !strings.Contains(se.Msg, "refused redirect to plain http") || len(a.requests()) != 1 {
 		t.Errorf("error %q after %d requests", se.Error(), len(a.requests()))
+	}
+}
+
+// A token endpoint that echoes the request (its form body with the client
+// secret, its Authorization header) in its error never gets the secret
+// printed, however it is encoded, with either client_auth.
+func TestOAuth2TokenEndpointEchoIsRedacted(t *testing.T) {
+	const secret = `cs-s3cr+t/V=l&u"e<x>\~y`
+	for _, tc := range []struct {
+		name, clientAuth string
+		status           int
+		body             func(form, auth string) string
+	}{
+		{"JSON error, basic", "", 400, func(form, auth string) string {
+			js, _ := json.Marshal(map[string]string{"error": "invalid_client", "error_description": "got " + form + " with " + auth})
+			return string(js)
+		}},
+		{"JSON error, post", "  client_auth: post\n", 401, func(form, auth string) string {
+			js, _ := json.Marshal(map[string]string{"error": "invalid_client", "error_description": "got " + form})
+			return string(js)
+		}},
+		{"not an OAuth error, 500 retried", "  client_auth: post\n", 500, func(form, auth string) string {
+			return `{"message": "echo ` + form + `"}`
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				writeJSON(w, tc.status, []byte(tc.body(body, r.Header.Get("Authorization"))))
+			})
+			cfg := parse(t, oauthConfig(a.URL(), tc.clientAuth), map[string]string{"CS": secret})
+			res := read(t, cfg)
+			se := sourceErr(t, res.err)
+			if !strings.Contains(se.Msg, fmt.Sprintf("HTTP %d", tc.status)) {
+				t.Errorf("error %q does not say what failed", se.Error())
+			}
+			for _, text := range []string{se.Error(), res.log.String()} {
+				for _, form := range []string{secret, url.QueryEscape(secret), jsonEscaped(secret, true), jsonEscaped(secret, false),
+					base64.StdEncoding.EncodeToString([]byte("my-client:" + url.QueryEscape(secret)))} {
+					if strings.Contains(text, form) {
+						t.Errorf("the secret shows (as %q):\n%s", form, text)
+					}
+				}
+			}
+		})
 	}
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// MaxPages is the most pages a read may take; a read that would need
 	// more fails.
 	MaxPages int
+	// MaxBody is the largest response body read, in bytes; a larger one
+	// fails the read.
+	MaxBody int64
 	// ODataDates converts OData v2 dates (/Date(1704067200000)/) to
 	// YYYY-MM-DD, or RFC 3339 when they carry a time or an offset.
 	ODataDates bool
@@ -148,9 +151,16 @@ type Auth struct {
 const (
 	DefaultTimeout  = 60 * time.Second
 	DefaultRetries  = 5
-	DefaultMaxPages = 100000
+	DefaultMaxPages = 10000
 	DefaultPageSize = 100
+	// DefaultMaxBody bounds a response body: 256 MiB holds a one-response
+	// Workday report of some 150,000 workers. A body is held in memory
+	// whole while it is decoded.
+	DefaultMaxBody = 256 << 20
 )
+
+// maxMaxBody is the largest max_body accepted.
+const maxMaxBody = 16 << 30
 
 const prefix = "source.rest"
 
@@ -240,6 +250,7 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 	c.Timeout = p.duration(prefix+".timeout", merged["timeout"], DefaultTimeout)
 	c.Retries = p.integer(prefix+".retries", merged["retries"], DefaultRetries, 0, 100)
 	c.MaxPages = p.integer(prefix+".max_pages", merged["max_pages"], DefaultMaxPages, 1, math.MaxInt32)
+	c.MaxBody = p.size(prefix+".max_body", merged["max_body"], DefaultMaxBody, 1<<10, maxMaxBody)
 	c.ODataDates = p.boolean(prefix+".odata_dates", merged["odata_dates"], false)
 
 	if c.Preset != "" && presets[c.Preset].finish != nil {
@@ -252,7 +263,7 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 }
 
 var topKeys = []string{"preset", "url", "method", "headers", "query", "body", "records", "fields",
-	"paging", "auth", "timeout", "retries", "max_pages", "odata_dates"}
+	"paging", "auth", "timeout", "retries", "max_pages", "max_body", "odata_dates"}
 
 // checkKeys reports unknown keys, with a suggestion.
 func (p *parser) checkKeys(at string, m map[string]any, known []string, hints map[string]string) {
@@ -384,6 +395,86 @@ func (p *parser) integer(key string, v any, def, lo, hi int) int {
 		return def
 	}
 	return int(n)
+}
+
+// size reads a number of bytes: a whole number, or text such as "256MiB",
+// "1 GiB", "512MB" or "64KiB" (KiB, MiB, GiB are powers of 1024; KB, MB,
+// GB powers of 1000; B or no unit are bytes). It must lie within [lo, hi].
+func (p *parser) size(key string, v any, def, lo, hi int64) int64 {
+	var n int64
+	switch x := v.(type) {
+	case nil:
+		return def
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case uint64:
+		n = int64(min(x, math.MaxInt64))
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > float64(hi) {
+			n = hi + 1
+			if x != math.Trunc(x) {
+				p.bad(key, "must be a whole number of bytes, not %v", x)
+				return def
+			}
+		} else {
+			n = int64(x)
+		}
+	case string:
+		var ok bool
+		if n, ok = parseSize(x); !ok {
+			p.bad(key, "%q is not a size; write e.g. 256MiB, 1GiB or a number of bytes", x)
+			return def
+		}
+	default:
+		p.bad(key, "must be a size such as 256MiB, not %s", kind(v))
+		return def
+	}
+	if n < lo || n > hi {
+		p.bad(key, "must be between %s and %s, not %s", sizeText(lo), sizeText(hi), sizeText(n))
+		return def
+	}
+	return n
+}
+
+// parseSize reads "256MiB", "1 GiB", "512MB", "1024" and the like.
+func parseSize(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	units := map[string]int64{"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+		"kb": 1e3, "mb": 1e6, "gb": 1e9}
+	mul, ok := units[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if !ok || n > math.MaxInt64/mul {
+		return 0, false
+	}
+	return n * mul, true
+}
+
+// sizeText writes a number of bytes for people: "256 MiB", "1500 bytes".
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func (p *parser) boolean(key string, v any, def bool) bool {

@@ -37,6 +37,11 @@ func TestParseErrors(t *testing.T) {
 		{"retries", "url: https://hr.example.com/api\nretries: -1", []string{"source.rest.retries: must be between 0 and 100, not -1"}},
 		{"retries not a number", "url: https://hr.example.com/api\nretries: many", []string{`source.rest.retries: must be a whole number, not "many"`}},
 		{"max_pages", "url: https://hr.example.com/api\nmax_pages: 0", []string{"source.rest.max_pages: must be at least 1, not 0"}},
+		{"max_body too small", "url: https://hr.example.com/api\nmax_body: 100", []string{"source.rest.max_body: must be between 1 KiB and 16 GiB, not 100 bytes"}},
+		{"max_body too large", "url: https://hr.example.com/api\nmax_body: 17GiB", []string{"source.rest.max_body: must be between 1 KiB and 16 GiB, not 17 GiB"}},
+		{"max_body unit", "url: https://hr.example.com/api\nmax_body: 256 megs", []string{`source.rest.max_body: "256 megs" is not a size; write e.g. 256MiB`}},
+		{"max_body fraction", "url: https://hr.example.com/api\nmax_body: 1.5", []string{"source.rest.max_body: must be a whole number of bytes, not 1.5"}},
+		{"max_body negative", "url: https://hr.example.com/api\nmax_body: -5", []string{"source.rest.max_body: must be between 1 KiB and 16 GiB"}},
 		{"timeout", "url: https://hr.example.com/api\ntimeout: soon", []string{`source.rest.timeout: "soon" is not a duration`}},
 		{"odata_dates", "url: https://hr.example.com/api\nodata_dates: maybe", []string{`source.rest.odata_dates: must be true or false, not "maybe"`}},
 		{"records path", "url: https://hr.example.com/api\nrecords: d..results", []string{`source.rest.records: "d..results" is not a dotted path`}},
@@ -90,7 +95,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestParseDefaultsAndPresets(t *testing.T) {
 	c := parse(t, "url: https://hr.example.com/api", nil)
-	if c.Method != "GET" || c.Timeout != 60*time.Second || c.Retries != 5 || c.MaxPages != 100000 ||
+	if c.Method != "GET" || c.Timeout != 60*time.Second || c.Retries != 5 || c.MaxPages != 10000 || c.MaxBody != 256<<20 ||
 		c.Paging.Type != PagingNone || c.Auth.Type != AuthNone || c.Fields != nil || c.Records != "" {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -167,6 +172,28 @@ auth:
 
 // TestParseViperStyle: keys lower-cased and maps as map[any]any (other
 // YAML decoders) are read too.
+func TestParseMaxBody(t *testing.T) {
+	tests := []struct {
+		value string
+		want  int64
+	}{
+		{"1024", 1024},
+		{"300000000", 300000000},
+		{"64KiB", 64 << 10},
+		{"256MiB", 256 << 20},
+		{"1 GiB", 1 << 30},
+		{"'2gib'", 2 << 30},
+		{"512MB", 512e6},
+		{"4096B", 4096},
+		{"'8192'", 8192},
+	}
+	for _, tc := range tests {
+		if c := parse(t, "url: https://hr.example.com/api\nmax_body: "+tc.value, nil); c.MaxBody != tc.want {
+			t.Errorf("max_body: %s = %d, want %d", tc.value, c.MaxBody, tc.want)
+		}
+	}
+}
+
 func TestParseViperStyle(t *testing.T) {
 	raw := map[string]any{
 		"url":     "https://hr.example.com/api",

@@ -30,7 +30,8 @@
 //	      password_env: WORKDAY_PASSWORD
 //	    timeout: 60s               # per request, reading the answer included (workday preset: 10m)
 //	    retries: 5                 # for 429, 500, 502, 503, 504 and requests without an answer
-//	    max_pages: 100000          # a read that needs more pages fails
+//	    max_pages: 10000           # a read that needs more pages fails
+//	    max_body: 256MiB           # largest response body (KiB, MiB, GiB, KB, MB, GB or bytes); a larger one fails the read
 //	    odata_dates: false         # /Date(1704067200000)/ -> 2024-01-01 (successfactors preset: true)
 //
 // Paging:
@@ -121,8 +122,10 @@
 //
 // A read is all or nothing: an HTTP error that retries did not cure, a
 // body that is not JSON or not of the configured shape, a column missing
-// from the first page, or max_pages reached fails the whole read with a
-// *source.Error naming the page, the URL, the HTTP status and what to do.
+// from the first page, a body over max_body (refused before it is read
+// when its Content-Length says so) or max_pages reached fails the whole
+// read with a *source.Error naming the page, the URL, the HTTP status and
+// what to do.
 // An empty first page is an empty source.
 //
 // # Presets

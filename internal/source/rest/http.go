@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,12 +20,6 @@ import (
 	"github.com/hrsync/hrsync/internal/pacer"
 	"github.com/hrsync/hrsync/internal/source"
 )
-
-// maxBody is the largest response body read (a whole Workday report comes
-// in one response).
-const maxBody = 1 << 30
-
-var errTooLarge = fmt.Errorf("the response is larger than %d MiB", maxBody>>20)
 
 // errRedirect is a redirect the default client refuses; it is not retried.
 var errRedirect = errors.New("refused redirect")
@@ -61,6 +56,9 @@ func (f *failure) Error() string {
 	return fmt.Sprintf("HTTP %d", f.status)
 }
 
+// Unwrap is the transport error, if any.
+func (f *failure) Unwrap() error { return f.err }
+
 // do sends the request build makes, retrying throttled, failed and
 // unanswered requests (honouring Retry-After, else backing off with jitter)
 // up to Retries times. unauthorized, if not nil, is called once on a 401:
@@ -88,7 +86,7 @@ func (s *Source) do(ctx context.Context, what string, build func(context.Context
 		}
 		var wait time.Duration
 		switch {
-		case errors.Is(err, errTooLarge) || errors.Is(err, errRedirect):
+		case isTooLarge(err) || errors.Is(err, errRedirect):
 			return a, &failure{answer: a, err: err}
 		case err != nil:
 			wait = s.backoff.Delay(retries + 1)
@@ -146,15 +144,75 @@ func (s *Source) once(ctx context.Context, build func(context.Context) (*http.Re
 		return answer{}, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	body, err := readBody(resp, s.c.MaxBody)
 	a := answer{status: resp.StatusCode, header: resp.Header, body: body}
-	if err != nil {
-		return a, err
+	return a, err
+}
+
+// readBody reads resp's body, at most limit bytes. A body announced (by
+// Content-Length) or found to be larger fails with a *tooLargeError:
+// before it is read in the first case, as soon as the limit is passed in
+// the other, so a huge answer costs about limit bytes of memory at most,
+// never the size of the answer. Compressed bodies count as they
+// decompress.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, &tooLargeError{size: resp.ContentLength, limit: limit}
 	}
-	if len(body) > maxBody {
-		return a, errTooLarge
+	if resp.ContentLength >= 0 {
+		// net/http holds the body to its Content-Length: one allocation.
+		buf := make([]byte, resp.ContentLength)
+		n, err := io.ReadFull(resp.Body, buf)
+		return buf[:n], err
 	}
-	return a, nil
+	// Of unknown length: read in chunks growing from 64 KiB to 8 MiB and
+	// join them once the end is reached. Growing one slice by doubling
+	// would hold up to three times the body (old and new arrays) and
+	// overshoot the limit.
+	r := io.LimitReader(resp.Body, limit+1)
+	var chunks [][]byte
+	total := int64(0)
+	for size := 64 << 10; ; size = min(2*size, 8<<20) {
+		c := make([]byte, size)
+		n, err := io.ReadFull(r, c)
+		if n > 0 {
+			chunks = append(chunks, c[:n])
+			total += int64(n)
+		}
+		if total > limit {
+			return nil, &tooLargeError{size: -1, limit: limit}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return slices.Concat(chunks...), err
+		}
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	return slices.Concat(chunks...), nil
+}
+
+// tooLargeError is a response body over source.rest.max_body; it is not
+// retried.
+type tooLargeError struct {
+	size  int64 // the announced size, or -1
+	limit int64
+}
+
+func (e *tooLargeError) Error() string {
+	if e.size >= 0 {
+		return fmt.Sprintf("the response is %s, more than source.rest.max_body (%s)", sizeText(e.size), sizeText(e.limit))
+	}
+	return fmt.Sprintf("the response is larger than source.rest.max_body (%s)", sizeText(e.limit))
+}
+
+// isTooLarge reports a *tooLargeError in err.
+func isTooLarge(err error) bool {
+	var te *tooLargeError
+	return errors.As(err, &te)
 }
 
 // buildError is a request that could not be made at all; it is not
@@ -416,8 +474,9 @@ func (s *Source) pageError(page int, pageURL string, err error) error {
 	var f *failure
 	if errors.As(err, &f) && f.err == nil {
 		hint = s.statusHint(f.status)
-	} else if errors.Is(err, errTooLarge) {
-		hint = "ask for fewer records per page (paging) or fewer fields"
+	} else if isTooLarge(err) {
+		hint = "ask for fewer records per page (paging) or fewer fields, or raise source.rest.max_body " +
+			"(the body is held in memory while it is read); a partial read is never used"
 	}
 	return &source.Error{Prov: identity.Provenance{File: s.displayOf(pageURL)}, Msg: s.red.clean(msg), Hint: hint}
 }

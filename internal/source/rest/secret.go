@@ -2,13 +2,15 @@ package rest
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"log/slog"
-	"net"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/hrsync/hrsync/internal/loopback"
 )
 
 // Secret holds a credential read from the environment. It never prints:
@@ -65,14 +67,29 @@ func (r *redactor) addLocked(vals ...string) {
 		if len(v) < minSecretLen {
 			continue
 		}
-		// a secret also travels query-escaped and path-escaped
-		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+		// a secret also travels query-escaped and path-escaped, and an API
+		// echoing it in a JSON body escapes it (Go's encoder also escapes
+		// <, > and &)
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v), jsonEscaped(v, true), jsonEscaped(v, false)} {
 			if !slices.Contains(r.secrets, form) {
 				r.secrets = append(r.secrets, form)
 			}
 		}
 	}
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// jsonEscaped is v as it stands inside a JSON string, with or without
+// HTML characters escaped.
+func jsonEscaped(v string, html bool) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	if err := enc.Encode(v); err != nil {
+		return v
+	}
+	s := strings.TrimSpace(b.String())
+	return s[1 : len(s)-1]
 }
 
 // addBasic registers a user name and password and their Authorization form.
@@ -147,11 +164,6 @@ func displayURL(u *url.URL, secretParams map[string]bool, r *redactor) string {
 }
 
 // isLoopback reports whether host (without port) is a loopback address or
-// localhost, where plain http cannot be intercepted on the way.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// localhost, where plain http cannot be intercepted on the way; such a host
+// is also never reached through a proxy (see defaultClient).
+func isLoopback(host string) bool { return loopback.IsLoopback(host) }

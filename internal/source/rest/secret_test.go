@@ -123,6 +123,10 @@ func TestRedactor(t *testing.T) {
 	if want := "a [REDACTED] b [REDACTED] c [REDACTED] abc"; got != want {
 		t.Errorf("clean = %q, want %q", got, want)
 	}
+	r.add(`p&w<"x>\y`)
+	if got := r.clean(`raw p&w<"x>\y json p\u0026w\u003c\"x\u003e\\y plain-json p&w<\"x>\\y`); got != "raw [REDACTED] json [REDACTED] plain-json [REDACTED]" {
+		t.Errorf("clean of JSON-escaped forms = %q", got)
+	}
 	if s := fmt.Sprint(NewSecret("x"), NewSecret("")); s != "[REDACTED] " {
 		t.Errorf("Secret prints %q", s)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/pacer"
 	"github.com/hrsync/hrsync/internal/source"
 )
@@ -74,6 +75,9 @@ func New(c Config, opts Options) (*Source, error) {
 	}
 	if c.MaxPages <= 0 {
 		c.MaxPages = DefaultMaxPages
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = DefaultMaxBody
 	}
 	if c.Paging.Type == "" {
 		c.Paging.Type = PagingNone
@@ -146,6 +150,9 @@ func New(c Config, opts Options) (*Source, error) {
 
 func defaultClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// The environment's proxy, never for a loopback host: plain http is
+	// allowed to loopback only because it never leaves the machine.
+	tr.Proxy = loopback.Proxy()
 	tr.TLSHandshakeTimeout = 15 * time.Second
 	tr.IdleConnTimeout = 90 * time.Second
 	return &http.Client{
@@ -292,8 +299,10 @@ func (r *reader) run() error {
 		}
 		if page > c.MaxPages {
 			return &source.Error{Prov: identity.Provenance{File: s.display},
-				Msg:  fmt.Sprintf("stopped after %d pages (source.rest.max_pages) with more to read", c.MaxPages),
-				Hint: "raise source.rest.max_pages, or ask for bigger pages; a partial read is never used"}
+				Msg: fmt.Sprintf("stopped after %d pages (source.rest.max_pages) with more to read: the read failed, nothing of it is used (%d records were read)",
+					c.MaxPages, r.count),
+				Hint: "if the API really has that many pages, raise source.rest.max_pages or ask for bigger pages (paging.size); " +
+					"if not, its paging never ends: check source.rest.paging"}
 		}
 		reqURL := pageURL
 		switch c.Paging.Type {
@@ -306,7 +315,9 @@ func (r *reader) run() error {
 				reqURL = withParamsRaw(reqURL, [][2]string{{c.Paging.SizeParam, strconv.Itoa(c.Paging.Size)}})
 			}
 		}
-		seen[reqURL] = true
+		if c.Paging.Type != PagingPage && c.Paging.Type != PagingOffset {
+			seen[reqURL] = true // page and offset URLs never repeat
+		}
 		start := time.Now()
 		ans, err := s.do(r.ctx, fmt.Sprintf("page %d of %s", page, s.displayOf(reqURL)), s.dataRequest(reqURL), s.unauthorized)
 		if err != nil {
