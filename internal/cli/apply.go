@@ -14,10 +14,7 @@ import (
 	"github.com/gocarina/gocsv"
 	"github.com/spf13/cobra"
 
-	"github.com/hrsync/hrsync/internal/apply"
-	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/engine"
-	"github.com/hrsync/hrsync/internal/journal"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 	"github.com/hrsync/hrsync/internal/report"
@@ -36,263 +33,13 @@ another target, configuration or mapping.
 apply without a plan file makes a plan, shows it and asks for "yes" on the terminal
 (or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			e, err := a.engine(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), e.Cfg.Timeout)
-			defer cancel()
-			var p *plan.Plan
-			var done journal.Done
-			var digest string
-			var jw *journal.Writer
-			begun := false
-			defer func() {
-				if jw == nil {
-					return
-				}
-				if !begun { // nothing was applied: leave no empty journal behind
-					_ = jw.Discard()
-					return
-				}
-				if jerr := jw.Close(); jerr != nil && err == nil {
-					err = &exitError{code: ExitPartial, err: fmt.Errorf("%w; a re-run checks the directory for what this one did", jerr)}
-				}
-			}()
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o := applyOptions{autoApprove: autoApprove, allowOver: allowOver || allowMassLeavers,
+				report: reportPath, writeback: writebackPath, passwords: passwordsPath}
 			if len(args) == 1 {
-				raw, err := os.ReadFile(args[0])
-				if err != nil {
-					return fmt.Errorf("read plan: %w", err)
-				}
-				if p, err = plan.Parse(args[0], raw); err != nil {
-					return err
-				}
-				digest = plan.Digest(raw)
-				// One apply of a plan at a time; then what an earlier,
-				// interrupted apply of it did.
-				if jw, err = journal.Lock(journal.Path(args[0]), e.Now); err != nil {
-					return err
-				}
-				if done, err = journal.Load(journal.Path(args[0]), digest, func(i int) string {
-					if i < 0 || i >= len(p.Actions) {
-						return ""
-					}
-					return p.Actions[i].Key
-				}); err != nil {
-					return err
-				}
+				o.planFile = args[0]
 			}
-			if p == nil && !autoApprove && !a.ios.StdinTTY {
-				return errors.New("apply without a plan file needs confirmation, and stdin is not a terminal: pass --auto-approve, or save a plan with 'hrsync plan --out plan.json' and apply that")
-			}
-			// Without a plan file, read the source first: a bad or empty
-			// source is refused before the tenant is contacted.
-			var src *engine.SourceResult
-			if p == nil {
-				if src, err = e.ReadSource(ctx); err != nil {
-					return err
-				}
-			}
-			t, err := e.OpenTarget(ctx)
-			if err != nil {
-				return err
-			}
-			defer func() { err = closeTarget(ctx, t, err) }()
-			var refused []plan.Refusal
-			resume := map[int]apply.Progress{}
-			if p != nil {
-				if err := e.CheckPlan(p, engine.PlanTarget(t)); err != nil {
-					return err
-				}
-				age := e.Now().Sub(p.CreatedAt)
-				if age < -5*time.Minute {
-					return fmt.Errorf("the plan is dated %s, in the future (clock skew, or an edited plan); make a new plan", p.CreatedAt.Format(time.RFC3339))
-				}
-				tooOld := e.Cfg.Policy.MaxPlanAge > 0 && age > e.Cfg.Policy.MaxPlanAge
-				if tooOld && len(done) == 0 {
-					return fmt.Errorf("the plan was made %s ago (%s), over policy.max_plan_age (%s): hire and leave dates have moved on since; make a new plan",
-						age.Round(time.Minute), p.CreatedAt.Format(time.RFC3339), e.Cfg.Policy.MaxPlanAge)
-				}
-				skip := map[int]bool{}
-				for i, d := range done {
-					skip[i] = true
-					resume[i] = apply.Progress{Steps: d.Steps, ID: d.ID}
-				}
-				if len(done) > 0 {
-					a.notice("Resuming: an earlier apply of this plan did %d of its actions in part or whole (journal %s); done steps are not repeated.\n", len(done), journal.Path(args[0]))
-				}
-				// Every action must be one the mapping gives from the source
-				// now, and the directory may have changed since the plan:
-				// refuse every action whose user is no longer as the plan saw it.
-				rc, err := e.VerifyPlan(ctx, p, t, skip)
-				if err != nil {
-					return err
-				}
-				if len(rc.Underived) > 0 {
-					return underived(p, rc)
-				}
-				refused = rc.Refused
-				if tooOld {
-					// Only what an earlier apply began is finished; the rest
-					// was decided on dates that have moved on.
-					for i := range p.Actions {
-						if _, begun := done[i]; !begun {
-							refused = append(refused, plan.Refusal{Index: i, Reason: fmt.Sprintf("the plan is older than policy.max_plan_age (%s); an earlier apply did not begin this action: make a new plan", e.Cfg.Policy.MaxPlanAge)})
-						}
-					}
-				}
-				for _, r := range refused {
-					act := p.Actions[r.Index]
-					a.notice("Refusing %s %s: %s.\n", act.Action, act.Key, r.Reason)
-				}
-				for _, ie := range rc.InEffect {
-					steps := map[string]bool{}
-					for _, st := range ie.Steps {
-						steps[st] = true
-					}
-					resume[ie.Index] = apply.Progress{Steps: steps, ID: ie.ID}
-				}
-			} else {
-				dir, err := e.ReadDirectory(ctx, t)
-				if err != nil {
-					return err
-				}
-				if p, err = e.Plan(src, dir, engine.PlanTarget(t)); err != nil {
-					return err
-				}
-				if err := render.Text(a.ios.Out, p); err != nil {
-					return err
-				}
-			}
-			if p.Summary.Changes() == 0 {
-				a.notice("No changes to apply.\n")
-				return nil
-			}
-			if !p.Applyable {
-				if !allowOver && !allowMassLeavers {
-					return fmt.Errorf("the plan is blocked by a safety threshold: %s; review it, then pass --allow-over-thresholds to apply anyway", strings.Join(p.Blocked, "; "))
-				}
-				a.notice("Warning: applying a plan over a safety threshold because it was allowed: %s\n", strings.Join(p.Blocked, "; "))
-				p.Applyable = true
-			}
-			if len(args) == 0 && !autoApprove {
-				ok, err := a.confirm(p)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return errors.New("apply cancelled; nothing was changed")
-				}
-			}
-			// Open the output files before the first write: a bad path must
-			// fail while nothing has been applied yet.
-			var passwordsFile, writebackFile, reportFile *os.File
-			if passwordsPath != "" {
-				if passwordsFile, err = createSecretFile(passwordsPath); err != nil {
-					return err
-				}
-			}
-			if writebackPath != "" {
-				if writebackFile, err = openOutput(writebackPath); err != nil {
-					discardSecretFile(passwordsFile)
-					return fmt.Errorf("open writeback file: %w", err)
-				}
-			}
-			if reportPath != "" {
-				if reportFile, err = openOutput(reportPath); err != nil {
-					discardSecretFile(passwordsFile)
-					if writebackFile != nil {
-						writebackFile.Close()
-					}
-					return fmt.Errorf("open report: %w", err)
-				}
-			}
-			now := time.Now
-			if e.Now != nil {
-				now = e.Now
-			}
-			// Each joiner reaches the writeback and passwords files as it is
-			// created, so a run killed half way loses none of them.
-			passwords := newCSVStream[passwordRow](passwordsFile)
-			joiners := newCSVStream[writebackRow](writebackFile)
-			adopted := 0
-			created := func(key, id, upn, mail, password string) {
-				joiners.add(writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: now().UTC().Format(time.RFC3339)})
-				if password == "" {
-					adopted++
-					return
-				}
-				passwords.add(passwordRow{Key: key, UPN: upn, Password: password})
-			}
-			ao := engine.ApplyOptions{Refused: refused, Resume: resume}
-			if jw != nil {
-				if err := jw.Begin(digest); err != nil {
-					discardSecretFile(passwordsFile)
-					return err
-				}
-				begun = true
-				// A journal that cannot be written stops the run like Ctrl-C:
-				// going on would make steps a re-run cannot know about.
-				jctx, stop := context.WithCancel(ctx)
-				defer stop()
-				ctx = jctx
-				ao.Journal = func(i int, step, id string) {
-					jw.Step(i, p.Actions[i].Key, step, id)
-					if jw.Err() != nil {
-						stop()
-					}
-				}
-			}
-			rep, err := e.ApplyWith(ctx, p, t, ao, created)
-			// Closed even after Ctrl-C or failures: the joiners created so
-			// far exist in Entra whatever happened to the rest. A file that
-			// cannot be written does not keep the others from being written.
-			var outErrs []error
-			if passwordsFile != nil {
-				if adopted > 0 {
-					e.Log.Info("adopted users keep the initial password an earlier apply set; they are not in the passwords file", "adopted", adopted)
-				}
-				if werr := passwords.close(); werr != nil {
-					outErrs = append(outErrs, fmt.Errorf("write passwords file: %w; the %d users created in this run have initial passwords that were not all saved: reset their passwords", werr, passwords.n))
-				} else {
-					a.notice("Initial passwords of %d created users written to %s (mode 0600).\n", passwords.n, passwordsPath)
-				}
-			}
-			if writebackFile != nil {
-				if werr := joiners.close(); werr != nil {
-					outErrs = append(outErrs, fmt.Errorf("write writeback file %s: %w", writebackPath, werr))
-				}
-			}
-			if rep != nil {
-				if rerr := render.Report(a.ios.Out, rep); rerr != nil {
-					return rerr
-				}
-				if reportFile != nil {
-					if werr := writeReport(reportFile, rep); werr != nil {
-						outErrs = append(outErrs, werr)
-					}
-				}
-			}
-			if jw != nil && jw.Err() != nil {
-				outErrs = append(outErrs, fmt.Errorf("the run stopped: %w; a re-run checks the directory for what this one did", jw.Err()))
-			}
-			if len(outErrs) > 0 {
-				return &exitError{code: ExitPartial, err: errors.Join(outErrs...)}
-			}
-			switch {
-			case rep != nil && ctx.Err() != nil:
-				why := "interrupted"
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					why = fmt.Sprintf("stopped at the run's timeout (%s)", e.Cfg.Timeout)
-				}
-				return &exitError{code: ExitPartial, err: fmt.Errorf("%s: %d actions done, %d not started; run plan and apply again to finish", why, rep.Done, rep.NotStarted)}
-			case err != nil:
-				return err
-			case rep.Incomplete() > 0:
-				return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d actions were not fully applied; the rest were. Fix the cause and run plan and apply again: done actions will not be repeated", rep.Incomplete(), len(rep.Results))}
-			}
-			return nil
+			return a.runApply(cmd, o)
 		},
 	}
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
@@ -305,37 +52,162 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 	return cmd
 }
 
-// underived refuses a plan holding actions the mapping does not give from
-// the source now: the plan was edited, or the source changed since. Nothing
-// is applied, and no journal is begun.
-func underived(p *plan.Plan, v *engine.Verdict) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "the plan holds %d action(s) the mapping does not give from the source now; nothing was applied:", len(v.Underived))
-	for _, r := range v.Underived {
-		a := p.Actions[r.Index]
-		fmt.Fprintf(&b, "\n  %s %s: %s", a.Action, a.Key, r.Reason)
-	}
-	if v.SourceChanged {
-		b.WriteString("\nThe source changed since the plan was made: make a new plan, review it and apply that.")
-	} else {
-		b.WriteString("\nThe source is the one the plan was made from, so the plan file was edited: make a new plan, review it and apply that.")
-	}
-	return &exitError{code: ExitPartial, err: errors.New(b.String())}
+// applyOptions are apply's flags.
+type applyOptions struct {
+	planFile                     string
+	autoApprove, allowOver       bool
+	report, writeback, passwords string
 }
 
-// closeTarget releases the target even after Ctrl-C, so the sandbox state
-// is saved; a failure to save is an error, since nothing was persisted.
-func closeTarget(ctx context.Context, t directory.Directory, err error) error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if cerr := t.Close(cctx); cerr != nil {
-		cerr = fmt.Errorf("close target %s: %w (changes made in this run may not be saved)", t.Info().Endpoint, cerr)
-		if err == nil {
-			return cerr
-		}
-		return errors.Join(err, cerr)
+// runApply applies a saved plan (or plans and asks), writes the output
+// files as joiners are created, prints the report and turns the outcome
+// into an exit code.
+func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
+	e, err := a.engine(cmd)
+	if err != nil {
+		return err
 	}
-	return err
+	if o.planFile == "" && !o.autoApprove && !a.ios.StdinTTY {
+		return errors.New("apply without a plan file needs confirmation, and stdin is not a terminal: pass --auto-approve, or save a plan with 'hrsync plan --out plan.json' and apply that")
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), e.Cfg.Timeout)
+	defer cancel()
+	out := &applyOutputs{now: e.Now}
+	run := engine.ApplyRun{PlanFile: o.planFile, AllowOverThresholds: o.allowOver, Notice: a.notice,
+		Prepare: func(*plan.Plan) error { return out.open(o) }, Created: out.created}
+	if o.planFile == "" {
+		run.Approve = func(p *plan.Plan) (bool, error) {
+			if err := render.Text(a.ios.Out, p); err != nil {
+				return false, err
+			}
+			if o.autoApprove {
+				return true, nil
+			}
+			return a.confirm(p)
+		}
+	}
+	res, err := e.Apply(ctx, run)
+	// Closed even after Ctrl-C or failures: the joiners created so far
+	// exist in the directory whatever happened to the rest. A file that
+	// cannot be written does not keep the others from being written.
+	outErrs := out.close(a, e, o)
+	if res.Report != nil {
+		if rerr := render.Report(a.ios.Out, res.Report); rerr != nil {
+			return rerr
+		}
+		if out.report != nil {
+			if werr := writeReport(out.report, res.Report); werr != nil {
+				outErrs = append(outErrs, werr)
+			}
+		}
+	}
+	return applyExit(e, res, err, outErrs)
+}
+
+// applyExit is the error (and exit code) an apply ends with.
+func applyExit(e *engine.Engine, res *engine.Applied, err error, outErrs []error) error {
+	var ue *engine.UnderivedError
+	var je *engine.JournalError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &je):
+		return &exitError{code: ExitPartial, err: errors.Join(append([]error{err}, outErrs...)...)}
+	case len(outErrs) > 0:
+		return &exitError{code: ExitPartial, err: errors.Join(outErrs...)}
+	}
+	rep := res.Report
+	switch {
+	case rep != nil && res.Stopped != nil:
+		why := "interrupted"
+		if errors.Is(res.Stopped, context.DeadlineExceeded) {
+			why = fmt.Sprintf("stopped at the run's timeout (%s)", e.Cfg.Timeout)
+		}
+		return &exitError{code: ExitPartial, err: fmt.Errorf("%s: %d actions done, %d not started; run plan and apply again to finish", why, rep.Done, rep.NotStarted)}
+	case err != nil:
+		return err
+	case rep != nil && rep.Incomplete() > 0:
+		return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d actions were not fully applied; the rest were. Fix the cause and run plan and apply again: done actions will not be repeated", rep.Incomplete(), len(rep.Results))}
+	}
+	return nil
+}
+
+// applyOutputs are the files an apply writes besides the journal: the
+// passwords and writeback files, row by row as joiners are created, and
+// the report at the end. They are opened before the first write, so a bad
+// path fails while nothing has been applied.
+type applyOutputs struct {
+	now                          func() time.Time
+	passwordsFile, writebackFile *os.File
+	report                       *os.File
+	passwords                    *csvStream[passwordRow]
+	joiners                      *csvStream[writebackRow]
+	adopted                      int
+}
+
+func (w *applyOutputs) open(o applyOptions) error {
+	var err error
+	if o.passwords != "" {
+		if w.passwordsFile, err = createSecretFile(o.passwords); err != nil {
+			return err
+		}
+	}
+	if o.writeback != "" {
+		if w.writebackFile, err = openOutput(o.writeback); err != nil {
+			discardSecretFile(w.passwordsFile)
+			w.passwordsFile = nil
+			return fmt.Errorf("open writeback file: %w", err)
+		}
+	}
+	if o.report != "" {
+		if w.report, err = openOutput(o.report); err != nil {
+			discardSecretFile(w.passwordsFile)
+			w.passwordsFile = nil
+			if w.writebackFile != nil {
+				w.writebackFile.Close()
+				w.writebackFile = nil
+			}
+			return fmt.Errorf("open report: %w", err)
+		}
+	}
+	// Each joiner reaches the writeback and passwords files as it is
+	// created, so a run killed half way loses none of them.
+	w.passwords = newCSVStream[passwordRow](w.passwordsFile)
+	w.joiners = newCSVStream[writebackRow](w.writebackFile)
+	return nil
+}
+
+// created records a joiner created (with its initial password) or adopted
+// (password "").
+func (w *applyOutputs) created(key, id, upn, mail, password string) {
+	if w.joiners == nil {
+		return
+	}
+	w.joiners.add(writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: w.now().UTC().Format(time.RFC3339)})
+	if password == "" {
+		w.adopted++
+		return
+	}
+	w.passwords.add(passwordRow{Key: key, UPN: upn, Password: password})
+}
+
+// close closes the passwords and writeback files and returns what failed.
+func (w *applyOutputs) close(a *app, e *engine.Engine, o applyOptions) []error {
+	var errs []error
+	if w.passwordsFile != nil {
+		if w.adopted > 0 {
+			e.Log.Info("adopted users keep the initial password an earlier apply set; they are not in the passwords file", "adopted", w.adopted)
+		}
+		if werr := w.passwords.close(); werr != nil {
+			errs = append(errs, fmt.Errorf("write passwords file: %w; the %d users created in this run have initial passwords that were not all saved: reset their passwords", werr, w.passwords.n))
+		} else {
+			a.notice("Initial passwords of %d created users written to %s (mode 0600).\n", w.passwords.n, o.passwords)
+		}
+	}
+	if w.writebackFile != nil {
+		if werr := w.joiners.close(); werr != nil {
+			errs = append(errs, fmt.Errorf("write writeback file %s: %w", o.writeback, werr))
+		}
+	}
+	return errs
 }
 
 func (a *app) confirm(p *plan.Plan) (bool, error) {

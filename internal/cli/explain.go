@@ -132,10 +132,11 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 	if !withTarget {
 		return ex, nil
 	}
-	p, users, err := planWithUsers(ctx, e)
+	p, dir, err := e.MakePlan(ctx)
 	if err != nil {
 		return nil, err
 	}
+	users := dir.Users
 	ex.Target = true
 	for _, rec := range ex.Records {
 		for _, k := range rec.Trace.Keys {
@@ -145,7 +146,7 @@ func explain(ctx context.Context, e *engine.Engine, key string, withTarget bool)
 			for _, u := range users {
 				if plan.Fold(u.Attrs[k.Target]) == plan.Fold(k.Value) {
 					ex.Candidates = append(ex.Candidates, candidate{Rule: k.Rule, Target: k.Target, Value: k.Value, ID: u.ID,
-						UPN: u.Attrs["userPrincipalName"], Key: u.Attrs[e.Mapping.Match.Target.Name]})
+						UPN: u.Attrs[e.Schema.Roles.SignIn], Key: u.Attrs[e.Mapping.Match.Target.Name]})
 				}
 			}
 		}

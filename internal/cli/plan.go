@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hrsync/hrsync/internal/engine"
-	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 )
@@ -71,27 +70,8 @@ func (a *app) configArg() string {
 func (a *app) makePlan(cmd *cobra.Command, e *engine.Engine) (*plan.Plan, error) {
 	ctx, cancel := context.WithTimeout(cmd.Context(), e.Cfg.Timeout)
 	defer cancel()
-	p, _, err := planWithUsers(ctx, e)
+	p, _, err := e.MakePlan(ctx)
 	return p, err
-}
-
-// planWithUsers reads the source, then the directory, and plans; it also
-// returns the users read.
-func planWithUsers(ctx context.Context, e *engine.Engine) (*plan.Plan, []identity.User, error) {
-	src, err := e.ReadSource(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := e.OpenTarget(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	dir, err := e.ReadDirectory(ctx, t)
-	if err = closeTarget(ctx, t, err); err != nil {
-		return nil, nil, err
-	}
-	p, err := e.Plan(src, dir, engine.PlanTarget(t))
-	return p, dir.Users, err
 }
 
 func (a *app) showCmd() *cobra.Command {

@@ -123,7 +123,7 @@ func TestConvergesUnderRandomChanges(t *testing.T) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		if apply && p.Summary.Changes() > 0 {
-			rep, err := e.Apply(ctx, p, tgt, nil)
+			rep, err := e.ApplyWith(ctx, p, tgt, ApplyOptions{})
 			if err != nil || rep.Incomplete() > 0 {
 				t.Fatalf("round %d: apply: %v %+v", round, err, rep)
 			}

@@ -332,6 +332,25 @@ func (e *Engine) readDeleted(ctx context.Context, t directory.Directory) ([]iden
 	return del, nil
 }
 
+// MakePlan reads the source, then the directory, and plans; it also
+// returns the directory as read.
+func (e *Engine) MakePlan(ctx context.Context) (*plan.Plan, *Snapshot, error) {
+	src, err := e.ReadSource(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := e.OpenTarget(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := e.ReadDirectory(ctx, t)
+	if err = CloseTarget(ctx, t, err); err != nil {
+		return nil, nil, err
+	}
+	p, err := e.Plan(src, dir, PlanTarget(t))
+	return p, dir, err
+}
+
 // Plan computes the plan from a mapped source and the target's directory.
 func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Plan, error) {
 	p, err := plan.Compute(e.input(src, dir, cmp.Or(src.Now, e.Now())))
@@ -795,14 +814,6 @@ func (e *Engine) runLookups(ctx context.Context, t directory.Directory, ops []di
 		return nil, nil, fmt.Errorf("read the plan's users again: %w", errors.Join(errs...))
 	}
 	return gets, finds, ctx.Err()
-}
-
-// Apply carries out the plan against the target, except the refused actions.
-//
-// created, if given, is called for each joiner created or adopted (see
-// apply.Options.Created).
-func (e *Engine) Apply(ctx context.Context, p *plan.Plan, t directory.Directory, refused []plan.Refusal, created ...apply.CreatedFunc) (*report.Report, error) {
-	return e.ApplyWith(ctx, p, t, ApplyOptions{Refused: refused}, created...)
 }
 
 // ApplyOptions are the extras of a resumable apply.

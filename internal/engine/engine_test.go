@@ -190,7 +190,7 @@ func TestApplyProgressReachesItsTotal(t *testing.T) {
 			Changes: []plan.Change{{Attribute: "manager", After: s("8")}}},
 		{Action: plan.Update, Key: "7", ID: "00000000-0000-0000-0000-000000000007", Changes: []plan.Change{{Attribute: "department", After: s("x")}}},
 	}}
-	if _, err := e.Apply(ctx, p, tgt, []plan.Refusal{{Index: 1, Reason: "stale"}}); err != nil {
+	if _, err := e.ApplyWith(ctx, p, tgt, ApplyOptions{Refused: []plan.Refusal{{Index: 1, Reason: "stale"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if rec.total != 1 || rec.last != 1 {
