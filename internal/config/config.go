@@ -59,7 +59,7 @@ type Source struct {
 
 // Target configures the directory to sync into.
 type Target struct {
-	Type     string // entra | sandbox
+	Type     string // entra | sandbox | active_directory
 	TenantID string
 	ClientID string
 	Auth     string
@@ -68,6 +68,36 @@ type Target struct {
 	Seed     string // sandbox: absolute path of a seed state used when State does not exist yet
 	// Concurrency is how many $batch requests are in flight at once.
 	Concurrency int
+	// Directory is the connection to an LDAP directory (Active Directory).
+	Directory Directory
+}
+
+// Directory configures the connection to an LDAP directory.
+type Directory struct {
+	// URL is ldaps://host:636 or ldap://host:389 (then StartTLS).
+	URL string
+	// StartTLS is on for ldap:// unless turned off, which is allowed only
+	// to a loopback address.
+	StartTLS bool
+	// CAFile is the absolute path of a PEM file of the CA that signed the
+	// server's certificate ("" for the system's roots).
+	CAFile string
+	// BindDN is a DN or user@domain; BaseDN is where users are read.
+	BindDN, BaseDN string
+	// Password is the bind password, read from the environment variable
+	// PasswordEnv or the file PasswordFile, never from the config file. It
+	// is never logged or shown.
+	Password string
+	// PasswordFrom says where the password came from, for messages.
+	PasswordFrom string
+	// Filter narrows the users read (an LDAP filter ANDed with the
+	// directory's user filter); "" for none.
+	Filter string
+	// LeaversOU, when set, is where disabled leavers are moved.
+	LeaversOU string
+	// AllowDelete allows policy.delete_after_days to delete users (Active
+	// Directory: a delete without the Recycle Bin cannot be undone).
+	AllowDelete bool
 }
 
 // Policy configures what hrsync may do.
@@ -136,6 +166,16 @@ var defaults = map[string]any{
 	"target.state":                   ".hrsync/sandbox.json",
 	"target.seed":                    "",
 	"target.concurrency":             4,
+	"target.url":                     "",
+	"target.start_tls":               true,
+	"target.ca_file":                 "",
+	"target.bind_dn":                 "",
+	"target.base_dn":                 "",
+	"target.password_env":            "HRSYNC_TARGET_PASSWORD",
+	"target.password_file":           "",
+	"target.filter":                  "",
+	"target.leavers_ou":              "",
+	"target.allow_delete":            false,
 	"timeout":                        "6h",
 	"policy.leavers":                 "disable",
 	"policy.max_leavers":             100,
@@ -256,7 +296,13 @@ func Load(opts Options) (*Config, error) {
 		GraphURL: strings.TrimRight(v.GetString("target.graph_url"), "/"),
 		State:    v.GetString("target.state"),
 		Seed:     v.GetString("target.seed"),
+		Directory: Directory{
+			URL: v.GetString("target.url"), CAFile: v.GetString("target.ca_file"),
+			BindDN: v.GetString("target.bind_dn"), BaseDN: v.GetString("target.base_dn"),
+			Filter: v.GetString("target.filter"), LeaversOU: v.GetString("target.leavers_ou"),
+		},
 	}
+	passwordEnv, passwordFile := v.GetString("target.password_env"), v.GetString("target.password_file")
 	// Typed values must parse: "max_leavers: ten" silently read as 0
 	// would switch the leaver limit off.
 	var typeErrs []error
@@ -285,6 +331,14 @@ func Load(opts Options) (*Config, error) {
 		}
 		return nil
 	})
+	for key, dst := range map[string]*bool{"target.start_tls": &cfg.Target.Directory.StartTLS, "target.allow_delete": &cfg.Target.Directory.AllowDelete} {
+		typed(key, func(s string) (err error) {
+			if *dst, err = strconv.ParseBool(s); err != nil {
+				return errors.New("true or false")
+			}
+			return nil
+		})
+	}
 	typed("target.concurrency", func(s string) (err error) {
 		if cfg.Target.Concurrency, err = strconv.Atoi(s); err != nil || cfg.Target.Concurrency < 1 || cfg.Target.Concurrency > 16 {
 			return errors.New("a whole number from 1 to 16 ($batch requests in flight; a few reach Graph's write limit)")
@@ -356,6 +410,11 @@ func Load(opts Options) (*Config, error) {
 		}
 		return nil
 	})
+	if cfg.Target.Type == "active_directory" {
+		if err := cfg.readPassword(loc, passwordEnv, passwordFile); err != nil {
+			typeErrs = append(typeErrs, err)
+		}
+	}
 	if err := cfg.validate(loc); err != nil || len(typeErrs) > 0 {
 		return nil, errors.Join(append(typeErrs, err)...)
 	}
@@ -427,8 +486,10 @@ func (c *Config) validate(loc locator) error {
 		if c.Target.State == "" {
 			bad("target.state", "missing: name the sandbox state file")
 		}
+	case "active_directory":
+		c.validateDirectory(loc, bad)
 	default:
-		bad("target.type", "unknown target type %q; use entra or sandbox", c.Target.Type)
+		bad("target.type", "unknown target type %q; use entra, sandbox or active_directory", c.Target.Type)
 	}
 	switch c.Policy.Leavers {
 	case "disable", "ignore":
@@ -456,7 +517,51 @@ func (c *Config) validate(loc locator) error {
 	c.Mapping = c.absFor(loc, "mapping", c.Mapping)
 	c.Target.State = c.absFor(loc, "target.state", c.Target.State)
 	c.Target.Seed = c.absFor(loc, "target.seed", c.Target.Seed)
+	if c.Target.Directory.CAFile != "" {
+		c.Target.Directory.CAFile = c.absFor(loc, "target.ca_file", c.Target.Directory.CAFile)
+	}
 	return nil
+}
+
+// readPassword reads a directory's bind password from the file named by
+// target.password_file (its last line ending dropped) or the environment
+// variable named by target.password_env, never from the config file.
+func (c *Config) readPassword(loc locator, env, file string) error {
+	d := &c.Target.Directory
+	if file == "" {
+		d.Password, d.PasswordFrom = loc.getenv(env), env
+		return nil
+	}
+	path := c.absFor(loc, "target.password_file", file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: target.password_file: %w", loc.where("target.password_file"), err)
+	}
+	d.Password, d.PasswordFrom = strings.TrimRight(string(data), "\r\n"), "file "+path
+	return nil
+}
+
+// validateDirectory checks an LDAP directory target's connection.
+func (c *Config) validateDirectory(loc locator, bad func(key, format string, args ...any)) {
+	d := &c.Target.Directory
+	u, err := url.Parse(d.URL)
+	switch {
+	case d.URL == "":
+		bad("target.url", "missing: e.g. ldaps://dc1.contoso.com:636")
+	case err != nil || u.Host == "" || (u.Scheme != "ldaps" && u.Scheme != "ldap"):
+		bad("target.url", "%q is not ldaps://host:port or ldap://host:port", d.URL)
+	case u.Scheme == "ldap" && !d.StartTLS && !loopback.IsLoopback(u.Hostname()):
+		bad("target.start_tls", "false is allowed only for a directory on this machine (127.0.0.1, ::1, localhost): the bind password would cross the network in clear text")
+	}
+	if d.BaseDN == "" {
+		bad("target.base_dn", "missing: the DN users are read below, e.g. DC=contoso,DC=com")
+	}
+	if d.BindDN == "" {
+		bad("target.bind_dn", "missing: the account hrsync binds as, a DN or user@domain")
+	}
+	if d.Password == "" {
+		bad("target.password_env", "no bind password: %s is empty; set it, or name a file holding the password in target.password_file", d.PasswordFrom)
+	}
 }
 
 // checkGraphURL allows https anywhere and plain http only to loopback, so a

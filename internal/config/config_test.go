@@ -217,3 +217,56 @@ target:
 		}
 	}
 }
+
+func TestActiveDirectoryTarget(t *testing.T) {
+	const base = "source:\n  path: hr.csv\nmapping: m.yaml\ntarget:\n  type: active_directory\n"
+	const secret = "S3cret-do-not-print"
+	tests := []struct {
+		name, body string
+		env        map[string]string
+		file       string // password file content, written as pw.txt
+		want       string // error substring; "" for success
+	}{
+		{"complete, password from the environment", base + "  url: ldaps://dc1.contoso.test:636\n  bind_dn: svc@contoso.test\n  base_dn: DC=contoso,DC=test\n  ca_file: ca.pem\n",
+			map[string]string{"HRSYNC_TARGET_PASSWORD": secret}, "", ""},
+		{"password from a file", base + "  url: ldaps://dc1:636\n  bind_dn: svc@contoso.test\n  base_dn: DC=contoso,DC=test\n  password_file: pw.txt\n", nil, secret + "\n", ""},
+		{"no password", base + "  url: ldaps://dc1:636\n  bind_dn: svc@contoso.test\n  base_dn: DC=contoso,DC=test\n", nil, "", "no bind password: HRSYNC_TARGET_PASSWORD is empty"},
+		{"missing url, base and bind", base, map[string]string{"HRSYNC_TARGET_PASSWORD": secret}, "", "target.url: missing"},
+		{"not an LDAP url", base + "  url: https://dc1\n  bind_dn: a\n  base_dn: DC=x\n", map[string]string{"HRSYNC_TARGET_PASSWORD": secret}, "", "is not ldaps://host:port"},
+		{"plain only to loopback", base + "  url: ldap://dc1.contoso.test:389\n  start_tls: false\n  bind_dn: a\n  base_dn: DC=x\n", map[string]string{"HRSYNC_TARGET_PASSWORD": secret}, "", "target.start_tls: false is allowed only for a directory on this machine"},
+		{"plain to loopback", base + "  url: ldap://127.0.0.1:389\n  start_tls: false\n  bind_dn: a\n  base_dn: DC=x\n", map[string]string{"HRSYNC_TARGET_PASSWORD": secret}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("HRSYNC_TARGET_PASSWORD", "")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			p := writeConfig(t, tt.body)
+			if tt.file != "" {
+				if err := os.WriteFile(filepath.Join(filepath.Dir(p), "pw.txt"), []byte(tt.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg, err := Load(Options{File: p, FileExplicit: true})
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("err = %v, want %q", err, tt.want)
+				}
+				if strings.Contains(err.Error(), secret) {
+					t.Fatal("the password is in the error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Target.Directory.Password != secret {
+				t.Errorf("password not read")
+			}
+			if ca := cfg.Target.Directory.CAFile; ca != "" && ca != filepath.Join(filepath.Dir(p), "ca.pem") {
+				t.Errorf("ca_file = %q", ca)
+			}
+		})
+	}
+}
