@@ -559,6 +559,9 @@ func (c *Config) validateDirectory(loc locator, bad func(key, format string, arg
 	if d.BindDN == "" {
 		bad("target.bind_dn", "missing: the account hrsync binds as, a DN or user@domain")
 	}
+	if c.Policy.DeleteAfterDays > 0 && !d.AllowDelete {
+		bad("policy.delete_after_days", "deleting users in Active Directory needs target.allow_delete: true as well (without the AD Recycle Bin a delete cannot be undone with the user's attributes)")
+	}
 	if d.Password == "" {
 		bad("target.password_env", "no bind password: %s is empty; set it, or name a file holding the password in target.password_file", d.PasswordFrom)
 	}

@@ -430,7 +430,7 @@ func (e *Engine) Policy() plan.Policy {
 		MaxCreates: pol.MaxCreates, MaxUpdates: pol.MaxUpdates, MaxSourceDropPercent: pol.MaxSourceDropPercent,
 		CreateDisabled: pol.CreateDisabled, PrehireDays: pol.PrehireDays, PrehireEnabled: pol.PrehireAccount == "enabled",
 		DeleteAfterDays: pol.DeleteAfterDays, LeaverRemoveGroups: pol.LeaverRemoveGroups, LeaverRemoveLicenses: pol.LeaverRemoveLicenses,
-		Timezone: pol.Timezone}
+		Timezone: pol.Timezone, LeaverPlacement: e.Cfg.Target.Directory.LeaversOU}
 }
 
 func digest(b []byte) string {

@@ -768,6 +768,9 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 			continue
 		}
 		before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
+		if spec.Name == c.r.Placement && en.want == "false" && c.in.Policy.LeaverPlacement != "" {
+			after = c.in.Policy.LeaverPlacement // a leaver goes to the leavers' place
+		}
 		if _, ok := c.leaveDate(d.Attrs); spec.Name == c.r.LeaveDate && !ok {
 			after = "" // an old leave date, before the hire date: cleared, not written
 		}
@@ -1040,6 +1043,9 @@ func (c *computer) leavers() {
 			Source:            c.leftScopeProv(k),
 			Changes:           []Change{{Attribute: c.r.Enabled, Before: optPtr(u.Attrs[c.r.Enabled]), After: strPtr("false")}},
 			Fingerprint:       Fingerprint(u),
+		}
+		if pl, to := c.r.Placement, c.in.Policy.LeaverPlacement; pl != "" && to != "" && !strings.EqualFold(u.Attrs[pl], to) {
+			a.Changes = append(a.Changes, Change{Attribute: pl, Before: optPtr(u.Attrs[pl]), After: strPtr(to)})
 		}
 		if _, ok := c.leftScope[k]; ok {
 			a.Event = EventLeftScope

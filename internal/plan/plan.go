@@ -108,6 +108,10 @@ type Policy struct {
 	// Timezone is the IANA time zone in which HR's plain dates are days
 	// (a hire date starts, a leave date ends, at its midnight); "" is UTC.
 	Timezone string `json:"timezone,omitempty"`
+	// LeaverPlacement, when set, is where disabled users are moved (Active
+	// Directory's leavers OU): the value of the placement role a leaver
+	// gets; a rehire goes back where the mapping places it.
+	LeaverPlacement string `json:"leaver_placement,omitempty"`
 }
 
 // Summary counts the plan's actions and what was left alone.
