@@ -31,7 +31,7 @@ func TestLeaverPlacement(t *testing.T) {
 	active, inactive, back := person("1", "Ann Lee", "true"), person("2", "Bo Chen", "false"), person("3", "Cy Doe", "true")
 	gone := person("4", "Di Roe", "true")
 	in := Input{Records: 3, Desired: []identity.Desired{active, inactive, back}, Schema: s, MatchAttr: "employeeID", Attrs: attrs,
-		Users: []identity.User{user("g1", active), user("g2", inactive, "accountEnabled", "true"), user("g3", back, "accountEnabled", "false", "parentDistinguishedName", leavers), user("g4", gone)},
+		Users:  []identity.User{user("g1", active), user("g2", inactive, "accountEnabled", "true"), user("g3", back, "accountEnabled", "false", "parentDistinguishedName", leavers), user("g4", gone)},
 		Policy: Policy{Leavers: "disable", LeaverPlacement: leavers}, Now: testNow}
 	p, err := Compute(in)
 	if err != nil {
