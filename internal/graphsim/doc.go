@@ -107,6 +107,26 @@
 // through a group consumes one unit, and assigning a license the user
 // already inherits needs no free unit.
 //
+// # Hybrid tenants
+//
+// Users and groups synced from on-premises Active Directory by Entra
+// Connect or Cloud Sync come from the state: "onPremisesSyncEnabled": true
+// on a user or group (nil, Graph's null, means cloud-only; false, synced
+// once and cloud-managed now). A user's onPremisesImmutableId,
+// onPremisesSamAccountName, onPremisesDistinguishedName,
+// onPremisesDomainName and onPremisesLastSyncDateTime are set there too;
+// all are read-only, $select-able (on /users, /users/{id}, /users/delta and
+// the deleted items) and filterable as in Graph. graphsim refuses what
+// Graph refuses, with 400 Request_BadRequest "Unable to update the
+// specified properties for on-premises mastered Directory Sync objects or
+// objects currently undergoing migration.": a PATCH of a synced user that
+// touches a property AD masters (the whole PATCH; usageLocation,
+// accountEnabled and userType alone are accepted), a change of a synced
+// user's manager, the deletion of a synced user, and a change of the
+// members of a synced group. Licenses, revokeSignInSessions and cloud
+// group memberships work for synced users. hybrid.go lists the sources and
+// the choices made where Graph's documentation is silent.
+//
 // # Change tracking
 //
 // GET /users/delta (also the SDK's /users/delta() and the fully qualified

@@ -24,17 +24,19 @@ const (
 	edmDateTime
 )
 
-// filterLeaf is a filterable property path: of a user (str, bool, tm) or
-// of a group (gstr, gbool).
+// filterLeaf is a filterable property path: of a user (str, bool, nbool,
+// tm) or of a group (gstr, gbool, gnbool).
 type filterLeaf struct {
-	name  string
-	typ   edmType
-	level filterLevel
-	str   func(*User) string
-	bool  func(*User) bool
-	tm    func(*User) time.Time
-	gstr  func(*Group) string
-	gbool func(*Group) bool
+	name   string
+	typ    edmType
+	level  filterLevel
+	str    func(*User) string
+	bool   func(*User) bool
+	nbool  func(*User) *bool // a nullable Boolean (edmBool)
+	tm     func(*User) time.Time
+	gstr   func(*Group) string
+	gbool  func(*Group) bool
+	gnbool func(*Group) *bool // a nullable Boolean (edmBool)
 }
 
 // filterTarget is the resource a filter applies to: its filterable leaves,
@@ -71,6 +73,9 @@ var filterLeaves = func() map[string]*filterLeaf {
 		case kindBool:
 			get := p.boolean
 			l.typ, l.bool = edmBool, func(u *User) bool { return *get(u) }
+		case kindNullableBool:
+			get := p.nboolean
+			l.typ, l.nbool = edmBool, func(u *User) *bool { return *get(u) }
 		case kindTime:
 			get := p.tm
 			l.typ, l.tm = edmDateTime, func(u *User) time.Time { return *get(u) }
@@ -536,6 +541,9 @@ func compareLeaf(l *filterLeaf, u *User, op string, lit *literal) bool {
 	case edmString:
 		return compareString(l.str(u), op, lit)
 	case edmBool:
+		if l.nbool != nil {
+			return compareNullableBool(l.nbool(u), op, lit)
+		}
 		return compareBool(l.bool(u), op, lit)
 	case edmDateTime:
 		v := l.tm(u)
@@ -575,6 +583,15 @@ func compareBool(v bool, op string, lit *literal) bool {
 		cmp = 1
 	}
 	return compareResult(false, cmp, op, lit)
+}
+
+// compareNullableBool compares a Boolean that may be null (nil).
+func compareNullableBool(v *bool, op string, lit *literal) bool {
+	cmp := 0
+	if v != nil && !lit.null && *v != lit.b {
+		cmp = 1
+	}
+	return compareResult(v == nil, cmp, op, lit)
 }
 
 // compareResult turns a comparison of a value (null, or cmp against the
@@ -624,9 +641,12 @@ func (n *fnode) matchGroup(g *Group) bool {
 		if op == "in" {
 			op = "eq"
 		}
-		if n.leaf.typ == edmBool {
+		switch {
+		case n.leaf.gnbool != nil:
+			ok = compareNullableBool(n.leaf.gnbool(g), op, &n.lits[i])
+		case n.leaf.typ == edmBool:
 			ok = compareBool(n.leaf.gbool(g), op, &n.lits[i])
-		} else {
+		default:
 			ok = compareString(n.leaf.gstr(g), op, &n.lits[i])
 		}
 		if ok || n.op != "in" {

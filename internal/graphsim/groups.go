@@ -50,7 +50,7 @@ var groupProps = []*groupProp{
 	{"onPremisesNetBiosName", groupNull},
 	{"onPremisesSamAccountName", groupNull},
 	{"onPremisesSecurityIdentifier", groupNull},
-	{"onPremisesSyncEnabled", groupNull},
+	{"onPremisesSyncEnabled", func(b []byte, g *Group) []byte { return appendNullableBool(b, g.OnPremisesSyncEnabled) }},
 	{"preferredDataLocation", groupNull},
 	{"preferredLanguage", groupNull},
 	{"proxyAddresses", groupEmpty},
@@ -74,8 +74,9 @@ var groupPropByName = func() map[string]*groupProp {
 }()
 
 // groupFilter is what $filter on groups supports: id and displayName (eq,
-// in, startsWith), the mailEnabled and securityEnabled flags, and
-// description with the advanced query parameters.
+// in, startsWith), the mailEnabled, securityEnabled and
+// onPremisesSyncEnabled flags, and description with the advanced query
+// parameters.
 var groupFilter = &filterTarget{
 	leaves: map[string]*filterLeaf{
 		"id": {name: "id", typ: edmString, level: filterDefault, gstr: func(g *Group) string { return g.ID }},
@@ -87,6 +88,8 @@ var groupFilter = &filterTarget{
 			gbool: func(g *Group) bool { return g.MailEnabled }},
 		"securityenabled": {name: "securityEnabled", typ: edmBool, level: filterDefault,
 			gbool: func(g *Group) bool { return g.SecurityEnabled }},
+		"onpremisessyncenabled": {name: "onPremisesSyncEnabled", typ: edmBool, level: filterDefault,
+			gnbool: func(g *Group) *bool { return g.OnPremisesSyncEnabled }},
 	},
 	typeName: "microsoft.graph.group",
 	resource: "Group",
@@ -395,7 +398,8 @@ func (s *Server) memberTarget(key string) (*userRec, *graphError) {
 
 // addMember handles POST /groups/{id}/members/$ref with
 // {"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}
-// (any host; .../users/{id} works too).
+// (any host; .../users/{id} works too). The members of a group synced from
+// Active Directory are mastered there: adding or removing one is refused.
 func (s *Server) addMember(r *request) *response {
 	key, gerr := refBody(r.body)
 	if gerr != nil {
@@ -407,6 +411,9 @@ func (s *Server) addMember(r *request) *response {
 	g := s.st.groupByID[strings.ToLower(r.segs[1])]
 	if g == nil {
 		return s.fail(r, errNotFound(r.segs[1]))
+	}
+	if g.g.synced() {
+		return s.fail(r, errMastered())
 	}
 	u, gerr := s.memberTarget(key)
 	if gerr != nil {
@@ -441,6 +448,9 @@ func (s *Server) removeMember(r *request) *response {
 	g := s.st.groupByID[strings.ToLower(r.segs[1])]
 	if g == nil {
 		return s.fail(r, errNotFound(r.segs[1]))
+	}
+	if g.g.synced() {
+		return s.fail(r, errMastered())
 	}
 	u := s.st.lookup(key)
 	if u == nil || !g.memberSet[u.u.ID] {

@@ -57,7 +57,8 @@ func (s *Server) getManagerRef(r *request) *response {
 
 // putManager handles PUT /users/{id}/manager/$ref with
 // {"@odata.id": "https://graph.microsoft.com/v1.0/users/{managerId}"} (any
-// host; .../directoryObjects/{id} works too).
+// host; .../directoryObjects/{id} works too). The manager of a user synced
+// from Active Directory is mastered there.
 func (s *Server) putManager(r *request) *response {
 	raw, gerr := decodeObject(r.body)
 	if gerr != nil {
@@ -84,6 +85,9 @@ func (s *Server) putManager(r *request) *response {
 	rec := s.st.lookup(r.segs[1])
 	if rec == nil {
 		return s.fail(r, errNotFound(r.segs[1]))
+	}
+	if rec.u.synced() {
+		return s.fail(r, errMastered())
 	}
 	m := s.st.lookup(key)
 	if m == nil {
@@ -118,13 +122,17 @@ func refTarget(ref string) (string, bool) {
 	return "", false
 }
 
-// deleteManager handles DELETE /users/{id}/manager/$ref.
+// deleteManager handles DELETE /users/{id}/manager/$ref (refused for a
+// user synced from Active Directory).
 func (s *Server) deleteManager(r *request) *response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := s.st.lookup(r.segs[1])
 	if rec == nil {
 		return s.fail(r, errNotFound(r.segs[1]))
+	}
+	if rec.u.synced() {
+		return s.fail(r, errMastered())
 	}
 	if rec.u.Manager == "" {
 		return s.fail(r, errNoManager())

@@ -19,6 +19,7 @@ const (
 	kindBool
 	kindStrings
 	kindTime
+	kindNullableBool // a Boolean that may be null (onPremisesSyncEnabled)
 	kindOrgData
 	kindExtAttrs
 	kindPassword
@@ -46,9 +47,18 @@ type propDef struct {
 	writable bool // may appear in POST/PATCH bodies
 	required bool // must be given on create
 	noClear  bool // cannot be set to null on update
+	// mastered: for a user synced from Active Directory
+	// (onPremisesSyncEnabled true), AD masters the property and Graph
+	// refuses to update it (see hybrid.go).
+	mastered bool
+	// seedOnly: Graph lets clients write the property, graphsim does not
+	// (only a seed or state file sets it); a write is refused as not
+	// emulated rather than as read-only.
+	seedOnly bool
 	filter   filterLevel
 	str      func(*User) *string
 	boolean  func(*User) *bool
+	nboolean func(*User) **bool
 	strs     func(*User) *[]string
 	tm       func(*User) *time.Time
 	check    func(string) bool // extra validation of string values
@@ -127,6 +137,21 @@ func buildProps() []*propDef {
 		{name: "deletedDateTime", kind: kindTime, tm: func(u *User) *time.Time { return &u.DeletedDateTime }},
 		{name: "assignedLicenses", kind: kindLicenses},
 		{name: "licenseAssignmentStates", kind: kindLicenseStates},
+		// The on-premises properties of synced users (see hybrid.go):
+		// read-only, set by the seed or state file. The filter levels are
+		// those of Graph's advanced-query table for users.
+		{name: "onPremisesSyncEnabled", kind: kindNullableBool, filter: filterDefault,
+			nboolean: func(u *User) **bool { return &u.OnPremisesSyncEnabled }},
+		{name: "onPremisesImmutableId", kind: kindString, seedOnly: true, filter: filterAdvanced,
+			str: func(u *User) *string { return &u.OnPremisesImmutableID }},
+		{name: "onPremisesSamAccountName", kind: kindString, filter: filterAdvanced,
+			str: func(u *User) *string { return &u.OnPremisesSamAccountName }},
+		{name: "onPremisesDistinguishedName", kind: kindString,
+			str: func(u *User) *string { return &u.OnPremisesDistinguishedName }},
+		{name: "onPremisesDomainName", kind: kindString,
+			str: func(u *User) *string { return &u.OnPremisesDomainName }},
+		{name: "onPremisesLastSyncDateTime", kind: kindTime, filter: filterAdvanced,
+			tm: func(u *User) *time.Time { return &u.OnPremisesLastSyncDateTime }},
 	}
 	for _, p := range props {
 		switch p.name {
@@ -146,15 +171,16 @@ func buildProps() []*propDef {
 	byName["usageLocation"].check = iso3166.Valid
 	byName["userType"].check = func(v string) bool { return v == "Member" || v == "Guest" }
 	byName["mailNickname"].check = validMailNickname
+	for _, n := range masteredProps {
+		byName[n].mastered = true
+	}
 
 	// Real v1.0 user properties that graphsim does not emulate: selecting them
 	// works (null or []), writing them is rejected loudly.
 	for _, n := range []string{"aboutMe", "ageGroup", "birthday", "consentProvidedForMinor", "creationType",
 		"customSecurityAttributes", "externalUserState", "externalUserStateChangeDateTime",
 		"faxNumber", "hireDate", "isResourceAccount", "legalAgeGroupClassification", "mailboxSettings", "mySite",
-		"onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
-		"onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
-		"onPremisesUserPrincipalName", "passwordPolicies", "preferredDataLocation", "preferredName",
+		"onPremisesSecurityIdentifier", "onPremisesUserPrincipalName", "passwordPolicies", "preferredDataLocation", "preferredName",
 		"securityIdentifier", "showInAddressList", "signInActivity", "signInSessionsValidFromDateTime"} {
 		props = append(props, &propDef{name: n, kind: kindNullStub})
 	}
@@ -181,6 +207,8 @@ func appendPropValue(b []byte, p *propDef, u *User) []byte {
 		return appendNullableString(b, *p.str(u))
 	case kindBool:
 		return strconv.AppendBool(b, *p.boolean(u))
+	case kindNullableBool:
+		return appendNullableBool(b, *p.nboolean(u))
 	case kindStrings:
 		b = append(b, '[')
 		for i, v := range *p.strs(u) {
@@ -274,6 +302,9 @@ func decodeUserBody(body []byte) (*writeRequest, *graphError) {
 		case p.kind == kindNullStub || p.kind == kindEmptyStub:
 			return nil, newError(http.StatusBadRequest, "Request_BadRequest",
 				"Property '"+p.name+"' is a real Graph property that graphsim does not emulate, so it cannot be written.")
+		case p.seedOnly:
+			return nil, newError(http.StatusBadRequest, "Request_BadRequest",
+				"Property '"+p.name+"' can be written in Graph, but graphsim does not emulate writing it: set it in the seed or state file.")
 		case !p.writable:
 			return nil, newError(http.StatusBadRequest, "Request_BadRequest",
 				"Property '"+p.name+"' is read-only and cannot be set.")

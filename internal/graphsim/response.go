@@ -208,4 +208,12 @@ func appendNullableString(b []byte, s string) []byte {
 	return appendJSONString(b, s)
 }
 
+// appendNullableBool appends *v, or null when v is nil.
+func appendNullableBool(b []byte, v *bool) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return strconv.AppendBool(b, *v)
+}
+
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }

@@ -57,6 +57,10 @@ type Group struct {
 	// Members are the object ids of the member users (live or deleted), in
 	// the order they were added.
 	Members []string `json:"members,omitempty"`
+	// OnPremisesSyncEnabled is true for a group synced from Active
+	// Directory, whose membership is mastered there: Graph refuses to add
+	// or remove its members. nil (null) for a cloud group.
+	OnPremisesSyncEnabled *bool `json:"onPremisesSyncEnabled,omitempty"`
 }
 
 // SubscribedSku is a license subscription of the tenant (Graph's
@@ -155,6 +159,20 @@ type User struct {
 	InheritedLicenses []InheritedLicense `json:"inheritedLicenses,omitempty"`
 	// Manager is the object id of the user's manager ("" = none).
 	Manager string `json:"manager,omitempty"`
+
+	// The on-premises properties of a user synced from Active Directory by
+	// Entra Connect or Cloud Sync (see hybrid.go). They are read-only in
+	// Graph: only a seed or state file sets them. OnPremisesSyncEnabled is
+	// nil (Graph's null) for a user never synced, the cloud-only case;
+	// true for a user mastered in AD, whose directory attributes, manager
+	// and deletion Graph refuses; false for one that was synced and no
+	// longer is (cloud-managed again).
+	OnPremisesSyncEnabled       *bool     `json:"onPremisesSyncEnabled,omitempty"`
+	OnPremisesImmutableID       string    `json:"onPremisesImmutableId,omitempty"`
+	OnPremisesSamAccountName    string    `json:"onPremisesSamAccountName,omitempty"`
+	OnPremisesDistinguishedName string    `json:"onPremisesDistinguishedName,omitempty"`
+	OnPremisesDomainName        string    `json:"onPremisesDomainName,omitempty"`
+	OnPremisesLastSyncDateTime  time.Time `json:"onPremisesLastSyncDateTime,omitzero"`
 }
 
 // EmployeeOrgData is Graph's employeeOrgData complex type.
@@ -258,7 +276,17 @@ func (u *User) clone() User {
 	if u.InheritedLicenses != nil {
 		c.InheritedLicenses = append([]InheritedLicense(nil), u.InheritedLicenses...)
 	}
+	c.OnPremisesSyncEnabled = cloneBool(u.OnPremisesSyncEnabled)
 	return c
+}
+
+// cloneBool copies a nullable bool, keeping nil nil.
+func cloneBool(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	v := *b
+	return &v
 }
 
 // heldSkus returns the skuIds u holds, directly or through a group, each
@@ -330,6 +358,7 @@ func (g *Group) clone() Group {
 	c := *g
 	c.GroupTypes = cloneStrings(g.GroupTypes)
 	c.Members = cloneStrings(g.Members)
+	c.OnPremisesSyncEnabled = cloneBool(g.OnPremisesSyncEnabled)
 	return c
 }
 

@@ -613,7 +613,7 @@ func (in interner) str(p *string) {
 // user interns u's low-cardinality properties.
 func (in interner) user(u *User) {
 	for _, p := range []*string{&u.UserType, &u.JobTitle, &u.Department, &u.CompanyName, &u.OfficeLocation,
-		&u.EmployeeType, &u.City, &u.State, &u.Country, &u.UsageLocation, &u.PreferredLanguage} {
+		&u.EmployeeType, &u.City, &u.State, &u.Country, &u.UsageLocation, &u.PreferredLanguage, &u.OnPremisesDomainName} {
 		in.str(p)
 	}
 	if d := u.EmployeeOrgData; d != nil {

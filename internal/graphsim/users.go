@@ -240,7 +240,8 @@ func (s *Server) createUser(r *request) *response {
 	return resp
 }
 
-// patchUser handles PATCH /users/{id | userPrincipalName}.
+// patchUser handles PATCH /users/{id | userPrincipalName}. A user synced
+// from Active Directory only takes the properties AD does not master.
 func (s *Server) patchUser(r *request) *response {
 	wr, gerr := decodeUserBody(r.body)
 	if gerr != nil {
@@ -256,6 +257,9 @@ func (s *Server) patchUser(r *request) *response {
 	}
 	if len(wr.fields) == 0 {
 		return noContent()
+	}
+	if rec.u.synced() && wr.touchesMastered() {
+		return s.fail(r, errMastered()) // all or nothing: see hybrid.go
 	}
 	u := rec.u.clone()
 	if gerr := wr.apply(&u, false, now); gerr != nil {
@@ -279,7 +283,8 @@ func (s *Server) patchUser(r *request) *response {
 // deleteUser handles DELETE /users/{id | userPrincipalName}. The user moves
 // to the deleted items with deletedDateTime set, keeping their manager,
 // group memberships and licenses for a restore; links from their reports
-// are removed.
+// are removed. A user synced from Active Directory cannot be deleted in
+// the cloud.
 func (s *Server) deleteUser(r *request) *response {
 	now := s.now().UTC().Truncate(1e9)
 	s.mu.Lock()
@@ -287,6 +292,9 @@ func (s *Server) deleteUser(r *request) *response {
 	rec := s.st.lookup(r.segs[1])
 	if rec == nil {
 		return s.fail(r, errNotFound(r.segs[1]))
+	}
+	if rec.u.synced() {
+		return s.fail(r, errMastered())
 	}
 	s.st.remove(rec, now)
 	return noContent()
