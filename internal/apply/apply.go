@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,7 +109,7 @@ func StepNames(a plan.Action, s *identity.Schema) []string {
 	if a.Action == plan.Delete {
 		out = append(out, StepDelete)
 	}
-	if a.Action == plan.Disable && s.RevokesSessions {
+	if (a.Action == plan.Disable && s.RevokesSessions) || a.Revoke {
 		out = append(out, StepRevoke) // revokeSignInSessions after the disable
 	}
 	if a.Manager != nil {
@@ -833,10 +834,10 @@ func (e *executor) revokePhase() {
 	var steps []step
 	e.mu.Lock()
 	for i, a := range e.p.Actions {
-		if a.Action != plan.Disable || e.results[i].Status == report.StatusRefused || e.resumed[i] || e.isDone(i, StepRevoke) {
+		if !slices.Contains(StepNames(a, e.schema), StepRevoke) || e.results[i].Status == report.StatusRefused || e.resumed[i] || e.isDone(i, StepRevoke) {
 			continue
 		}
-		if e.settled(i) || !e.isDone(i, StepWrite) {
+		if e.settled(i) || (a.Action == plan.Disable && !e.isDone(i, StepWrite)) {
 			if e.started[i] || e.settled(i) {
 				e.total-- // the disable failed: no revoke
 			}

@@ -538,7 +538,7 @@ func (c *Client) getJSON(ctx context.Context, ri *abs.RequestInformation, v any)
 func selectFor(attrs []string) []string {
 	set := map[string]bool{"id": true}
 	sel := []string{"id"}
-	for _, a := range attrs {
+	for _, a := range append(slices.Clip(attrs), syncProps...) {
 		top := a
 		if i := strings.IndexByte(a, '.'); i > 0 {
 			top = a[:i]

@@ -38,8 +38,11 @@ func checkSelected(body []byte, sel []string) error {
 	}
 	var missing []string
 	for _, p := range sel {
-		if p == "manager" {
-			continue // manager@delta appears only for users with a manager
+		if p == "manager" || slices.Contains(syncProps, p) {
+			// manager@delta appears only for users with a manager; the
+			// hybrid properties are read where Graph gives them (a user
+			// without them reads as cloud-only, and a refused write says so).
+			continue
 		}
 		if _, ok := first[p]; !ok {
 			missing = append(missing, p)
@@ -99,6 +102,13 @@ type rawUser struct {
 	} `json:"licenseAssignmentStates"`
 	// DeletedDateTime is set on deleted items.
 	DeletedDateTime *string `json:"deletedDateTime"`
+	// The hybrid properties (see syncProps): a user Entra Connect or Cloud
+	// Sync keeps from Active Directory, when it last did, and since when
+	// its sign-in sessions are valid (revokeSignInSessions moves it).
+	OnPremisesSyncEnabled           *bool   `json:"onPremisesSyncEnabled"`
+	OnPremisesDistinguishedName     *string `json:"onPremisesDistinguishedName"`
+	OnPremisesLastSyncDateTime      *string `json:"onPremisesLastSyncDateTime"`
+	SignInSessionsValidFromDateTime *string `json:"signInSessionsValidFromDateTime"`
 	// Removed marks a user deleted (or out of scope) in a delta round.
 	Removed *map[string]any `json:"@removed"`
 }
@@ -217,7 +227,30 @@ func (u *rawUser) toUser(attrs []string) identity.User {
 			out.ManagerID = m.ID
 		}
 	}
+	if u.OnPremisesSyncEnabled != nil && *u.OnPremisesSyncEnabled {
+		out.MasteredIn = "Active Directory"
+		if dn := deref(u.OnPremisesDistinguishedName); dn != "" {
+			out.MasteredIn += " (" + dn + ")"
+		}
+		out.SessionsStale = u.AccountEnabled != nil && !*u.AccountEnabled && sessionsPredate(u)
+	}
 	return out
+}
+
+// syncProps are the hybrid properties every user read selects.
+var syncProps = []string{"onPremisesSyncEnabled", "onPremisesDistinguishedName", "onPremisesLastSyncDateTime", "signInSessionsValidFromDateTime"}
+
+// sessionsPredate reports whether a synced user's sign-in sessions were
+// last revoked before the sync that last changed it (e.g. brought its
+// disable from Active Directory): refresh tokens issued before then still
+// work until they expire.
+func sessionsPredate(u *rawUser) bool {
+	synced, err := time.Parse(time.RFC3339, canonicalTime(u.OnPremisesLastSyncDateTime))
+	if err != nil {
+		return false // no sync time: nothing to compare with
+	}
+	valid, err := time.Parse(time.RFC3339, canonicalTime(u.SignInSessionsValidFromDateTime))
+	return err != nil || valid.Before(synced)
 }
 
 // licenses returns the skuIds assigned directly (assignedByGroup null),

@@ -131,6 +131,9 @@ func buildProps() []*propDef {
 		{name: "onPremisesExtensionAttributes", kind: kindExtAttrs, writable: true},
 		{name: "passwordProfile", kind: kindPassword, writable: true, required: true, noClear: true},
 		{name: "lastPasswordChangeDateTime", kind: kindTime, tm: func(u *User) *time.Time { return &u.LastPasswordChangeDateTime }},
+		// Moved by revokeSignInSessions: refresh tokens issued before it
+		// are no longer valid. Read-only.
+		{name: "signInSessionsValidFromDateTime", kind: kindTime, tm: func(u *User) *time.Time { return &u.SignInSessionsValidFromDateTime }},
 		{name: "createdDateTime", kind: kindTime, filter: filterDefault, tm: func(u *User) *time.Time { return &u.CreatedDateTime }},
 		// Set when the user is deleted (null on live users); deleted items
 		// show it.
@@ -181,7 +184,7 @@ func buildProps() []*propDef {
 		"customSecurityAttributes", "externalUserState", "externalUserStateChangeDateTime",
 		"faxNumber", "hireDate", "isResourceAccount", "legalAgeGroupClassification", "mailboxSettings", "mySite",
 		"onPremisesSecurityIdentifier", "onPremisesUserPrincipalName", "passwordPolicies", "preferredDataLocation", "preferredName",
-		"securityIdentifier", "showInAddressList", "signInActivity", "signInSessionsValidFromDateTime"} {
+		"securityIdentifier", "showInAddressList", "signInActivity"} {
 		props = append(props, &propDef{name: n, kind: kindNullStub})
 	}
 	for _, n := range []string{"assignedPlans", "identities", "imAddresses", "interests",

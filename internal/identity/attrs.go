@@ -45,6 +45,11 @@ type AttrSpec struct {
 	// Check, if not nil, validates a value the way the directory does
 	// before it is written; its error says what is wrong and what to do.
 	Check func(string) error
+	// Cloud attributes are the directory's own even for a user another
+	// directory masters (Entra's usageLocation for a user synced from
+	// Active Directory): hrsync writes them; it writes no other attribute
+	// of such a user.
+	Cloud bool
 	// Inverts, when set, makes the attribute an alias: its value is the
 	// negation of the named boolean attribute, under which it is stored
 	// (Active Directory's accountDisabled for accountEnabled).
@@ -255,6 +260,10 @@ type User struct {
 	// user's attributes (a user Entra Connect syncs from Active Directory):
 	// the target refuses writes to them, and the plan makes none.
 	MasteredIn string
+	// SessionsStale says a disabled user mastered elsewhere may still hold
+	// sign-in sessions from before its disable reached this directory:
+	// revoking them is due (a leaver disabled in Active Directory).
+	SessionsStale bool
 }
 
 // DeletedUser is a deleted user the directory can still restore.

@@ -52,7 +52,7 @@ var entraAttrs = []AttrSpec{
 	{Name: "state", Kind: KindString, MaxLen: 128},
 	{Name: "postalCode", Kind: KindString, MaxLen: 40},
 	{Name: "country", Kind: KindString, MaxLen: 128},
-	{Name: "usageLocation", Kind: KindString, MaxLen: 2, NotNullable: true},
+	{Name: "usageLocation", Kind: KindString, MaxLen: 2, NotNullable: true, Cloud: true},
 	{Name: "mobilePhone", Kind: KindString, MaxLen: 64},
 	{Name: "preferredLanguage", Kind: KindString},
 	{Name: Manager, Kind: KindRef},

@@ -84,6 +84,9 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 			bad(i, a, "the manager change shows %q but the reference is %q", *managerChange.After, a.Manager.Key)
 		}
 		validateEntitlements(a, func(format string, args ...any) { bad(i, a, format, args...) })
+		if a.Revoke && (a.Action != Update || enabled != nil || !schema.RevokesSessions) {
+			bad(i, a, "only an update of a disabled user revokes its sessions, where the directory has any")
+		}
 		switch a.Action {
 		case Create:
 			if a.ID != "" {
@@ -253,7 +256,7 @@ func guards(actions []Action, pol Policy, managed, active, records int) []string
 // takesAccessOnly reports whether an action only removes group
 // memberships and licenses: what is left of a leaver.
 func takesAccessOnly(a Action) bool {
-	if len(a.Changes) > 0 || a.Manager != nil || len(a.Groups)+len(a.Licenses) == 0 {
+	if len(a.Changes) > 0 || a.Manager != nil || (len(a.Groups)+len(a.Licenses) == 0 && !a.Revoke) {
 		return false
 	}
 	for _, g := range a.Groups {
@@ -652,7 +655,9 @@ func licensesHold(a Action, u *identity.User) bool {
 // rollBack is u as it was before the action's patch (if patched) and
 // manager change (if managed).
 func rollBack(a Action, u *identity.User, patched, managed bool) *identity.User {
-	r := &identity.User{ID: u.ID, Attrs: make(identity.Attrs, len(u.Attrs)), ManagerID: u.ManagerID}
+	r := new(identity.User)
+	*r = *u // what the directory says of it besides its attributes stays
+	r.Attrs = make(identity.Attrs, len(u.Attrs))
 	for k, v := range u.Attrs {
 		r.Attrs[k] = v
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -720,7 +721,7 @@ func (c *computer) attrOrder() []identity.AttrSpec {
 func (c *computer) addUpdate(d *identity.Desired, u *identity.User) {
 	en := c.enablement(d, u)
 	a := c.diffUser(d, u, en, false)
-	if len(a.Changes) == 0 && len(a.Groups) == 0 && len(a.Licenses) == 0 {
+	if len(a.Changes) == 0 && len(a.Groups) == 0 && len(a.Licenses) == 0 && !a.Revoke {
 		c.p.Summary.Unchanged++
 		return
 	}
@@ -845,6 +846,9 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {
 		c.diffManager(d, u, &a)
 	}
+	if u.MasteredIn != "" {
+		c.holdMastered(d, u, &a, en)
+	}
 	if en.unsure {
 		w := c.warn(WarnDisabledAccount, d.Key, "the worker is active in HR, but user %s (%s) is disabled and the mapping does not map %s: hrsync leaves it disabled, since it may have been disabled on purpose. Enable it by hand, or map %s from the HR status", u.ID, u.Attrs[c.r.SignIn], c.r.Enabled, c.r.Enabled)
 		w.Sources = []identity.Provenance{d.Prov}
@@ -854,6 +858,39 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 	c.diffGroups(d, u.ID, active, restored, &a)
 	c.diffLicenses(d, u, active, &a)
 	return a
+}
+
+// holdMastered keeps, of the changes to a user another directory masters,
+// only those this directory accepts for it (its cloud attributes, groups,
+// licenses): the rest are left to the master, with one warning naming
+// them. A leaver there whose sessions predate its disable has them
+// revoked.
+func (c *computer) holdMastered(d *identity.Desired, u *identity.User, a *Action, en enablement) {
+	kept := a.Changes[:0]
+	var held []string
+	for _, ch := range a.Changes {
+		if spec, ok := c.s.Lookup(ch.Attribute); ok && spec.Cloud {
+			kept = append(kept, ch)
+			continue
+		}
+		if !(ch.Before != nil && ch.After != nil && *ch.Before == *ch.After) {
+			held = append(held, ch.Attribute)
+		}
+	}
+	a.Changes = kept
+	a.Manager = nil
+	a.Revoke = en.want == "false" && u.SessionsStale && !c.enabled(u)
+	if len(held) == 0 {
+		return
+	}
+	c.p.Summary.Mastered++
+	what := "change " + strings.Join(held, ", ")
+	if slices.Contains(held, c.r.Enabled) && en.want == "false" {
+		what = "disable the account"
+	}
+	w := c.warn(WarnMastered, d.Key, "user %s (%s) is mastered in %s: hrsync does not %s here; do it there, or plan against that directory (target.type: active_directory)",
+		u.ID, u.Attrs[c.r.SignIn], u.MasteredIn, what)
+	w.Sources = []identity.Provenance{d.Prov}
 }
 
 // maps reports whether the mapping maps the attribute.
@@ -1003,6 +1040,12 @@ func (c *computer) leavers() {
 			continue
 		}
 		u := us[0]
+		if u.MasteredIn != "" && c.enabled(u) {
+			c.p.Summary.Mastered++
+			c.warn(WarnMastered, strings.TrimSpace(u.Attrs[c.in.MatchAttr]), "user %s (%s) is a leaver (%s), but it is mastered in %s: hrsync does not disable it here; disable it there (hrsync then revokes its sessions once the disable has reached this directory), or plan against that directory (target.type: active_directory)",
+				u.ID, u.Attrs[c.r.SignIn], c.leaverReason(k), u.MasteredIn)
+			continue
+		}
 		if !c.enabled(u) {
 			// Already disabled; the managed groups and licenses it still
 			// holds go (a removal that failed in an earlier run, or a
@@ -1018,7 +1061,10 @@ func (c *computer) leavers() {
 				a.Event = EventLeftScope
 			}
 			c.leaverAccess(u, &a)
-			if len(a.Groups)+len(a.Licenses) > 0 {
+			if a.Revoke = u.MasteredIn != "" && u.SessionsStale; a.Revoke {
+				a.Reason = c.leaverReason(k) + "; disabled in " + u.MasteredIn + ", and its sign-in sessions predate that: they are revoked"
+			}
+			if len(a.Groups)+len(a.Licenses) > 0 || a.Revoke {
 				c.p.Actions = append(c.p.Actions, a)
 			}
 			continue

@@ -449,8 +449,8 @@ func (c *computer) deletes() {
 			}
 		}
 		u := us[0]
-		if c.enabled(u) {
-			continue
+		if c.enabled(u) || u.MasteredIn != "" {
+			continue // (its master deletes a user it masters)
 		}
 		leave, ok := c.leaveDate(u.Attrs)
 		if c.seen[k] {

@@ -137,6 +137,10 @@ type Summary struct {
 	Skipped int `json:"skipped"`
 	// Managed counts users in the target scope (match attribute set).
 	Managed int `json:"managed"`
+	// Mastered counts managed users another directory masters (users
+	// Entra Connect syncs from Active Directory) whose changes hrsync
+	// left to that directory.
+	Mastered int `json:"mastered,omitempty"`
 	// ActiveManaged counts the managed users whose account is enabled:
 	// what a complete source should roughly hold.
 	ActiveManaged int `json:"active_managed"`
@@ -178,6 +182,10 @@ type Action struct {
 	// Licenses are the licenses the action assigns and removes (one
 	// assignLicense call), only of SKUs the mapping's rules name.
 	Licenses []LicenseChange `json:"licenses,omitempty"`
+	// Revoke ends the user's sign-in sessions (besides a disable, which
+	// always does where the directory has sessions): a leaver another
+	// directory disabled, whose sessions predate that.
+	Revoke bool `json:"revoke_sessions,omitempty"`
 	// Fingerprint digests the user's attributes as read, so a later apply
 	// can tell whether the user changed since the plan.
 	Fingerprint string `json:"fingerprint,omitempty"`
@@ -266,6 +274,10 @@ func classify(a Action, schema *identity.Schema) string {
 		return Joiner
 	case Disable, Delete:
 		return Leaver
+	case Update:
+		if a.Revoke && len(a.Changes) == 0 {
+			return Leaver
+		}
 	case Restore:
 		return Rehire
 	case Enable:
@@ -310,6 +322,9 @@ const (
 	// WarnEveryRun: an attribute applied always whose value changes on
 	// every run (a Now() stamp), so every plan updates it.
 	WarnEveryRun = "changes_every_run"
+	// WarnMastered: a user another directory masters (synced from Active
+	// Directory), whose changes must be made there.
+	WarnMastered = "mastered_elsewhere"
 )
 
 // Write saves the plan as indented JSON with mode 0600: plans name people

@@ -154,7 +154,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 					ew.printf("      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
 				}
 			}
-			if a.Action == plan.Disable && schema.RevokesSessions {
+			if (a.Action == plan.Disable && schema.RevokesSessions) || a.Revoke {
 				ew.printf("      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
 			}
 			if a.Action == plan.Create {
@@ -205,6 +205,9 @@ func SummaryLine(p *plan.Plan) string {
 	if s.LicenseChanges > 0 {
 		fmt.Fprintf(&extra, "; %d license changes", s.LicenseChanges)
 	}
+	if s.Mastered > 0 {
+		fmt.Fprintf(&extra, "; %d users mastered in another directory left to it (see warnings)", s.Mastered)
+	}
 	pending := ""
 	if s.Pending > 0 {
 		pending = fmt.Sprintf(" %d future joiners wait for their pre-hire window.", s.Pending)
@@ -250,7 +253,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 			if a.Reason != "" {
 				label += " — " + mdEscape(a.Reason)
 			}
-			if a.Action == plan.Disable && p.Schema().RevokesSessions {
+			if (a.Action == plan.Disable && p.Schema().RevokesSessions) || a.Revoke {
 				label += " — then its sign-in sessions are revoked"
 			}
 			row := 0
