@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/suggest"
+	"github.com/hrsync/hrsync/internal/yamlline"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -598,6 +599,10 @@ func IsLoopback(host string) bool { return loopback.IsLoopback(host) }
 func parseFile(name string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		var le *yamlline.Error
+		if err := yamlline.Locate(data, err); errors.As(err, &le) {
+			return nil, fmt.Errorf("config %s:%d: %s", name, le.Line, le.Detail())
+		}
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	if len(doc.Content) == 0 {

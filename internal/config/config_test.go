@@ -270,3 +270,12 @@ func TestActiveDirectoryTarget(t *testing.T) {
 		})
 	}
 }
+
+// A mis-indented line is reported where it is.
+func TestMisindentedConfigLine(t *testing.T) {
+	p := writeConfig(t, "source:\n  path: hr.csv\nmapping: m.yaml\ntarget:\n  type: sandbox\n policy:\n  leavers: disable\n")
+	_, err := Load(Options{File: p, FileExplicit: true})
+	if err == nil || !strings.Contains(err.Error(), "hrsync.yaml:6: ") {
+		t.Fatalf("err = %v", err)
+	}
+}

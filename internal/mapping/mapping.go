@@ -19,6 +19,7 @@ import (
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/iso3166"
 	"github.com/hrsync/hrsync/internal/mapping/expr"
+	"github.com/hrsync/hrsync/internal/yamlline"
 	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
 )
@@ -131,6 +132,10 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 	m := &Mapping{File: name, Schema: schema, Digest: "sha256:" + hex.EncodeToString(sum[:])}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		var le *yamlline.Error
+		if errors.As(yamlline.Locate(data, err), &le) {
+			return nil, &Error{File: name, Line: le.Line, Err: errors.New(le.Detail())}
+		}
 		return nil, fmt.Errorf("mapping %s: %w", name, err)
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {

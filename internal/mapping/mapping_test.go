@@ -252,3 +252,13 @@ func TestIgnoredEnablementIsStillAnError(t *testing.T) {
 		t.Errorf("manager not ignored: %+v %v", d, err)
 	}
 }
+
+// A mis-indented line is reported where it is, not where the YAML parser
+// noticed it.
+func TestMisindentedLineIsNamed(t *testing.T) {
+	src := "match:\n  source: '[Id]'\n  target: employeeId\nattributes:\n  displayName: '[A]'\n  givenName: '[B]'\n  surname: '[C]'\n   jobTitle: '[D]'\n  department: '[E]'\n"
+	_, err := Parse("m.yaml", []byte(src), identity.EntraSchema())
+	if err == nil || !strings.Contains(err.Error(), "m.yaml:8: ") || !strings.Contains(err.Error(), "noticed it at line 4") {
+		t.Fatalf("err = %v", err)
+	}
+}

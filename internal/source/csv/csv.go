@@ -145,7 +145,11 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit func(*identity.Reco
 	hash := sha256.New()
 	raw := bufio.NewReaderSize(io.TeeReader(r, hash), bufSize)
 
-	br, enc, err := decoder(raw)
+	br, enc, err := decoder(raw, s.display)
+	var se *source.Error
+	if errors.As(err, &se) {
+		return source.Summary{}, err
+	}
 	if err != nil {
 		return source.Summary{}, s.ioErr(err)
 	}

@@ -642,3 +642,34 @@ func TestHugeLineMemoryIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// A file that is not text is named, not read as text in an odd encoding;
+// an unterminated quote is reported where it opened.
+func TestWrongWayMessages(t *testing.T) {
+	tests := []struct {
+		name, content, want string
+	}{
+		{"an xlsx renamed", "PK\x03\x04\x14\x00\x06\x00rest of the zip", "it is a ZIP archive (an .xlsx workbook is one) (for a workbook use source.type: xlsx"},
+		{"an old xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1...", "an Excel 97-2003 workbook"},
+		{"a program", "\x7fELF\x02\x01\x01\x00\x00", "a program (ELF executable)"},
+		{"an exe", "MZ\x90\x00\x03\x00\x00\x00", "a program (Windows executable)"},
+		{"a header starting with MZ is text", "MZone,Name\n1,a\n", ""},
+		{"an unterminated quote", "Id,Name,Dept\n1,Ann,Sales\n2,\"Bo,Sales\n3,Cy,Sales\n4,\"Di \"\"D\"\"\",Sales\n5,Ed,Sales\n",
+			`hr.csv:3: column Name: the quoted field opened on line 3 is still open on line 5, where 'D' follows a quote`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Source{display: "hr.csv", delim: 0}
+			_, err := s.read(context.Background(), strings.NewReader(tt.content), func(*identity.Record) error { return nil })
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -24,11 +24,42 @@ const (
 	encUTF16                   // UTF-16, either byte order, with a byte-order mark
 )
 
+// magic lists the starts of files that are not text, which people give
+// for a CSV by mistake (a workbook renamed to .csv, a download that is a
+// program): each is named rather than read as text in an odd encoding.
+var magic = []struct {
+	prefix []byte
+	what   string
+	hint   string
+}{
+	{[]byte("PK\x03\x04"), "a ZIP archive (an .xlsx workbook is one)", "for a workbook use source.type: xlsx; otherwise export the data as CSV"},
+	{[]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, "an Excel 97-2003 workbook (.xls)", "save it as CSV or .xlsx (then source.type: xlsx)"},
+	{[]byte("%PDF-"), "a PDF document", "export the data as CSV"},
+	{[]byte{0x1F, 0x8B}, "a gzip-compressed file", "decompress it first"},
+	{[]byte("\x7fELF"), "a program (ELF executable)", "give the path of the HR export"},
+	{[]byte("MZ\x90\x00"), "a program (Windows executable)", "give the path of the HR export"},
+	{[]byte{0x89, 'P', 'N', 'G'}, "a PNG image", "give the path of the HR export"},
+}
+
+// notText reports a file that starts like a known binary format.
+func notText(b []byte, file string) error {
+	for _, m := range magic {
+		if bytes.HasPrefix(b, m.prefix) {
+			return &source.Error{Prov: identity.Provenance{File: file}, Msg: "this is not a CSV file: it is " + m.what, Hint: m.hint}
+		}
+	}
+	return nil
+}
+
 // decoder looks for a byte-order mark at the start of raw, consumes it and
-// returns a reader of the file's text as UTF-8.
-func decoder(raw *bufio.Reader) (*bufio.Reader, encoding, error) {
-	b, err := raw.Peek(3)
+// returns a reader of the file's text as UTF-8. A file that starts like a
+// known binary format is refused, named.
+func decoder(raw *bufio.Reader, file string) (*bufio.Reader, encoding, error) {
+	b, err := raw.Peek(8)
 	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, 0, err
+	}
+	if err := notText(b, file); err != nil {
 		return nil, 0, err
 	}
 	var order unicode.Endianness

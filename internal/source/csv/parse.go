@@ -219,6 +219,9 @@ func (p *parser) next() (start int, err error) {
 				return start, nil
 			}
 			if content[k] != p.comma {
+				if qline < p.line {
+					return 0, p.openQuote(content, k, qline, field)
+				}
 				return 0, p.strayQuote(content, k, field)
 			}
 			p.ends = append(p.ends, len(p.buf))
@@ -337,6 +340,18 @@ func (p *parser) strayQuote(line []byte, off, field int) error {
 	return p.errAt(p.line, field,
 		fmt.Sprintf("unexpected %q after the closing quote of a quoted field, at character %d", r, char(line, off)),
 		`inside a quoted field write a quote as two quotes (""); a quoted field ends with a quote right before the delimiter or the line end`)
+}
+
+// openQuote reports text after a quote that ends a quoted field opened on
+// an earlier line, qline: most likely that field lacks its closing quote
+// and swallowed the lines since, so the error is reported where the record
+// and the quote began, as Go's encoding/csv does, naming where the parser
+// noticed.
+func (p *parser) openQuote(line []byte, off, qline, field int) error {
+	r, _ := utf8.DecodeRune(line[off:])
+	return p.errAt(qline, field,
+		fmt.Sprintf("the quoted field opened on line %d is still open on line %d, where %q follows a quote at character %d", qline, p.line, r, char(line, off)),
+		fmt.Sprintf("the value on line %d probably lacks its closing quote: close it, or write a quote inside a value as two quotes (\"\")", qline))
 }
 
 // bareCR reports a carriage return inside an unquoted field.
