@@ -89,7 +89,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	dialer := &net.Dialer{Timeout: cfg.Timeout}
 	var c *ldap.Conn
 	if scheme == "ldaps" {
-		c, err = ldap.DialURL("ldaps://"+addr, ldap.DialWithTLSDialer(tlsConf, dialer))
+		c, err = ldap.DialURL("ldaps://"+addr, ldap.DialWithDialer(dialer), ldap.DialWithTLSConfig(tlsConf))
 	} else {
 		c, err = ldap.DialURL("ldap://"+addr, ldap.DialWithDialer(dialer))
 	}
