@@ -352,14 +352,14 @@ func (p *parser) attributes(v any) []string {
 		case !ok || name == "":
 			p.bad(at, "expected an attribute name, got %s", quote(item))
 			continue
+		case strings.Contains(strings.ToLower(name), ";range="):
+			p.bad(at, "%s: name the attribute without ;range=; ranged values (Active Directory's member;range=0-1499) are read to the end on their own", name)
+			continue
 		case !validAttr(name):
 			p.bad(at, "%q is not an attribute name (letters, digits and -, or an OID; options after ;)", name)
 			continue
 		case secretAttributes[strings.ToLower(baseName(name))]:
 			p.bad(at, "%s holds passwords or their hashes; hrsync does not read them", name)
-			continue
-		case strings.Contains(strings.ToLower(name), ";range="):
-			p.bad(at, "%s: name the attribute without ;range=; ranged values (Active Directory's member;range=0-1499) are read to the end on their own", name)
 			continue
 		}
 		if j, dup := seen[strings.ToLower(name)]; dup {
