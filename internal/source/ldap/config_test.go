@@ -2,7 +2,9 @@ package ldap
 
 import (
 	"encoding/json"
+
 	"fmt"
+	goldap "github.com/go-ldap/ldap/v3"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,6 +206,27 @@ func TestCanonicalDN(t *testing.T) {
 	for _, dn := range []string{"UID=ana garcía,OU=people,DC=example,DC=org", "uid=ana  garcía, ou=people, dc=example, dc=org", `uid=Ana Garc\C3\ADa,ou=people,dc=example,dc=org`} {
 		if got := canonicalDN(dn); got != a {
 			t.Errorf("canonicalDN(%q) = %q, want %q", dn, got, a)
+		}
+	}
+	// The fast path for plain DNs agrees with parsing.
+	for _, dn := range []string{"uid=p001,ou=people,dc=example,dc=org", "CN=Ana Garcia,OU=Staff Members,DC=contoso,DC=test",
+		"cn=a.b-c_d@x,dc=y", "CN=Zoë Müller,DC=x", "cn=a  b,dc=x", "cn=a ,dc=x", "cn=a+sn=b,dc=x", `cn=a\,b,dc=x`, "cn=a,,dc=x", "=a", "cn=a=b"} {
+		parsed, err := goldap.ParseDN(dn)
+		if err != nil || !plainDN(dn) {
+			continue
+		}
+		var parts []string
+		for _, rdn := range parsed.RDNs {
+			parts = append(parts, strings.ToLower(rdn.Attributes[0].Type)+"="+goldap.EscapeDN(strings.ToLower(rdn.Attributes[0].Value)))
+		}
+		if got := canonicalDN(dn); got != strings.Join(parts, ",") {
+			t.Errorf("canonicalDN(%q) = %q, parsing gives %q", dn, got, strings.Join(parts, ","))
+		}
+	}
+	for dn, plain := range map[string]bool{"uid=p001,ou=people,dc=example,dc=org": true, "CN=Ana Garcia,DC=x": true, "CN=Zoë,DC=x": false,
+		"cn=a  b,dc=x": false, "cn=a ,dc=x": false, "cn=a+sn=b": false, `cn=a\,b`: false, "cn=a=b": false, "cn=a,": false, "": false} {
+		if plainDN(dn) != plain {
+			t.Errorf("plainDN(%q) = %v", dn, !plain)
 		}
 	}
 	if canonicalDN("cn=a+sn=b,dc=x") != canonicalDN("SN=B+cn=A,dc=x") {

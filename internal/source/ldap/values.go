@@ -117,11 +117,46 @@ func splitRange(desc string) (name string, r attrRange, ok, bad bool) {
 	return desc[:i] + after, attrRange{low: low, high: high}, true, false
 }
 
+// plainDN reports whether dn is written so simply that lower case is its
+// canonical form: ASCII letters, digits, - . _ @, one = per RDN, single
+// spaces only inside values; nothing to escape or unescape. Most DNs
+// servers send are; they skip parsing.
+func plainDN(dn string) bool {
+	eq := false
+	for i := 0; i < len(dn); i++ {
+		c := dn[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.', c == '_', c == '@':
+		case c == '=':
+			if eq || i == 0 {
+				return false
+			}
+			eq = true
+		case c == ',':
+			if !eq || i == len(dn)-1 {
+				return false
+			}
+			eq = false
+		case c == ' ':
+			// Inside a value: not first or last, not doubled, not next to = or ,.
+			if !eq || i == 0 || i == len(dn)-1 || dn[i-1] == ' ' || dn[i-1] == '=' || dn[i-1] == ',' || dn[i+1] == ',' || dn[i+1] == ' ' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return eq
+}
+
 // canonicalDN is a DN's form for comparing references with entries:
 // attribute types and values in lower case, multi-valued RDNs sorted,
 // escaping normalised. caseIgnoreMatch is what naming attributes (cn, uid,
 // ou, dc) use on both OpenLDAP and Active Directory.
 func canonicalDN(dn string) string {
+	if plainDN(dn) {
+		return strings.ToLower(dn)
+	}
 	parsed, err := goldap.ParseDN(dn)
 	if err != nil {
 		return strings.ToLower(strings.TrimSpace(dn))
