@@ -98,6 +98,9 @@ func TestLDAPSourceEndToEnd(t *testing.T) {
 
 	v := hrsync(t, dir, env, "validate", "-c", "hrsync.yaml")
 	mustCode(t, v, 0)
+	if !strings.Contains(v.stdout, "(6 records, 10 columns)") || !strings.Contains(v.stdout, "reference_outside_source 1001: manager: uid=board,") {
+		t.Errorf("validate:\n%s", v)
+	}
 
 	plan := hrsync(t, dir, env, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode", "--log-level", "debug")
 	mustCode(t, plan, 2)

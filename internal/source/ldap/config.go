@@ -416,6 +416,9 @@ func (p *parser) references(c *Config, raw map[string]any, pre preset, userAttrs
 		case strings.EqualFold(attr, "dn"):
 			p.bad(at, "dn is the entry's own name, not a reference")
 			continue
+		case strings.EqualFold(target, "dn"):
+			p.bad(at, "dn: the attribute already holds the entry's DN; name an attribute of the entry, e.g. employeeNumber")
+			continue
 		case !validAttr(target) || strings.Contains(target, ";"):
 			p.bad(at, "%q is not an attribute name", target)
 			continue

@@ -150,6 +150,7 @@ func TestParseErrors(t *testing.T) {
 		{"ranged attribute", with(map[string]any{"attributes": []any{"member;range=0-10"}}), env, "name the attribute without ;range="},
 		{"reference not listed", with(map[string]any{"attributes": []any{"uid"}, "references": map[string]any{"manager": "uid"}}), env, "source.ldap.references.manager: manager is not among the attributes"},
 		{"reference to a reference", with(map[string]any{"attributes": []any{"uid", "manager", "secretary"}, "references": map[string]any{"manager": "secretary", "secretary": "uid"}}), env, "secretary is itself a reference"},
+		{"reference by dn", with(map[string]any{"references": map[string]any{"manager": "dn"}}), env, "the attribute already holds the entry's DN"},
 		{"references not a map", with(map[string]any{"references": []any{"manager"}}), env, "expected a map from a DN-valued attribute"},
 		{"page size", with(map[string]any{"page_size": 0}), env, "source.ldap.page_size: 0 is out of range"},
 		{"timeout", with(map[string]any{"timeout": "soon"}), env, "source.ldap.timeout: \"soon\" is not a positive duration"},

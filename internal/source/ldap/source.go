@@ -188,6 +188,8 @@ type reader struct {
 	// pending are the attributes sent in parts, to read to the end.
 	pending  []pendingRange
 	warnings []source.Warning
+	// present says which fields some entry had.
+	present []bool
 }
 
 // keyValue is an entry's key attribute: its value, when it has exactly
@@ -225,7 +227,8 @@ func (s *Source) Read(ctx context.Context, emit func(*identity.Record) error) (s
 		return sum, s.fail(err)
 	}
 	defer conn.Close()
-	r := &reader{s: s, ctx: ctx, conn: conn, h: sha256.New(), index: make([]map[string]keyValue, len(s.keys))}
+	r := &reader{s: s, ctx: ctx, conn: conn, h: sha256.New(), index: make([]map[string]keyValue, len(s.keys)),
+		present: make([]bool, len(s.c.Attributes))}
 	for i := range r.index {
 		r.index[i] = map[string]keyValue{}
 	}
@@ -256,6 +259,16 @@ func (s *Source) Read(ctx context.Context, emit func(*identity.Record) error) (s
 		}
 	}
 	r.resolve()
+	if len(r.recs) > 0 {
+		for i, a := range s.c.Attributes {
+			if !r.present[i] && i != s.dnField {
+				// Not an error: nobody may have it (yet). But a misspelt
+				// attribute looks exactly like this.
+				s.log.Warn("no entry read has this attribute: is its name right, and may the bind account read it?",
+					"source", s.display, "attribute", a, "entries", len(r.recs))
+			}
+		}
+	}
 	sum.Digest = r.digest()
 	sum.Warnings = r.warnings
 	s.log.Debug("ldap source read", "source", s.display, "entries", len(r.recs), "pages", pages,
@@ -322,6 +335,7 @@ func (r *reader) entry(e *goldap.Entry) error {
 		seen = append(seen, attrVals{lower, vals})
 		if isField {
 			setField(rec, field, append(fieldValues(rec, field), vals...))
+			r.present[field] = r.present[field] || len(vals) > 0
 		}
 		if isKey {
 			keys[key] += len(vals)

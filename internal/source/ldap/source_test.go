@@ -1,9 +1,11 @@
 package ldap
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -208,13 +210,20 @@ func TestReadAcrossPages(t *testing.T) {
 	}
 }
 
-// The "dn" field is the entry's DN; an attribute list may be only that.
+// The "dn" field is the entry's DN. An attribute no entry has is logged:
+// it may be misspelt.
 func TestDNField(t *testing.T) {
 	s := dirtest.LDAP(t)
 	box := s.Sandbox(t)
 	add(t, s.DialAdmin(t), box, staff(2)...)
-	recs, sum := mustRead(t, open(t, settings(s, box, map[string]any{"attributes": []any{"dn"}}), s.Password))
-	if len(recs) != 2 || fmt.Sprint(sum.Header) != "[dn]" {
+	src := open(t, settings(s, box, map[string]any{"attributes": []any{"dn", "emploeeNumber"}}), s.Password)
+	var logged bytes.Buffer
+	src.log = slog.New(slog.NewTextHandler(&logged, nil))
+	recs, sum := mustRead(t, src)
+	if !strings.Contains(logged.String(), "no entry read has this attribute") || !strings.Contains(logged.String(), "attribute=emploeeNumber") {
+		t.Errorf("a misspelt attribute was not logged: %s", logged.String())
+	}
+	if len(recs) != 2 || fmt.Sprint(sum.Header) != "[dn emploeeNumber]" {
 		t.Fatalf("%d records, header %v", len(recs), sum.Header)
 	}
 	if v, _ := recs[0].Field("dn"); v != recs[0].Prov.DN || !strings.HasSuffix(v, ","+box) {
