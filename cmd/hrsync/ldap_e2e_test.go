@@ -199,3 +199,97 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// adPerson adds an AD user below parent (a password, so that 512 is
+// allowed) and returns its DN.
+func adPerson(t *testing.T, conn *goldap.Conn, parent, cn, employeeID string, uac int, manager string) string {
+	t.Helper()
+	sam := "u" + dirtest.RandomHex(t, 5)
+	dn := "CN=" + cn + "," + parent
+	req := goldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
+	req.Attribute("sAMAccountName", []string{sam})
+	req.Attribute("userPrincipalName", []string{sam + "@contoso.test"})
+	first, last, _ := strings.Cut(cn, " ")
+	req.Attribute("givenName", []string{first})
+	req.Attribute("sn", []string{last})
+	req.Attribute("displayName", []string{cn})
+	req.Attribute("department", []string{"Engineering"})
+	req.Attribute("title", []string{"Engineer"})
+	req.Attribute("employeeID", []string{employeeID})
+	if manager != "" {
+		req.Attribute("manager", []string{manager})
+	}
+	pw := utf16le(`"Pw-` + dirtest.RandomHex(t, 8) + `-Xy9"`)
+	req.Attribute("unicodePwd", []string{pw})
+	req.Attribute("userAccountControl", []string{fmt.Sprint(uac)})
+	if err := conn.Add(req); err != nil {
+		t.Fatalf("adding %s: %v", dn, err)
+	}
+	return dn
+}
+
+func utf16le(s string) string {
+	var b strings.Builder
+	for _, r := range s { // ASCII only here
+		b.WriteByte(byte(r))
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// Active Directory as the source, through the active_directory preset and
+// mappings/active-directory-source.yaml: enabled users are created with
+// their manager, a disabled one is not; after apply the next plan is
+// empty; a user disabled in AD (userAccountControl 514) is disabled in
+// Entra.
+func TestActiveDirectorySourceEndToEnd(t *testing.T) {
+	s := dirtest.AD(t)
+	admin := s.DialAdmin(t)
+	box := s.Sandbox(t)
+	boss := adPerson(t, admin, box, "Zoë Müller", "A100", 512, "")
+	jose := adPerson(t, admin, box, "José García", "A101", 512, boss)
+	adPerson(t, admin, box, "Seán OBrien", "A102", 514, boss)
+
+	dir := t.TempDir()
+	copyFile(t, filepath.Join("..", "..", "mappings", "active-directory-source.yaml"), filepath.Join(dir, "ad.yaml"))
+	copyBytes(t, filepath.Join(dir, "tenant-seed.json"), `{"tenant": {"id": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c", "displayName": "Contoso (sandbox)"},
+ "domains": ["contoso.test"], "users": []}`)
+	copyBytes(t, filepath.Join(dir, "hrsync.yaml"), `source:
+  type: ldap
+  ldap:
+    preset: active_directory
+    url: `+s.URL+`
+    ca_file: `+s.CAFile+`
+    bind_dn: `+s.BindDN+`
+    base_dn: "`+box+`"
+mapping: ad.yaml
+target:
+  type: sandbox
+  state: .hrsync/sandbox.json
+  seed: tenant-seed.json
+`)
+	env := []string{"HRSYNC_SOURCE_PASSWORD=" + s.Password}
+	plan := hrsync(t, dir, env, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
+	mustCode(t, plan, 2)
+	if acts := parsePlan(t, readFile(t, filepath.Join(dir, "plan.json"))).actions(); len(acts) != 2 || acts["A100"] != "create" || acts["A101"] != "create" {
+		t.Fatalf("plan: %v\n%s", acts, plan)
+	}
+	mustCode(t, hrsync(t, dir, env, "apply", "-c", "hrsync.yaml", "plan.json"), 0)
+	users := readState(t, filepath.Join(dir, ".hrsync", "sandbox.json"))
+	if users["A101"]["manager"] != users["A100"]["id"] || users["A101"]["companyName"] != nil || users["A101"]["jobTitle"] != "Engineer" {
+		t.Errorf("A101 = %v", users["A101"])
+	}
+	mustCode(t, hrsync(t, dir, env, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 0)
+
+	disable := goldap.NewModifyRequest(jose, nil)
+	disable.Replace("userAccountControl", []string{"514"})
+	if err := admin.Modify(disable); err != nil {
+		t.Fatal(err)
+	}
+	again := hrsync(t, dir, env, "plan", "-c", "hrsync.yaml", "--format", "json")
+	mustCode(t, again, 0)
+	if acts := parsePlan(t, again.stdout).actions(); len(acts) != 1 || acts["A101"] != "disable" {
+		t.Errorf("after disabling A101 in AD: %v", acts)
+	}
+}
