@@ -183,6 +183,7 @@ type reader struct {
 	recs    []*identity.Record
 	digests [][sha256.Size]byte
 	h       hash.Hash
+	buf     []byte // an entry's bytes for its digest
 	// index maps, per key attribute, an entry's canonical DN to its key.
 	index []map[string]keyValue
 	// pending are the attributes sent in parts, to read to the end.
@@ -303,7 +304,7 @@ func (r *reader) entry(e *goldap.Entry) error {
 		name string
 		vals []string
 	}
-	var seen []attrVals
+	seen := make([]attrVals, 0, len(e.Attributes))
 	for _, a := range e.Attributes {
 		name, rng, ranged, bad := splitRange(a.Name)
 		if bad {
@@ -323,18 +324,13 @@ func (r *reader) entry(e *goldap.Entry) error {
 		if !isField && !isKey {
 			continue // not asked for (a subtype the server added)
 		}
-		plain := baseName(lower)
-		vals := make([]string, len(a.ByteValues))
-		for i, raw := range a.ByteValues {
-			str := ""
-			if i < len(a.Values) {
-				str = a.Values[i]
-			}
-			vals[i] = textValue(plain, binaryOpt, raw, str)
-		}
+		vals := textValues(baseName(lower), binaryOpt, a)
 		seen = append(seen, attrVals{lower, vals})
 		if isField {
-			setField(rec, field, append(fieldValues(rec, field), vals...))
+			if cur := fieldValues(rec, field); len(cur) > 0 {
+				vals = append(slices.Clip(cur), vals...) // the same attribute twice (x and x;binary)
+			}
+			setField(rec, field, vals)
 			r.present[field] = r.present[field] || len(vals) > 0
 		}
 		if isKey {
@@ -358,17 +354,16 @@ func (r *reader) entry(e *goldap.Entry) error {
 		r.index[k][canon] = keyValue{v: keyVal[k], n: keys[k]}
 	}
 	slices.SortFunc(seen, func(a, b attrVals) int { return strings.Compare(a.name, b.name) })
-	r.h.Reset()
-	writeString(r.h, e.DN)
+	b := appendString(r.buf[:0], e.DN)
 	for _, a := range seen {
-		writeString(r.h, a.name)
-		writeInt(r.h, len(a.vals))
+		b = appendString(b, a.name)
+		b = binary.BigEndian.AppendUint64(b, uint64(len(a.vals)))
 		for _, v := range a.vals {
-			writeString(r.h, v)
+			b = appendString(b, v)
 		}
 	}
-	var sum [sha256.Size]byte
-	r.h.Sum(sum[:0])
+	r.buf = b
+	sum := sha256.Sum256(b)
 	r.digests = append(r.digests, sum)
 	r.recs = append(r.recs, rec)
 	if s.progress != nil && len(r.recs)%500 == 0 {
@@ -441,15 +436,7 @@ func (r *reader) readRest(p pendingRange) error {
 					return fmt.Errorf("entry %s: asked for %s, the server sent %s: %w", p.dn, want, a.Name, ldapconn.ErrPartial)
 				}
 				found, gotRange = true, rng
-				plain := strings.ToLower(baseName(name))
-				binaryOpt := strings.Contains(strings.ToLower(name), ";binary")
-				for i, raw := range a.ByteValues {
-					str := ""
-					if i < len(a.Values) {
-						str = a.Values[i]
-					}
-					got = append(got, textValue(plain, binaryOpt, raw, str))
-				}
+				got = append(got, textValues(strings.ToLower(baseName(name)), strings.Contains(strings.ToLower(name), ";binary"), a)...)
 			}
 			return nil
 		})
@@ -567,6 +554,38 @@ func (r *reader) digest() string {
 		h.Write(d[:])
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// textValues are the values of attribute a (lower case, without options)
+// as text (see textValue). Text values are taken as go-ldap decoded them.
+func textValues(attr string, binaryOpt bool, a *goldap.EntryAttribute) []string {
+	if !binaryOpt && !guidAttributes[attr] && !sidAttributes[attr] && !binaryAttributes[attr] && len(a.Values) == len(a.ByteValues) {
+		text := true
+		for _, raw := range a.ByteValues {
+			if !isText(raw) {
+				text = false
+				break
+			}
+		}
+		if text {
+			return a.Values
+		}
+	}
+	vals := make([]string, len(a.ByteValues))
+	for i, raw := range a.ByteValues {
+		str := ""
+		if i < len(a.Values) {
+			str = a.Values[i]
+		}
+		vals[i] = textValue(attr, binaryOpt, raw, str)
+	}
+	return vals
+}
+
+// appendString appends s with its length before it.
+func appendString(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 func writeInt(h hash.Hash, n int) {
