@@ -22,6 +22,7 @@
 #   HRSYNC_SLAPD_ADDR       loopback address (default 127.0.0.1)
 #   HRSYNC_SLAPD_PORT       LDAP and StartTLS port (default 3890)
 #   HRSYNC_SLAPD_TLS_PORT   LDAPS port (default 6360)
+#   HRSYNC_SLAPD_MAXSIZE    largest database size in bytes (default 268435456, 256 MiB; bench.sh loads 100,000 people)
 # and at each start:
 #   HRSYNC_SLAPD_DEBUG      slapd's -d level, e.g. stats to log every operation (default 0: start-up and errors)
 #   HRSYNC_SLAPD_START_TIMEOUT  seconds to wait for slapd to answer (default 20)
@@ -178,7 +179,7 @@ access to dn.base="" by * read
 access to dn.base="cn=Subschema" by * read
 
 database mdb
-maxsize 268435456
+maxsize ${HRSYNC_SLAPD_MAXSIZE:-268435456}
 suffix "$BASE_DN"
 rootdn "$ADMIN_DN"
 rootpw $rootpw
@@ -302,6 +303,7 @@ start_slapd() {
     tls_port=${HRSYNC_SLAPD_TLS_PORT:-6360}
     [[ $addr == 127.* ]] || die "HRSYNC_SLAPD_ADDR must be a loopback address (127.x.y.z), not $addr"
     [[ $port =~ ^[0-9]+$ && $tls_port =~ ^[0-9]+$ ]] || die "HRSYNC_SLAPD_PORT and HRSYNC_SLAPD_TLS_PORT must be numbers"
+    [[ ${HRSYNC_SLAPD_MAXSIZE:-268435456} =~ ^[0-9]+$ ]] || die "HRSYNC_SLAPD_MAXSIZE must be a number of bytes"
   fi
   for p in "$port" "$tls_port"; do
     if port_open "$addr" "$p"; then

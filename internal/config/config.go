@@ -41,6 +41,8 @@ type Config struct {
 	Timeout time.Duration
 	// Raw is the config file's bytes, for the plan's digest.
 	Raw []byte
+	// loc says where each key's value came from (see Where).
+	loc locator
 }
 
 // Source configures where workers are read from.
@@ -56,6 +58,10 @@ type Source struct {
 	// package source/rest validates them. RESTWhere locates them.
 	REST      map[string]any
 	RESTWhere string
+	// LDAP is the source.ldap settings as written (keys keep their case);
+	// package source/ldap validates them, naming each key's line (see
+	// Config.Where).
+	LDAP map[string]any
 }
 
 // Target configures the directory to sync into.
@@ -158,6 +164,7 @@ var defaults = map[string]any{
 	"source.sheet":                   "",
 	"source.header_row":              0,
 	"source.rest":                    map[string]any{},
+	"source.ldap":                    map[string]any{},
 	"mapping":                        "",
 	"target.type":                    "entra",
 	"target.tenant_id":               "",
@@ -273,6 +280,7 @@ func Load(opts Options) (*Config, error) {
 	}
 	cfg.Raw = raw
 	loc := locator{file: cfg.File, doc: doc, getenv: os.Getenv, flags: opts.Flags}
+	cfg.loc = loc
 
 	cfg.Source = Source{
 		Type:      strings.ToLower(v.GetString("source.type")),
@@ -287,6 +295,13 @@ func Load(opts Options) (*Config, error) {
 			return nil, fmt.Errorf("%s:%d: source.rest: expected settings (url, records, fields, paging, auth ...)", cfg.File, n.Line)
 		}
 		cfg.Source.RESTWhere = fmt.Sprintf("%s:%d", cfg.File, n.Line)
+	}
+	if n := find(doc, []string{"source", "ldap"}); n != nil {
+		// Decoded from the file itself, as source.rest: attribute names
+		// keep their case.
+		if err := n.Decode(&cfg.Source.LDAP); err != nil || n.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s:%d: source.ldap: expected settings (url, base_dn, filter, attributes ...)", cfg.File, n.Line)
+		}
 	}
 	cfg.Mapping = v.GetString("mapping")
 	cfg.Target = Target{
@@ -422,6 +437,59 @@ func Load(opts Options) (*Config, error) {
 	return cfg, nil
 }
 
+// Where says where the value of a key (dotted, e.g. target.url or
+// source.ldap.base_dn) was set, for error messages: "file:line", "flag
+// --x" or "environment HRSYNC_X". A key inside a section decoded as
+// written (source.rest, source.ldap) is located by its own line, lists
+// included (source.ldap.attributes.2); a key the file lacks by its
+// nearest enclosing key.
+func (c *Config) Where(key string) string {
+	if c == nil {
+		return "config"
+	}
+	if c.loc.doc == nil || c.loc.file == "" {
+		if c.File != "" {
+			return c.File
+		}
+		return "config"
+	}
+	if w := c.loc.where(key); strings.HasPrefix(w, "flag ") || strings.HasPrefix(w, "environment ") {
+		return w
+	}
+	if line := deepestLine(c.loc.doc, strings.Split(key, ".")); line > 0 {
+		return fmt.Sprintf("%s:%d", c.loc.file, line)
+	}
+	return c.loc.file
+}
+
+// deepestLine follows path through mappings (by key) and sequences (by
+// index) and returns the line of the deepest key or item it reaches (0 for
+// none).
+func deepestLine(n *yaml.Node, path []string) int {
+	line := 0
+	for _, p := range path {
+		var next *yaml.Node
+		switch {
+		case n == nil:
+		case n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == p {
+					next, line = n.Content[i+1], n.Content[i].Line
+				}
+			}
+		case n.Kind == yaml.SequenceNode:
+			if i, err := strconv.Atoi(p); err == nil && i >= 0 && i < len(n.Content) {
+				next, line = n.Content[i], n.Content[i].Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return line
+}
+
 // absFor resolves a relative path: against the config file's folder when
 // the file gave it, against the working directory when a flag or an
 // environment variable did (as whoever typed it expects).
@@ -451,8 +519,12 @@ func (c *Config) validate(loc locator) error {
 		if len(c.Source.REST) == 0 {
 			bad("source.rest", "missing: a rest source needs its settings (preset or url, records, auth ...)")
 		}
+	case "ldap":
+		if len(c.Source.LDAP) == 0 {
+			bad("source.ldap", "missing: an ldap source needs its settings (url, base_dn, and a preset or filter and attributes)")
+		}
 	default:
-		bad("source.type", "unknown source type %q; use csv, xlsx or rest", c.Source.Type)
+		bad("source.type", "unknown source type %q; use csv, xlsx, rest or ldap", c.Source.Type)
 	}
 	switch c.Source.Delimiter {
 	case "", "auto", ",", ";", "\t", "|", "tab", "comma", "semicolon", "pipe", `\t`:

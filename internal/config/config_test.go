@@ -210,11 +210,55 @@ target:
 		{"source:\n  type: rest\nmapping: m.yaml\ntarget:\n  type: sandbox\n", "source.rest: missing"},
 		{"source:\n  type: rest\n  rest: [1]\nmapping: m.yaml\ntarget:\n  type: sandbox\n", "source.rest: expected settings"},
 		{strings.Replace(minimal, "  path: hr/workers.csv\n", "  path: hr/workers.csv\n  header_row: -1\n", 1), "source.header_row"},
-		{strings.Replace(minimal, "  path: hr/workers.csv\n", "  type: ldap\n  path: x\n", 1), "use csv, xlsx or rest"},
+		{strings.Replace(minimal, "  path: hr/workers.csv\n", "  type: ldif\n  path: x\n", 1), "use csv, xlsx, rest or ldap"},
+		{"source:\n  type: ldap\nmapping: m.yaml\ntarget:\n  type: sandbox\n", "source.ldap: missing"},
+		{"source:\n  type: ldap\n  ldap: [1]\nmapping: m.yaml\ntarget:\n  type: sandbox\n", "source.ldap: expected settings"},
 	} {
 		if _, err := Load(Options{File: writeConfig(t, bad.doc), FileExplicit: true}); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: err = %v, want %q", bad.doc, err, bad.want)
 		}
+	}
+}
+
+// source.ldap is kept as written, for package source/ldap to validate, and
+// Where locates each of its keys, list items included, for its errors.
+func TestLDAPSourceSection(t *testing.T) {
+	const doc = `source:
+  type: ldap
+  ldap:
+    url: ldap://127.0.0.1:3890
+    base_dn: ou=people,dc=example,dc=org
+    attributes:
+      - employeeNumber
+      - givenName
+    references: {manager: employeeNumber}
+mapping: m.yaml
+target:
+  type: sandbox
+`
+	cfg, err := Load(Options{File: writeConfig(t, doc), FileExplicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, _ := cfg.Source.LDAP["attributes"].([]any)
+	if cfg.Source.Type != "ldap" || len(attrs) != 2 || attrs[1] != "givenName" || cfg.Source.LDAP["url"] != "ldap://127.0.0.1:3890" {
+		t.Errorf("ldap = %#v (attribute names must keep their case)", cfg.Source.LDAP)
+	}
+	for key, line := range map[string]string{
+		"source.ldap":                    ":3",
+		"source.ldap.url":                ":4",
+		"source.ldap.attributes":         ":6",
+		"source.ldap.attributes.1":       ":8",
+		"source.ldap.references.manager": ":9",
+		"source.ldap.filter":             ":3", // absent: its section
+		"source.type":                    ":2",
+	} {
+		if w := cfg.Where(key); !strings.HasSuffix(w, "hrsync.yaml"+line) {
+			t.Errorf("Where(%s) = %s, want ...hrsync.yaml%s", key, w, line)
+		}
+	}
+	if w := (&Config{}).Where("source.ldap.url"); w != "config" {
+		t.Errorf("Where without a file = %q", w)
 	}
 }
 

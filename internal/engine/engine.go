@@ -25,6 +25,7 @@ import (
 	"github.com/hrsync/hrsync/internal/report"
 	"github.com/hrsync/hrsync/internal/source"
 	csvsource "github.com/hrsync/hrsync/internal/source/csv"
+	ldapsource "github.com/hrsync/hrsync/internal/source/ldap"
 	restsource "github.com/hrsync/hrsync/internal/source/rest"
 	xlsxsource "github.com/hrsync/hrsync/internal/source/xlsx"
 )
@@ -104,6 +105,12 @@ func (e *Engine) Source() (source.Source, error) {
 			return nil, fmt.Errorf("%s: %w", e.Cfg.Source.RESTWhere, err)
 		}
 		return restsource.New(rc, restsource.Options{Log: e.Log})
+	case "ldap":
+		lc, err := ldapsource.Parse(e.Cfg.Source.LDAP, ldapsource.Env{Dir: e.Cfg.Dir, Getenv: os.Getenv, Where: e.Cfg.Where})
+		if err != nil {
+			return nil, err
+		}
+		return ldapsource.New(lc, ldapsource.Options{Log: e.Log})
 	}
 	return nil, fmt.Errorf("source type %q is not supported", e.Cfg.Source.Type)
 }
@@ -120,6 +127,10 @@ type SourceResult struct {
 	// Warnings are the mapping's warnings about these records (see
 	// mapping.EveryRunCheck); ReadSource also logs them.
 	Warnings []mapping.Warning
+	// SourceWarnings are the source's warnings about single records (an
+	// LDAP reference to an entry outside the read set), with the record's
+	// key where it has one; plans show them.
+	SourceWarnings []plan.Warning
 }
 
 // ReadSource reads and maps every record. A malformed source, or a mapping
@@ -141,6 +152,12 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 		res.Name = src.String()
 	}
 	bar := e.Progress.Start("reading "+res.Name, -1)
+	// A source that emits only once it has read everything advances the
+	// bar itself, as entries arrive.
+	progress, early := src.(source.Progress)
+	if early {
+		progress.SetProgress(bar.Set)
+	}
 	res.Now = now // one clock for the plan: every record's Now(), and its created_at
 	everyRun := e.Mapping.NewEveryRunCheck(res.Now)
 	checked := false
@@ -153,7 +170,7 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 			checked = true
 		}
 		n++
-		if n%1000 == 0 {
+		if n%1000 == 0 && !early {
 			bar.Set(n)
 		}
 		everyRun.Add(r)
@@ -187,6 +204,7 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 		}
 	}
 	res.Summary = sum
+	res.SourceWarnings = sourceWarnings(sum.Warnings, res)
 	res.Warnings = everyRun.Warnings()
 	for _, w := range res.Warnings {
 		e.Log.Warn(w.String())
@@ -197,6 +215,30 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 	}
 	e.Log.Info("source read", "source", res.Name, "records", sum.Records, "mapped", len(res.Desired), "rejected", len(res.Rejected))
 	return res, nil
+}
+
+// sourceWarnings turns the source's warnings into plan warnings, with the
+// key of the record each is about.
+func sourceWarnings(ws []source.Warning, res *SourceResult) []plan.Warning {
+	if len(ws) == 0 {
+		return nil
+	}
+	keys := make(map[identity.Provenance]string, len(res.Desired)+len(res.Rejected))
+	for _, d := range res.Desired {
+		keys[d.Prov] = d.Key
+	}
+	for _, r := range res.Rejected {
+		keys[r.Prov] = r.Key
+	}
+	out := make([]plan.Warning, len(ws))
+	for i, w := range ws {
+		msg := w.Msg
+		if w.Field != "" {
+			msg = w.Field + ": " + msg
+		}
+		out[i] = plan.Warning{Code: w.Code, Key: keys[w.Prov], Message: msg, Sources: []identity.Provenance{w.Prov}}
+	}
+	return out
 }
 
 // Opener connects to the directory a configuration names (see package
@@ -360,6 +402,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Pl
 		}
 		return nil, err
 	}
+	p.Warnings = append(p.Warnings, src.SourceWarnings...)
 	for _, w := range src.Warnings {
 		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
@@ -384,6 +427,7 @@ func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.Warnings = append(p.Warnings, src.SourceWarnings...)
 	for _, w := range src.Warnings {
 		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}

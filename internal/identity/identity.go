@@ -21,14 +21,20 @@ type Provenance struct {
 	// Page and Index locate a record in a paged API response (both 1-based).
 	Page  int `json:"page,omitempty"`
 	Index int `json:"index,omitempty"`
+	// DN is the distinguished name of a directory entry (an LDAP source;
+	// File is then the directory's URL and search base).
+	DN string `json:"dn,omitempty"`
 }
 
-// String renders the provenance as "file:line", "file[sheet]!row" or
-// "url page P item I".
+// String renders the provenance as "file:line", "file[sheet]!row",
+// "url page P item I" or "url entry DN".
 func (p Provenance) String() string {
 	var b strings.Builder
 	b.WriteString(p.File)
 	switch {
+	case p.DN != "":
+		b.WriteString(" entry ")
+		b.WriteString(p.DN)
 	case p.Sheet != "" || p.Row > 0:
 		if p.Sheet != "" {
 			fmt.Fprintf(&b, "[%s]", p.Sheet)
@@ -83,7 +89,29 @@ func (h *Header) Index(name string) (int, bool) {
 type Record struct {
 	Header *Header
 	Values []string
-	Prov   Provenance
+	// Lists holds every value of the fields that have several (an LDAP
+	// entry's multi-valued attributes): Lists[i] has two or more values
+	// when field i does and is nil otherwise; Lists itself is nil when no
+	// field has several values (always, for CSV, XLSX and REST). Values[i]
+	// of such a field holds its values joined with "," (as the expression
+	// language renders a list), for readers that want one string.
+	Lists [][]string
+	Prov  Provenance
+}
+
+// FieldValues returns every value of the named field when it has several;
+// ok is false when it has one or none (Field gives it). The expression
+// language reads such a field as a list ([attr] in Join, Item, Count).
+// The caller must not modify the result.
+func (r *Record) FieldValues(name string) (values []string, ok bool) {
+	if r.Lists == nil {
+		return nil, false
+	}
+	i, found := r.Header.Index(name)
+	if !found || i >= len(r.Lists) || len(r.Lists[i]) < 2 {
+		return nil, false
+	}
+	return r.Lists[i], true
 }
 
 // Field returns the value of the named field; present is false when the

@@ -11,6 +11,7 @@ func TestProvenanceString(t *testing.T) {
 		{Provenance{File: "hr.xlsx", Sheet: "Workers", Row: 4}, "hr.xlsx[Workers] row 4"},
 		{Provenance{File: "https://hr/api", Page: 2, Index: 7}, "https://hr/api page 2 item 7"},
 		{Provenance{File: "hr.csv"}, "hr.csv"},
+		{Provenance{File: "ldap://dir:389/ou=people,dc=example,dc=org", DN: "uid=jdoe,ou=people,dc=example,dc=org"}, "ldap://dir:389/ou=people,dc=example,dc=org entry uid=jdoe,ou=people,dc=example,dc=org"},
 	}
 	for _, tt := range tests {
 		if got := tt.p.String(); got != tt.want {
@@ -38,6 +39,26 @@ func TestRecordField(t *testing.T) {
 	short := &Record{Header: r.Header, Values: []string{"1"}}
 	if v, ok := short.Field("Dept"); v != "" || ok {
 		t.Errorf("short row Field = %q, %v", v, ok)
+	}
+}
+
+func TestRecordFieldValues(t *testing.T) {
+	h := NewHeader([]string{"uid", "mail", "cn"})
+	r := &Record{Header: h, Values: []string{"jdoe", "a@x,b@x", "John"}, Lists: [][]string{nil, {"a@x", "b@x"}, nil}}
+	if vs, ok := r.FieldValues("MAIL"); !ok || len(vs) != 2 || vs[1] != "b@x" {
+		t.Errorf("FieldValues(MAIL) = %q, %v", vs, ok)
+	}
+	if v, ok := r.Field("mail"); v != "a@x,b@x" || !ok {
+		t.Errorf("Field(mail) = %q, %v", v, ok)
+	}
+	for _, name := range []string{"uid", "cn", "missing"} {
+		if vs, ok := r.FieldValues(name); ok {
+			t.Errorf("FieldValues(%s) = %q: one value is not a list", name, vs)
+		}
+	}
+	csv := &Record{Header: h, Values: []string{"jdoe", "a@x", "John"}}
+	if _, ok := csv.FieldValues("mail"); ok {
+		t.Error("a record without lists has a list")
 	}
 }
 

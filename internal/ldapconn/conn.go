@@ -167,6 +167,9 @@ func explainTLS(err error) error {
 		return fmt.Errorf("TLS: %w (connect by a name the certificate holds)", err)
 	case errors.As(err, &invalid):
 		return fmt.Errorf("TLS: %w", err)
+	case strings.Contains(err.Error(), "certificate signed by unknown authority"):
+		// StartTLS failures come as text, not as x509 errors.
+		return fmt.Errorf("TLS: %w (give the CA that signed the server's certificate in ca_file)", err)
 	case strings.Contains(err.Error(), "negative serial number"):
 		return fmt.Errorf("TLS: %w (the server's certificate has a negative serial number, which Go refuses: issue it a proper certificate)", err)
 	}
@@ -183,7 +186,10 @@ func ldapMessage(err error) string {
 		if le.Err != nil {
 			msg = le.Err.Error()
 		}
-		return fmt.Sprintf("LDAP %d %s: %s", le.ResultCode, name, strings.TrimSpace(msg))
+		if msg = strings.TrimSpace(msg); msg == "" {
+			return fmt.Sprintf("LDAP %d %s", le.ResultCode, name)
+		}
+		return fmt.Sprintf("LDAP %d %s: %s", le.ResultCode, name, msg)
 	}
 	return err.Error()
 }

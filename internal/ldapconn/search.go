@@ -13,9 +13,11 @@ import (
 // Search is one paged search.
 type Search struct {
 	// Base is the DN the search starts at; Scope is ldap.ScopeWholeSubtree
-	// unless set (ScopeBaseObject, ScopeSingleLevel).
-	Base  string
-	Scope int
+	// unless set to ldap.ScopeSingleLevel. ldap.ScopeBaseObject is 0, the
+	// unset value: set BaseObject instead to read only the entry at Base.
+	Base       string
+	Scope      int
+	BaseObject bool
 	// Filter is an LDAP filter; "" is (objectClass=*).
 	Filter string
 	// Attrs are the attributes to read.
@@ -46,7 +48,10 @@ func (c *Conn) Search(ctx context.Context, s Search, each func(*ldap.Entry) erro
 	if s.Filter == "" {
 		s.Filter = "(objectClass=*)"
 	}
-	if s.Scope == 0 {
+	switch {
+	case s.BaseObject:
+		s.Scope = ldap.ScopeBaseObject
+	case s.Scope == 0:
 		s.Scope = ldap.ScopeWholeSubtree
 	}
 	size := s.PageSize
@@ -146,7 +151,7 @@ func (c *Conn) searchError(s Search, pages int, err error) error {
 // Get reads one entry by DN (nil, nil when it does not exist).
 func (c *Conn) Get(ctx context.Context, dn string, attrs []string, controls ...ldap.Control) (*ldap.Entry, error) {
 	var found *ldap.Entry
-	_, err := c.Search(ctx, Search{Base: dn, Scope: ldap.ScopeBaseObject, Attrs: attrs, Controls: controls}, func(e *ldap.Entry) error {
+	_, err := c.Search(ctx, Search{Base: dn, BaseObject: true, Attrs: attrs, Controls: controls}, func(e *ldap.Entry) error {
 		found = e
 		return nil
 	})

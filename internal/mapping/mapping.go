@@ -24,6 +24,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// A record's multi-valued fields (an LDAP source's attributes) are lists
+// in expressions.
+var _ expr.ListEnv = (*identity.Record)(nil)
+
 // Mapping is a loaded, compiled mapping file.
 type Mapping struct {
 	// File is the path the mapping was loaded from, as given.

@@ -21,6 +21,18 @@ type Env interface {
 	Field(name string) (value string, present bool)
 }
 
+// ListEnv is an Env whose fields may have several values, such as an LDAP
+// entry's multi-valued attributes (identity.Record satisfies it). A field
+// with several values reads as a list ([mail] in Join, Item, Count,
+// RemoveDuplicates; as a string, the values joined with ","); a field with
+// one value reads as a string, as from any Env.
+type ListEnv interface {
+	Env
+	// FieldValues returns every value of a field that has several; ok is
+	// false for a field with one value or none.
+	FieldValues(name string) (values []string, ok bool)
+}
+
 // MapEnv is an Env backed by a map, handy in tests and previews.
 type MapEnv map[string]string
 
@@ -69,7 +81,11 @@ func (p *Program) Eval(env Env) (Value, error) {
 // EvalWith evaluates the program against one record with an explicit
 // Context (nil means the default). Runtime errors are *EvalError.
 func (p *Program) EvalWith(env Env, ctx *Context) (Value, error) {
-	v, err := evaluator{env: env, ctx: ctx}.eval(p.root)
+	ev := evaluator{env: env, ctx: ctx}
+	if l, ok := env.(ListEnv); ok {
+		ev.list = l
+	}
+	v, err := ev.eval(p.root)
 	if err != nil {
 		var ee *EvalError
 		if errors.As(err, &ee) && ee.Col > 0 && ee.Col-1 <= len(p.src) {
@@ -86,8 +102,9 @@ func (p *Program) EvalWith(env Env, ctx *Context) (Value, error) {
 
 // evaluator is passed by value to keep evaluation free of allocations.
 type evaluator struct {
-	env Env
-	ctx *Context
+	env  Env
+	list ListEnv // env, when its fields may have several values
+	ctx  *Context
 }
 
 func (e evaluator) eval(n *node) (Value, error) {
@@ -101,6 +118,11 @@ func (e evaluator) eval(n *node) (Value, error) {
 		s, ok := e.env.Field(n.name)
 		if !ok {
 			return Value{}, nil
+		}
+		if e.list != nil {
+			if vs, ok := e.list.FieldValues(n.name); ok {
+				return listOf(vs), nil
+			}
 		}
 		return Value{kind: KindString, s: s}, nil
 	case nCall:

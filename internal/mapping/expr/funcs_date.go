@@ -29,7 +29,9 @@ var (
 		"1/2/2006 15:04:05",
 		"1/2/2006 15:04",
 	}
-	ldapLayouts = []string{"20060102150405Z07:00", "20060102150405"} // LDAP generalized time
+	// LDAP generalized time (RFC 4517): UTC (Z) or an offset as +hhmm
+	// (+hh:mm too), fractional seconds allowed.
+	ldapLayouts = []string{"20060102150405Z07:00", "20060102150405Z0700", "20060102150405"}
 )
 
 // dateLayouts are all the forms, for messages and tests.

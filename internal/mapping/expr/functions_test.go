@@ -179,6 +179,8 @@ var funcTables = map[string][]tc{
 		{name: "US date", expr: `CDate("12/31/2025")`, want: date(2025, 12, 31, 0, 0, 0)},
 		{name: "Entra's own rendering reads back", expr: `CDate("8/25/2021 5:41:18 PM")`, want: date(2021, 8, 25, 17, 41, 18)},
 		{name: "LDAP generalized time", expr: `CDate("20150123105347Z")`, want: date(2015, 1, 23, 10, 53, 47)},
+		{name: "LDAP generalized time with an offset", expr: `CDate("20150123115347+0100")`, want: date(2015, 1, 23, 10, 53, 47)},
+		{name: "LDAP generalized time, AD's fraction", expr: `CDate("20150123105347.0Z")`, want: date(2015, 1, 23, 10, 53, 47)},
 		{name: "surrounding spaces", expr: `CDate([d])`, env: MapEnv{"d": " 2021-01-02 "}, want: date(2021, 1, 2, 0, 0, 0)},
 		{name: "date stays", expr: `CDate(CDate("2021-01-02"))`, want: date(2021, 1, 2, 0, 0, 0)},
 		{name: "null: missing gives null", expr: `CDate([x])`, want: Null()},
