@@ -100,12 +100,20 @@ func (c *Conn) Search(ctx context.Context, s Search, each func(*ldap.Entry) erro
 // critical.
 type criticalPaging struct{ ldap.ControlPaging }
 
-// Encode is go-ldap's encoding with the criticality set.
+// Encode is RFC 2696's control, critical: type, criticality, then the
+// value (the page size and the cookie).
 func (c *criticalPaging) Encode() *ber.Packet {
-	p := c.ControlPaging.Encode()
-	value := p.Children[1]
-	p.Children = p.Children[:1]
+	p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Control")
+	p.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, ldap.ControlTypePaging, "Control Type (Paging)"))
 	p.AppendChild(ber.NewBoolean(ber.ClassUniversal, ber.TypePrimitive, ber.TagBoolean, true, "Criticality"))
+	value := ber.Encode(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, nil, "Control Value (Paging)")
+	seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Search Control Value")
+	seq.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, int64(c.PagingSize), "Paging Size"))
+	cookie := ber.Encode(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, nil, "Cookie")
+	cookie.Value = c.Cookie
+	cookie.Data.Write(c.Cookie)
+	seq.AppendChild(cookie)
+	value.AppendChild(seq)
 	p.AppendChild(value)
 	return p
 }
@@ -125,6 +133,8 @@ func (c *Conn) searchError(s Search, pages int, err error) error {
 		return fmt.Errorf("%s: %w: %s: the server's time limit cut the read short", where, ErrPartial, ldapMessage(err))
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultReferral):
 		return fmt.Errorf("%s: %w: %s: the server referred elsewhere, and hrsync follows no referral; point base_dn at the part of the directory this server holds", where, ErrPartial, ldapMessage(err))
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultAdminLimitExceeded):
+		return fmt.Errorf("%s: %w: %s: the server limits what this account may read (e.g. no paged results for it): hrsync needs a complete, paged read", where, ErrPartial, ldapMessage(err))
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultUnavailableCriticalExtension):
 		return fmt.Errorf("%s: %w: %s: the server does not support paged results (RFC 2696), so a complete read cannot be guaranteed", where, ErrPartial, ldapMessage(err))
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights):
