@@ -45,6 +45,10 @@ type AttrSpec struct {
 	// Check, if not nil, validates a value the way the directory does
 	// before it is written; its error says what is wrong and what to do.
 	Check func(string) error
+	// Equal, if not nil, tells whether two values are the same the way
+	// the directory compares them (a DN without regard to case); nil
+	// compares them exactly.
+	Equal func(a, b string) bool
 	// Inverts, when set, makes the attribute an alias: its value is the
 	// negation of the named boolean attribute, under which it is stored
 	// (Active Directory's accountDisabled for accountEnabled).
