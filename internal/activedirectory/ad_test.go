@@ -382,7 +382,7 @@ func TestLostAddAnswerAdopted(t *testing.T) {
 		Actions: []plan.Action{{Action: plan.Create, Key: a["employeeID"], UserPrincipalName: a["userPrincipalName"], DisplayName: a["displayName"], Changes: changes}}}
 	var adopted []string
 	p.armed.Store(true)
-	rep, err := apply.Execute(context.Background(), pl, d, apply.Options{Schema: d.Schema(), Created: func(key, id, upn, mail, pw string) {
+	rep, err := apply.Execute(context.Background(), pl, d, apply.Options{Schema: d.Schema(), Created: func(key, id, upn, mail, pw string, _ identity.Attrs) {
 		adopted = append(adopted, id+" "+pw)
 	}})
 	if err != nil {

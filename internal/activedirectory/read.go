@@ -129,11 +129,8 @@ func splitDN(dn string) (rdn, parent string) {
 	return rdn, parent
 }
 
-// rdnValue escapes a cn for a DN: RFC 4514's escapes, and '=' as AD also
-// wants it escaped.
-func rdnValue(cn string) string {
-	return strings.ReplaceAll(ldap.EscapeDN(cn), "=", `\=`)
-}
+// rdnValue escapes a cn for a DN (see identity.EscapeRDN).
+func rdnValue(cn string) string { return identity.EscapeRDN(cn) }
 
 // domainScope is the Domain Scope control: the server answers from this
 // domain's naming context and makes no referral to the others it holds

@@ -226,7 +226,7 @@ func TestResumedButStoppedIsPartial(t *testing.T) {
 	var created []string
 	rep, _ := Execute(ctx, testPlan(c), &opLog{}, Options{
 		Resume:  map[int]Progress{0: {Steps: map[string]bool{StepWrite: true}, ID: "new1"}},
-		Created: func(key, id, upn, mail, pw string) { created = append(created, key+" "+id+" "+pw) },
+		Created: func(key, id, upn, mail, pw string, _ identity.Attrs) { created = append(created, key+" "+id+" "+pw) },
 	})
 	if rep.Results[0].Status != report.StatusPartial {
 		t.Errorf("status %s", rep.Results[0].Status)

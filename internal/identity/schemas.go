@@ -143,8 +143,9 @@ var adAttrs = []AttrSpec{
 // Bin on (it sets RestoreWindow then).
 func ActiveDirectorySchema() *Schema {
 	return NewSchema(Schema{
-		Name:  "Active Directory",
-		Roles: Roles{Match: "employeeID", SignIn: "userPrincipalName", DisplayName: "displayName", Enabled: "accountEnabled", LeaveDate: "accountExpires", Placement: "parentDistinguishedName"},
+		Name: "Active Directory",
+		Roles: Roles{Match: "employeeID", SignIn: "userPrincipalName", DisplayName: "displayName", Enabled: "accountEnabled", LeaveDate: "accountExpires", Placement: "parentDistinguishedName",
+			Naming: "cn", RDNType: "CN", AccountName: "sAMAccountName"},
 		Unique: []Namespace{
 			{Attrs: []string{"sAMAccountName"}, Enforced: true},
 			{Attrs: []string{"userPrincipalName"}, Enforced: true},
