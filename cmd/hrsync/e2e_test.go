@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hrsync/hrsync/internal/dirtest"
 )
 
 // binary is the hrsync CLI built once for all end-to-end tests.
@@ -31,6 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	dirtest.Cleanup() // the directory servers the AD tests started
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

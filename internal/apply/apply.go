@@ -839,6 +839,9 @@ func afterOf(a plan.Action, attr string) string {
 // disabled: a disabled account keeps its refresh tokens until then. It
 // runs after the disables, so no new session can start in between.
 func (e *executor) revokePhase() {
+	if !e.schema.RevokesSessions {
+		return // no such step (see StepNames): Active Directory has no sessions to end
+	}
 	var steps []step
 	e.mu.Lock()
 	for i, a := range e.p.Actions {
