@@ -283,8 +283,11 @@ func (d *Directory) Info() directory.Info { return d.info }
 // deleted users can be restored.
 func (d *Directory) Schema() *identity.Schema { return d.schema }
 
-// Close unbinds and closes the connection.
+// Close unbinds and closes the connection, and logs the requests sent.
 func (d *Directory) Close(context.Context) error {
+	n := d.Requests()
+	d.log.Info("ldap requests", "search_pages", n["search page"], "lookups", n["lookup"], "adds", n["add"],
+		"modifies", n["modify"], "modify_dns", n["modrdn"], "deletes", n["delete"])
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.conn != nil {
