@@ -124,8 +124,11 @@ func StepNames(a plan.Action, s *identity.Schema) []string {
 	return out
 }
 
-// CreatedFunc receives a joiner created (or adopted) by an apply.
-type CreatedFunc func(key, id, upn, mail, password string)
+// CreatedFunc receives a joiner created (or adopted) by an apply. attrs
+// are the attributes the plan created it with (never the password), so a
+// writeback can carry what else names the user in the directory (Active
+// Directory's DN and sAMAccountName).
+type CreatedFunc func(key, id, upn, mail, password string, attrs identity.Attrs)
 
 // NotePasswordSet is the note of a create that set an initial password;
 // the value itself is never reported.
@@ -204,7 +207,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*report
 				if a.Action == plan.Create && pr.Steps[StepWrite] && opts.Created != nil {
 					// Created by an earlier run: HR's writeback still needs
 					// it; its initial password is not known here.
-					opts.Created(a.Key, pr.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "")
+					opts.Created(a.Key, pr.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "", createAttrs(a))
 				}
 			}
 			if a.Action == plan.Restore && e.doneSteps[i][StepRestore] {
@@ -652,13 +655,7 @@ func (e *executor) firstPhase() error {
 		case e.isDone(i, StepWrite), e.isDone(i, StepDelete), a.Action == plan.Restore:
 			// (A restore's patch ran in restoreWritePhase.)
 		case a.Action == plan.Create:
-			attrs := identity.Attrs{}
-			for _, c := range a.Changes {
-				if c.Attribute == identity.Manager || c.After == nil {
-					continue
-				}
-				attrs[c.Attribute] = *c.After
-			}
+			attrs := createAttrs(a)
 			pw, err := e.opts.Password()
 			if err != nil {
 				return fmt.Errorf("generate password: %w", err)
@@ -669,7 +666,7 @@ func (e *executor) firstPhase() error {
 					e.results[i].ID = o.ID
 					e.results[i].Note = NotePasswordSet
 					if e.opts.Created != nil {
-						e.opts.Created(a.Key, o.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), pw)
+						e.opts.Created(a.Key, o.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), pw, createAttrs(a))
 					}
 					return nil
 				},
@@ -794,7 +791,7 @@ func (e *executor) adoptConflicts() {
 				e.created[plan.Fold(a.Key)] = id
 				e.results[i].Note = "already created by an earlier apply; adopted"
 				if e.opts.Created != nil {
-					e.opts.Created(a.Key, id, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "")
+					e.opts.Created(a.Key, id, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "", createAttrs(a))
 				}
 				return nil
 			}})
@@ -818,6 +815,18 @@ func (e *executor) deleteNote() string {
 	return "deleted: it cannot be restored with its attributes"
 }
 
+// createAttrs are the attributes a create writes (the manager aside).
+func createAttrs(a plan.Action) identity.Attrs {
+	attrs := identity.Attrs{}
+	for _, c := range a.Changes {
+		if c.Attribute == identity.Manager || c.After == nil {
+			continue
+		}
+		attrs[c.Attribute] = *c.After
+	}
+	return attrs
+}
+
 func afterOf(a plan.Action, attr string) string {
 	for _, c := range a.Changes {
 		if c.Attribute == attr && c.After != nil {
@@ -831,6 +840,9 @@ func afterOf(a plan.Action, attr string) string {
 // disabled: a disabled account keeps its refresh tokens until then. It
 // runs after the disables, so no new session can start in between.
 func (e *executor) revokePhase() {
+	if !e.schema.RevokesSessions {
+		return // no such step (see StepNames): Active Directory has no sessions to end
+	}
 	var steps []step
 	e.mu.Lock()
 	for i, a := range e.p.Actions {

@@ -7,13 +7,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 )
 
 type createdCall struct{ key, id, upn, mail, password string }
 
 func recordCreated(calls *[]createdCall) CreatedFunc {
-	return func(key, id, upn, mail, password string) {
+	return func(key, id, upn, mail, password string, attrs identity.Attrs) {
+		// The attributes are the create's, for the writeback; never the
+		// password.
+		for k, v := range attrs {
+			if password != "" && v == password {
+				panic("the password is among the created attributes (" + k + ")")
+			}
+		}
+		if attrs["userPrincipalName"] != upn || attrs["employeeId"] != key {
+			panic(fmt.Sprintf("created attributes %v for %s %s", attrs, key, upn))
+		}
 		*calls = append(*calls, createdCall{key, id, upn, mail, password})
 	}
 }

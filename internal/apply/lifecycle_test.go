@@ -226,7 +226,7 @@ func TestResumedButStoppedIsPartial(t *testing.T) {
 	var created []string
 	rep, _ := Execute(ctx, testPlan(c), &opLog{}, Options{
 		Resume:  map[int]Progress{0: {Steps: map[string]bool{StepWrite: true}, ID: "new1"}},
-		Created: func(key, id, upn, mail, pw string) { created = append(created, key+" "+id+" "+pw) },
+		Created: func(key, id, upn, mail, pw string, _ identity.Attrs) { created = append(created, key+" "+id+" "+pw) },
 	})
 	if rep.Results[0].Status != report.StatusPartial {
 		t.Errorf("status %s", rep.Results[0].Status)
@@ -272,5 +272,30 @@ func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
 	}
 	if err != nil || rep.Failed != 3 {
 		t.Fatalf("writes not in place: %+v (%v)", rep.Results, err)
+	}
+}
+
+// A directory without sign-in sessions (Active Directory) gets no revoke
+// after a disable: the step does not exist there.
+func TestNoRevokeWithoutSessions(t *testing.T) {
+	d := newFakeDir()
+	d.users["u1"] = identity.Attrs{"employeeID": "1", "accountEnabled": "true"}
+	p := testPlan(plan.Action{Action: plan.Disable, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "accountEnabled", After: sp("false")}}})
+	for _, tc := range []struct {
+		schema *identity.Schema
+		revoke bool
+	}{{identity.ActiveDirectorySchema(), false}, {identity.EntraSchema(), true}} {
+		d.calls = nil
+		rep, err := Execute(context.Background(), p, asWriter(d), Options{Schema: tc.schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Done != 1 || rep.Results[0].Status != "done" {
+			t.Fatalf("%s: report %+v", tc.schema.Name, rep.Results)
+		}
+		revoked := strings.Contains(strings.Join(d.calls, ","), "revoke")
+		if revoked != tc.revoke {
+			t.Errorf("%s: calls %v", tc.schema.Name, d.calls)
+		}
 	}
 }

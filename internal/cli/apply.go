@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hrsync/hrsync/internal/engine"
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 	"github.com/hrsync/hrsync/internal/report"
@@ -74,7 +75,7 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 	defer cancel()
 	out := &applyOutputs{now: e.Now}
 	run := engine.ApplyRun{PlanFile: o.planFile, AllowOverThresholds: o.allowOver, Notice: a.notice,
-		Prepare: func(*plan.Plan) error { return out.open(o) }, Created: out.created}
+		Prepare: func(p *plan.Plan) error { return out.open(o, p.Schema()) }, Created: out.created}
 	if o.planFile == "" {
 		run.Approve = func(p *plan.Plan) (bool, error) {
 			if err := render.Text(a.ios.Out, p); err != nil {
@@ -139,11 +140,21 @@ type applyOutputs struct {
 	passwordsFile, writebackFile *os.File
 	report                       *os.File
 	passwords                    *csvStream[passwordRow]
-	joiners                      *csvStream[writebackRow]
-	adopted                      int
+	joiners                      joinerSink
+	// schema is the target's: a directory that places users in a tree
+	// (Active Directory) gets dn and account_name columns.
+	schema  *identity.Schema
+	adopted int
 }
 
-func (w *applyOutputs) open(o applyOptions) error {
+// joinerSink takes the writeback's rows.
+type joinerSink interface {
+	add(writebackRow)
+	close() error
+}
+
+func (w *applyOutputs) open(o applyOptions, schema *identity.Schema) error {
+	w.schema = schema
 	var err error
 	if o.passwords != "" {
 		if w.passwordsFile, err = createSecretFile(o.passwords); err != nil {
@@ -171,17 +182,25 @@ func (w *applyOutputs) open(o applyOptions) error {
 	// Each joiner reaches the writeback and passwords files as it is
 	// created, so a run killed half way loses none of them.
 	w.passwords = newCSVStream[passwordRow](w.passwordsFile)
-	w.joiners = newCSVStream[writebackRow](w.writebackFile)
+	if schema != nil && schema.Roles.Placement != "" {
+		w.joiners = dirJoiners{newCSVStream[dirWritebackRow](w.writebackFile)}
+	} else {
+		w.joiners = newCSVStream[writebackRow](w.writebackFile)
+	}
 	return nil
 }
 
 // created records a joiner created (with its initial password) or adopted
 // (password "").
-func (w *applyOutputs) created(key, id, upn, mail, password string) {
+func (w *applyOutputs) created(key, id, upn, mail, password string, attrs identity.Attrs) {
 	if w.joiners == nil {
 		return
 	}
-	w.joiners.add(writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: w.now().UTC().Format(time.RFC3339)})
+	row := writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: w.now().UTC().Format(time.RFC3339)}
+	if w.schema != nil {
+		row.DN, row.AccountName = w.schema.EntryDN(attrs), attrs[w.schema.Roles.AccountName]
+	}
+	w.joiners.add(row)
 	if password == "" {
 		w.adopted++
 		return
@@ -328,7 +347,37 @@ type writebackRow struct {
 	Mail      string `csv:"mail"`
 	ObjectID  string `csv:"object_id"`
 	CreatedAt string `csv:"created_at"`
+	// DN and AccountName are written by dirWritebackRow only.
+	DN          string `csv:"-"`
+	AccountName string `csv:"-"`
 }
+
+// dirWritebackRow is a joiner of a directory that places users in a tree:
+// the writeback row with the user's DN and account name (Active
+// Directory's sAMAccountName), which HR systems keep too.
+type dirWritebackRow struct {
+	Key         string `csv:"key"`
+	UPN         string `csv:"user_principal_name"`
+	Mail        string `csv:"mail"`
+	ObjectID    string `csv:"object_id"`
+	CreatedAt   string `csv:"created_at"`
+	DN          string `csv:"dn"`
+	AccountName string `csv:"account_name"`
+}
+
+func (r dirWritebackRow) csvSafe() dirWritebackRow {
+	return dirWritebackRow{Key: render.CSVCell(r.Key), UPN: render.CSVCell(r.UPN), Mail: render.CSVCell(r.Mail),
+		ObjectID: render.CSVCell(r.ObjectID), CreatedAt: render.CSVCell(r.CreatedAt), DN: render.CSVCell(r.DN), AccountName: render.CSVCell(r.AccountName)}
+}
+
+// dirJoiners writes writeback rows with the directory's columns.
+type dirJoiners struct{ s *csvStream[dirWritebackRow] }
+
+func (j dirJoiners) add(r writebackRow) {
+	j.s.add(dirWritebackRow(r))
+}
+
+func (j dirJoiners) close() error { return j.s.close() }
 
 // csvSafe is the row with every cell made safe for spreadsheets (see
 // render.CSVCell): key, UPN and mail come from HR.

@@ -601,15 +601,15 @@ func (e *Engine) reread(ctx context.Context, p *plan.Plan, t directory.Directory
 		dir.Users, err = e.ReadTarget(ctx, t)
 		return dir, false, err
 	}
-	dir.Users, err = e.readTouched(ctx, p, t, candidateFinds(p, src, e.readAttrs()))
+	dir.Users, err = e.readTouched(ctx, p, t, candidateFinds(p, src, e.readAttrs(), e.Schema))
 	return dir, true, err
 }
 
 // candidateFinds looks up the values SelectUniqueValue offers the plan's
 // records, up to the one the plan chose: who holds them now decides which
-// one the mapping gives. A userPrincipalName and a mail share one
-// namespace, so each candidate of either is looked up as both.
-func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string) []directory.Op {
+// one the mapping gives. Each candidate is looked up in every attribute of
+// its unique namespace (Entra's userPrincipalName and mail share one).
+func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string, schema *identity.Schema) []directory.Op {
 	if src == nil {
 		return nil
 	}
@@ -636,12 +636,13 @@ func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string) []directory
 			continue
 		}
 		for attr, cands := range d.Candidates {
+			holders := []string{attr}
+			if i := schema.Namespace(attr); i >= 0 {
+				holders = schema.Unique[i].Attrs
+			}
 			for _, v := range cands {
-				if attr == "mailNickname" {
-					find(attr, v)
-				} else {
-					find("userPrincipalName", v)
-					find("mail", v)
+				for _, h := range holders {
+					find(h, v)
 				}
 				if strings.EqualFold(v, afterOf(a, attr)) {
 					break
@@ -778,7 +779,7 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t directory.Dire
 		case plan.Create:
 			ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: match, Value: a.Key, Select: attrs})
 			if a.UserPrincipalName != "" {
-				ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
+				ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: e.Schema.Roles.SignIn, Value: a.UserPrincipalName, Select: attrs})
 			}
 		default:
 			get(a.ID)
@@ -786,7 +787,7 @@ func (e *Engine) readTouched(ctx context.Context, p *plan.Plan, t directory.Dire
 			// a key given to a second account)?
 			ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: match, Value: a.Key, Select: attrs})
 			if a.Action == plan.Restore && a.UserPrincipalName != "" {
-				ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: "userPrincipalName", Value: a.UserPrincipalName, Select: attrs})
+				ops = append(ops, directory.Op{Kind: directory.OpFind, Attr: e.Schema.Roles.SignIn, Value: a.UserPrincipalName, Select: attrs})
 			}
 		}
 		if a.Manager != nil {
@@ -887,9 +888,9 @@ func (e *Engine) ApplyWith(ctx context.Context, p *plan.Plan, t directory.Direct
 	defer bar.Done()
 	opts := apply.Options{Progress: func(done, _ int) { bar.Set(done) }, Now: e.Now, Refused: ref, Resume: ao.Resume, Journal: ao.Journal, Schema: t.Schema()}
 	if len(created) > 0 {
-		opts.Created = func(key, id, upn, mail, password string) {
+		opts.Created = func(key, id, upn, mail, password string, attrs identity.Attrs) {
 			for _, f := range created {
-				f(key, id, upn, mail, password)
+				f(key, id, upn, mail, password, attrs)
 			}
 		}
 	}

@@ -50,6 +50,10 @@ type AttrSpec struct {
 	// Active Directory): hrsync writes them; it writes no other attribute
 	// of such a user.
 	Cloud bool
+	// Equal, if not nil, tells whether two values are the same the way
+	// the directory compares them (a DN without regard to case); nil
+	// compares them exactly.
+	Equal func(a, b string) bool
 	// Inverts, when set, makes the attribute an alias: its value is the
 	// negation of the named boolean attribute, under which it is stored
 	// (Active Directory's accountDisabled for accountEnabled).
@@ -77,6 +81,44 @@ type Roles struct {
 	// Placement is where a user lives in the directory tree, e.g. Active
 	// Directory's parentDistinguishedName (the OU).
 	Placement string
+	// Naming is the attribute whose value names the user within its
+	// placement (the RDN: Active Directory's cn), and RDNType its type in
+	// the DN ("CN").
+	Naming, RDNType string
+	// AccountName is the user's logon name besides the sign-in name
+	// (Active Directory's sAMAccountName), for HR's writeback.
+	AccountName string
+}
+
+// EntryDN is the distinguished name a user with attrs has in a directory
+// that places users in a tree: RDNType=<escaped Naming value>,<Placement>;
+// "" when the schema does not place users or attrs lack either part.
+func (s *Schema) EntryDN(attrs Attrs) string {
+	r := s.Roles
+	if r.Placement == "" || r.Naming == "" || r.RDNType == "" || attrs[r.Naming] == "" || attrs[r.Placement] == "" {
+		return ""
+	}
+	return r.RDNType + "=" + EscapeRDN(attrs[r.Naming]) + "," + attrs[r.Placement]
+}
+
+// EscapeRDN escapes a value for a DN as RFC 4514 says (a backslash before
+// " + , ; < > \\ and =, a leading # or space, a trailing space; NUL as \\00),
+// as Active Directory wants it.
+func EscapeRDN(v string) string {
+	var b strings.Builder
+	for i, r := range v {
+		switch {
+		case r == 0:
+			b.WriteString(`\00`)
+			continue
+		case strings.ContainsRune(`"+,;<>\=`, r),
+			i == 0 && (r == ' ' || r == '#'),
+			i == len(v)-1 && r == ' ':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Namespace is a set of attributes whose values must be unique together:

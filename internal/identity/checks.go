@@ -124,3 +124,39 @@ func CheckDN(s string) error {
 	}
 	return nil
 }
+
+// SameDN reports whether two distinguished names name the same entry as
+// LDAP directories compare them: part by part, without regard to case or
+// to spaces around the separators ("OU=Sales, DC=contoso" is
+// "ou=sales,dc=Contoso").
+func SameDN(a, b string) bool {
+	return a == b || normDN(a) == normDN(b)
+}
+
+// normDN is a DN in lower case with the spaces around its separators
+// removed (escaped characters kept as written).
+func normDN(s string) string {
+	var out, part strings.Builder
+	flush := func() {
+		k, v, _ := strings.Cut(part.String(), "=")
+		out.WriteString(strings.ToLower(strings.TrimSpace(k)))
+		out.WriteByte('=')
+		out.WriteString(strings.ToLower(strings.TrimSpace(v)))
+		part.Reset()
+	}
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s):
+			part.WriteByte(s[i])
+			part.WriteByte(s[i+1])
+			i++
+		case s[i] == ',':
+			flush()
+			out.WriteByte(',')
+		default:
+			part.WriteByte(s[i])
+		}
+	}
+	flush()
+	return out.String()
+}

@@ -88,7 +88,7 @@ var adAttrs = []AttrSpec{
 	// cn is the entry's relative name and parentDistinguishedName its OU:
 	// changing either moves the entry (ModifyDN), keeping its objectGUID.
 	{Name: "cn", Kind: KindString, RequiredOnCreate: true, MaxLen: 64, NotNullable: true, Check: CheckCN},
-	{Name: "parentDistinguishedName", Kind: KindString, RequiredOnCreate: true, NotNullable: true, Check: CheckDN},
+	{Name: "parentDistinguishedName", Kind: KindString, RequiredOnCreate: true, NotNullable: true, Check: CheckDN, Equal: SameDN},
 	{Name: "sAMAccountName", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 20, Check: CheckSAMAccountName},
 	{Name: "userPrincipalName", Kind: KindString, CreateOnly: true, MaxLen: 1024, Check: CheckUPN},
 	{Name: "displayName", Kind: KindString, MaxLen: 256},
@@ -143,8 +143,9 @@ var adAttrs = []AttrSpec{
 // Bin on (it sets RestoreWindow then).
 func ActiveDirectorySchema() *Schema {
 	return NewSchema(Schema{
-		Name:  "Active Directory",
-		Roles: Roles{Match: "employeeID", SignIn: "userPrincipalName", DisplayName: "displayName", Enabled: "accountEnabled", LeaveDate: "accountExpires", Placement: "parentDistinguishedName"},
+		Name: "Active Directory",
+		Roles: Roles{Match: "employeeID", SignIn: "userPrincipalName", DisplayName: "displayName", Enabled: "accountEnabled", LeaveDate: "accountExpires", Placement: "parentDistinguishedName",
+			Naming: "cn", RDNType: "CN", AccountName: "sAMAccountName"},
 		Unique: []Namespace{
 			{Attrs: []string{"sAMAccountName"}, Enforced: true},
 			{Attrs: []string{"userPrincipalName"}, Enforced: true},

@@ -1191,7 +1191,7 @@ func isDigits(s string) bool {
 // equal compares canonical values; text compares exactly, since Entra
 // stores what it is given and a case change is a real change to a name.
 func equal(spec identity.AttrSpec, a, b string) bool {
-	if a == b {
+	if a == b || (spec.Equal != nil && spec.Equal(a, b)) {
 		return true
 	}
 	if spec.Kind == identity.KindDate && a != "" && b != "" {

@@ -16,12 +16,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hrsync/hrsync/internal/activedirectory"
 	"github.com/hrsync/hrsync/internal/config"
 	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/entra"
 	"github.com/hrsync/hrsync/internal/graphsim"
 	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/ldapconn"
 )
 
 // requestTimeout bounds each attempt of a Graph request; retries after
@@ -38,6 +40,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (directory.
 		return openSandbox(ctx, t, log)
 	case identity.TargetEntra:
 		return openEntra(ctx, t, log)
+	case identity.TargetActiveDirectory:
+		return openActiveDirectory(ctx, t, log)
 	}
 	return nil, fmt.Errorf("target type %q is not supported", t.Type)
 }
@@ -91,4 +95,17 @@ func openEntra(ctx context.Context, t config.Target, log *slog.Logger) (director
 		return nil, fmt.Errorf("target.tenant_id is %s, but the credentials are for tenant %s", want, tenant)
 	}
 	return entra.NewDirectory(c, identity.TargetEntra, t.GraphURL, tenant, nil), nil
+}
+
+// openActiveDirectory binds to the domain controller (ldaps://, or ldap://
+// with StartTLS; plain only to this machine). The password comes from the
+// environment variable or file the configuration names, and goes nowhere
+// but the bind and never into an error.
+func openActiveDirectory(ctx context.Context, t config.Target, log *slog.Logger) (directory.Directory, error) {
+	d := t.Directory
+	return activedirectory.Open(ctx, activedirectory.Options{
+		Conn: ldapconn.Config{URL: d.URL, Plain: !d.StartTLS, CAFile: d.CAFile, BindDN: d.BindDN, Password: d.Password,
+			Timeout: requestTimeout},
+		BaseDN: d.BaseDN, Filter: d.Filter, LeaversOU: d.LeaversOU, Concurrency: t.Concurrency, Log: log,
+	})
 }

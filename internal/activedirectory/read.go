@@ -1,0 +1,476 @@
+package activedirectory
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/hrsync/hrsync/internal/directory"
+	"github.com/hrsync/hrsync/internal/guid"
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/ldapconn"
+)
+
+// Virtual attributes of the schema, kept otherwise in AD.
+const (
+	attrEnabled  = "accountEnabled"  // the ACCOUNTDISABLE bit of userAccountControl
+	attrDisabled = "accountDisabled" // its negation
+	attrCN       = "cn"              // the RDN's value
+	attrParent   = "parentDistinguishedName"
+	attrExpires  = "accountExpires" // Windows file time; canonical RFC 3339
+)
+
+// ldapAttrs are the LDAP attributes to request for the schema attributes
+// attrs (and the manager): objectGUID always, userAccountControl for the
+// account state; cn and the OU come from the DN.
+func (d *Directory) ldapAttrs(attrs []string, manager bool) []string {
+	out := []string{"objectGUID"}
+	seen := map[string]bool{"objectguid": true}
+	add := func(a string) {
+		if !seen[strings.ToLower(a)] {
+			seen[strings.ToLower(a)] = true
+			out = append(out, a)
+		}
+	}
+	for _, a := range attrs {
+		spec, ok := d.schema.Lookup(a)
+		if !ok {
+			continue // not an AD attribute hrsync knows ("id")
+		}
+		switch spec.Name {
+		case attrEnabled, attrDisabled:
+			add("userAccountControl")
+		case attrCN, attrParent, identity.Manager:
+		default:
+			add(spec.Name)
+		}
+	}
+	if manager {
+		add("manager")
+	}
+	return out
+}
+
+// user is an entry as hrsync sees a user: its objectGUID as id and the
+// schema attributes attrs canonicalised (cn and the OU from the DN, the
+// account state from userAccountControl, accountExpires as a date).
+func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
+	raw := e.GetEqualFoldRawAttributeValue("objectGUID")
+	if len(raw) != 16 {
+		return identity.User{}, fmt.Errorf("entry %s: no objectGUID (the bind account may not read it)", e.DN)
+	}
+	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.Attrs{}}
+	rdn, parent := splitDN(e.DN)
+	for _, a := range attrs {
+		spec, ok := d.schema.Lookup(a)
+		if !ok {
+			continue
+		}
+		var v string
+		switch spec.Name {
+		case attrEnabled, attrDisabled:
+			s := e.GetEqualFoldAttributeValue("userAccountControl")
+			if s == "" {
+				continue
+			}
+			uac, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return identity.User{}, fmt.Errorf("entry %s: userAccountControl %q is not a number", e.DN, s)
+			}
+			enabled := uac&uacAccountDisable == 0
+			if spec.Name == attrDisabled {
+				enabled = !enabled
+			}
+			v = strconv.FormatBool(enabled)
+		case attrCN:
+			v = rdn
+		case attrParent:
+			v = parent
+		case identity.Manager:
+			continue
+		case attrExpires:
+			if t, ok := ldapconn.FileTime(e.GetEqualFoldAttributeValue(attrExpires)); ok {
+				v = t.UTC().Format(time.RFC3339)
+			}
+		default:
+			v = e.GetEqualFoldAttributeValue(spec.Name)
+		}
+		if v != "" {
+			u.Attrs[spec.Name] = v
+		}
+	}
+	return u, nil
+}
+
+// splitDN returns the value of dn's first RDN (unescaped) and the rest of
+// dn as the server wrote it.
+func splitDN(dn string) (rdn, parent string) {
+	cut := len(dn)
+	for i := 0; i < len(dn); i++ {
+		if dn[i] == '\\' {
+			i++
+			continue
+		}
+		if dn[i] == ',' {
+			cut = i
+			break
+		}
+	}
+	if cut < len(dn) {
+		parent = strings.TrimSpace(dn[cut+1:])
+	}
+	if p, err := ldap.ParseDN(dn[:cut]); err == nil && len(p.RDNs) == 1 && len(p.RDNs[0].Attributes) > 0 {
+		rdn = p.RDNs[0].Attributes[0].Value
+	}
+	return rdn, parent
+}
+
+// rdnValue escapes a cn for a DN (see identity.EscapeRDN).
+func rdnValue(cn string) string { return identity.EscapeRDN(cn) }
+
+// domainScope is the Domain Scope control: the server answers from this
+// domain's naming context and makes no referral to the others it holds
+// (a search from DC=contoso,DC=test otherwise ends with a reference to
+// CN=Configuration, which a fail-closed read must refuse).
+func domainScope() []ldap.Control {
+	return []ldap.Control{ldap.NewControlString(ldap.ControlTypeMicrosoftDomainScope, false, "")}
+}
+
+// foldDN is a DN as a map key.
+func foldDN(dn string) string { return strings.ToLower(dn) }
+
+// ReadUsers reads every user below the base DN that the filter admits, in
+// pages of 1,000, failing closed: a size or time limit, a paging error or
+// a referral fails the read.
+func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress func(int)) ([]identity.User, error) {
+	if q.Licenses {
+		return nil, fmt.Errorf("read users: Active Directory has no licenses: remove the mapping's license rules")
+	}
+	attrs := d.ldapAttrs(q.Attrs, q.Manager)
+	var users []identity.User
+	var managers []string
+	var dnGUID map[string]string
+	err := d.withConn(ctx, func(c *ldapconn.Conn) error {
+		users, managers, dnGUID = nil, nil, map[string]string{}
+		pages, err := c.Search(ctx, ldapconn.Search{Base: d.opts.BaseDN, Filter: d.filter, Attrs: attrs, PageSize: PageSize, Controls: domainScope()}, func(e *ldap.Entry) error {
+			u, err := d.user(e, q.Attrs)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+			managers = append(managers, e.GetEqualFoldAttributeValue("manager"))
+			dnGUID[foldDN(e.DN)] = u.ID
+			if progress != nil && len(users)%PageSize == 0 {
+				progress(len(users))
+			}
+			return nil
+		})
+		d.requests.add("search page", pages)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read users below %s: %w", d.opts.BaseDN, err)
+	}
+	if progress != nil {
+		progress(len(users))
+	}
+	d.mu.Lock()
+	d.dnGUID = dnGUID
+	d.mu.Unlock()
+	if q.Manager {
+		cache := map[string]string{}
+		for i, m := range managers {
+			if m == "" {
+				continue
+			}
+			id, err := guidOfDN(m, dnGUID, cache, func(dn string) (*ldap.Entry, error) {
+				return d.get(ctx, dn, "(objectClass=*)", []string{"objectGUID"})
+			})
+			if err != nil {
+				return nil, fmt.Errorf("read the manager of %s: %w", users[i].ID, err)
+			}
+			users[i].ManagerID = id
+		}
+	}
+	return users, nil
+}
+
+// guidOfDN is the objectGUID of the entry dn names: from the read, from
+// cache, or looked up with get ("" when it does not exist).
+func guidOfDN(dn string, read, cache map[string]string, get func(dn string) (*ldap.Entry, error)) (string, error) {
+	if id, ok := read[foldDN(dn)]; ok {
+		return id, nil
+	}
+	if id, ok := cache[foldDN(dn)]; ok {
+		return id, nil
+	}
+	e, err := get(dn)
+	if err != nil {
+		return "", err
+	}
+	id := ""
+	if e != nil {
+		id = ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))
+	}
+	cache[foldDN(dn)] = id
+	return id, nil
+}
+
+// get reads one entry by DN (or <GUID=...>) if it matches filter; nil
+// when there is none.
+func (d *Directory) get(ctx context.Context, base, filter string, attrs []string, controls ...ldap.Control) (*ldap.Entry, error) {
+	var found *ldap.Entry
+	err := d.withConn(ctx, func(c *ldapconn.Conn) (err error) {
+		found, err = d.getOn(c, base, filter, attrs, controls...)
+		return err
+	})
+	return found, err
+}
+
+// getOn is get on the connection c, without retries.
+func (d *Directory) getOn(c *ldapconn.Conn, base, filter string, attrs []string, controls ...ldap.Control) (*ldap.Entry, error) {
+	d.requests.add("lookup", 1)
+	req := ldap.NewSearchRequest(base, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, controls)
+	res, err := c.Conn.Search(req)
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Entries) == 0 {
+		return nil, nil
+	}
+	return res.Entries[0], nil
+}
+
+// byGUIDOn is the user (in scope: below the base DN, matching the
+// filter) whose objectGUID is id; nil when there is none.
+func (d *Directory) byGUIDOn(c *ldapconn.Conn, id string, attrs []string) (*ldap.Entry, error) {
+	if !guid.Valid(id) {
+		return nil, nil
+	}
+	e, err := d.getOn(c, "<GUID="+id+">", d.filter, attrs)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	if !d.inScope(e.DN) {
+		return nil, nil
+	}
+	return e, nil
+}
+
+// inScope reports whether dn lies below the base DN.
+func (d *Directory) inScope(dn string) bool {
+	p, err := ldap.ParseDN(dn)
+	return err == nil && d.base.AncestorOfFold(p)
+}
+
+// atOrBelowBase reports whether dn is the base DN or below it (an OU a
+// user may live in).
+func (d *Directory) atOrBelowBase(dn string) bool {
+	p, err := ldap.ParseDN(dn)
+	return err == nil && (d.base.EqualFold(p) || d.base.AncestorOfFold(p))
+}
+
+// ReadDeleted reads the deleted users below the base DN that can still be
+// restored; none when deleted users cannot be restored (no Recycle Bin:
+// a tombstone has lost the attributes that would make it the same user).
+func (d *Directory) ReadDeleted(ctx context.Context, q directory.Query) ([]identity.DeletedUser, error) {
+	if !d.restore {
+		return nil, nil
+	}
+	attrs := append(d.ldapAttrs(q.Attrs, false), "lastKnownParent", "msDS-LastKnownRDN", "whenChanged")
+	var out []identity.DeletedUser
+	err := d.withConn(ctx, func(c *ldapconn.Conn) error {
+		out = nil
+		pages, err := c.Search(ctx, ldapconn.Search{Base: "CN=Deleted Objects," + d.domainDN, PageSize: PageSize, Attrs: attrs,
+			Filter:   "(&(objectClass=user)(!(objectClass=computer))(isDeleted=TRUE)(!(isRecycled=TRUE)))",
+			Controls: append(domainScope(), ldap.NewControlMicrosoftShowDeleted())}, func(e *ldap.Entry) error {
+			parent := e.GetEqualFoldAttributeValue("lastKnownParent")
+			if !d.atOrBelowBase(parent) {
+				return nil
+			}
+			// As it was: its name and OU before the delete.
+			live := &ldap.Entry{DN: "CN=" + rdnValue(e.GetEqualFoldAttributeValue("msDS-LastKnownRDN")) + "," + parent, Attributes: e.Attributes}
+			u, err := d.user(live, q.Attrs)
+			if err != nil {
+				return err
+			}
+			when, _ := ldapconn.GeneralizedTime(e.GetEqualFoldAttributeValue("whenChanged"))
+			out = append(out, identity.DeletedUser{User: u, DeletedAt: when})
+			return nil
+		})
+		d.requests.add("search page", pages)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read deleted users: %w", err)
+	}
+	return out, nil
+}
+
+// ResolveGroups finds groups anywhere in the domain by DN (a reference
+// holding "="), objectGUID, or sAMAccountName / cn. A reference matching
+// no group, or a name matching several, is an error naming it.
+func (d *Directory) ResolveGroups(ctx context.Context, refs []string) (map[string]directory.Group, error) {
+	out := make(map[string]directory.Group, len(refs))
+	var problems []string
+	for _, ref := range refs {
+		var found []*ldap.Entry
+		attrs := []string{"objectGUID", "cn"}
+		switch {
+		case strings.Contains(ref, "="):
+			e, err := d.get(ctx, ref, "(objectClass=group)", attrs)
+			if err != nil {
+				return nil, fmt.Errorf("group %q: %w", ref, err)
+			}
+			if e != nil {
+				found = append(found, e)
+			}
+		case guid.Valid(ref):
+			e, err := d.get(ctx, "<GUID="+ref+">", "(objectClass=group)", attrs)
+			if err != nil {
+				return nil, fmt.Errorf("group %q: %w", ref, err)
+			}
+			if e != nil {
+				found = append(found, e)
+			}
+		default:
+			v := ldap.EscapeFilter(ref)
+			err := d.withConn(ctx, func(c *ldapconn.Conn) error {
+				found = nil
+				pages, err := c.Search(ctx, ldapconn.Search{Base: d.domainDN, Attrs: attrs, PageSize: PageSize, Controls: domainScope(),
+					Filter: "(&(objectClass=group)(|(sAMAccountName=" + v + ")(cn=" + v + ")))"}, func(e *ldap.Entry) error {
+					found = append(found, e)
+					return nil
+				})
+				d.requests.add("search page", pages)
+				return err
+			})
+			if err != nil {
+				return nil, fmt.Errorf("group %q: %w", ref, err)
+			}
+		}
+		switch len(found) {
+		case 0:
+			problems = append(problems, fmt.Sprintf("no group %q in %s (give its DN, objectGUID, sAMAccountName or cn)", ref, d.domainDN))
+		case 1:
+			out[ref] = directory.Group{ID: ldapconn.GUIDString(found[0].GetEqualFoldRawAttributeValue("objectGUID")), DisplayName: found[0].GetEqualFoldAttributeValue("cn")}
+		default:
+			var dns []string
+			for _, e := range found {
+				dns = append(dns, e.DN)
+			}
+			problems = append(problems, fmt.Sprintf("%d groups are named %q (%s): name it by its DN", len(found), ref, strings.Join(dns, "; ")))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return out, nil
+}
+
+// GroupMembers lists the objectGUIDs of the group's members that are users
+// below the base DN (the only ones a plan can manage). The member values
+// are read in ranges (member;range=0-*, then on from the end of each
+// answer: AD and Samba return at most 1,500 values at a time); any error
+// fails the read.
+func (d *Directory) GroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	g, err := d.get(ctx, "<GUID="+groupID+">", "(objectClass=group)", []string{"1.1"})
+	if err != nil {
+		return nil, fmt.Errorf("group %s: %w", groupID, err)
+	}
+	if g == nil {
+		return nil, &directory.Error{Op: "read group " + groupID, Message: "no such group", Kinds: []error{directory.ErrNotFound}}
+	}
+	members, err := d.members(ctx, g.DN)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	read := d.dnGUID
+	d.mu.Unlock()
+	cache := map[string]string{}
+	var ids []string
+	for _, m := range members {
+		if !d.inScope(m) {
+			continue
+		}
+		id, ok := read[foldDN(m)]
+		if !ok {
+			e, err := d.get(ctx, m, d.filter, []string{"objectGUID"})
+			if err != nil {
+				return nil, fmt.Errorf("member %s of group %s: %w", m, g.DN, err)
+			}
+			if e != nil {
+				id = ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))
+			}
+			cache[foldDN(m)] = id
+		}
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// memberRange is how many member values one request asks for: AD's
+// MaxValRange (1,500). Asking for explicit windows works alike on Windows
+// (which caps an open range there) and Samba (which answers an open range
+// whole).
+const memberRange = 1500
+
+// members reads every value of a group's member attribute, range by range
+// (member;range=0-1499, 1500-2999, ... until the server answers a range
+// ending in "*").
+func (d *Directory) members(ctx context.Context, groupDN string) ([]string, error) {
+	var out []string
+	low := 0
+	for ranges := 0; ; ranges++ {
+		if ranges > 100000 {
+			return nil, fmt.Errorf("group %s: the member ranges never end", groupDN)
+		}
+		e, err := d.get(ctx, groupDN, "(objectClass=group)", []string{fmt.Sprintf("member;range=%d-%d", low, low+memberRange-1)})
+		if err != nil {
+			return nil, fmt.Errorf("members of %s (from %d): %w", groupDN, low, err)
+		}
+		if e == nil {
+			return nil, fmt.Errorf("group %s disappeared while its members were read", groupDN)
+		}
+		var attr *ldap.EntryAttribute
+		for _, a := range e.Attributes {
+			n := strings.ToLower(a.Name)
+			if n == "member" || strings.HasPrefix(n, "member;range=") {
+				attr = a
+			}
+		}
+		if attr == nil {
+			// No values from low on: none at all, or the last window
+			// was full and ended exactly at the last member.
+			return out, nil
+		}
+		out = append(out, attr.Values...)
+		name := strings.ToLower(attr.Name)
+		if name == "member" {
+			return out, nil // all of them at once
+		}
+		span := strings.TrimPrefix(name, "member;range=")
+		from, to, ok := strings.Cut(span, "-")
+		if !ok || from != strconv.Itoa(low) {
+			return nil, fmt.Errorf("group %s: asked for members from %d, the server answered range %s", groupDN, low, span)
+		}
+		if to == "*" {
+			return out, nil
+		}
+		hi, err := strconv.Atoi(to)
+		if err != nil || hi < low || len(attr.Values) != hi-low+1 {
+			return nil, fmt.Errorf("group %s: member range %s with %d values does not add up: the read would be partial", groupDN, span, len(attr.Values))
+		}
+		low = hi + 1
+	}
+}

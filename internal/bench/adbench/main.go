@@ -1,0 +1,319 @@
+// Command adbench measures hrsync against Active Directory (a Samba DC)
+// and, on the same workforce in the same run, against the sandbox tenant
+// (Entra ID emulated by graphsim): plan and apply through the CLI, as child
+// processes, with wall times, each child's peak RSS and, for AD, the LDAP
+// requests the adapter sent (it logs them when it closes).
+//
+// It needs a DC: start a throwaway one and export its variables, then run
+// it from the repository root:
+//
+//	examples/active-directory/samba-dc.sh start /tmp/adbench
+//	eval "$(examples/active-directory/samba-dc.sh env /tmp/adbench)"
+//	go run ./internal/bench/adbench -n 20000 -out adbench.md
+//	examples/active-directory/samba-dc.sh stop /tmp/adbench && rm -rf /tmp/adbench
+//
+// Steps, for each target: plan against an empty OU (N joiners), apply that
+// plan (N creates with passwords, then N-1 manager references), plan again
+// (must be empty: the read of N users), then a drift of -drift of the
+// workers changing department (a move to another OU for AD), plan and apply
+// of that. The users stay in the DC (an OU of their own): throw the DC away.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+func main() {
+	n := flag.Int("n", 20000, "workers")
+	drift := flag.Float64("drift", 0.02, "share of workers changing department after the first apply")
+	out := flag.String("out", "", "also write the markdown results to this file")
+	keep := flag.Bool("keep", false, "keep the work folder")
+	flag.Parse()
+	if err := run(*n, *drift, *out, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "adbench:", err)
+		os.Exit(1)
+	}
+}
+
+type step struct {
+	name     string
+	wall     time.Duration
+	rssMiB   float64
+	requests string
+	code     int
+}
+
+func run(n int, drift float64, outPath string, keep bool) error {
+	for _, v := range []string{"HRSYNC_TEST_AD_URL", "HRSYNC_TEST_AD_CA", "HRSYNC_TEST_AD_BIND_DN", "HRSYNC_TEST_AD_PASSWORD", "HRSYNC_TEST_AD_BASE_DN"} {
+		if os.Getenv(v) == "" {
+			return fmt.Errorf("%s is not set: start a DC with examples/active-directory/samba-dc.sh and eval its env", v)
+		}
+	}
+	dir, err := os.MkdirTemp("", "hrsync-adbench-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	bin := filepath.Join(dir, "hrsync")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/hrsync")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build hrsync (run from the repository root): %w", err)
+	}
+	base, err := makeOUs()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "adbench: %d workers; AD users go below %s\n", n, base)
+
+	results := map[string][]step{}
+	for _, target := range []string{"active_directory", "sandbox"} {
+		tdir := filepath.Join(dir, target)
+		if err := os.MkdirAll(tdir, 0o700); err != nil {
+			return err
+		}
+		if err := writeInputs(tdir, target, base, n, 0); err != nil {
+			return err
+		}
+		var steps []step
+		do := func(name string, want []int, args ...string) error {
+			st, err := hrsync(bin, tdir, name, args...)
+			if err != nil {
+				return err
+			}
+			ok := false
+			for _, c := range want {
+				ok = ok || st.code == c
+			}
+			if !ok {
+				return fmt.Errorf("%s %s: exit %d (see %s)", target, name, st.code, tdir)
+			}
+			fmt.Fprintf(os.Stderr, "adbench: %-16s %-28s %8.2fs %7.0f MiB %s\n", target, name, st.wall.Seconds(), st.rssMiB, st.requests)
+			steps = append(steps, st)
+			return nil
+		}
+		if err := do("plan (empty)", []int{2}, "plan", "-c", "hrsync.yaml", "--out", "joiners.json", "--detailed-exitcode"); err != nil {
+			return err
+		}
+		if err := do(fmt.Sprintf("apply %d joiners", n), []int{0}, "apply", "-c", "hrsync.yaml", "joiners.json"); err != nil {
+			return err
+		}
+		if err := do(fmt.Sprintf("plan (%d users)", n), []int{0}, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"); err != nil {
+			return err
+		}
+		if err := writeInputs(tdir, target, base, n, drift); err != nil {
+			return err
+		}
+		if err := do(fmt.Sprintf("plan (%.0f%% movers)", drift*100), []int{2}, "plan", "-c", "hrsync.yaml", "--out", "movers.json", "--detailed-exitcode"); err != nil {
+			return err
+		}
+		if err := do("apply movers", []int{0}, "apply", "-c", "hrsync.yaml", "movers.json"); err != nil {
+			return err
+		}
+		if err := do("plan (converged)", []int{0}, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"); err != nil {
+			return err
+		}
+		results[target] = steps
+	}
+	var md bytes.Buffer
+	fmt.Fprintf(&md, "hrsync %d workers, %s, %d CPUs; AD: %s (Samba, ldb:nosync); Entra: the sandbox tenant (graphsim in process)\n\n", n, time.Now().UTC().Format("2006-01-02"), cpus(), os.Getenv("HRSYNC_TEST_AD_URL"))
+	fmt.Fprintln(&md, "| step | AD wall | AD peak RSS | AD LDAP requests | Entra (sandbox) wall | Entra peak RSS |")
+	fmt.Fprintln(&md, "|---|---:|---:|---|---:|---:|")
+	for i, a := range results["active_directory"] {
+		e := results["sandbox"][i]
+		fmt.Fprintf(&md, "| %s | %.2f s | %.0f MiB | %s | %.2f s | %.0f MiB |\n", a.name, a.wall.Seconds(), a.rssMiB, a.requests, e.wall.Seconds(), e.rssMiB)
+	}
+	os.Stdout.Write(md.Bytes())
+	if outPath != "" {
+		return os.WriteFile(outPath, md.Bytes(), 0o644)
+	}
+	return nil
+}
+
+func cpus() int {
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(data), "processor\t:")
+}
+
+// hrsync runs the CLI in dir and measures it.
+func hrsync(bin, dir, name string, args ...string) (step, error) {
+	args = append(args, "--log-format", "json", "--log-level", "info")
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HRSYNC_TARGET_PASSWORD="+os.Getenv("HRSYNC_TEST_AD_PASSWORD"))
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	st := step{name: name, wall: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		st.code = ee.ExitCode()
+	} else if err != nil {
+		return st, err
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		st.rssMiB = float64(ru.Maxrss) / 1024
+	}
+	_ = os.WriteFile(filepath.Join(dir, strings.NewReplacer(" ", "-", "(", "", ")", "", "%", "").Replace(name)+".log"), stderr.Bytes(), 0o600)
+	sc := bufio.NewScanner(&stderr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec["msg"] != "ldap requests" {
+			continue
+		}
+		var parts []string
+		for _, k := range []string{"search_pages", "lookups", "adds", "modifies", "modify_dns"} {
+			if v, _ := rec[k].(float64); v > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), int(v)))
+			}
+		}
+		st.requests = strings.Join(parts, ", ")
+	}
+	return st, nil
+}
+
+// makeOUs makes the benchmark's OU with its department OUs below the DC's
+// base DN and returns its DN.
+func makeOUs() (string, error) {
+	conn, err := ldap.DialURL(os.Getenv("HRSYNC_TEST_AD_URL"), ldap.DialWithTLSConfig(tlsConfig()))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if err := conn.Bind(os.Getenv("HRSYNC_TEST_AD_BIND_DN"), os.Getenv("HRSYNC_TEST_AD_PASSWORD")); err != nil {
+		return "", fmt.Errorf("bind: %w", err)
+	}
+	base := fmt.Sprintf("OU=hrsync-bench-%d,%s", time.Now().Unix(), os.Getenv("HRSYNC_TEST_AD_BASE_DN"))
+	for _, ou := range []string{base, "OU=Engineering," + base, "OU=Sales," + base, "OU=Finance," + base} {
+		req := ldap.NewAddRequest(ou, nil)
+		req.Attribute("objectClass", []string{"top", "organizationalUnit"})
+		if err := conn.Add(req); err != nil {
+			return "", fmt.Errorf("add %s: %w", ou, err)
+		}
+	}
+	return base, nil
+}
+
+var departments = []string{"Engineering", "Sales", "Finance"}
+
+var given = []string{"Amelia", "José", "John", "Zoë", "Łukasz", "Seán", "Ana", "Priya", "Chen", "Fatima", "Olivia", "Noah", "Yuki", "Aarav", "Lena", "Mateo", "Sofia", "Ivan", "Amara", "Kofi"}
+var family = []string{"Hart", "García", "Smith", "Müller", "Nowak", "O'Brien", "de la Cruz", "Raman", "Wei", "Zahra", "Jones", "Kim", "Tanaka", "Patel", "Schmidt", "Rossi", "Silva", "Petrov", "Okafor", "Mensah", "Novak"}
+
+// writeInputs writes the workers (drift: that share of them in another
+// department), the mapping and the config of a target.
+func writeInputs(dir, target, base string, n int, drift float64) error {
+	var csv strings.Builder
+	csv.WriteString("WorkerID,WorkerStatus,FirstName,LastName,Department,JobTitle,ManagerID\n")
+	every := 0
+	if drift > 0 {
+		every = int(1 / drift)
+	}
+	for i := range n {
+		mgr := ""
+		if i > 0 {
+			mgr = fmt.Sprint(100000 + (i-1)/10)
+		}
+		dep := departments[(i/10)%3]
+		if every > 0 && i%every == every/2 {
+			dep = departments[((i/10)%3+1)%3]
+		}
+		fmt.Fprintf(&csv, "%d,Active,%s,%s,%s,%s,%s\n", 100000+i, given[i%len(given)], family[(i/len(given))%len(family)], dep, "Specialist", mgr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "workers.csv"), []byte(csv.String()), 0o600); err != nil {
+		return err
+	}
+	var mapping, config string
+	switch target {
+	case "active_directory":
+		mapping = fmt.Sprintf(`match:
+  source: '[WorkerID]'
+  target: employeeID
+attributes:
+  sAMAccountName: 'Append("%[2]s", [WorkerID])'
+  userPrincipalName: 'Append(Append("%[2]s", [WorkerID]), "@contoso.test")'
+  cn: 'Join(" ", [FirstName], [LastName], [WorkerID])'
+  parentDistinguishedName: 'Append(Append("OU=", [Department]), ",%[1]s")'
+  accountDisabled: 'Switch([WorkerStatus], "True", "Active", "False")'
+  givenName: '[FirstName]'
+  sn: '[LastName]'
+  displayName: 'Join(" ", [FirstName], [LastName])'
+  department: '[Department]'
+  title: '[JobTitle]'
+  manager: '[ManagerID]'
+`, base, token(base))
+		config = fmt.Sprintf(`source: {type: csv, path: workers.csv}
+mapping: mapping.yaml
+target:
+  type: active_directory
+  url: %s
+  ca_file: %s
+  bind_dn: %s
+  base_dn: %s
+policy: {leavers: disable, max_updates: 0}
+`, os.Getenv("HRSYNC_TEST_AD_URL"), os.Getenv("HRSYNC_TEST_AD_CA"), os.Getenv("HRSYNC_TEST_AD_BIND_DN"), base)
+	default:
+		mapping = `match:
+  source: '[WorkerID]'
+  target: employeeId
+attributes:
+  mailNickname: 'Append("w", [WorkerID])'
+  userPrincipalName: 'Append(Append("w", [WorkerID]), "@sandbox.onmicrosoft.com")'
+  accountEnabled: 'IIF([WorkerStatus]="Active", "True", "False")'
+  givenName: '[FirstName]'
+  surname: '[LastName]'
+  displayName: 'Join(" ", [FirstName], [LastName])'
+  department: '[Department]'
+  jobTitle: '[JobTitle]'
+  manager: '[ManagerID]'
+`
+		config = `source: {type: csv, path: workers.csv}
+mapping: mapping.yaml
+target: {type: sandbox, state: tenant.json}
+policy: {leavers: disable, max_updates: 0}
+`
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mapping.yaml"), []byte(mapping), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "hrsync.yaml"), []byte(config), 0o600)
+}
+
+// tlsConfig trusts the DC's CA.
+func tlsConfig() *tls.Config {
+	pool := x509.NewCertPool()
+	if pem, err := os.ReadFile(os.Getenv("HRSYNC_TEST_AD_CA")); err == nil {
+		pool.AppendCertsFromPEM(pem)
+	}
+	host := strings.TrimPrefix(os.Getenv("HRSYNC_TEST_AD_URL"), "ldaps://")
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
+	}
+	return &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}
+}
+
+// token is a short prefix for the run's account names, which must be
+// unique in the whole domain: the digits of the run's OU name, in base 36.
+func token(base string) string {
+	var n int64
+	fmt.Sscanf(strings.TrimPrefix(base, "OU=hrsync-bench-"), "%d", &n)
+	return "b" + strconv.FormatInt(n%(36*36*36*36), 36)
+}
