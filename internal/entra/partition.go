@@ -55,11 +55,11 @@ type ReadScheme int
 // The read schemes (measured in BenchmarkReadSchemes).
 const (
 	// SchemeBatched reads userPrincipalName partitions side by side, the
-	// next pages of up to 20 partitions in one $batch, Concurrency batches
-	// in flight. The default.
+	// next pages of up to 20 partitions in one $batch, 2×Concurrency
+	// batches in flight (see readBatches). The default.
 	SchemeBatched ReadScheme = iota
 	// SchemeParallel reads the same partitions with one request per page,
-	// Concurrency×20 requests in flight.
+	// as many requests in flight as SchemeBatched has pages.
 	SchemeParallel
 	// SchemeSequential is the read before partitions: /users/delta pages
 	// of 200 one after another with the manager, /users pages of 999
@@ -83,6 +83,14 @@ const (
 	// while the biggest partitions finish.
 	partitionsPerSlot = 2
 )
+
+// readBatches is how many $batch requests a full read keeps in flight:
+// twice the client's Concurrency (which is sized for Graph's write limit),
+// at most 16. Reads cost resource units only: 8 batches of 20 pages of 100
+// users with $expand take 320 units a round trip, about Graph's 800 a
+// second at 400 ms a round trip, and Graph's bucket starts with 8,000; past
+// it, 429s slow the pacer down.
+func (c *Client) readBatches() int { return min(2*c.concurrency, 16) }
 
 // partitionCount is how many partitions a read of about n users in pages
 // of pageSize makes with inflight pages in flight: at least two pages per
@@ -212,7 +220,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 			return nil, fmt.Errorf("list users: %w", ctx.Err())
 		}
 	}
-	inflight := c.concurrency * BatchSize
+	inflight := c.readBatches() * BatchSize
 	bounds := PartitionBounds(sample, partitionCount(n, pageSize, inflight))
 	filters := PartitionFilters(bounds)
 
@@ -231,7 +239,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		r.parts[i].followed = linkGuard{}
 		r.ready = append(r.ready, pageReq{part: i, url: u})
 	}
-	per, workers := BatchSize, c.concurrency
+	per, workers := BatchSize, c.readBatches()
 	if c.scheme == SchemeParallel {
 		per, workers = 1, inflight
 	}

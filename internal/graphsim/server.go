@@ -161,6 +161,9 @@ type Server struct {
 
 	pages sync.Pool // *[]byte buffers of collection pages (see pageBuf)
 
+	idxMu  sync.Mutex // guards upnIdx
+	upnIdx *upnSorted // users by userPrincipalName, for range filters
+
 	connMu   sync.Mutex
 	newConns map[net.Conn]bool // accepted, no request read yet
 
