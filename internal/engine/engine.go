@@ -163,6 +163,7 @@ func (e *Engine) readSourceWith(ctx context.Context, now time.Time, checked func
 	fieldsChecked := false
 	n := 0
 	grow := newGrowth(e.Cfg.Source.Path)
+	shared := newSharing(e.Schema)
 	sum, err := src.Read(ctx, func(r *identity.Record) error {
 		if !fieldsChecked {
 			if err := e.Mapping.CheckFields(r.Header, res.Name); err != nil {
@@ -189,6 +190,7 @@ func (e *Engine) readSourceWith(ctx context.Context, now time.Time, checked func
 			res.Rejected = append(res.Rejected, plan.Rejected{Prov: r.Prov, Key: key, Reason: err.Error()})
 			return nil
 		}
+		shared.desired(&d)
 		res.Desired = append(res.Desired, d)
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -204,4 +205,55 @@ func (g *growth) next(ds []identity.Desired, r *identity.Record) []identity.Desi
 		ds = slices.Grow(ds, want-len(ds))
 	}
 	return ds
+}
+
+// sharing keeps one copy of the values many records map alike
+// (departments, companies, countries, dates, enabled flags, managers'
+// keys): a record's value would otherwise be its own string, often a
+// slice of its whole source line that it keeps alive.
+type sharing struct {
+	vals  map[string]string
+	attrs map[string]bool
+}
+
+// sharingLimit bounds the values kept: past it only known values are
+// shared.
+const sharingLimit = 1 << 16
+
+func newSharing(s *identity.Schema) *sharing {
+	sh := &sharing{vals: map[string]string{}, attrs: map[string]bool{}}
+	for _, a := range []string{"department", "jobTitle", "companyName", "officeLocation", "employeeType", "city", "state",
+		"country", "usageLocation", "preferredLanguage", "employeeHireDate", "employeeLeaveDateTime", "postalCode",
+		"employeeOrgData.division", "employeeOrgData.costCenter", "physicalDeliveryOfficeName", "title", "company", "l", "st", "c", "co"} {
+		sh.attrs[a] = true
+	}
+	if s != nil && s.Roles.Enabled != "" {
+		sh.attrs[s.Roles.Enabled] = true
+	}
+	return sh
+}
+
+func (sh *sharing) str(v string) string {
+	if v == "" {
+		return ""
+	}
+	if s, ok := sh.vals[v]; ok {
+		return s
+	}
+	if len(sh.vals) >= sharingLimit {
+		return v
+	}
+	v = strings.Clone(v)
+	sh.vals[v] = v
+	return v
+}
+
+// desired shares d's repeated values.
+func (sh *sharing) desired(d *identity.Desired) {
+	for k, v := range d.Attrs {
+		if sh.attrs[k] {
+			d.Attrs[k] = sh.str(v)
+		}
+	}
+	d.ManagerKey = sh.str(d.ManagerKey)
 }

@@ -229,7 +229,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		q += "&$expand=" + queryEscape("manager($select=id)")
 	}
 	r := &partReader{c: c, attrs: attrs, perm: readPermission(attrs), progress: progress,
-		parts: make([]partState, len(filters)), seen: make(map[string]int32, n+n/8)}
+		parts: make([]partState, len(filters)), seen: make(map[string]int32, n+n/8), shared: interner{}}
 	r.cond = sync.NewCond(&r.mu)
 	for i, f := range filters {
 		u := "/users?" + q
@@ -326,6 +326,7 @@ type partReader struct {
 	inFlight int
 	parts    []partState
 	seen     map[string]int32 // user id -> partition
+	shared   interner         // one copy of each repeated value
 	count    int
 	pages    int
 	batches  int
@@ -585,6 +586,7 @@ func (r *partReader) page(p pageReq, pg *userPage) {
 	}
 	ps := &r.parts[p.part]
 	for i := range out {
+		r.shared.user(&out[i])
 		if at, dup := r.seen[out[i].ID]; dup {
 			r.err = fmt.Errorf("%s: user %s came back in partitions %d and %d: the partitions overlap, so the read is refused",
 				r.where(p), out[i].ID, at+1, p.part+1)
@@ -750,5 +752,44 @@ func (c *Client) ReadChanges(ctx context.Context, attrs []string, withManager bo
 			return nil, fmt.Errorf("read changes: %w", err)
 		}
 		link = pg.NextLink
+	}
+}
+
+// sharedAttrs are the attributes whose values many users hold alike
+// (departments, companies, places, dates): a read keeps one copy of each
+// value, not one per user.
+var sharedAttrs = map[string]bool{
+	"department": true, "jobTitle": true, "companyName": true, "officeLocation": true, "employeeType": true,
+	"city": true, "state": true, "country": true, "usageLocation": true, "preferredLanguage": true,
+	"accountEnabled": true, "employeeHireDate": true, "employeeLeaveDateTime": true, "postalCode": true,
+	"streetAddress": true, "employeeOrgData.division": true, "employeeOrgData.costCenter": true,
+}
+
+// interner keeps one copy of each repeated string.
+type interner map[string]string
+
+func (in interner) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+// user shares u's repeated values: its manager's id, its shared
+// attributes and its licenses.
+func (in interner) user(u *identity.User) {
+	u.ManagerID = in.str(u.ManagerID)
+	u.MasteredIn = in.str(u.MasteredIn)
+	for k, v := range u.Attrs {
+		if sharedAttrs[k] {
+			u.Attrs[k] = in.str(v)
+		}
+	}
+	for i, l := range u.Licenses {
+		u.Licenses[i] = in.str(l)
 	}
 }
