@@ -565,6 +565,12 @@ func (c *Client) getJSON(ctx context.Context, ri *abs.RequestInformation, v any)
 		return err
 	}
 	body, _ := res.([]byte)
+	if pg, ok := v.(*userPage); ok {
+		if err := decodePage(body, pg, interner{}); err != nil {
+			return fmt.Errorf("unreadable response from Graph: %w", err)
+		}
+		return nil
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("unreadable response from Graph: %w", err)
 	}

@@ -93,6 +93,11 @@ func canonicalTime(v *string) string {
 	if v == nil || *v == "" {
 		return ""
 	}
+	if s := *v; len(s) == len("2006-01-02T15:04:05Z") && s[len(s)-1] == 'Z' {
+		if _, err := time.Parse(time.RFC3339, s); err == nil {
+			return s // canonical already: keep the (shared) string
+		}
+	}
 	if t, err := time.Parse(time.RFC3339, *v); err == nil {
 		return t.UTC().Format(time.RFC3339)
 	}

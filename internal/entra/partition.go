@@ -229,7 +229,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		q += "&$expand=" + queryEscape("manager($select=id)")
 	}
 	r := &partReader{c: c, attrs: attrs, perm: readPermission(attrs), progress: progress,
-		parts: make([]partState, len(filters)), seen: make(map[string]int32, n+n/8), shared: interner{}}
+		parts: make([]partState, len(filters)), seen: make(map[string]int32, n+n/8)}
 	r.cond = sync.NewCond(&r.mu)
 	for i, f := range filters {
 		u := "/users?" + q
@@ -254,6 +254,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			in := interner{} // each worker shares the values it decodes
 			for {
 				reqs := r.take(ctx, per)
 				if reqs == nil {
@@ -262,7 +263,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 				if c.scheme == SchemeParallel {
 					r.fetchOne(ctx, reqs[0])
 				} else {
-					r.fetchBatch(ctx, reqs)
+					r.fetchBatch(ctx, reqs, in)
 				}
 				r.finish()
 			}
@@ -326,7 +327,6 @@ type partReader struct {
 	inFlight int
 	parts    []partState
 	seen     map[string]int32 // user id -> partition
-	shared   interner         // one copy of each repeated value
 	count    int
 	pages    int
 	batches  int
@@ -419,30 +419,10 @@ func (r *partReader) fetchOne(ctx context.Context, p pageReq) {
 	r.page(p, &pg)
 }
 
-// batchEnvelope is a $batch response whose items are user pages (or
-// errors), decoded in one pass.
-type batchEnvelope struct {
-	Responses []struct {
-		ID      string            `json:"id"`
-		Status  int               `json:"status"`
-		Headers map[string]string `json:"headers"`
-		Body    struct {
-			userPage
-			Error *struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-				Details []struct {
-					Code string `json:"code"`
-				} `json:"details"`
-			} `json:"error"`
-		} `json:"body"`
-	} `json:"responses"`
-}
-
 // fetchBatch fetches the pages in one $batch. A throttled (429) or
 // transiently failed item is fetched again after its Retry-After (or a
 // backoff); any other failure fails the read.
-func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq) {
+func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq, in interner) {
 	c := r.c
 	var body bytes.Buffer
 	body.WriteString(`{"requests":[`)
@@ -477,8 +457,8 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq) {
 		return
 	}
 	raw, _ := res.([]byte)
-	var env batchEnvelope
-	if err := json.Unmarshal(raw, &env); err != nil {
+	items, err := decodeBatch(raw, in)
+	if err != nil {
 		r.fail(fmt.Errorf("%s: unreadable $batch response from Graph: %w", r.where(reqs[0]), err))
 		return
 	}
@@ -488,8 +468,8 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq) {
 	answered := make([]bool, len(reqs))
 	ok := 0
 	var throttled time.Duration
-	for i := range env.Responses {
-		it := &env.Responses[i]
+	for i := range items {
+		it := &items[i]
 		k, err := strconv.Atoi(it.ID)
 		if err != nil || k < 0 || k >= len(reqs) || answered[k] {
 			continue
@@ -499,7 +479,7 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq) {
 		switch {
 		case it.Status == http.StatusOK:
 			ok++
-			r.page(p, &it.Body.userPage)
+			r.page(p, &it.Page)
 		case pacer.Retryable(it.Status):
 			p.attempt++
 			limit := maxTransientAttempts
@@ -507,7 +487,7 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq) {
 				limit = maxThrottledAttempts
 			}
 			if p.attempt >= limit {
-				r.fail(r.itemError(p, it.Status, it.Body.Error))
+				r.fail(r.itemError(p, it.Status, it.Error))
 				return
 			}
 			hdr := http.Header{}
@@ -524,7 +504,7 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq) {
 			r.delayed = append(r.delayed, p)
 			r.mu.Unlock()
 		default:
-			r.fail(r.itemError(p, it.Status, it.Body.Error))
+			r.fail(r.itemError(p, it.Status, it.Error))
 			return
 		}
 	}
@@ -541,22 +521,10 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq) {
 }
 
 // itemError is a failed page's *GraphError.
-func (r *partReader) itemError(p pageReq, status int, e *struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Details []struct {
-		Code string `json:"code"`
-	} `json:"details"`
-}) error {
+func (r *partReader) itemError(p pageReq, status int, e *pageError) error {
 	ge := &GraphError{Op: r.where(p), Status: status, Permission: r.perm}
 	if e != nil {
-		ge.Code, ge.Message = e.Code, e.Message
-		for _, d := range e.Details {
-			if d.Code != "" {
-				ge.DetailCode = d.Code
-				break
-			}
-		}
+		ge.Code, ge.Message, ge.DetailCode = e.Code, e.Message, e.Detail
 	}
 	if strings.TrimSpace(ge.Message) == "" {
 		ge.Message = noMessage(status)
@@ -586,7 +554,6 @@ func (r *partReader) page(p pageReq, pg *userPage) {
 	}
 	ps := &r.parts[p.part]
 	for i := range out {
-		r.shared.user(&out[i])
 		if at, dup := r.seen[out[i].ID]; dup {
 			r.err = fmt.Errorf("%s: user %s came back in partitions %d and %d: the partitions overlap, so the read is refused",
 				r.where(p), out[i].ID, at+1, p.part+1)
@@ -755,16 +722,6 @@ func (c *Client) ReadChanges(ctx context.Context, attrs []string, withManager bo
 	}
 }
 
-// sharedAttrs are the attributes whose values many users hold alike
-// (departments, companies, places, dates): a read keeps one copy of each
-// value, not one per user.
-var sharedAttrs = map[string]bool{
-	"department": true, "jobTitle": true, "companyName": true, "officeLocation": true, "employeeType": true,
-	"city": true, "state": true, "country": true, "usageLocation": true, "preferredLanguage": true,
-	"accountEnabled": true, "employeeHireDate": true, "employeeLeaveDateTime": true, "postalCode": true,
-	"streetAddress": true, "employeeOrgData.division": true, "employeeOrgData.costCenter": true,
-}
-
 // interner keeps one copy of each repeated string.
 type interner map[string]string
 
@@ -777,19 +734,4 @@ func (in interner) str(s string) string {
 	}
 	in[s] = s
 	return s
-}
-
-// user shares u's repeated values: its manager's id, its shared
-// attributes and its licenses.
-func (in interner) user(u *identity.User) {
-	u.ManagerID = in.str(u.ManagerID)
-	u.MasteredIn = in.str(u.MasteredIn)
-	for k, v := range u.Attrs {
-		if sharedAttrs[k] {
-			u.Attrs[k] = in.str(v)
-		}
-	}
-	for i, l := range u.Licenses {
-		u.Licenses[i] = in.str(l)
-	}
 }
