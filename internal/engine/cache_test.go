@@ -304,7 +304,6 @@ func diffUsers(a, b []identity.User) string {
 	return strings.Join(out, "; ")
 }
 
-
 // run plays rounds of drift: HR changes, admin edits, deletes, restores,
 // manager changes, hrsync's own applies, a delta token that expires, a
 // damaged cache and a forced full read; each round's cached plan must equal
