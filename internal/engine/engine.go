@@ -307,10 +307,22 @@ type Snapshot struct {
 	Groups  map[string]plan.Entitlement
 	Members map[string]map[string]bool
 	Skus    map[string]plan.Entitlement
+	// saved is closed once the user cache holds this read (nil: nothing
+	// is being saved); see WaitSaved.
+	saved chan struct{}
+}
+
+// WaitSaved waits until the user cache holds the read the snapshot came
+// from: the cache is written while the plan is computed.
+func (d *Snapshot) WaitSaved() {
+	if d != nil && d.saved != nil {
+		<-d.saved
+	}
 }
 
 // ReadDirectory reads the users (from the user cache and the changes
-// since, when it can: see readUsers) and, for the lifecycle, the
+// since, when it can: see readUsers; the cache is renewed in the
+// background, see Snapshot.WaitSaved) and, for the lifecycle, the
 // restorable deleted users, the groups the rules name with their members,
 // and the subscribed SKUs the license rules name, all side by side. A
 // group or SKU a rule names that the tenant lacks fails the read: the
@@ -339,7 +351,13 @@ func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Sna
 		return nil, err
 	}
 	if save != nil {
-		save()
+		// Plan computes while the cache is written (neither changes the
+		// users); the caller waits with WaitSaved.
+		d.saved = make(chan struct{})
+		go func() {
+			defer close(d.saved)
+			save()
+		}()
 	}
 	return d, nil
 }
@@ -444,6 +462,7 @@ func (e *Engine) MakePlan(ctx context.Context) (*plan.Plan, *Snapshot, error) {
 		return nil, nil, r.err
 	}
 	p, err := e.Plan(r.res, dir, PlanTarget(t))
+	dir.WaitSaved()
 	return p, dir, err
 }
 
