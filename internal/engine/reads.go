@@ -91,6 +91,9 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) ([]identi
 	var sample []identity.User
 	if e.Refresh == RefreshFull {
 		e.Log.Info("reading every user (--refresh=full)")
+		if c, err := usercache.Load(path, key); err == nil {
+			sample = c.Users // only to share the read out evenly
+		}
 	} else {
 		c, err := usercache.Load(path, key)
 		switch {

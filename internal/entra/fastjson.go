@@ -620,6 +620,13 @@ func (s *jscan) page(pg *userPage) {
 			if !s.isNull() {
 				pg.DeltaLink = s.str(false)
 			}
+		case "@odata.count":
+			if s.isNull() {
+				pg.Count = nil
+				return
+			}
+			n := s.integer()
+			pg.Count = &n
 		default:
 			s.skip()
 		}

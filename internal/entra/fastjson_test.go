@@ -10,7 +10,7 @@ import (
 // knownKeys are the JSON names the page decoders know (rawUser, userPage
 // and their nested structs): encoding/json matches them without regard to
 // case, the fast decoder exactly, as Graph sends them.
-var knownKeys = []string{"value", "@odata.nextLink", "@odata.deltaLink", "id", "accountEnabled", "displayName", "givenName",
+var knownKeys = []string{"value", "@odata.nextLink", "@odata.deltaLink", "@odata.count", "id", "accountEnabled", "displayName", "givenName",
 	"surname", "userPrincipalName", "mailNickname", "mail", "jobTitle", "department", "companyName", "officeLocation",
 	"employeeId", "employeeType", "employeeHireDate", "employeeLeaveDateTime", "employeeOrgData", "division", "costCenter",
 	"streetAddress", "city", "state", "postalCode", "country", "usageLocation", "mobilePhone", "preferredLanguage", "manager",
@@ -46,7 +46,7 @@ var pageSeeds = []string{
 	`{"@odata.context":"x","@odata.nextLink":"https://g/v1.0/users?$skiptoken=a","value":[{"id":"1","displayName":"Zoë \u00fc\ud83d\ude00","accountEnabled":true,"department":"Sales","employeeOrgData":{"division":"D","costCenter":null},"manager":{"@odata.type":"#microsoft.graph.user","id":"m"}}]}`,
 	`{"value":[{"id":"2","@removed":{"reason":"changed"}},{"id":"3","manager@delta":[{"id":"m","@removed":{"reason":"deleted"}}],"licenseAssignmentStates":[{"skuId":"S","assignedByGroup":null,"state":"Active"},{"skuId":"T","assignedByGroup":"g"}]}],"@odata.deltaLink":"d"}`,
 	`{"value":[null,{"id":"4","employeeHireDate":"2021-03-04T00:00:00Z","onPremisesSyncEnabled":false,"mail":null,"extra":{"a":[1,2.5e3,-0,true,false,null,"s\\\"\/\b\f\n\r\t"]}}]}`,
-	`{"value":[],"manager@delta":[]}`,
+	`{"value":[],"manager@delta":[],"@odata.count":17}`,
 	`{"value":[{"id":"5","manager@delta":[],"licenseAssignmentStates":[]}]}`,
 	`null`,
 	`{"value":[{"id":"x\ud800y"}]}`,

@@ -14,6 +14,8 @@ type userPage struct {
 	Value     []rawUser `json:"value"`
 	NextLink  string    `json:"@odata.nextLink"`
 	DeltaLink string    `json:"@odata.deltaLink"`
+	// Count is @odata.count, when asked for ($count=true).
+	Count *int `json:"@odata.count"`
 }
 
 // rawUser holds the user properties hrsync reads, as Graph sends them.

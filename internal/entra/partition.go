@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -203,16 +204,26 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 	if withManager {
 		pageSize = expandPageSize
 	}
-	n := len(sample)
-	if sample == nil {
+	inflight := c.readBatches() * BatchSize
+	var bounds []string
+	n := len(sample) // users expected
+	if sample != nil {
+		bounds = PartitionBounds(sample, partitionCount(len(sample), pageSize, inflight))
+	} else {
 		var err error
-		if sample, n, err = c.sampleUPNs(ctx, readPermission(attrs)); err != nil {
-			return nil, err
-		}
-		if n < 0 {
-			n = 50 * PageSize // Graph gave no count: assume a large tenant
+		if bounds, n, err = c.sampledBounds(ctx, pageSize, inflight); err != nil {
+			c.log.Debug("the stratified sample failed; sampling one page", "error", err)
+			upns, n, err := c.sampleUPNs(ctx, readPermission(attrs))
+			if err != nil {
+				return nil, err
+			}
+			if n < 0 {
+				n = 50 * PageSize // Graph gave no count: assume a large tenant
+			}
+			bounds = PartitionBounds(upns, partitionCount(n, pageSize, inflight))
 		}
 	}
+	n = min(n, 1<<22)
 	if gate != nil {
 		select {
 		case <-gate:
@@ -220,8 +231,6 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 			return nil, fmt.Errorf("list users: %w", ctx.Err())
 		}
 	}
-	inflight := c.readBatches() * BatchSize
-	bounds := PartitionBounds(sample, partitionCount(n, pageSize, inflight))
 	filters := PartitionFilters(bounds)
 
 	q := "$select=" + queryEscape(strings.Join(selectFor(attrs), ",")) + "&$top=" + strconv.Itoa(PageSize)
@@ -283,12 +292,16 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		}
 		total += len(r.parts[i].users)
 	}
+	longest := 0
+	for i := range r.parts {
+		longest = max(longest, r.parts[i].pages)
+	}
 	out := make([]identity.User, 0, total)
 	for i := range r.parts {
 		out = append(out, r.parts[i].users...)
 		r.parts[i].users = nil
 	}
-	c.log.Debug("users read in partitions", "users", len(out), "partitions", len(filters), "pages", r.pages, "batches", r.batches)
+	c.log.Debug("users read in partitions", "users", len(out), "partitions", len(filters), "pages", r.pages, "longest_partition_pages", longest, "batches", r.batches)
 	return out, nil
 }
 
@@ -419,33 +432,40 @@ func (r *partReader) fetchOne(ctx context.Context, p pageReq) {
 	r.page(p, &pg)
 }
 
-// fetchBatch fetches the pages in one $batch. A throttled (429) or
-// transiently failed item is fetched again after its Retry-After (or a
-// backoff); any other failure fails the read.
-func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq, in interner) {
-	c := r.c
+// batchReq is a GET in a $batch: a URL below /v1.0 and its headers.
+type batchReq struct {
+	url    string
+	header map[string]string
+}
+
+// postBatch sends GETs as one POST /$batch, after waiting for the pacer,
+// and returns the response body.
+func (c *Client) postBatch(ctx context.Context, reqs []batchReq) ([]byte, error) {
 	var body bytes.Buffer
 	body.WriteString(`{"requests":[`)
-	for i, p := range reqs {
+	for i, r := range reqs {
 		if i > 0 {
 			body.WriteByte(',')
 		}
 		fmt.Fprintf(&body, `{"id":"%d","method":"GET","url":`, i)
-		u, _ := json.Marshal(p.url)
+		u, _ := json.Marshal(r.url)
 		body.Write(u)
+		if len(r.header) > 0 {
+			h, _ := json.Marshal(r.header)
+			body.WriteString(`,"headers":`)
+			body.Write(h)
+		}
 		body.WriteByte('}')
 	}
 	body.WriteString(`]}`)
 	if err := c.pacer.Wait(ctx, len(reqs)); err != nil {
-		r.fail(fmt.Errorf("list users: %w", err))
-		return
+		return nil, err
 	}
 	ri := abs.NewRequestInformation()
 	ri.Method = abs.POST
 	u, err := url.Parse(c.graphURL + "/v1.0/$batch")
 	if err != nil {
-		r.fail(fmt.Errorf("list users: %w", err))
-		return
+		return nil, err
 	}
 	ri.SetUri(*u)
 	ri.Headers.TryAdd("Accept", "application/json")
@@ -453,10 +473,89 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq, in interner
 	res, err := c.adapter.SendPrimitive(withBatchCost(ctx, len(reqs)), ri, "[]byte",
 		abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
 	if err != nil {
+		return nil, err
+	}
+	raw, _ := res.([]byte)
+	return raw, nil
+}
+
+// sampleCuts split userPrincipalNames into the strata of the first sample:
+// by first letter, grouped so that the strata of a workforce's names are
+// of comparable size. (Any cuts cover every user; see PartitionFilters.)
+var sampleCuts = []string{"b", "c", "d", "f", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "w"}
+
+// sampledBounds draws the partitions' boundaries from a stratified
+// sample, in one round trip: a $batch of one request per stratum of
+// sampleCuts, each for up to 999 userPrincipalNames of its stratum and its
+// size ($count, an advanced query: it only balances the partitions). Each
+// stratum gets partitions in proportion to its size, cut at the quantiles
+// of its sample.
+//
+// It returns the boundaries and the number of users Graph counted.
+func (c *Client) sampledBounds(ctx context.Context, pageSize, inflight int) ([]string, int, error) {
+	strata := PartitionFilters(sampleCuts)
+	reqs := make([]batchReq, len(strata))
+	for i, f := range strata {
+		reqs[i] = batchReq{url: "/users?$select=userPrincipalName&$top=999&$count=true&$filter=" + queryEscape(f),
+			header: map[string]string{"ConsistencyLevel": "eventual"}}
+	}
+	raw, err := c.postBatch(ctx, reqs)
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := decodeBatch(raw, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(items) != len(strata) {
+		return nil, 0, fmt.Errorf("sample: %d answers to %d requests", len(items), len(strata))
+	}
+	counts := make([]int, len(strata))
+	samples := make([][]string, len(strata))
+	total := 0
+	for _, it := range items {
+		k, err := strconv.Atoi(it.ID)
+		if err != nil || k < 0 || k >= len(strata) || it.Status != http.StatusOK {
+			return nil, 0, fmt.Errorf("sample: item %q answered %d", it.ID, it.Status)
+		}
+		for _, u := range it.Page.Value {
+			samples[k] = append(samples[k], deref(u.UserPrincipalName))
+		}
+		switch {
+		case it.Page.Count != nil:
+			counts[k] = *it.Page.Count
+		case it.Page.NextLink == "":
+			counts[k] = len(samples[k])
+		default:
+			return nil, 0, errors.New("sample: Graph gave no count")
+		}
+		total += counts[k]
+	}
+	parts := partitionCount(total, pageSize, inflight)
+	cuts := slices.Clone(sampleCuts)
+	for k := range strata {
+		if p := int(math.Round(float64(parts) * float64(counts[k]) / float64(max(total, 1)))); p > 1 {
+			cuts = append(cuts, PartitionBounds(samples[k], p)...)
+		}
+	}
+	slices.Sort(cuts)
+	return slices.Compact(cuts), total, nil
+}
+
+// fetchBatch fetches the pages in one $batch. A throttled (429) or
+// transiently failed item is fetched again after its Retry-After (or a
+// backoff); any other failure fails the read.
+func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq, in interner) {
+	c := r.c
+	breqs := make([]batchReq, len(reqs))
+	for i, p := range reqs {
+		breqs[i] = batchReq{url: p.url}
+	}
+	raw, err := c.postBatch(ctx, breqs)
+	if err != nil {
 		r.fail(withPermission(wrap(r.where(reqs[0])+" in $batch", err), r.perm))
 		return
 	}
-	raw, _ := res.([]byte)
 	items, err := decodeBatch(raw, in)
 	if err != nil {
 		r.fail(fmt.Errorf("%s: unreadable $batch response from Graph: %w", r.where(reqs[0]), err))
