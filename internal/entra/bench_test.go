@@ -28,7 +28,8 @@ func benchSimWith(b *testing.B, n int, opts graphsim.Options) (*Client, *graphsi
 		u := graphsim.User{
 			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), AccountEnabled: true,
 			DisplayName: fmt.Sprintf("Worker Number %d", i), GivenName: "Worker", Surname: fmt.Sprintf("Number %d", i),
-			UserPrincipalName: fmt.Sprintf("worker.%d@contoso.com", i), MailNickname: fmt.Sprintf("worker.%d", i),
+			// Names in no relation to creation order, as in a real tenant.
+			UserPrincipalName: fmt.Sprintf("%c%06x.%d@contoso.com", 'a'+(i*7919)%26, (uint32(i)*2654435761)>>8, i), MailNickname: fmt.Sprintf("worker.%d", i),
 			EmployeeID: fmt.Sprintf("%07d", i), Department: "Engineering", JobTitle: "Software Engineer",
 			CompanyName: "Contoso", UsageLocation: "GB", EmployeeHireDate: time.Date(2021, 3, 4, 0, 0, 0, 0, time.UTC),
 		}
