@@ -330,10 +330,9 @@ func (d *Snapshot) WaitSaved() {
 func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Snapshot, error) {
 	d := &Snapshot{}
 	g := newGroup(ctx)
-	var save func()
-	g.Go(func(ctx context.Context) error {
-		users, s, err := e.readUsers(ctx, t)
-		d.Users, save = users, s
+	var read *userRead
+	g.Go(func(ctx context.Context) (err error) {
+		read, err = e.readUsers(ctx, t)
 		return err
 	})
 	g.Go(func(ctx context.Context) (err error) {
@@ -348,6 +347,11 @@ func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Sna
 		return err
 	})
 	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var save func()
+	var err error
+	if d.Users, save, err = e.settle(ctx, t, read, d.Deleted); err != nil {
 		return nil, err
 	}
 	if save != nil {

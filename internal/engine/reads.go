@@ -43,6 +43,20 @@ func (e *Engine) cacheDir() string {
 	return e.CacheDir
 }
 
+// userRead is the users a plan read, before they are settled against
+// the deleted items (see settle).
+type userRead struct {
+	users []identity.User
+	// cached says the users came from the cache and the changes since.
+	cached bool
+	// gone are the users removed by the changes this round, and those in
+	// the deleted items when the cache was written.
+	gone []string
+	// save, if not nil, writes the cache (with the users and gone as
+	// settled).
+	save func(users []identity.User, gone []string)
+}
+
 // readUsers reads every user for a plan. A directory that tracks changes
 // (Entra's delta query) is read through the user cache: the users of the
 // last plan's read and the state to continue from, kept per tenant,
@@ -51,18 +65,18 @@ func (e *Engine) cacheDir() string {
 // endpoint or attribute set, or damaged, a state the directory no longer
 // knows (an expired delta token) or a failed read of the changes falls
 // back to reading every user, and the log says why. With Refresh
-// RefreshFull every user is read. After a full read the cache is renewed
-// (save, run once the whole directory read succeeded). The recheck of a
-// saved plan before apply never uses the cache: it reads live
-// (ReadTarget, readTouched).
-func (e *Engine) readUsers(ctx context.Context, t directory.Directory) ([]identity.User, func(), error) {
+// RefreshFull every user is read. The cache is renewed once the whole
+// directory read succeeded (see settle). The recheck of a saved plan
+// before apply never uses the cache: it reads live (ReadTarget,
+// readTouched).
+func (e *Engine) readUsers(ctx context.Context, t directory.Directory) (*userRead, error) {
 	tr, ok := t.(directory.Tracker)
 	dir := e.cacheDir()
 	// The sandbox tenant starts a new emulator, on a new port, for every
 	// run: no state survives it, so there is nothing to continue from.
 	if !ok || dir == "" || t.Info().Type == identity.TargetSandbox {
 		users, err := e.ReadTarget(ctx, t)
-		return users, nil, err
+		return &userRead{users: users}, err
 	}
 	q := e.query()
 	info := t.Info()
@@ -71,8 +85,8 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) ([]identi
 	bar := e.Progress.Start("reading users of "+e.Schema.Name, -1)
 	defer bar.Done()
 	start := time.Now()
-	save := func(users []identity.User, state string) func() {
-		return func() {
+	saver := func(state string) func([]identity.User, []string) {
+		return func(users []identity.User, gone []string) {
 			if state == "" {
 				if err := usercache.Remove(path); err != nil {
 					e.Log.Warn("could not remove the user cache", "cache", path, "error", err)
@@ -80,7 +94,7 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) ([]identi
 				return
 			}
 			t0 := time.Now()
-			err := usercache.Save(path, &usercache.Cache{Key: key, State: state, Saved: e.Now().UTC(), Users: users})
+			err := usercache.Save(path, &usercache.Cache{Key: key, State: state, Saved: e.Now().UTC(), Users: users, Gone: gone})
 			if err != nil {
 				e.Log.Warn("could not save the user cache; the next plan reads every user", "cache", path, "error", err)
 				return
@@ -98,6 +112,10 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) ([]identi
 		c, err := usercache.Load(path, key)
 		switch {
 		case err == nil:
+			before := make([]string, len(c.Users))
+			for i := range c.Users {
+				before[i] = c.Users[i].ID
+			}
 			// On failure ReadChanges leaves the users as they were: they
 			// then balance the full read.
 			sample = c.Users
@@ -105,10 +123,10 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) ([]identi
 			if err == nil {
 				e.Log.Info("target read: the cached users and the changes since", "endpoint", info.Endpoint, "users", len(users),
 					"cached_at", c.Saved.Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond))
-				return users, save(users, state), nil
+				return &userRead{users: users, cached: true, gone: removedIDs(before, users, c.Gone), save: saver(state)}, nil
 			}
 			if ctx.Err() != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if errors.Is(err, directory.ErrStateLost) {
 				e.Log.Warn("the directory no longer knows the user cache's state (delta token expired or refused); reading every user", "cache", path, "error", err)
@@ -123,10 +141,74 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) ([]identi
 	}
 	users, state, err := tr.ReadUsersTracked(ctx, q, sample, bar.Set)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read target: %w", err)
+		return nil, fmt.Errorf("read target: %w", err)
 	}
 	e.Log.Info("target read", "endpoint", info.Endpoint, "users", len(users), "took", time.Since(start).Round(time.Millisecond))
-	return users, save(users, state), nil
+	return &userRead{users: users, save: saver(state)}, nil
+}
+
+// removedIDs are the ids of before missing from after, with those of
+// earlier rounds (gone), sorted and without repeats.
+func removedIDs(before []string, after []identity.User, gone []string) []string {
+	now := make(map[string]bool, len(after))
+	for i := range after {
+		now[after[i].ID] = true
+	}
+	out := slices.Clone(gone)
+	for _, id := range before {
+		if !now[id] {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// settle completes a cached read with what the changes may not say:
+// Graph's delta query with $select is known to leave restores out
+// (microsoftgraph/microsoft-graph-docs-contrib#6555). The cache remembers
+// the users in the deleted items when it was written; such a user, or one
+// the changes removed, that is neither in the deleted items now nor among
+// the users is read again by id: found, it was restored and joins the
+// users; not found, it was deleted for good. It returns the users and the
+// function that writes the cache (nil: none).
+func (e *Engine) settle(ctx context.Context, t directory.Directory, r *userRead, deleted []identity.DeletedUser) ([]identity.User, func(), error) {
+	if r.save == nil {
+		return r.users, nil, nil
+	}
+	users := r.users
+	inDeleted := make(map[string]bool, len(deleted))
+	gone := make([]string, 0, len(deleted))
+	for i := range deleted {
+		inDeleted[deleted[i].ID] = true
+		gone = append(gone, deleted[i].ID)
+	}
+	slices.Sort(gone)
+	if r.cached && len(r.gone) > 0 {
+		live := make(map[string]bool, len(users))
+		for i := range users {
+			live[users[i].ID] = true
+		}
+		var ops []directory.Op
+		q := e.query()
+		for _, id := range r.gone {
+			if !live[id] && !inDeleted[id] {
+				ops = append(ops, directory.Op{Kind: directory.OpGet, UserID: id, Select: q.Attrs, Expand: q.Manager, Licenses: q.Licenses})
+			}
+		}
+		if len(ops) > 0 {
+			back, _, err := e.runLookups(ctx, t, ops)
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(back) > 0 {
+				e.Log.Info("users restored without the changes saying so were read again", "users", len(back))
+			}
+			users = append(users, back...)
+		}
+	}
+	final := users
+	return users, func() { r.save(final, gone) }, nil
 }
 
 // group runs functions side by side; the first error cancels the others'

@@ -89,6 +89,10 @@ type Cache struct {
 	// Saved is when the cache was written.
 	Saved time.Time
 	Users []identity.User
+	// Gone are the ids of users the changes removed that were in the
+	// deleted items when the cache was written (a restore the changes
+	// leave out is found by them).
+	Gone []string
 }
 
 // header is the JSON header of a cache file.
@@ -101,6 +105,7 @@ type header struct {
 	Saved    time.Time `json:"saved"`
 	Attrs    []string  `json:"attrs"`
 	Users    int       `json:"users"`
+	Gone     []string  `json:"gone,omitempty"`
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -200,7 +205,7 @@ func (e *encoder) str(col int, s string) {
 func encode(w *bufio.Writer, c *Cache) error {
 	attrs := attrNames(c.Users)
 	h, err := json.Marshal(header{Version: 1, Tenant: c.Tenant, Endpoint: c.Endpoint, Query: c.Query, State: c.State,
-		Saved: c.Saved, Attrs: attrs, Users: len(c.Users)})
+		Saved: c.Saved, Attrs: attrs, Users: len(c.Users), Gone: c.Gone})
 	if err != nil {
 		return err
 	}
@@ -319,7 +324,7 @@ func decode(data []byte, k Key) (*Cache, error) {
 	if h.Users < 0 || h.Users > len(d.data) {
 		return nil, fmt.Errorf("%w (user count)", ErrDamaged)
 	}
-	c := &Cache{Key: k, State: h.State, Saved: h.Saved, Users: make([]identity.User, h.Users)}
+	c := &Cache{Key: k, State: h.State, Saved: h.Saved, Users: make([]identity.User, h.Users), Gone: h.Gone}
 	d.dict = make([][]string, fixedCols+len(h.Attrs))
 	for i := range c.Users {
 		u := &c.Users[i]
