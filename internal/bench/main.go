@@ -102,6 +102,7 @@ type options struct {
 	latency       time.Duration
 	jitter        time.Duration
 	planArgs      []string
+	limits        bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -126,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.hrsync, "hrsync", "", "hrsync binary to measure (default: go build ./cmd/hrsync into the work folder)")
 	fs.DurationVar(&o.latency, "latency", 0, "graphsim adds this delay to every request, e.g. 200ms (Graph's round trip)")
 	fs.DurationVar(&o.jitter, "jitter", 0, "graphsim adds a random 0..jitter more per request (a $batch: its slowest item's)")
+	fs.BoolVar(&o.limits, "graph-limits", false, "graphsim enforces Graph's identity limits (resource units by tenant size, writes) in every scenario, not only -throttle's")
 	planArgs := fs.String("plan-args", "", "extra arguments of every `hrsync plan`, space-separated (e.g. --refresh=full)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -175,7 +177,11 @@ func (o *options) scenarios() []scenario {
 			opts.Leavers *= o.drift
 			name += fmt.Sprintf("-drift%g", o.drift)
 		}
-		out = append(out, scenario{Name: name, Opts: opts, Apply: o.apply, Latency: o.latency, Jitter: o.jitter, PlanArgs: o.planArgs})
+		sc := scenario{Name: name, Opts: opts, Apply: o.apply, Latency: o.latency, Jitter: o.jitter, PlanArgs: o.planArgs}
+		if o.limits {
+			sc.Throttle, sc.Scale, sc.Limits = &graphsim.Throttle{}, 1, true
+		}
+		out = append(out, sc)
 	}
 	if o.throttle {
 		// A tenant that lacks some workers: every change is a create

@@ -45,7 +45,7 @@ func writeMarkdown(w io.Writer, h header, results []*result) error {
 
 	var drift, throttled []*result
 	for _, r := range results {
-		if r.Sc.Throttle != nil {
+		if r.Sc.Throttle != nil && !r.Sc.Limits {
 			throttled = append(throttled, r)
 		} else {
 			drift = append(drift, r)
@@ -69,6 +69,9 @@ func writeMarkdown(w io.Writer, h header, results []*result) error {
 			"Sequential floor: the plan's top-level requests one after another, each a round trip of the base latency. "+
 			"Delta floor: today's read, ⌈users/200⌉ delta pages in sequence. Budget floor: the resource units graphsim charged "+
 			"the plan at Graph's rate for the tenant's size (%s per 10 s over 500 users).\n\n", drift[0].Sc.Latency, drift[0].Sc.Jitter, num(8000))
+		if drift[0].Sc.Limits {
+			p("graphsim enforces Graph's identity limits (-graph-limits): resource units by tenant size per 10 s, and writes.\n\n")
+		}
 		p("| N | step | wall s | top-level requests | sequential floor s | delta floor s | resource units | budget floor s | wall ÷ budget floor | user pages (top-level / in $batch) |\n")
 		p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, r := range drift {

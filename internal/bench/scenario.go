@@ -33,6 +33,7 @@ type scenario struct {
 	Latency  time.Duration      // graphsim's delay per request
 	Jitter   time.Duration      // graphsim's random extra delay per request
 	PlanArgs []string           // extra arguments of every plan
+	Limits   bool               // Throttle is -graph-limits on a drift scenario
 }
 
 // writeLimit returns the throttle's write burst and steady rate (per s).

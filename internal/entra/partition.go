@@ -532,6 +532,15 @@ func (c *Client) sampledBounds(ctx context.Context, pageSize, inflight int) ([]s
 		total += counts[k]
 	}
 	parts := partitionCount(total, pageSize, inflight)
+	if parts < 2*len(strata) {
+		// Too few partitions to give each stratum its own: cut the
+		// whole sample (complete, for a tenant this small).
+		var all []string
+		for _, s := range samples {
+			all = append(all, s...)
+		}
+		return PartitionBounds(all, parts), total, nil
+	}
 	cuts := slices.Clone(sampleCuts)
 	for k := range strata {
 		if p := int(math.Round(float64(parts) * float64(counts[k]) / float64(max(total, 1)))); p > 1 {
