@@ -711,7 +711,7 @@ func (c *Client) relative(link string) (string, error) {
 	}
 	rest, ok := strings.CutPrefix(u.EscapedPath(), "/v1.0/")
 	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) || !ok {
-		return "", fmt.Errorf("Graph sent a nextLink outside %s/v1.0 (%s); the read is refused", c.graphURL, link)
+		return "", fmt.Errorf("a nextLink outside %s/v1.0 (%s) is refused", c.graphURL, link)
 	}
 	out := "/" + rest
 	if u.RawQuery != "" {
