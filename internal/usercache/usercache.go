@@ -180,7 +180,10 @@ const (
 type encoder struct {
 	w    *bufio.Writer
 	dict []map[string]uint64
-	buf  []byte
+	// hits and misses count look-ups in a full dictionary; a column that
+	// seldom repeats a value (ids, names) stops looking (literals only).
+	hits, misses []int
+	buf          []byte
 }
 
 func (e *encoder) uvarint(v uint64) {
@@ -190,14 +193,23 @@ func (e *encoder) uvarint(v uint64) {
 
 func (e *encoder) str(col int, s string) {
 	d := e.dict[col]
-	if r, ok := d[s]; ok {
-		e.uvarint(r)
-		return
+	full := len(d) >= dictLimit
+	if !full || e.misses[col] < 1024 || e.hits[col]*4 > e.misses[col] {
+		if r, ok := d[s]; ok {
+			if full {
+				e.hits[col]++
+			}
+			e.uvarint(r)
+			return
+		}
+		if full {
+			e.misses[col]++
+		}
 	}
 	e.uvarint(0)
 	e.uvarint(uint64(len(s)))
 	_, _ = e.w.WriteString(s)
-	if len(d) < dictLimit {
+	if !full {
 		d[s] = uint64(len(d) + 1)
 	}
 }
@@ -209,7 +221,8 @@ func encode(w *bufio.Writer, c *Cache) error {
 	if err != nil {
 		return err
 	}
-	e := &encoder{w: w, dict: make([]map[string]uint64, fixedCols+len(attrs))}
+	e := &encoder{w: w, dict: make([]map[string]uint64, fixedCols+len(attrs)),
+		hits: make([]int, fixedCols+len(attrs)), misses: make([]int, fixedCols+len(attrs))}
 	for i := range e.dict {
 		e.dict[i] = map[string]uint64{}
 	}

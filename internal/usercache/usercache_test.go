@@ -115,3 +115,14 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSave(b *testing.B) {
+	c := sampleCache(100000)
+	path := filepath.Join(b.TempDir(), "c.cache")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Save(path, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
