@@ -602,7 +602,7 @@ func (s *jscan) page(pg *userPage) {
 				return
 			}
 			if pg.Value = pg.Value[:0]; pg.Value == nil {
-				pg.Value = make([]rawUser, 0, 16)
+				pg.Value = make([]rawUser, 0, expandPageSize)
 			}
 			s.array(func() {
 				if s.isNull() {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
+	khttp "github.com/microsoft/kiota-http-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
@@ -470,6 +471,8 @@ func (c *Client) postBatch(ctx context.Context, reqs []batchReq) ([]byte, error)
 	ri.SetUri(*u)
 	ri.Headers.TryAdd("Accept", "application/json")
 	ri.SetStreamContentAndContentType(body.Bytes(), "application/json")
+	// A few kB of GETs: gzip would cost a compressor (~1 MB) a batch.
+	ri.AddRequestOptions([]abs.RequestOption{khttp.NewCompressionOptionsReference(false)})
 	res, err := c.adapter.SendPrimitive(withBatchCost(ctx, len(reqs)), ri, "[]byte",
 		abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
 	if err != nil {
