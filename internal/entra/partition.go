@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -17,7 +18,6 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/hrsync/hrsync/internal/identity"
@@ -440,8 +440,10 @@ type batchReq struct {
 }
 
 // postBatch sends GETs as one POST /$batch, after waiting for the pacer,
-// and returns the response body.
-func (c *Client) postBatch(ctx context.Context, reqs []batchReq) ([]byte, error) {
+// and hands the response body to decode, which must not keep it: the
+// buffer is reused. A batch Graph refuses as a whole (after the retry
+// handler's retries) is a *GraphError.
+func (c *Client) postBatch(ctx context.Context, reqs []batchReq, decode func([]byte) error) error {
 	var body bytes.Buffer
 	body.WriteString(`{"requests":[`)
 	for i, r := range reqs {
@@ -460,27 +462,59 @@ func (c *Client) postBatch(ctx context.Context, reqs []batchReq) ([]byte, error)
 	}
 	body.WriteString(`]}`)
 	if err := c.pacer.Wait(ctx, len(reqs)); err != nil {
-		return nil, err
+		return err
 	}
 	ri := abs.NewRequestInformation()
 	ri.Method = abs.POST
 	u, err := url.Parse(c.graphURL + "/v1.0/$batch")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ri.SetUri(*u)
 	ri.Headers.TryAdd("Accept", "application/json")
 	ri.SetStreamContentAndContentType(body.Bytes(), "application/json")
+	// The response is read into a reused buffer and decoded at once,
+	// rather than read whole into a new one the size of the page.
+	var decodeErr error
+	h := abs.NewRequestHandlerOption()
+	h.SetResponseHandler(func(response any, _ abs.ErrorMappings) (any, error) {
+		resp, ok := response.(*http.Response)
+		if !ok || resp == nil {
+			return nil, errors.New("no response from Graph")
+		}
+		defer resp.Body.Close()
+		buf := bodyPool.Get().(*bytes.Buffer)
+		defer bodyPool.Put(buf)
+		buf.Reset()
+		if resp.ContentLength > 0 && resp.ContentLength < 256<<20 {
+			buf.Grow(int(resp.ContentLength))
+		}
+		if _, err := buf.ReadFrom(io.LimitReader(resp.Body, 1<<30)); err != nil {
+			return nil, fmt.Errorf("read Graph's answer: %w", err)
+		}
+		if resp.StatusCode >= 300 {
+			ge := &GraphError{Op: "graph $batch", Status: resp.StatusCode}
+			if e := errorOf(buf.Bytes()); e != nil {
+				ge.Code, ge.Message, ge.DetailCode = e.Code, e.Message, e.Detail
+			}
+			if strings.TrimSpace(ge.Message) == "" {
+				ge.Message = noMessage(resp.StatusCode)
+			}
+			return nil, ge
+		}
+		decodeErr = decode(buf.Bytes())
+		return nil, nil
+	})
 	// A few kB of GETs: gzip would cost a compressor (~1 MB) a batch.
-	ri.AddRequestOptions([]abs.RequestOption{khttp.NewCompressionOptionsReference(false)})
-	res, err := c.adapter.SendPrimitive(withBatchCost(ctx, len(reqs)), ri, "[]byte",
-		abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
-	if err != nil {
-		return nil, err
+	ri.AddRequestOptions([]abs.RequestOption{h, khttp.NewCompressionOptionsReference(false)})
+	if _, err := c.adapter.SendPrimitive(withBatchCost(ctx, len(reqs)), ri, "[]byte", nil); err != nil {
+		return err
 	}
-	raw, _ := res.([]byte)
-	return raw, nil
+	return decodeErr
 }
+
+// bodyPool holds the buffers $batch responses are read into.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // sampleCuts split userPrincipalNames into the strata of the first sample:
 // by first letter, grouped so that the strata of a workforce's names are
@@ -502,12 +536,11 @@ func (c *Client) sampledBounds(ctx context.Context, pageSize, inflight int) ([]s
 		reqs[i] = batchReq{url: "/users?$select=userPrincipalName&$top=999&$count=true&$filter=" + queryEscape(f),
 			header: map[string]string{"ConsistencyLevel": "eventual"}}
 	}
-	raw, err := c.postBatch(ctx, reqs)
-	if err != nil {
-		return nil, 0, err
-	}
-	items, err := decodeBatch(raw, nil)
-	if err != nil {
+	var items []batchItem
+	if err := c.postBatch(ctx, reqs, func(b []byte) (err error) {
+		items, err = decodeBatch(b, nil)
+		return err
+	}); err != nil {
 		return nil, 0, err
 	}
 	if len(items) != len(strata) {
@@ -563,14 +596,18 @@ func (r *partReader) fetchBatch(ctx context.Context, reqs []pageReq, in interner
 	for i, p := range reqs {
 		breqs[i] = batchReq{url: p.url}
 	}
-	raw, err := c.postBatch(ctx, breqs)
-	if err != nil {
-		r.fail(withPermission(wrap(r.where(reqs[0])+" in $batch", err), r.perm))
+	var items []batchItem
+	var decodeErr error
+	err := c.postBatch(ctx, breqs, func(b []byte) error {
+		items, decodeErr = decodeBatch(b, in)
+		return decodeErr
+	})
+	switch {
+	case decodeErr != nil:
+		r.fail(fmt.Errorf("%s: unreadable $batch response from Graph: %w", r.where(reqs[0]), decodeErr))
 		return
-	}
-	items, err := decodeBatch(raw, in)
-	if err != nil {
-		r.fail(fmt.Errorf("%s: unreadable $batch response from Graph: %w", r.where(reqs[0]), err))
+	case err != nil:
+		r.fail(withPermission(wrap(r.where(reqs[0])+" in $batch", err), r.perm))
 		return
 	}
 	r.mu.Lock()
