@@ -90,7 +90,11 @@ func (s *Server) batch(r *request) *response {
 		s.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 		s.rngMu.Unlock()
 	}
-	b := make([]byte, 0, 64+len(out)*256)
+	size := 64
+	for _, item := range out {
+		size += len(item) + 1
+	}
+	b := make([]byte, 0, size)
 	b = append(b, `{"responses":[`...)
 	for i, item := range out {
 		if i > 0 {
