@@ -29,7 +29,7 @@ import (
 // A full read no longer waits for one page after another: the users are
 // split into partitions by userPrincipalName, each read by its own chain of
 // pages, and the next pages of up to 20 partitions travel in one POST
-// /$batch (Client.Concurrency batches in flight).
+// /$batch (readBatches in flight).
 //
 // The partitions are ranges between boundaries b1 < b2 < ... < bk, written
 // with the two comparisons Graph supports on userPrincipalName without
@@ -48,8 +48,10 @@ import (
 // failed page of any partition, a nextLink a partition already followed
 // (ErrPagingLoop), a partition that does not end within maxPartitionPages,
 // and a nextLink to anywhere but the client's Graph endpoint. The
-// boundaries come from a sample of userPrincipalNames (one request) or the
-// users of an earlier read (the cache): they only balance the partitions.
+// boundaries come from a stratified sample of userPrincipalNames (one
+// $batch, see sampledBounds) or the users of an earlier read (the cache):
+// they only balance the partitions. A partition's coverage rests on one
+// fact of Graph: every user has a userPrincipalName (it is required).
 
 // ReadScheme is how a full read fetches its pages.
 type ReadScheme int
