@@ -166,21 +166,29 @@ func TestApplyConvergesUnderThrottlingAndFaults(t *testing.T) {
 }
 
 // Unthrottled, writes go 20 to a $batch request, with at most one partial
-// batch per phase; reads are the minimum the chosen strategy allows.
+// batch per phase; reads are the minimum the chosen strategy allows: a full
+// read takes a sample of userPrincipalNames, a deltaLink and the pages of
+// its partitions in $batch; the next plan, from the user cache, reads only
+// the changes, 200 a delta page.
 func TestApplyUsesFullBatches(t *testing.T) {
 	const n = 230
 	srv, base := startGraph(t, graphsim.Options{})
 	dir := workforce(t, n, base)
 	mustCode(t, hrsync(t, dir, simEnv, "plan", "-c", "hrsync.yaml", "--out", "plan.json"), 0)
 	read := srv.Stats()
-	if got := read.Requests["GET /users/delta"]; got != 1 {
-		t.Errorf("plan read with %d delta pages, want 1 for an empty tenant", got)
+	// A deltaLink, then a $batch of samples (one per stratum of
+	// userPrincipalNames), then a $batch with the one page of the one
+	// partition an empty tenant needs.
+	if d, s, b, p := read.Requests["GET /users/delta"], read.Requests["GET /users"], read.Requests["POST /$batch"], read.BatchItems["GET /users"]; d != 1 || s != 0 || b != 2 || p < 2 || p > 21 {
+		t.Errorf("plan of an empty tenant: %d delta requests, %d single reads, %d $batch with %d pages and samples; want 1, 0, 2, 2-21", d, s, b, p)
 	}
 	mustCode(t, hrsync(t, dir, simEnv, "apply", "plan.json", "--auto-approve"), 0)
 	st := srv.Stats()
 	batches := st.Requests["POST /$batch"] - read.Requests["POST /$batch"]
-	// 230 creates, then 229 manager references: ceil(230/20) + ceil(229/20).
-	if want := int64(12 + 12); batches != want {
+	// 230 creates, then 229 manager references: ceil(230/20) + ceil(229/20),
+	// and the stale recheck's read of the (empty) tenant: the samples and
+	// one page.
+	if want := int64(12 + 12 + 2); batches != want {
 		t.Errorf("apply sent %d $batch requests, want %d", batches, want)
 	}
 	for route, c := range st.Requests {

@@ -8,6 +8,7 @@
 //	go run ./internal/bench -n 10000 -apply -out bench.md   # also save the markdown results
 //	go run ./internal/bench -n 0 -throttle                  # only the throttled apply: ~14 min
 //	go run ./internal/bench -n 0 -throttle -throttle-n 20000 -changes 1000 -throttle-scale 10   # ~1.5 min
+//	go run ./internal/bench -n 100000 -latency 200ms -jitter 50ms -apply -drift 0.02   # at Graph's round trip
 //
 // For each N it generates a reproducible synthetic workforce
 // (internal/bench/workforce: names from many cultures, 6–8 digit IDs,
@@ -32,6 +33,13 @@
 // -changes and -throttle-scale F, which divides the burst and its window by
 // F (the rate stays 20/s, so the burst does not swallow the smaller run);
 // the results say so.
+//
+// -latency and -jitter make graphsim answer each request after a delay, as
+// Graph does over the internet (a $batch waits for its slowest item); the
+// results then compare each plan's wall time with the sequential floor
+// (its requests one after another, each a round trip) and with Graph's
+// budget floor (the resource units it was charged at Graph's rate for the
+// tenant's size, 8,000 per 10 s over 500 users).
 //
 // Data and logs stay in -dir (default: a temporary folder, removed unless
 // -keep). The same -seed gives the same data.
@@ -91,6 +99,10 @@ type options struct {
 	drift         float64
 	out           string
 	hrsync        string
+	latency       time.Duration
+	jitter        time.Duration
+	planArgs      []string
+	limits        bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -113,11 +125,19 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.drift, "drift", 1, "scale the standard drift (5% movers, 3% joiners, 2% leavers) by this factor, e.g. 0.02 for a nightly run's few changes")
 	fs.StringVar(&o.out, "out", "", "also write the markdown results to this file")
 	fs.StringVar(&o.hrsync, "hrsync", "", "hrsync binary to measure (default: go build ./cmd/hrsync into the work folder)")
+	fs.DurationVar(&o.latency, "latency", 0, "graphsim adds this delay to every request, e.g. 200ms (Graph's round trip)")
+	fs.DurationVar(&o.jitter, "jitter", 0, "graphsim adds a random 0..jitter more per request (a $batch: its slowest item's)")
+	fs.BoolVar(&o.limits, "graph-limits", false, "graphsim enforces Graph's identity limits (resource units by tenant size, writes) in every scenario, not only -throttle's")
+	planArgs := fs.String("plan-args", "", "extra arguments of every `hrsync plan`, space-separated (e.g. --refresh=full)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	o.planArgs = strings.Fields(*planArgs)
+	if o.latency < 0 || o.jitter < 0 {
+		return nil, fmt.Errorf("-latency %v, -jitter %v: give non-negative durations", o.latency, o.jitter)
 	}
 	for _, f := range strings.Split(*sizes, ",") {
 		f = strings.TrimSpace(strings.ReplaceAll(f, "_", ""))
@@ -157,7 +177,11 @@ func (o *options) scenarios() []scenario {
 			opts.Leavers *= o.drift
 			name += fmt.Sprintf("-drift%g", o.drift)
 		}
-		out = append(out, scenario{Name: name, Opts: opts, Apply: o.apply})
+		sc := scenario{Name: name, Opts: opts, Apply: o.apply, Latency: o.latency, Jitter: o.jitter, PlanArgs: o.planArgs}
+		if o.limits {
+			sc.Throttle, sc.Scale, sc.Limits = &graphsim.Throttle{}, 1, true
+		}
+		out = append(out, sc)
 	}
 	if o.throttle {
 		// A tenant that lacks some workers: every change is a create
@@ -171,7 +195,7 @@ func (o *options) scenarios() []scenario {
 			th.WriteWindow = time.Duration(float64(graphWriteWindow) * float64(th.Writes) / graphWrites)
 		}
 		out = append(out, scenario{Name: fmt.Sprintf("throttle-n%d-c%d", o.throttleN, o.changes), Opts: opts,
-			Apply: true, Throttle: th, Scale: o.throttleScale})
+			Apply: true, Throttle: th, Scale: o.throttleScale, Latency: o.latency, Jitter: o.jitter, PlanArgs: o.planArgs})
 	}
 	return out
 }

@@ -45,7 +45,7 @@ func writeMarkdown(w io.Writer, h header, results []*result) error {
 
 	var drift, throttled []*result
 	for _, r := range results {
-		if r.Sc.Throttle != nil {
+		if r.Sc.Throttle != nil && !r.Sc.Limits {
 			throttled = append(throttled, r)
 		} else {
 			drift = append(drift, r)
@@ -60,6 +60,39 @@ func writeMarkdown(w io.Writer, h header, results []*result) error {
 			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", num(r.Sc.Opts.N), num(r.SeedUsers),
 				wall(r.Plan), rss(r.Plan), listCell(r), wall(r.Apply), rss(r.Apply), batchCell(r), writesCell(r),
 				throttledCell(r), convergedCell(r))
+		}
+		p("\n")
+	}
+	if len(drift) > 0 && (drift[0].Sc.Latency > 0 || drift[0].Sc.Jitter > 0) {
+		p("## Plans at Graph's latency\n\n")
+		p("graphsim delays every request by %v plus a random 0–%v (a `$batch` waits for the slowest of its items' draws). "+
+			"Sequential floor: the plan's top-level requests one after another, each a round trip of the base latency. "+
+			"Delta floor: today's read, ⌈users/200⌉ delta pages in sequence. Budget floor: the resource units graphsim charged "+
+			"the plan at Graph's rate for the tenant's size (%s per 10 s over 500 users).\n\n", drift[0].Sc.Latency, drift[0].Sc.Jitter, num(8000))
+		if drift[0].Sc.Limits {
+			p("graphsim enforces Graph's identity limits (-graph-limits): resource units by tenant size per 10 s, and writes.\n\n")
+		}
+		p("| N | step | wall s | top-level requests | sequential floor s | delta floor s | resource units | budget floor s | wall ÷ budget floor | user pages (top-level / in $batch) |\n")
+		p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, r := range drift {
+			for _, st := range []struct {
+				name string
+				run  *childRun
+				t    traffic
+			}{{"plan", r.Plan, r.PlanTraffic}, {"second plan", r.Replan, r.ReplanTraffic}} {
+				if st.run == nil {
+					continue
+				}
+				lat := r.Sc.Latency.Seconds()
+				budget := float64(st.t.ResourceU) / (float64(ruLimit(r.SeedUsers)) / 10)
+				ratio := "—"
+				if budget > 0 {
+					ratio = fmt.Sprintf("%.1f", st.run.Wall.Seconds()/budget)
+				}
+				p("| %s | %s | %.2f | %s | %.1f | %.1f | %s | %.2f | %s | %s / %s |\n", num(r.Sc.Opts.N), st.name, st.run.Wall.Seconds(),
+					num64(st.t.TopLevel), float64(st.t.TopLevel)*lat, float64(ceilDiv(int64(r.SeedUsers), 200))*lat,
+					num64(st.t.ResourceU), budget, ratio, num64(st.t.Reads()), num64(st.t.ListItems))
+			}
 		}
 		p("\n")
 	}
@@ -180,6 +213,17 @@ func details(p func(string, ...any), r *result) {
 	p("\n")
 }
 
+// ruLimit is Graph's resource units per 10 s for a tenant of n users.
+func ruLimit(users int) int {
+	switch {
+	case users < 50:
+		return 3500
+	case users <= 500:
+		return 5000
+	}
+	return 8000
+}
+
 func driftText(r *result) string {
 	o := r.Sc.Opts
 	return fmt.Sprintf("%s movers (%s of them also with another manager), %s leavers, %s joiners, %s inactive workers, %d accounts without employeeId",
@@ -208,6 +252,9 @@ func listCell(r *result) string {
 	cell := fmt.Sprintf("%s (min %s / %s / %s)", num64(t.Reads()), num64(ceilDiv(u, 999)), num64(ceilDiv(u, 100)), num64(ceilDiv(u, 200)))
 	if t.DeltaPages > 0 {
 		cell += fmt.Sprintf(" [%s list, %s delta]", num64(t.ListPages), num64(t.DeltaPages))
+	}
+	if t.ListItems > 0 {
+		cell += fmt.Sprintf(" + %s pages in %s `$batch`", num64(t.ListItems), num64(t.Batches))
 	}
 	if t.Other > 0 {
 		cell += fmt.Sprintf(" +%s other", num64(t.Other))

@@ -30,6 +30,10 @@ type scenario struct {
 	Apply    bool               // also apply, re-plan and check the tenant
 	Throttle *graphsim.Throttle // nil: graphsim does not throttle
 	Scale    float64            // the throttle's write burst and window are divided by this
+	Latency  time.Duration      // graphsim's delay per request
+	Jitter   time.Duration      // graphsim's random extra delay per request
+	PlanArgs []string           // extra arguments of every plan
+	Limits   bool               // Throttle is -graph-limits on a drift scenario
 }
 
 // writeLimit returns the throttle's write burst and steady rate (per s).
@@ -133,7 +137,8 @@ func (e *env) scenarioSteps(ctx context.Context, sc scenario, res *result) (err 
 	}
 	e.logf("%s: loading %d users into graphsim", sc.Name, res.SeedUsers)
 	start = time.Now()
-	srv, err := graphsim.New(graphsim.Options{SeedPath: files.Seed, Token: token, Throttle: sc.Throttle})
+	srv, err := graphsim.New(graphsim.Options{SeedPath: files.Seed, Token: token, Throttle: sc.Throttle,
+		Latency: sc.Latency, LatencyJitter: sc.Jitter})
 	if err != nil {
 		return fmt.Errorf("graphsim: %w", err)
 	}
@@ -156,7 +161,7 @@ func (e *env) scenarioSteps(ctx context.Context, sc scenario, res *result) (err 
 
 	e.logf("%s: hrsync plan", sc.Name)
 	before := srv.Stats()
-	if res.Plan, err = rn.hrsync(ctx, "plan", "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode"); err != nil {
+	if res.Plan, err = rn.hrsync(ctx, "plan", append([]string{"plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode"}, sc.PlanArgs...)...); err != nil {
 		return err
 	}
 	res.PlanTraffic = diffStats(before, srv.Stats())
@@ -188,7 +193,7 @@ func (e *env) scenarioSteps(ctx context.Context, sc scenario, res *result) (err 
 
 	e.logf("%s: hrsync plan again", sc.Name)
 	before = srv.Stats()
-	if res.Replan, err = rn.hrsync(ctx, "replan", "plan", "-c", "hrsync.yaml", "--out", "replan.json", "--detailed-exitcode"); err != nil {
+	if res.Replan, err = rn.hrsync(ctx, "replan", append([]string{"plan", "-c", "hrsync.yaml", "--out", "replan.json", "--detailed-exitcode"}, sc.PlanArgs...)...); err != nil {
 		return err
 	}
 	res.ReplanTraffic = diffStats(before, srv.Stats())

@@ -25,6 +25,8 @@ type traffic struct {
 	BatchStatuses map[int]int64
 
 	ListPages    int64 // GET /users (full reads and $filter look-ups alike)
+	ListItems    int64 // GET /users and GET /users/delta as $batch items (pages of a batched read, look-ups)
+	TopLevel     int64 // every top-level request: each is one round trip
 	DeltaPages   int64 // GET /users/delta
 	Batches      int64 // POST /$batch
 	Items        int64 // $batch items, all routes
@@ -65,6 +67,7 @@ func diffStats(before, after graphsim.Stats) traffic {
 		ResourceU:     after.ResourceUnits - before.ResourceUnits,
 	}
 	for route, n := range t.Requests {
+		t.TopLevel += n
 		switch {
 		case route == routeList:
 			t.ListPages += n
@@ -80,6 +83,9 @@ func diffStats(before, after graphsim.Stats) traffic {
 	}
 	for route, n := range t.BatchItems {
 		t.Items += n
+		if route == routeList || route == routeDelta {
+			t.ListItems += n
+		}
 		if isWrite(route) {
 			t.ItemWrites += n
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +12,7 @@ import (
 )
 
 func (a *app) planCmd() *cobra.Command {
-	var out, format string
+	var out, format, refresh string
 	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan",
@@ -28,6 +29,10 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 			if err != nil {
 				return err
 			}
+			if refresh != engine.RefreshAuto && refresh != engine.RefreshFull {
+				return fmt.Errorf("--refresh %q: want auto or full", refresh)
+			}
+			e.Refresh = refresh
 			p, err := a.makePlan(cmd, e)
 			if err != nil {
 				return err
@@ -54,6 +59,7 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "save the plan to this file (JSON, mode 0600)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	cmd.Flags().StringVar(&refresh, "refresh", engine.RefreshAuto, "auto: read only the users changed since the last plan when the user cache allows it; full: read every user")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them (0: none, 1: error)")
 	addConfigFlags(cmd.Flags())
 	return cmd

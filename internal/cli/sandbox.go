@@ -18,7 +18,7 @@ import (
 type sandboxServeFlags struct {
 	state, seed, listen, token string
 	stats, throttle            bool
-	latency                    time.Duration
+	latency, jitter            time.Duration
 	faultRate, dropRate        float64
 	faultSeed                  uint64
 }
@@ -37,9 +37,12 @@ func (f *sandboxServeFlags) options(a *app) (graphsim.Options, error) {
 	if f.latency < 0 {
 		return graphsim.Options{}, fmt.Errorf("--latency %v: want a non-negative duration, e.g. 50ms", f.latency)
 	}
+	if f.jitter < 0 {
+		return graphsim.Options{}, fmt.Errorf("--jitter %v: want a non-negative duration, e.g. 100ms", f.jitter)
+	}
 	opts := graphsim.Options{
 		StatePath: f.state, SeedPath: f.seed, Token: f.token, Logger: a.log, AutosaveInterval: time.Second,
-		Latency: f.latency,
+		Latency: f.latency, LatencyJitter: f.jitter,
 		Faults: graphsim.Faults{
 			Seed:          f.faultSeed,
 			ServerErrors:  f.faultRate,
@@ -73,6 +76,8 @@ It can also behave like a busy or flaky Graph, to see how a client copes:
                     and 3,000 writes per 150 s. Over the limit requests get 429 with
                     Retry-After (in $batch: 429 items inside a 200 response).
   --latency 80ms    add this delay to every request.
+  --jitter 40ms     add a random 0..40ms more to each request (a $batch waits for the slowest
+                    of its items' draws, as Graph runs them side by side).
   --fault-rate 0.05 answer this share of requests and $batch items 503 or 504 before
                     handling them (nothing changes).
   --drop-rate 0.02  close the connection of this share of requests without an answer: half
@@ -131,6 +136,7 @@ It can also behave like a busy or flaky Graph, to see how a client copes:
 	fl.BoolVar(&f.stats, "stats", false, "print request counters to stderr when the server stops")
 	fl.BoolVar(&f.throttle, "throttle", false, "enforce Graph's identity throttling limits (429 with Retry-After)")
 	fl.DurationVar(&f.latency, "latency", 0, "delay added to every request, e.g. 50ms")
+	fl.DurationVar(&f.jitter, "jitter", 0, "random extra delay of up to this much per request, e.g. 40ms")
 	fl.Float64Var(&f.faultRate, "fault-rate", 0, "share of requests and $batch items answered 503/504 (0-1)")
 	fl.Float64Var(&f.dropRate, "drop-rate", 0, "share of requests whose connection is dropped, half before and half after handling (0-1)")
 	fl.Uint64Var(&f.faultSeed, "fault-seed", 0, "seed of the fault decisions (0: a fixed default)")
@@ -144,8 +150,12 @@ func behaviour(f *sandboxServeFlags) string {
 	if f.throttle {
 		parts = append(parts, "throttling on")
 	}
-	if f.latency > 0 {
-		parts = append(parts, fmt.Sprintf("latency %v", f.latency))
+	if f.latency > 0 || f.jitter > 0 {
+		l := fmt.Sprintf("latency %v", f.latency)
+		if f.jitter > 0 {
+			l += fmt.Sprintf(" + up to %v jitter", f.jitter)
+		}
+		parts = append(parts, l)
 	}
 	if f.faultRate > 0 {
 		parts = append(parts, fmt.Sprintf("%g of requests fail with 503/504", f.faultRate))

@@ -220,3 +220,28 @@ func Code(err error) string {
 	}
 	return ""
 }
+
+// Tracker is a directory that can read only what changed since an earlier
+// read, instead of every user (Entra ID's delta query). The engine keeps
+// the users of the last read and the state to continue from in a local
+// cache; the cache is an optimisation, never an authority.
+type Tracker interface {
+	// ReadUsersTracked reads every user as ReadUsers does and returns,
+	// besides, the state from which ReadChanges reads the changes made
+	// after the read began ("" when q cannot be tracked, e.g. Entra's
+	// licenses). sample, if not nil, are the users of an earlier read: a
+	// hint to share the read out evenly, never a source of users.
+	ReadUsersTracked(ctx context.Context, q Query, sample []identity.User, progress func(n int)) ([]identity.User, string, error)
+	// ReadChanges brings users, the result of a read with the same q up
+	// to state, up to date: it applies the changes made since (new and
+	// changed users, users deleted, managers set or removed) and returns
+	// the users now with the state to continue from. users may be
+	// modified when it succeeds, and are left as they were when it fails.
+	// A state the directory no longer knows (expired, refused) is an error
+	// matching ErrStateLost; any failure fails the read.
+	ReadChanges(ctx context.Context, q Query, state string, users []identity.User, progress func(n int)) ([]identity.User, string, error)
+}
+
+// ErrStateLost marks a tracking state the directory no longer knows
+// (Entra: 410 Gone, syncStateNotFound): read every user again.
+var ErrStateLost = errors.New("the directory no longer knows the state of the earlier read")

@@ -50,6 +50,14 @@ type Engine struct {
 	Progress Progress
 	Version  string
 	Now      func() time.Time
+	// Refresh is how plans read the directory's users: RefreshAuto (the
+	// default) reads only the changes since the last plan when the user
+	// cache allows it, RefreshFull reads every user (and renews the
+	// cache).
+	Refresh string
+	// CacheDir is where the user cache lives ("" for
+	// <config folder>/.hrsync/cache; NoCache turns it off).
+	CacheDir string
 	// wd is the working directory, for showing paths as a person typed them.
 	wd string
 	// open connects to the directory.
@@ -143,6 +151,15 @@ func (e *Engine) ReadSource(ctx context.Context) (*SourceResult, error) {
 // readSource reads and maps the source with now as the mapping's clock
 // (Now()): one instant for the whole read, the plan's.
 func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, error) {
+	return e.readSourceWith(ctx, now, nil)
+}
+
+// readSourceWith is readSource; checked, if not nil, is called once the
+// source is open and its first record (or its header, when it has none)
+// passed the mapping's field check: what can be learnt of a bad source
+// quickly, before anyone contacts the directory. It is not called when the
+// read fails before.
+func (e *Engine) readSourceWith(ctx context.Context, now time.Time, checked func()) (*SourceResult, error) {
 	src, err := e.Source()
 	if err != nil {
 		return nil, err
@@ -160,19 +177,25 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 	}
 	res.Now = now // one clock for the plan: every record's Now(), and its created_at
 	everyRun := e.Mapping.NewEveryRunCheck(res.Now)
-	checked := false
+	fieldsChecked := false
 	n := 0
+	grow := newGrowth(e.Cfg.Source.Path)
+	shared := newSharing(e.Schema)
 	sum, err := src.Read(ctx, func(r *identity.Record) error {
-		if !checked {
+		if !fieldsChecked {
 			if err := e.Mapping.CheckFields(r.Header, res.Name); err != nil {
 				return err
 			}
-			checked = true
+			fieldsChecked = true
+			if checked != nil {
+				checked()
+			}
 		}
 		n++
 		if n%1000 == 0 && !early {
 			bar.Set(n)
 		}
+		res.Desired = grow.next(res.Desired, r)
 		everyRun.Add(r)
 		d, err := e.Mapping.Map(r, res.Now)
 		if err != nil {
@@ -184,6 +207,7 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 			res.Rejected = append(res.Rejected, plan.Rejected{Prov: r.Prov, Key: key, Reason: err.Error()})
 			return nil
 		}
+		shared.desired(&d)
 		res.Desired = append(res.Desired, d)
 		return nil
 	})
@@ -198,7 +222,7 @@ func (e *Engine) readSource(ctx context.Context, now time.Time) (*SourceResult, 
 		}
 		return nil, fmt.Errorf("read %s: %w", src, err)
 	}
-	if !checked {
+	if !fieldsChecked {
 		if err := e.Mapping.CheckFields(identity.NewHeader(sum.Header), res.Name); err != nil {
 			return nil, err
 		}
@@ -325,43 +349,106 @@ type Snapshot struct {
 	Groups  map[string]plan.Entitlement
 	Members map[string]map[string]bool
 	Skus    map[string]plan.Entitlement
+	// saved is closed once the user cache holds this read (nil: nothing
+	// is being saved); see WaitSaved.
+	saved chan struct{}
 }
 
-// ReadDirectory reads the users and, for the lifecycle, the restorable
-// deleted users, the groups the rules name with their members, and the
-// subscribed SKUs the license rules name. A group or SKU a rule names
-// that the tenant lacks fails the read: the mapping is wrong.
+// WaitSaved waits until the user cache holds the read the snapshot came
+// from: the cache is written while the plan is computed.
+func (d *Snapshot) WaitSaved() {
+	if d != nil && d.saved != nil {
+		<-d.saved
+	}
+}
+
+// ReadDirectory reads the users (from the user cache and the changes
+// since, when it can: see readUsers; the cache is renewed in the
+// background, see Snapshot.WaitSaved) and, for the lifecycle, the
+// restorable deleted users, the groups the rules name with their members,
+// and the subscribed SKUs the license rules name, all side by side. A
+// group or SKU a rule names that the tenant lacks fails the read: the
+// mapping is wrong. The first failure cancels the other reads.
 func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Snapshot, error) {
-	users, err := e.ReadTarget(ctx, t)
-	if err != nil {
+	d := &Snapshot{}
+	g := newGroup(ctx)
+	var read *userRead
+	g.Go(func(ctx context.Context) (err error) {
+		read, err = e.readUsers(ctx, t)
+		return err
+	})
+	g.Go(func(ctx context.Context) (err error) {
+		d.Deleted, err = e.readDeleted(ctx, t)
+		return err
+	})
+	g.Go(func(ctx context.Context) (err error) {
+		if d.Groups, d.Skus, err = e.resolveEntitlements(ctx, t); err != nil {
+			return err
+		}
+		d.Members, err = e.readMembers(ctx, t, d.Groups)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	d := &Snapshot{Users: users}
-	if d.Deleted, err = e.readDeleted(ctx, t); err != nil {
+	var save func()
+	var err error
+	if d.Users, save, err = e.settle(ctx, t, read, d.Deleted); err != nil {
 		return nil, err
 	}
-	if d.Groups, d.Skus, err = e.resolveEntitlements(ctx, t); err != nil {
-		return nil, err
+	if save != nil {
+		// Plan computes while the cache is written (neither changes the
+		// users); the caller waits with WaitSaved.
+		d.saved = make(chan struct{})
+		go func() {
+			defer close(d.saved)
+			save()
+		}()
 	}
-	if len(d.Groups) > 0 {
-		d.Members = map[string]map[string]bool{}
-		for _, g := range d.Groups {
-			if _, done := d.Members[g.ID]; done {
-				continue
+	return d, nil
+}
+
+// readMembers reads the members of the groups side by side (a few at a
+// time).
+func (e *Engine) readMembers(ctx context.Context, t directory.Directory, groups map[string]plan.Entitlement) (map[string]map[string]bool, error) {
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	out := map[string]map[string]bool{}
+	var mu sync.Mutex
+	g := newGroup(ctx)
+	sem := make(chan struct{}, 4)
+	for _, gr := range groups {
+		if _, dup := out[gr.ID]; dup {
+			continue
+		}
+		out[gr.ID] = nil
+		g.Go(func(ctx context.Context) error {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			ids, err := t.GroupMembers(ctx, g.ID)
+			defer func() { <-sem }()
+			ids, err := t.GroupMembers(ctx, gr.ID)
 			if err != nil {
-				return nil, fmt.Errorf("read members of group %q (%s): %w", g.Name, g.ID, err)
+				return fmt.Errorf("read members of group %q (%s): %w", gr.Name, gr.ID, err)
 			}
 			set := make(map[string]bool, len(ids))
 			for _, id := range ids {
 				set[id] = true
 			}
-			d.Members[g.ID] = set
-		}
-		e.Log.Info("groups read", "groups", len(d.Members))
+			mu.Lock()
+			out[gr.ID] = set
+			mu.Unlock()
+			return nil
+		})
 	}
-	return d, nil
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	e.Log.Info("groups read", "groups", len(out))
+	return out, nil
 }
 
 // readDeleted reads the users in deleted items, with the attributes the
@@ -374,13 +461,64 @@ func (e *Engine) readDeleted(ctx context.Context, t directory.Directory) ([]iden
 	return del, nil
 }
 
-// MakePlan reads the source, then the directory, and plans; it also
-// returns the directory as read.
+// MakePlan reads the source and the directory side by side, and plans;
+// it also returns the directory as read. The directory is contacted only
+// once the source is open and its first record passed the mapping's field
+// check (or the source ended): a missing, unreadable or empty source, or
+// one without the columns the mapping needs, is reported without
+// contacting it. A source that fails later cancels the directory read and
+// is the error reported, whatever the directory did; a directory that
+// fails cancels the source read.
 func (e *Engine) MakePlan(ctx context.Context) (*plan.Plan, *Snapshot, error) {
-	src, err := e.ReadSource(ctx)
-	if err != nil {
-		return nil, nil, err
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type sourceRead struct {
+		res *SourceResult
+		err error
 	}
+	srcDone := make(chan sourceRead, 1)
+	ready := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(ready) }) }
+	go func() {
+		res, err := e.readSourceWith(ctx, e.Now(), open)
+		if err != nil {
+			cancel(errSourceFailed)
+		}
+		open()
+		srcDone <- sourceRead{res, err}
+	}()
+	<-ready
+	if context.Cause(ctx) == errSourceFailed {
+		r := <-srcDone
+		return nil, nil, r.err
+	}
+	dir, t, dirErr := e.openAndRead(ctx)
+	if dirErr != nil && context.Cause(ctx) != errSourceFailed {
+		cancel(errDirectoryFailed)
+	}
+	r := <-srcDone
+	if r.err != nil && !errors.Is(context.Cause(ctx), errDirectoryFailed) {
+		return nil, nil, r.err // the source's own failure wins
+	}
+	if dirErr != nil {
+		return nil, nil, dirErr
+	}
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	p, err := e.Plan(r.res, dir, PlanTarget(t))
+	dir.WaitSaved()
+	return p, dir, err
+}
+
+var (
+	errSourceFailed    = errors.New("the source read failed")
+	errDirectoryFailed = errors.New("the directory read failed")
+)
+
+// openAndRead connects to the directory, reads it and closes it.
+func (e *Engine) openAndRead(ctx context.Context) (*Snapshot, directory.Directory, error) {
 	t, err := e.OpenTarget(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -389,8 +527,7 @@ func (e *Engine) MakePlan(ctx context.Context) (*plan.Plan, *Snapshot, error) {
 	if err = CloseTarget(ctx, t, err); err != nil {
 		return nil, nil, err
 	}
-	p, err := e.Plan(src, dir, PlanTarget(t))
-	return p, dir, err
+	return dir, t, nil
 }
 
 // Plan computes the plan from a mapped source and the target's directory.

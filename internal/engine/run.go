@@ -127,7 +127,9 @@ func (e *Engine) Apply(ctx context.Context, run ApplyRun) (out *Applied, err err
 		if err != nil {
 			return out, err
 		}
-		if p, err = e.Plan(src, dir, PlanTarget(t)); err != nil {
+		p, err = e.Plan(src, dir, PlanTarget(t))
+		dir.WaitSaved()
+		if err != nil {
 			return out, err
 		}
 		out.Plan = p

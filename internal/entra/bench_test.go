@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,12 +16,20 @@ import (
 // benchSim serves n users shaped like an HR-synced tenant.
 func benchSim(b *testing.B, n int) *Client {
 	b.Helper()
+	c, _ := benchSimWith(b, n, graphsim.Options{})
+	return c
+}
+
+// benchSimWith is benchSim with emulator options (latency).
+func benchSimWith(b *testing.B, n int, opts graphsim.Options) (*Client, *graphsim.Server) {
+	b.Helper()
 	st := graphsim.State{Domains: []string{"contoso.com"}}
 	for i := 1; i <= n; i++ {
 		u := graphsim.User{
 			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), AccountEnabled: true,
 			DisplayName: fmt.Sprintf("Worker Number %d", i), GivenName: "Worker", Surname: fmt.Sprintf("Number %d", i),
-			UserPrincipalName: fmt.Sprintf("worker.%d@contoso.com", i), MailNickname: fmt.Sprintf("worker.%d", i),
+			// Names in no relation to creation order, as in a real tenant.
+			UserPrincipalName: fmt.Sprintf("%c%06x.%d@contoso.com", 'a'+(i*7919)%26, (uint32(i)*2654435761)>>8, i), MailNickname: fmt.Sprintf("worker.%d", i),
 			EmployeeID: fmt.Sprintf("%07d", i), Department: "Engineering", JobTitle: "Software Engineer",
 			CompanyName: "Contoso", UsageLocation: "GB", EmployeeHireDate: time.Date(2021, 3, 4, 0, 0, 0, 0, time.UTC),
 		}
@@ -37,7 +46,8 @@ func benchSim(b *testing.B, n int) *Client {
 	if err := os.WriteFile(seed, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := graphsim.New(graphsim.Options{SeedPath: seed, Token: testToken})
+	opts.SeedPath, opts.Token = seed, testToken
+	srv, err := graphsim.New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -50,7 +60,7 @@ func benchSim(b *testing.B, n int) *Client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return c
+	return c, srv
 }
 
 var benchAttrs = []string{"employeeId", "displayName", "givenName", "surname", "userPrincipalName", "mailNickname",
@@ -80,6 +90,53 @@ func BenchmarkListUsers(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/user")
+		})
+	}
+}
+
+// BenchmarkReadSchemes measures the full-read schemes against graphsim at
+// Graph's latency (HRSYNC_BENCH_LATENCY, default 200ms, plus up to a
+// quarter of it as jitter) on HRSYNC_BENCH_USERS users (default 20,000),
+// with the manager: the sequential delta read, partitions with one request
+// per page (Concurrency×20 in flight), and partitions whose pages go 20 to
+// a $batch (Concurrency batches in flight). It reports the wall time per
+// read, the requests (round trips), the pages and the resource units
+// charged, and the budget floor: those units at Graph's 800 per second.
+//
+//	go test -run '^$' -bench ReadSchemes -benchtime 1x ./internal/entra
+func BenchmarkReadSchemes(b *testing.B) {
+	n, lat := 20000, 200*time.Millisecond
+	if v, err := strconv.Atoi(os.Getenv("HRSYNC_BENCH_USERS")); err == nil && v > 0 {
+		n = v
+	}
+	if v, err := time.ParseDuration(os.Getenv("HRSYNC_BENCH_LATENCY")); err == nil && v >= 0 {
+		lat = v
+	}
+	c, srv := benchSimWith(b, n, graphsim.Options{Latency: lat, LatencyJitter: lat / 4})
+	for _, sc := range []struct {
+		name   string
+		scheme ReadScheme
+	}{{"sequential_delta", SchemeSequential}, {"partitions_parallel", SchemeParallel}, {"partitions_batched", SchemeBatched}} {
+		b.Run(sc.name, func(b *testing.B) {
+			c.SetReadScheme(sc.scheme)
+			before := srv.Stats()
+			for b.Loop() {
+				users, err := c.ReadUsers(context.Background(), benchAttrs, true, nil)
+				if err != nil || len(users) != n {
+					b.Fatal(len(users), err)
+				}
+			}
+			after := srv.Stats()
+			per := func(v int64) float64 { return float64(v) / float64(b.N) }
+			pages := after.BatchItems["GET /users"] - before.BatchItems["GET /users"] +
+				after.Requests["GET /users"] - before.Requests["GET /users"] +
+				after.Requests["GET /users/delta"] - before.Requests["GET /users/delta"]
+			ru := after.ResourceUnits - before.ResourceUnits
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/read")
+			b.ReportMetric(per(after.Total()-before.Total()), "requests/read")
+			b.ReportMetric(per(pages), "pages/read")
+			b.ReportMetric(per(ru), "RU/read")
+			b.ReportMetric(per(ru)/800, "budget-floor-s/read")
 		})
 	}
 }

@@ -68,6 +68,7 @@ type Client struct {
 	concurrency int
 	log         *slog.Logger
 	hc          *http.Client
+	scheme      ReadScheme // how full reads fetch pages (see partition.go)
 }
 
 // New builds a client; it does not contact Graph.
@@ -249,6 +250,8 @@ func (e *GraphError) Is(target error) bool {
 		return notReplicated(e)
 	case directory.ErrRejected:
 		return e.Status == http.StatusBadRequest && !notReplicated(e)
+	case directory.ErrStateLost:
+		return e.Status == http.StatusGone || strings.EqualFold(e.Code, "syncStateNotFound")
 	}
 	return false
 }
@@ -413,16 +416,22 @@ func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool
 	}
 }
 
-// ReadUsers reads every user the cheapest way measured (see the README's
-// performance section): without the manager, /users pages of 999; with the
-// manager, /users/delta pages of 200 with manager@delta, half the requests
-// of $expand=manager, whose pages Graph caps at 100. If Graph refuses the
-// delta query (400 or 501, e.g. a property it cannot track), the $expand
-// read is used instead. Licenses (LicensesAttr) are always read with
-// $expand: Graph's delta does not return licenseAssignmentStates
-// (microsoftgraph/microsoft-graph-docs#16690).
+// ReadUsers reads every user: by default in userPrincipalName partitions
+// read side by side, their pages batched 20 to a $batch (see partition.go),
+// with the manager through $expand=manager (pages of 100) when withManager,
+// in pages of 999 without. A read that fails part way fails whole.
+//
+// With SchemeSequential it reads as before partitions: without the
+// manager, /users pages of 999; with it, /users/delta pages of 200 with
+// manager@delta, unless attrs hold a property Graph documents its delta
+// query does not return (see deltaReturns): then $expand pages of 100. If
+// Graph refuses the delta query (400 or 501), the $expand read is used
+// instead.
 func (c *Client) ReadUsers(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
-	if !withManager || slices.Contains(attrs, LicensesAttr) {
+	if c.scheme != SchemeSequential {
+		return c.readPartitioned(ctx, attrs, withManager, nil, nil, progress)
+	}
+	if !withManager || !deltaReturns(attrs) {
 		return c.ListUsers(ctx, attrs, withManager, progress)
 	}
 	out, err := c.ListUsersDelta(ctx, attrs, true, progress)
@@ -434,13 +443,50 @@ func (c *Client) ReadUsers(ctx context.Context, attrs []string, withManager bool
 	return out, err
 }
 
+// ReadUsersWithSample reads every user as ReadUsers does, drawing the
+// partitions' boundaries from sample, the userPrincipalNames of an earlier
+// read, instead of reading a sample first.
+func (c *Client) ReadUsersWithSample(ctx context.Context, attrs []string, withManager bool, sample []string, progress func(int)) ([]identity.User, error) {
+	if sample == nil {
+		sample = []string{}
+	}
+	return c.readPartitioned(ctx, attrs, withManager, sample, nil, progress)
+}
+
+// deltaUnsupported are the properties hrsync reads that Graph's delta
+// query on users does not return, as Graph documents it:
+// licenseAssignmentStates (microsoftgraph/microsoft-graph-docs#16690).
+// Properties Graph refuses in a delta $select outright ("$expand/$select
+// is not supported for the following properties") are refused with 400,
+// which ReadUsers answers with an $expand read. Whether delta returns a
+// property is decided from this documented list, never from the data:
+// Graph leaves properties that are null out of delta pages
+// (microsoftgraph/microsoft-graph-docs#4946), so a user without an
+// employeeId says nothing about support.
+var deltaUnsupported = []string{licenseStatesProp}
+
+// deltaReturns says whether Graph's delta query returns every property
+// attrs read.
+func deltaReturns(attrs []string) bool {
+	for _, p := range selectFor(attrs) {
+		if slices.Contains(deltaUnsupported, p) {
+			return false
+		}
+	}
+	return true
+}
+
 // ListUsersDelta reads every user as ListUsers does, through
 // /users/delta, which returns the manager as manager@delta on pages of up
 // to 200 users (twice what $expand=manager allows). The initial round of a
-// delta query may list a user twice; the later entry wins. A property Graph
-// does not return from delta (licenseAssignmentStates, which LicensesAttr
-// reads, is one) fails the read with a 501 *GraphError.
+// delta query may list a user twice; the later entry wins. Graph does not
+// return licenseAssignmentStates (LicensesAttr) from delta: a read of it
+// is refused with a 501 *GraphError before any request (see deltaReturns).
 func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
+	if !deltaReturns(attrs) {
+		return nil, &GraphError{Op: "list users (delta)", Status: http.StatusNotImplemented, Code: "PropertyNotReturned",
+			Message: "Graph's delta query does not return licenseAssignmentStates"}
+	}
 	sel := selectFor(attrs)
 	if withManager {
 		sel = append(sel, "manager")
@@ -455,14 +501,9 @@ func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager
 	removed := 0
 	followed := linkGuard{}
 	for page := 1; ; page++ {
-		pg := userPage{keepRaw: page == 1}
+		var pg userPage
 		if err := c.getJSON(ctx, ri, &pg); err != nil {
 			return nil, withPermission(wrap(fmt.Sprintf("list users (delta page %d)", page), err), readPermission(attrs))
-		}
-		if page == 1 {
-			if err := checkSelected(pg.raw, sel); err != nil {
-				return nil, err
-			}
 		}
 		for i := range pg.Value {
 			u := &pg.Value[i]
@@ -524,11 +565,14 @@ func (c *Client) getJSON(ctx context.Context, ri *abs.RequestInformation, v any)
 		return err
 	}
 	body, _ := res.([]byte)
+	if pg, ok := v.(*userPage); ok {
+		if err := decodePage(body, pg, interner{}); err != nil {
+			return fmt.Errorf("unreadable response from Graph: %w", err)
+		}
+		return nil
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("unreadable response from Graph: %w", err)
-	}
-	if pg, ok := v.(*userPage); ok && pg.keepRaw {
-		pg.raw = body
 	}
 	return nil
 }

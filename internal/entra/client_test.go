@@ -358,6 +358,8 @@ func TestEveryAttributeRoundTrips(t *testing.T) {
 	t.Fatal("user not listed")
 }
 
+// The sequential scheme (the read before partitions) picks the cheapest
+// sequence of pages.
 func TestReadUsersPicksTheCheapestRead(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -379,6 +381,7 @@ func TestReadUsersPicksTheCheapestRead(t *testing.T) {
 				return nil
 			}
 			c, srv := newSim(t, tt.n, icept)
+			c.SetReadScheme(SchemeSequential)
 			users, err := c.ReadUsers(context.Background(), attrs, tt.withManager, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -66,17 +66,50 @@ func TestDeltaRoundMergesRepeatsAndRemovals(t *testing.T) {
 	}
 }
 
-// If Graph leaves a selected property out of a delta query, the read falls
-// back to the $expand listing instead of seeing the property empty.
-func TestDeltaWithoutASelectedPropertyFallsBack(t *testing.T) {
-	c := deltaServer(t, `{"id":"a","employeeId":"1"}`, ``,
-		`{"id":"a","employeeId":"1","department":"Sales","manager":{"id":"m"}}`)
+// Whether the delta query can read the attributes is decided from what
+// Graph documents, never from the data: Graph leaves null properties out of
+// delta pages, so an admin without an employeeId on the first page is read
+// as one (not a reason to fall back), and the licenses, which delta does
+// not return, are read with $expand without asking delta first.
+func TestDeltaSupportIsDecidedFromTheDocumentation(t *testing.T) {
+	var deltaCalls, listCalls int
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.Contains(r.URL.Path, "/users/delta"):
+			deltaCalls++
+			fmt.Fprintf(w, `{"value":[{"id":"admin","displayName":"Admin"},{"id":"a","employeeId":"1","department":"Sales","manager@delta":[{"id":"m"}]}],"@odata.deltaLink":"%s/v1.0/users/delta()?$deltatoken=x"}`, srv.URL)
+		case r.URL.Path == "/v1.0/users":
+			listCalls++
+			_, _ = io.WriteString(w, `{"value":[{"id":"a","employeeId":"1","department":"Sales","manager":{"id":"m"},"licenseAssignmentStates":[]}]}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"error":{"code":"Request_ResourceNotFound","message":"no"}}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Options{GraphURL: srv.URL, Auth: Auth{Method: config.AuthAccessToken, Token: "tok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadScheme(SchemeSequential)
 	users, err := c.ReadUsers(context.Background(), []string{"employeeId", "department"}, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(users) != 1 || users[0].Attrs["department"] != "Sales" || users[0].ManagerID != "m" {
-		t.Fatalf("users = %+v, want the $expand listing", users)
+	if deltaCalls != 1 || listCalls != 0 || len(users) != 2 || users[0].Attrs["employeeId"] != "" || users[1].Attrs["department"] != "Sales" || users[1].ManagerID != "m" {
+		t.Fatalf("delta %d, list %d, users %+v: want the delta read, the admin without employeeId", deltaCalls, listCalls, users)
+	}
+	if !deltaReturns([]string{"employeeId", "employeeLeaveDateTime"}) || deltaReturns([]string{"employeeId", LicensesAttr}) {
+		t.Error("deltaReturns does not follow the documented list")
+	}
+	deltaCalls, listCalls = 0, 0
+	if _, err := c.ReadUsers(context.Background(), []string{"employeeId", LicensesAttr}, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if deltaCalls != 0 || listCalls != 1 {
+		t.Fatalf("licenses: delta %d, list %d requests; want the $expand listing only", deltaCalls, listCalls)
 	}
 }
 

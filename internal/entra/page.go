@@ -1,9 +1,6 @@
 package entra
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,42 +14,8 @@ type userPage struct {
 	Value     []rawUser `json:"value"`
 	NextLink  string    `json:"@odata.nextLink"`
 	DeltaLink string    `json:"@odata.deltaLink"`
-	raw       []byte    // the body, when keepRaw
-	keepRaw   bool
-}
-
-// checkSelected makes sure Graph returned every selected property: a
-// property Graph quietly leaves out of a delta query would read as empty
-// on every user. Graph sends selected properties that are unset as null,
-// so a missing key means the property is not supported there.
-func checkSelected(body []byte, sel []string) error {
-	var pg struct {
-		Value []map[string]json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(body, &pg); err != nil || len(pg.Value) == 0 {
-		return nil
-	}
-	first := pg.Value[0]
-	if _, removed := first["@removed"]; removed {
-		return nil
-	}
-	var missing []string
-	for _, p := range sel {
-		if p == "manager" || slices.Contains(syncProps, p) {
-			// manager@delta appears only for users with a manager; the
-			// hybrid properties are read where Graph gives them (a user
-			// without them reads as cloud-only, and a refused write says so).
-			continue
-		}
-		if _, ok := first[p]; !ok {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) > 0 {
-		return &GraphError{Op: "list users (delta)", Status: http.StatusNotImplemented, Code: "PropertyNotReturned",
-			Message: fmt.Sprintf("Graph did not return %s from /users/delta", strings.Join(missing, ", "))}
-	}
-	return nil
+	// Count is @odata.count, when asked for ($count=true).
+	Count *int `json:"@odata.count"`
 }
 
 // rawUser holds the user properties hrsync reads, as Graph sends them.
@@ -131,6 +94,11 @@ const licenseStatesProp = "licenseAssignmentStates"
 func canonicalTime(v *string) string {
 	if v == nil || *v == "" {
 		return ""
+	}
+	if s := *v; len(s) == len("2006-01-02T15:04:05Z") && s[len(s)-1] == 'Z' {
+		if _, err := time.Parse(time.RFC3339, s); err == nil {
+			return s // canonical already: keep the (shared) string
+		}
 	}
 	if t, err := time.Parse(time.RFC3339, *v); err == nil {
 		return t.UTC().Format(time.RFC3339)

@@ -45,7 +45,11 @@ func TestReadsStopWhenGraphRepeatsANextLink(t *testing.T) {
 		{"ListUsers", func(c *Client) error { _, err := c.ListUsers(ctx, []string{"displayName"}, false, nil); return err }},
 		{"ListUsers with manager", func(c *Client) error { _, err := c.ListUsers(ctx, []string{"displayName"}, true, nil); return err }},
 		{"ListUsersDelta", func(c *Client) error { _, err := c.ListUsersDelta(ctx, []string{"displayName"}, true, nil); return err }},
-		{"ReadUsers", func(c *Client) error { _, err := c.ReadUsers(ctx, []string{"displayName"}, true, nil); return err }},
+		{"ReadUsers sequential", func(c *Client) error {
+			c.SetReadScheme(SchemeSequential)
+			_, err := c.ReadUsers(ctx, []string{"displayName"}, true, nil)
+			return err
+		}},
 		{"ListDeletedUsers", func(c *Client) error { _, err := c.ListDeletedUsers(ctx, []string{"displayName"}); return err }},
 		{"GroupMembers", func(c *Client) error {
 			_, err := c.GroupMembers(ctx, "00000000-0000-0000-00ff-000000000001")

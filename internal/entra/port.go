@@ -22,6 +22,7 @@ type Directory struct {
 var (
 	_ directory.Directory = (*Directory)(nil)
 	_ directory.Licensed  = (*Directory)(nil)
+	_ directory.Tracker   = (*Directory)(nil)
 )
 
 // NewDirectory puts c behind the directory port. targetType names it in
@@ -47,6 +48,91 @@ func (d *Directory) Schema() *identity.Schema { return d.schema }
 // ReadUsers reads every user (see Client.ReadUsers).
 func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress func(int)) ([]identity.User, error) {
 	return d.Client.ReadUsers(ctx, withLicenses(q), q.Manager, progress)
+}
+
+// ReadUsersTracked reads every user as ReadUsers does, in partitions
+// balanced by sample's userPrincipalNames when given, and returns the
+// deltaLink for the changes made from the start of the read on, taken
+// before the first page: a change made while the pages are read comes back
+// in the next round, never lost. The state is "" when Graph's delta query
+// cannot track q (the licenses) or refused the deltaLink (logged).
+func (d *Directory) ReadUsersTracked(ctx context.Context, q directory.Query, sample []identity.User, progress func(int)) ([]identity.User, string, error) {
+	attrs := withLicenses(q)
+	var upns []string
+	if sample != nil {
+		upns = make([]string, 0, len(sample))
+		for i := range sample {
+			upns = append(upns, sample[i].Attrs["userPrincipalName"])
+		}
+	}
+	if !deltaReturns(attrs) {
+		users, err := d.readPartitioned(ctx, attrs, q.Manager, upns, nil, progress)
+		return users, "", err
+	}
+	var link string
+	var linkErr error
+	gate := make(chan struct{})
+	go func() {
+		defer close(gate)
+		link, linkErr = d.LatestDeltaLink(ctx, attrs, q.Manager)
+	}()
+	users, err := d.readPartitioned(ctx, attrs, q.Manager, upns, gate, progress)
+	<-gate
+	if err != nil {
+		return nil, "", err
+	}
+	if linkErr != nil {
+		d.log.Warn("graph gave no deltaLink; the next plan reads every user again", "error", linkErr)
+		return users, "", nil
+	}
+	return users, link, nil
+}
+
+// ReadChanges follows the deltaLink state and applies what changed to
+// users: a new user is added, a changed one replaced (Graph returns every
+// selected property of a changed user, leaving out those that are null;
+// its manager changes only with manager@delta), a deleted one removed.
+func (d *Directory) ReadChanges(ctx context.Context, q directory.Query, state string, users []identity.User, progress func(int)) ([]identity.User, string, error) {
+	ch, err := d.Client.ReadChanges(ctx, withLicenses(q), q.Manager, state, progress)
+	if err != nil {
+		return nil, "", err
+	}
+	at := make(map[string]int, len(users)+len(ch.Users))
+	for i := range users {
+		at[users[i].ID] = i
+	}
+	removed := 0
+	for _, c := range ch.Users {
+		j, known := at[c.User.ID]
+		switch {
+		case c.Removed && known:
+			users[j].ID = ""
+			delete(at, c.User.ID)
+			removed++
+		case c.Removed:
+		case known:
+			mgr := users[j].ManagerID
+			users[j] = c.User
+			if !c.ManagerSet {
+				users[j].ManagerID = mgr
+			}
+		default:
+			at[c.User.ID] = len(users)
+			users = append(users, c.User)
+		}
+	}
+	if removed > 0 {
+		kept := users[:0]
+		for _, u := range users {
+			if u.ID != "" {
+				kept = append(kept, u)
+			}
+		}
+		clear(users[len(kept):])
+		users = kept
+	}
+	d.log.Info("changes read", "entries", len(ch.Users), "removed", removed, "users", len(users))
+	return users, ch.Link, nil
 }
 
 // ReadDeleted reads the users in deleted items (see ListDeletedUsers).

@@ -25,8 +25,9 @@ func errBatchFormat() *graphError {
 	return newError(http.StatusBadRequest, "BadRequest", "Invalid batch payload format.")
 }
 
-// batch handles POST /$batch. Items run one at a time through the same
-// handlers as top-level requests, in request order adjusted so that every
+// batch handles POST /$batch. With latency jitter the batch waits for the
+// slowest of its items' jitter draws, as Graph runs them side by side.
+// Items run one at a time through the same handlers as top-level requests, in request order adjusted so that every
 // item runs after the items it dependsOn; an item whose dependency failed
 // gets 424. Responses are shuffled (Graph returns them in any order) unless
 // Options.KeepBatchOrder is set.
@@ -41,6 +42,9 @@ func (s *Server) batch(r *request) *response {
 	order, gerr := batchOrder(items)
 	if gerr != nil {
 		return s.fail(r, gerr)
+	}
+	if !sleepCtx(r.ctx, s.faults.batchDelay(len(items))) {
+		return s.fail(r, newError(http.StatusServiceUnavailable, "serviceNotAvailable", "The client went away."))
 	}
 
 	statuses := make(map[string]int, len(items)) // lower-cased id -> status
@@ -86,7 +90,11 @@ func (s *Server) batch(r *request) *response {
 		s.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 		s.rngMu.Unlock()
 	}
-	b := make([]byte, 0, 64+len(out)*256)
+	size := 64
+	for _, item := range out {
+		size += len(item) + 1
+	}
+	b := make([]byte, 0, size)
 	b = append(b, `{"responses":[`...)
 	for i, item := range out {
 		if i > 0 {

@@ -121,6 +121,23 @@ func (f *faulter) planTop() topPlan {
 	return p
 }
 
+// batchDelay draws the extra delay of a $batch of n items: Graph runs a
+// batch's items side by side, so the batch waits for the slowest item's
+// jitter (the top-level request already paid the base latency and one
+// draw). Zero without jitter.
+func (f *faulter) batchDelay(n int) time.Duration {
+	if f.jitter <= 0 || n <= 0 {
+		return 0
+	}
+	f.mu.Lock()
+	worst := 0.0
+	for range n {
+		worst = max(worst, f.rng.Float64())
+	}
+	f.mu.Unlock()
+	return time.Duration(worst * float64(f.jitter))
+}
+
 // serverError draws whether a request or $batch item fails with 503 or 504
 // before it is handled; nil means no.
 func (f *faulter) serverError() (kind string, fault *Fault) {

@@ -571,10 +571,73 @@ func compareString(v, op string, lit *literal) bool {
 				cmp = 1
 			}
 		default:
-			cmp = strings.Compare(strings.ToLower(v), lit.s)
+			cmp = compareLower(v, lit.s)
 		}
 	}
 	return compareResult(null, cmp, op, lit)
+}
+
+// compareLower compares strings.ToLower(v) with lower, without allocating
+// when v is ASCII.
+func compareLower(v, lower string) int {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= 0x80 {
+			return strings.Compare(strings.ToLower(v), lower)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		switch {
+		case i >= len(lower):
+			return 1
+		case c < lower[i]:
+			return -1
+		case c > lower[i]:
+			return 1
+		}
+	}
+	if len(v) < len(lower) {
+		return -1
+	}
+	return 0
+}
+
+// upnRange returns the bounds of a filter that is a range of
+// userPrincipalName (ge, le, gt, lt, alone or joined by and): lo and hi
+// in lower case, "" for none. ok is false for any other filter.
+func (n *fnode) upnRange() (lo, hi string, ok bool) {
+	if n == nil {
+		return "", "", false
+	}
+	if n.op == "and" {
+		l1, h1, ok1 := n.left.upnRange()
+		l2, h2, ok2 := n.right.upnRange()
+		if !ok1 || !ok2 {
+			return "", "", false
+		}
+		return max(l1, l2), minNonEmpty(h1, h2), true
+	}
+	if n.leaf == nil || n.leaf.name != "userPrincipalName" || len(n.lits) != 1 || n.lits[0].null {
+		return "", "", false
+	}
+	switch n.op {
+	case "ge", "gt":
+		return n.lits[0].s, "", true
+	case "le", "lt":
+		return "", n.lits[0].s, true
+	}
+	return "", "", false
+}
+
+func minNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return min(a, b)
 }
 
 func compareBool(v bool, op string, lit *literal) bool {

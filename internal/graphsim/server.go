@@ -74,8 +74,10 @@ type Options struct {
 	// none.
 	Faults Faults
 	// Latency is added to every top-level request, plus a uniformly random
-	// 0..LatencyJitter (seeded by Faults.Seed). Sleeping uses real time and
-	// stops when the request's context is done.
+	// 0..LatencyJitter (seeded by Faults.Seed); a $batch also waits for the
+	// largest of one more draw per item (Graph runs the items side by side,
+	// so a batch is as slow as its slowest item). Sleeping uses real time
+	// and stops when the request's context is done.
 	Latency, LatencyJitter time.Duration
 	// DeltaPageSize is the most users a /users/delta page holds (Graph: 200,
 	// also the default; 0 means 200). "Prefer: odata.maxpagesize=n" can
@@ -158,6 +160,9 @@ type Server struct {
 	faults   *faulter
 
 	pages sync.Pool // *[]byte buffers of collection pages (see pageBuf)
+
+	idxMu  sync.Mutex // guards upnIdx
+	upnIdx *upnSorted // users by userPrincipalName, for range filters
 
 	connMu   sync.Mutex
 	newConns map[net.Conn]bool // accepted, no request read yet

@@ -70,7 +70,12 @@ func (s *Server) listUsers(r *request) *response {
 	// Candidates in paging order: an index lookup for filters that are an
 	// eq/in on id or userPrincipalName, else every user.
 	var cands []*userRec
-	if field, keys := q.filter.indexKeys(); field != "" {
+	if lo, hi, ok := q.filter.upnRange(); ok {
+		// A range of userPrincipalNames: the sorted index finds the
+		// candidates (the filter still decides), in paging order.
+		cands = s.upnIndex().between(lo, hi)
+		sort.Slice(cands, func(i, j int) bool { return cands[i].seq < cands[j].seq })
+	} else if field, keys := q.filter.indexKeys(); field != "" {
 		for _, k := range keys {
 			var rec *userRec
 			if field == "id" {
@@ -298,4 +303,57 @@ func (s *Server) deleteUser(r *request) *response {
 	}
 	s.st.remove(rec, now)
 	return noContent()
+}
+
+// upnSorted is the users sorted by lower-cased userPrincipalName, as of a
+// store version.
+type upnSorted struct {
+	version uint64
+	keys    []string
+	recs    []*userRec
+}
+
+// between returns the users whose key is in [lo, hi] ("" = open).
+func (x *upnSorted) between(lo, hi string) []*userRec {
+	i := sort.SearchStrings(x.keys, lo)
+	j := len(x.keys)
+	if hi != "" {
+		j = sort.Search(len(x.keys), func(k int) bool { return x.keys[k] > hi })
+	}
+	if i >= j {
+		return nil
+	}
+	return append([]*userRec(nil), x.recs[i:j]...)
+}
+
+// upnIndex returns the sorted index of the live users, rebuilt after any
+// change. The caller holds s.mu (read).
+func (s *Server) upnIndex() *upnSorted {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if s.upnIdx != nil && s.upnIdx.version == s.st.version {
+		return s.upnIdx
+	}
+	x := &upnSorted{version: s.st.version}
+	for _, rec := range s.st.order {
+		if !rec.deleted {
+			x.recs = append(x.recs, rec)
+		}
+	}
+	x.keys = make([]string, len(x.recs))
+	for i, rec := range x.recs {
+		x.keys[i] = strings.ToLower(rec.u.UserPrincipalName)
+	}
+	sort.Sort(byKey{x})
+	s.upnIdx = x
+	return x
+}
+
+type byKey struct{ x *upnSorted }
+
+func (b byKey) Len() int           { return len(b.x.keys) }
+func (b byKey) Less(i, j int) bool { return b.x.keys[i] < b.x.keys[j] }
+func (b byKey) Swap(i, j int) {
+	b.x.keys[i], b.x.keys[j] = b.x.keys[j], b.x.keys[i]
+	b.x.recs[i], b.x.recs[j] = b.x.recs[j], b.x.recs[i]
 }

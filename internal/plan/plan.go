@@ -4,6 +4,8 @@
 package plan
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -353,11 +355,61 @@ func Write(path string, p *Plan) error {
 	return nil
 }
 
-// Encode writes the plan's JSON document.
+// Encode writes the plan's JSON document, indented, action by action: the
+// document is never built whole (a plan of 500,000 users' changes is tens
+// of megabytes, and indenting it whole doubled that). The bytes are those
+// json.Encoder with SetIndent("", "  ") writes, so a plan reads back with
+// Parse as before (format_version 1.x).
 func Encode(w io.Writer, p *Plan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	head := *p
+	head.Actions, head.Warnings = nil, nil
+	hb, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
+		return err
+	}
+	const tail = "\"actions\": null,\n  \"warnings\": null\n}"
+	prefix, ok := bytes.CutSuffix(hb, []byte(tail))
+	if !ok {
+		return errors.New("plan: unexpected layout of the plan's header")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(prefix)
+	bw.WriteString(`"actions": `)
+	if err := encodeArray(bw, p.Actions); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"warnings\": ")
+	if err := encodeArray(bw, p.Warnings); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// encodeArray writes a top-level field's array as json.Encoder indents it,
+// one element at a time.
+func encodeArray[T any](w *bufio.Writer, items []T) error {
+	if items == nil {
+		_, err := w.WriteString("null")
+		return err
+	}
+	if len(items) == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	w.WriteString("[\n    ")
+	for i := range items {
+		if i > 0 {
+			w.WriteString(",\n    ")
+		}
+		b, err := json.MarshalIndent(&items[i], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		w.Write(b)
+	}
+	_, err := w.WriteString("\n  ]")
+	return err
 }
 
 // ErrFormat is returned for a file that is not a plan this build can apply.

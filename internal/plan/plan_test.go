@@ -1,11 +1,14 @@
 package plan
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/hrsync/hrsync/internal/identity"
 )
@@ -50,5 +53,49 @@ func TestReadRejects(t *testing.T) {
 				t.Errorf("err = %v, want ErrFormat", err)
 			}
 		})
+	}
+}
+
+// Encode streams the plan action by action, byte for byte what
+// json.Encoder with SetIndent writes, and Parse reads it back identically.
+func TestEncodeStreamsTheSameBytes(t *testing.T) {
+	after, before := "Sales & <Ops>", "x"
+	in := input([]identity.Desired{person("1001", 2, "Ann Lee", "Sales & <Ops>"), person("1002", 3, "Bob Ray", "IT", "manager", "1001")},
+		[]identity.User{user("u9", "1009", "accountEnabled", "true")})
+	computed, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := []*Plan{
+		computed,
+		{FormatVersion: FormatVersion, Target: Target{Type: "entra", Endpoint: "https://graph.microsoft.com"}},
+		{FormatVersion: FormatVersion, Target: Target{Type: "entra", Endpoint: "e"}, Actions: []Action{}, Warnings: []Warning{}, Blocked: []string{"a"}},
+		{FormatVersion: FormatVersion, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Target: Target{Type: "entra", Endpoint: "e"},
+			Actions: []Action{{Action: Update, Key: "1", ID: "u1", Changes: []Change{{Attribute: "department", Before: &before, After: &after}}},
+				{Action: Create, Key: "2\u2028"}},
+			Warnings: []Warning{{Code: WarnEveryRun, Message: "m <b>"}}, Applyable: true},
+	}
+	for i, p := range plans {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := Encode(&got, p); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("plan %d:\ngot  %s\nwant %s", i, got.String(), want.String())
+		}
+		if p == computed {
+			back, err := Parse("p.json", got.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back.Actions, p.Actions) || !reflect.DeepEqual(back.Warnings, p.Warnings) {
+				t.Fatalf("plan %d read back differently: %+v", i, back)
+			}
+		}
 	}
 }

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hrsync/hrsync/internal/config"
+	"github.com/hrsync/hrsync/internal/directory"
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/mapping"
+	"github.com/hrsync/hrsync/internal/targets"
+)
+
+// failingDir is a directory whose user read fails; a slow one fails only
+// when its read is cancelled (or after a while).
+type failingDir struct {
+	directory.Directory
+	err  error
+	slow bool
+}
+
+func (d failingDir) ReadUsers(ctx context.Context, q directory.Query, progress func(int)) ([]identity.User, error) {
+	if d.slow {
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return nil, d.err
+}
+
+// The source and the directory are read side by side, but a source that
+// is missing, empty or lacks a column the mapping needs is reported without
+// contacting the directory; a source failing later is the error reported
+// even when the directory fails too; a directory failure is reported when
+// the source is fine.
+func TestMakePlanReadsSideBySideAndReportsTheSourceFirst(t *testing.T) {
+	rows := func(n int, bad int) string {
+		var b strings.Builder
+		b.WriteString("WorkerID,FirstName,LastName,Department,Len\n")
+		for i := 1; i <= n; i++ {
+			if i == bad {
+				b.WriteString("\"unterminated\n")
+				continue
+			}
+			fmt.Fprintf(&b, "%d,Ann%d,Lee,Sales,3\n", i, i)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name      string
+		csv       string
+		dirErr    error
+		slow      bool
+		opened    bool
+		wantInErr string
+	}{
+		{"empty source", "WorkerID,FirstName,LastName,Department,Len\n", nil, false, false, "no data records"},
+		{"missing column", "WorkerID,FirstName,LastName,Department\n1,A,B,C\n", nil, false, false, "field [Len] is not a column"},
+		{"late source error wins", rows(3000, 2900), errors.New("directory down"), true, true, "hr.csv:2901"},
+		{"directory error", rows(50, 0), errors.New("directory down"), false, true, "directory down"},
+		{"fine", rows(50, 0), nil, false, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setup(t, tt.csv)
+			var opened atomic.Bool
+			e.open = func(ctx context.Context, cfg *config.Config, log *slog.Logger) (directory.Directory, error) {
+				opened.Store(true)
+				d, err := targets.Open(ctx, cfg, log)
+				if err != nil || tt.dirErr == nil {
+					return d, err
+				}
+				return failingDir{Directory: d, err: tt.dirErr, slow: tt.slow}, nil
+			}
+			p, _, err := e.MakePlan(context.Background())
+			if opened.Load() != tt.opened {
+				t.Errorf("directory opened: %v, want %v", opened.Load(), tt.opened)
+			}
+			if tt.wantInErr == "" {
+				if err != nil || p == nil {
+					t.Fatalf("plan %v, err %v", p, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantInErr) {
+				t.Fatalf("err = %v, want one with %q", err, tt.wantInErr)
+			}
+			var me *mapping.Error
+			if tt.name == "missing column" && !errors.As(err, &me) {
+				t.Errorf("err %T is not the mapping's error", err)
+			}
+		})
+	}
+}
