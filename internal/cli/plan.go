@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hrsync/hrsync/internal/engine"
+	"github.com/hrsync/hrsync/internal/journal"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 )
@@ -33,9 +35,11 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 				return err
 			}
 			if out != "" {
-				if err := plan.Write(out, p); err != nil {
+				kept, err := engine.SavePlan(out, p)
+				if err != nil {
 					return err
 				}
+				a.noticeKept(out, kept)
 			}
 			if err := render.Plan(a.ios.Out, p, format); err != nil {
 				return err
@@ -57,6 +61,25 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them (0: none, 1: error)")
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// noticeKept says where SavePlan kept the plan and journal a new plan
+// replaced.
+func (a *app) noticeKept(out string, k engine.Kept) {
+	switch {
+	case k.Plan != "":
+		a.notice("%s held a plan that was applied (%s): kept it as %s, with its journal %s, the record of that apply. The new plan starts with no journal.\n", out, short(k.Digest), k.Plan, k.Journal)
+	case k.Journal != "":
+		a.notice("%s belonged to an earlier plan (%s): kept it as %s, the record of that apply. The new plan starts with no journal.\n", journal.Path(out), cmp.Or(short(k.Digest), "no header"), k.Journal)
+	}
+}
+
+// short is a digest cut for people: sha256: and 12 hex digits.
+func short(digest string) string {
+	if len(digest) > len("sha256:")+12 {
+		return digest[:len("sha256:")+12] + "…"
+	}
+	return digest
 }
 
 func (a *app) configArg() string {
