@@ -57,11 +57,16 @@ type app struct {
 func Main(ctx context.Context, args []string, ios *IOStreams, version string) int {
 	a := &app{ios: ios, version: version}
 	root := a.rootCmd()
+	args, err := terraformArgs(root, args)
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "Error: %s\n", err)
+		return ExitError
+	}
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
