@@ -633,11 +633,48 @@ func TestValidateReportsWithoutTenant(t *testing.T) {
 	mustCode(t, r, 1)
 }
 
+// hrsync version, --version and -version print the version, the commit
+// and the date: from the toolchain's build information for a build in a
+// checkout, from -ldflags for a release build; --json prints them as JSON.
 func TestVersion(t *testing.T) {
 	r := hrsync(t, ".", nil, "version")
 	mustCode(t, r, 0)
-	if !strings.HasPrefix(r.stdout, "hrsync ") {
+	if !strings.HasPrefix(r.stdout, "hrsync ") || !strings.Contains(r.stdout, "\ncommit: ") || !strings.Contains(r.stdout, "\ndate: ") {
 		t.Errorf("version: %s", r)
+	}
+	for _, flag := range []string{"--version", "-version"} {
+		if v := hrsync(t, ".", nil, flag); v.code != 0 || v.stdout != r.stdout {
+			t.Errorf("%s differs from version:\n%s\n%s", flag, v, r)
+		}
+	}
+	j := hrsync(t, ".", nil, "version", "--json")
+	mustCode(t, j, 0)
+	var info map[string]any
+	if err := json.Unmarshal([]byte(j.stdout), &info); err != nil {
+		t.Fatalf("version --json: %v\n%s", err, j)
+	}
+	for _, k := range []string{"version", "commit", "date", "modified", "go_version", "platform"} {
+		if _, ok := info[k]; !ok {
+			t.Errorf("version --json lacks %q: %s", k, j.stdout)
+		}
+	}
+
+	// A release build's -ldflags (as .goreleaser.yaml and the Dockerfile set them).
+	stamped := filepath.Join(t.TempDir(), "hrsync")
+	build := exec.Command("go", "build", "-o", stamped,
+		"-ldflags", "-X main.version=9.8.7 -X main.commit=0123456789abcdef -X main.date=2026-12-01T10:00:00Z", ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(stamped, "version", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &info); err != nil {
+		t.Fatal(err)
+	}
+	if info["version"] != "9.8.7" || info["commit"] != "0123456789abcdef" || info["date"] != "2026-12-01T10:00:00Z" || info["modified"] != false {
+		t.Errorf("stamped build: %s", out)
 	}
 }
 

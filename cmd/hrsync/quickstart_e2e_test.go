@@ -14,7 +14,12 @@ import (
 func quickstartSequence(t *testing.T, root string) {
 	t.Helper()
 	cfg := filepath.Join("examples", "quickstart", "hrsync.yaml")
-	r := hrsync(t, root, nil, "plan", "-c", cfg, "--out", "plan.json")
+	r := hrsync(t, root, nil, "plan", "-c", cfg)
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "+ create 1046") {
+		t.Fatalf("plan:\n%s", r)
+	}
+	r = hrsync(t, root, nil, "plan", "-c", cfg, "--out", "plan.json")
 	mustCode(t, r, 0)
 	if !strings.Contains(r.stdout, "+ create 1046") || !strings.Contains(r.stderr, "Saved the plan to plan.json") {
 		t.Fatalf("plan:\n%s", r)

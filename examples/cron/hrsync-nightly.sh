@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # hrsync-nightly.sh: nightly hrsync plan (and, only if allowed, apply) on a Linux host.
 #
+# hrsync: a release archive (hrsync_<version>_linux_amd64.tar.gz), checked against the release's
+# hrsync_<version>_checksums.txt (sha256sum --ignore-missing -c), unpacked to /usr/local/bin/hrsync; or
+# go install github.com/hrsync/hrsync/cmd/hrsync@v<version>. HRSYNC_CRON_BIN names another path.
+#
 # Auth is whatever hrsync.yaml says; on a host that means target.auth: managed_identity (an Azure VM or Arc
 # machine; target.client_id / AZURE_CLIENT_ID picks a user-assigned identity) or certificate
 # (AZURE_CLIENT_CERTIFICATE_PATH, readable only by the hrsync user). Put such variables and the HR source's

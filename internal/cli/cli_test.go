@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hrsync/hrsync/internal/buildinfo"
 )
 
 // quickstart copies the quick start into a temp folder and returns the
@@ -59,7 +61,7 @@ func TestApplyConfirmation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := quickstart(t)
 			s := newStreams(tt.stdin, tt.tty)
-			code := Main(context.Background(), []string{"apply", "-c", cfg}, s.ios, "test")
+			code := Main(context.Background(), []string{"apply", "-c", cfg}, s.ios, testBuild)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, s.out, s.err)
 			}
@@ -80,7 +82,7 @@ func TestApplyConfirmation(t *testing.T) {
 func TestJSONLogsGoToStderr(t *testing.T) {
 	cfg := quickstart(t)
 	s := newStreams("", false)
-	code := Main(context.Background(), []string{"plan", "-c", cfg, "--format", "json", "--log-format", "json", "--log-level", "info"}, s.ios, "test")
+	code := Main(context.Background(), []string{"plan", "-c", cfg, "--format", "json", "--log-format", "json", "--log-level", "info"}, s.ios, testBuild)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, s.err)
 	}
@@ -118,7 +120,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:1], " "), func(t *testing.T) {
 			s := newStreams("", false)
-			if code := Main(context.Background(), tt.args, s.ios, "test"); code != ExitError {
+			if code := Main(context.Background(), tt.args, s.ios, testBuild); code != ExitError {
 				t.Fatalf("exit %d, want 1", code)
 			}
 			if !strings.Contains(s.err.String(), tt.want) {
@@ -134,7 +136,7 @@ func TestShowRefusesOtherFormatVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newStreams("", false)
-	if code := Main(context.Background(), []string{"show", p}, s.ios, "test"); code != ExitError || !strings.Contains(s.err.String(), "format_version 2.0") {
+	if code := Main(context.Background(), []string{"show", p}, s.ios, testBuild); code != ExitError || !strings.Contains(s.err.String(), "format_version 2.0") {
 		t.Fatalf("exit %d: %s", code, s.err)
 	}
 }
@@ -142,7 +144,7 @@ func TestShowRefusesOtherFormatVersions(t *testing.T) {
 func TestBadReportPathFailsBeforeAnyWrite(t *testing.T) {
 	cfg := quickstart(t)
 	s := newStreams("", false)
-	code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--report", filepath.Join(t.TempDir(), "missing", "r.csv")}, s.ios, "test")
+	code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--report", filepath.Join(t.TempDir(), "missing", "r.csv")}, s.ios, testBuild)
 	if code != ExitError || !strings.Contains(s.err.String(), "open report") {
 		t.Fatalf("exit %d: %s", code, s.err)
 	}
@@ -151,3 +153,6 @@ func TestBadReportPathFailsBeforeAnyWrite(t *testing.T) {
 		t.Error("changes were applied before the report path was checked")
 	}
 }
+
+// testBuild identifies the binary in tests.
+var testBuild = buildinfo.Info{Version: "test"}

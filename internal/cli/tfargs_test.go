@@ -20,6 +20,7 @@ func TestTerraformArgs(t *testing.T) {
 		{"inherited flags", "plan -log-level=debug -target-state s.json", "plan --log-level=debug --target-state s.json", ""},
 		{"subcommand of a subcommand", "sandbox serve -state s.json -throttle", "sandbox serve --state s.json --throttle", ""},
 		{"-help and -version", "plan -help", "plan --help", ""},
+		{"root -version", "-version", "--version", ""},
 		{"shorthands stay", "plan -o plan.json -c x.yaml -oother.json -o=p.json", "plan -o plan.json -c x.yaml -oother.json -o=p.json", ""},
 		{"long forms stay", "plan --out=plan.json --format json", "plan --out=plan.json --format json", ""},
 		{"values are not flags", "plan --out -format -c -out", "plan --out -format -c -out", ""},
@@ -32,7 +33,7 @@ func TestTerraformArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &app{ios: &IOStreams{}}
+			a := &app{ios: &IOStreams{}, build: testBuild}
 			got, err := terraformArgs(a.rootCmd(), strings.Fields(tt.args))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
