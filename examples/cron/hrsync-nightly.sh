@@ -20,7 +20,7 @@
 set -euo pipefail
 
 config=${HRSYNC_CRON_CONFIG:-/etc/hrsync/hrsync.yaml}
-hrsync=${HRSYNC_CRON_BIN:-/usr/local/bin/hrsync}
+hrsync=${HRSYNC_CRON_BIN:-$(command -v hrsync || echo /usr/local/bin/hrsync)} # cron's PATH (crontab.example)
 data_dir=${HRSYNC_CRON_DATA_DIR:-/var/lib/hrsync}         # dated run folders: plan.json, report.csv, hrsync.log
 keep=${HRSYNC_CRON_KEEP:-14}                               # run folders to keep (they name people)
 auto_apply=${HRSYNC_CRON_AUTO_APPLY:-0}                    # 1: apply unattended
@@ -64,6 +64,7 @@ notify() { # subject, body file
   fi
 }
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 prune() { # keep the newest $keep run folders
   find "$data_dir" -mindepth 1 -maxdepth 1 -type d -name '20*Z.*' -printf '%f\n' | sort -r |
     tail -n +"$((keep + 1))" | while read -r old; do rm -rf -- "${data_dir:?}/$old"; done
@@ -77,7 +78,8 @@ rc=$?
 set -e
 case $rc in
   0) note "no changes: Entra ID matches HR"; exit 0 ;;
-  2|4) note "plan has changes: $run_dir/plan.json (exit 4: a safety threshold blocks them)" ;;
+  2) note "plan has changes: $run_dir/plan.json" ;;
+  4) note "plan has changes, but a safety threshold blocks them (exit 4): $run_dir/plan.json" ;;
   *) note "plan failed (exit $rc): nothing planned or changed. Bad config, mapping or source, HR or Graph unreachable, or sign-in failed; see $log"
      tail -n 20 "$log" > "$run_dir/notify.txt"
      notify "hrsync: plan FAILED on $(hostname)" "$run_dir/notify.txt"
