@@ -629,6 +629,15 @@ func TestValidateReportsWithoutTenant(t *testing.T) {
 	if !strings.Contains(r.stdout, "50 records") || !strings.Contains(r.stdout, "upn_conflict 1048") {
 		t.Errorf("validate:\n%s", r)
 	}
+	// validate reads no directory: 1003 is an existing user, not a joiner.
+	if strings.Contains(r.stdout, "joiner") || !strings.Contains(r.stdout, "the record with key 1003") {
+		t.Errorf("validate claims a joiner:\n%s", r.stdout)
+	}
+	r = hrsync(t, dir, []string{"HRSYNC_TARGET_TYPE=entra", "HRSYNC_TARGET_AUTH=azure_cli", "AZURE_TENANT_ID=not-a-guid"}, "validate", "-c", "hrsync.yaml")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, `"not-a-guid" is neither a tenant id`) {
+		t.Errorf("validate with a bad tenant id:\n%s", r)
+	}
 	r = hrsync(t, dir, nil, "validate", "-c", "hrsync.yaml", "--strict")
 	mustCode(t, r, 1)
 }

@@ -380,6 +380,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Pl
 func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
 	in := e.input(src, &Snapshot{Users: []identity.User{}}, cmp.Or(src.Now, e.Now()))
 	in.Policy.Leavers = "ignore"
+	in.Offline = true
 	p, err := plan.Compute(in)
 	if err != nil {
 		return nil, err
