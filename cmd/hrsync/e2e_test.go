@@ -112,10 +112,11 @@ type planDoc struct {
 		} `json:"changes"`
 	} `json:"actions"`
 	Warnings []struct {
-		Code    string `json:"code"`
-		Key     string `json:"key"`
-		Message string `json:"message"`
-		Sources []struct {
+		Code     string `json:"code"`
+		Severity string `json:"severity"`
+		Key      string `json:"key"`
+		Message  string `json:"message"`
+		Sources  []struct {
 			File string `json:"file"`
 			Line int    `json:"line"`
 		} `json:"sources"`
@@ -168,8 +169,10 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 	dir := quickstart(t)
 	state := filepath.Join(dir, ".hrsync", "sandbox.json")
 
+	// Changes (2), and the John Smith whose UPN is taken, an unresolved
+	// problem (+8).
 	r := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
-	mustCode(t, r, 2)
+	mustCode(t, r, 10)
 	for _, want := range []string{"+ create 1046", "~ update 1007", `~ department`, `"Product" -> "Engineering"`, "- disable 1099", "(absent from source)", "~ enable 1030", "- disable 1040", "upn_conflict 1048"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan output lacks %q\n%s", want, r.stdout)
@@ -198,6 +201,9 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 		t.Error("show --format json differs from the saved plan")
 	}
 	p := parsePlan(t, show.stdout)
+	if p.Summary["problems"] != 1 || len(p.Warnings) != 1 || p.Warnings[0].Severity != "problem" {
+		t.Errorf("problems: summary %v, warnings %+v", p.Summary, p.Warnings)
+	}
 	if p.FormatVersion != "1.0" || p.Summary["create"] != 4 || p.Summary["update"] != 4 || p.Summary["disable"] != 2 || p.Summary["enable"] != 1 {
 		t.Errorf("plan = %+v", p.Summary)
 	}
@@ -206,6 +212,9 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 	mustCode(t, r, 0)
 	if !strings.Contains(r.stdout, "Apply complete: 11 done, 0 failed") {
 		t.Errorf("apply output:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "1 unresolved problem that no apply resolves (upn_conflict 1048)") {
+		t.Errorf("apply does not remind of the unresolved problem:\n%s", r.stderr)
 	}
 
 	users := readState(t, state)
@@ -235,9 +244,10 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 		t.Errorf("state mode = %v", fi.Mode().Perm())
 	}
 
+	// No changes, but 1048 still cannot be created: never green.
 	r = hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
-	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "No changes.") {
+	mustCode(t, r, 8)
+	if !strings.Contains(r.stdout, "No changes, but 1 unresolved problem (upn_conflict 1048)") || strings.Contains(r.stdout, "No changes.") {
 		t.Errorf("second plan:\n%s", r)
 	}
 
@@ -295,7 +305,7 @@ func TestDepartmentChangeIsOneUpdate(t *testing.T) {
 		return strings.Replace(s, "1013,Active,Priya,Natarajan,Engineering,", "1013,Active,Priya,Natarajan,Research,", 1)
 	})
 	r := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--format", "json", "--detailed-exitcode")
-	mustCode(t, r, 2)
+	mustCode(t, r, 10)
 	p := parsePlan(t, r.stdout)
 	if len(p.Actions) != 1 || p.Actions[0].Action != "update" || p.Actions[0].Key != "1013" || len(p.Actions[0].Changes) != 1 {
 		t.Fatalf("actions = %+v", p.Actions)
@@ -305,7 +315,7 @@ func TestDepartmentChangeIsOneUpdate(t *testing.T) {
 		t.Errorf("change = %s %v %v", c.Attribute, *c.Before, *c.After)
 	}
 	mustCode(t, hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve"), 0)
-	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 0)
+	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 8) // 1048
 }
 
 func TestRemovedRowIsOneDisable(t *testing.T) {
@@ -475,7 +485,7 @@ func TestStaleActionsAreRefusedAndTheRestConverges(t *testing.T) {
 	// A fresh plan now creates 1007 again, and converges.
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve")
 	mustCode(t, r, 0)
-	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 0)
+	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 8) // 1048
 }
 
 func TestLeaverThresholdBlocksApply(t *testing.T) {
@@ -543,7 +553,7 @@ func TestCSV2SCIMFixture(t *testing.T) {
 	r = hrsync(t, root, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
 	r = hrsync(t, root, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
-	mustCode(t, r, 0)
+	mustCode(t, r, 8) // the duplicate keys stay unresolved
 	users := readState(t, filepath.Join(root, "tenant.json"))
 	if len(users) != 170 {
 		t.Errorf("tenant holds %d users, want 170", len(users))
@@ -615,7 +625,7 @@ func TestSandboxServeWithAccessTokenAuth(t *testing.T) {
 		t.Error("the token appears in the output")
 	}
 	r = hrsync(t, dir, append(env, "HRSYNC_ACCESS_TOKEN=s3cret-token"), "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
-	mustCode(t, r, 0)
+	mustCode(t, r, 8) // 1048
 	stop()
 	if users := readState(t, filepath.Join(dir, "served.json")); users["1046"] == nil {
 		t.Error("served state not saved on exit")

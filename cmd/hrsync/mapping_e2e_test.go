@@ -172,7 +172,7 @@ func TestCreateThresholdBlocksApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
-	mustCode(t, plan, 4)
+	mustCode(t, plan, 12) // blocked (4), and 1048 (+8)
 	if !strings.Contains(plan.stdout, "exceed policy.max_creates (1)") {
 		t.Errorf("plan does not name the threshold:\n%s", plan.stdout)
 	}

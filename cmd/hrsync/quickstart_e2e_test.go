@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,9 +33,11 @@ func quickstartSequence(t *testing.T, root string) {
 	}
 	r = hrsync(t, root, nil, "plan", "-c", cfg)
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "No changes") {
+	if !strings.Contains(r.stdout, "No changes, but 1 unresolved problem (upn_conflict 1048)") {
 		t.Fatalf("plan after apply:\n%s", r)
 	}
+	// The README: --detailed-exitcode exits 8, never 0, while 1048 cannot be created.
+	mustCode(t, hrsync(t, root, nil, "plan", "-c", cfg, "--detailed-exitcode"), 8)
 	// The README's reset.
 	if err := os.RemoveAll(filepath.Join(root, "examples", "quickstart", ".hrsync")); err != nil {
 		t.Fatal(err)
@@ -161,5 +164,30 @@ func TestGitignoreCoversTheQuickstart(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Errorf("%s is not ignored by .gitignore (%v)", f, err)
 		}
+	}
+}
+
+// The cron wrapper with the real hrsync on the converged quick start:
+// nothing to apply, but 1048 cannot be created, so it mails that and
+// exits 6, every night until someone acts.
+func TestCronWrapperAlertsOnTheQuickstartProblem(t *testing.T) {
+	for _, tool := range []string{"flock", "jq", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	dir := converged(t)
+	data := t.TempDir()
+	wrapper, _ := filepath.Abs(filepath.Join("..", "..", "examples", "cron", "hrsync-nightly.sh"))
+	cmd := exec.Command("bash", wrapper)
+	cmd.Env = append(os.Environ(), "HRSYNC_CRON_BIN="+binary, "HRSYNC_CRON_CONFIG="+filepath.Join(dir, "hrsync.yaml"),
+		"HRSYNC_CRON_DATA_DIR="+data, "HRSYNC_CRON_ENV_FILE="+filepath.Join(data, "none.env"), "HRSYNC_CRON_NOTIFY=")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 6 {
+		t.Fatalf("wrapper: %v, want exit 6\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "hrsync: 1 unresolved problem(s)") || !strings.Contains(string(out), "! upn_conflict 1048: cannot create") {
+		t.Errorf("the mail lacks the problem:\n%s", out)
 	}
 }

@@ -13,7 +13,7 @@ import (
 func TestTerraformHabits(t *testing.T) {
 	dir := quickstart(t)
 	r := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "-out=plan.json", "-detailed-exitcode")
-	mustCode(t, r, 2)
+	mustCode(t, r, 10)
 	if _, err := os.Stat(filepath.Join(dir, "plan.json")); err != nil {
 		t.Fatalf("-out=plan.json wrote no plan.json: %v\n%s", err, r)
 	}

@@ -14,8 +14,9 @@ import (
 )
 
 // fakeHrsync stands in for hrsync: it logs its arguments, writes a plan
-// for plan --out (applyable and warnings from FAKE_APPLYABLE and
-// FAKE_WARNINGS), and exits FAKE_PLAN_RC or FAKE_APPLY_RC.
+// for plan --out (applyable, summary.problems and warnings from
+// FAKE_APPLYABLE, FAKE_PROBLEMS and FAKE_WARNINGS), and exits FAKE_PLAN_RC
+// or FAKE_APPLY_RC.
 const fakeHrsync = `#!/usr/bin/env bash
 echo "$*" >> "$FAKE_CALLS"
 cmd=$1; shift
@@ -27,7 +28,8 @@ case $cmd in
       shift
     done
     if [ -n "$out" ]; then
-      printf '{"applyable": %s, "warnings": %s}\n' "${FAKE_APPLYABLE:-true}" "${FAKE_WARNINGS:-[]}" > "$out"
+      printf '{"applyable": %s, "summary": {"problems": %s}, "warnings": %s}\n' \
+        "${FAKE_APPLYABLE:-true}" "${FAKE_PROBLEMS:-0}" "${FAKE_WARNINGS:-[]}" > "$out"
     fi
     echo "Plan: fake"
     exit "${FAKE_PLAN_RC:-0}" ;;
@@ -106,6 +108,24 @@ func nightly(t *testing.T, env map[string]string, hold bool) run {
 	return r
 }
 
+// problem is the environment of a plan exiting rc with one unresolved
+// problem.
+func problem(rc string) map[string]string {
+	return map[string]string{"FAKE_PLAN_RC": rc, "FAKE_PROBLEMS": "1",
+		"FAKE_WARNINGS": `[{"code":"upn_conflict","severity":"problem","key":"1048","message":"cannot create: john.smith@contoso.com is taken"},` +
+			`{"code":"manager_not_found","severity":"note","key":"1007","message":"a note, not mailed as a problem"}]`}
+}
+
+func with(env map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for a, b := range env {
+		if a != k {
+			out[a] = b
+		}
+	}
+	return out
+}
+
 func TestNightly(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -115,6 +135,7 @@ func TestNightly(t *testing.T) {
 		log     []string // in the run's log
 		notLog  []string
 		stdout  []string // what cron mails; "" for nothing
+		notOut  []string
 		applied bool
 		silent  bool
 	}{
@@ -134,6 +155,20 @@ func TestNightly(t *testing.T) {
 		{name: "auto apply never over a threshold", env: map[string]string{"FAKE_PLAN_RC": "4", "FAKE_APPLYABLE": "false", "HRSYNC_CRON_AUTO_APPLY": "1"}, code: 0,
 			log: []string{"blocked by a safety threshold"}, stdout: []string{"changes waiting for review"}},
 		{name: "another run holds the lock", hold: true, code: 4, silent: true},
+		// Unresolved problems (+8) are mailed, also with nothing to apply.
+		{name: "no changes, but a joiner that cannot be created", env: problem("8"), code: 6,
+			log:    []string{"no changes to apply, but 1 unresolved problem(s)"},
+			stdout: []string{"hrsync: 1 unresolved problem(s)", "! upn_conflict 1048: cannot create: john.smith@contoso.com is taken"},
+			notOut: []string{"manager_not_found"}},
+		{name: "changes and a problem", env: problem("10"), code: 6,
+			log:    []string{"plan has changes: ", "1 unresolved problem(s)"},
+			stdout: []string{"hrsync: changes waiting for review on", ", and 1 unresolved problem(s)", "! upn_conflict 1048"}},
+		{name: "blocked and a problem", env: with(problem("12"), "FAKE_APPLYABLE", "false"), code: 6,
+			log: []string{"(exit 4)"}, stdout: []string{"blocked by a safety threshold", "! upn_conflict 1048"}},
+		{name: "auto apply with a problem", env: with(problem("10"), "HRSYNC_CRON_AUTO_APPLY", "1"), code: 6,
+			log: []string{"applied: every action done"}, stdout: []string{"hrsync: applied on", "applying did not fix them", "! upn_conflict 1048"}, applied: true},
+		{name: "auto apply incomplete with a problem", env: with(with(problem("10"), "HRSYNC_CRON_AUTO_APPLY", "1"), "FAKE_APPLY_RC", "3"), code: 3,
+			stdout: []string{"hrsync: apply INCOMPLETE", "! upn_conflict 1048"}, applied: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,6 +189,11 @@ func TestNightly(t *testing.T) {
 			for _, w := range tt.stdout {
 				if !strings.Contains(r.stdout, w) {
 					t.Errorf("output (mailed by cron) lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			for _, w := range tt.notOut {
+				if strings.Contains(r.stdout, w) {
+					t.Errorf("output (mailed by cron) has %q:\n%s", w, r.stdout)
 				}
 			}
 			if tt.silent && r.stdout != "" {

@@ -87,6 +87,9 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		}
 	}
 	res, err := e.Apply(ctx, run)
+	if res.Plan != nil {
+		a.noticeProblems(res.Plan)
+	}
 	// Closed even after Ctrl-C or failures: the joiners created so far
 	// exist in the directory whatever happened to the rest. A file that
 	// cannot be written does not keep the others from being written.
@@ -102,6 +105,15 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		}
 	}
 	return applyExit(e, res, err, outErrs)
+}
+
+// noticeProblems reminds, after an apply, of the plan's unresolved
+// problems: applying it resolved none of them.
+func (a *app) noticeProblems(p *plan.Plan) {
+	if problems := p.Problems(); len(problems) > 0 {
+		a.notice("The plan has %s that no apply resolves (%s): fix the source, the mapping or the directory.\n",
+			render.Count(len(problems), "unresolved problem", "unresolved problems"), render.ProblemList(problems, 5))
+	}
 }
 
 // applyExit is the error (and exit code) an apply ends with.

@@ -47,20 +47,35 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 			if out != "" {
 				a.notice("Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
 			}
-			if detailed && !p.Applyable {
-				return &exitError{code: ExitBlocked}
-			}
-			if detailed && p.Summary.Changes() > 0 {
-				return &exitError{code: ExitChanges}
+			if code := detailedExit(p); detailed && code != ExitOK {
+				return &exitError{code: code}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "save the plan to this file (JSON, mode 0600)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them (0: none, 1: error)")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them, plus 8 when it has unresolved problems (0: none of these, 1: error)")
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// detailedExit is plan --detailed-exitcode's exit code: ExitChanges when
+// the plan has changes, ExitBlocked instead when a safety threshold
+// blocks them, ExitOK for neither; plus ExitProblems when it has
+// unresolved problems, which no apply resolves (0, 2, 4, 8, 10 or 12).
+func detailedExit(p *plan.Plan) int {
+	code := ExitOK
+	switch {
+	case !p.Applyable:
+		code = ExitBlocked
+	case p.Summary.Changes() > 0:
+		code = ExitChanges
+	}
+	if len(p.Problems()) > 0 {
+		code |= ExitProblems
+	}
+	return code
 }
 
 // noticeKept says where SavePlan kept the plan and journal a new plan

@@ -27,6 +27,10 @@ const (
 	ExitChanges = 2 // plan --detailed-exitcode found changes
 	ExitPartial = 3 // apply finished with some actions failed
 	ExitBlocked = 4 // plan --detailed-exitcode: changes, but a safety threshold blocks them
+	// ExitProblems is added to plan --detailed-exitcode's 0, 2 or 4 when
+	// the plan has unresolved problems (see plan.SeverityProblem): 8, 10
+	// or 12. Applying does not resolve them; a person must act.
+	ExitProblems = 8
 )
 
 // exitError carries a specific exit code; err may be nil when the command

@@ -361,7 +361,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Pl
 		return nil, err
 	}
 	for _, w := range src.Warnings {
-		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
+		p.Warn(plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
 	p.ToolVersion = e.Version
 	p.Target = t
@@ -386,7 +386,7 @@ func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
 		return nil, err
 	}
 	for _, w := range src.Warnings {
-		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
+		p.Warn(plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
 	return p, nil
 }

@@ -1188,6 +1188,7 @@ func (c *computer) finish() {
 		}
 		return keyLess(a.Key, b.Key)
 	})
+	c.p.classify()
 	c.p.Applyable = len(c.p.Blocked) == 0
 }
 

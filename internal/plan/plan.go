@@ -144,6 +144,9 @@ type Summary struct {
 	// ActiveManaged counts the managed users whose account is enabled:
 	// what a complete source should roughly hold.
 	ActiveManaged int `json:"active_managed"`
+	// Problems counts the warnings that are unresolved problems (see
+	// SeverityProblem); the other warnings are notes.
+	Problems int `json:"problems"`
 }
 
 // Changes is the number of actions.
@@ -251,10 +254,13 @@ type Change struct {
 // Warning is something reviewers must know: a record left out, a reference
 // that could not be resolved, a guard that held something back.
 type Warning struct {
-	Code    string                `json:"code"`
-	Message string                `json:"message"`
-	Key     string                `json:"key,omitempty"`
-	Sources []identity.Provenance `json:"sources,omitempty"`
+	Code string `json:"code"`
+	// Severity is SeverityProblem or SeverityNote, derived from the code
+	// (see Severity).
+	Severity string                `json:"severity"`
+	Message  string                `json:"message"`
+	Key      string                `json:"key,omitempty"`
+	Sources  []identity.Provenance `json:"sources,omitempty"`
 }
 
 // Lifecycle classes of actions.
@@ -353,8 +359,10 @@ func Write(path string, p *Plan) error {
 	return nil
 }
 
-// Encode writes the plan's JSON document.
+// Encode writes the plan's JSON document, its warnings classified (see
+// Severity).
 func Encode(w io.Writer, p *Plan) error {
+	p.classify()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(p)

@@ -117,7 +117,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 	ew := &errWriter{w: w}
 	schema := p.Schema()
 	if len(p.Actions) == 0 {
-		ew.printf("No changes. %s matches the source (%d managed users, %d unchanged).\n", capital(schema.Name), p.Summary.Managed, p.Summary.Unchanged)
+		ew.printf("%s\n", noChanges(p))
 	} else {
 		ew.printf("hrsync will perform the following actions:\n")
 		for _, a := range p.Actions {
@@ -168,19 +168,13 @@ func Text(w io.Writer, p *plan.Plan) error {
 			}
 		}
 	}
-	if len(p.Warnings) > 0 {
-		ew.printf("\nWarnings (%d):\n", len(p.Warnings))
-		for _, wn := range p.Warnings {
-			ew.printf("  ! %s", wn.Code)
-			if wn.Key != "" {
-				ew.printf(" %s", clean(wn.Key))
-			}
-			ew.printf(": %s", clean(wn.Message))
-			if len(wn.Sources) == 1 && !strings.Contains(wn.Message, wn.Sources[0].String()) {
-				ew.printf(" [%s]", clean(wn.Sources[0].String()))
-			}
-			ew.printf("\n")
-		}
+	if problems := p.Problems(); len(problems) > 0 {
+		ew.printf("\nUnresolved problems (%d): hrsync cannot bring these in line, however often it runs; fix the source, the mapping or the directory:\n", len(problems))
+		textWarnings(ew, problems)
+	}
+	if notes := p.Notes(); len(notes) > 0 {
+		ew.printf("\nNotes (%d):\n", len(notes))
+		textWarnings(ew, notes)
 	}
 	if !p.Applyable {
 		ew.printf("\nThis plan is BLOCKED and cannot be applied:\n")
@@ -190,6 +184,54 @@ func Text(w io.Writer, p *plan.Plan) error {
 	}
 	ew.printf("\n%s\n", SummaryLine(p))
 	return ew.err
+}
+
+// textWarnings writes one line per warning.
+func textWarnings(ew *errWriter, ws []plan.Warning) {
+	for _, wn := range ws {
+		ew.printf("  ! %s", wn.Code)
+		if wn.Key != "" {
+			ew.printf(" %s", clean(wn.Key))
+		}
+		ew.printf(": %s", clean(wn.Message))
+		if len(wn.Sources) == 1 && !strings.Contains(wn.Message, wn.Sources[0].String()) {
+			ew.printf(" [%s]", clean(wn.Sources[0].String()))
+		}
+		ew.printf("\n")
+	}
+}
+
+// noChanges is the line that opens a plan without actions. A plan with
+// unresolved problems does not say the directory matches the source.
+func noChanges(p *plan.Plan) string {
+	name := p.Schema().Name
+	problems := p.Problems()
+	if len(problems) == 0 {
+		return fmt.Sprintf("No changes. %s matches the source (%d managed users, %d unchanged).", capital(name), p.Summary.Managed, p.Summary.Unchanged)
+	}
+	return fmt.Sprintf("No changes, but %s (%s): see below. Otherwise %s matches the source (%d managed users, %d unchanged).",
+		Count(len(problems), "unresolved problem", "unresolved problems"), ProblemList(problems, 3), name, p.Summary.Managed, p.Summary.Unchanged)
+}
+
+// ProblemList names up to max problems by code and key.
+func ProblemList(ws []plan.Warning, max int) string {
+	var parts []string
+	for i, w := range ws {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ws)-max))
+			break
+		}
+		parts = append(parts, strings.TrimSpace(w.Code+" "+clean(w.Key)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Count is n with the singular or plural noun.
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // SummaryLine is the one-line summary that ends a plan.
@@ -212,8 +254,10 @@ func SummaryLine(p *plan.Plan) string {
 	if s.Pending > 0 {
 		pending = fmt.Sprintf(" %d future joiners wait for their pre-hire window.", s.Pending)
 	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to enable, %d to disable, %d to delete%s. %d unchanged, %d skipped, %d warnings.%s",
-		s.Create, s.Update, s.Enable, s.Disable, s.Delete, extra.String(), s.Unchanged, s.Skipped, len(p.Warnings), pending)
+	problems := len(p.Problems())
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to enable, %d to disable, %d to delete%s. %d unchanged, %d skipped. %s, %s.%s",
+		s.Create, s.Update, s.Enable, s.Disable, s.Delete, extra.String(), s.Unchanged, s.Skipped,
+		Count(problems, "unresolved problem", "unresolved problems"), Count(len(p.Warnings)-problems, "note", "notes"), pending)
 }
 
 // Markdown writes the plan for a pull request or ticket comment.
@@ -224,14 +268,20 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	if !p.Applyable {
 		ew.printf("> **Blocked:** %s\n\n", mdEscape(strings.Join(p.Blocked, "; ")))
 	}
-	ew.printf("| create | update | enable | disable | delete | unchanged | skipped | warnings |\n")
-	ew.printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(p.Warnings))
+	problems, notes := p.Problems(), p.Notes()
+	if len(problems) > 0 {
+		ew.printf("> **%s** (%s): see below.\n\n", capital(Count(len(problems), "unresolved problem", "unresolved problems")), mdEscape(ProblemList(problems, 3)))
+	}
+	ew.printf("| create | update | enable | disable | delete | unchanged | skipped | problems | notes |\n")
+	ew.printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(problems), len(notes))
 	ew.printf("Target `%s` (%s, tenant `%s`), source `%s` (%d records, `%s`), created %s.\n\n",
 		mdEscape(p.Target.Endpoint), mdEscape(p.Target.Type), mdEscape(p.Target.TenantID), mdEscape(p.Inputs.Source.Path), p.Inputs.Source.Records,
 		mdEscape(short(p.Inputs.Source.Digest)), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
-	if len(p.Actions) == 0 {
-		ew.printf("No changes.\n")
+	if len(p.Actions) == 0 && len(problems) > 0 {
+		ew.printf("No changes, but see the unresolved problems below.\n\n")
+	} else if len(p.Actions) == 0 {
+		ew.printf("No changes.\n\n")
 	}
 	for _, kind := range []string{plan.Create, plan.Restore, plan.Enable, plan.Update, plan.Disable, plan.Delete} {
 		var acts []plan.Action
@@ -294,19 +344,28 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		}
 		ew.printf("\n</details>\n\n")
 	}
-	if len(p.Warnings) > 0 {
-		ew.printf("### Warnings (%d)\n\n", len(p.Warnings))
-		for _, wn := range p.Warnings {
-			ew.printf("- `%s`", wn.Code)
-			if wn.Key != "" {
-				ew.printf(" `%s`", mdEscape(wn.Key))
-			}
-			ew.printf(": %s\n", mdEscape(wn.Message))
-		}
-		ew.printf("\n")
+	if len(problems) > 0 {
+		ew.printf("### Unresolved problems (%d)\n\nhrsync cannot bring these in line, however often it runs; fix the source, the mapping or the directory.\n\n", len(problems))
+		mdWarnings(ew, problems)
+	}
+	if len(notes) > 0 {
+		ew.printf("### Notes (%d)\n\n", len(notes))
+		mdWarnings(ew, notes)
 	}
 	ew.printf("%s\n", SummaryLine(p))
 	return ew.err
+}
+
+// mdWarnings writes a list item per warning.
+func mdWarnings(ew *errWriter, ws []plan.Warning) {
+	for _, wn := range ws {
+		ew.printf("- `%s`", wn.Code)
+		if wn.Key != "" {
+			ew.printf(" `%s`", mdEscape(wn.Key))
+		}
+		ew.printf(": %s\n", mdEscape(wn.Message))
+	}
+	ew.printf("\n")
 }
 
 func mdValue(s *string, attr string) string {

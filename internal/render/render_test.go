@@ -58,6 +58,8 @@ func samplePlan() *plan.Plan {
 		Warnings: []plan.Warning{
 			{Code: plan.WarnDuplicateKey, Key: "1005", Message: `match key "1005" is used by 2 records (hr/workers.csv:6, hr/workers.csv:7); all are left out and the user with this key is left alone`,
 				Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 6}, {File: "hr/workers.csv", Line: 7}}},
+			{Code: plan.WarnManagerNotFound, Key: "1004", Message: `manager "1099" is neither in the source nor in Entra ID; the manager is left unchanged`,
+				Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 5}}},
 		},
 	}
 }
@@ -86,6 +88,12 @@ func TestPlanFormats(t *testing.T) {
 	empty := samplePlan()
 	empty.Actions, empty.Warnings = nil, nil
 	empty.Summary = plan.Summary{Unchanged: 4, Managed: 4}
+	stuck := samplePlan()
+	stuck.Actions = nil
+	stuck.Summary = plan.Summary{Unchanged: 49, Skipped: 1, Managed: 50}
+	stuck.Warnings = []plan.Warning{{Code: plan.WarnUPNConflict, Key: "1048",
+		Message: "cannot create: userPrincipalName john.smith@contoso.com is already taken by existing user 058128f3 (employeeId 1003); change the mapping or the source so they differ",
+		Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 49}}}}
 	tests := []struct {
 		name, format, golden string
 		p                    *plan.Plan
@@ -95,6 +103,8 @@ func TestPlanFormats(t *testing.T) {
 		{"markdown", "markdown", "plan.md", samplePlan()},
 		{"blocked text", "text", "plan-blocked.txt", blocked},
 		{"no changes", "text", "plan-empty.txt", empty},
+		{"no changes, but a problem", "text", "plan-problems.txt", stuck},
+		{"no changes, but a problem (markdown)", "markdown", "plan-problems.md", stuck},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +126,7 @@ func TestTextEndsWithSummaryLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if got := lines[len(lines)-1]; got != "Plan: 1 to create, 1 to update, 0 to enable, 1 to disable, 0 to delete. 1 unchanged, 2 skipped, 1 warnings." {
+	if got := lines[len(lines)-1]; got != "Plan: 1 to create, 1 to update, 0 to enable, 1 to disable, 0 to delete. 1 unchanged, 2 skipped. 1 unresolved problem, 1 note." {
 		t.Errorf("last line = %q", got)
 	}
 }
