@@ -210,7 +210,7 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "Apply complete: 11 done, 0 failed") {
+	if !strings.Contains(r.stdout, "Apply complete: 11 done, 0 partly done, 0 failed") {
 		t.Errorf("apply output:\n%s", r)
 	}
 	if !strings.Contains(r.stderr, "1 unresolved problem that no apply resolves (upn_conflict 1048)") {
@@ -257,7 +257,7 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 	before, _ := os.ReadFile(state)
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "11 done, 0 failed") || !strings.Contains(r.stderr, "Resuming") {
+	if !strings.Contains(r.stdout, "11 done, 0 partly done, 0 failed") || !strings.Contains(r.stderr, "Resuming") {
 		t.Errorf("re-apply:\n%s", r)
 	}
 	if err := os.Remove(filepath.Join(dir, "plan.json.journal")); err != nil {
@@ -265,7 +265,7 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 	}
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "11 done, 0 failed") {
+	if !strings.Contains(r.stdout, "11 done, 0 partly done, 0 failed") {
 		t.Errorf("re-apply without journal:\n%s", r)
 	}
 	if after, _ := os.ReadFile(state); len(after) != len(before) {

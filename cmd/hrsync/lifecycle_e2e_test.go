@@ -370,6 +370,22 @@ func resumeAfter(t *testing.T, sig os.Signal) {
 		if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(out.String(), "interrupted") {
 			t.Fatalf("after Ctrl-C: %v\n%s", err, out.String())
 		}
+		// A summary, not a line per action; every outcome with its reason;
+		// the last lines count every status.
+		text := out.String()
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "x ") && strings.HasSuffix(strings.TrimSpace(l), ":") {
+				t.Errorf("an outcome without a reason: %q", l)
+			}
+		}
+		if n := strings.Count(text, "\n  x "); n > 6 {
+			t.Errorf("%d outcome lines for %d actions:\n%s", n, n, text)
+		}
+		if !strings.Contains(text, "Apply stopped (interrupt signal received): ") || !strings.Contains(text, " partly done, ") ||
+			!strings.Contains(text, "interrupted: ") || !strings.Contains(text, " not started; run plan and apply again") ||
+			!strings.Contains(text, "before this action was sent") {
+			t.Errorf("after Ctrl-C:\n%s", text)
+		}
 	}
 	got := lines(journalPath) - 1
 	if got < 59 || got >= n {

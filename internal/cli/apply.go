@@ -95,7 +95,7 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 	// cannot be written does not keep the others from being written.
 	outErrs := out.close(a, e, o)
 	if res.Report != nil {
-		if rerr := render.Report(a.ios.Out, res.Report); rerr != nil {
+		if rerr := render.Report(a.ios.Out, res.Report, render.ReportOptions{Full: o.report}); rerr != nil {
 			return rerr
 		}
 		if out.report != nil {
@@ -133,7 +133,7 @@ func applyExit(e *engine.Engine, res *engine.Applied, err error, outErrs []error
 		if errors.Is(res.Stopped, context.DeadlineExceeded) {
 			why = fmt.Sprintf("stopped at the run's timeout (%s)", e.Cfg.Timeout)
 		}
-		return &exitError{code: ExitPartial, err: fmt.Errorf("%s: %d actions done, %d not started; run plan and apply again to finish", why, rep.Done, rep.NotStarted)}
+		return &exitError{code: ExitPartial, err: fmt.Errorf("%s: %s; run plan and apply again to finish", why, render.ReportCounts(rep))}
 	case err != nil:
 		return err
 	case rep != nil && rep.Incomplete() > 0:

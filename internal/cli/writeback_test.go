@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -78,8 +79,8 @@ func TestWritebackAndPasswordsFiles(t *testing.T) {
 			t.Errorf("joiner %s missing from the writeback file: %v", k, rows)
 		}
 	}
-	if len(created) != strings.Count(s.out.String(), "initial password: set") {
-		t.Errorf("%d joiners written back, stdout says a password was set %d times:\n%s", len(created), strings.Count(s.out.String(), "initial password: set"), s.out)
+	if want := fmt.Sprintf("~ %d creates done: initial password: set", len(created)); !strings.Contains(s.out.String(), want) {
+		t.Errorf("%d joiners written back, stdout does not say %q:\n%s", len(created), want, s.out)
 	}
 
 	fi, err := os.Stat(pw)
@@ -170,7 +171,7 @@ func TestNoPasswordsFileByDefault(t *testing.T) {
 	if code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve"}, s.ios, testBuild); code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, s.err)
 	}
-	if !strings.Contains(s.out.String(), "~ create 1046: initial password: set") {
+	if !strings.Contains(s.out.String(), "creates done: initial password: set\n      1046, ") {
 		t.Errorf("apply output does not say the password was set:\n%s", s.out)
 	}
 	if strings.Contains(s.err.String(), "Initial passwords of") {

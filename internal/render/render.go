@@ -386,24 +386,6 @@ func short(digest string) string {
 	return digest
 }
 
-// Report writes an apply report as text: a line per failure, then totals.
-func Report(w io.Writer, r *report.Report) error {
-	ew := &errWriter{w: w}
-	for _, res := range r.Results {
-		switch res.Status {
-		case report.StatusFailed, report.StatusPartial, report.StatusRefused:
-			ew.printf("  x %s %s %s: %s\n", res.Action, clean(res.Key), res.Status, clean(res.Error))
-		case report.StatusDone:
-			if res.Note != "" {
-				ew.printf("  ~ %s %s: %s\n", res.Action, clean(res.Key), res.Note)
-			}
-		}
-	}
-	ew.printf("Apply complete: %d done, %d failed, %d partly done, %d refused as stale, %d not started (%s).\n",
-		r.Done, r.Failed, r.Partial, r.Refused, r.NotStarted, r.FinishedAt.Sub(r.StartedAt).Round(1e6))
-	return ew.err
-}
-
 type errWriter struct {
 	w   io.Writer
 	err error

@@ -142,10 +142,51 @@ func TestReport(t *testing.T) {
 		},
 	}
 	var buf bytes.Buffer
-	if err := Report(&buf, r); err != nil {
+	if err := Report(&buf, r, ReportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.txt", buf.Bytes())
+}
+
+// Ctrl-C during a large apply: identical outcomes are grouped, a few keys
+// each, every unfinished result with its reason, and the last line counts
+// every status; the report file lists each action.
+func TestReportGroupsALargeInterruptedApply(t *testing.T) {
+	r := &report.Report{
+		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 1, 1, 0, 3, 2, 0, time.UTC),
+		Stopped: "stopped (interrupt signal received)",
+	}
+	add := func(n int, res report.Result) {
+		for i := 0; i < n; i++ {
+			res.Key = strconv.Itoa(10000 + len(r.Results))
+			r.Results = append(r.Results, res)
+		}
+	}
+	add(1, report.Result{Action: "create", Status: report.StatusDone, Note: "initial password: set"})
+	add(30159, report.Result{Action: "create", Status: report.StatusPartial, Error: "stopped (interrupt signal received) before setting its manager reference"})
+	for i := 0; i < 7; i++ {
+		add(1, report.Result{Action: "update", Status: report.StatusFailed, ErrorCode: "Request_ResourceNotFound",
+			Error: "update user id-" + strconv.Itoa(i) + ": graph 404 Request_ResourceNotFound: gone"})
+	}
+	add(1, report.Result{Action: "update", Status: report.StatusRefused, ErrorCode: "stale_plan", Error: "user u1 changed since the plan"})
+	add(9840, report.Result{Action: "create", Status: report.StatusNotStarted, Error: "stopped (interrupt signal received) before this action was sent"})
+	r.Done, r.Partial, r.Failed, r.Refused, r.NotStarted = 1, 30159, 7, 1, 9840
+	var buf bytes.Buffer
+	if err := Report(&buf, r, ReportOptions{Full: "report.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "\n"); n > 20 {
+		t.Errorf("%d lines for 40,009 results", n)
+	}
+	golden(t, "report-interrupted.txt", buf.Bytes())
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 30159: "30,159", 1234567: "1,234,567", -1500: "-1,500"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
 }
 
 func TestReportCSV(t *testing.T) {
