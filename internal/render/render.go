@@ -266,18 +266,22 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	s := p.Summary
 	ew.printf("## hrsync plan\n\n")
 	if !p.Applyable {
-		ew.printf("> **Blocked:** %s\n\n", mdEscape(strings.Join(p.Blocked, "; ")))
+		ew.printf("> **Blocked:** %s\n\n", mdText(strings.Join(p.Blocked, "; ")))
 	}
 	problems, notes := p.Problems(), p.Notes()
 	if len(problems) > 0 {
-		ew.printf("> **%s** (%s): see below.\n\n", capital(Count(len(problems), "unresolved problem", "unresolved problems")), mdEscape(ProblemList(problems, 3)))
+		ew.printf("> **%s** (%s): see below.\n\n", capital(Count(len(problems), "unresolved problem", "unresolved problems")), mdText(ProblemList(problems, 3)))
 	}
 	ew.printf("| create | update | enable | disable | delete | unchanged | skipped | problems | notes |\n")
 	ew.printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(problems), len(notes))
-	ew.printf("Target `%s` (%s, tenant `%s`), source `%s` (%d records, `%s`), created %s.\n\n",
-		mdEscape(p.Target.Endpoint), mdEscape(p.Target.Type), mdEscape(p.Target.TenantID), mdEscape(p.Inputs.Source.Path), p.Inputs.Source.Records,
-		mdEscape(short(p.Inputs.Source.Digest)), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+	tenant := ""
+	if p.Target.TenantID != "" {
+		tenant = ", tenant " + codeSpan(p.Target.TenantID, false)
+	}
+	ew.printf("Target %s (%s%s), source %s (%d records, %s), created %s.\n\n",
+		codeSpan(p.Target.Endpoint, false), mdText(p.Target.Type), tenant, codeSpan(p.Inputs.Source.Path, false), p.Inputs.Source.Records,
+		codeSpan(short(p.Inputs.Source.Digest), false), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
 	if len(p.Actions) == 0 && len(problems) > 0 {
 		ew.printf("No changes, but see the unresolved problems below.\n\n")
 	} else if len(p.Actions) == 0 {
@@ -296,12 +300,12 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		ew.printf("<details><summary><b>%s</b> (%d)</summary>\n\n", kind, len(acts))
 		ew.printf("| key | user | attribute | before | after |\n|---|---|---|---|---|\n")
 		for _, a := range acts {
-			label := mdEscape(who(a))
+			label := mdText(who(a))
 			if a.Lifecycle != "" {
-				label = mdEscape(a.Lifecycle) + " · " + label
+				label = mdText(a.Lifecycle) + " · " + label
 			}
 			if a.Reason != "" {
-				label += " — " + mdEscape(a.Reason)
+				label += " — " + mdText(a.Reason)
 			}
 			if (a.Action == plan.Disable && p.Schema().RevokesSessions) || a.Revoke {
 				label += " — then its sign-in sessions are revoked"
@@ -310,7 +314,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 			line := func(attr, before, after string) {
 				key, user := "", ""
 				if row == 0 {
-					key, user = "`"+mdEscape(a.Key)+"`", label
+					key, user = codeSpan(a.Key, true), label
 				}
 				row++
 				ew.printf("| %s | %s | %s | %s | %s |\n", key, user, attr, before, after)
@@ -320,7 +324,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 				line(c.Attribute, mdValue(c.Before, c.Attribute), mdValue(c.After, c.Attribute))
 			}
 			for _, g := range a.Groups {
-				name := "`" + mdEscape(g.Name) + "`"
+				name := codeSpan(g.Name, true)
 				if g.Op == plan.OpAdd {
 					line("group", "—", name)
 				} else {
@@ -328,7 +332,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 				}
 			}
 			for _, l := range a.Licenses {
-				name := "`" + mdEscape(l.Name) + "`"
+				name := codeSpan(l.Name, true)
 				if l.Op == plan.OpAdd {
 					line("license", "—", name)
 				} else {
@@ -361,9 +365,9 @@ func mdWarnings(ew *errWriter, ws []plan.Warning) {
 	for _, wn := range ws {
 		ew.printf("- `%s`", wn.Code)
 		if wn.Key != "" {
-			ew.printf(" `%s`", mdEscape(wn.Key))
+			ew.printf(" %s", codeSpan(wn.Key, false))
 		}
-		ew.printf(": %s\n", mdEscape(wn.Message))
+		ew.printf(": %s\n", mdText(wn.Message))
 	}
 	ew.printf("\n")
 }
@@ -372,11 +376,56 @@ func mdValue(s *string, attr string) string {
 	if s == nil {
 		return "—"
 	}
-	return "`" + mdEscape(quote(s, attr)) + "`"
+	return codeSpan(quote(s, attr), true)
 }
 
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'").Replace(clean(s))
+// mdText is s as markdown text that shows exactly s (its control
+// characters escaped, see clean): every character markdown gives a meaning
+// to is backslash-escaped, which CommonMark allows for any ASCII
+// punctuation, | included (a table cell's separator).
+func mdText(s string) string {
+	var b strings.Builder
+	for _, r := range clean(s) {
+		if strings.ContainsRune("\\`*_[]<>&|~!#", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// codeSpan is s as a CommonMark code span that shows exactly s: code spans
+// decode no entity and no backslash escape, so nothing in s is replaced.
+// The fence is one backtick longer than the longest run of backticks in
+// s, and a space goes inside each end when s starts or ends with a
+// backtick, or starts and ends with a space (a code span strips one space
+// from each side of such content). In a table cell (cell), every | is
+// written \|: GFM splits a row into cells at unescaped pipes before it
+// parses code spans, and takes \| as a | even inside them. Control
+// characters are escaped (see clean).
+func codeSpan(s string, cell bool) string {
+	s = clean(s)
+	if s == "" {
+		return "` `"
+	}
+	run, longest := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	pad := ""
+	if s[0] == '`' || s[len(s)-1] == '`' || (s[0] == ' ' && s[len(s)-1] == ' ' && strings.Trim(s, " ") != "") {
+		pad = " "
+	}
+	if cell {
+		s = strings.ReplaceAll(s, "|", `\|`)
+	}
+	return fence + pad + s + pad + fence
 }
 
 func short(digest string) string {

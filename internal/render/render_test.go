@@ -214,11 +214,19 @@ func TestTextEscapesControlCharacters(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := buf.String()
+		if format == "markdown" {
+			// In a code span, an HTML comment is text: shown, never parsed.
+			out = strings.Replace(out, "``workers.csv` <!-- ``", "(code span)", 1)
+		}
 		if strings.Contains(out, "\n  - disable 1001") || strings.Contains(out, "\n  - disable 9") || strings.Contains(out, "\x1b") ||
 			strings.Contains(out, "two\nlines") || strings.Contains(out, "<!--") {
 			t.Errorf("%s: a value forged output:\n%s", format, out)
 		}
-		if !strings.Contains(out, `Cruz\n\n  - disable 1001`) {
+		shown := `Cruz\n\n  - disable 1001`
+		if format == "markdown" {
+			shown = `Cruz\\n\\n  - disable 1001` // the backslashes escaped: shown as in text
+		}
+		if !strings.Contains(out, shown) {
 			t.Errorf("%s: the value is not shown escaped:\n%s", format, out)
 		}
 	}
