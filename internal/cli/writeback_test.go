@@ -3,9 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
