@@ -77,7 +77,7 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		Prepare: func(*plan.Plan) error { return out.open(o) }, Created: out.created}
 	if o.planFile == "" {
 		run.Approve = func(p *plan.Plan) (bool, error) {
-			if err := render.Text(a.ios.Out, p); err != nil {
+			if err := render.TextStyle(a.ios.Out, p, a.ios.style()); err != nil {
 				return false, err
 			}
 			if o.autoApprove {
@@ -95,7 +95,7 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 	// cannot be written does not keep the others from being written.
 	outErrs := out.close(a, e, o)
 	if res.Report != nil {
-		if rerr := render.Report(a.ios.Out, res.Report, render.ReportOptions{Full: o.report}); rerr != nil {
+		if rerr := render.Report(a.ios.Out, res.Report, render.ReportOptions{Full: o.report, Style: a.ios.style()}); rerr != nil {
 			return rerr
 		}
 		if out.report != nil {

@@ -156,3 +156,44 @@ func TestBadReportPathFailsBeforeAnyWrite(t *testing.T) {
 
 // testBuild identifies the binary in tests.
 var testBuild = buildinfo.Info{Version: "test"}
+
+func TestColorFor(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		tty  bool
+		want bool
+	}{
+		{nil, true, true},
+		{nil, false, false},
+		{map[string]string{"NO_COLOR": "1"}, true, false},
+		{map[string]string{"NO_COLOR": ""}, true, true},
+		{map[string]string{"TERM": "dumb"}, true, false},
+		{map[string]string{"CLICOLOR_FORCE": "1"}, false, true},
+		{map[string]string{"CLICOLOR_FORCE": "0"}, false, false},
+		{map[string]string{"CLICOLOR_FORCE": "1", "NO_COLOR": "1"}, true, false},
+	}
+	for _, tt := range tests {
+		if got := ColorFor(func(k string) string { return tt.env[k] }, tt.tty); got != tt.want {
+			t.Errorf("ColorFor(%v, tty %v) = %v, want %v", tt.env, tt.tty, got, tt.want)
+		}
+	}
+}
+
+// A plan on a colour terminal is coloured; the same plan elsewhere (a
+// file, a pipe, NO_COLOR) is plain.
+func TestPlanColorOnATerminalOnly(t *testing.T) {
+	cfg := quickstart(t)
+	for _, color := range []bool{true, false} {
+		s := newStreams("", false)
+		s.ios.Color = color
+		if code := Main(context.Background(), []string{"plan", "-c", cfg}, s.ios, testBuild); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, s.err)
+		}
+		if got := strings.Contains(s.out.String(), "\x1b[32m+ create 1046\x1b[0m"); got != color {
+			t.Errorf("color %v: coloured = %v:\n%q", color, got, s.out.String())
+		}
+		if !color && strings.Contains(s.out.String(), "\x1b") {
+			t.Errorf("escapes without colour:\n%q", s.out.String())
+		}
+	}
+}

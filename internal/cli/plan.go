@@ -41,7 +41,7 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 				}
 				a.noticeKept(out, kept)
 			}
-			if err := render.Plan(a.ios.Out, p, format); err != nil {
+			if err := render.PlanStyle(a.ios.Out, p, format, a.ios.style()); err != nil {
 				return err
 			}
 			if out != "" {
@@ -126,7 +126,7 @@ func (a *app) showCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return render.Plan(a.ios.Out, p, format)
+			return render.PlanStyle(a.ios.Out, p, format, a.ios.style())
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")

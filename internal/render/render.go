@@ -26,7 +26,11 @@ func CheckFormat(format string) error {
 }
 
 // Plan writes the plan in the named format.
-func Plan(w io.Writer, p *plan.Plan, format string) error {
+func Plan(w io.Writer, p *plan.Plan, format string) error { return PlanStyle(w, p, format, Style{}) }
+
+// PlanStyle writes the plan in the named format; the text format in a
+// style (colour on a terminal).
+func PlanStyle(w io.Writer, p *plan.Plan, format string, st Style) error {
 	if err := CheckFormat(format); err != nil {
 		return err
 	}
@@ -36,7 +40,7 @@ func Plan(w io.Writer, p *plan.Plan, format string) error {
 	case "markdown", "md":
 		return Markdown(w, p)
 	}
-	return Text(w, p)
+	return TextStyle(w, p, st)
 }
 
 func symbol(action string) string {
@@ -112,16 +116,24 @@ func capital(s string) string {
 	return string(unicode.ToUpper(r[0])) + string(r[1:])
 }
 
-// Text writes the terraform-style plan.
-func Text(w io.Writer, p *plan.Plan) error {
-	ew := &errWriter{w: w}
+// Text writes the terraform-style plan, plain.
+func Text(w io.Writer, p *plan.Plan) error { return TextStyle(w, p, Style{}) }
+
+// TextStyle writes the terraform-style plan in a style (colour on a
+// terminal).
+func TextStyle(w io.Writer, p *plan.Plan, st Style) error {
+	ew := &errWriter{w: w, st: st}
 	schema := p.Schema()
 	if len(p.Actions) == 0 {
-		ew.printf("%s\n", noChanges(p))
+		color := colorGreen
+		if len(p.Problems()) > 0 {
+			color = colorRed
+		}
+		ew.cprintf(color, "%s\n", noChanges(p))
 	} else {
 		ew.printf("hrsync will perform the following actions:\n")
 		for _, a := range p.Actions {
-			ew.printf("\n  %s %s %s", symbol(a.Action), a.Action, clean(a.Key))
+			ew.printf("\n  %s", st.paint(symbolColor(symbol(a.Action)), symbol(a.Action)+" "+a.Action+" "+clean(a.Key)))
 			if a.Lifecycle != "" {
 				ew.printf("  %s", clean(a.Lifecycle))
 			}
@@ -143,53 +155,59 @@ func Text(w io.Writer, p *plan.Plan) error {
 				c = shown(c)
 				switch {
 				case a.Action == plan.Create:
-					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+					ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
 				case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) != nil:
-					ew.printf("      = %-*s = %s (unchanged; resent because the directory writes %s whole)\n", width, c.Attribute, quote(c.After, c.Attribute), strings.Join(schema.WholeWith(c.Attribute), " and "))
+					ew.cprintf(styleDim, "      = %-*s = %s (unchanged; resent because the directory writes %s whole)\n", width, c.Attribute, quote(c.After, c.Attribute), strings.Join(schema.WholeWith(c.Attribute), " and "))
 				case c.After == nil:
-					ew.printf("      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
+					ew.cprintf(colorRed, "      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
 				case c.Before == nil:
-					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+					ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
 				default:
-					ew.printf("      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
+					ew.cprintf(colorYellow, "      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
 				}
 			}
 			if (a.Action == plan.Disable && schema.RevokesSessions) || a.Revoke {
-				ew.printf("      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
+				ew.cprintf(colorRed, "      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
 			}
 			if a.Action == plan.Create {
-				ew.printf("      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
+				ew.cprintf(colorGreen, "      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
 			}
 			for _, g := range a.Groups {
-				ew.printf("      %s group %s (%s)\n", map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op], strconv.Quote(clean(g.Name)), clean(g.GroupID))
+				sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op]
+				ew.cprintf(symbolColor(sym), "      %s group %s (%s)\n", sym, strconv.Quote(clean(g.Name)), clean(g.GroupID))
 			}
 			for _, l := range a.Licenses {
-				ew.printf("      %s license %s (%s)\n", map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[l.Op], clean(l.Name), clean(l.SkuID))
+				sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[l.Op]
+				ew.cprintf(symbolColor(sym), "      %s license %s (%s)\n", sym, clean(l.Name), clean(l.SkuID))
 			}
 		}
 	}
 	if problems := p.Problems(); len(problems) > 0 {
-		ew.printf("\nUnresolved problems (%d): hrsync cannot bring these in line, however often it runs; fix the source, the mapping or the directory:\n", len(problems))
-		textWarnings(ew, problems)
+		ew.printf("\n")
+		ew.cprintf(colorRed+";"+styleBold, "Unresolved problems (%d): hrsync cannot bring these in line, however often it runs; fix the source, the mapping or the directory:\n", len(problems))
+		textWarnings(ew, problems, colorRed)
 	}
 	if notes := p.Notes(); len(notes) > 0 {
-		ew.printf("\nNotes (%d):\n", len(notes))
-		textWarnings(ew, notes)
+		ew.printf("\n")
+		ew.cprintf(colorYellow, "Notes (%d):\n", len(notes))
+		textWarnings(ew, notes, colorYellow)
 	}
 	if !p.Applyable {
-		ew.printf("\nThis plan is BLOCKED and cannot be applied:\n")
+		ew.printf("\n")
+		ew.cprintf(colorRed+";"+styleBold, "This plan is BLOCKED and cannot be applied:\n")
 		for _, b := range p.Blocked {
-			ew.printf("  x %s\n", b)
+			ew.cprintf(colorRed, "  x %s\n", b)
 		}
 	}
-	ew.printf("\n%s\n", SummaryLine(p))
+	ew.printf("\n")
+	ew.cprintf(styleBold, "%s\n", SummaryLine(p))
 	return ew.err
 }
 
-// textWarnings writes one line per warning.
-func textWarnings(ew *errWriter, ws []plan.Warning) {
+// textWarnings writes one line per warning, its code in a colour.
+func textWarnings(ew *errWriter, ws []plan.Warning, color string) {
 	for _, wn := range ws {
-		ew.printf("  ! %s", wn.Code)
+		ew.printf("  %s", ew.st.paint(color, "! "+wn.Code))
 		if wn.Key != "" {
 			ew.printf(" %s", clean(wn.Key))
 		}
@@ -437,6 +455,7 @@ func short(digest string) string {
 
 type errWriter struct {
 	w   io.Writer
+	st  Style
 	err error
 }
 

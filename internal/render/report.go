@@ -20,6 +20,8 @@ type ReportOptions struct {
 	// Full names the file that lists every action (--report); "" when
 	// none was asked for.
 	Full string
+	// Style colours the report on a terminal.
+	Style Style
 }
 
 // outcome is a group of results with the same action, status and reason.
@@ -43,7 +45,7 @@ func Report(w io.Writer, r *report.Report, o ReportOptions) error {
 	if o.Groups <= 0 {
 		o.Groups = 20
 	}
-	ew := &errWriter{w: w}
+	ew := &errWriter{w: w, st: o.Style}
 	groups := groupOutcomes(r.Results)
 	cut := false
 	for i, g := range groups {
@@ -61,7 +63,7 @@ func Report(w io.Writer, r *report.Report, o ReportOptions) error {
 			ew.printf("  (apply --report FILE lists every action and its outcome)\n")
 		}
 	}
-	ew.printf("%s\n", ReportLine(r))
+	ew.cprintf(styleBold, "%s\n", ReportLine(r))
 	return ew.err
 }
 
@@ -127,14 +129,17 @@ func groupOutcomes(results []report.Result) []*outcome {
 
 // writeOutcome writes one group; it reports whether it left results out.
 func writeOutcome(ew *errWriter, g *outcome, examples int) bool {
-	mark := "x"
-	if g.status == report.StatusDone {
-		mark = "~"
+	mark, color := "x", colorRed
+	switch g.status {
+	case report.StatusDone:
+		mark, color = "~", colorGreen
+	case report.StatusRefused, report.StatusNotStarted:
+		color = colorYellow
 	}
 	rs := g.results
 	if len(rs) == 1 {
 		res := rs[0]
-		ew.printf("  %s %s %s %s: %s\n", mark, res.Action, clean(res.Key), statusWords(g.status), clean(cmpOr(g.reason, res.Error)))
+		ew.cprintf(color, "  %s %s %s %s: %s\n", mark, res.Action, clean(res.Key), statusWords(g.status), clean(cmpOr(g.reason, res.Error)))
 		return false
 	}
 	head := fmt.Sprintf("  %s %s %s %s", mark, thousands(len(rs)), plural(g.action), statusWords(g.status))
@@ -143,7 +148,7 @@ func writeOutcome(ew *errWriter, g *outcome, examples int) bool {
 	}
 	if g.reason != "" {
 		// One reason: the keys, a few of them.
-		ew.printf("%s: %s\n", head, clean(g.reason))
+		ew.cprintf(color, "%s: %s\n", head, clean(g.reason))
 		var keys []string
 		for _, res := range rs[:min(len(rs), examples)] {
 			keys = append(keys, clean(res.Key))
@@ -156,7 +161,7 @@ func writeOutcome(ew *errWriter, g *outcome, examples int) bool {
 		return len(rs) > examples
 	}
 	// One error code, messages that differ: a few, each with its key.
-	ew.printf("%s, e.g.:\n", head)
+	ew.cprintf(color, "%s, e.g.:\n", head)
 	for _, res := range rs[:min(len(rs), examples)] {
 		ew.printf("      %s: %s\n", clean(res.Key), clean(res.Error))
 	}
