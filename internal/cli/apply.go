@@ -33,6 +33,12 @@ another target, configuration or mapping.
 apply without a plan file makes a plan, shows it and asks for "yes" on the terminal
 (or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.`,
 		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeFiles("json")(cmd, args, "")
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := applyOptions{autoApprove: autoApprove, allowOver: allowOver || allowMassLeavers,
 				report: reportPath, writeback: writebackPath, passwords: passwordsPath}
@@ -46,9 +52,13 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 	cmd.Flags().BoolVar(&allowOver, "allow-over-thresholds", false, "apply even when the plan exceeds a safety threshold (leavers, creates, updates, source drop)")
 	cmd.Flags().BoolVar(&allowMassLeavers, "allow-mass-leavers", false, "the former name of --allow-over-thresholds")
 	cmd.Flags().StringVar(&reportPath, "report", "", "write the apply report to this file: CSV if it ends in .csv, else JSON (mode 0600)")
+	_ = cmd.RegisterFlagCompletionFunc("report", completeFiles("csv", "json"))
+	_ = cmd.RegisterFlagCompletionFunc("writeback", completeFiles("csv"))
+	_ = cmd.RegisterFlagCompletionFunc("passwords-file", completeFiles("csv"))
 	cmd.Flags().StringVar(&writebackPath, "writeback", "", "write a CSV of the joiners this apply created (key, user_principal_name, mail, object_id, created_at) to this file, for HR (mode 0600)")
 	cmd.Flags().StringVar(&passwordsPath, "passwords-file", "", "write the initial passwords of the users this apply creates to this new file (CSV, mode 0600; an existing file is refused). Without it passwords are stored nowhere")
 	addConfigFlags(cmd.Flags())
+	completeConfigFlags(cmd)
 	return cmd
 }
 

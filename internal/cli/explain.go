@@ -33,15 +33,18 @@ attribute's expression and value. From the directory side: the users holding KEY
 no longer in the source is explained too ("why is this user being disabled?"). Then the plan's
 actions and warnings for KEY. It reads the source and the directory and changes nothing;
 --no-target skips the directory (no match, user or action then).`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeKeys,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.key = args[0]
 			return a.runExplain(cmd, o)
 		},
 	}
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	completeValues(cmd, "format", "text", "json")
 	cmd.Flags().BoolVar(&o.noTarget, "no-target", false, "do not read the directory (no match result, user or action)")
 	addConfigFlags(cmd.Flags())
+	completeConfigFlags(cmd)
 	return cmd
 }
 

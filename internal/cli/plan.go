@@ -55,8 +55,11 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "save the plan to this file (JSON, mode 0600)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	completeValues(cmd, "format", "text", "json", "markdown")
+	_ = cmd.RegisterFlagCompletionFunc("out", completeFiles("json"))
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them, plus 8 when it has unresolved problems (0: none of these, 1: error)")
 	addConfigFlags(cmd.Flags())
+	completeConfigFlags(cmd)
 	return cmd
 }
 
@@ -118,6 +121,12 @@ func (a *app) showCmd() *cobra.Command {
 		Use:   "show PLAN",
 		Short: "Show a saved plan",
 		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeFiles("json")(cmd, args, "")
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := render.CheckFormat(format); err != nil {
 				return err
@@ -130,5 +139,6 @@ func (a *app) showCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	completeValues(cmd, "format", "text", "json", "markdown")
 	return cmd
 }

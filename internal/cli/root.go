@@ -122,6 +122,7 @@ movers to update and leavers to disable. "hrsync apply" carries out exactly the 
 	pf.StringVarP(&a.configFile, "config", "c", "", "config file (default ./hrsync.yaml)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	a.completeRoot(root)
 	root.SetVersionTemplate(a.build.String())
 	root.AddCommand(a.validateCmd(), a.planCmd(), a.showCmd(), a.applyCmd(), a.explainCmd(), a.sandboxCmd(), a.versionCmd())
 	return root

@@ -56,6 +56,7 @@ failing expressions) with their lines. No tenant is contacted.`,
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail (exit 1) when any record has a problem")
 	addConfigFlags(cmd.Flags())
+	completeConfigFlags(cmd)
 	return cmd
 }
 

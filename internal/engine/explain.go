@@ -294,3 +294,64 @@ func allDisabled(us []ExplainedUser) bool {
 	}
 	return true
 }
+
+// SourceKey is a record's match key and, for people, its display name.
+type SourceKey struct {
+	Key  string
+	Name string
+}
+
+// SourceKeys reads the source for the match keys starting with prefix
+// (without regard to case), at most limit of them, each with the display
+// name the mapping gives (none when it is Redact-ed): what a shell
+// completes `hrsync explain` with.
+func (e *Engine) SourceKeys(ctx context.Context, prefix string, limit int) ([]SourceKey, error) {
+	src, err := e.Source()
+	if err != nil {
+		return nil, err
+	}
+	name := e.displayNameAttr()
+	now := e.Now()
+	seen := map[string]bool{}
+	var out []SourceKey
+	_, err = src.Read(ctx, func(r *identity.Record) error {
+		if len(out) >= limit {
+			return nil
+		}
+		v, err := e.Mapping.Match.Source.Eval(r)
+		if err != nil {
+			return nil
+		}
+		k, err := mapping.Canonical(e.Mapping.Match.Target, v.String())
+		if err != nil || k == "" || seen[plan.Fold(k)] || !strings.HasPrefix(plan.Fold(k), plan.Fold(prefix)) {
+			return nil
+		}
+		seen[plan.Fold(k)] = true
+		sk := SourceKey{Key: k}
+		if name != "" {
+			if d, err := e.Mapping.Map(r, now); err == nil {
+				sk.Name = d.Attrs[name]
+			}
+		}
+		out = append(out, sk)
+		return nil
+	})
+	return out, err
+}
+
+// displayNameAttr is the attribute that names users for people, when the
+// mapping maps it without Redact.
+func (e *Engine) displayNameAttr() string {
+	for _, a := range e.Mapping.Attrs {
+		if a.Spec.Name != e.Schema.Roles.DisplayName {
+			continue
+		}
+		for _, f := range a.Prog.Functions() {
+			if f == "Redact" {
+				return ""
+			}
+		}
+		return a.Spec.Name
+	}
+	return ""
+}

@@ -70,3 +70,17 @@ func TestExplain(t *testing.T) {
 		})
 	}
 }
+
+func TestSourceKeys(t *testing.T) {
+	e := setup(t, "WorkerID,FirstName,LastName,Department,Len\n10,Ann,Lee,Sales,5\n11,Bob,Ray,IT,2\n11,Dup,Key,IT,2\n20,Cy,Dee,IT,2\n")
+	keys, err := e.SourceKeys(context.Background(), "1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0] != (SourceKey{"10", "Ann Lee"}) || keys[1].Key != "11" {
+		t.Errorf("keys = %+v", keys)
+	}
+	if keys, _ := e.SourceKeys(context.Background(), "", 1); len(keys) != 1 {
+		t.Errorf("limit 1: %+v", keys)
+	}
+}
