@@ -650,6 +650,24 @@ func TestValidateReportsWithoutTenant(t *testing.T) {
 	}
 	r = hrsync(t, dir, nil, "validate", "-c", "hrsync.yaml", "--strict")
 	mustCode(t, r, 1)
+	r = hrsync(t, dir, nil, "validate", "-c", "hrsync.yaml", "--format", "json")
+	mustCode(t, r, 0)
+	var v struct {
+		Source struct {
+			Records int `json:"records"`
+		} `json:"source"`
+		Clean    int `json:"records_clean"`
+		Problems int `json:"problems"`
+		Warnings []struct {
+			Code, Key, Severity string
+		} `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("validate --format json: %v\n%s", err, r)
+	}
+	if v.Source.Records != 50 || v.Clean != 50 || v.Problems != 1 || len(v.Warnings) != 1 || v.Warnings[0].Key != "1048" || v.Warnings[0].Severity != "problem" {
+		t.Errorf("validate --format json: %s", r.stdout)
+	}
 }
 
 // hrsync version, --version and -version print the version, the commit
