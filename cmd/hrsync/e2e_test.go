@@ -790,3 +790,36 @@ func TestPlanForAnotherTenantIsRefused(t *testing.T) {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }
+
+// apply --format json prints the report JSON on stdout, and nothing else:
+// the plan to approve goes to stderr; with nothing to apply, an empty
+// report.
+func TestApplyFormatJSON(t *testing.T) {
+	dir := quickstart(t)
+	type rep struct {
+		Done    *int `json:"done"`
+		Results []struct {
+			Action, Key, Status string
+		} `json:"results"`
+	}
+	r := hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--format", "json")
+	mustCode(t, r, 0)
+	var got rep
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s", err, r)
+	}
+	if got.Done == nil || *got.Done != 11 || len(got.Results) != 11 {
+		t.Errorf("report: %s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "+ create 1046") {
+		t.Errorf("the plan was not shown on stderr:\n%s", r.stderr)
+	}
+	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--format", "json")
+	mustCode(t, r, 0)
+	got = rep{}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.Done == nil || *got.Done != 0 || got.Results == nil {
+		t.Errorf("nothing to apply: %v\n%s", err, r)
+	}
+	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--format", "yaml")
+	mustCode(t, r, 1)
+}

@@ -23,7 +23,7 @@ import (
 
 func (a *app) applyCmd() *cobra.Command {
 	var autoApprove, allowOver, allowMassLeavers bool
-	var reportPath, writebackPath, passwordsPath string
+	var reportPath, writebackPath, passwordsPath, format string
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN]",
 		Short: "Carry out a saved plan, or plan and apply after confirmation",
@@ -31,7 +31,10 @@ func (a *app) applyCmd() *cobra.Command {
 another target, configuration or mapping.
 
 apply without a plan file makes a plan, shows it and asks for "yes" on the terminal
-(or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.`,
+(or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.
+
+--format json prints the apply report as JSON on stdout (as --report writes it), and
+the plan to approve, if any, on stderr.`,
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
@@ -41,7 +44,7 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := applyOptions{autoApprove: autoApprove, allowOver: allowOver || allowMassLeavers,
-				report: reportPath, writeback: writebackPath, passwords: passwordsPath}
+				report: reportPath, writeback: writebackPath, passwords: passwordsPath, format: format}
 			if len(args) == 1 {
 				o.planFile = args[0]
 			}
@@ -51,6 +54,8 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&allowOver, "allow-over-thresholds", false, "apply even when the plan exceeds a safety threshold (leavers, creates, updates, source drop)")
 	cmd.Flags().BoolVar(&allowMassLeavers, "allow-mass-leavers", false, "the former name of --allow-over-thresholds")
+	cmd.Flags().StringVar(&format, "format", "text", "output format of the apply report on stdout: text or json")
+	completeValues(cmd, "format", "text", "json")
 	cmd.Flags().StringVar(&reportPath, "report", "", "write the apply report to this file: CSV if it ends in .csv, else JSON (mode 0600)")
 	_ = cmd.RegisterFlagCompletionFunc("report", completeFiles("csv", "json"))
 	_ = cmd.RegisterFlagCompletionFunc("writeback", completeFiles("csv"))
@@ -67,12 +72,16 @@ type applyOptions struct {
 	planFile                     string
 	autoApprove, allowOver       bool
 	report, writeback, passwords string
+	format                       string
 }
 
 // runApply applies a saved plan (or plans and asks), writes the output
 // files as joiners are created, prints the report and turns the outcome
 // into an exit code.
 func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
+	if o.format != "text" && o.format != "json" {
+		return fmt.Errorf("unknown format %q; use text or json", o.format)
+	}
 	e, err := a.engine(cmd)
 	if err != nil {
 		return err
@@ -87,7 +96,7 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		Prepare: func(*plan.Plan) error { return out.open(o) }, Created: out.created}
 	if o.planFile == "" {
 		run.Approve = func(p *plan.Plan) (bool, error) {
-			if err := render.TextStyle(a.ios.Out, p, a.ios.style()); err != nil {
+			if err := a.showForApproval(p, o); err != nil {
 				return false, err
 			}
 			if o.autoApprove {
@@ -104,10 +113,10 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 	// exist in the directory whatever happened to the rest. A file that
 	// cannot be written does not keep the others from being written.
 	outErrs := out.close(a, e, o)
+	if rerr := a.printReport(e, res, err, o); rerr != nil {
+		return rerr
+	}
 	if res.Report != nil {
-		if rerr := render.Report(a.ios.Out, res.Report, render.ReportOptions{Full: o.report, Style: a.ios.style()}); rerr != nil {
-			return rerr
-		}
 		if out.report != nil {
 			if werr := writeReport(out.report, res.Report); werr != nil {
 				outErrs = append(outErrs, werr)
@@ -115,6 +124,37 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		}
 	}
 	return applyExit(e, res, err, outErrs)
+}
+
+// showForApproval shows a plan made now before it is approved: on stdout,
+// or on stderr when stdout carries the JSON report.
+func (a *app) showForApproval(p *plan.Plan, o applyOptions) error {
+	if o.format == "json" {
+		return render.Text(a.ios.ErrOut, p)
+	}
+	return render.TextStyle(a.ios.Out, p, a.ios.style())
+}
+
+// printReport prints the apply report on stdout: as text, or as JSON. A
+// JSON report is printed also when there was nothing to apply (no
+// results), so a pipeline always gets one; after an error before any
+// write, stdout stays empty.
+func (a *app) printReport(e *engine.Engine, res *engine.Applied, err error, o applyOptions) error {
+	rep := res.Report
+	if o.format != "json" {
+		if rep == nil {
+			return nil
+		}
+		return render.Report(a.ios.Out, rep, render.ReportOptions{Full: o.report, Style: a.ios.style()})
+	}
+	if rep == nil && err == nil {
+		now := e.Now().UTC()
+		rep = &report.Report{StartedAt: now, FinishedAt: now, Results: []report.Result{}}
+	}
+	if rep == nil {
+		return nil
+	}
+	return writeJSON(a.ios.Out, rep)
 }
 
 // noticeProblems reminds, after an apply, of the plan's unresolved
