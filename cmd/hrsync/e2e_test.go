@@ -115,10 +115,11 @@ type planDoc struct {
 		} `json:"changes"`
 	} `json:"actions"`
 	Warnings []struct {
-		Code    string `json:"code"`
-		Key     string `json:"key"`
-		Message string `json:"message"`
-		Sources []struct {
+		Code     string `json:"code"`
+		Severity string `json:"severity"`
+		Key      string `json:"key"`
+		Message  string `json:"message"`
+		Sources  []struct {
 			File string `json:"file"`
 			Line int    `json:"line"`
 		} `json:"sources"`
@@ -171,8 +172,10 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 	dir := quickstart(t)
 	state := filepath.Join(dir, ".hrsync", "sandbox.json")
 
+	// Changes (2), and the John Smith whose UPN is taken, an unresolved
+	// problem (+8).
 	r := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
-	mustCode(t, r, 2)
+	mustCode(t, r, 10)
 	for _, want := range []string{"+ create 1046", "~ update 1007", `~ department`, `"Product" -> "Engineering"`, "- disable 1099", "(absent from source)", "~ enable 1030", "- disable 1040", "upn_conflict 1048"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan output lacks %q\n%s", want, r.stdout)
@@ -201,14 +204,20 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 		t.Error("show --format json differs from the saved plan")
 	}
 	p := parsePlan(t, show.stdout)
+	if p.Summary["problems"] != 1 || len(p.Warnings) != 1 || p.Warnings[0].Severity != "problem" {
+		t.Errorf("problems: summary %v, warnings %+v", p.Summary, p.Warnings)
+	}
 	if p.FormatVersion != "1.0" || p.Summary["create"] != 4 || p.Summary["update"] != 4 || p.Summary["disable"] != 2 || p.Summary["enable"] != 1 {
 		t.Errorf("plan = %+v", p.Summary)
 	}
 
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "Apply complete: 11 done, 0 failed") {
+	if !strings.Contains(r.stdout, "Apply complete: 11 done, 0 partly done, 0 failed") {
 		t.Errorf("apply output:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "1 unresolved problem that no apply resolves (upn_conflict 1048)") {
+		t.Errorf("apply does not remind of the unresolved problem:\n%s", r.stderr)
 	}
 
 	users := readState(t, state)
@@ -238,9 +247,10 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 		t.Errorf("state mode = %v", fi.Mode().Perm())
 	}
 
+	// No changes, but 1048 still cannot be created: never green.
 	r = hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
-	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "No changes.") {
+	mustCode(t, r, 8)
+	if !strings.Contains(r.stdout, "No changes, but 1 unresolved problem (upn_conflict 1048)") || strings.Contains(r.stdout, "No changes.") {
 		t.Errorf("second plan:\n%s", r)
 	}
 
@@ -250,7 +260,7 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 	before, _ := os.ReadFile(state)
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "11 done, 0 failed") || !strings.Contains(r.stderr, "Resuming") {
+	if !strings.Contains(r.stdout, "11 done, 0 partly done, 0 failed") || !strings.Contains(r.stderr, "Resuming") {
 		t.Errorf("re-apply:\n%s", r)
 	}
 	if err := os.Remove(filepath.Join(dir, "plan.json.journal")); err != nil {
@@ -258,7 +268,7 @@ func TestQuickstartPlanApplyPlan(t *testing.T) {
 	}
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "11 done, 0 failed") {
+	if !strings.Contains(r.stdout, "11 done, 0 partly done, 0 failed") {
 		t.Errorf("re-apply without journal:\n%s", r)
 	}
 	if after, _ := os.ReadFile(state); len(after) != len(before) {
@@ -298,7 +308,7 @@ func TestDepartmentChangeIsOneUpdate(t *testing.T) {
 		return strings.Replace(s, "1013,Active,Priya,Natarajan,Engineering,", "1013,Active,Priya,Natarajan,Research,", 1)
 	})
 	r := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--format", "json", "--detailed-exitcode")
-	mustCode(t, r, 2)
+	mustCode(t, r, 10)
 	p := parsePlan(t, r.stdout)
 	if len(p.Actions) != 1 || p.Actions[0].Action != "update" || p.Actions[0].Key != "1013" || len(p.Actions[0].Changes) != 1 {
 		t.Fatalf("actions = %+v", p.Actions)
@@ -308,7 +318,7 @@ func TestDepartmentChangeIsOneUpdate(t *testing.T) {
 		t.Errorf("change = %s %v %v", c.Attribute, *c.Before, *c.After)
 	}
 	mustCode(t, hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve"), 0)
-	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 0)
+	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 8) // 1048
 }
 
 func TestRemovedRowIsOneDisable(t *testing.T) {
@@ -478,7 +488,7 @@ func TestStaleActionsAreRefusedAndTheRestConverges(t *testing.T) {
 	// A fresh plan now creates 1007 again, and converges.
 	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve")
 	mustCode(t, r, 0)
-	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 0)
+	mustCode(t, hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode"), 8) // 1048
 }
 
 func TestLeaverThresholdBlocksApply(t *testing.T) {
@@ -546,7 +556,7 @@ func TestCSV2SCIMFixture(t *testing.T) {
 	r = hrsync(t, root, nil, "apply", "-c", "hrsync.yaml", "plan.json")
 	mustCode(t, r, 0)
 	r = hrsync(t, root, nil, "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
-	mustCode(t, r, 0)
+	mustCode(t, r, 8) // the duplicate keys stay unresolved
 	users := readState(t, filepath.Join(root, "tenant.json"))
 	if len(users) != 170 {
 		t.Errorf("tenant holds %d users, want 170", len(users))
@@ -618,7 +628,7 @@ func TestSandboxServeWithAccessTokenAuth(t *testing.T) {
 		t.Error("the token appears in the output")
 	}
 	r = hrsync(t, dir, append(env, "HRSYNC_ACCESS_TOKEN=s3cret-token"), "plan", "-c", "hrsync.yaml", "--detailed-exitcode")
-	mustCode(t, r, 0)
+	mustCode(t, r, 8) // 1048
 	stop()
 	if users := readState(t, filepath.Join(dir, "served.json")); users["1046"] == nil {
 		t.Error("served state not saved on exit")
@@ -632,15 +642,79 @@ func TestValidateReportsWithoutTenant(t *testing.T) {
 	if !strings.Contains(r.stdout, "50 records") || !strings.Contains(r.stdout, "upn_conflict 1048") {
 		t.Errorf("validate:\n%s", r)
 	}
+	// validate reads no directory: 1003 is an existing user, not a joiner.
+	if strings.Contains(r.stdout, "joiner") || !strings.Contains(r.stdout, "the record with key 1003") {
+		t.Errorf("validate claims a joiner:\n%s", r.stdout)
+	}
+	r = hrsync(t, dir, []string{"HRSYNC_TARGET_TYPE=entra", "HRSYNC_TARGET_AUTH=azure_cli", "AZURE_TENANT_ID=not-a-guid"}, "validate", "-c", "hrsync.yaml")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, `"not-a-guid" is neither a tenant id`) {
+		t.Errorf("validate with a bad tenant id:\n%s", r)
+	}
 	r = hrsync(t, dir, nil, "validate", "-c", "hrsync.yaml", "--strict")
 	mustCode(t, r, 1)
+	r = hrsync(t, dir, nil, "validate", "-c", "hrsync.yaml", "--format", "json")
+	mustCode(t, r, 0)
+	var v struct {
+		Source struct {
+			Records int `json:"records"`
+		} `json:"source"`
+		Clean    int `json:"records_clean"`
+		Problems int `json:"problems"`
+		Warnings []struct {
+			Code, Key, Severity string
+		} `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("validate --format json: %v\n%s", err, r)
+	}
+	if v.Source.Records != 50 || v.Clean != 50 || v.Problems != 1 || len(v.Warnings) != 1 || v.Warnings[0].Key != "1048" || v.Warnings[0].Severity != "problem" {
+		t.Errorf("validate --format json: %s", r.stdout)
+	}
 }
 
+// hrsync version, --version and -version print the version, the commit
+// and the date: from the toolchain's build information for a build in a
+// checkout, from -ldflags for a release build; --json prints them as JSON.
 func TestVersion(t *testing.T) {
 	r := hrsync(t, ".", nil, "version")
 	mustCode(t, r, 0)
-	if !strings.HasPrefix(r.stdout, "hrsync ") {
+	if !strings.HasPrefix(r.stdout, "hrsync ") || !strings.Contains(r.stdout, "\ncommit: ") || !strings.Contains(r.stdout, "\ndate: ") {
 		t.Errorf("version: %s", r)
+	}
+	for _, flag := range []string{"--version", "-version"} {
+		if v := hrsync(t, ".", nil, flag); v.code != 0 || v.stdout != r.stdout {
+			t.Errorf("%s differs from version:\n%s\n%s", flag, v, r)
+		}
+	}
+	j := hrsync(t, ".", nil, "version", "--json")
+	mustCode(t, j, 0)
+	var info map[string]any
+	if err := json.Unmarshal([]byte(j.stdout), &info); err != nil {
+		t.Fatalf("version --json: %v\n%s", err, j)
+	}
+	for _, k := range []string{"version", "commit", "date", "modified", "go_version", "platform"} {
+		if _, ok := info[k]; !ok {
+			t.Errorf("version --json lacks %q: %s", k, j.stdout)
+		}
+	}
+
+	// A release build's -ldflags (as .goreleaser.yaml and the Dockerfile set them).
+	stamped := filepath.Join(t.TempDir(), "hrsync")
+	build := exec.Command("go", "build", "-o", stamped,
+		"-ldflags", "-X main.version=9.8.7 -X main.commit=0123456789abcdef -X main.date=2026-12-01T10:00:00Z", ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(stamped, "version", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &info); err != nil {
+		t.Fatal(err)
+	}
+	if info["version"] != "9.8.7" || info["commit"] != "0123456789abcdef" || info["date"] != "2026-12-01T10:00:00Z" || info["modified"] != false {
+		t.Errorf("stamped build: %s", out)
 	}
 }
 
@@ -718,4 +792,37 @@ func TestPlanForAnotherTenantIsRefused(t *testing.T) {
 	if !strings.Contains(r.stderr, "the plan was made for entra") || !strings.Contains(r.stderr, "make a new plan") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
+}
+
+// apply --format json prints the report JSON on stdout, and nothing else:
+// the plan to approve goes to stderr; with nothing to apply, an empty
+// report.
+func TestApplyFormatJSON(t *testing.T) {
+	dir := quickstart(t)
+	type rep struct {
+		Done    *int `json:"done"`
+		Results []struct {
+			Action, Key, Status string
+		} `json:"results"`
+	}
+	r := hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--format", "json")
+	mustCode(t, r, 0)
+	var got rep
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s", err, r)
+	}
+	if got.Done == nil || *got.Done != 11 || len(got.Results) != 11 {
+		t.Errorf("report: %s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "+ create 1046") {
+		t.Errorf("the plan was not shown on stderr:\n%s", r.stderr)
+	}
+	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--format", "json")
+	mustCode(t, r, 0)
+	got = rep{}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.Done == nil || *got.Done != 0 || got.Results == nil {
+		t.Errorf("nothing to apply: %v\n%s", err, r)
+	}
+	r = hrsync(t, dir, nil, "apply", "-c", "hrsync.yaml", "--auto-approve", "--format", "yaml")
+	mustCode(t, r, 1)
 }

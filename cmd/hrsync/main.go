@@ -9,12 +9,15 @@ import (
 	"syscall"
 	_ "time/tzdata" // policy.timezone works on machines without a zoneinfo database
 
+	"github.com/hrsync/hrsync/internal/buildinfo"
 	"github.com/hrsync/hrsync/internal/cli"
 )
 
-// version is set at build time with -ldflags "-X main.version=..."; it
-// falls back to the module version recorded by the Go toolchain.
-var version = ""
+// version, commit and date are set by release builds with -ldflags
+// "-X main.version=... -X main.commit=... -X main.date=..." (see
+// .goreleaser.yaml); what is left empty comes from the build information
+// the Go toolchain records (see buildinfo).
+var version, commit, date string
 
 func main() {
 	if os.Getenv("GOGC") == "" {
@@ -30,17 +33,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := cli.Main(ctx, os.Args[1:], cli.System(), buildVersion())
+	code := cli.Main(ctx, os.Args[1:], cli.System(), buildinfo.Read(version, commit, date))
 	stop()
 	os.Exit(code)
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "0.1.0-dev"
 }

@@ -127,8 +127,72 @@ func TestExplain(t *testing.T) {
 	}
 	r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "nobody")
 	mustCode(t, r, 1)
-	if !strings.Contains(r.stderr, `no record in`) {
+	if !strings.Contains(r.stderr, `no record in`) || !strings.Contains(r.stderr, "and no user in Entra ID holds it") {
 		t.Errorf("unknown key: %s", r)
+	}
+}
+
+// explain answers from the directory side too: 1099 is in no record, and
+// the plan disables its user because it is absent from the source.
+func TestExplainALeaverAbsentFromTheSource(t *testing.T) {
+	dir := quickstart(t)
+	r := hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "1099")
+	mustCode(t, r, 0)
+	for _, want := range []string{"No record in", "has key 1099", "Directory users with this key:", "<victor.leaving@contoso.com>", "(enabled)",
+		"disable 1099 (user ", ": absent from source", `accountEnabled: "true" -> "false"`, "In short: no record in the source has key 1099, so its user is a leaver: disable: absent from source."} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("explain 1099 lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Without the directory, a key in no record is an error that says so.
+	r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "--no-target", "1099")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, "without --no-target explain also looks for it in the directory") {
+		t.Errorf("--no-target: %s", r)
+	}
+	// JSON: the same, one key style (snake_case) throughout.
+	r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "--format", "json", "1099")
+	mustCode(t, r, 0)
+	var ex struct {
+		Users   []struct{ ID, UserPrincipalName, AccountEnabled string } `json:"users"`
+		Actions []struct{ Action, Reason, Event string }                 `json:"actions"`
+		Summary string                                                   `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &ex); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Users) != 1 || len(ex.Actions) != 1 || ex.Actions[0].Action != "disable" || ex.Actions[0].Reason != "absent from source" || ex.Summary == "" {
+		t.Errorf("explain 1099 JSON: %s", r.stdout)
+	}
+	for _, key := range []string{"1099", "1002", "1048"} {
+		r = hrsync(t, dir, nil, "explain", "-c", "hrsync.yaml", "--format", "json", key)
+		mustCode(t, r, 0)
+		var doc any
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatal(err)
+		}
+		checkSnakeCase(t, key, "", doc)
+	}
+}
+
+// checkSnakeCase fails for an object key that is not snake_case; the
+// values of "fields" (the source's own column names) are data.
+func checkSnakeCase(t *testing.T, what, path string, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if strings.ToLower(k) != k || strings.Contains(k, "-") {
+				t.Errorf("explain %s: key %q at %s is not snake_case", what, k, path)
+			}
+			if k != "fields" {
+				checkSnakeCase(t, what, path+"."+k, x)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			checkSnakeCase(t, what, path+"[]", x)
+		}
 	}
 }
 
@@ -172,7 +236,7 @@ func TestCreateThresholdBlocksApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := hrsync(t, dir, nil, "plan", "-c", "hrsync.yaml", "--out", "plan.json", "--detailed-exitcode")
-	mustCode(t, plan, 4)
+	mustCode(t, plan, 12) // blocked (4), and 1048 (+8)
 	if !strings.Contains(plan.stdout, "exceed policy.max_creates (1)") {
 		t.Errorf("plan does not name the threshold:\n%s", plan.stdout)
 	}

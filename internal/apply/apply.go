@@ -254,7 +254,7 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*report
 		if r.Status == report.StatusNotStarted && !e.started[i] && e.stepsDone[i] > 0 && e.stepsDone[i] < Steps(p.Actions[i], e.schema) {
 			// Begun by an earlier run, not carried on in this one.
 			r.Status = report.StatusPartial
-			r.Note = "begun by an earlier apply; interrupted before all its steps ran"
+			r.Error = "begun by an earlier apply; " + e.unfinished(i)
 		}
 		if r.Status == report.StatusNotStarted && (e.started[i] || (e.stepsDone[i] > 0 && e.stepsDone[i] >= Steps(p.Actions[i], e.schema))) {
 			r.Status = report.StatusDone
@@ -262,8 +262,11 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*report
 				// Interrupted between steps, e.g. created but the manager
 				// reference not yet set.
 				r.Status = report.StatusPartial
-				r.Note = "interrupted before all its steps ran"
+				r.Error = e.unfinished(i)
 			}
+		}
+		if r.Status == report.StatusNotStarted {
+			r.Error = e.stopped() + " before this action was sent"
 		}
 		switch r.Status {
 		case report.StatusDone:
@@ -280,7 +283,82 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*report
 	}
 	rep.Results = e.results
 	rep.FinishedAt = now().UTC()
+	if ctx.Err() != nil {
+		rep.Stopped = e.stopped()
+	}
 	return rep, ctx.Err()
+}
+
+// stopped says why the run ended before all its writes were sent: the
+// cause of its context (Ctrl-C's "interrupt signal received", the run's
+// timeout, a journal that could not be written).
+func (e *executor) stopped() string {
+	cause := context.Cause(e.stop)
+	switch {
+	case cause == nil:
+		return "the run ended"
+	case errors.Is(cause, context.DeadlineExceeded):
+		return "stopped at the run's timeout"
+	case cause == context.Canceled: // a plain cancel (a signal's cause also "is" Canceled)
+		return "stopped"
+	default:
+		return "stopped (" + cause.Error() + ")"
+	}
+}
+
+// unfinished is the reason of action i, begun but cut between its steps:
+// why the run stopped and which steps did not run, e.g. "stopped
+// (interrupt signal received) before setting its manager reference".
+func (e *executor) unfinished(i int) string {
+	a := e.p.Actions[i]
+	var left []string
+	for _, st := range StepNames(a, e.schema) {
+		if !e.doneSteps[i][st] {
+			left = append(left, stepWords(a, st))
+		}
+	}
+	return e.stopped() + " before " + andList(left)
+}
+
+// stepWords names a step of action a for people.
+func stepWords(a plan.Action, step string) string {
+	switch step {
+	case StepWrite:
+		if a.Action == plan.Create {
+			return "creating the user"
+		}
+		return "writing its changes"
+	case StepRestore:
+		return "restoring it from deleted items"
+	case StepDelete:
+		return "deleting it"
+	case StepRevoke:
+		return "revoking its sign-in sessions"
+	case StepManager:
+		return "setting its manager reference"
+	case StepLicenses:
+		return "changing its licenses"
+	}
+	for _, g := range a.Groups {
+		if GroupStep(g) == step {
+			if g.Op == plan.OpAdd {
+				return fmt.Sprintf("adding it to group %q", cmpOr(g.Name, g.GroupID))
+			}
+			return fmt.Sprintf("removing it from group %q", cmpOr(g.Name, g.GroupID))
+		}
+	}
+	return step
+}
+
+// andList joins "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	switch len(items) {
+	case 0:
+		return "its last step"
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 type executor struct {

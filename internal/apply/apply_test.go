@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -296,6 +297,38 @@ func TestExecuteStopsOnCancel(t *testing.T) {
 	if err == nil || rep.NotStarted != 1 || len(d.users) != 0 {
 		t.Fatalf("err = %v report = %+v users = %d", err, rep, len(d.users))
 	}
+	if got := rep.Results[0].Error; got != "stopped before this action was sent" {
+		t.Errorf("not started without a reason: %q", got)
+	}
+}
+
+// Every result that is not done says why, in words the report groups: the
+// cause that stopped the run and the steps that did not run.
+func TestEveryUnfinishedResultHasAReason(t *testing.T) {
+	tests := []struct {
+		name  string
+		cause error
+		want  string
+	}{
+		{"Ctrl-C", errors.New("interrupt signal received"), "stopped (interrupt signal received) before setting its manager reference"},
+		{"timeout", context.DeadlineExceeded, "stopped at the run's timeout before setting its manager reference"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			w := &cancelAfterCreate{fakeDir: newFakeDir(), cancel: func() { cancel(tt.cause) }}
+			rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(w), Options{})
+			r := rep.Results[1]
+			if r.Status != report.StatusPartial || r.Error != tt.want {
+				t.Errorf("result = %+v, want partial: %q", r, tt.want)
+			}
+			for _, r := range rep.Results {
+				if r.Status != report.StatusDone && r.Error == "" {
+					t.Errorf("%s %s %s without a reason", r.Action, r.Key, r.Status)
+				}
+			}
+		})
+	}
 }
 
 func TestNewPassword(t *testing.T) {
@@ -479,7 +512,7 @@ func TestInterruptedBetweenStepsIsPartial(t *testing.T) {
 // the manager phase.
 type cancelAfterCreate struct {
 	*fakeDir
-	cancel context.CancelFunc
+	cancel func()
 	n      int
 }
 

@@ -24,7 +24,7 @@ import (
 
 func (a *app) applyCmd() *cobra.Command {
 	var autoApprove, allowOver, allowMassLeavers bool
-	var reportPath, writebackPath, passwordsPath string
+	var reportPath, writebackPath, passwordsPath, format string
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN]",
 		Short: "Carry out a saved plan, or plan and apply after confirmation",
@@ -32,11 +32,20 @@ func (a *app) applyCmd() *cobra.Command {
 another target, configuration or mapping.
 
 apply without a plan file makes a plan, shows it and asks for "yes" on the terminal
-(or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.`,
+(or proceeds with --auto-approve). With no terminal and no --auto-approve it refuses.
+
+--format json prints the apply report as JSON on stdout (as --report writes it), and
+the plan to approve, if any, on stderr.`,
 		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeFiles("json")(cmd, args, "")
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := applyOptions{autoApprove: autoApprove, allowOver: allowOver || allowMassLeavers,
-				report: reportPath, writeback: writebackPath, passwords: passwordsPath}
+				report: reportPath, writeback: writebackPath, passwords: passwordsPath, format: format}
 			if len(args) == 1 {
 				o.planFile = args[0]
 			}
@@ -46,10 +55,16 @@ apply without a plan file makes a plan, shows it and asks for "yes" on the termi
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&allowOver, "allow-over-thresholds", false, "apply even when the plan exceeds a safety threshold (leavers, creates, updates, source drop)")
 	cmd.Flags().BoolVar(&allowMassLeavers, "allow-mass-leavers", false, "the former name of --allow-over-thresholds")
+	cmd.Flags().StringVar(&format, "format", "text", "output format of the apply report on stdout: text or json")
+	completeValues(cmd, "format", "text", "json")
 	cmd.Flags().StringVar(&reportPath, "report", "", "write the apply report to this file: CSV if it ends in .csv, else JSON (mode 0600)")
+	_ = cmd.RegisterFlagCompletionFunc("report", completeFiles("csv", "json"))
+	_ = cmd.RegisterFlagCompletionFunc("writeback", completeFiles("csv"))
+	_ = cmd.RegisterFlagCompletionFunc("passwords-file", completeFiles("csv"))
 	cmd.Flags().StringVar(&writebackPath, "writeback", "", "write a CSV of the joiners this apply created (key, user_principal_name, mail, object_id, created_at) to this file, for HR (mode 0600)")
 	cmd.Flags().StringVar(&passwordsPath, "passwords-file", "", "write the initial passwords of the users this apply creates to this new file (CSV, mode 0600; an existing file is refused). Without it passwords are stored nowhere")
 	addConfigFlags(cmd.Flags())
+	completeConfigFlags(cmd)
 	return cmd
 }
 
@@ -58,12 +73,16 @@ type applyOptions struct {
 	planFile                     string
 	autoApprove, allowOver       bool
 	report, writeback, passwords string
+	format                       string
 }
 
 // runApply applies a saved plan (or plans and asks), writes the output
 // files as joiners are created, prints the report and turns the outcome
 // into an exit code.
 func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
+	if o.format != "text" && o.format != "json" {
+		return fmt.Errorf("unknown format %q; use text or json", o.format)
+	}
 	e, err := a.engine(cmd)
 	if err != nil {
 		return err
@@ -78,7 +97,7 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		Prepare: func(p *plan.Plan) error { return out.open(o, p.Schema()) }, Created: out.created}
 	if o.planFile == "" {
 		run.Approve = func(p *plan.Plan) (bool, error) {
-			if err := render.Text(a.ios.Out, p); err != nil {
+			if err := a.showForApproval(p, o); err != nil {
 				return false, err
 			}
 			if o.autoApprove {
@@ -88,14 +107,17 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		}
 	}
 	res, err := e.Apply(ctx, run)
+	if res.Plan != nil {
+		a.noticeProblems(res.Plan)
+	}
 	// Closed even after Ctrl-C or failures: the joiners created so far
 	// exist in the directory whatever happened to the rest. A file that
 	// cannot be written does not keep the others from being written.
 	outErrs := out.close(a, e, o)
+	if rerr := a.printReport(e, res, err, o); rerr != nil {
+		return rerr
+	}
 	if res.Report != nil {
-		if rerr := render.Report(a.ios.Out, res.Report); rerr != nil {
-			return rerr
-		}
 		if out.report != nil {
 			if werr := writeReport(out.report, res.Report); werr != nil {
 				outErrs = append(outErrs, werr)
@@ -103,6 +125,46 @@ func (a *app) runApply(cmd *cobra.Command, o applyOptions) error {
 		}
 	}
 	return applyExit(e, res, err, outErrs)
+}
+
+// showForApproval shows a plan made now before it is approved: on stdout,
+// or on stderr when stdout carries the JSON report.
+func (a *app) showForApproval(p *plan.Plan, o applyOptions) error {
+	if o.format == "json" {
+		return render.Text(a.ios.ErrOut, p)
+	}
+	return render.TextStyle(a.ios.Out, p, a.ios.style())
+}
+
+// printReport prints the apply report on stdout: as text, or as JSON. A
+// JSON report is printed also when there was nothing to apply (no
+// results), so a pipeline always gets one; after an error before any
+// write, stdout stays empty.
+func (a *app) printReport(e *engine.Engine, res *engine.Applied, err error, o applyOptions) error {
+	rep := res.Report
+	if o.format != "json" {
+		if rep == nil {
+			return nil
+		}
+		return render.Report(a.ios.Out, rep, render.ReportOptions{Full: o.report, Style: a.ios.style()})
+	}
+	if rep == nil && err == nil {
+		now := e.Now().UTC()
+		rep = &report.Report{StartedAt: now, FinishedAt: now, Results: []report.Result{}}
+	}
+	if rep == nil {
+		return nil
+	}
+	return writeJSON(a.ios.Out, rep)
+}
+
+// noticeProblems reminds, after an apply, of the plan's unresolved
+// problems: applying it resolved none of them.
+func (a *app) noticeProblems(p *plan.Plan) {
+	if problems := p.Problems(); len(problems) > 0 {
+		a.notice("The plan has %s that no apply resolves (%s): fix the source, the mapping or the directory.\n",
+			render.Count(len(problems), "unresolved problem", "unresolved problems"), render.ProblemList(problems, 5))
+	}
 }
 
 // applyExit is the error (and exit code) an apply ends with.
@@ -122,7 +184,7 @@ func applyExit(e *engine.Engine, res *engine.Applied, err error, outErrs []error
 		if errors.Is(res.Stopped, context.DeadlineExceeded) {
 			why = fmt.Sprintf("stopped at the run's timeout (%s)", e.Cfg.Timeout)
 		}
-		return &exitError{code: ExitPartial, err: fmt.Errorf("%s: %d actions done, %d not started; run plan and apply again to finish", why, rep.Done, rep.NotStarted)}
+		return &exitError{code: ExitPartial, err: fmt.Errorf("%s: %s; run plan and apply again to finish", why, render.ReportCounts(rep))}
 	case err != nil:
 		return err
 	case rep != nil && rep.Incomplete() > 0:

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hrsync/hrsync/internal/buildinfo"
 )
 
 // quickstart copies the quick start into a temp folder and returns the
@@ -60,7 +62,7 @@ func TestApplyConfirmation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := quickstart(t)
 			s := newStreams(tt.stdin, tt.tty)
-			code := Main(context.Background(), []string{"apply", "-c", cfg}, s.ios, "test")
+			code := Main(context.Background(), []string{"apply", "-c", cfg}, s.ios, testBuild)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, s.out, s.err)
 			}
@@ -81,7 +83,7 @@ func TestApplyConfirmation(t *testing.T) {
 func TestJSONLogsGoToStderr(t *testing.T) {
 	cfg := quickstart(t)
 	s := newStreams("", false)
-	code := Main(context.Background(), []string{"plan", "-c", cfg, "--format", "json", "--log-format", "json", "--log-level", "info"}, s.ios, "test")
+	code := Main(context.Background(), []string{"plan", "-c", cfg, "--format", "json", "--log-format", "json", "--log-level", "info"}, s.ios, testBuild)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, s.err)
 	}
@@ -122,7 +124,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:1], " "), func(t *testing.T) {
 			s := newStreams("", false)
-			if code := Main(context.Background(), tt.args, s.ios, "test"); code != ExitError {
+			if code := Main(context.Background(), tt.args, s.ios, testBuild); code != ExitError {
 				t.Fatalf("exit %d, want 1", code)
 			}
 			if !strings.Contains(s.err.String(), tt.want) {
@@ -138,7 +140,7 @@ func TestShowRefusesOtherFormatVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newStreams("", false)
-	if code := Main(context.Background(), []string{"show", p}, s.ios, "test"); code != ExitError || !strings.Contains(s.err.String(), "format_version 2.0") {
+	if code := Main(context.Background(), []string{"show", p}, s.ios, testBuild); code != ExitError || !strings.Contains(s.err.String(), "format_version 2.0") {
 		t.Fatalf("exit %d: %s", code, s.err)
 	}
 }
@@ -146,12 +148,56 @@ func TestShowRefusesOtherFormatVersions(t *testing.T) {
 func TestBadReportPathFailsBeforeAnyWrite(t *testing.T) {
 	cfg := quickstart(t)
 	s := newStreams("", false)
-	code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--report", filepath.Join(t.TempDir(), "missing", "r.csv")}, s.ios, "test")
+	code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--report", filepath.Join(t.TempDir(), "missing", "r.csv")}, s.ios, testBuild)
 	if code != ExitError || !strings.Contains(s.err.String(), "open report") {
 		t.Fatalf("exit %d: %s", code, s.err)
 	}
 	state, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), ".hrsync", "sandbox.json"))
 	if bytes.Contains(state, []byte(`"1046"`)) {
 		t.Error("changes were applied before the report path was checked")
+	}
+}
+
+// testBuild identifies the binary in tests.
+var testBuild = buildinfo.Info{Version: "test"}
+
+func TestColorFor(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		tty  bool
+		want bool
+	}{
+		{nil, true, true},
+		{nil, false, false},
+		{map[string]string{"NO_COLOR": "1"}, true, false},
+		{map[string]string{"NO_COLOR": ""}, true, true},
+		{map[string]string{"TERM": "dumb"}, true, false},
+		{map[string]string{"CLICOLOR_FORCE": "1"}, false, true},
+		{map[string]string{"CLICOLOR_FORCE": "0"}, false, false},
+		{map[string]string{"CLICOLOR_FORCE": "1", "NO_COLOR": "1"}, true, false},
+	}
+	for _, tt := range tests {
+		if got := ColorFor(func(k string) string { return tt.env[k] }, tt.tty); got != tt.want {
+			t.Errorf("ColorFor(%v, tty %v) = %v, want %v", tt.env, tt.tty, got, tt.want)
+		}
+	}
+}
+
+// A plan on a colour terminal is coloured; the same plan elsewhere (a
+// file, a pipe, NO_COLOR) is plain.
+func TestPlanColorOnATerminalOnly(t *testing.T) {
+	cfg := quickstart(t)
+	for _, color := range []bool{true, false} {
+		s := newStreams("", false)
+		s.ios.Color = color
+		if code := Main(context.Background(), []string{"plan", "-c", cfg}, s.ios, testBuild); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, s.err)
+		}
+		if got := strings.Contains(s.out.String(), "\x1b[32m+ create 1046\x1b[0m"); got != color {
+			t.Errorf("color %v: coloured = %v:\n%q", color, got, s.out.String())
+		}
+		if !color && strings.Contains(s.out.String(), "\x1b") {
+			t.Errorf("escapes without colour:\n%q", s.out.String())
+		}
 	}
 }

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hrsync/hrsync/internal/engine"
+	"github.com/hrsync/hrsync/internal/journal"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/render"
 )
@@ -38,21 +40,20 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 				return err
 			}
 			if out != "" {
-				if err := plan.Write(out, p); err != nil {
+				kept, err := engine.SavePlan(out, p)
+				if err != nil {
 					return err
 				}
+				a.noticeKept(out, kept)
 			}
-			if err := render.Plan(a.ios.Out, p, format); err != nil {
+			if err := render.PlanStyle(a.ios.Out, p, format, a.ios.style()); err != nil {
 				return err
 			}
 			if out != "" {
 				a.notice("Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
 			}
-			if detailed && !p.Applyable {
-				return &exitError{code: ExitBlocked}
-			}
-			if detailed && p.Summary.Changes() > 0 {
-				return &exitError{code: ExitChanges}
+			if code := detailedExit(p); detailed && code != ExitOK {
+				return &exitError{code: code}
 			}
 			return nil
 		},
@@ -60,9 +61,50 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 	cmd.Flags().StringVarP(&out, "out", "o", "", "save the plan to this file (JSON, mode 0600)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
 	cmd.Flags().StringVar(&refresh, "refresh", engine.RefreshAuto, "auto: read only the users changed since the last plan when the user cache allows it; full: read every user")
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them (0: none, 1: error)")
+	completeValues(cmd, "refresh", engine.RefreshAuto, engine.RefreshFull)
+	completeValues(cmd, "format", "text", "json", "markdown")
+	_ = cmd.RegisterFlagCompletionFunc("out", completeFiles("json"))
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 4 when a safety threshold blocks them, plus 8 when it has unresolved problems (0: none of these, 1: error)")
 	addConfigFlags(cmd.Flags())
+	completeConfigFlags(cmd)
 	return cmd
+}
+
+// detailedExit is plan --detailed-exitcode's exit code: ExitChanges when
+// the plan has changes, ExitBlocked instead when a safety threshold
+// blocks them, ExitOK for neither; plus ExitProblems when it has
+// unresolved problems, which no apply resolves (0, 2, 4, 8, 10 or 12).
+func detailedExit(p *plan.Plan) int {
+	code := ExitOK
+	switch {
+	case !p.Applyable:
+		code = ExitBlocked
+	case p.Summary.Changes() > 0:
+		code = ExitChanges
+	}
+	if len(p.Problems()) > 0 {
+		code |= ExitProblems
+	}
+	return code
+}
+
+// noticeKept says where SavePlan kept the plan and journal a new plan
+// replaced.
+func (a *app) noticeKept(out string, k engine.Kept) {
+	switch {
+	case k.Plan != "":
+		a.notice("%s held a plan that was applied (%s): kept it as %s, with its journal %s, the record of that apply. The new plan starts with no journal.\n", out, short(k.Digest), k.Plan, k.Journal)
+	case k.Journal != "":
+		a.notice("%s belonged to an earlier plan (%s): kept it as %s, the record of that apply. The new plan starts with no journal.\n", journal.Path(out), cmp.Or(short(k.Digest), "no header"), k.Journal)
+	}
+}
+
+// short is a digest cut for people: sha256: and 12 hex digits.
+func short(digest string) string {
+	if len(digest) > len("sha256:")+12 {
+		return digest[:len("sha256:")+12] + "…"
+	}
+	return digest
 }
 
 func (a *app) configArg() string {
@@ -86,6 +128,12 @@ func (a *app) showCmd() *cobra.Command {
 		Use:   "show PLAN",
 		Short: "Show a saved plan",
 		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeFiles("json")(cmd, args, "")
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := render.CheckFormat(format); err != nil {
 				return err
@@ -94,9 +142,10 @@ func (a *app) showCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return render.Plan(a.ios.Out, p, format)
+			return render.PlanStyle(a.ios.Out, p, format, a.ios.style())
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	completeValues(cmd, "format", "text", "json", "markdown")
 	return cmd
 }

@@ -4,14 +4,17 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/hrsync/hrsync/internal/buildinfo"
 	"github.com/hrsync/hrsync/internal/config"
 	"github.com/hrsync/hrsync/internal/engine"
 	"github.com/hrsync/hrsync/internal/targets"
@@ -24,6 +27,10 @@ const (
 	ExitChanges = 2 // plan --detailed-exitcode found changes
 	ExitPartial = 3 // apply finished with some actions failed
 	ExitBlocked = 4 // plan --detailed-exitcode: changes, but a safety threshold blocks them
+	// ExitProblems is added to plan --detailed-exitcode's 0, 2 or 4 when
+	// the plan has unresolved problems (see plan.SeverityProblem): 8, 10
+	// or 12. Applying does not resolve them; a person must act.
+	ExitProblems = 8
 )
 
 // exitError carries a specific exit code; err may be nil when the command
@@ -45,7 +52,7 @@ func (e *exitError) Unwrap() error { return e.err }
 // app is the state shared by the commands of one invocation.
 type app struct {
 	ios        *IOStreams
-	version    string
+	build      buildinfo.Info
 	configFile string
 	logFormat  string
 	logLevel   string
@@ -53,15 +60,20 @@ type app struct {
 }
 
 // Main runs hrsync with args (without the program name) and returns the
-// process exit code.
-func Main(ctx context.Context, args []string, ios *IOStreams, version string) int {
-	a := &app{ios: ios, version: version}
+// process exit code; build identifies the binary (hrsync version).
+func Main(ctx context.Context, args []string, ios *IOStreams, build buildinfo.Info) int {
+	a := &app{ios: ios, build: build}
 	root := a.rootCmd()
+	args, err := terraformArgs(root, args)
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "Error: %s\n", err)
+		return ExitError
+	}
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -99,6 +111,7 @@ func (a *app) rootCmd() *cobra.Command {
 		Long: `hrsync reads the workforce from an HR export, maps each worker to the Entra user
 they should be, compares that with Entra ID, and shows a plan of joiners to create,
 movers to update and leavers to disable. "hrsync apply" carries out exactly the plan.`,
+		Version:       a.build.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,6 +122,8 @@ movers to update and leavers to disable. "hrsync apply" carries out exactly the 
 	pf.StringVarP(&a.configFile, "config", "c", "", "config file (default ./hrsync.yaml)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	a.completeRoot(root)
+	root.SetVersionTemplate(a.build.String())
 	root.AddCommand(a.validateCmd(), a.planCmd(), a.showCmd(), a.applyCmd(), a.explainCmd(), a.sandboxCmd(), a.versionCmd())
 	return root
 }
@@ -152,17 +167,33 @@ func (a *app) engine(cmd *cobra.Command) (*engine.Engine, error) {
 	if a.ios.StderrTTY {
 		prog = barProgress{w: a.ios.ErrOut}
 	}
-	return engine.New(cfg, a.log, prog, a.version, targets.Open)
+	return engine.New(cfg, a.log, prog, a.build.Version, targets.Open)
 }
 
 func (a *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Short: "Print the version, commit and build date",
+		Long: `version prints hrsync's version, the commit it was built from and the build date: those a
+release build stamps in, else those the Go toolchain recorded (the module version of
+go install ...@version; the checkout's commit, its date and whether it had changes).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(a.ios.Out, "hrsync %s\n", a.version)
+			if asJSON {
+				return writeJSON(a.ios.Out, a.build)
+			}
+			_, err := io.WriteString(a.ios.Out, a.build.String())
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print version, commit, date, modified, go_version and platform as JSON")
+	return cmd
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -42,7 +42,7 @@ func TestSandboxServeThrottleAndStats(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"sandbox", "serve", "--state", state, "--listen", "127.0.0.1:0", "--stats",
-			"--throttle", "--latency", "1ms", "--fault-rate", "0", "--drop-rate", "0", "--fault-seed", "7"}, ios, "test")
+			"--throttle", "--latency", "1ms", "--fault-rate", "0", "--drop-rate", "0", "--fault-seed", "7"}, ios, testBuild)
 	}()
 	var base string
 	for deadline := time.Now().Add(10 * time.Second); base == ""; {
@@ -108,7 +108,7 @@ func TestSandboxServeFlagValidation(t *testing.T) {
 		t.Run(tc.flags[0], func(t *testing.T) {
 			s := newStreams("", false)
 			args := append([]string{"sandbox", "serve", "--state", state, "--listen", "127.0.0.1:0"}, tc.flags...)
-			if code := Main(context.Background(), args, s.ios, "test"); code != ExitError {
+			if code := Main(context.Background(), args, s.ios, testBuild); code != ExitError {
 				t.Fatalf("exit %d", code)
 			}
 			if !strings.Contains(s.err.String(), tc.want) {

@@ -55,7 +55,7 @@ func TestOutputSymlinksAreRefusedBeforeAnyWrite(t *testing.T) {
 				link := filepath.Join(dir, tc.link)
 				if tc.planFile {
 					s := newStreams("", false)
-					if code := Main(context.Background(), []string{"plan", "-c", cfg, "--out", strings.TrimSuffix(link, ".journal")}, s.ios, "test"); code != ExitOK {
+					if code := Main(context.Background(), []string{"plan", "-c", cfg, "--out", strings.TrimSuffix(link, ".journal")}, s.ios, testBuild); code != ExitOK {
 						t.Fatalf("plan: exit %d\n%s", code, s.err)
 					}
 				}
@@ -64,7 +64,7 @@ func TestOutputSymlinksAreRefusedBeforeAnyWrite(t *testing.T) {
 				}
 				args := tc.args(cfg, link)
 				s := newStreams("", false)
-				code := Main(context.Background(), args, s.ios, "test")
+				code := Main(context.Background(), args, s.ios, testBuild)
 				if code != ExitError || !strings.Contains(s.err.String(), tc.want) || !strings.Contains(s.err.String(), "is a symbolic link") {
 					t.Fatalf("exit %d, want %d and %q ... is a symbolic link:\n%s", code, ExitError, tc.want, s.err)
 				}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ func TestWritebackAndPasswordsFiles(t *testing.T) {
 	wb, pw, rp := filepath.Join(out, "writeback.csv"), filepath.Join(out, "passwords.csv"), filepath.Join(out, "report.json")
 	s := newStreams("", false)
 	code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--log-level", "debug",
-		"--writeback", wb, "--passwords-file", pw, "--report", rp}, s.ios, "test")
+		"--writeback", wb, "--passwords-file", pw, "--report", rp}, s.ios, testBuild)
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, s.out, s.err)
 	}
@@ -78,8 +79,8 @@ func TestWritebackAndPasswordsFiles(t *testing.T) {
 			t.Errorf("joiner %s missing from the writeback file: %v", k, rows)
 		}
 	}
-	if len(created) != strings.Count(s.out.String(), "initial password: set") {
-		t.Errorf("%d joiners written back, stdout says a password was set %d times:\n%s", len(created), strings.Count(s.out.String(), "initial password: set"), s.out)
+	if want := fmt.Sprintf("~ %d creates done: initial password: set", len(created)); !strings.Contains(s.out.String(), want) {
+		t.Errorf("%d joiners written back, stdout does not say %q:\n%s", len(created), want, s.out)
 	}
 
 	fi, err := os.Stat(pw)
@@ -117,7 +118,7 @@ func TestWritebackAndPasswordsFiles(t *testing.T) {
 	// Nothing left to apply: no file is made, so the next run's path stays free.
 	wb2, pw2 := filepath.Join(out, "wb2.csv"), filepath.Join(out, "pw2.csv")
 	s = newStreams("", false)
-	if code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--writeback", wb2, "--passwords-file", pw2}, s.ios, "test"); code != ExitOK {
+	if code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--writeback", wb2, "--passwords-file", pw2}, s.ios, testBuild); code != ExitOK {
 		t.Fatalf("second apply: exit %d\n%s", code, s.err)
 	}
 	for _, f := range []string{wb2, pw2} {
@@ -142,7 +143,7 @@ func TestExistingPasswordsFileIsRefusedBeforeAnyWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := newStreams("", false)
-			code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--passwords-file", pw, "--writeback", wb}, s.ios, "test")
+			code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve", "--passwords-file", pw, "--writeback", wb}, s.ios, testBuild)
 			if code != ExitError || !strings.Contains(s.err.String(), "passwords file") {
 				t.Fatalf("exit %d: %s", code, s.err)
 			}
@@ -167,10 +168,10 @@ func TestExistingPasswordsFileIsRefusedBeforeAnyWrite(t *testing.T) {
 func TestNoPasswordsFileByDefault(t *testing.T) {
 	cfg := quickstart(t)
 	s := newStreams("", false)
-	if code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve"}, s.ios, "test"); code != ExitOK {
+	if code := Main(context.Background(), []string{"apply", "-c", cfg, "--auto-approve"}, s.ios, testBuild); code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, s.err)
 	}
-	if !strings.Contains(s.out.String(), "~ create 1046: initial password: set") {
+	if !strings.Contains(s.out.String(), "creates done: initial password: set\n      1046, ") {
 		t.Errorf("apply output does not say the password was set:\n%s", s.out)
 	}
 	if strings.Contains(s.err.String(), "Initial passwords of") {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/suggest"
 	"github.com/hrsync/hrsync/internal/yamlline"
@@ -542,6 +543,7 @@ func (c *Config) validate(loc locator) error {
 		if err := checkGraphURL(c.Target.GraphURL); err != nil {
 			bad("target.graph_url", "%v", err)
 		}
+		c.checkTenantAndClient(loc, bad)
 		switch c.Target.Auth {
 		case AuthClientSecret, AuthCertificate, AuthWorkloadIdentity:
 			// tenant and client may also come from AZURE_TENANT_ID / AZURE_CLIENT_ID
@@ -638,6 +640,59 @@ func (c *Config) validateDirectory(loc locator, bad func(key, format string, arg
 	if d.Password == "" {
 		bad("target.password_env", "no bind password: %s is empty; set it, or name a file holding the password in target.password_file", d.PasswordFrom)
 	}
+}
+
+// checkTenantAndClient checks the form of target.tenant_id (a GUID, or a
+// domain name of the tenant) and target.client_id (a GUID), or of
+// AZURE_TENANT_ID and AZURE_CLIENT_ID when they stand in for them: a typo
+// there would otherwise surface only as a sign-in error from Entra.
+func (c *Config) checkTenantAndClient(loc locator, bad func(key, format string, args ...any)) {
+	check := func(key, env, value string, err func(string) error) {
+		from := ""
+		if value == "" {
+			value, from = loc.getenv(env), " (from environment "+env+")"
+		}
+		if e := err(value); e != nil {
+			bad(key, "%v%s", e, from)
+		}
+	}
+	check("target.tenant_id", "AZURE_TENANT_ID", c.Target.TenantID, CheckTenantID)
+	check("target.client_id", "AZURE_CLIENT_ID", c.Target.ClientID, func(s string) error {
+		if s == "" || guid.Valid(s) {
+			return nil
+		}
+		return fmt.Errorf("%q is not an application (client) id: that is a GUID such as 00000000-0000-0000-0000-000000000000, shown as \"Application (client) ID\" on the app registration's overview page", s)
+	})
+}
+
+// CheckTenantID accepts "" (not set), a tenant id (a GUID) or a domain name
+// of the tenant (contoso.onmicrosoft.com, contoso.com).
+func CheckTenantID(s string) error {
+	if s == "" || guid.Valid(s) || isDomainName(s) {
+		return nil
+	}
+	return fmt.Errorf("%q is neither a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, shown as \"Tenant ID\" on Entra's overview page) nor a domain name of the tenant (contoso.onmicrosoft.com, contoso.com)", s)
+}
+
+// isDomainName reports whether s is a DNS name of at least two labels:
+// letters, digits and inner hyphens, a top-level label of letters.
+func isDomainName(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(s) > 253 || len(labels) < 2 {
+		return false
+	}
+	for i, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			letter := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+			if !letter && (i == len(labels)-1 || !('0' <= r && r <= '9' || r == '-')) {
+				return false
+			}
+		}
+	}
+	return len(labels[len(labels)-1]) >= 2
 }
 
 // checkGraphURL allows https anywhere and plain http only to loopback, so a

@@ -96,6 +96,10 @@ func TestValidationErrorsNameFileAndLine(t *testing.T) {
 		{"bad delimiter", strings.Replace(minimal, "  path: hr/workers.csv\n", "  path: hr/workers.csv\n  delimiter: \"#\"\n", 1), []string{"hrsync.yaml:3: source.delimiter"}},
 		{"bad target type", strings.Replace(minimal, "type: sandbox", "type: ldap", 1), []string{"hrsync.yaml:5: target.type: unknown target type \"ldap\""}},
 		{"http graph url off loopback", strings.Replace(minimal, "type: sandbox", "type: entra\n  auth: access_token\n  graph_url: http://graph.example.com", 1), []string{"hrsync.yaml:7: target.graph_url", "loopback"}},
+		{"tenant id neither a GUID nor a domain", strings.Replace(minimal, "type: sandbox", "type: entra\n  auth: azure_cli\n  tenant_id: not-a-guid", 1),
+			[]string{"hrsync.yaml:7: target.tenant_id: \"not-a-guid\" is neither a tenant id (a GUID", "nor a domain name of the tenant (contoso.onmicrosoft.com"}},
+		{"client id not a GUID", strings.Replace(minimal, "type: sandbox", "type: entra\n  auth: managed_identity\n  client_id: my-app", 1),
+			[]string{"hrsync.yaml:7: target.client_id: \"my-app\" is not an application (client) id"}},
 		{"missing tenant for client secret", strings.Replace(minimal, "type: sandbox", "type: entra", 1), []string{"target.tenant_id: missing"}},
 		{"bad leaver policy", minimal + "policy:\n  leavers: delete\n", []string{"not supported yet"}},
 		{"not a mapping", "- a\n- b\n", []string{"expected a mapping"}},
@@ -128,6 +132,39 @@ func TestValidationErrorsNameFileAndLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTenantID(t *testing.T) {
+	tests := []struct {
+		id string
+		ok bool
+	}{
+		{"", true},
+		{"72f988bf-86f1-41af-91ab-2d7cd011db47", true},
+		{"72F988BF-86F1-41AF-91AB-2D7CD011DB47", true},
+		{"contoso.onmicrosoft.com", true},
+		{"contoso.com", true},
+		{"my-org2.co.uk", true},
+		{"not-a-guid", false},
+		{"72f988bf86f141af91ab2d7cd011db47", false},
+		{"contoso", false},
+		{"contoso..com", false},
+		{"-contoso.com", false},
+		{"contoso.c0m", false},
+		{"contoso.com/", false},
+		{"https://login.microsoftonline.com/contoso.com", false},
+	}
+	for _, tt := range tests {
+		if err := CheckTenantID(tt.id); (err == nil) != tt.ok {
+			t.Errorf("CheckTenantID(%q) = %v, want ok %v", tt.id, err, tt.ok)
+		}
+	}
+	// From the environment, the variable is named.
+	t.Setenv("AZURE_TENANT_ID", "not-a-guid")
+	_, err := Load(Options{File: writeConfig(t, strings.Replace(minimal, "type: sandbox", "type: entra\n  auth: azure_cli", 1)), FileExplicit: true})
+	if err == nil || !strings.Contains(err.Error(), `"not-a-guid" is neither`) || !strings.Contains(err.Error(), "(from environment AZURE_TENANT_ID)") {
+		t.Fatalf("err = %v", err)
 	}
 }
 

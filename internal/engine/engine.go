@@ -541,7 +541,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Pl
 	}
 	p.Warnings = append(p.Warnings, src.SourceWarnings...)
 	for _, w := range src.Warnings {
-		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
+		p.Warn(plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
 	p.ToolVersion = e.Version
 	p.Target = t
@@ -560,13 +560,14 @@ func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Pl
 func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
 	in := e.input(src, &Snapshot{Users: []identity.User{}}, cmp.Or(src.Now, e.Now()))
 	in.Policy.Leavers = "ignore"
+	in.Offline = true
 	p, err := plan.Compute(in)
 	if err != nil {
 		return nil, err
 	}
 	p.Warnings = append(p.Warnings, src.SourceWarnings...)
 	for _, w := range src.Warnings {
-		p.Warnings = append(p.Warnings, plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
+		p.Warn(plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
 	return p, nil
 }

@@ -46,6 +46,10 @@ type Applied struct {
 	Stopped error
 }
 
+// errJournalFailed is why a run stops whose journal cannot be written;
+// the report's unfinished actions name it.
+var errJournalFailed = errors.New("the journal could not be written")
+
 // ErrCancelled is a plan made now that the person did not approve.
 var ErrCancelled = errors.New("apply cancelled; nothing was changed")
 
@@ -162,9 +166,9 @@ func (e *Engine) Apply(ctx context.Context, run ApplyRun) (out *Applied, err err
 	if saved != nil {
 		// A journal that cannot be written stops the run like Ctrl-C:
 		// going on would make steps a re-run cannot know about.
-		jctx, stop := context.WithCancel(ctx)
-		defer stop()
-		if ao.Journal, err = saved.begin(stop); err != nil {
+		jctx, stop := context.WithCancelCause(ctx)
+		defer stop(nil)
+		if ao.Journal, err = saved.begin(func() { stop(errJournalFailed) }); err != nil {
 			return out, err
 		}
 		ctx = jctx

@@ -18,6 +18,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,7 +83,7 @@ func Load(path, digest string, keyOf func(i int) string) (Done, error) {
 		switch {
 		case e.Plan != "":
 			if e.Plan != digest {
-				return nil, fmt.Errorf("journal %s:%d belongs to another plan (%s, this plan is %s); move it away or apply the plan it belongs to", path, n+1, e.Plan, digest)
+				return nil, foreignError(path, n+1, e.Plan, digest)
 			}
 			header = true
 		case !header:
@@ -104,6 +107,58 @@ func Load(path, digest string, keyOf func(i int) string) (Done, error) {
 		}
 	}
 	return done, nil
+}
+
+// foreignError refuses a journal that belongs to another plan: the plan
+// file was replaced after that plan's apply began. It says how to keep the
+// journal as a record and start afresh.
+func foreignError(path string, line int, theirs, ours string) error {
+	plan := strings.TrimSuffix(path, ".journal")
+	keep := Path(ArchivePath(plan, theirs, 1))
+	return fmt.Errorf("journal %s:%d belongs to another plan (%s; this plan is %s): %s was replaced after that plan was applied. "+
+		"Keep the journal as the record of that apply and start afresh: mv %s %s, then apply again "+
+		"(hrsync plan --out does this itself when it writes a new plan over an applied one)", path, line, theirs, ours, plan, path, keep)
+}
+
+// ArchivePath is the name under which an earlier plan saved at planPath,
+// whose digest is digest, is kept beside it when a new plan replaces it:
+// the digest's first 12 hex digits before the extension (plan.json ->
+// plan.20d2058bc474.json), and "-n" after them when n > 1 (a name already
+// taken). Its journal is Path of that name, so the pair stays a plan and
+// its journal. A digest that is not sha256 is used as it is.
+func ArchivePath(planPath, digest string, n int) string {
+	tag := digest
+	if hex, ok := strings.CutPrefix(digest, "sha256:"); ok {
+		tag = hex[:min(len(hex), 12)]
+	}
+	if tag == "" {
+		tag = "unknown"
+	}
+	if n > 1 {
+		tag += "-" + strconv.Itoa(n)
+	}
+	ext := filepath.Ext(planPath)
+	if ext == "" || ext == filepath.Base(planPath) {
+		return planPath + "." + tag
+	}
+	return strings.TrimSuffix(planPath, ext) + "." + tag + ext
+}
+
+// PlanDigest returns the digest of the plan the journal at path belongs
+// to: that of its first header ("" when it has none, e.g. it is empty or
+// damaged). A symbolic link is refused.
+func PlanDigest(path string) (string, error) {
+	data, err := readNoFollow(path)
+	if err != nil {
+		return "", openError(path, err)
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var e Entry
+		if json.Unmarshal(line, &e) == nil && e.Plan != "" {
+			return e.Plan, nil
+		}
+	}
+	return "", nil
 }
 
 // openError says why the journal at path could not be opened; a symbolic

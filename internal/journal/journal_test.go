@@ -270,3 +270,55 @@ func TestSymbolicLinksAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestArchivePath(t *testing.T) {
+	tests := []struct {
+		plan, digest string
+		n            int
+		want         string
+	}{
+		{"plan.json", "sha256:20d2058bc474b3aeb78ccd1a1affb0b5", 1, "plan.20d2058bc474.json"},
+		{"runs/nightly.plan.json", "sha256:20d2058bc474b3aeb78ccd1a1affb0b5", 2, "runs/nightly.plan.20d2058bc474-2.json"},
+		{"plan", "sha256:abc", 1, "plan.abc"},
+		{".plan", "sha256:20d2058bc474b3ae", 1, ".plan.20d2058bc474"},
+		{"plan.json", "journal-20261126T090000Z", 1, "plan.journal-20261126T090000Z.json"},
+		{"plan.json", "", 1, "plan.unknown.json"},
+	}
+	for _, tt := range tests {
+		if got := ArchivePath(tt.plan, tt.digest, tt.n); got != tt.want {
+			t.Errorf("ArchivePath(%q, %q, %d) = %q, want %q", tt.plan, tt.digest, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestPlanDigest(t *testing.T) {
+	tests := []struct{ content, want string }{
+		{"", ""},
+		{"{garbage\n", ""},
+		{`{"plan":"sha256:aa","started_at":"2026-11-26T09:00:00Z"}` + "\n" + `{"action":0,"key":"1","step":"write"}` + "\n", "sha256:aa"},
+		{"{torn\n" + `{"plan":"sha256:bb"}` + "\n", "sha256:bb"},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(t.TempDir(), "plan.json.journal")
+		if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := PlanDigest(path); err != nil || got != tt.want {
+			t.Errorf("PlanDigest(%q) = %q, %v; want %q", tt.content, got, err, tt.want)
+		}
+	}
+}
+
+// A journal of another plan is refused with the way out: the mv command
+// that keeps it under the name tied to its plan.
+func TestForeignJournalSaysHowToKeepIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json.journal")
+	if err := os.WriteFile(path, []byte(`{"plan":"sha256:20d2058bc474b3aeb78c"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path, "sha256:aa", keys("1001"))
+	want := "mv " + path + " " + filepath.Join(filepath.Dir(path), "plan.20d2058bc474.json.journal")
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "hrsync plan --out") {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+}

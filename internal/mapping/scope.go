@@ -170,10 +170,10 @@ func (s *Scope) fields() []string {
 
 // ScopeResult says whether a record is in scope and why.
 type ScopeResult struct {
-	In bool
+	In bool `json:"in"`
 	// Why names the group that matched, or each group's first failing
 	// clause, or the expression's value.
-	Why string
+	Why string `json:"why"`
 }
 
 // InScope evaluates the scope for a record. No scope: every record is in.

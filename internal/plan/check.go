@@ -182,6 +182,7 @@ func (p *Plan) recount(schema *identity.Schema) {
 		// Derived, never trusted from a plan file.
 		p.Actions[i].Lifecycle = classify(p.Actions[i], schema)
 	}
+	p.classify()
 	for _, a := range p.Actions {
 		switch a.Action {
 		case Create:

@@ -59,6 +59,10 @@ type Input struct {
 	// leavers absent from the source that have none, so
 	// delete_after_days can count from it.
 	StampLeaveDate bool
+	// Offline says no directory was read (validate): Users is empty, so
+	// a record is not known to be a joiner, and a value another record
+	// holds is that record's, not a joiner's. Warnings say so.
+	Offline bool
 }
 
 // ErrEmptySource is returned when the source has no data records: an empty
@@ -503,7 +507,11 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 			}
 			v, ok := c.pickUnique(attr, cands, "", nd.Attrs)
 			if !ok {
-				w := c.warn(WarnUPNConflict, d.Key, "cannot create: every %s SelectUniqueValue offers is taken (%s)", attr, strings.Join(cands, ", "))
+				by := ""
+				if c.in.Offline {
+					by = " by other records of the source"
+				}
+				w := c.warn(WarnUPNConflict, d.Key, "%severy %s SelectUniqueValue offers is taken%s (%s)", c.cannotCreate(), attr, by, strings.Join(cands, ", "))
 				w.Sources = []identity.Provenance{d.Prov}
 				return d, false
 			}
@@ -581,14 +589,14 @@ func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 		}
 	}
 	if len(missing) > 0 {
-		w := c.warn(WarnCannotCreate, d.Key, "cannot create: %s requires %s, and the mapping gave none", c.s.Name, strings.Join(missing, ", "))
+		w := c.warn(WarnCannotCreate, d.Key, "%s%s requires %s, and the mapping gave none", c.cannotCreate(), c.s.Name, strings.Join(missing, ", "))
 		w.Sources = []identity.Provenance{d.Prov}
 		return false
 	}
 	for _, spec := range c.attrOrder() {
 		if v := d.Attrs[spec.Name]; v != "" && spec.Check != nil {
 			if err := spec.Check(v); err != nil {
-				w := c.warn(WarnCannotCreate, d.Key, "cannot create: %v", err)
+				w := c.warn(WarnCannotCreate, d.Key, "%s%v", c.cannotCreate(), err)
 				w.Sources = []identity.Provenance{d.Prov}
 				return false
 			}
@@ -608,9 +616,17 @@ func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 				c.noteRekey(d, u)
 			}
 			var w *Warning
-			if attr == c.r.SignIn {
+			switch {
+			case c.in.Offline:
+				code := WarnMailConflict
+				if attr == c.r.SignIn {
+					code = WarnUPNConflict
+				}
+				w = c.warn(code, d.Key, "%s %s is also mapped for %s, and %s holds it only once: if this record has no account yet, it cannot be created; if they are different people, change the mapping or the source so they differ",
+					attr, v, c.describe(owner), c.s.Name)
+			case attr == c.r.SignIn:
 				w = c.warn(WarnUPNConflict, d.Key, "cannot create: %s %s is already taken by %s; change the mapping or the source so they differ", attr, v, c.describeOwner(owner))
-			} else {
+			default:
 				w = c.warn(WarnMailConflict, d.Key, "cannot create: %s %s is already used by %s; %s requires it to be unique", attr, v, c.describe(owner), c.s.Name)
 			}
 			w.Sources = []identity.Provenance{d.Prov}
@@ -621,6 +637,15 @@ func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 }
 
 // describeOwner names who holds a sign-in name, for a conflict.
+// cannotCreate begins a warning about a joiner that is not created; with
+// no directory read (validate) the record is not known to be a joiner.
+func (c *computer) cannotCreate() string {
+	if c.in.Offline {
+		return "if this record has no account yet, it cannot be created: "
+	}
+	return "cannot create: "
+}
+
 func (c *computer) describeOwner(owner string) string {
 	if u := c.byID[owner]; u != nil {
 		who := fmt.Sprintf("existing user %s", u.ID)
@@ -649,9 +674,13 @@ func (c *computer) noteRekey(d *identity.Desired, u *identity.User) {
 	}
 }
 
-// describe names the owner of a UPN or mail: an existing user or a joiner.
+// describe names the owner of a UPN or mail: an existing user or a joiner
+// (offline, with no directory read: the record with that key).
 func (c *computer) describe(owner string) string {
 	if k, ok := strings.CutPrefix(owner, "key:"); ok {
+		if c.in.Offline {
+			return "the record with key " + k
+		}
 		return "the joiner with key " + k
 	}
 	if u := c.byID[owner]; u != nil {
@@ -1159,6 +1188,7 @@ func (c *computer) finish() {
 		}
 		return keyLess(a.Key, b.Key)
 	})
+	c.p.classify()
 	c.p.Applyable = len(c.p.Blocked) == 0
 }
 

@@ -523,3 +523,32 @@ func TestOrgDataIsResentWhole(t *testing.T) {
 		t.Errorf("validate: %v", err)
 	}
 }
+
+// Without a directory read (validate), a value two records map is not
+// said to be taken by a joiner: neither is known to be one.
+func TestOfflineWordingClaimsNoJoiner(t *testing.T) {
+	tests := []struct {
+		name    string
+		offline bool
+		want    string
+	}{
+		{"plan", false, "cannot create: userPrincipalName john.smith@contoso.com is already taken by the joiner with key 1003"},
+		{"validate", true, "userPrincipalName john.smith@contoso.com is also mapped for the record with key 1003, and Entra ID holds it only once: if this record has no account yet, it cannot be created"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input([]identity.Desired{person("1003", 4, "John Smith", "Sales"), person("1048", 49, "John Smith", "Engineering")}, nil)
+			in.Offline = tt.offline
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Warnings) != 1 || p.Warnings[0].Code != WarnUPNConflict || !strings.HasPrefix(p.Warnings[0].Message, tt.want) {
+				t.Fatalf("warnings = %+v, want upn_conflict %q", p.Warnings, tt.want)
+			}
+			if tt.offline && strings.Contains(p.Warnings[0].Message, "joiner") {
+				t.Errorf("offline warning claims a joiner: %s", p.Warnings[0].Message)
+			}
+		})
+	}
+}

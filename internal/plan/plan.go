@@ -146,6 +146,9 @@ type Summary struct {
 	// ActiveManaged counts the managed users whose account is enabled:
 	// what a complete source should roughly hold.
 	ActiveManaged int `json:"active_managed"`
+	// Problems counts the warnings that are unresolved problems (see
+	// SeverityProblem); the other warnings are notes.
+	Problems int `json:"problems"`
 }
 
 // Changes is the number of actions.
@@ -253,10 +256,13 @@ type Change struct {
 // Warning is something reviewers must know: a record left out, a reference
 // that could not be resolved, a guard that held something back.
 type Warning struct {
-	Code    string                `json:"code"`
-	Message string                `json:"message"`
-	Key     string                `json:"key,omitempty"`
-	Sources []identity.Provenance `json:"sources,omitempty"`
+	Code string `json:"code"`
+	// Severity is SeverityProblem or SeverityNote, derived from the code
+	// (see Severity).
+	Severity string                `json:"severity"`
+	Message  string                `json:"message"`
+	Key      string                `json:"key,omitempty"`
+	Sources  []identity.Provenance `json:"sources,omitempty"`
 }
 
 // Lifecycle classes of actions.
@@ -359,8 +365,10 @@ func Write(path string, p *Plan) error {
 // document is never built whole (a plan of 500,000 users' changes is tens
 // of megabytes, and indenting it whole doubled that). The bytes are those
 // json.Encoder with SetIndent("", "  ") writes, so a plan reads back with
-// Parse as before (format_version 1.x).
+// Parse as before (format_version 1.x). Its warnings are classified (see
+// Severity).
 func Encode(w io.Writer, p *Plan) error {
+	p.classify()
 	head := *p
 	head.Actions, head.Warnings = nil, nil
 	hb, err := json.MarshalIndent(&head, "", "  ")

@@ -26,7 +26,11 @@ func CheckFormat(format string) error {
 }
 
 // Plan writes the plan in the named format.
-func Plan(w io.Writer, p *plan.Plan, format string) error {
+func Plan(w io.Writer, p *plan.Plan, format string) error { return PlanStyle(w, p, format, Style{}) }
+
+// PlanStyle writes the plan in the named format; the text format in a
+// style (colour on a terminal).
+func PlanStyle(w io.Writer, p *plan.Plan, format string, st Style) error {
 	if err := CheckFormat(format); err != nil {
 		return err
 	}
@@ -36,7 +40,7 @@ func Plan(w io.Writer, p *plan.Plan, format string) error {
 	case "markdown", "md":
 		return Markdown(w, p)
 	}
-	return Text(w, p)
+	return TextStyle(w, p, st)
 }
 
 func symbol(action string) string {
@@ -112,16 +116,24 @@ func capital(s string) string {
 	return string(unicode.ToUpper(r[0])) + string(r[1:])
 }
 
-// Text writes the terraform-style plan.
-func Text(w io.Writer, p *plan.Plan) error {
-	ew := &errWriter{w: w}
+// Text writes the terraform-style plan, plain.
+func Text(w io.Writer, p *plan.Plan) error { return TextStyle(w, p, Style{}) }
+
+// TextStyle writes the terraform-style plan in a style (colour on a
+// terminal).
+func TextStyle(w io.Writer, p *plan.Plan, st Style) error {
+	ew := &errWriter{w: w, st: st}
 	schema := p.Schema()
 	if len(p.Actions) == 0 {
-		ew.printf("No changes. %s matches the source (%d managed users, %d unchanged).\n", capital(schema.Name), p.Summary.Managed, p.Summary.Unchanged)
+		color := colorGreen
+		if len(p.Problems()) > 0 {
+			color = colorRed
+		}
+		ew.cprintf(color, "%s\n", noChanges(p))
 	} else {
 		ew.printf("hrsync will perform the following actions:\n")
 		for _, a := range p.Actions {
-			ew.printf("\n  %s %s %s", symbol(a.Action), a.Action, clean(a.Key))
+			ew.printf("\n  %s", st.paint(symbolColor(symbol(a.Action)), symbol(a.Action)+" "+a.Action+" "+clean(a.Key)))
 			if a.Lifecycle != "" {
 				ew.printf("  %s", clean(a.Lifecycle))
 			}
@@ -143,53 +155,101 @@ func Text(w io.Writer, p *plan.Plan) error {
 				c = shown(c)
 				switch {
 				case a.Action == plan.Create:
-					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+					ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
 				case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) != nil:
-					ew.printf("      = %-*s = %s (unchanged; resent because the directory writes %s whole)\n", width, c.Attribute, quote(c.After, c.Attribute), strings.Join(schema.WholeWith(c.Attribute), " and "))
+					ew.cprintf(styleDim, "      = %-*s = %s (unchanged; resent because the directory writes %s whole)\n", width, c.Attribute, quote(c.After, c.Attribute), strings.Join(schema.WholeWith(c.Attribute), " and "))
 				case c.After == nil:
-					ew.printf("      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
+					ew.cprintf(colorRed, "      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
 				case c.Before == nil:
-					ew.printf("      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+					ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
 				default:
-					ew.printf("      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
+					ew.cprintf(colorYellow, "      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
 				}
 			}
 			if (a.Action == plan.Disable && schema.RevokesSessions) || a.Revoke {
-				ew.printf("      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
+				ew.cprintf(colorRed, "      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
 			}
 			if a.Action == plan.Create {
-				ew.printf("      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
+				ew.cprintf(colorGreen, "      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
 			}
 			for _, g := range a.Groups {
-				ew.printf("      %s group %s (%s)\n", map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op], strconv.Quote(clean(g.Name)), clean(g.GroupID))
+				sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op]
+				ew.cprintf(symbolColor(sym), "      %s group %s (%s)\n", sym, strconv.Quote(clean(g.Name)), clean(g.GroupID))
 			}
 			for _, l := range a.Licenses {
-				ew.printf("      %s license %s (%s)\n", map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[l.Op], clean(l.Name), clean(l.SkuID))
+				sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[l.Op]
+				ew.cprintf(symbolColor(sym), "      %s license %s (%s)\n", sym, clean(l.Name), clean(l.SkuID))
 			}
 		}
 	}
-	if len(p.Warnings) > 0 {
-		ew.printf("\nWarnings (%d):\n", len(p.Warnings))
-		for _, wn := range p.Warnings {
-			ew.printf("  ! %s", wn.Code)
-			if wn.Key != "" {
-				ew.printf(" %s", clean(wn.Key))
-			}
-			ew.printf(": %s", clean(wn.Message))
-			if len(wn.Sources) == 1 && !strings.Contains(wn.Message, wn.Sources[0].String()) {
-				ew.printf(" [%s]", clean(wn.Sources[0].String()))
-			}
-			ew.printf("\n")
-		}
+	if problems := p.Problems(); len(problems) > 0 {
+		ew.printf("\n")
+		ew.cprintf(colorRed+";"+styleBold, "Unresolved problems (%d): hrsync cannot bring these in line, however often it runs; fix the source, the mapping or the directory:\n", len(problems))
+		textWarnings(ew, problems, colorRed)
+	}
+	if notes := p.Notes(); len(notes) > 0 {
+		ew.printf("\n")
+		ew.cprintf(colorYellow, "Notes (%d):\n", len(notes))
+		textWarnings(ew, notes, colorYellow)
 	}
 	if !p.Applyable {
-		ew.printf("\nThis plan is BLOCKED and cannot be applied:\n")
+		ew.printf("\n")
+		ew.cprintf(colorRed+";"+styleBold, "This plan is BLOCKED and cannot be applied:\n")
 		for _, b := range p.Blocked {
-			ew.printf("  x %s\n", b)
+			ew.cprintf(colorRed, "  x %s\n", b)
 		}
 	}
-	ew.printf("\n%s\n", SummaryLine(p))
+	ew.printf("\n")
+	ew.cprintf(styleBold, "%s\n", SummaryLine(p))
 	return ew.err
+}
+
+// textWarnings writes one line per warning, its code in a colour.
+func textWarnings(ew *errWriter, ws []plan.Warning, color string) {
+	for _, wn := range ws {
+		ew.printf("  %s", ew.st.paint(color, "! "+wn.Code))
+		if wn.Key != "" {
+			ew.printf(" %s", clean(wn.Key))
+		}
+		ew.printf(": %s", clean(wn.Message))
+		if len(wn.Sources) == 1 && !strings.Contains(wn.Message, wn.Sources[0].String()) {
+			ew.printf(" [%s]", clean(wn.Sources[0].String()))
+		}
+		ew.printf("\n")
+	}
+}
+
+// noChanges is the line that opens a plan without actions. A plan with
+// unresolved problems does not say the directory matches the source.
+func noChanges(p *plan.Plan) string {
+	name := p.Schema().Name
+	problems := p.Problems()
+	if len(problems) == 0 {
+		return fmt.Sprintf("No changes. %s matches the source (%d managed users, %d unchanged).", capital(name), p.Summary.Managed, p.Summary.Unchanged)
+	}
+	return fmt.Sprintf("No changes, but %s (%s): see below. Otherwise %s matches the source (%d managed users, %d unchanged).",
+		Count(len(problems), "unresolved problem", "unresolved problems"), ProblemList(problems, 3), name, p.Summary.Managed, p.Summary.Unchanged)
+}
+
+// ProblemList names up to max problems by code and key.
+func ProblemList(ws []plan.Warning, max int) string {
+	var parts []string
+	for i, w := range ws {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ws)-max))
+			break
+		}
+		parts = append(parts, strings.TrimSpace(w.Code+" "+clean(w.Key)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Count is n with the singular or plural noun.
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // SummaryLine is the one-line summary that ends a plan.
@@ -212,8 +272,10 @@ func SummaryLine(p *plan.Plan) string {
 	if s.Pending > 0 {
 		pending = fmt.Sprintf(" %d future joiners wait for their pre-hire window.", s.Pending)
 	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to enable, %d to disable, %d to delete%s. %d unchanged, %d skipped, %d warnings.%s",
-		s.Create, s.Update, s.Enable, s.Disable, s.Delete, extra.String(), s.Unchanged, s.Skipped, len(p.Warnings), pending)
+	problems := len(p.Problems())
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to enable, %d to disable, %d to delete%s. %d unchanged, %d skipped. %s, %s.%s",
+		s.Create, s.Update, s.Enable, s.Disable, s.Delete, extra.String(), s.Unchanged, s.Skipped,
+		Count(problems, "unresolved problem", "unresolved problems"), Count(len(p.Warnings)-problems, "note", "notes"), pending)
 }
 
 // Markdown writes the plan for a pull request or ticket comment.
@@ -222,16 +284,26 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	s := p.Summary
 	ew.printf("## hrsync plan\n\n")
 	if !p.Applyable {
-		ew.printf("> **Blocked:** %s\n\n", mdEscape(strings.Join(p.Blocked, "; ")))
+		ew.printf("> **Blocked:** %s\n\n", mdText(strings.Join(p.Blocked, "; ")))
 	}
-	ew.printf("| create | update | enable | disable | delete | unchanged | skipped | warnings |\n")
-	ew.printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(p.Warnings))
-	ew.printf("Target `%s` (%s, tenant `%s`), source `%s` (%d records, `%s`), created %s.\n\n",
-		mdEscape(p.Target.Endpoint), mdEscape(p.Target.Type), mdEscape(p.Target.TenantID), mdEscape(p.Inputs.Source.Path), p.Inputs.Source.Records,
-		mdEscape(short(p.Inputs.Source.Digest)), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
-	if len(p.Actions) == 0 {
-		ew.printf("No changes.\n")
+	problems, notes := p.Problems(), p.Notes()
+	if len(problems) > 0 {
+		ew.printf("> **%s** (%s): see below.\n\n", capital(Count(len(problems), "unresolved problem", "unresolved problems")), mdText(ProblemList(problems, 3)))
+	}
+	ew.printf("| create | update | enable | disable | delete | unchanged | skipped | problems | notes |\n")
+	ew.printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Enable, s.Disable, s.Delete, s.Unchanged, s.Skipped, len(problems), len(notes))
+	tenant := ""
+	if p.Target.TenantID != "" {
+		tenant = ", tenant " + codeSpan(p.Target.TenantID, false)
+	}
+	ew.printf("Target %s (%s%s), source %s (%d records, %s), created %s.\n\n",
+		codeSpan(p.Target.Endpoint, false), mdText(p.Target.Type), tenant, codeSpan(p.Inputs.Source.Path, false), p.Inputs.Source.Records,
+		codeSpan(short(p.Inputs.Source.Digest), false), p.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+	if len(p.Actions) == 0 && len(problems) > 0 {
+		ew.printf("No changes, but see the unresolved problems below.\n\n")
+	} else if len(p.Actions) == 0 {
+		ew.printf("No changes.\n\n")
 	}
 	for _, kind := range []string{plan.Create, plan.Restore, plan.Enable, plan.Update, plan.Disable, plan.Delete} {
 		var acts []plan.Action
@@ -246,12 +318,12 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		ew.printf("<details><summary><b>%s</b> (%d)</summary>\n\n", kind, len(acts))
 		ew.printf("| key | user | attribute | before | after |\n|---|---|---|---|---|\n")
 		for _, a := range acts {
-			label := mdEscape(who(a))
+			label := mdText(who(a))
 			if a.Lifecycle != "" {
-				label = mdEscape(a.Lifecycle) + " · " + label
+				label = mdText(a.Lifecycle) + " · " + label
 			}
 			if a.Reason != "" {
-				label += " — " + mdEscape(a.Reason)
+				label += " — " + mdText(a.Reason)
 			}
 			if (a.Action == plan.Disable && p.Schema().RevokesSessions) || a.Revoke {
 				label += " — then its sign-in sessions are revoked"
@@ -260,7 +332,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 			line := func(attr, before, after string) {
 				key, user := "", ""
 				if row == 0 {
-					key, user = "`"+mdEscape(a.Key)+"`", label
+					key, user = codeSpan(a.Key, true), label
 				}
 				row++
 				ew.printf("| %s | %s | %s | %s | %s |\n", key, user, attr, before, after)
@@ -270,7 +342,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 				line(c.Attribute, mdValue(c.Before, c.Attribute), mdValue(c.After, c.Attribute))
 			}
 			for _, g := range a.Groups {
-				name := "`" + mdEscape(g.Name) + "`"
+				name := codeSpan(g.Name, true)
 				if g.Op == plan.OpAdd {
 					line("group", "—", name)
 				} else {
@@ -278,7 +350,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 				}
 			}
 			for _, l := range a.Licenses {
-				name := "`" + mdEscape(l.Name) + "`"
+				name := codeSpan(l.Name, true)
 				if l.Op == plan.OpAdd {
 					line("license", "—", name)
 				} else {
@@ -294,30 +366,84 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		}
 		ew.printf("\n</details>\n\n")
 	}
-	if len(p.Warnings) > 0 {
-		ew.printf("### Warnings (%d)\n\n", len(p.Warnings))
-		for _, wn := range p.Warnings {
-			ew.printf("- `%s`", wn.Code)
-			if wn.Key != "" {
-				ew.printf(" `%s`", mdEscape(wn.Key))
-			}
-			ew.printf(": %s\n", mdEscape(wn.Message))
-		}
-		ew.printf("\n")
+	if len(problems) > 0 {
+		ew.printf("### Unresolved problems (%d)\n\nhrsync cannot bring these in line, however often it runs; fix the source, the mapping or the directory.\n\n", len(problems))
+		mdWarnings(ew, problems)
+	}
+	if len(notes) > 0 {
+		ew.printf("### Notes (%d)\n\n", len(notes))
+		mdWarnings(ew, notes)
 	}
 	ew.printf("%s\n", SummaryLine(p))
 	return ew.err
+}
+
+// mdWarnings writes a list item per warning.
+func mdWarnings(ew *errWriter, ws []plan.Warning) {
+	for _, wn := range ws {
+		ew.printf("- `%s`", wn.Code)
+		if wn.Key != "" {
+			ew.printf(" %s", codeSpan(wn.Key, false))
+		}
+		ew.printf(": %s\n", mdText(wn.Message))
+	}
+	ew.printf("\n")
 }
 
 func mdValue(s *string, attr string) string {
 	if s == nil {
 		return "—"
 	}
-	return "`" + mdEscape(quote(s, attr)) + "`"
+	return codeSpan(quote(s, attr), true)
 }
 
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'").Replace(clean(s))
+// mdText is s as markdown text that shows exactly s (its control
+// characters escaped, see clean): every character markdown gives a meaning
+// to is backslash-escaped, which CommonMark allows for any ASCII
+// punctuation, | included (a table cell's separator).
+func mdText(s string) string {
+	var b strings.Builder
+	for _, r := range clean(s) {
+		if strings.ContainsRune("\\`*_[]<>&|~!#", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// codeSpan is s as a CommonMark code span that shows exactly s: code spans
+// decode no entity and no backslash escape, so nothing in s is replaced.
+// The fence is one backtick longer than the longest run of backticks in
+// s, and a space goes inside each end when s starts or ends with a
+// backtick, or starts and ends with a space (a code span strips one space
+// from each side of such content). In a table cell (cell), every | is
+// written \|: GFM splits a row into cells at unescaped pipes before it
+// parses code spans, and takes \| as a | even inside them. Control
+// characters are escaped (see clean).
+func codeSpan(s string, cell bool) string {
+	s = clean(s)
+	if s == "" {
+		return "` `"
+	}
+	run, longest := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	pad := ""
+	if s[0] == '`' || s[len(s)-1] == '`' || (s[0] == ' ' && s[len(s)-1] == ' ' && strings.Trim(s, " ") != "") {
+		pad = " "
+	}
+	if cell {
+		s = strings.ReplaceAll(s, "|", `\|`)
+	}
+	return fence + pad + s + pad + fence
 }
 
 func short(digest string) string {
@@ -327,26 +453,9 @@ func short(digest string) string {
 	return digest
 }
 
-// Report writes an apply report as text: a line per failure, then totals.
-func Report(w io.Writer, r *report.Report) error {
-	ew := &errWriter{w: w}
-	for _, res := range r.Results {
-		switch res.Status {
-		case report.StatusFailed, report.StatusPartial, report.StatusRefused:
-			ew.printf("  x %s %s %s: %s\n", res.Action, clean(res.Key), res.Status, clean(res.Error))
-		case report.StatusDone:
-			if res.Note != "" {
-				ew.printf("  ~ %s %s: %s\n", res.Action, clean(res.Key), res.Note)
-			}
-		}
-	}
-	ew.printf("Apply complete: %d done, %d failed, %d partly done, %d refused as stale, %d not started (%s).\n",
-		r.Done, r.Failed, r.Partial, r.Refused, r.NotStarted, r.FinishedAt.Sub(r.StartedAt).Round(1e6))
-	return ew.err
-}
-
 type errWriter struct {
 	w   io.Writer
+	st  Style
 	err error
 }
 

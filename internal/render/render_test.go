@@ -58,6 +58,8 @@ func samplePlan() *plan.Plan {
 		Warnings: []plan.Warning{
 			{Code: plan.WarnDuplicateKey, Key: "1005", Message: `match key "1005" is used by 2 records (hr/workers.csv:6, hr/workers.csv:7); all are left out and the user with this key is left alone`,
 				Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 6}, {File: "hr/workers.csv", Line: 7}}},
+			{Code: plan.WarnManagerNotFound, Key: "1004", Message: `manager "1099" is neither in the source nor in Entra ID; the manager is left unchanged`,
+				Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 5}}},
 		},
 	}
 }
@@ -86,6 +88,12 @@ func TestPlanFormats(t *testing.T) {
 	empty := samplePlan()
 	empty.Actions, empty.Warnings = nil, nil
 	empty.Summary = plan.Summary{Unchanged: 4, Managed: 4}
+	stuck := samplePlan()
+	stuck.Actions = nil
+	stuck.Summary = plan.Summary{Unchanged: 49, Skipped: 1, Managed: 50}
+	stuck.Warnings = []plan.Warning{{Code: plan.WarnUPNConflict, Key: "1048",
+		Message: "cannot create: userPrincipalName john.smith@contoso.com is already taken by existing user 058128f3 (employeeId 1003); change the mapping or the source so they differ",
+		Sources: []identity.Provenance{{File: "hr/workers.csv", Line: 49}}}}
 	tests := []struct {
 		name, format, golden string
 		p                    *plan.Plan
@@ -95,6 +103,8 @@ func TestPlanFormats(t *testing.T) {
 		{"markdown", "markdown", "plan.md", samplePlan()},
 		{"blocked text", "text", "plan-blocked.txt", blocked},
 		{"no changes", "text", "plan-empty.txt", empty},
+		{"no changes, but a problem", "text", "plan-problems.txt", stuck},
+		{"no changes, but a problem (markdown)", "markdown", "plan-problems.md", stuck},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +126,7 @@ func TestTextEndsWithSummaryLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if got := lines[len(lines)-1]; got != "Plan: 1 to create, 1 to update, 0 to enable, 1 to disable, 0 to delete. 1 unchanged, 2 skipped, 1 warnings." {
+	if got := lines[len(lines)-1]; got != "Plan: 1 to create, 1 to update, 0 to enable, 1 to disable, 0 to delete. 1 unchanged, 2 skipped. 1 unresolved problem, 1 note." {
 		t.Errorf("last line = %q", got)
 	}
 }
@@ -132,10 +142,51 @@ func TestReport(t *testing.T) {
 		},
 	}
 	var buf bytes.Buffer
-	if err := Report(&buf, r); err != nil {
+	if err := Report(&buf, r, ReportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.txt", buf.Bytes())
+}
+
+// Ctrl-C during a large apply: identical outcomes are grouped, a few keys
+// each, every unfinished result with its reason, and the last line counts
+// every status; the report file lists each action.
+func TestReportGroupsALargeInterruptedApply(t *testing.T) {
+	r := &report.Report{
+		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 1, 1, 0, 3, 2, 0, time.UTC),
+		Stopped: "stopped (interrupt signal received)",
+	}
+	add := func(n int, res report.Result) {
+		for i := 0; i < n; i++ {
+			res.Key = strconv.Itoa(10000 + len(r.Results))
+			r.Results = append(r.Results, res)
+		}
+	}
+	add(1, report.Result{Action: "create", Status: report.StatusDone, Note: "initial password: set"})
+	add(30159, report.Result{Action: "create", Status: report.StatusPartial, Error: "stopped (interrupt signal received) before setting its manager reference"})
+	for i := 0; i < 7; i++ {
+		add(1, report.Result{Action: "update", Status: report.StatusFailed, ErrorCode: "Request_ResourceNotFound",
+			Error: "update user id-" + strconv.Itoa(i) + ": graph 404 Request_ResourceNotFound: gone"})
+	}
+	add(1, report.Result{Action: "update", Status: report.StatusRefused, ErrorCode: "stale_plan", Error: "user u1 changed since the plan"})
+	add(9840, report.Result{Action: "create", Status: report.StatusNotStarted, Error: "stopped (interrupt signal received) before this action was sent"})
+	r.Done, r.Partial, r.Failed, r.Refused, r.NotStarted = 1, 30159, 7, 1, 9840
+	var buf bytes.Buffer
+	if err := Report(&buf, r, ReportOptions{Full: "report.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "\n"); n > 20 {
+		t.Errorf("%d lines for 40,009 results", n)
+	}
+	golden(t, "report-interrupted.txt", buf.Bytes())
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 30159: "30,159", 1234567: "1,234,567", -1500: "-1,500"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
 }
 
 func TestReportCSV(t *testing.T) {
@@ -163,11 +214,19 @@ func TestTextEscapesControlCharacters(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := buf.String()
+		if format == "markdown" {
+			// In a code span, an HTML comment is text: shown, never parsed.
+			out = strings.Replace(out, "``workers.csv` <!-- ``", "(code span)", 1)
+		}
 		if strings.Contains(out, "\n  - disable 1001") || strings.Contains(out, "\n  - disable 9") || strings.Contains(out, "\x1b") ||
 			strings.Contains(out, "two\nlines") || strings.Contains(out, "<!--") {
 			t.Errorf("%s: a value forged output:\n%s", format, out)
 		}
-		if !strings.Contains(out, `Cruz\n\n  - disable 1001`) {
+		shown := `Cruz\n\n  - disable 1001`
+		if format == "markdown" {
+			shown = `Cruz\\n\\n  - disable 1001` // the backslashes escaped: shown as in text
+		}
+		if !strings.Contains(out, shown) {
 			t.Errorf("%s: the value is not shown escaped:\n%s", format, out)
 		}
 	}

@@ -39,7 +39,10 @@ type Report struct {
 	Partial    int       `json:"partial"`
 	Refused    int       `json:"refused"`
 	NotStarted int       `json:"not_started"`
-	Results    []Result  `json:"results"`
+	// Stopped says why the run ended before all its writes were sent
+	// (Ctrl-C, the run's timeout); "" when it ran to its end.
+	Stopped string   `json:"stopped,omitempty"`
+	Results []Result `json:"results"`
 }
 
 // Incomplete is the number of actions not fully carried out.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hrsync/hrsync/internal/buildinfo"
 	"github.com/hrsync/hrsync/internal/cli"
 	"github.com/hrsync/hrsync/internal/graphsim"
 )
@@ -63,7 +64,7 @@ func TestPlanThroughCLI(t *testing.T) {
 			}
 			var out, errOut bytes.Buffer
 			ios := &cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-			code := cli.Main(context.Background(), []string{"plan", "-c", cfg, "--format", "json", "--detailed-exitcode"}, ios, "test")
+			code := cli.Main(context.Background(), []string{"plan", "-c", cfg, "--format", "json", "--detailed-exitcode"}, ios, buildinfo.Info{Version: "test"})
 			if code != cli.ExitOK && code != cli.ExitChanges {
 				t.Fatalf("hrsync plan exited %d:\n%s", code, errOut.String())
 			}
