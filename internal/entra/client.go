@@ -19,13 +19,13 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/hrsync/hrsync/internal/directory"
+	"github.com/hrsync/hrsync/internal/graphsdk"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/pacer"
@@ -58,8 +58,8 @@ const DefaultConcurrency = 4
 
 // Client talks to one Graph endpoint.
 type Client struct {
-	gs          *msgraphsdk.GraphServiceClient
-	adapter     *msgraphsdk.GraphRequestAdapter
+	gs          *graphsdk.Client
+	adapter     abs.RequestAdapter
 	graphURL    string
 	tenant      tenantEntry // cached tenant id, see Tenant
 	pacer       *pacer.Pacer
@@ -103,13 +103,15 @@ func New(opts Options) (*Client, error) {
 	// msgraph-sdk-go-core creates its error registry lazily without a
 	// lock; the first $batch responses would race for it.
 	_, _ = msgraphcore.GetErrorFactoryFromRegistry(msgraphcore.BatchRequestErrorRegistryKey)
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(ap, nil, nil, hc)
+	// The adapter and request builders msgraph-sdk-go's own constructors
+	// make, without its root package (see package graphsdk).
+	adapter, err := graphsdk.NewAdapter(ap, hc)
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)
 	}
 	adapter.SetBaseUrl(graphURL + "/v1.0")
 	c.adapter = adapter
-	c.gs = msgraphsdk.NewGraphServiceClient(adapter)
+	c.gs = graphsdk.New(adapter)
 	return c, nil
 }
 
