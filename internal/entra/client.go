@@ -43,7 +43,7 @@ type Options struct {
 	// (default 4).
 	Concurrency int
 	// Pacer spaces requests out when Graph throttles; nil makes a default
-	// one (see package pacer).
+	// one that paces writes to GraphWriteBudget (see package pacer).
 	Pacer *pacer.Pacer
 	// Clock is the time source for retries; nil is the wall clock.
 	Clock pacer.Clock
@@ -55,6 +55,14 @@ type Options struct {
 // write limit (3,000 per 150 s per app and tenant) is reached with a few
 // batches of 20, and more only earns 429s.
 const DefaultConcurrency = 4
+
+// GraphWriteBudget is the write limit Microsoft Graph states for identity
+// and access per application and tenant: 3,000 writes per 150 s, a token
+// bucket (a burst of 3,000, then 20 writes a second). The default pacer
+// paces writes to it; a 429 that names the write limit
+// (x-ms-throttle-information: WriteLimitExceeded) tells it the bucket ran
+// dry, and the drains that follow measure what the tenant actually grants.
+var GraphWriteBudget = pacer.Budget{Limit: 3000, Window: 150 * time.Second}
 
 // Client talks to one Graph endpoint.
 type Client struct {
@@ -82,7 +90,7 @@ func New(opts Options) (*Client, error) {
 		c.clock = pacer.RealClock{}
 	}
 	if c.pacer == nil {
-		c.pacer = pacer.New(pacer.Options{Clock: c.clock})
+		c.pacer = pacer.New(pacer.Options{Clock: c.clock, Writes: GraphWriteBudget})
 	}
 	if c.concurrency <= 0 {
 		c.concurrency = DefaultConcurrency
