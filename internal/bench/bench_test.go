@@ -123,6 +123,10 @@ func TestFlags(t *testing.T) {
 		{[]string{"-n", "ten"}, false, 0, 0},
 		{[]string{"-throttle", "-changes", "90000"}, false, 0, 0},
 		{[]string{"-throttle-scale", "0"}, false, 0, 0},
+		{[]string{"-n", "0", "-throttle", "-write-limit", "200/10s"}, true, 0, 1},
+		{[]string{"-n", "0", "-throttle", "-write-limit", "200"}, false, 0, 0},
+		{[]string{"-n", "0", "-throttle", "-write-limit", "200/10ms"}, false, 0, 0},
+		{[]string{"-n", "0", "-throttle", "-write-limit", "200/10s", "-throttle-scale", "2"}, false, 0, 0},
 		{[]string{"extra"}, false, 0, 0},
 	} {
 		o, err := parseFlags(c.args, io.Discard)
@@ -145,6 +149,37 @@ func TestFlags(t *testing.T) {
 	burst, rate := sc.writeLimit()
 	if burst != 300 || rate != 20 || sc.Throttle.WriteWindow != 15*time.Second {
 		t.Errorf("scaled throttle: burst %v, rate %v, window %v", burst, rate, sc.Throttle.WriteWindow)
+	}
+}
+
+func TestWriteLimitFlag(t *testing.T) {
+	o, err := parseFlags([]string{"-n", "0", "-throttle", "-write-limit", "200/10s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := o.scenarios()[0]
+	if burst, rate := sc.writeLimit(); burst != 200 || rate != 20 || !strings.Contains(throttleText(&sc), "-write-limit") {
+		t.Errorf("write limit: burst %v, rate %v, %q", burst, rate, throttleText(&sc))
+	}
+}
+
+func TestSustainedWrites(t *testing.T) {
+	s := func(ms int, w int64) writeSample {
+		return writeSample{At: time.Duration(ms) * time.Millisecond, Writes: w}
+	}
+	// A burst of 200 done in half a second, then 19 writes/s for 10 s,
+	// then nothing more while apply finishes.
+	samples := []writeSample{s(250, 150), s(500, 200)}
+	for i := 1; i <= 40; i++ {
+		samples = append(samples, s(500+250*i, 200+int64(19*i/4)))
+	}
+	samples = append(samples, s(10750, 390), s(11000, 390))
+	rate, span, ok := sustainedWrites(samples, 200)
+	if !ok || span != 10*time.Second || rate < 18.9 || rate > 19.1 {
+		t.Errorf("sustainedWrites = %v over %v (%v), want 19/s over 10s", rate, span, ok)
+	}
+	if _, _, ok := sustainedWrites(samples[:1], 200); ok {
+		t.Error("an apply that never got past the burst has a sustained rate")
 	}
 }
 

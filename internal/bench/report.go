@@ -100,13 +100,15 @@ func writeMarkdown(w io.Writer, h header, results []*result) error {
 		p("## Apply under Graph's write throttling\n\n")
 		p("graphsim enforces Graph's identity limits (token buckets): resource units by tenant size per 10 s, and " +
 			"writes: a burst of B after which they refill at 20/s (Graph: B = 3,000 per 150 s). Allowed writes in the " +
-			"apply's wall time t: min(writes, B + 20·t); ideal wall: the least time those writes can take, (writes − B)/20 s.\n\n")
-		p("| N | changes | writes done of sent (min) | apply wall s | writes/s | allowed in t | ideal wall s | $batch requests (min) | 429s | throttle | converged |\n")
-		p("|---:|---:|---|---:|---:|---:|---:|---|---:|---|---|\n")
+			"apply's wall time t: min(writes, B + 20·t); ideal wall: the least time those writes can take, (writes − B)/20 s. " +
+			"Sustained: graphsim's writes per second from the moment B writes were done to the last write (its counters " +
+			"sampled every 250 ms), against the refill rate. 429s: throttled answers during apply per write sent.\n\n")
+		p("| N | changes | writes done of sent (min) | apply wall s | writes/s | allowed in t | ideal wall s | sustained after the burst | $batch requests (min) | 429s (per write sent) | throttle | converged |\n")
+		p("|---:|---:|---|---:|---:|---:|---:|---|---|---|---|---|\n")
 		for _, r := range throttled {
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", num(r.Sc.Opts.N), changes(r),
-				throttleWrites(r), wall(r.Apply), writeRate(r), allowed(r), idealWall(r), batchCell(r), throttledCell(r),
-				throttleText(&r.Sc), convergedCell(r))
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", num(r.Sc.Opts.N), changes(r),
+				throttleWrites(r), wall(r.Apply), writeRate(r), allowed(r), idealWall(r), sustainedCell(r), batchCell(r),
+				throttleShare(r), throttleText(&r.Sc), convergedCell(r))
 		}
 		p("\n")
 	}
@@ -238,7 +240,10 @@ func throttleText(s *scenario) string {
 	}
 	text := fmt.Sprintf("writes: burst %s, %.0f/s (%s per %v); %s", num(int(burst)), rate, num(int(burst)),
 		time.Duration(burst/rate*float64(time.Second)).Round(time.Second), ru)
-	if s.Scale != 1 {
+	switch {
+	case s.LimitFlag:
+		text += " (-write-limit)"
+	case s.Scale != 1:
 		text += fmt.Sprintf("; scaled down ×%g from Graph's 3,000 per 150 s (-throttle-scale)", s.Scale)
 	}
 	return text
@@ -346,6 +351,29 @@ func allowed(r *result) string {
 	done := float64(r.ApplyTraffic.Writes2xx)
 	a := math.Min(done, burst+rate*r.Apply.Wall.Seconds())
 	return fmt.Sprintf("%s (%.0f%% used)", num(int(a)), 100*done/math.Max(a, 1))
+}
+
+// sustainedCell is the write rate after the burst, and its share of the
+// refill rate.
+func sustainedCell(r *result) string {
+	burst, rate := r.Sc.writeLimit()
+	got, span, ok := sustainedWrites(r.ApplyWrites, burst)
+	if !ok {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f/s over %.0f s (%.1f%%)", got, span.Seconds(), 100*got/rate)
+}
+
+// throttleShare is the apply's 429s, and their share of the writes sent.
+func throttleShare(r *result) string {
+	if r.Apply == nil {
+		return "—"
+	}
+	t := r.ApplyTraffic
+	if t.Writes() == 0 {
+		return num64(t.Throttled)
+	}
+	return fmt.Sprintf("%s (%.1f%%)", num64(t.Throttled), 100*float64(t.Throttled)/float64(t.Writes()))
 }
 
 func idealWall(r *result) string {

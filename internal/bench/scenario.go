@@ -34,6 +34,8 @@ type scenario struct {
 	Jitter   time.Duration      // graphsim's random extra delay per request
 	PlanArgs []string           // extra arguments of every plan
 	Limits   bool               // Throttle is -graph-limits on a drift scenario
+	// LimitFlag says -write-limit set the throttle's write budget.
+	LimitFlag bool
 }
 
 // writeLimit returns the throttle's write burst and steady rate (per s).
@@ -66,6 +68,7 @@ type result struct {
 
 	Apply        *childRun
 	ApplyTraffic traffic
+	ApplyWrites  []writeSample // graphsim's write counters during apply (throttled scenarios)
 	Report       *applyReport
 
 	Replan        *childRun
@@ -178,8 +181,14 @@ func (e *env) scenarioSteps(ctx context.Context, sc scenario, res *result) (err 
 
 	e.logf("%s: hrsync apply (%d actions, at least %d writes)", sc.Name, res.PlanInfo.Changes(), res.PlanInfo.MinWrites)
 	before = srv.Stats()
-	if res.Apply, err = rn.hrsync(ctx, "apply", "apply", "-c", "hrsync.yaml", "plan.json", "--auto-approve",
-		"--allow-over-thresholds", "--report", "apply-report.json"); err != nil {
+	stopSampling := func() []writeSample { return nil }
+	if sc.Throttle != nil {
+		stopSampling = sampleWrites(srv, 250*time.Millisecond)
+	}
+	res.Apply, err = rn.hrsync(ctx, "apply", "apply", "-c", "hrsync.yaml", "plan.json", "--auto-approve",
+		"--allow-over-thresholds", "--report", "apply-report.json")
+	res.ApplyWrites = stopSampling()
+	if err != nil {
 		return err
 	}
 	res.ApplyTraffic = diffStats(before, srv.Stats())

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hrsync/hrsync/internal/graphsim"
 )
@@ -122,4 +123,69 @@ func ceilDiv(a, b int64) int64 {
 		return 0
 	}
 	return (a + b - 1) / b
+}
+
+// writeSample is graphsim's write counters at one moment of an apply.
+type writeSample struct {
+	At        time.Duration // since sampling started
+	Writes    int64         // writes carried out (2xx) since then
+	Throttled int64         // 429 answers since then
+}
+
+// sampleWrites reads srv's counters every interval until the returned
+// function is called, which returns the samples (the last one taken then).
+func sampleWrites(srv *graphsim.Server, every time.Duration) func() []writeSample {
+	start, first := time.Now(), srv.Stats()
+	take := func() writeSample {
+		st := srv.Stats()
+		return writeSample{At: time.Since(start), Writes: st.Writes - first.Writes, Throttled: st.Throttled - first.Throttled}
+	}
+	var out []writeSample
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				out = append(out, take())
+			}
+		}
+	}()
+	return func() []writeSample {
+		close(done)
+		<-finished
+		return append(out, take())
+	}
+}
+
+// sustainedWrites is the write rate from the moment burst writes were done
+// to the moment the last write was done (the first sample holding the
+// final count), and that span; ok is false when the apply did not get
+// past the burst or took less than a second after it.
+func sustainedWrites(samples []writeSample, burst float64) (rate float64, span time.Duration, ok bool) {
+	if len(samples) == 0 {
+		return 0, 0, false
+	}
+	final := samples[len(samples)-1].Writes
+	from, to := -1, -1
+	for i, s := range samples {
+		if from < 0 && float64(s.Writes) >= burst {
+			from = i
+		}
+		if to < 0 && s.Writes == final {
+			to = i
+		}
+	}
+	if from < 0 || to <= from {
+		return 0, 0, false
+	}
+	span = samples[to].At - samples[from].At
+	if span < time.Second {
+		return 0, 0, false
+	}
+	return float64(samples[to].Writes-samples[from].Writes) / span.Seconds(), span, true
 }

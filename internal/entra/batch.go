@@ -254,6 +254,7 @@ func (q *opQueue) finishBatch() {
 func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []int, q *opQueue, done func(int, directory.Outcome)) {
 	b := msgraphcore.NewBatchRequest(c.adapter)
 	byID := make(map[string]int, len(idx))
+	write := make(map[string]bool, len(idx))
 	settle := done
 	for _, i := range idx {
 		ri, err := c.requestInfo(ctx, ops[i])
@@ -267,7 +268,9 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []
 					fixed := strings.NewReplacer("?%24", "?$", "&%24", "&$").Replace(*u)
 					item.SetUrl(&fixed)
 				}
-				byID[deref(item.GetId())] = i
+				id := deref(item.GetId())
+				byID[id] = i
+				write[id] = ri.Method != abs.GET
 				continue
 			}
 		}
@@ -277,15 +280,32 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []
 	if len(byID) == 0 {
 		return
 	}
+	cost := pacer.Cost{Items: len(byID)}
+	for _, w := range write {
+		if w {
+			cost.Writes++
+		}
+	}
 	// Wait for the pacer here, where a stop still means "not sent".
-	if err := c.pacer.Wait(stop, len(byID)); err != nil {
+	tk, err := c.pacer.Acquire(stop, cost)
+	if err != nil {
 		for _, i := range byID {
 			settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), directory.ErrNotSent)})
 		}
 		return
 	}
-	resp, err := b.Send(withBatchCost(ctx, len(byID)), c.adapter)
+	bt := &batchTicket{t: tk}
+	// paced hands the outcome of the attempt answered to the pacer, unless
+	// the retry handler did.
+	paced := func(o pacer.Outcome) {
+		if !bt.settled {
+			c.pacer.Done(bt.t, o)
+			bt.settled = true
+		}
+	}
+	resp, err := b.Send(withBatchCost(ctx, cost, bt), c.adapter)
 	if err != nil {
+		paced(pacer.Outcome{})
 		err = wrap("graph $batch", err)
 		var ge *GraphError
 		for _, i := range byID {
@@ -301,8 +321,7 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []
 		return
 	}
 	answered := make(map[string]bool, len(byID))
-	var throttled time.Duration
-	ok := 0
+	var po pacer.Outcome
 	for _, item := range resp.GetResponses() {
 		id := deref(item.GetId())
 		i, known := byID[id]
@@ -318,12 +337,15 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []
 		for k, v := range item.GetHeaders() {
 			hdr.Set(k, v)
 		}
+		if write[id] && status != http.StatusTooManyRequests {
+			po.Used = max(po.Used, limitUsed(hdr))
+		}
 		switch {
 		case status >= 200 && status < 300:
-			ok++
+			po.Succeeded++
 			settle(i, c.outcome(ops[i], item.GetBody()))
 		case alreadyDone(ops[i], status, item.GetBody()):
-			ok++
+			po.Succeeded++
 			settle(i, directory.Outcome{})
 		case status == http.StatusTooManyRequests || pacer.Retryable(status):
 			q.mu.Lock()
@@ -334,13 +356,22 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []
 			if status == http.StatusTooManyRequests {
 				limit = maxThrottledAttempts
 			}
+			wait := c.retry.retryDelay(hdr, n)
+			if status == http.StatusTooManyRequests {
+				switch {
+				case writeLimited(hdr, write[id]):
+					po.WriteLimited++
+				case write[id]:
+					po.Throttled++
+					po.ThrottledWrites++
+				default:
+					po.Throttled++
+				}
+				po.RetryAfter = max(po.RetryAfter, wait)
+			}
 			if n >= limit {
 				settle(i, directory.Outcome{Err: itemError(ops[i], status, item.GetBody())})
 				continue
-			}
-			wait := c.retry.retryDelay(hdr, n)
-			if status == http.StatusTooManyRequests {
-				throttled = max(throttled, wait)
 			}
 			q.mu.Lock()
 			if status != http.StatusTooManyRequests {
@@ -358,10 +389,7 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []
 			settle(i, directory.Outcome{Err: &GraphError{Op: describe(ops[i]), Message: "Graph's $batch response did not answer this request"}})
 		}
 	}
-	c.pacer.Succeeded(ok)
-	if throttled > 0 {
-		c.pacer.Throttled(throttled)
-	}
+	paced(po)
 }
 
 // requestInfo builds an op's request with the SDK's request builders.

@@ -19,13 +19,13 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/hrsync/hrsync/internal/directory"
+	"github.com/hrsync/hrsync/internal/graphsdk"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/pacer"
@@ -43,7 +43,7 @@ type Options struct {
 	// (default 4).
 	Concurrency int
 	// Pacer spaces requests out when Graph throttles; nil makes a default
-	// one (see package pacer).
+	// one that paces writes to GraphWriteBudget (see package pacer).
 	Pacer *pacer.Pacer
 	// Clock is the time source for retries; nil is the wall clock.
 	Clock pacer.Clock
@@ -56,10 +56,18 @@ type Options struct {
 // batches of 20, and more only earns 429s.
 const DefaultConcurrency = 4
 
+// GraphWriteBudget is the write limit Microsoft Graph states for identity
+// and access per application and tenant: 3,000 writes per 150 s, a token
+// bucket (a burst of 3,000, then 20 writes a second). The default pacer
+// paces writes to it; a 429 that names the write limit
+// (x-ms-throttle-information: WriteLimitExceeded) tells it the bucket ran
+// dry, and the drains that follow measure what the tenant actually grants.
+var GraphWriteBudget = pacer.Budget{Limit: 3000, Window: 150 * time.Second}
+
 // Client talks to one Graph endpoint.
 type Client struct {
-	gs          *msgraphsdk.GraphServiceClient
-	adapter     *msgraphsdk.GraphRequestAdapter
+	gs          *graphsdk.Client
+	adapter     abs.RequestAdapter
 	graphURL    string
 	tenant      tenantEntry // cached tenant id, see Tenant
 	pacer       *pacer.Pacer
@@ -83,7 +91,7 @@ func New(opts Options) (*Client, error) {
 		c.clock = pacer.RealClock{}
 	}
 	if c.pacer == nil {
-		c.pacer = pacer.New(pacer.Options{Clock: c.clock})
+		c.pacer = pacer.New(pacer.Options{Clock: c.clock, Writes: GraphWriteBudget})
 	}
 	if c.concurrency <= 0 {
 		c.concurrency = DefaultConcurrency
@@ -104,13 +112,15 @@ func New(opts Options) (*Client, error) {
 	// msgraph-sdk-go-core creates its error registry lazily without a
 	// lock; the first $batch responses would race for it.
 	_, _ = msgraphcore.GetErrorFactoryFromRegistry(msgraphcore.BatchRequestErrorRegistryKey)
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(ap, nil, nil, hc)
+	// The adapter and request builders msgraph-sdk-go's own constructors
+	// make, without its root package (see package graphsdk).
+	adapter, err := graphsdk.NewAdapter(ap, hc)
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)
 	}
 	adapter.SetBaseUrl(graphURL + "/v1.0")
 	c.adapter = adapter
-	c.gs = msgraphsdk.NewGraphServiceClient(adapter)
+	c.gs = graphsdk.New(adapter)
 	return c, nil
 }
 

@@ -3,6 +3,7 @@ package entra
 import (
 	"context"
 	"slices"
+	"strconv"
 
 	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
@@ -172,7 +173,8 @@ func (d *Directory) Skus(ctx context.Context) ([]directory.Sku, error) {
 func (d *Directory) Close(ctx context.Context) error {
 	if st := d.Pacer().Stats(); st.Throttles > 0 {
 		d.log.Info("graph throttled this run; hrsync slowed down", "throttled_answers", st.Throttles, "rate_cuts", st.Cuts,
-			"waited", st.Paused, "final_rate_per_s", int(d.Pacer().Rate()))
+			"waited", st.Paused, "final_rate_per_s", int(d.Pacer().Rate()), "write_budget_drains", st.WriteDrains,
+			"writes_throttled", st.WriteLimited, "write_pace_per_s", strconv.FormatFloat(d.Pacer().WriteRate(), 'f', 2, 64))
 	}
 	d.Client.Close()
 	if d.done != nil {

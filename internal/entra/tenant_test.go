@@ -13,8 +13,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 
+	"github.com/hrsync/hrsync/internal/graphsdk"
 	"github.com/hrsync/hrsync/internal/graphsim"
 )
 
@@ -112,12 +112,12 @@ func TestTenantFromAzureIdentityToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapter, err := msgraphsdk.NewGraphRequestAdapter(ap)
+	adapter, err := graphsdk.NewAdapter(ap, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	adapter.SetBaseUrl(base + "/v1.0")
-	c := &Client{gs: msgraphsdk.NewGraphServiceClient(adapter), graphURL: base}
+	c := &Client{gs: graphsdk.New(adapter), graphURL: base}
 	got, err := c.Tenant(context.Background())
 	if err != nil || got != "0b2d4c6e-1a3f-4e5d-9c7b-8a6f4e2d0c1b" {
 		t.Fatalf("Tenant() = %q, %v", got, err)

@@ -62,37 +62,121 @@ type retryHandler struct {
 
 type costKey struct{}
 
-// requestCost is what a request carries: a $batch of n items, or one
-// request.
+// requestCost is what a request costs the pacer, and for a $batch, where
+// its ticket is.
 type requestCost struct {
-	items int
-	batch bool // the caller paced the first attempt and reports each item's outcome
+	cost  pacer.Cost
+	batch *batchTicket // nil: not a $batch whose caller paces and settles it
 }
 
-// withBatchCost marks ctx's request as a $batch of n items whose caller
-// already waited for the pacer once and reports each item's outcome.
-func withBatchCost(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, costKey{}, requestCost{items: n, batch: true})
+// batchTicket is the pacer ticket of a $batch's latest attempt. sendBatch
+// acquires the first one and settles the ticket of the attempt answered
+// with each item's outcome; the retry handler settles the attempts it
+// retries (or gives up on) itself and acquires the next ones.
+type batchTicket struct {
+	t       pacer.Ticket
+	settled bool
 }
 
-func costOf(ctx context.Context) requestCost {
-	if c, ok := ctx.Value(costKey{}).(requestCost); ok && c.items > 0 {
+// withBatchCost marks ctx's request as a $batch costing cost whose caller
+// already acquired bt's ticket for the first attempt and settles the
+// ticket of the attempt answered, unless bt says it is settled.
+func withBatchCost(ctx context.Context, cost pacer.Cost, bt *batchTicket) context.Context {
+	return context.WithValue(ctx, costKey{}, requestCost{cost: cost, batch: bt})
+}
+
+// costOf is the cost of a request sent with ctx: a $batch's, or one item,
+// a write for POST, PATCH, PUT and DELETE (as Graph counts writes).
+func costOf(ctx context.Context, method string) requestCost {
+	if c, ok := ctx.Value(costKey{}).(requestCost); ok && c.batch != nil {
 		return c
 	}
-	return requestCost{items: 1}
+	c := pacer.Cost{Items: 1}
+	if isWriteMethod(method) {
+		c.Writes = 1
+	}
+	return requestCost{cost: c}
+}
+
+// isWriteMethod reports whether Graph counts a request with method as a
+// write.
+func isWriteMethod(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// writeLimited reports whether a 429 (or a throttled $batch item) is the
+// write budget's. Graph names the limit in x-ms-throttle-information
+// (WriteLimitExceeded; ResourceUnitLimitExceeded for resource units) and
+// in x-ms-throttle-scope (Tenant_Application/Write/{app}/{tenant}; Read or
+// ReadWrite for resource units). A throttled write whose answer names no
+// limit is taken as the write budget's.
+func writeLimited(hdr http.Header, write bool) bool {
+	if !write {
+		return false
+	}
+	if info := strings.TrimSpace(hdr.Get("x-ms-throttle-information")); info != "" {
+		return strings.Contains(strings.ToLower(info), "writelimitexceeded")
+	}
+	if scope := hdr.Get("x-ms-throttle-scope"); scope != "" {
+		parts := strings.Split(scope, "/")
+		return len(parts) > 1 && strings.EqualFold(strings.TrimSpace(parts[1]), "Write")
+	}
+	return true
+}
+
+// limitUsed reads x-ms-throttle-limit-percentage, the share of its limit
+// Graph says the application has used (0.8 to 1.8, sent above 0.8); 0
+// when absent or unreadable.
+func limitUsed(hdr http.Header) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(hdr.Get("x-ms-throttle-limit-percentage")), 64)
+	if err != nil || v <= 0 || v > 100 {
+		return 0
+	}
+	return v
+}
+
+// throttledOutcome is a whole request's 429 for the pacer.
+func throttledOutcome(c pacer.Cost, hdr http.Header, retryAfter time.Duration) pacer.Outcome {
+	o := pacer.Outcome{RetryAfter: retryAfter}
+	if writeLimited(hdr, c.Writes > 0) {
+		o.WriteLimited = c.Writes
+	} else {
+		o.Throttled, o.ThrottledWrites = c.Items, c.Writes
+	}
+	return o
 }
 
 // Intercept implements khttp.Middleware.
 func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	cost := costOf(ctx)
+	rc := costOf(ctx, req.Method)
 	for attempt := 1; ; attempt++ {
-		if attempt > 1 || !cost.batch {
-			if err := h.pacer.Wait(ctx, cost.items); err != nil {
+		var tk pacer.Ticket
+		if attempt > 1 || rc.batch == nil {
+			t, err := h.pacer.Acquire(ctx, rc.cost)
+			if err != nil {
 				return nil, err
+			}
+			tk = t
+			if rc.batch != nil {
+				rc.batch.t, rc.batch.settled = t, false
+			}
+		} else {
+			tk = rc.batch.t
+		}
+		// settle hands the attempt's outcome to the pacer.
+		settle := func(o pacer.Outcome) {
+			h.pacer.Done(tk, o)
+			if rc.batch != nil {
+				rc.batch.settled = true
 			}
 		}
 		if attempt > 1 && !rewind(req) {
+			settle(pacer.Outcome{})
 			return nil, fmt.Errorf("%s %s: cannot resend the request body", req.Method, req.URL.Path)
 		}
 		// Later middleware (compression) changes the request's headers in
@@ -111,28 +195,37 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 		var delay time.Duration
 		switch {
 		case err != nil:
+			// Sent or not, carried out or not: nothing to tell the pacer.
+			settle(pacer.Outcome{})
 			if ctx.Err() != nil || attempt >= maxTransientAttempts {
 				return nil, err
 			}
 			delay = h.backoff.Delay(attempt)
 			h.log.Debug("graph request failed; retrying", "method", req.Method, "path", req.URL.Path, "attempt", attempt, "wait", delay, "error", err)
 		case resp.StatusCode == http.StatusTooManyRequests:
+			delay = h.retryDelay(resp.Header, attempt)
+			settle(throttledOutcome(rc.cost, resp.Header, delay))
 			if attempt >= maxThrottledAttempts {
 				return normalizeErrorBody(resp), nil
 			}
-			delay = h.retryDelay(resp.Header, attempt)
-			h.pacer.Throttled(delay)
-			h.log.Debug("graph throttled the request; waiting", "method", req.Method, "path", req.URL.Path, "attempt", attempt, "wait", delay)
+			h.log.Debug("graph throttled the request; waiting", "method", req.Method, "path", req.URL.Path, "attempt", attempt, "wait", delay,
+				"limit", resp.Header.Get("x-ms-throttle-information"))
 		case pacer.Retryable(resp.StatusCode):
+			settle(pacer.Outcome{})
 			if attempt >= maxTransientAttempts {
 				return normalizeErrorBody(resp), nil
 			}
 			delay = h.retryDelay(resp.Header, attempt)
 			h.log.Debug("graph answered a transient error; retrying", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "attempt", attempt, "wait", delay)
 		default:
-			if !cost.batch && resp.StatusCode < 400 {
-				h.pacer.Succeeded(cost.items)
+			if rc.batch == nil {
+				o := pacer.Outcome{Used: limitUsed(resp.Header)}
+				if resp.StatusCode < 400 {
+					o.Succeeded = rc.cost.Items
+				}
+				settle(o)
 			}
+			// A $batch's items are settled by its caller.
 			return normalizeErrorBody(resp), nil
 		}
 		if resp != nil {

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/hrsync/hrsync/internal/graphsdk"
 	"github.com/hrsync/hrsync/internal/graphsim"
 )
 
@@ -33,7 +33,7 @@ type deltaUser struct {
 // deltaRound follows a delta round from its first URL ("" = the initial
 // request with sel) to the deltaLink, through the SDK. It returns the users,
 // the number of pages and the deltaLink.
-func deltaRound(t *testing.T, client *msgraphsdk.GraphServiceClient, first string, sel []string,
+func deltaRound(t *testing.T, client *graphsdk.Client, first string, sel []string,
 	hdr map[string]string) ([]deltaUser, int, string) {
 	t.Helper()
 	ctx := context.Background()

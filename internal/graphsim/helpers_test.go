@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hrsync/hrsync/internal/graphsdk"
 	"github.com/hrsync/hrsync/internal/graphsim"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoft/kiota-abstractions-go/authentication"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 )
@@ -60,16 +61,19 @@ func startSim(t *testing.T, opts graphsim.Options) (*graphsim.Server, string) {
 	return s, base
 }
 
-// newClient returns a real msgraph-sdk-go client pointed at base.
-func newClient(t *testing.T, base, token string) (*msgraphsdk.GraphServiceClient, *msgraphsdk.GraphRequestAdapter) {
+// newClient returns msgraph-sdk-go's request builders pointed at base, over
+// the adapter msgraphsdk.NewGraphRequestAdapter(auth) makes, with the SDK's
+// default HTTP client and middleware (see package graphsdk, which spares
+// the SDK's root package and the ~80 packages it drags in).
+func newClient(t *testing.T, base, token string) (*graphsdk.Client, abstractions.RequestAdapter) {
 	t.Helper()
 	auth := authentication.NewBaseBearerTokenAuthenticationProvider(staticToken(token))
-	adapter, err := msgraphsdk.NewGraphRequestAdapter(auth)
+	adapter, err := graphsdk.NewAdapter(auth, nil)
 	if err != nil {
-		t.Fatalf("NewGraphRequestAdapter: %v", err)
+		t.Fatalf("NewAdapter: %v", err)
 	}
 	adapter.SetBaseUrl(base + "/v1.0")
-	return msgraphsdk.NewGraphServiceClient(adapter), adapter
+	return graphsdk.New(adapter), adapter
 }
 
 func ptr[T any](v T) *T { return &v }

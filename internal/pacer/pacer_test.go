@@ -249,6 +249,7 @@ func simulate(t *testing.T, items, workers int, latency time.Duration, capacity,
 	srv := &bucket{capacity: capacity, refill: refill, tokens: capacity, last: c.t}
 	pending := items
 	inFlight := make([]int, workers)
+	booked := make([]booking, workers)
 	var res simResult
 	q := &eventQueue{}
 	seq := 0
@@ -272,16 +273,17 @@ func simulate(t *testing.T, items, workers int, latency time.Duration, capacity,
 			n := min(20, pending)
 			pending -= n
 			inFlight[ev.worker] = n
-			d, final := p.reserve(n)
+			d, b, final := p.book(Cost{Items: n})
 			if !final {
 				pending += n
 				inFlight[ev.worker] = 0
 				push(c.t.Add(d), ev.worker, evReserve)
 				continue
 			}
+			booked[ev.worker] = b
 			push(c.t.Add(d), ev.worker, evSend)
 		case evSend:
-			if p.paused() {
+			if _, ok := p.claim(booked[ev.worker]); !ok {
 				pending += inFlight[ev.worker]
 				inFlight[ev.worker] = 0
 				push(c.t, ev.worker, evReserve)
