@@ -463,9 +463,20 @@ func (c *Client) postBatch(ctx context.Context, reqs []batchReq, decode func([]b
 		body.WriteByte('}')
 	}
 	body.WriteString(`]}`)
-	if err := c.pacer.Wait(ctx, len(reqs)); err != nil {
+	cost := pacer.Cost{Items: len(reqs)}
+	tk, err := c.pacer.Acquire(ctx, cost)
+	if err != nil {
 		return err
 	}
+	// The items' outcomes reach the pacer from the caller (reads: no write
+	// budget to charge); the ticket of the attempt answered is settled
+	// here unless the retry handler settled it.
+	bt := &batchTicket{t: tk}
+	defer func() {
+		if !bt.settled {
+			c.pacer.Done(bt.t, pacer.Outcome{})
+		}
+	}()
 	ri := abs.NewRequestInformation()
 	ri.Method = abs.POST
 	u, err := url.Parse(c.graphURL + "/v1.0/$batch")
@@ -509,7 +520,7 @@ func (c *Client) postBatch(ctx context.Context, reqs []batchReq, decode func([]b
 	})
 	// A few kB of GETs: gzip would cost a compressor (~1 MB) a batch.
 	ri.AddRequestOptions([]abs.RequestOption{h, khttp.NewCompressionOptionsReference(false)})
-	if _, err := c.adapter.SendPrimitive(withBatchCost(ctx, len(reqs)), ri, "[]byte", nil); err != nil {
+	if _, err := c.adapter.SendPrimitive(withBatchCost(ctx, cost, bt), ri, "[]byte", nil); err != nil {
 		return err
 	}
 	return decodeErr
