@@ -98,7 +98,7 @@ func TestLDAPSourceEndToEnd(t *testing.T) {
 
 	v := hrsync(t, dir, env, "validate", "-c", "hrsync.yaml")
 	mustCode(t, v, 0)
-	if !strings.Contains(v.stdout, "(6 records, 10 columns)") || !strings.Contains(v.stdout, "reference_outside_source 1001: manager: uid=board,") {
+	if !strings.Contains(v.stdout, "(6 records, 10 columns)") || !strings.Contains(v.stdout, "reference_outside_source 1001 (note): manager: uid=board,") {
 		t.Errorf("validate:\n%s", v)
 	}
 

@@ -240,6 +240,7 @@ func explainPlan(ex *Explanation, p *plan.Plan) {
 			about = about || provs[s]
 		}
 		if about {
+			w.Severity = plan.Severity(w.Code)
 			ex.Warnings = append(ex.Warnings, w)
 		}
 	}

@@ -65,6 +65,7 @@ func (e *Engine) Check(ctx context.Context) (*Validation, error) {
 		if w.Code == plan.WarnManagerNotFound || w.Code == plan.WarnManagerUnresolved {
 			continue
 		}
+		w.Severity = plan.Severity(w.Code)
 		v.Warnings = append(v.Warnings, w)
 		if w.Problem() {
 			v.Problems++

@@ -406,12 +406,6 @@ func (p *Pacer) writes(c Cost) *writeBudget {
 	return nil
 }
 
-func (p *Pacer) paused() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.clock.Now().Before(p.pauseUntil)
-}
-
 // Done records what the service answered the request of t.
 func (p *Pacer) Done(t Ticket, o Outcome) {
 	p.mu.Lock()
