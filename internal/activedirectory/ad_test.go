@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -341,9 +342,12 @@ func TestStopNotSent(t *testing.T) {
 	// Stop while running: every op is answered once, each either done or
 	// not sent, and what was done is in the directory.
 	stop, cancel = context.WithCancel(context.Background())
+	var mu sync.Mutex // done is called from several goroutines
 	n := 0
 	outs := make([]directory.Outcome, len(ops))
 	d.Do(context.Background(), ops, directory.DoOptions{Stop: stop}, func(i int, o directory.Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
 		outs[i] = o
 		if n++; n == 3 {
 			cancel()

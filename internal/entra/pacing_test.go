@@ -3,6 +3,7 @@ package entra
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,12 +79,12 @@ func TestDoPacesWritesToTheWriteBudget(t *testing.T) {
 // Items throttled for resource units are the AIMD limiter's, not the
 // write budget's.
 func TestDoResourceUnitThrottlingIsNotTheWriteBudget(t *testing.T) {
-	n := 0
+	var n atomic.Int64 // graphsim runs a batch's items side by side
 	icept := func(_ context.Context, call graphsim.Call) *graphsim.Fault {
 		if !call.InBatch || call.Method != http.MethodPost {
 			return nil
 		}
-		if n++; n%4 != 0 {
+		if n.Add(1)%4 != 0 {
 			return nil
 		}
 		return &graphsim.Fault{Status: http.StatusTooManyRequests, Code: "Request_ThrottledTemporarily", Message: "throttled",

@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hrsync/hrsync/internal/config"
@@ -299,11 +300,10 @@ func TestPartitionedReadFailsClosed(t *testing.T) {
 // A throttled page (429 inside the $batch) is fetched again after its
 // Retry-After, and nothing is lost or read twice.
 func TestPartitionedReadRetriesThrottledPages(t *testing.T) {
-	n := 0
+	var n atomic.Int64 // graphsim runs a batch's items side by side
 	icept := func(_ context.Context, c graphsim.Call) *graphsim.Fault {
 		if c.InBatch && c.Route == "GET /users" {
-			n++
-			if n%3 == 0 {
+			if n.Add(1)%3 == 0 {
 				return &graphsim.Fault{Status: 429, Code: "TooManyRequests", Message: "slow down", Header: http.Header{"Retry-After": {"0"}}}
 			}
 		}
@@ -318,8 +318,8 @@ func TestPartitionedReadRetriesThrottledPages(t *testing.T) {
 	for _, u := range users {
 		ids[u.ID] = true
 	}
-	if len(users) != 1201 || len(ids) != 1201 || n < 3 {
-		t.Fatalf("%d users (%d distinct) after %d page requests", len(users), len(ids), n)
+	if len(users) != 1201 || len(ids) != 1201 || n.Load() < 3 {
+		t.Fatalf("%d users (%d distinct) after %d page requests", len(users), len(ids), n.Load())
 	}
 }
 
