@@ -383,168 +383,249 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 // interrupted apply made it) is in effect, not refused. The guards are
 // recomputed with the policy in force now.
 func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
-	match := p.Match.Target
 	schema := in.Schema
 	if schema == nil {
 		schema = p.Schema()
 	}
-	signIn, enabled := schema.Roles.SignIn, schema.Roles.Enabled
-	users := in.Users
-	byID := make(map[string]*identity.User, len(users))
-	byKey := make(map[string][]*identity.User)
-	upns := make(map[string]*identity.User, len(users))
-	managed, active := 0, 0
-	for i := range users {
-		u := &users[i]
-		if byID[u.ID] != nil {
-			continue // read twice by a targeted re-read
-		}
-		byID[u.ID] = u
-		if upn := u.Attrs[signIn]; upn != "" {
-			upns[strings.ToLower(upn)] = u
-		}
-		if k := Fold(u.Attrs[match]); k != "" {
-			byKey[k] = append(byKey[k], u)
-			managed++
-			if u.Attrs[enabled] != "false" {
-				active++
-			}
-		}
-	}
-	deleted := make(map[string]*identity.DeletedUser, len(in.Deleted))
-	for i := range in.Deleted {
-		deleted[in.Deleted[i].ID] = &in.Deleted[i]
-	}
-	creating := map[string]bool{}
-	for _, a := range p.Actions {
-		if a.Action == Create || a.Action == Restore {
-			creating[Fold(a.Key)] = true
-		}
-	}
-	var res RecheckResult
-	refuse := func(i int, format string, args ...any) {
-		res.Refused = append(res.Refused, Refusal{Index: i, Reason: fmt.Sprintf(format, args...)})
-	}
-	inEffect := func(i int, id string, steps ...string) {
-		res.InEffect = append(res.InEffect, InEffect{Index: i, Steps: steps, ID: id})
-	}
+	c := newRechecker(p, in, schema)
 	for i, a := range p.Actions {
 		if in.Skip[i] {
 			continue
 		}
+		var ok bool // false: refused, so its manager is not checked
 		switch a.Action {
 		case Create:
-			if us := byKey[Fold(a.Key)]; len(us) > 0 {
-				if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs[signIn], a.UserPrincipalName) && afterHolds(a, us[0], enabled) {
-					// An earlier apply created it (every attribute as the
-					// plan says); its answer or journal line was lost.
-					inEffect(i, us[0].ID, StepWrite)
-					break
-				}
-				refuse(i, "user %s already holds %s %s; the plan is stale", us[0].ID, match, a.Key)
-				continue
-			}
-			if u := upns[strings.ToLower(a.UserPrincipalName)]; u != nil && a.UserPrincipalName != "" {
-				refuse(i, "%s %s is now held by user %s; the plan is stale", signIn, a.UserPrincipalName, u.ID)
-				continue
-			}
+			ok = c.create(i, a)
 		case Restore:
-			if holder := otherHolder(byKey[Fold(a.Key)], a.ID); holder != nil {
-				refuse(i, "user %s now holds %s %s; restoring %s would give the key to two users", holder.ID, match, a.Key, a.ID)
-				continue
-			}
-			du := deleted[a.ID]
-			if du == nil {
-				u := byID[a.ID]
-				if u == nil || Fold(u.Attrs[match]) != Fold(a.Key) {
-					refuse(i, "deleted user %s is no longer in deleted items (restored or purged since the plan)", a.ID)
-					continue
-				}
-				// Restored since the plan: by an earlier apply of this plan
-				// only if, without the plan's own writes, it is as the plan
-				// saw it.
-				patched := afterHolds(a, u, enabled)
-				rolled := rollBack(a, u, patched, false)
-				rolled.ManagerID = "" // deleted items show no manager
-				if Fingerprint(rolled) != a.Fingerprint {
-					refuse(i, "user %s was restored and changed since the plan was made", a.ID)
-					continue
-				}
-				steps := []string{StepRestore}
-				if patched {
-					steps = append(steps, StepWrite)
-				}
-				inEffect(i, "", steps...)
-				break
-			}
-			if Fold(du.Attrs[match]) != Fold(a.Key) {
-				refuse(i, "deleted user %s does not hold %s %s", a.ID, match, a.Key)
-				continue
-			}
-			if a.Fingerprint == "" || Fingerprint(&du.User) != a.Fingerprint {
-				refuse(i, "deleted user %s changed since the plan was made", a.ID)
-				continue
-			}
-			if u := upns[strings.ToLower(du.Attrs[signIn])]; u != nil && u.ID != a.ID {
-				refuse(i, "%s %s of deleted user %s is now held by user %s", signIn, du.Attrs[signIn], a.ID, u.ID)
-				continue
-			}
+			ok = c.restore(i, a)
 		default:
-			u := byID[a.ID]
-			if u == nil && a.Action == Delete {
-				if du := deleted[a.ID]; du != nil && Fold(du.Attrs[match]) == Fold(a.Key) {
-					inEffect(i, "", StepDelete) // deleted by an earlier apply of this plan
-					break
-				}
-			}
-			// A takeover by a further match rule gives the user the key.
-			takeover := u != nil && u.Attrs[match] == "" && setsKey(a, match)
-			switch {
-			case u == nil:
-				refuse(i, "user %s no longer exists", a.ID)
-				continue
-			case takeover && len(byKey[Fold(a.Key)]) > 0:
-				refuse(i, "user %s now holds %s %s; the plan is stale", byKey[Fold(a.Key)][0].ID, match, a.Key)
-				continue
-			case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u, enabled)):
-				refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
-				continue
-			case len(byKey[Fold(a.Key)]) > 1:
-				refuse(i, "%d users now hold %s %s", len(byKey[Fold(a.Key)]), match, a.Key)
-				continue
-			case !strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) || a.DisplayName != u.Attrs[schema.Roles.DisplayName]:
-				if steps := stepsInEffect(a, u, byKey, enabled); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) {
-					inEffect(i, "", steps...) // the new display name is the plan's own
-					break
-				}
-				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs[schema.Roles.DisplayName], u.Attrs[signIn])
-				continue
-			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
-				if steps := stepsInEffect(a, u, byKey, enabled); len(steps) > 0 {
-					inEffect(i, "", steps...)
-					break
-				}
-				refuse(i, "user %s changed in the directory since the plan was made", a.ID)
-				continue
-			default:
-				if reason := checkBefore(a, u, byID, match, schema); reason != "" {
-					refuse(i, "%s", reason)
-					continue
-				}
-			}
+			ok = c.existing(i, a)
 		}
-		if m := a.Manager; m != nil && m.Key != "" {
-			switch mgr := byID[m.ID]; {
-			case m.ID == "" && !creating[Fold(m.Key)]:
-				refuse(i, "manager %s is neither in the directory nor created by the plan", m.Key)
-			case m.ID != "" && mgr == nil:
-				refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
-			case m.ID != "" && Fold(mgr.Attrs[match]) != Fold(m.Key):
-				refuse(i, "the manager reference %s is not the user holding %s %s", m.ID, match, m.Key)
+		if ok {
+			c.manager(i, a)
+		}
+	}
+	c.res.InEffect = unlessRefused(c.res)
+	p.Policy = in.Policy
+	if !in.Partial {
+		p.Summary.Managed, p.Summary.ActiveManaged = c.managed, c.active
+	}
+	p.Blocked = guards(p.Actions, in.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
+	p.Applyable = len(p.Blocked) == 0
+	return c.res
+}
+
+// rechecker owns one RecheckWith: the directory as read again, indexed
+// the ways the actions are checked, and the verdicts found so far.
+type rechecker struct {
+	schema                 *identity.Schema
+	match, signIn, enabled string
+
+	byID    map[string]*identity.User
+	byKey   map[string][]*identity.User // folded match key -> its holders
+	upns    map[string]*identity.User   // lower-cased sign-in name -> its holder
+	deleted map[string]*identity.DeletedUser
+	// creating holds the folded keys the plan creates or restores.
+	creating        map[string]bool
+	managed, active int
+
+	res RecheckResult
+}
+
+// newRechecker indexes the users and deleted users of in for plan p.
+func newRechecker(p *Plan, in RecheckInput, schema *identity.Schema) *rechecker {
+	c := &rechecker{
+		schema: schema, match: p.Match.Target,
+		signIn: schema.Roles.SignIn, enabled: schema.Roles.Enabled,
+		byID:     make(map[string]*identity.User, len(in.Users)),
+		byKey:    make(map[string][]*identity.User),
+		upns:     make(map[string]*identity.User, len(in.Users)),
+		deleted:  make(map[string]*identity.DeletedUser, len(in.Deleted)),
+		creating: map[string]bool{},
+	}
+	for i := range in.Users {
+		u := &in.Users[i]
+		if c.byID[u.ID] != nil {
+			continue // read twice by a targeted re-read
+		}
+		c.byID[u.ID] = u
+		if upn := u.Attrs[c.signIn]; upn != "" {
+			c.upns[strings.ToLower(upn)] = u
+		}
+		if k := Fold(u.Attrs[c.match]); k != "" {
+			c.byKey[k] = append(c.byKey[k], u)
+			c.managed++
+			if u.Attrs[c.enabled] != "false" {
+				c.active++
 			}
 		}
 	}
-	// A refusal found after an in-effect verdict (the manager) wins.
+	for i := range in.Deleted {
+		c.deleted[in.Deleted[i].ID] = &in.Deleted[i]
+	}
+	for _, a := range p.Actions {
+		if a.Action == Create || a.Action == Restore {
+			c.creating[Fold(a.Key)] = true
+		}
+	}
+	return c
+}
+
+// refuse records that apply must not carry out action i.
+func (c *rechecker) refuse(i int, format string, args ...any) {
+	c.res.Refused = append(c.res.Refused, Refusal{Index: i, Reason: fmt.Sprintf(format, args...)})
+}
+
+// inEffect records steps of action i the directory already shows.
+func (c *rechecker) inEffect(i int, id string, steps ...string) {
+	c.res.InEffect = append(c.res.InEffect, InEffect{Index: i, Steps: steps, ID: id})
+}
+
+// create rechecks a create: nobody may hold its key or UPN now, unless an
+// earlier apply created the very user. It reports false when it refused
+// the action.
+func (c *rechecker) create(i int, a Action) bool {
+	if us := c.byKey[Fold(a.Key)]; len(us) > 0 {
+		if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs[c.signIn], a.UserPrincipalName) && afterHolds(a, us[0], c.enabled) {
+			// An earlier apply created it (every attribute as the
+			// plan says); its answer or journal line was lost.
+			c.inEffect(i, us[0].ID, StepWrite)
+			return true
+		}
+		c.refuse(i, "user %s already holds %s %s; the plan is stale", us[0].ID, c.match, a.Key)
+		return false
+	}
+	if u := c.upns[strings.ToLower(a.UserPrincipalName)]; u != nil && a.UserPrincipalName != "" {
+		c.refuse(i, "%s %s is now held by user %s; the plan is stale", c.signIn, a.UserPrincipalName, u.ID)
+		return false
+	}
+	return true
+}
+
+// restore rechecks a restore: the deleted user is still in deleted items
+// as the plan saw it, and its key and UPN are free, or an earlier apply
+// restored it. It reports false when it refused the action.
+func (c *rechecker) restore(i int, a Action) bool {
+	if holder := otherHolder(c.byKey[Fold(a.Key)], a.ID); holder != nil {
+		c.refuse(i, "user %s now holds %s %s; restoring %s would give the key to two users", holder.ID, c.match, a.Key, a.ID)
+		return false
+	}
+	du := c.deleted[a.ID]
+	if du == nil {
+		return c.restored(i, a)
+	}
+	if Fold(du.Attrs[c.match]) != Fold(a.Key) {
+		c.refuse(i, "deleted user %s does not hold %s %s", a.ID, c.match, a.Key)
+		return false
+	}
+	if a.Fingerprint == "" || Fingerprint(&du.User) != a.Fingerprint {
+		c.refuse(i, "deleted user %s changed since the plan was made", a.ID)
+		return false
+	}
+	if u := c.upns[strings.ToLower(du.Attrs[c.signIn])]; u != nil && u.ID != a.ID {
+		c.refuse(i, "%s %s of deleted user %s is now held by user %s", c.signIn, du.Attrs[c.signIn], a.ID, u.ID)
+		return false
+	}
+	return true
+}
+
+// restored rechecks a restore whose user is no longer in deleted items:
+// in effect if an earlier apply of this plan restored it, else refused.
+func (c *rechecker) restored(i int, a Action) bool {
+	u := c.byID[a.ID]
+	if u == nil || Fold(u.Attrs[c.match]) != Fold(a.Key) {
+		c.refuse(i, "deleted user %s is no longer in deleted items (restored or purged since the plan)", a.ID)
+		return false
+	}
+	// Restored since the plan: by an earlier apply of this plan
+	// only if, without the plan's own writes, it is as the plan
+	// saw it.
+	patched := afterHolds(a, u, c.enabled)
+	rolled := rollBack(a, u, patched, false)
+	rolled.ManagerID = "" // deleted items show no manager
+	if Fingerprint(rolled) != a.Fingerprint {
+		c.refuse(i, "user %s was restored and changed since the plan was made", a.ID)
+		return false
+	}
+	steps := []string{StepRestore}
+	if patched {
+		steps = append(steps, StepWrite)
+	}
+	c.inEffect(i, "", steps...)
+	return true
+}
+
+// existing rechecks an action on an existing user (update, enable,
+// disable, delete): the user still holds the key and is as the plan saw
+// it, or shows the action's own writes. It reports false when it refused
+// the action.
+func (c *rechecker) existing(i int, a Action) bool {
+	match, signIn := c.match, c.signIn
+	u := c.byID[a.ID]
+	if u == nil && a.Action == Delete {
+		if du := c.deleted[a.ID]; du != nil && Fold(du.Attrs[match]) == Fold(a.Key) {
+			c.inEffect(i, "", StepDelete) // deleted by an earlier apply of this plan
+			return true
+		}
+	}
+	// A takeover by a further match rule gives the user the key.
+	takeover := u != nil && u.Attrs[match] == "" && setsKey(a, match)
+	holders := c.byKey[Fold(a.Key)]
+	switch {
+	case u == nil:
+		c.refuse(i, "user %s no longer exists", a.ID)
+		return false
+	case takeover && len(holders) > 0:
+		c.refuse(i, "user %s now holds %s %s; the plan is stale", holders[0].ID, match, a.Key)
+		return false
+	case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u, c.enabled)):
+		c.refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
+		return false
+	case len(holders) > 1:
+		c.refuse(i, "%d users now hold %s %s", len(holders), match, a.Key)
+		return false
+	case !strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) || a.DisplayName != u.Attrs[c.schema.Roles.DisplayName]:
+		if steps := stepsInEffect(a, u, c.byKey, c.enabled); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) {
+			c.inEffect(i, "", steps...) // the new display name is the plan's own
+			return true
+		}
+		c.refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs[c.schema.Roles.DisplayName], u.Attrs[signIn])
+		return false
+	case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
+		if steps := stepsInEffect(a, u, c.byKey, c.enabled); len(steps) > 0 {
+			c.inEffect(i, "", steps...)
+			return true
+		}
+		c.refuse(i, "user %s changed in the directory since the plan was made", a.ID)
+		return false
+	}
+	if reason := checkBefore(a, u, c.byID, match, c.schema); reason != "" {
+		c.refuse(i, "%s", reason)
+		return false
+	}
+	return true
+}
+
+// manager rechecks the manager an action sets: in the directory as the
+// user holding its key, or created by the plan.
+func (c *rechecker) manager(i int, a Action) {
+	m := a.Manager
+	if m == nil || m.Key == "" {
+		return
+	}
+	switch mgr := c.byID[m.ID]; {
+	case m.ID == "" && !c.creating[Fold(m.Key)]:
+		c.refuse(i, "manager %s is neither in the directory nor created by the plan", m.Key)
+	case m.ID != "" && mgr == nil:
+		c.refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
+	case m.ID != "" && Fold(mgr.Attrs[c.match]) != Fold(m.Key):
+		c.refuse(i, "the manager reference %s is not the user holding %s %s", m.ID, c.match, m.Key)
+	}
+}
+
+// unlessRefused drops the in-effect verdicts of refused actions: a
+// refusal found after an in-effect verdict (the manager) wins.
+func unlessRefused(res RecheckResult) []InEffect {
 	refused := map[int]bool{}
 	for _, r := range res.Refused {
 		refused[r.Index] = true
@@ -555,14 +636,7 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 			kept = append(kept, e)
 		}
 	}
-	res.InEffect = kept
-	p.Policy = in.Policy
-	if !in.Partial {
-		p.Summary.Managed, p.Summary.ActiveManaged = managed, active
-	}
-	p.Blocked = guards(p.Actions, in.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
-	p.Applyable = len(p.Blocked) == 0
-	return res
+	return kept
 }
 
 // afterHolds reports whether the user already holds every attribute value
