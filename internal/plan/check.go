@@ -16,116 +16,22 @@ import (
 // user, no change of the match attribute, an id on every non-create, an
 // enablement change only in enable and disable actions.
 func (p *Plan) Validate(schema *identity.Schema) error {
-	r := schema.Roles
 	var errs []error
-	bad := func(i int, a Action, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("action %d (%s %s): %s", i+1, a.Action, a.Key, fmt.Sprintf(format, args...)))
-	}
 	match := p.Match.Target
 	if spec, ok := schema.Lookup(match); !ok || !spec.Matchable {
 		errs = append(errs, fmt.Errorf("match.target %q is not a match attribute", match))
 	}
 	keys := make(map[string]int, len(p.Actions))
 	for i, a := range p.Actions {
+		v := actionCheck{schema: schema, match: match, i: i, a: a, errs: &errs}
 		if a.Key == "" {
-			bad(i, a, "no key")
+			v.bad("no key")
 		}
 		if prev, dup := keys[Fold(a.Key)]; dup {
-			bad(i, a, "the key also has action %d", prev+1)
+			v.bad("the key also has action %d", prev+1)
 		}
 		keys[Fold(a.Key)] = i
-		var enabled *string
-		var managerChange *Change
-		after := map[string]string{}
-		seen := map[string]bool{}
-		for j, c := range a.Changes {
-			if seen[c.Attribute] {
-				bad(i, a, "%s is changed twice", c.Attribute)
-			}
-			seen[c.Attribute] = true
-			if c.After != nil {
-				after[c.Attribute] = *c.After
-			}
-			switch {
-			case c.Before == nil && c.After == nil && a.Action != Create:
-				bad(i, a, "the change of %s changes nothing", c.Attribute)
-			case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) == nil:
-				bad(i, a, "the change of %s changes nothing", c.Attribute)
-			}
-			if c.Attribute == identity.Manager {
-				managerChange = &a.Changes[j]
-				continue
-			}
-			spec, ok := schema.Lookup(c.Attribute)
-			if !ok || spec.Name != c.Attribute {
-				bad(i, a, "unknown attribute %q", c.Attribute)
-				continue
-			}
-			if c.Attribute == r.Enabled {
-				enabled = c.After
-				if c.After == nil || (*c.After != "true" && *c.After != "false") {
-					bad(i, a, "%s must become true or false", r.Enabled)
-				}
-			}
-			if a.Action != Create && spec.CreateOnly {
-				bad(i, a, "%s is set on create only", c.Attribute)
-			}
-			if c.Attribute == match && (c.After == nil || *c.After != a.Key) {
-				bad(i, a, "changes the match attribute %s", match)
-			}
-		}
-		// What a reviewer reads (the change) must be what apply does (the reference).
-		switch {
-		case (managerChange != nil) != (a.Manager != nil):
-			bad(i, a, "the manager change and the manager reference disagree")
-		case a.Manager != nil && (managerChange.After == nil) != (a.Manager.Key == ""):
-			bad(i, a, "the manager change and the manager reference disagree")
-		case a.Manager != nil && managerChange.After != nil && *managerChange.After != a.Manager.Key:
-			bad(i, a, "the manager change shows %q but the reference is %q", *managerChange.After, a.Manager.Key)
-		}
-		validateEntitlements(a, func(format string, args ...any) { bad(i, a, format, args...) })
-		if a.Revoke && (a.Action != Update || enabled != nil || !schema.RevokesSessions) {
-			bad(i, a, "only an update of a disabled user revokes its sessions, where the directory has any")
-		}
-		switch a.Action {
-		case Create:
-			if a.ID != "" {
-				bad(i, a, "a create has no id")
-			}
-			if a.UserPrincipalName != after[r.SignIn] || a.DisplayName != after[r.DisplayName] {
-				bad(i, a, "the joiner is shown as %q <%s> but would be created as %q <%s>", a.DisplayName, a.UserPrincipalName, after[r.DisplayName], after[r.SignIn])
-			}
-			if Fold(after[match]) != Fold(a.Key) {
-				bad(i, a, "a create must set %s to its key", match)
-			}
-			if enabled == nil {
-				bad(i, a, "a create must say whether the account is enabled")
-			}
-		case Delete:
-			if a.ID == "" {
-				bad(i, a, "no user id")
-			}
-			if len(a.Changes) > 0 || len(a.Groups) > 0 || len(a.Licenses) > 0 || a.Manager != nil {
-				bad(i, a, "a delete changes nothing else")
-			}
-		case Restore:
-			if a.ID == "" {
-				bad(i, a, "no id of the deleted user")
-			}
-		case Update, Enable, Disable:
-			if a.ID == "" {
-				bad(i, a, "no user id")
-			}
-			want := map[string]string{Enable: "true", Disable: "false"}[a.Action]
-			switch {
-			case want == "" && enabled != nil:
-				bad(i, a, "an update does not change %s", r.Enabled)
-			case want != "" && (enabled == nil || *enabled != want):
-				bad(i, a, "must set %s to %s", r.Enabled, want)
-			}
-		default:
-			bad(i, a, "unknown action %q", a.Action)
-		}
+		v.check()
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -134,6 +40,148 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 	p.Blocked = guards(p.Actions, p.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
 	p.Applyable = len(p.Blocked) == 0
 	return nil
+}
+
+// actionCheck validates action i of a plan, adding what is wrong with it
+// to errs.
+type actionCheck struct {
+	schema *identity.Schema
+	match  string // the plan's match attribute
+	i      int
+	a      Action
+	errs   *[]error
+}
+
+// bad records a problem of the action.
+func (v actionCheck) bad(format string, args ...any) {
+	*v.errs = append(*v.errs, fmt.Errorf("action %d (%s %s): %s", v.i+1, v.a.Action, v.a.Key, fmt.Sprintf(format, args...)))
+}
+
+// written is what an action's changes write, as the checks of its kind
+// need it.
+type written struct {
+	enabled *string           // the account state it sets, if it does
+	manager *Change           // its manager change, if any
+	after   map[string]string // the values it sets
+}
+
+// check checks everything of one action but its key: its changes, its
+// manager, entitlements and revocation, and what its kind must do.
+func (v actionCheck) check() {
+	a, r := v.a, v.schema.Roles
+	w := v.changes()
+	v.manager(w.manager)
+	validateEntitlements(a, v.bad)
+	if a.Revoke && (a.Action != Update || w.enabled != nil || !v.schema.RevokesSessions) {
+		v.bad("only an update of a disabled user revokes its sessions, where the directory has any")
+	}
+	switch a.Action {
+	case Create:
+		v.create(w)
+	case Delete:
+		if a.ID == "" {
+			v.bad("no user id")
+		}
+		if len(a.Changes) > 0 || len(a.Groups) > 0 || len(a.Licenses) > 0 || a.Manager != nil {
+			v.bad("a delete changes nothing else")
+		}
+	case Restore:
+		if a.ID == "" {
+			v.bad("no id of the deleted user")
+		}
+	case Update, Enable, Disable:
+		if a.ID == "" {
+			v.bad("no user id")
+		}
+		want := map[string]string{Enable: "true", Disable: "false"}[a.Action]
+		switch {
+		case want == "" && w.enabled != nil:
+			v.bad("an update does not change %s", r.Enabled)
+		case want != "" && (w.enabled == nil || *w.enabled != want):
+			v.bad("must set %s to %s", r.Enabled, want)
+		}
+	default:
+		v.bad("unknown action %q", a.Action)
+	}
+}
+
+// changes checks the attribute changes of the action, each on its own:
+// a known attribute, changed once, to a value it may take in this kind
+// of action.
+func (v actionCheck) changes() written {
+	a, r := v.a, v.schema.Roles
+	w := written{after: map[string]string{}}
+	seen := map[string]bool{}
+	for j, c := range a.Changes {
+		if seen[c.Attribute] {
+			v.bad("%s is changed twice", c.Attribute)
+		}
+		seen[c.Attribute] = true
+		if c.After != nil {
+			w.after[c.Attribute] = *c.After
+		}
+		switch {
+		case c.Before == nil && c.After == nil && a.Action != Create:
+			v.bad("the change of %s changes nothing", c.Attribute)
+		case c.Before != nil && c.After != nil && *c.Before == *c.After && v.schema.WholeWith(c.Attribute) == nil:
+			v.bad("the change of %s changes nothing", c.Attribute)
+		}
+		if c.Attribute == identity.Manager {
+			w.manager = &a.Changes[j]
+			continue
+		}
+		spec, ok := v.schema.Lookup(c.Attribute)
+		if !ok || spec.Name != c.Attribute {
+			v.bad("unknown attribute %q", c.Attribute)
+			continue
+		}
+		if c.Attribute == r.Enabled {
+			w.enabled = c.After
+			if c.After == nil || (*c.After != "true" && *c.After != "false") {
+				v.bad("%s must become true or false", r.Enabled)
+			}
+		}
+		if a.Action != Create && spec.CreateOnly {
+			v.bad("%s is set on create only", c.Attribute)
+		}
+		if c.Attribute == v.match && (c.After == nil || *c.After != a.Key) {
+			v.bad("changes the match attribute %s", v.match)
+		}
+	}
+	return w
+}
+
+// manager checks that the manager change shown agrees with the manager
+// reference apply sets.
+func (v actionCheck) manager(change *Change) {
+	ref := v.a.Manager
+	// What a reviewer reads (the change) must be what apply does (the reference).
+	switch {
+	case (change != nil) != (ref != nil):
+		v.bad("the manager change and the manager reference disagree")
+	case ref != nil && (change.After == nil) != (ref.Key == ""):
+		v.bad("the manager change and the manager reference disagree")
+	case ref != nil && change.After != nil && *change.After != ref.Key:
+		v.bad("the manager change shows %q but the reference is %q", *change.After, ref.Key)
+	}
+}
+
+// create checks that a create is shown as what it creates, with its key
+// and its account state.
+func (v actionCheck) create(w written) {
+	a, r := v.a, v.schema.Roles
+	if a.ID != "" {
+		v.bad("a create has no id")
+	}
+	if a.UserPrincipalName != w.after[r.SignIn] || a.DisplayName != w.after[r.DisplayName] {
+		v.bad("the joiner is shown as %q <%s> but would be created as %q <%s>", a.DisplayName, a.UserPrincipalName, w.after[r.DisplayName], w.after[r.SignIn])
+	}
+	if Fold(w.after[v.match]) != Fold(a.Key) {
+		v.bad("a create must set %s to its key", v.match)
+	}
+	if w.enabled == nil {
+		v.bad("a create must say whether the account is enabled")
+	}
 }
 
 // validateEntitlements checks an action's group and license changes:
