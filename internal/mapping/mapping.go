@@ -646,27 +646,20 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // attributes. The error, if any, is a *RecordError naming the record, the
 // attribute and the mapping line.
 func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, error) {
-	ctx := m.clock(now)
 	d := identity.Desired{Prov: rec.Prov, Attrs: make(identity.Attrs, len(m.Attrs)+1)}
-	fail := func(attr string, line int, err error) (identity.Desired, error) {
-		return identity.Desired{}, &RecordError{Prov: rec.Prov, Key: d.Key, Attr: attr, Line: line, File: m.File, Err: err}
+	fail := func(e *RecordError) (identity.Desired, error) {
+		e.Prov, e.Key, e.File = rec.Prov, d.Key, m.File
+		return identity.Desired{}, e
 	}
-	kv, err := m.Match.Source.Eval(rec)
-	if err != nil {
-		return fail("match.source", m.Match.Line, err)
-	}
-	key, err := Canonical(m.Match.Target, kv.String())
-	if err != nil {
-		return fail("match.source", m.Match.Line, err)
-	}
-	if key == "" {
-		return fail("match.source", m.Match.Line, fmt.Errorf("the match key %s is empty", m.Match.Source.Source()))
+	key, e := m.matchKey(rec)
+	if e != nil {
+		return fail(e)
 	}
 	d.Key = key
 	if m.Scope != nil {
 		sr, err := m.InScope(rec)
 		if err != nil {
-			return fail("scope", m.Scope.Line, err)
+			return fail(attrError("scope", m.Scope.Line, err))
 		}
 		if !sr.In {
 			// Out of scope: never created or updated, so its attributes do
@@ -675,94 +668,152 @@ func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, er
 			return d, nil
 		}
 	}
-	for _, r := range m.Rules[1:] {
-		v, err := r.Source.Eval(rec)
-		if err != nil {
-			return fail("match.source", r.Line, err)
-		}
-		alt, err := Canonical(r.Target, v.String())
-		if err != nil {
-			return fail("match.source", r.Line, err)
-		}
-		d.AltKeys = append(d.AltKeys, alt)
+	if d.AltKeys, e = m.altKeys(rec); e != nil {
+		return fail(e)
 	}
+	ctx := m.clock(now)
 	for _, a := range m.Attrs {
-		if a.Unique {
-			cands, err := m.candidates(a, rec, ctx)
-			if err != nil {
-				return fail(a.Spec.Name, a.Line, err)
-			}
-			if len(cands) > 0 {
-				if d.Candidates == nil {
-					d.Candidates = map[string][]string{}
-				}
-				d.Candidates[a.Spec.Name] = cands
-				d.Attrs[a.Spec.Name] = cands[0]
-			}
-			continue
-		}
-		v, err := a.Prog.EvalWith(rec, ctx)
-		if err != nil {
-			return fail(a.Spec.Name, a.Line, err)
-		}
-		if a.Spec.Name == m.Schema.Roles.Enabled && (v.Ignored() || v.IsNullOrEmpty()) {
-			// "No value" must never quietly mean enabled (on create) or
-			// "leave as is" for a status the expression does not know.
-			return fail(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
-		}
-		if v.Ignored() {
-			// IgnoreFlowIfNullOrEmpty: this attribute does not flow for
-			// this record; Entra keeps what it has.
-			if d.Ignored == nil {
-				d.Ignored = map[string]bool{}
-			}
-			d.Ignored[a.Spec.Name] = true
-			continue
-		}
-		if v.IsNull() {
-			continue
-		}
-		if v.Redacted() {
-			if d.Redacted == nil {
-				d.Redacted = map[string]bool{}
-			}
-			d.Redacted[a.Spec.Name] = true
-		}
-		c, err := Canonical(a.Spec, valueString(a.Spec, v))
-		if err != nil {
-			if v.Redacted() {
-				// The reason quotes the value: say only which check failed.
-				err = fmt.Errorf("the value (redacted) is not valid for %s", a.Spec.Name)
-			}
-			return fail(a.Spec.Name, a.Line, err)
-		}
-		if a.Spec.Kind == identity.KindRef {
-			d.ManagerKey = c
-			continue
-		}
-		if a.Invert {
-			c = map[string]string{"true": "false", "false": "true"}[c]
-		}
-		if c != "" {
-			d.Attrs[a.Spec.Name] = c
+		if e := m.mapAttr(a, rec, ctx, &d); e != nil {
+			return fail(e)
 		}
 	}
-	var misses []string
-	if d.Groups, misses, err = entitlements(m.Groups, rec); err != nil {
-		return fail("groups", m.Groups[0].Line, err)
+	if e := m.mapEntitlements(rec, &d); e != nil {
+		return fail(e)
 	}
-	d.RuleMisses = misses
-	if d.Licenses, misses, err = entitlements(m.Licenses, rec); err != nil {
-		return fail("licenses", m.Licenses[0].Line, err)
-	}
-	d.RuleMisses = append(d.RuleMisses, misses...)
 	// The match attribute always carries the key, so a user created from
 	// this record is found by the next run.
 	if v, ok := d.Attrs[m.Match.Target.Name]; ok && v != key {
-		return fail(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key))
+		return fail(attrError(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key)))
 	}
 	d.Attrs[m.Match.Target.Name] = key
 	return d, nil
+}
+
+// attrError is a failure of the mapping's attribute attr (written at line)
+// for a record; Map names the record.
+func attrError(attr string, line int, err error) *RecordError {
+	return &RecordError{Attr: attr, Line: line, Err: err}
+}
+
+// matchKey evaluates the first match rule: the record's key, canonical
+// and never empty.
+func (m *Mapping) matchKey(rec *identity.Record) (string, *RecordError) {
+	kv, err := m.Match.Source.Eval(rec)
+	if err != nil {
+		return "", attrError("match.source", m.Match.Line, err)
+	}
+	key, err := Canonical(m.Match.Target, kv.String())
+	if err != nil {
+		return "", attrError("match.source", m.Match.Line, err)
+	}
+	if key == "" {
+		return "", attrError("match.source", m.Match.Line, fmt.Errorf("the match key %s is empty", m.Match.Source.Source()))
+	}
+	return key, nil
+}
+
+// altKeys evaluates the further match rules, in order.
+func (m *Mapping) altKeys(rec *identity.Record) ([]string, *RecordError) {
+	var keys []string
+	for _, r := range m.Rules[1:] {
+		v, err := r.Source.Eval(rec)
+		if err != nil {
+			return nil, attrError("match.source", r.Line, err)
+		}
+		alt, err := Canonical(r.Target, v.String())
+		if err != nil {
+			return nil, attrError("match.source", r.Line, err)
+		}
+		keys = append(keys, alt)
+	}
+	return keys, nil
+}
+
+// mapAttr evaluates attribute a for the record into d: its canonical
+// value, its unique candidates, or that it does not flow (ignored).
+func (m *Mapping) mapAttr(a Attr, rec *identity.Record, ctx *expr.Context, d *identity.Desired) *RecordError {
+	if a.Unique {
+		return m.mapUnique(a, rec, ctx, d)
+	}
+	v, err := a.Prog.EvalWith(rec, ctx)
+	if err != nil {
+		return attrError(a.Spec.Name, a.Line, err)
+	}
+	if a.Spec.Name == m.Schema.Roles.Enabled && (v.Ignored() || v.IsNullOrEmpty()) {
+		// "No value" must never quietly mean enabled (on create) or
+		// "leave as is" for a status the expression does not know.
+		return attrError(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
+	}
+	if v.Ignored() {
+		// IgnoreFlowIfNullOrEmpty: this attribute does not flow for
+		// this record; Entra keeps what it has.
+		if d.Ignored == nil {
+			d.Ignored = map[string]bool{}
+		}
+		d.Ignored[a.Spec.Name] = true
+		return nil
+	}
+	if v.IsNull() {
+		return nil
+	}
+	if v.Redacted() {
+		if d.Redacted == nil {
+			d.Redacted = map[string]bool{}
+		}
+		d.Redacted[a.Spec.Name] = true
+	}
+	c, err := Canonical(a.Spec, valueString(a.Spec, v))
+	if err != nil {
+		if v.Redacted() {
+			// The reason quotes the value: say only which check failed.
+			err = fmt.Errorf("the value (redacted) is not valid for %s", a.Spec.Name)
+		}
+		return attrError(a.Spec.Name, a.Line, err)
+	}
+	if a.Spec.Kind == identity.KindRef {
+		d.ManagerKey = c
+		return nil
+	}
+	if a.Invert {
+		c = map[string]string{"true": "false", "false": "true"}[c]
+	}
+	if c != "" {
+		d.Attrs[a.Spec.Name] = c
+	}
+	return nil
+}
+
+// mapUnique evaluates a SelectUniqueValue attribute into d: its
+// candidates, and the first of them as its value until the plan picks.
+func (m *Mapping) mapUnique(a Attr, rec *identity.Record, ctx *expr.Context, d *identity.Desired) *RecordError {
+	cands, err := m.candidates(a, rec, ctx)
+	if err != nil {
+		return attrError(a.Spec.Name, a.Line, err)
+	}
+	if len(cands) > 0 {
+		if d.Candidates == nil {
+			d.Candidates = map[string][]string{}
+		}
+		d.Candidates[a.Spec.Name] = cands
+		d.Attrs[a.Spec.Name] = cands[0]
+	}
+	return nil
+}
+
+// mapEntitlements evaluates the group and license rules into d, with the
+// rules whose lookups missed.
+func (m *Mapping) mapEntitlements(rec *identity.Record, d *identity.Desired) *RecordError {
+	var misses []string
+	var err error
+	if d.Groups, misses, err = entitlements(m.Groups, rec); err != nil {
+		return attrError("groups", m.Groups[0].Line, err)
+	}
+	d.RuleMisses = misses
+	if d.Licenses, misses, err = entitlements(m.Licenses, rec); err != nil {
+		return attrError("licenses", m.Licenses[0].Line, err)
+	}
+	d.RuleMisses = append(d.RuleMisses, misses...)
+	return nil
 }
 
 // candidates evaluates a SelectUniqueValue attribute's rules in order and
