@@ -140,98 +140,11 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*report
 	if !p.Applyable {
 		return nil, fmt.Errorf("the plan is blocked: %v", p.Blocked)
 	}
-	if opts.Password == nil {
-		opts.Password = NewPassword
-	}
-	if opts.Schema == nil {
-		opts.Schema = p.Schema()
-	}
-	if opts.LagRetries == 0 {
-		opts.LagRetries = 5
-	}
-	if opts.Grace == 0 {
-		opts.Grace = 30 * time.Second
-	}
-	// Writes run on their own context: when ctx ends nothing new is sent,
-	// and requests already sent get Grace to finish, so the report can
-	// tell their outcome; after that they are cancelled as well.
-	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	opts = opts.withDefaults(p)
+	wctx, wcancel := writeContext(ctx, opts.Grace)
 	defer wcancel()
-	go func() {
-		select {
-		case <-ctx.Done():
-			t := time.NewTimer(opts.Grace)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				wcancel()
-			case <-wctx.Done():
-			}
-		case <-wctx.Done():
-		}
-	}()
-	if opts.Sleep == nil {
-		opts.Sleep = sleep
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	e := &executor{p: p, w: w, opts: opts, schema: opts.Schema, stop: ctx, write: wctx,
-		stepsDone: make([]int, len(p.Actions)), started: make([]bool, len(p.Actions)),
-		created: map[string]string{}, failedKeys: map[string]bool{}, conflicts: map[int]error{}, resumed: map[int]bool{}}
-	e.results = make([]report.Result, len(p.Actions))
-	e.doneSteps = make([]map[string]bool, len(p.Actions))
-	for i, a := range p.Actions {
-		e.results[i] = report.Result{Action: a.Action, Key: a.Key, ID: a.ID, Status: report.StatusNotStarted, Attributes: []string{}}
-		for _, c := range a.Changes {
-			e.results[i].Attributes = append(e.results[i].Attributes, c.Attribute)
-		}
-		for _, g := range a.Groups {
-			e.results[i].Attributes = append(e.results[i].Attributes, "group "+g.Op+" "+cmpOr(g.Name, g.GroupID))
-		}
-		for _, l := range a.Licenses {
-			e.results[i].Attributes = append(e.results[i].Attributes, "license "+l.Op+" "+cmpOr(l.Name, l.SkuID))
-		}
-		e.doneSteps[i] = map[string]bool{}
-		if pr, ok := opts.Resume[i]; ok {
-			for st := range pr.Steps {
-				e.doneSteps[i][st] = true
-			}
-			e.stepsDone[i] = len(e.doneSteps[i])
-			if pr.ID != "" {
-				e.results[i].ID = pr.ID
-				if a.Action == plan.Create || a.Action == plan.Restore {
-					e.created[plan.Fold(a.Key)] = pr.ID
-				}
-				if a.Action == plan.Create && pr.Steps[StepWrite] && opts.Created != nil {
-					// Created by an earlier run: HR's writeback still needs
-					// it; its initial password is not known here.
-					opts.Created(a.Key, pr.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "", createAttrs(a))
-				}
-			}
-			if a.Action == plan.Restore && e.doneSteps[i][StepRestore] {
-				e.created[plan.Fold(a.Key)] = a.ID
-			}
-			if e.stepsDone[i] >= Steps(a, e.schema) {
-				e.results[i].Status = report.StatusDone
-				e.results[i].Note = "already done by an earlier apply of this plan"
-				e.resumed[i] = true
-				continue
-			}
-		}
-		if reason, refused := opts.Refused[i]; refused {
-			e.results[i].Status = report.StatusRefused
-			e.results[i].ErrorCode = "stale_plan"
-			e.results[i].Error = reason
-			if a.Action == plan.Create {
-				e.failedKeys[plan.Fold(a.Key)] = true
-			}
-			continue
-		}
-		e.total += Steps(a, e.schema) - e.stepsDone[i]
-	}
-	rep := &report.Report{StartedAt: now().UTC()}
+	e := newExecutor(ctx, wctx, p, w, opts)
+	rep := &report.Report{StartedAt: opts.Now().UTC()}
 	e.restorePhase()
 	e.restoreWritePhase()
 	if err := e.firstPhase(); err != nil {
@@ -247,46 +160,176 @@ func Execute(ctx context.Context, p *plan.Plan, w Writer, opts Options) (*report
 		opts.Progress(done, total) // totals shrink when steps cannot run
 	}
 	for i := range e.results {
-		r := &e.results[i]
-		if r.Status == report.StatusFailed && e.stepsDone[i] > 0 {
-			r.Status = report.StatusPartial // a step that ran alongside the failed one succeeded
-		}
-		if r.Status == report.StatusNotStarted && !e.started[i] && e.stepsDone[i] > 0 && e.stepsDone[i] < Steps(p.Actions[i], e.schema) {
-			// Begun by an earlier run, not carried on in this one.
-			r.Status = report.StatusPartial
-			r.Error = "begun by an earlier apply; " + e.unfinished(i)
-		}
-		if r.Status == report.StatusNotStarted && (e.started[i] || (e.stepsDone[i] > 0 && e.stepsDone[i] >= Steps(p.Actions[i], e.schema))) {
-			r.Status = report.StatusDone
-			if e.stepsDone[i] < Steps(p.Actions[i], e.schema) {
-				// Interrupted between steps, e.g. created but the manager
-				// reference not yet set.
-				r.Status = report.StatusPartial
-				r.Error = e.unfinished(i)
-			}
-		}
-		if r.Status == report.StatusNotStarted {
-			r.Error = e.stopped() + " before this action was sent"
-		}
-		switch r.Status {
-		case report.StatusDone:
-			rep.Done++
-		case report.StatusFailed:
-			rep.Failed++
-		case report.StatusPartial:
-			rep.Partial++
-		case report.StatusRefused:
-			rep.Refused++
-		default:
-			rep.NotStarted++
-		}
+		e.finalStatus(i)
+		tally(rep, e.results[i].Status)
 	}
 	rep.Results = e.results
-	rep.FinishedAt = now().UTC()
+	rep.FinishedAt = opts.Now().UTC()
 	if ctx.Err() != nil {
 		rep.Stopped = e.stopped()
 	}
 	return rep, ctx.Err()
+}
+
+// withDefaults fills in the options left unset.
+func (opts Options) withDefaults(p *plan.Plan) Options {
+	if opts.Password == nil {
+		opts.Password = NewPassword
+	}
+	if opts.Schema == nil {
+		opts.Schema = p.Schema()
+	}
+	if opts.LagRetries == 0 {
+		opts.LagRetries = 5
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 30 * time.Second
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return opts
+}
+
+// writeContext is the context writes run on: when ctx ends nothing new is
+// sent, and requests already sent get grace to finish, so the report can
+// tell their outcome; after that they are cancelled as well.
+func writeContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				wcancel()
+			case <-wctx.Done():
+			}
+		case <-wctx.Done():
+		}
+	}()
+	return wctx, wcancel
+}
+
+// newExecutor sets up the run of plan p: each action's result, what an
+// earlier apply already did of it, and the steps left to take.
+func newExecutor(stop, write context.Context, p *plan.Plan, w Writer, opts Options) *executor {
+	e := &executor{p: p, w: w, opts: opts, schema: opts.Schema, stop: stop, write: write,
+		stepsDone: make([]int, len(p.Actions)), started: make([]bool, len(p.Actions)),
+		created: map[string]string{}, failedKeys: map[string]bool{}, conflicts: map[int]error{}, resumed: map[int]bool{}}
+	e.results = make([]report.Result, len(p.Actions))
+	e.doneSteps = make([]map[string]bool, len(p.Actions))
+	for i, a := range p.Actions {
+		e.results[i] = newResult(a)
+		e.doneSteps[i] = map[string]bool{}
+		if pr, ok := opts.Resume[i]; ok && e.resume(i, a, pr) {
+			continue
+		}
+		if reason, refused := opts.Refused[i]; refused {
+			e.results[i].Status = report.StatusRefused
+			e.results[i].ErrorCode = "stale_plan"
+			e.results[i].Error = reason
+			if a.Action == plan.Create {
+				e.failedKeys[plan.Fold(a.Key)] = true
+			}
+			continue
+		}
+		e.total += Steps(a, e.schema) - e.stepsDone[i]
+	}
+	return e
+}
+
+// newResult is the result of an action not started yet, listing what it
+// changes.
+func newResult(a plan.Action) report.Result {
+	r := report.Result{Action: a.Action, Key: a.Key, ID: a.ID, Status: report.StatusNotStarted, Attributes: []string{}}
+	for _, c := range a.Changes {
+		r.Attributes = append(r.Attributes, c.Attribute)
+	}
+	for _, g := range a.Groups {
+		r.Attributes = append(r.Attributes, "group "+g.Op+" "+cmpOr(g.Name, g.GroupID))
+	}
+	for _, l := range a.Licenses {
+		r.Attributes = append(r.Attributes, "license "+l.Op+" "+cmpOr(l.Name, l.SkuID))
+	}
+	return r
+}
+
+// resume takes over the steps of action i an earlier apply completed (or
+// that are in effect), pr. It reports whether nothing is left to do.
+func (e *executor) resume(i int, a plan.Action, pr Progress) bool {
+	for st := range pr.Steps {
+		e.doneSteps[i][st] = true
+	}
+	e.stepsDone[i] = len(e.doneSteps[i])
+	if pr.ID != "" {
+		e.results[i].ID = pr.ID
+		if a.Action == plan.Create || a.Action == plan.Restore {
+			e.created[plan.Fold(a.Key)] = pr.ID
+		}
+		if a.Action == plan.Create && pr.Steps[StepWrite] && e.opts.Created != nil {
+			// Created by an earlier run: HR's writeback still needs
+			// it; its initial password is not known here.
+			e.opts.Created(a.Key, pr.ID, afterOf(a, e.schema.Roles.SignIn), afterOf(a, "mail"), "", createAttrs(a))
+		}
+	}
+	if a.Action == plan.Restore && e.doneSteps[i][StepRestore] {
+		e.created[plan.Fold(a.Key)] = a.ID
+	}
+	if e.stepsDone[i] >= Steps(a, e.schema) {
+		e.results[i].Status = report.StatusDone
+		e.results[i].Note = "already done by an earlier apply of this plan"
+		e.resumed[i] = true
+		return true
+	}
+	return false
+}
+
+// finalStatus settles the status of action i once the run is over, from
+// the steps it completed in this run and earlier ones.
+func (e *executor) finalStatus(i int) {
+	r := &e.results[i]
+	steps := Steps(e.p.Actions[i], e.schema)
+	if r.Status == report.StatusFailed && e.stepsDone[i] > 0 {
+		r.Status = report.StatusPartial // a step that ran alongside the failed one succeeded
+	}
+	if r.Status == report.StatusNotStarted && !e.started[i] && e.stepsDone[i] > 0 && e.stepsDone[i] < steps {
+		// Begun by an earlier run, not carried on in this one.
+		r.Status = report.StatusPartial
+		r.Error = "begun by an earlier apply; " + e.unfinished(i)
+	}
+	if r.Status == report.StatusNotStarted && (e.started[i] || (e.stepsDone[i] > 0 && e.stepsDone[i] >= steps)) {
+		r.Status = report.StatusDone
+		if e.stepsDone[i] < steps {
+			// Interrupted between steps, e.g. created but the manager
+			// reference not yet set.
+			r.Status = report.StatusPartial
+			r.Error = e.unfinished(i)
+		}
+	}
+	if r.Status == report.StatusNotStarted {
+		r.Error = e.stopped() + " before this action was sent"
+	}
+}
+
+// tally adds an action's final status to the report's totals.
+func tally(rep *report.Report, status string) {
+	switch status {
+	case report.StatusDone:
+		rep.Done++
+	case report.StatusFailed:
+		rep.Failed++
+	case report.StatusPartial:
+		rep.Partial++
+	case report.StatusRefused:
+		rep.Refused++
+	default:
+		rep.NotStarted++
+	}
 }
 
 // stopped says why the run ended before all its writes were sent: the

@@ -252,45 +252,18 @@ func (q *opQueue) finishBatch() {
 
 // sendBatch sends ops[idx...] as one $batch and settles each item.
 func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []int, q *opQueue, done func(int, directory.Outcome)) {
-	b := msgraphcore.NewBatchRequest(c.adapter)
-	byID := make(map[string]int, len(idx))
-	write := make(map[string]bool, len(idx))
-	settle := done
-	for _, i := range idx {
-		ri, err := c.requestInfo(ctx, ops[i])
-		if err == nil {
-			var item msgraphcore.BatchItem
-			item, err = b.AddBatchRequestStep(*ri)
-			if err == nil {
-				// kiota turns %24 back into $ in query option names of
-				// requests it sends, not in batch items: do it here.
-				if u := item.GetUrl(); u != nil {
-					fixed := strings.NewReplacer("?%24", "?$", "&%24", "&$").Replace(*u)
-					item.SetUrl(&fixed)
-				}
-				id := deref(item.GetId())
-				byID[id] = i
-				write[id] = ri.Method != abs.GET
-				continue
-			}
-		}
-		settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), err)})
-	}
+	s := &batchSend{c: c, ops: ops, q: q, settle: done, byID: make(map[string]int, len(idx)), write: make(map[string]bool, len(idx))}
+	b := s.build(ctx, idx)
 	defer q.finishBatch()
-	if len(byID) == 0 {
+	if len(s.byID) == 0 {
 		return
 	}
-	cost := pacer.Cost{Items: len(byID)}
-	for _, w := range write {
-		if w {
-			cost.Writes++
-		}
-	}
+	cost := s.cost()
 	// Wait for the pacer here, where a stop still means "not sent".
 	tk, err := c.pacer.Acquire(stop, cost)
 	if err != nil {
-		for _, i := range byID {
-			settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), directory.ErrNotSent)})
+		for _, i := range s.byID {
+			s.fail(i, directory.ErrNotSent)
 		}
 		return
 	}
@@ -306,90 +279,180 @@ func (c *Client) sendBatch(ctx, stop context.Context, ops []directory.Op, idx []
 	resp, err := b.Send(withBatchCost(ctx, cost, bt), c.adapter)
 	if err != nil {
 		paced(pacer.Outcome{})
-		err = wrap("graph $batch", err)
-		var ge *GraphError
-		for _, i := range byID {
-			opErr := err
-			if errors.As(err, &ge) {
-				// Each op's own copy, naming the permission it needs.
-				ce := *ge
-				ce.Permission = permission(ops[i])
-				opErr = &ce
-			}
-			settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(ops[i]), opErr)})
-		}
+		s.sendFailed(err)
 		return
 	}
-	answered := make(map[string]bool, len(byID))
+	paced(s.answers(resp))
+}
+
+// batchSend is one $batch on its way: the ops it carries, by their item
+// ids, and where their outcomes go.
+type batchSend struct {
+	c      *Client
+	ops    []directory.Op
+	q      *opQueue
+	settle func(int, directory.Outcome)
+	byID   map[string]int  // item id -> op index
+	write  map[string]bool // item id -> the op writes
+}
+
+// fail settles op i with err, naming the op.
+func (s *batchSend) fail(i int, err error) {
+	s.settle(i, directory.Outcome{Err: fmt.Errorf("%s: %w", describe(s.ops[i]), err)})
+}
+
+// build adds ops[idx...] to a new $batch as its items; an op whose request
+// cannot be built fails at once.
+func (s *batchSend) build(ctx context.Context, idx []int) msgraphcore.BatchRequest {
+	b := msgraphcore.NewBatchRequest(s.c.adapter)
+	for _, i := range idx {
+		ri, err := s.c.requestInfo(ctx, s.ops[i])
+		if err == nil {
+			var item msgraphcore.BatchItem
+			item, err = b.AddBatchRequestStep(*ri)
+			if err == nil {
+				// kiota turns %24 back into $ in query option names of
+				// requests it sends, not in batch items: do it here.
+				if u := item.GetUrl(); u != nil {
+					fixed := strings.NewReplacer("?%24", "?$", "&%24", "&$").Replace(*u)
+					item.SetUrl(&fixed)
+				}
+				id := deref(item.GetId())
+				s.byID[id] = i
+				s.write[id] = ri.Method != abs.GET
+				continue
+			}
+		}
+		s.fail(i, err)
+	}
+	return b
+}
+
+// cost is what the batch costs the pacer: its items and its writes.
+func (s *batchSend) cost() pacer.Cost {
+	cost := pacer.Cost{Items: len(s.byID)}
+	for _, w := range s.write {
+		if w {
+			cost.Writes++
+		}
+	}
+	return cost
+}
+
+// sendFailed settles every op of a $batch Graph did not answer as a
+// whole.
+func (s *batchSend) sendFailed(err error) {
+	err = wrap("graph $batch", err)
+	var ge *GraphError
+	for _, i := range s.byID {
+		opErr := err
+		if errors.As(err, &ge) {
+			// Each op's own copy, naming the permission it needs.
+			ce := *ge
+			ce.Permission = permission(s.ops[i])
+			opErr = &ce
+		}
+		s.fail(i, opErr)
+	}
+}
+
+// batchAnswer is Graph's answer to one item of a $batch.
+type batchAnswer struct {
+	i      int  // the op's index
+	write  bool // the op writes
+	status int
+	hdr    http.Header
+	body   msgraphcore.RequestBody
+}
+
+// answers settles each op by Graph's answer to its item, or requeues it
+// for a retry, and fails the ops Graph left unanswered. It returns what
+// the pacer learns from the batch.
+func (s *batchSend) answers(resp msgraphcore.BatchResponse) pacer.Outcome {
+	answered := make(map[string]bool, len(s.byID))
 	var po pacer.Outcome
 	for _, item := range resp.GetResponses() {
 		id := deref(item.GetId())
-		i, known := byID[id]
+		i, known := s.byID[id]
 		if !known || answered[id] {
 			continue
 		}
 		answered[id] = true
-		status := 0
-		if s := item.GetStatus(); s != nil {
-			status = int(*s)
+		ans := batchAnswer{i: i, write: s.write[id], hdr: http.Header{}, body: item.GetBody()}
+		if st := item.GetStatus(); st != nil {
+			ans.status = int(*st)
 		}
-		hdr := http.Header{}
 		for k, v := range item.GetHeaders() {
-			hdr.Set(k, v)
+			ans.hdr.Set(k, v)
 		}
-		if write[id] && status != http.StatusTooManyRequests {
-			po.Used = max(po.Used, limitUsed(hdr))
-		}
-		switch {
-		case status >= 200 && status < 300:
-			po.Succeeded++
-			settle(i, c.outcome(ops[i], item.GetBody()))
-		case alreadyDone(ops[i], status, item.GetBody()):
-			po.Succeeded++
-			settle(i, directory.Outcome{})
-		case status == http.StatusTooManyRequests || pacer.Retryable(status):
-			q.mu.Lock()
-			q.attempts[i]++
-			n := q.attempts[i]
-			q.mu.Unlock()
-			limit := maxTransientAttempts
-			if status == http.StatusTooManyRequests {
-				limit = maxThrottledAttempts
-			}
-			wait := c.retry.retryDelay(hdr, n)
-			if status == http.StatusTooManyRequests {
-				switch {
-				case writeLimited(hdr, write[id]):
-					po.WriteLimited++
-				case write[id]:
-					po.Throttled++
-					po.ThrottledWrites++
-				default:
-					po.Throttled++
-				}
-				po.RetryAfter = max(po.RetryAfter, wait)
-			}
-			if n >= limit {
-				settle(i, directory.Outcome{Err: itemError(ops[i], status, item.GetBody())})
-				continue
-			}
-			q.mu.Lock()
-			if status != http.StatusTooManyRequests {
-				// A 429 was not carried out; a 5xx may have been.
-				q.lastErr[i] = itemError(ops[i], status, item.GetBody())
-			}
-			q.retry(i, wait)
-			q.mu.Unlock()
-		default:
-			settle(i, directory.Outcome{Err: itemError(ops[i], status, item.GetBody())})
-		}
+		s.answer(ans, &po)
 	}
-	for id, i := range byID {
+	for id, i := range s.byID {
 		if !answered[id] {
-			settle(i, directory.Outcome{Err: &GraphError{Op: describe(ops[i]), Message: "Graph's $batch response did not answer this request"}})
+			s.settle(i, directory.Outcome{Err: &GraphError{Op: describe(s.ops[i]), Message: "Graph's $batch response did not answer this request"}})
 		}
 	}
-	paced(po)
+	return po
+}
+
+// answer settles one op by Graph's answer, or requeues it for a retry,
+// adding what the pacer learns to po.
+func (s *batchSend) answer(ans batchAnswer, po *pacer.Outcome) {
+	i, status := ans.i, ans.status
+	if ans.write && status != http.StatusTooManyRequests {
+		po.Used = max(po.Used, limitUsed(ans.hdr))
+	}
+	switch {
+	case status >= 200 && status < 300:
+		po.Succeeded++
+		s.settle(i, s.c.outcome(s.ops[i], ans.body))
+	case alreadyDone(s.ops[i], status, ans.body):
+		po.Succeeded++
+		s.settle(i, directory.Outcome{})
+	case status == http.StatusTooManyRequests || pacer.Retryable(status):
+		s.retryOrFail(ans, po)
+	default:
+		s.settle(i, directory.Outcome{Err: itemError(s.ops[i], status, ans.body)})
+	}
+}
+
+// retryOrFail requeues an op Graph throttled (429) or failed
+// transiently (5xx) after its wait, or fails it once it has had its
+// attempts; a 429 counts in po.
+func (s *batchSend) retryOrFail(ans batchAnswer, po *pacer.Outcome) {
+	i, status, q := ans.i, ans.status, s.q
+	q.mu.Lock()
+	q.attempts[i]++
+	n := q.attempts[i]
+	q.mu.Unlock()
+	limit := maxTransientAttempts
+	if status == http.StatusTooManyRequests {
+		limit = maxThrottledAttempts
+	}
+	wait := s.c.retry.retryDelay(ans.hdr, n)
+	if status == http.StatusTooManyRequests {
+		switch {
+		case writeLimited(ans.hdr, ans.write):
+			po.WriteLimited++
+		case ans.write:
+			po.Throttled++
+			po.ThrottledWrites++
+		default:
+			po.Throttled++
+		}
+		po.RetryAfter = max(po.RetryAfter, wait)
+	}
+	if n >= limit {
+		s.settle(i, directory.Outcome{Err: itemError(s.ops[i], status, ans.body)})
+		return
+	}
+	q.mu.Lock()
+	if status != http.StatusTooManyRequests {
+		// A 429 was not carried out; a 5xx may have been.
+		q.lastErr[i] = itemError(s.ops[i], status, ans.body)
+	}
+	q.retry(i, wait)
+	q.mu.Unlock()
 }
 
 // requestInfo builds an op's request with the SDK's request builders.

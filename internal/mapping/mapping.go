@@ -134,6 +134,33 @@ func Load(path string, schema *identity.Schema) (*Mapping, error) {
 func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) {
 	sum := sha256.Sum256(data)
 	m := &Mapping{File: name, Schema: schema, Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	root, err := parseRoot(name, data)
+	if err != nil {
+		return nil, err
+	}
+	fp := &fileParse{name: name, schema: schema}
+	matchNode, attrsNode, scopeNode := fp.sections(root, m)
+	m.Rules = fp.matchRules(root, matchNode)
+	if len(m.Rules) > 0 {
+		m.Match = m.Rules[0]
+	}
+	if scopeNode != nil {
+		m.Scope = parseScope(scopeNode, fp.fail)
+	}
+	fp.attributes(m, root, attrsNode)
+	for i := range m.Attrs {
+		if m.Attrs[i].Spec.Kind == identity.KindRef {
+			m.Manager = &m.Attrs[i]
+		}
+	}
+	if len(fp.errs) > 0 {
+		return nil, errors.Join(fp.errs...)
+	}
+	return m, nil
+}
+
+// parseRoot reads a mapping file's YAML; its root must be a mapping.
+func parseRoot(name string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		var le *yamlline.Error
@@ -145,12 +172,26 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, &Error{File: name, Line: 1, Err: errors.New("expected the keys match and attributes")}
 	}
-	var errs []error
-	fail := func(line int, attr string, err error) {
-		errs = append(errs, &Error{File: name, Line: line, Attr: attr, Err: err})
-	}
-	root := doc.Content[0]
-	var matchNode, attrsNode, scopeNode *yaml.Node
+	return doc.Content[0], nil
+}
+
+// fileParse is the compiling of one mapping file: it collects every
+// problem found, so that one run reports them all.
+type fileParse struct {
+	name   string
+	schema *identity.Schema
+	errs   []error
+}
+
+// fail records a problem at a line of the file, about attr if not "".
+func (fp *fileParse) fail(line int, attr string, err error) {
+	fp.errs = append(fp.errs, &Error{File: fp.name, Line: line, Attr: attr, Err: err})
+}
+
+// sections reads the top-level keys of the file: the group and license
+// rules go into m; the match, attributes and scope sections are returned
+// (nil when missing).
+func (fp *fileParse) sections(root *yaml.Node, m *Mapping) (matchNode, attrsNode, scopeNode *yaml.Node) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
@@ -161,142 +202,174 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 		case "scope":
 			scopeNode = v
 		case "groups":
-			m.Groups = parseRules(v, KindGroup, fail)
+			m.Groups = parseRules(v, KindGroup, fp.fail)
 		case "licenses":
-			m.Licenses = parseRules(v, KindLicense, fail)
+			m.Licenses = parseRules(v, KindLicense, fp.fail)
 		case "description":
 		default:
-			fail(k.Line, "", fmt.Errorf("unknown key %q (expected match, scope, attributes, groups, licenses, description)", k.Value))
+			fp.fail(k.Line, "", fmt.Errorf("unknown key %q (expected match, scope, attributes, groups, licenses, description)", k.Value))
 		}
 	}
-	if matchNode == nil {
-		fail(root.Line, "", errors.New("missing match: (source: expression for the key, target: Entra attribute holding it)"))
-	} else if matchNode.Kind == yaml.SequenceNode {
-		if len(matchNode.Content) == 0 {
-			fail(matchNode.Line, "match", errors.New("no match rules"))
+	return matchNode, attrsNode, scopeNode
+}
+
+// matchRules compiles the match section, one rule or a list of them, at
+// most one a target attribute.
+func (fp *fileParse) matchRules(root, n *yaml.Node) []Match {
+	if n == nil {
+		fp.fail(root.Line, "", errors.New("missing match: (source: expression for the key, target: Entra attribute holding it)"))
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		if r, ok := parseMatch(n, fp.schema, true, fp.fail); ok {
+			return []Match{r}
 		}
-		seenTargets := map[string]int{}
-		for i, n := range matchNode.Content {
-			r, ok := parseMatch(n, schema, i == 0, fail)
-			if !ok {
-				continue
-			}
-			if prev, dup := seenTargets[r.Target.Name]; dup {
-				fail(n.Line, "match", fmt.Errorf("a second rule on %s (first at line %d)", r.Target.Name, prev))
-				continue
-			}
-			seenTargets[r.Target.Name] = n.Line
-			m.Rules = append(m.Rules, r)
+		return nil
+	}
+	if len(n.Content) == 0 {
+		fp.fail(n.Line, "match", errors.New("no match rules"))
+	}
+	var rules []Match
+	seenTargets := map[string]int{}
+	for i, rn := range n.Content {
+		r, ok := parseMatch(rn, fp.schema, i == 0, fp.fail)
+		if !ok {
+			continue
 		}
-	} else if r, ok := parseMatch(matchNode, schema, true, fail); ok {
-		m.Rules = []Match{r}
+		if prev, dup := seenTargets[r.Target.Name]; dup {
+			fp.fail(rn.Line, "match", fmt.Errorf("a second rule on %s (first at line %d)", r.Target.Name, prev))
+			continue
+		}
+		seenTargets[r.Target.Name] = rn.Line
+		rules = append(rules, r)
 	}
-	if len(m.Rules) > 0 {
-		m.Match = m.Rules[0]
+	return rules
+}
+
+// attributes compiles the attributes section n into m.Attrs, in file
+// order.
+func (fp *fileParse) attributes(m *Mapping, root, n *yaml.Node) {
+	if n == nil || n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		fp.fail(root.Line, "", errors.New("missing attributes: (Entra attribute: expression)"))
+		return
 	}
-	if scopeNode != nil {
-		m.Scope = parseScope(scopeNode, fail)
-	}
-	if attrsNode == nil || attrsNode.Kind != yaml.MappingNode || len(attrsNode.Content) == 0 {
-		fail(root.Line, "", errors.New("missing attributes: (Entra attribute: expression)"))
-	} else {
-		seen := map[string]int{}
-		for i := 0; i+1 < len(attrsNode.Content); i += 2 {
-			k, v := attrsNode.Content[i], attrsNode.Content[i+1]
-			spec, ok := schema.Lookup(k.Value)
-			if !ok {
-				fail(k.Line, k.Value, fmt.Errorf("unknown %s attribute; known: %s", schema.Name, strings.Join(schema.Names(), ", ")))
-				continue
-			}
-			invert := false
-			if spec.Inverts != "" {
-				if spec, ok = schema.Lookup(spec.Inverts); !ok {
-					fail(k.Line, k.Value, fmt.Errorf("the schema's alias names no attribute"))
-					continue
-				}
-				invert = true
-			}
-			if prev, dup := seen[spec.Name]; dup {
-				also := ""
-				if invert || k.Value != spec.Name && !strings.EqualFold(k.Value, spec.Name) {
-					also = fmt.Sprintf("; %s and its negation count as one", spec.Name)
-				}
-				fail(k.Line, k.Value, fmt.Errorf("mapped twice (first at line %d%s)", prev, also))
-				continue
-			}
-			seen[spec.Name] = k.Line
-			exprNode, apply := v, ApplyAlways
-			if v.Kind == yaml.MappingNode {
-				exprNode = nil
-				for j := 0; j+1 < len(v.Content); j += 2 {
-					kk, vv := v.Content[j], v.Content[j+1]
-					switch kk.Value {
-					case "expression":
-						exprNode = vv
-					case "apply":
-						switch vv.Value {
-						case ApplyAlways, ApplyOnCreate, ApplyWhenEmpty:
-							apply = vv.Value
-						default:
-							fail(vv.Line, spec.Name, fmt.Errorf("unknown apply mode %q; use always, on_create or when_empty", vv.Value))
-						}
-					default:
-						fail(kk.Line, spec.Name, fmt.Errorf("unknown key %q (expected expression, apply)", kk.Value))
-					}
-				}
-				if exprNode == nil {
-					fail(v.Line, spec.Name, errors.New("missing the expression key"))
-					continue
-				}
-			}
-			if exprNode.Kind != yaml.ScalarNode {
-				fail(exprNode.Line, spec.Name, notScalar(exprNode))
-				continue
-			}
-			prog, err := expr.Parse(exprNode.Value)
-			if err != nil {
-				fail(exprNode.Line, spec.Name, err)
-				continue
-			}
-			unique := usesUnique(prog)
-			if unique && schema.Namespace(spec.Name) < 0 {
-				fail(exprNode.Line, spec.Name, fmt.Errorf("SelectUniqueValue only picks values for %s", strings.Join(schema.UniqueAttrs(), ", ")))
-				continue
-			}
-			if spec.Kind == identity.KindRef && apply != ApplyAlways {
-				fail(v.Line, spec.Name, errors.New("the manager flows always"))
-				continue
-			}
-			switch apply {
-			case ApplyOnCreate:
-				spec.CreateOnly = true
-			case ApplyWhenEmpty:
-				if spec.NotNullable || spec.Name == schema.Roles.Enabled {
-					fail(v.Line, spec.Name, fmt.Errorf("when_empty does not suit an attribute %s always holds", schema.Name))
-					continue
-				}
-				spec.WhenEmpty = true
-			}
-			volatile := randomFunc(prog)
-			if volatile != "" && !spec.CreateOnly && !spec.WhenEmpty {
-				fail(exprNode.Line, spec.Name, fmt.Errorf("%s gives a new value on every evaluation, so with apply: %s it would change the user on every run; it is allowed with apply: %s (a value for new users only) or apply: %s (only while %s holds none)",
-					volatile, apply, ApplyOnCreate, ApplyWhenEmpty, schema.Name))
-				continue
-			}
-			a := Attr{Spec: spec, Prog: prog, Line: exprNode.Line, Apply: apply, Unique: unique, Invert: invert, Volatile: volatile != "", usesNow: calls(prog, "Now")}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if a, ok := fp.attribute(n.Content[i], n.Content[i+1], seen); ok {
 			m.usesNow = m.usesNow || a.usesNow
 			m.Attrs = append(m.Attrs, a)
 		}
 	}
-	for i := range m.Attrs {
-		if m.Attrs[i].Spec.Kind == identity.KindRef {
-			m.Manager = &m.Attrs[i]
+}
+
+// attribute compiles one entry of the attributes section: k names the
+// attribute, v is its expression or the keys expression and apply. seen
+// maps the attributes met so far to their lines.
+func (fp *fileParse) attribute(k, v *yaml.Node, seen map[string]int) (Attr, bool) {
+	schema := fp.schema
+	spec, invert, ok := fp.attrSpec(k, seen)
+	if !ok {
+		return Attr{}, false
+	}
+	exprNode, apply, ok := fp.attrValue(v, spec.Name)
+	if !ok {
+		return Attr{}, false
+	}
+	if exprNode.Kind != yaml.ScalarNode {
+		fp.fail(exprNode.Line, spec.Name, notScalar(exprNode))
+		return Attr{}, false
+	}
+	prog, err := expr.Parse(exprNode.Value)
+	if err != nil {
+		fp.fail(exprNode.Line, spec.Name, err)
+		return Attr{}, false
+	}
+	unique := usesUnique(prog)
+	if unique && schema.Namespace(spec.Name) < 0 {
+		fp.fail(exprNode.Line, spec.Name, fmt.Errorf("SelectUniqueValue only picks values for %s", strings.Join(schema.UniqueAttrs(), ", ")))
+		return Attr{}, false
+	}
+	if spec.Kind == identity.KindRef && apply != ApplyAlways {
+		fp.fail(v.Line, spec.Name, errors.New("the manager flows always"))
+		return Attr{}, false
+	}
+	switch apply {
+	case ApplyOnCreate:
+		spec.CreateOnly = true
+	case ApplyWhenEmpty:
+		if spec.NotNullable || spec.Name == schema.Roles.Enabled {
+			fp.fail(v.Line, spec.Name, fmt.Errorf("when_empty does not suit an attribute %s always holds", schema.Name))
+			return Attr{}, false
+		}
+		spec.WhenEmpty = true
+	}
+	volatile := randomFunc(prog)
+	if volatile != "" && !spec.CreateOnly && !spec.WhenEmpty {
+		fp.fail(exprNode.Line, spec.Name, fmt.Errorf("%s gives a new value on every evaluation, so with apply: %s it would change the user on every run; it is allowed with apply: %s (a value for new users only) or apply: %s (only while %s holds none)",
+			volatile, apply, ApplyOnCreate, ApplyWhenEmpty, schema.Name))
+		return Attr{}, false
+	}
+	return Attr{Spec: spec, Prog: prog, Line: exprNode.Line, Apply: apply, Unique: unique, Invert: invert, Volatile: volatile != "", usesNow: calls(prog, "Now")}, true
+}
+
+// attrSpec looks up the attribute an attributes key k names, following
+// an alias that means its negation (invert), and refuses one mapped
+// twice.
+func (fp *fileParse) attrSpec(k *yaml.Node, seen map[string]int) (spec identity.AttrSpec, invert, ok bool) {
+	schema := fp.schema
+	spec, ok = schema.Lookup(k.Value)
+	if !ok {
+		fp.fail(k.Line, k.Value, fmt.Errorf("unknown %s attribute; known: %s", schema.Name, strings.Join(schema.Names(), ", ")))
+		return spec, false, false
+	}
+	if spec.Inverts != "" {
+		if spec, ok = schema.Lookup(spec.Inverts); !ok {
+			fp.fail(k.Line, k.Value, fmt.Errorf("the schema's alias names no attribute"))
+			return spec, false, false
+		}
+		invert = true
+	}
+	if prev, dup := seen[spec.Name]; dup {
+		also := ""
+		if invert || k.Value != spec.Name && !strings.EqualFold(k.Value, spec.Name) {
+			also = fmt.Sprintf("; %s and its negation count as one", spec.Name)
+		}
+		fp.fail(k.Line, k.Value, fmt.Errorf("mapped twice (first at line %d%s)", prev, also))
+		return spec, invert, false
+	}
+	seen[spec.Name] = k.Line
+	return spec, invert, true
+}
+
+// attrValue reads an attribute's value v: an expression, or the keys
+// expression and apply; the apply mode is ApplyAlways unless it says
+// otherwise.
+func (fp *fileParse) attrValue(v *yaml.Node, attr string) (exprNode *yaml.Node, apply string, ok bool) {
+	if v.Kind != yaml.MappingNode {
+		return v, ApplyAlways, true
+	}
+	apply = ApplyAlways
+	for j := 0; j+1 < len(v.Content); j += 2 {
+		kk, vv := v.Content[j], v.Content[j+1]
+		switch kk.Value {
+		case "expression":
+			exprNode = vv
+		case "apply":
+			switch vv.Value {
+			case ApplyAlways, ApplyOnCreate, ApplyWhenEmpty:
+				apply = vv.Value
+			default:
+				fp.fail(vv.Line, attr, fmt.Errorf("unknown apply mode %q; use always, on_create or when_empty", vv.Value))
+			}
+		default:
+			fp.fail(kk.Line, attr, fmt.Errorf("unknown key %q (expected expression, apply)", kk.Value))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if exprNode == nil {
+		fp.fail(v.Line, attr, errors.New("missing the expression key"))
+		return nil, apply, false
 	}
-	return m, nil
+	return exprNode, apply, true
 }
 
 // parseMatch reads one match rule. The first rule's target must be an
@@ -573,27 +646,20 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // attributes. The error, if any, is a *RecordError naming the record, the
 // attribute and the mapping line.
 func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, error) {
-	ctx := m.clock(now)
 	d := identity.Desired{Prov: rec.Prov, Attrs: make(identity.Attrs, len(m.Attrs)+1)}
-	fail := func(attr string, line int, err error) (identity.Desired, error) {
-		return identity.Desired{}, &RecordError{Prov: rec.Prov, Key: d.Key, Attr: attr, Line: line, File: m.File, Err: err}
+	fail := func(e *RecordError) (identity.Desired, error) {
+		e.Prov, e.Key, e.File = rec.Prov, d.Key, m.File
+		return identity.Desired{}, e
 	}
-	kv, err := m.Match.Source.Eval(rec)
-	if err != nil {
-		return fail("match.source", m.Match.Line, err)
-	}
-	key, err := Canonical(m.Match.Target, kv.String())
-	if err != nil {
-		return fail("match.source", m.Match.Line, err)
-	}
-	if key == "" {
-		return fail("match.source", m.Match.Line, fmt.Errorf("the match key %s is empty", m.Match.Source.Source()))
+	key, e := m.matchKey(rec)
+	if e != nil {
+		return fail(e)
 	}
 	d.Key = key
 	if m.Scope != nil {
 		sr, err := m.InScope(rec)
 		if err != nil {
-			return fail("scope", m.Scope.Line, err)
+			return fail(attrError("scope", m.Scope.Line, err))
 		}
 		if !sr.In {
 			// Out of scope: never created or updated, so its attributes do
@@ -602,94 +668,152 @@ func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, er
 			return d, nil
 		}
 	}
-	for _, r := range m.Rules[1:] {
-		v, err := r.Source.Eval(rec)
-		if err != nil {
-			return fail("match.source", r.Line, err)
-		}
-		alt, err := Canonical(r.Target, v.String())
-		if err != nil {
-			return fail("match.source", r.Line, err)
-		}
-		d.AltKeys = append(d.AltKeys, alt)
+	if d.AltKeys, e = m.altKeys(rec); e != nil {
+		return fail(e)
 	}
+	ctx := m.clock(now)
 	for _, a := range m.Attrs {
-		if a.Unique {
-			cands, err := m.candidates(a, rec, ctx)
-			if err != nil {
-				return fail(a.Spec.Name, a.Line, err)
-			}
-			if len(cands) > 0 {
-				if d.Candidates == nil {
-					d.Candidates = map[string][]string{}
-				}
-				d.Candidates[a.Spec.Name] = cands
-				d.Attrs[a.Spec.Name] = cands[0]
-			}
-			continue
-		}
-		v, err := a.Prog.EvalWith(rec, ctx)
-		if err != nil {
-			return fail(a.Spec.Name, a.Line, err)
-		}
-		if a.Spec.Name == m.Schema.Roles.Enabled && (v.Ignored() || v.IsNullOrEmpty()) {
-			// "No value" must never quietly mean enabled (on create) or
-			// "leave as is" for a status the expression does not know.
-			return fail(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
-		}
-		if v.Ignored() {
-			// IgnoreFlowIfNullOrEmpty: this attribute does not flow for
-			// this record; Entra keeps what it has.
-			if d.Ignored == nil {
-				d.Ignored = map[string]bool{}
-			}
-			d.Ignored[a.Spec.Name] = true
-			continue
-		}
-		if v.IsNull() {
-			continue
-		}
-		if v.Redacted() {
-			if d.Redacted == nil {
-				d.Redacted = map[string]bool{}
-			}
-			d.Redacted[a.Spec.Name] = true
-		}
-		c, err := Canonical(a.Spec, valueString(a.Spec, v))
-		if err != nil {
-			if v.Redacted() {
-				// The reason quotes the value: say only which check failed.
-				err = fmt.Errorf("the value (redacted) is not valid for %s", a.Spec.Name)
-			}
-			return fail(a.Spec.Name, a.Line, err)
-		}
-		if a.Spec.Kind == identity.KindRef {
-			d.ManagerKey = c
-			continue
-		}
-		if a.Invert {
-			c = map[string]string{"true": "false", "false": "true"}[c]
-		}
-		if c != "" {
-			d.Attrs[a.Spec.Name] = c
+		if e := m.mapAttr(a, rec, ctx, &d); e != nil {
+			return fail(e)
 		}
 	}
-	var misses []string
-	if d.Groups, misses, err = entitlements(m.Groups, rec); err != nil {
-		return fail("groups", m.Groups[0].Line, err)
+	if e := m.mapEntitlements(rec, &d); e != nil {
+		return fail(e)
 	}
-	d.RuleMisses = misses
-	if d.Licenses, misses, err = entitlements(m.Licenses, rec); err != nil {
-		return fail("licenses", m.Licenses[0].Line, err)
-	}
-	d.RuleMisses = append(d.RuleMisses, misses...)
 	// The match attribute always carries the key, so a user created from
 	// this record is found by the next run.
 	if v, ok := d.Attrs[m.Match.Target.Name]; ok && v != key {
-		return fail(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key))
+		return fail(attrError(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key)))
 	}
 	d.Attrs[m.Match.Target.Name] = key
 	return d, nil
+}
+
+// attrError is a failure of the mapping's attribute attr (written at line)
+// for a record; Map names the record.
+func attrError(attr string, line int, err error) *RecordError {
+	return &RecordError{Attr: attr, Line: line, Err: err}
+}
+
+// matchKey evaluates the first match rule: the record's key, canonical
+// and never empty.
+func (m *Mapping) matchKey(rec *identity.Record) (string, *RecordError) {
+	kv, err := m.Match.Source.Eval(rec)
+	if err != nil {
+		return "", attrError("match.source", m.Match.Line, err)
+	}
+	key, err := Canonical(m.Match.Target, kv.String())
+	if err != nil {
+		return "", attrError("match.source", m.Match.Line, err)
+	}
+	if key == "" {
+		return "", attrError("match.source", m.Match.Line, fmt.Errorf("the match key %s is empty", m.Match.Source.Source()))
+	}
+	return key, nil
+}
+
+// altKeys evaluates the further match rules, in order.
+func (m *Mapping) altKeys(rec *identity.Record) ([]string, *RecordError) {
+	var keys []string
+	for _, r := range m.Rules[1:] {
+		v, err := r.Source.Eval(rec)
+		if err != nil {
+			return nil, attrError("match.source", r.Line, err)
+		}
+		alt, err := Canonical(r.Target, v.String())
+		if err != nil {
+			return nil, attrError("match.source", r.Line, err)
+		}
+		keys = append(keys, alt)
+	}
+	return keys, nil
+}
+
+// mapAttr evaluates attribute a for the record into d: its canonical
+// value, its unique candidates, or that it does not flow (ignored).
+func (m *Mapping) mapAttr(a Attr, rec *identity.Record, ctx *expr.Context, d *identity.Desired) *RecordError {
+	if a.Unique {
+		return m.mapUnique(a, rec, ctx, d)
+	}
+	v, err := a.Prog.EvalWith(rec, ctx)
+	if err != nil {
+		return attrError(a.Spec.Name, a.Line, err)
+	}
+	if a.Spec.Name == m.Schema.Roles.Enabled && (v.Ignored() || v.IsNullOrEmpty()) {
+		// "No value" must never quietly mean enabled (on create) or
+		// "leave as is" for a status the expression does not know.
+		return attrError(a.Spec.Name, a.Line, errors.New("the expression gave no value; it must give True or False for every record (give Switch a default)"))
+	}
+	if v.Ignored() {
+		// IgnoreFlowIfNullOrEmpty: this attribute does not flow for
+		// this record; Entra keeps what it has.
+		if d.Ignored == nil {
+			d.Ignored = map[string]bool{}
+		}
+		d.Ignored[a.Spec.Name] = true
+		return nil
+	}
+	if v.IsNull() {
+		return nil
+	}
+	if v.Redacted() {
+		if d.Redacted == nil {
+			d.Redacted = map[string]bool{}
+		}
+		d.Redacted[a.Spec.Name] = true
+	}
+	c, err := Canonical(a.Spec, valueString(a.Spec, v))
+	if err != nil {
+		if v.Redacted() {
+			// The reason quotes the value: say only which check failed.
+			err = fmt.Errorf("the value (redacted) is not valid for %s", a.Spec.Name)
+		}
+		return attrError(a.Spec.Name, a.Line, err)
+	}
+	if a.Spec.Kind == identity.KindRef {
+		d.ManagerKey = c
+		return nil
+	}
+	if a.Invert {
+		c = map[string]string{"true": "false", "false": "true"}[c]
+	}
+	if c != "" {
+		d.Attrs[a.Spec.Name] = c
+	}
+	return nil
+}
+
+// mapUnique evaluates a SelectUniqueValue attribute into d: its
+// candidates, and the first of them as its value until the plan picks.
+func (m *Mapping) mapUnique(a Attr, rec *identity.Record, ctx *expr.Context, d *identity.Desired) *RecordError {
+	cands, err := m.candidates(a, rec, ctx)
+	if err != nil {
+		return attrError(a.Spec.Name, a.Line, err)
+	}
+	if len(cands) > 0 {
+		if d.Candidates == nil {
+			d.Candidates = map[string][]string{}
+		}
+		d.Candidates[a.Spec.Name] = cands
+		d.Attrs[a.Spec.Name] = cands[0]
+	}
+	return nil
+}
+
+// mapEntitlements evaluates the group and license rules into d, with the
+// rules whose lookups missed.
+func (m *Mapping) mapEntitlements(rec *identity.Record, d *identity.Desired) *RecordError {
+	var misses []string
+	var err error
+	if d.Groups, misses, err = entitlements(m.Groups, rec); err != nil {
+		return attrError("groups", m.Groups[0].Line, err)
+	}
+	d.RuleMisses = misses
+	if d.Licenses, misses, err = entitlements(m.Licenses, rec); err != nil {
+		return attrError("licenses", m.Licenses[0].Line, err)
+	}
+	d.RuleMisses = append(d.RuleMisses, misses...)
+	return nil
 }
 
 // candidates evaluates a SelectUniqueValue attribute's rules in order and

@@ -16,116 +16,22 @@ import (
 // user, no change of the match attribute, an id on every non-create, an
 // enablement change only in enable and disable actions.
 func (p *Plan) Validate(schema *identity.Schema) error {
-	r := schema.Roles
 	var errs []error
-	bad := func(i int, a Action, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("action %d (%s %s): %s", i+1, a.Action, a.Key, fmt.Sprintf(format, args...)))
-	}
 	match := p.Match.Target
 	if spec, ok := schema.Lookup(match); !ok || !spec.Matchable {
 		errs = append(errs, fmt.Errorf("match.target %q is not a match attribute", match))
 	}
 	keys := make(map[string]int, len(p.Actions))
 	for i, a := range p.Actions {
+		v := actionCheck{schema: schema, match: match, i: i, a: a, errs: &errs}
 		if a.Key == "" {
-			bad(i, a, "no key")
+			v.bad("no key")
 		}
 		if prev, dup := keys[Fold(a.Key)]; dup {
-			bad(i, a, "the key also has action %d", prev+1)
+			v.bad("the key also has action %d", prev+1)
 		}
 		keys[Fold(a.Key)] = i
-		var enabled *string
-		var managerChange *Change
-		after := map[string]string{}
-		seen := map[string]bool{}
-		for j, c := range a.Changes {
-			if seen[c.Attribute] {
-				bad(i, a, "%s is changed twice", c.Attribute)
-			}
-			seen[c.Attribute] = true
-			if c.After != nil {
-				after[c.Attribute] = *c.After
-			}
-			switch {
-			case c.Before == nil && c.After == nil && a.Action != Create:
-				bad(i, a, "the change of %s changes nothing", c.Attribute)
-			case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) == nil:
-				bad(i, a, "the change of %s changes nothing", c.Attribute)
-			}
-			if c.Attribute == identity.Manager {
-				managerChange = &a.Changes[j]
-				continue
-			}
-			spec, ok := schema.Lookup(c.Attribute)
-			if !ok || spec.Name != c.Attribute {
-				bad(i, a, "unknown attribute %q", c.Attribute)
-				continue
-			}
-			if c.Attribute == r.Enabled {
-				enabled = c.After
-				if c.After == nil || (*c.After != "true" && *c.After != "false") {
-					bad(i, a, "%s must become true or false", r.Enabled)
-				}
-			}
-			if a.Action != Create && spec.CreateOnly {
-				bad(i, a, "%s is set on create only", c.Attribute)
-			}
-			if c.Attribute == match && (c.After == nil || *c.After != a.Key) {
-				bad(i, a, "changes the match attribute %s", match)
-			}
-		}
-		// What a reviewer reads (the change) must be what apply does (the reference).
-		switch {
-		case (managerChange != nil) != (a.Manager != nil):
-			bad(i, a, "the manager change and the manager reference disagree")
-		case a.Manager != nil && (managerChange.After == nil) != (a.Manager.Key == ""):
-			bad(i, a, "the manager change and the manager reference disagree")
-		case a.Manager != nil && managerChange.After != nil && *managerChange.After != a.Manager.Key:
-			bad(i, a, "the manager change shows %q but the reference is %q", *managerChange.After, a.Manager.Key)
-		}
-		validateEntitlements(a, func(format string, args ...any) { bad(i, a, format, args...) })
-		if a.Revoke && (a.Action != Update || enabled != nil || !schema.RevokesSessions) {
-			bad(i, a, "only an update of a disabled user revokes its sessions, where the directory has any")
-		}
-		switch a.Action {
-		case Create:
-			if a.ID != "" {
-				bad(i, a, "a create has no id")
-			}
-			if a.UserPrincipalName != after[r.SignIn] || a.DisplayName != after[r.DisplayName] {
-				bad(i, a, "the joiner is shown as %q <%s> but would be created as %q <%s>", a.DisplayName, a.UserPrincipalName, after[r.DisplayName], after[r.SignIn])
-			}
-			if Fold(after[match]) != Fold(a.Key) {
-				bad(i, a, "a create must set %s to its key", match)
-			}
-			if enabled == nil {
-				bad(i, a, "a create must say whether the account is enabled")
-			}
-		case Delete:
-			if a.ID == "" {
-				bad(i, a, "no user id")
-			}
-			if len(a.Changes) > 0 || len(a.Groups) > 0 || len(a.Licenses) > 0 || a.Manager != nil {
-				bad(i, a, "a delete changes nothing else")
-			}
-		case Restore:
-			if a.ID == "" {
-				bad(i, a, "no id of the deleted user")
-			}
-		case Update, Enable, Disable:
-			if a.ID == "" {
-				bad(i, a, "no user id")
-			}
-			want := map[string]string{Enable: "true", Disable: "false"}[a.Action]
-			switch {
-			case want == "" && enabled != nil:
-				bad(i, a, "an update does not change %s", r.Enabled)
-			case want != "" && (enabled == nil || *enabled != want):
-				bad(i, a, "must set %s to %s", r.Enabled, want)
-			}
-		default:
-			bad(i, a, "unknown action %q", a.Action)
-		}
+		v.check()
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -134,6 +40,148 @@ func (p *Plan) Validate(schema *identity.Schema) error {
 	p.Blocked = guards(p.Actions, p.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
 	p.Applyable = len(p.Blocked) == 0
 	return nil
+}
+
+// actionCheck validates action i of a plan, adding what is wrong with it
+// to errs.
+type actionCheck struct {
+	schema *identity.Schema
+	match  string // the plan's match attribute
+	i      int
+	a      Action
+	errs   *[]error
+}
+
+// bad records a problem of the action.
+func (v actionCheck) bad(format string, args ...any) {
+	*v.errs = append(*v.errs, fmt.Errorf("action %d (%s %s): %s", v.i+1, v.a.Action, v.a.Key, fmt.Sprintf(format, args...)))
+}
+
+// written is what an action's changes write, as the checks of its kind
+// need it.
+type written struct {
+	enabled *string           // the account state it sets, if it does
+	manager *Change           // its manager change, if any
+	after   map[string]string // the values it sets
+}
+
+// check checks everything of one action but its key: its changes, its
+// manager, entitlements and revocation, and what its kind must do.
+func (v actionCheck) check() {
+	a, r := v.a, v.schema.Roles
+	w := v.changes()
+	v.manager(w.manager)
+	validateEntitlements(a, v.bad)
+	if a.Revoke && (a.Action != Update || w.enabled != nil || !v.schema.RevokesSessions) {
+		v.bad("only an update of a disabled user revokes its sessions, where the directory has any")
+	}
+	switch a.Action {
+	case Create:
+		v.create(w)
+	case Delete:
+		if a.ID == "" {
+			v.bad("no user id")
+		}
+		if len(a.Changes) > 0 || len(a.Groups) > 0 || len(a.Licenses) > 0 || a.Manager != nil {
+			v.bad("a delete changes nothing else")
+		}
+	case Restore:
+		if a.ID == "" {
+			v.bad("no id of the deleted user")
+		}
+	case Update, Enable, Disable:
+		if a.ID == "" {
+			v.bad("no user id")
+		}
+		want := map[string]string{Enable: "true", Disable: "false"}[a.Action]
+		switch {
+		case want == "" && w.enabled != nil:
+			v.bad("an update does not change %s", r.Enabled)
+		case want != "" && (w.enabled == nil || *w.enabled != want):
+			v.bad("must set %s to %s", r.Enabled, want)
+		}
+	default:
+		v.bad("unknown action %q", a.Action)
+	}
+}
+
+// changes checks the attribute changes of the action, each on its own:
+// a known attribute, changed once, to a value it may take in this kind
+// of action.
+func (v actionCheck) changes() written {
+	a, r := v.a, v.schema.Roles
+	w := written{after: map[string]string{}}
+	seen := map[string]bool{}
+	for j, c := range a.Changes {
+		if seen[c.Attribute] {
+			v.bad("%s is changed twice", c.Attribute)
+		}
+		seen[c.Attribute] = true
+		if c.After != nil {
+			w.after[c.Attribute] = *c.After
+		}
+		switch {
+		case c.Before == nil && c.After == nil && a.Action != Create:
+			v.bad("the change of %s changes nothing", c.Attribute)
+		case c.Before != nil && c.After != nil && *c.Before == *c.After && v.schema.WholeWith(c.Attribute) == nil:
+			v.bad("the change of %s changes nothing", c.Attribute)
+		}
+		if c.Attribute == identity.Manager {
+			w.manager = &a.Changes[j]
+			continue
+		}
+		spec, ok := v.schema.Lookup(c.Attribute)
+		if !ok || spec.Name != c.Attribute {
+			v.bad("unknown attribute %q", c.Attribute)
+			continue
+		}
+		if c.Attribute == r.Enabled {
+			w.enabled = c.After
+			if c.After == nil || (*c.After != "true" && *c.After != "false") {
+				v.bad("%s must become true or false", r.Enabled)
+			}
+		}
+		if a.Action != Create && spec.CreateOnly {
+			v.bad("%s is set on create only", c.Attribute)
+		}
+		if c.Attribute == v.match && (c.After == nil || *c.After != a.Key) {
+			v.bad("changes the match attribute %s", v.match)
+		}
+	}
+	return w
+}
+
+// manager checks that the manager change shown agrees with the manager
+// reference apply sets.
+func (v actionCheck) manager(change *Change) {
+	ref := v.a.Manager
+	// What a reviewer reads (the change) must be what apply does (the reference).
+	switch {
+	case (change != nil) != (ref != nil):
+		v.bad("the manager change and the manager reference disagree")
+	case ref != nil && (change.After == nil) != (ref.Key == ""):
+		v.bad("the manager change and the manager reference disagree")
+	case ref != nil && change.After != nil && *change.After != ref.Key:
+		v.bad("the manager change shows %q but the reference is %q", *change.After, ref.Key)
+	}
+}
+
+// create checks that a create is shown as what it creates, with its key
+// and its account state.
+func (v actionCheck) create(w written) {
+	a, r := v.a, v.schema.Roles
+	if a.ID != "" {
+		v.bad("a create has no id")
+	}
+	if a.UserPrincipalName != w.after[r.SignIn] || a.DisplayName != w.after[r.DisplayName] {
+		v.bad("the joiner is shown as %q <%s> but would be created as %q <%s>", a.DisplayName, a.UserPrincipalName, w.after[r.DisplayName], w.after[r.SignIn])
+	}
+	if Fold(w.after[v.match]) != Fold(a.Key) {
+		v.bad("a create must set %s to its key", v.match)
+	}
+	if w.enabled == nil {
+		v.bad("a create must say whether the account is enabled")
+	}
 }
 
 // validateEntitlements checks an action's group and license changes:
@@ -383,168 +431,249 @@ func Recheck(p *Plan, users []identity.User, pol Policy) []Refusal {
 // interrupted apply made it) is in effect, not refused. The guards are
 // recomputed with the policy in force now.
 func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
-	match := p.Match.Target
 	schema := in.Schema
 	if schema == nil {
 		schema = p.Schema()
 	}
-	signIn, enabled := schema.Roles.SignIn, schema.Roles.Enabled
-	users := in.Users
-	byID := make(map[string]*identity.User, len(users))
-	byKey := make(map[string][]*identity.User)
-	upns := make(map[string]*identity.User, len(users))
-	managed, active := 0, 0
-	for i := range users {
-		u := &users[i]
-		if byID[u.ID] != nil {
-			continue // read twice by a targeted re-read
-		}
-		byID[u.ID] = u
-		if upn := u.Attrs[signIn]; upn != "" {
-			upns[strings.ToLower(upn)] = u
-		}
-		if k := Fold(u.Attrs[match]); k != "" {
-			byKey[k] = append(byKey[k], u)
-			managed++
-			if u.Attrs[enabled] != "false" {
-				active++
-			}
-		}
-	}
-	deleted := make(map[string]*identity.DeletedUser, len(in.Deleted))
-	for i := range in.Deleted {
-		deleted[in.Deleted[i].ID] = &in.Deleted[i]
-	}
-	creating := map[string]bool{}
-	for _, a := range p.Actions {
-		if a.Action == Create || a.Action == Restore {
-			creating[Fold(a.Key)] = true
-		}
-	}
-	var res RecheckResult
-	refuse := func(i int, format string, args ...any) {
-		res.Refused = append(res.Refused, Refusal{Index: i, Reason: fmt.Sprintf(format, args...)})
-	}
-	inEffect := func(i int, id string, steps ...string) {
-		res.InEffect = append(res.InEffect, InEffect{Index: i, Steps: steps, ID: id})
-	}
+	c := newRechecker(p, in, schema)
 	for i, a := range p.Actions {
 		if in.Skip[i] {
 			continue
 		}
+		var ok bool // false: refused, so its manager is not checked
 		switch a.Action {
 		case Create:
-			if us := byKey[Fold(a.Key)]; len(us) > 0 {
-				if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs[signIn], a.UserPrincipalName) && afterHolds(a, us[0], enabled) {
-					// An earlier apply created it (every attribute as the
-					// plan says); its answer or journal line was lost.
-					inEffect(i, us[0].ID, StepWrite)
-					break
-				}
-				refuse(i, "user %s already holds %s %s; the plan is stale", us[0].ID, match, a.Key)
-				continue
-			}
-			if u := upns[strings.ToLower(a.UserPrincipalName)]; u != nil && a.UserPrincipalName != "" {
-				refuse(i, "%s %s is now held by user %s; the plan is stale", signIn, a.UserPrincipalName, u.ID)
-				continue
-			}
+			ok = c.create(i, a)
 		case Restore:
-			if holder := otherHolder(byKey[Fold(a.Key)], a.ID); holder != nil {
-				refuse(i, "user %s now holds %s %s; restoring %s would give the key to two users", holder.ID, match, a.Key, a.ID)
-				continue
-			}
-			du := deleted[a.ID]
-			if du == nil {
-				u := byID[a.ID]
-				if u == nil || Fold(u.Attrs[match]) != Fold(a.Key) {
-					refuse(i, "deleted user %s is no longer in deleted items (restored or purged since the plan)", a.ID)
-					continue
-				}
-				// Restored since the plan: by an earlier apply of this plan
-				// only if, without the plan's own writes, it is as the plan
-				// saw it.
-				patched := afterHolds(a, u, enabled)
-				rolled := rollBack(a, u, patched, false)
-				rolled.ManagerID = "" // deleted items show no manager
-				if Fingerprint(rolled) != a.Fingerprint {
-					refuse(i, "user %s was restored and changed since the plan was made", a.ID)
-					continue
-				}
-				steps := []string{StepRestore}
-				if patched {
-					steps = append(steps, StepWrite)
-				}
-				inEffect(i, "", steps...)
-				break
-			}
-			if Fold(du.Attrs[match]) != Fold(a.Key) {
-				refuse(i, "deleted user %s does not hold %s %s", a.ID, match, a.Key)
-				continue
-			}
-			if a.Fingerprint == "" || Fingerprint(&du.User) != a.Fingerprint {
-				refuse(i, "deleted user %s changed since the plan was made", a.ID)
-				continue
-			}
-			if u := upns[strings.ToLower(du.Attrs[signIn])]; u != nil && u.ID != a.ID {
-				refuse(i, "%s %s of deleted user %s is now held by user %s", signIn, du.Attrs[signIn], a.ID, u.ID)
-				continue
-			}
+			ok = c.restore(i, a)
 		default:
-			u := byID[a.ID]
-			if u == nil && a.Action == Delete {
-				if du := deleted[a.ID]; du != nil && Fold(du.Attrs[match]) == Fold(a.Key) {
-					inEffect(i, "", StepDelete) // deleted by an earlier apply of this plan
-					break
-				}
-			}
-			// A takeover by a further match rule gives the user the key.
-			takeover := u != nil && u.Attrs[match] == "" && setsKey(a, match)
-			switch {
-			case u == nil:
-				refuse(i, "user %s no longer exists", a.ID)
-				continue
-			case takeover && len(byKey[Fold(a.Key)]) > 0:
-				refuse(i, "user %s now holds %s %s; the plan is stale", byKey[Fold(a.Key)][0].ID, match, a.Key)
-				continue
-			case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u, enabled)):
-				refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
-				continue
-			case len(byKey[Fold(a.Key)]) > 1:
-				refuse(i, "%d users now hold %s %s", len(byKey[Fold(a.Key)]), match, a.Key)
-				continue
-			case !strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) || a.DisplayName != u.Attrs[schema.Roles.DisplayName]:
-				if steps := stepsInEffect(a, u, byKey, enabled); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) {
-					inEffect(i, "", steps...) // the new display name is the plan's own
-					break
-				}
-				refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs[schema.Roles.DisplayName], u.Attrs[signIn])
-				continue
-			case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
-				if steps := stepsInEffect(a, u, byKey, enabled); len(steps) > 0 {
-					inEffect(i, "", steps...)
-					break
-				}
-				refuse(i, "user %s changed in the directory since the plan was made", a.ID)
-				continue
-			default:
-				if reason := checkBefore(a, u, byID, match, schema); reason != "" {
-					refuse(i, "%s", reason)
-					continue
-				}
-			}
+			ok = c.existing(i, a)
 		}
-		if m := a.Manager; m != nil && m.Key != "" {
-			switch mgr := byID[m.ID]; {
-			case m.ID == "" && !creating[Fold(m.Key)]:
-				refuse(i, "manager %s is neither in the directory nor created by the plan", m.Key)
-			case m.ID != "" && mgr == nil:
-				refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
-			case m.ID != "" && Fold(mgr.Attrs[match]) != Fold(m.Key):
-				refuse(i, "the manager reference %s is not the user holding %s %s", m.ID, match, m.Key)
+		if ok {
+			c.manager(i, a)
+		}
+	}
+	c.res.InEffect = unlessRefused(c.res)
+	p.Policy = in.Policy
+	if !in.Partial {
+		p.Summary.Managed, p.Summary.ActiveManaged = c.managed, c.active
+	}
+	p.Blocked = guards(p.Actions, in.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
+	p.Applyable = len(p.Blocked) == 0
+	return c.res
+}
+
+// rechecker owns one RecheckWith: the directory as read again, indexed
+// the ways the actions are checked, and the verdicts found so far.
+type rechecker struct {
+	schema                 *identity.Schema
+	match, signIn, enabled string
+
+	byID    map[string]*identity.User
+	byKey   map[string][]*identity.User // folded match key -> its holders
+	upns    map[string]*identity.User   // lower-cased sign-in name -> its holder
+	deleted map[string]*identity.DeletedUser
+	// creating holds the folded keys the plan creates or restores.
+	creating        map[string]bool
+	managed, active int
+
+	res RecheckResult
+}
+
+// newRechecker indexes the users and deleted users of in for plan p.
+func newRechecker(p *Plan, in RecheckInput, schema *identity.Schema) *rechecker {
+	c := &rechecker{
+		schema: schema, match: p.Match.Target,
+		signIn: schema.Roles.SignIn, enabled: schema.Roles.Enabled,
+		byID:     make(map[string]*identity.User, len(in.Users)),
+		byKey:    make(map[string][]*identity.User),
+		upns:     make(map[string]*identity.User, len(in.Users)),
+		deleted:  make(map[string]*identity.DeletedUser, len(in.Deleted)),
+		creating: map[string]bool{},
+	}
+	for i := range in.Users {
+		u := &in.Users[i]
+		if c.byID[u.ID] != nil {
+			continue // read twice by a targeted re-read
+		}
+		c.byID[u.ID] = u
+		if upn := u.Attrs[c.signIn]; upn != "" {
+			c.upns[strings.ToLower(upn)] = u
+		}
+		if k := Fold(u.Attrs[c.match]); k != "" {
+			c.byKey[k] = append(c.byKey[k], u)
+			c.managed++
+			if u.Attrs[c.enabled] != "false" {
+				c.active++
 			}
 		}
 	}
-	// A refusal found after an in-effect verdict (the manager) wins.
+	for i := range in.Deleted {
+		c.deleted[in.Deleted[i].ID] = &in.Deleted[i]
+	}
+	for _, a := range p.Actions {
+		if a.Action == Create || a.Action == Restore {
+			c.creating[Fold(a.Key)] = true
+		}
+	}
+	return c
+}
+
+// refuse records that apply must not carry out action i.
+func (c *rechecker) refuse(i int, format string, args ...any) {
+	c.res.Refused = append(c.res.Refused, Refusal{Index: i, Reason: fmt.Sprintf(format, args...)})
+}
+
+// inEffect records steps of action i the directory already shows.
+func (c *rechecker) inEffect(i int, id string, steps ...string) {
+	c.res.InEffect = append(c.res.InEffect, InEffect{Index: i, Steps: steps, ID: id})
+}
+
+// create rechecks a create: nobody may hold its key or UPN now, unless an
+// earlier apply created the very user. It reports false when it refused
+// the action.
+func (c *rechecker) create(i int, a Action) bool {
+	if us := c.byKey[Fold(a.Key)]; len(us) > 0 {
+		if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs[c.signIn], a.UserPrincipalName) && afterHolds(a, us[0], c.enabled) {
+			// An earlier apply created it (every attribute as the
+			// plan says); its answer or journal line was lost.
+			c.inEffect(i, us[0].ID, StepWrite)
+			return true
+		}
+		c.refuse(i, "user %s already holds %s %s; the plan is stale", us[0].ID, c.match, a.Key)
+		return false
+	}
+	if u := c.upns[strings.ToLower(a.UserPrincipalName)]; u != nil && a.UserPrincipalName != "" {
+		c.refuse(i, "%s %s is now held by user %s; the plan is stale", c.signIn, a.UserPrincipalName, u.ID)
+		return false
+	}
+	return true
+}
+
+// restore rechecks a restore: the deleted user is still in deleted items
+// as the plan saw it, and its key and UPN are free, or an earlier apply
+// restored it. It reports false when it refused the action.
+func (c *rechecker) restore(i int, a Action) bool {
+	if holder := otherHolder(c.byKey[Fold(a.Key)], a.ID); holder != nil {
+		c.refuse(i, "user %s now holds %s %s; restoring %s would give the key to two users", holder.ID, c.match, a.Key, a.ID)
+		return false
+	}
+	du := c.deleted[a.ID]
+	if du == nil {
+		return c.restored(i, a)
+	}
+	if Fold(du.Attrs[c.match]) != Fold(a.Key) {
+		c.refuse(i, "deleted user %s does not hold %s %s", a.ID, c.match, a.Key)
+		return false
+	}
+	if a.Fingerprint == "" || Fingerprint(&du.User) != a.Fingerprint {
+		c.refuse(i, "deleted user %s changed since the plan was made", a.ID)
+		return false
+	}
+	if u := c.upns[strings.ToLower(du.Attrs[c.signIn])]; u != nil && u.ID != a.ID {
+		c.refuse(i, "%s %s of deleted user %s is now held by user %s", c.signIn, du.Attrs[c.signIn], a.ID, u.ID)
+		return false
+	}
+	return true
+}
+
+// restored rechecks a restore whose user is no longer in deleted items:
+// in effect if an earlier apply of this plan restored it, else refused.
+func (c *rechecker) restored(i int, a Action) bool {
+	u := c.byID[a.ID]
+	if u == nil || Fold(u.Attrs[c.match]) != Fold(a.Key) {
+		c.refuse(i, "deleted user %s is no longer in deleted items (restored or purged since the plan)", a.ID)
+		return false
+	}
+	// Restored since the plan: by an earlier apply of this plan
+	// only if, without the plan's own writes, it is as the plan
+	// saw it.
+	patched := afterHolds(a, u, c.enabled)
+	rolled := rollBack(a, u, patched, false)
+	rolled.ManagerID = "" // deleted items show no manager
+	if Fingerprint(rolled) != a.Fingerprint {
+		c.refuse(i, "user %s was restored and changed since the plan was made", a.ID)
+		return false
+	}
+	steps := []string{StepRestore}
+	if patched {
+		steps = append(steps, StepWrite)
+	}
+	c.inEffect(i, "", steps...)
+	return true
+}
+
+// existing rechecks an action on an existing user (update, enable,
+// disable, delete): the user still holds the key and is as the plan saw
+// it, or shows the action's own writes. It reports false when it refused
+// the action.
+func (c *rechecker) existing(i int, a Action) bool {
+	match, signIn := c.match, c.signIn
+	u := c.byID[a.ID]
+	if u == nil && a.Action == Delete {
+		if du := c.deleted[a.ID]; du != nil && Fold(du.Attrs[match]) == Fold(a.Key) {
+			c.inEffect(i, "", StepDelete) // deleted by an earlier apply of this plan
+			return true
+		}
+	}
+	// A takeover by a further match rule gives the user the key.
+	takeover := u != nil && u.Attrs[match] == "" && setsKey(a, match)
+	holders := c.byKey[Fold(a.Key)]
+	switch {
+	case u == nil:
+		c.refuse(i, "user %s no longer exists", a.ID)
+		return false
+	case takeover && len(holders) > 0:
+		c.refuse(i, "user %s now holds %s %s; the plan is stale", holders[0].ID, match, a.Key)
+		return false
+	case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u, c.enabled)):
+		c.refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
+		return false
+	case len(holders) > 1:
+		c.refuse(i, "%d users now hold %s %s", len(holders), match, a.Key)
+		return false
+	case !strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) || a.DisplayName != u.Attrs[c.schema.Roles.DisplayName]:
+		if steps := stepsInEffect(a, u, c.byKey, c.enabled); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) {
+			c.inEffect(i, "", steps...) // the new display name is the plan's own
+			return true
+		}
+		c.refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs[c.schema.Roles.DisplayName], u.Attrs[signIn])
+		return false
+	case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
+		if steps := stepsInEffect(a, u, c.byKey, c.enabled); len(steps) > 0 {
+			c.inEffect(i, "", steps...)
+			return true
+		}
+		c.refuse(i, "user %s changed in the directory since the plan was made", a.ID)
+		return false
+	}
+	if reason := checkBefore(a, u, c.byID, match, c.schema); reason != "" {
+		c.refuse(i, "%s", reason)
+		return false
+	}
+	return true
+}
+
+// manager rechecks the manager an action sets: in the directory as the
+// user holding its key, or created by the plan.
+func (c *rechecker) manager(i int, a Action) {
+	m := a.Manager
+	if m == nil || m.Key == "" {
+		return
+	}
+	switch mgr := c.byID[m.ID]; {
+	case m.ID == "" && !c.creating[Fold(m.Key)]:
+		c.refuse(i, "manager %s is neither in the directory nor created by the plan", m.Key)
+	case m.ID != "" && mgr == nil:
+		c.refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
+	case m.ID != "" && Fold(mgr.Attrs[c.match]) != Fold(m.Key):
+		c.refuse(i, "the manager reference %s is not the user holding %s %s", m.ID, c.match, m.Key)
+	}
+}
+
+// unlessRefused drops the in-effect verdicts of refused actions: a
+// refusal found after an in-effect verdict (the manager) wins.
+func unlessRefused(res RecheckResult) []InEffect {
 	refused := map[int]bool{}
 	for _, r := range res.Refused {
 		refused[r.Index] = true
@@ -555,14 +684,7 @@ func RecheckWith(p *Plan, in RecheckInput) RecheckResult {
 			kept = append(kept, e)
 		}
 	}
-	res.InEffect = kept
-	p.Policy = in.Policy
-	if !in.Partial {
-		p.Summary.Managed, p.Summary.ActiveManaged = managed, active
-	}
-	p.Blocked = guards(p.Actions, in.Policy, p.Summary.Managed, p.Summary.ActiveManaged, p.Inputs.Source.Records)
-	p.Applyable = len(p.Blocked) == 0
-	return res
+	return kept
 }
 
 // afterHolds reports whether the user already holds every attribute value

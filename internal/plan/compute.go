@@ -794,72 +794,9 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 		scope[k] = v
 	}
 	for _, spec := range c.attrOrder() {
-		if spec.CreateOnly {
-			continue
+		if ch, ok := c.diffAttr(d, u, spec, en, scope); ok {
+			a.Changes = append(a.Changes, ch)
 		}
-		before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
-		if spec.Name == c.r.Placement && en.want == "false" && c.in.Policy.LeaverPlacement != "" {
-			after = c.in.Policy.LeaverPlacement // a leaver goes to the leavers' place
-		}
-		if _, ok := c.leaveDate(d.Attrs); spec.Name == c.r.LeaveDate && !ok {
-			after = "" // an old leave date, before the hire date: cleared, not written
-		}
-		if spec.Name == c.r.Enabled {
-			// Decided by the lifecycle; shown in mapping order.
-			if enablementChanges(en.want, before) {
-				a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: strPtr(en.want)})
-			}
-			continue
-		}
-		if spec.WhenEmpty && before != "" {
-			continue // "only when empty": what the directory holds stays
-		}
-		if cands := d.Candidates[spec.Name]; len(cands) > 0 {
-			// SelectUniqueValue: the user keeps a value that is one of
-			// its candidates; otherwise the first free one.
-			after = ""
-			for _, cand := range cands {
-				if strings.EqualFold(cand, before) {
-					after = before
-				}
-			}
-			if after == "" {
-				if v, ok := c.pickUnique(spec.Name, cands, u.ID, d.Attrs); ok {
-					after = v
-				} else {
-					w := c.warn(WarnMailConflict, d.Key, "%s left unchanged: every value SelectUniqueValue offers is taken (%s)", spec.Name, strings.Join(cands, ", "))
-					w.Sources = []identity.Provenance{d.Prov}
-					continue
-				}
-			}
-		}
-		if d.Ignored[spec.Name] {
-			continue // IgnoreFlowIfNullOrEmpty: leave the attribute as it is
-		}
-		if equal(spec, before, after) {
-			continue
-		}
-		if after == "" && spec.NotNullable {
-			w := c.warn(WarnCannotClear, d.Key, "%s is empty in the source, but %s cannot clear it; it stays %q", spec.Name, c.s.Name, before)
-			w.Sources = []identity.Provenance{d.Prov}
-			continue
-		}
-		if after != "" && spec.Check != nil {
-			if err := spec.Check(after); err != nil {
-				w := c.warn(WarnRecordError, d.Key, "%s left unchanged: %v", spec.Name, err)
-				w.Sources = []identity.Provenance{d.Prov}
-				continue
-			}
-		}
-		if after != "" && c.s.Namespace(spec.Name) >= 0 {
-			if owner := c.owner(spec.Name, after, scope); owner != "" && owner != u.ID && c.enforced(spec.Name) {
-				w := c.warn(WarnMailConflict, d.Key, "%s left unchanged: %s is already used by %s", spec.Name, after, c.describe(owner))
-				w.Sources = []identity.Provenance{d.Prov}
-				continue
-			}
-			c.claim(spec.Name, after, scope, u.ID)
-		}
-		a.Changes = append(a.Changes, Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after), Redacted: d.Redacted[spec.Name]})
 	}
 	if before := u.Attrs[c.r.Enabled]; enablementChanges(en.want, before) {
 		if _, mapped := d.Attrs[c.r.Enabled]; !mapped {
@@ -887,6 +824,89 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 	c.diffGroups(d, u.ID, active, restored, &a)
 	c.diffLicenses(d, u, active, &a)
 	return a
+}
+
+// diffAttr is the change of attribute spec that makes user u what record
+// d says, if it needs one. A value the directory would not take (empty
+// where it cannot clear, invalid, or unique and held by another user) is
+// left as it is, with a warning. scope is the user as the action leaves
+// it (see diffUser).
+func (c *computer) diffAttr(d *identity.Desired, u *identity.User, spec identity.AttrSpec, en enablement, scope identity.Attrs) (Change, bool) {
+	if spec.CreateOnly {
+		return Change{}, false
+	}
+	before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
+	if spec.Name == c.r.Placement && en.want == "false" && c.in.Policy.LeaverPlacement != "" {
+		after = c.in.Policy.LeaverPlacement // a leaver goes to the leavers' place
+	}
+	if _, ok := c.leaveDate(d.Attrs); spec.Name == c.r.LeaveDate && !ok {
+		after = "" // an old leave date, before the hire date: cleared, not written
+	}
+	if spec.Name == c.r.Enabled {
+		// Decided by the lifecycle; shown in mapping order.
+		if !enablementChanges(en.want, before) {
+			return Change{}, false
+		}
+		return Change{Attribute: spec.Name, Before: optPtr(before), After: strPtr(en.want)}, true
+	}
+	if spec.WhenEmpty && before != "" {
+		return Change{}, false // "only when empty": what the directory holds stays
+	}
+	if cands := d.Candidates[spec.Name]; len(cands) > 0 {
+		var ok bool
+		if after, ok = c.uniqueValue(d, u, spec.Name, before, cands); !ok {
+			return Change{}, false
+		}
+	}
+	if d.Ignored[spec.Name] {
+		return Change{}, false // IgnoreFlowIfNullOrEmpty: leave the attribute as it is
+	}
+	if equal(spec, before, after) {
+		return Change{}, false
+	}
+	if after == "" && spec.NotNullable {
+		w := c.warn(WarnCannotClear, d.Key, "%s is empty in the source, but %s cannot clear it; it stays %q", spec.Name, c.s.Name, before)
+		w.Sources = []identity.Provenance{d.Prov}
+		return Change{}, false
+	}
+	if after != "" && spec.Check != nil {
+		if err := spec.Check(after); err != nil {
+			w := c.warn(WarnRecordError, d.Key, "%s left unchanged: %v", spec.Name, err)
+			w.Sources = []identity.Provenance{d.Prov}
+			return Change{}, false
+		}
+	}
+	if after != "" && c.s.Namespace(spec.Name) >= 0 {
+		if owner := c.owner(spec.Name, after, scope); owner != "" && owner != u.ID && c.enforced(spec.Name) {
+			w := c.warn(WarnMailConflict, d.Key, "%s left unchanged: %s is already used by %s", spec.Name, after, c.describe(owner))
+			w.Sources = []identity.Provenance{d.Prov}
+			return Change{}, false
+		}
+		c.claim(spec.Name, after, scope, u.ID)
+	}
+	return Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after), Redacted: d.Redacted[spec.Name]}, true
+}
+
+// uniqueValue is the value of a SelectUniqueValue attribute for user u:
+// the one it holds (before) if that is one of its candidates, else the
+// first free one. With none free it warns and reports false: the
+// attribute is left unchanged.
+func (c *computer) uniqueValue(d *identity.Desired, u *identity.User, attr, before string, cands []string) (string, bool) {
+	kept := ""
+	for _, cand := range cands {
+		if strings.EqualFold(cand, before) {
+			kept = before
+		}
+	}
+	if kept != "" {
+		return kept, true
+	}
+	if v, ok := c.pickUnique(attr, cands, u.ID, d.Attrs); ok {
+		return v, true
+	}
+	w := c.warn(WarnMailConflict, d.Key, "%s left unchanged: every value SelectUniqueValue offers is taken (%s)", attr, strings.Join(cands, ", "))
+	w.Sources = []identity.Provenance{d.Prov}
+	return "", false
 }
 
 // holdMastered keeps, of the changes to a user another directory masters,
