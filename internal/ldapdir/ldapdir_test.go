@@ -244,6 +244,7 @@ func TestUpdatesMovesAndManager(t *testing.T) {
 	boss := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: person(t, tr.people, "Boss Person")})).ID
 	worker := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: person(t, tr.people, "Worker Person")})).ID
 	must(t, one(t, d, directory.Op{Kind: directory.OpSetManager, UserID: worker, ManagerID: boss}))
+	addEntry(t, admin, "cn=staff,"+tr.groups, map[string][]string{"objectClass": {"groupOfNames"}, "member": {dnOf(t, admin, tr.box, boss)}})
 	set := map[string]*string{"parentDistinguishedName": sp(other), "title": sp("Director"), "mail": nil, "cn": sp("Boss Renamed")}
 	must(t, one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: boss, Set: set}))
 	must(t, one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: boss, Set: set})) // a retry is a no-op
@@ -254,11 +255,14 @@ func TestUpdatesMovesAndManager(t *testing.T) {
 	if want := (identity.Attrs{"title": "Director", "cn": "Boss Renamed", "parentDistinguishedName": other}); fmt.Sprint(got.Attrs) != fmt.Sprint(want) {
 		t.Errorf("boss %v, want %v", got.Attrs, want)
 	}
-	// Without the refint overlay the worker's manager DN now dangles: it
-	// reads as no manager, so the plan sets it again.
+	// The worker's manager DN and the group's member DN follow the move
+	// (hrsync rewrites them, as the refint overlay would).
 	w := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: worker, Select: []string{"uid"}, Expand: true})).Users[0]
-	if w.ManagerID != "" && w.ManagerID != boss {
-		t.Errorf("manager %q", w.ManagerID)
+	if w.ManagerID != boss {
+		t.Errorf("manager %q after the move, want %s", w.ManagerID, boss)
+	}
+	if m := entry(t, admin, "cn=staff,"+tr.groups, "member").GetAttributeValues("member"); len(m) != 1 || !strings.HasSuffix(m[0], ","+other) {
+		t.Errorf("group members after the move: %v", m)
 	}
 	must(t, one(t, d, directory.Op{Kind: directory.OpSetManager, UserID: worker, ManagerID: boss}))
 	users, err := d.ReadUsers(context.Background(), directory.Query{Attrs: []string{"uid"}, Manager: true}, nil)

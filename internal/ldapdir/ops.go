@@ -234,7 +234,7 @@ func (d *Directory) update(ctx context.Context, c *ldapconn.Conn, op directory.O
 	if err != nil || e == nil {
 		return orNotFound(err, name, "no such user in scope")
 	}
-	dn, err := d.move(c, e, op.Set, name)
+	dn, err := d.move(ctx, c, e, op.Set, name)
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ func (d *Directory) destination(e *ldap.Entry, set map[string]*string, name stri
 }
 
 // move moves the entry when its branch changes, and returns its DN.
-func (d *Directory) move(c *ldapconn.Conn, e *ldap.Entry, set map[string]*string, name string) (string, error) {
+func (d *Directory) move(ctx context.Context, c *ldapconn.Conn, e *ldap.Entry, set map[string]*string, name string) (string, error) {
 	to, err := d.destination(e, set, name)
 	if err != nil {
 		return "", err
@@ -307,7 +307,68 @@ func (d *Directory) move(c *ldapconn.Conn, e *ldap.Entry, set map[string]*string
 		}
 		return "", err
 	}
-	return rdn + "," + to, nil
+	dn := rdn + "," + to
+	return dn, d.followMove(ctx, c, e.DN, dn)
+}
+
+// followMove rewrites the DNs that named a moved entry: group members
+// (member, uniqueMember) in the naming context and managers in scope, as
+// the refint overlay does where it runs. Each value is deleted and added
+// on its own, so a value refint rewrote already, or a run repeated, is
+// fine.
+func (d *Directory) followMove(ctx context.Context, c *ldapconn.Conn, from, to string) error {
+	v := ldap.EscapeFilter(from)
+	refs := []struct{ base, filter string }{
+		{d.context, "(&" + groupFilter + "(|(member=" + v + ")(uniqueMember=" + v + ")))"},
+		{d.context, "(&" + personClass + "(manager=" + v + "))"},
+	}
+	for _, r := range refs {
+		var found []*ldap.Entry
+		if err := d.sess.Search(ctx, c, ldapconn.Search{Base: r.base, Filter: r.filter, Attrs: []string{"member", "uniqueMember", "manager"}, PageSize: PageSize}, func(e *ldap.Entry) error {
+			found = append(found, e)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("moved to %s, but finding the entries that name it failed: %w", to, err)
+		}
+		for _, e := range found {
+			for _, attr := range []string{"member", "uniqueMember", "manager"} {
+				if !hasDN(e.GetEqualFoldAttributeValues(attr), from) {
+					continue
+				}
+				if err := d.replaceValue(c, e.DN, attr, from, to); err != nil {
+					return fmt.Errorf("moved to %s, but rewriting %s of %s failed: %w", to, attr, e.DN, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// replaceValue replaces one value of a multi-valued DN attribute.
+func (d *Directory) replaceValue(c *ldapconn.Conn, dn, attr, from, to string) error {
+	add := ldap.NewModifyRequest(dn, nil)
+	add.Add(attr, []string{to})
+	d.sess.Count("modify", 1)
+	if err := c.Modify(add); err != nil && !isCode(err, ldap.LDAPResultAttributeOrValueExists) {
+		return err
+	}
+	del := ldap.NewModifyRequest(dn, nil)
+	del.Delete(attr, []string{from})
+	d.sess.Count("modify", 1)
+	if err := c.Modify(del); err != nil && !isCode(err, ldap.LDAPResultNoSuchAttribute) {
+		return err
+	}
+	return nil
+}
+
+// hasDN reports whether values holds dn.
+func hasDN(values []string, dn string) bool {
+	for _, v := range values {
+		if ldapconn.SameDN(v, dn) {
+			return true
+		}
+	}
+	return false
 }
 
 // modify builds the modify of an update's attributes and account state.
