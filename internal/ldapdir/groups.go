@@ -56,7 +56,7 @@ func (d *Directory) ResolveGroups(ctx context.Context, refs []string) (map[strin
 	out := make(map[string]directory.Group, len(refs))
 	var problems []string
 	for _, ref := range refs {
-		found, err := d.findGroups(ctx, ref, []string{attrUUID, "cn"})
+		found, err := d.findGroups(ctx, ref, []string{attrUUID, "cn", "objectClass"})
 		if err != nil {
 			return nil, fmt.Errorf("group %q: %w", ref, err)
 		}
@@ -86,6 +86,7 @@ func (d *Directory) findGroups(ctx context.Context, ref string, attrs []string) 
 		if err != nil || e == nil {
 			return nil, err
 		}
+		d.rememberGroup(e)
 		return []*ldap.Entry{e}, nil
 	}
 	base, filter := d.groupsBase(), "(&"+groupFilter+"(cn="+ldap.EscapeFilter(ref)+"))"
@@ -100,6 +101,9 @@ func (d *Directory) findGroups(ctx context.Context, ref string, attrs []string) 
 			return nil
 		})
 	})
+	for _, e := range found {
+		d.rememberGroup(e)
+	}
 	return found, err
 }
 
@@ -177,7 +181,10 @@ func (d *Directory) dnOfUID(ctx context.Context, uid string) (string, error) {
 // memberUid), one modify each; a member already (or not a member) is
 // fine.
 func (d *Directory) membership(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) error {
-	g, err := d.groupByID(ctx, op.GroupID, []string{"objectClass"})
+	if done, err := d.membershipKnown(c, op, name); done {
+		return err
+	}
+	g, err := d.groupByID(ctx, op.GroupID, []string{attrUUID, "objectClass"})
 	if err != nil || g == nil {
 		return orNotFound(err, name, "no group "+op.GroupID)
 	}
@@ -196,26 +203,35 @@ func (d *Directory) membership(ctx context.Context, c *ldapconn.Conn, op directo
 				return rejected(name, "user %s has no uid for the posixGroup %s", u.DN, g.DN)
 			}
 		}
-		mod := ldap.NewModifyRequest(g.DN, nil)
-		if op.Kind == directory.OpAddMember {
-			mod.Add(ma.name, []string{v})
-		} else {
-			mod.Delete(ma.name, []string{v})
-		}
-		d.sess.Count("modify", 1)
-		err := c.Modify(mod)
-		switch {
-		case err == nil:
-		case op.Kind == directory.OpAddMember && isCode(err, ldap.LDAPResultAttributeOrValueExists):
-			// a member already
-		case op.Kind == directory.OpRemoveMember && isCode(err, ldap.LDAPResultNoSuchAttribute):
-			// not a member
-		case op.Kind == directory.OpRemoveMember && ma.name != "memberUid" && isCode(err, ldap.LDAPResultObjectClassViolation):
-			return &directory.Error{Op: name, Code: ldapop.Code(ldap.LDAPResultObjectClassViolation), Kinds: []error{directory.ErrRejected},
-				Message: fmt.Sprintf("%s must keep at least one %s (its object class requires one): add another member first, or use a posixGroup", g.DN, ma.name)}
-		default:
+		if err := d.changeMember(c, ldap.NewModifyRequest(g.DN, nil), op.Kind, ma, v, g.DN, name); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// changeMember adds v to (or removes it from) the member attribute ma of
+// the group at groupDN with mod; a member already, or not a member, is
+// success.
+func (d *Directory) changeMember(c *ldapconn.Conn, mod *ldap.ModifyRequest, kind directory.OpKind, ma memberAttr, v, groupDN, name string) error {
+	if kind == directory.OpAddMember {
+		mod.Add(ma.name, []string{v})
+	} else {
+		mod.Delete(ma.name, []string{v})
+	}
+	d.sess.Count("modify", 1)
+	err := c.Modify(mod)
+	switch {
+	case err == nil:
+	case kind == directory.OpAddMember && isCode(err, ldap.LDAPResultAttributeOrValueExists):
+		// a member already
+	case kind == directory.OpRemoveMember && isCode(err, ldap.LDAPResultNoSuchAttribute):
+		// not a member
+	case kind == directory.OpRemoveMember && ma.name != "memberUid" && isCode(err, ldap.LDAPResultObjectClassViolation):
+		return &directory.Error{Op: name, Code: ldapop.Code(ldap.LDAPResultObjectClassViolation), Kinds: []error{directory.ErrRejected},
+			Message: fmt.Sprintf("%s must keep at least one %s (its object class requires one): add another member first, or use a posixGroup", groupDN, ma.name)}
+	default:
+		return err
 	}
 	return nil
 }

@@ -140,6 +140,12 @@ type Directory struct {
 	// group members.
 	dnID map[string]string
 	uidN map[string]string
+	// byID is what the adapter last saw of entries (see known); assert
+	// says the server takes the assertion control, without which byID is
+	// not used.
+	byID   map[string]known
+	groups map[string]group
+	assert bool
 }
 
 var _ directory.Directory = (*Directory)(nil)
@@ -256,6 +262,7 @@ func (d *Directory) learn(ctx context.Context) error {
 	if d.context == "" {
 		return fmt.Errorf("base_dn %s is in none of the naming contexts of %s (%s)", d.opts.BaseDN, d.opts.Conn.URL, strings.Join(root.GetAttributeValues("namingContexts"), "; "))
 	}
+	d.assert = slices.Contains(root.GetAttributeValues("supportedControl"), oidAssertion)
 	if err := d.checkOffers(root); err != nil {
 		return err
 	}

@@ -391,3 +391,64 @@ func TestReadPagesAndFailsClosed(t *testing.T) {
 		t.Errorf("size-limited read: %v", err)
 	}
 }
+
+// Writes go straight to the DN the adapter last saw, asserting the
+// entryUUID: an entry moved behind its back is found again, one replaced
+// at the same DN is never written to.
+func TestKnownDNsAreAsserted(t *testing.T) {
+	s := dirtest.LDAP(t)
+	tr := sandbox(t, s)
+	admin := s.DialAdmin(t)
+	d := open(t, options(s, tr, DisablePPolicy))
+	if !d.assert {
+		t.Fatal("slapd does not take the assertion control")
+	}
+	moved := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: person(t, "", "Moved Away")})).ID
+	a := person(t, "", "Replaced Person")
+	replaced := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: a})).ID
+	other := "ou=other," + tr.people
+	addEntry(t, admin, other, map[string][]string{"objectClass": {"organizationalUnit"}})
+	movedDN := dnOf(t, admin, tr.box, moved)
+	rdn, _, _ := strings.Cut(movedDN, ",")
+	if err := admin.ModifyDN(ldap.NewModifyDNRequest(movedDN, rdn, true, other)); err != nil {
+		t.Fatal(err)
+	}
+	dn := dnOf(t, admin, tr.box, replaced)
+	if err := admin.Del(ldap.NewDelRequest(dn, nil)); err != nil {
+		t.Fatal(err)
+	}
+	addEntry(t, admin, dn, map[string][]string{"objectClass": {"inetOrgPerson"}, "uid": {a["uid"]}, "cn": {"Impostor"}, "sn": {"I"}})
+
+	must(t, one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: moved, Set: map[string]*string{"title": sp("Found")}}))
+	if got := entry(t, admin, rdn+","+other, "title").GetAttributeValue("title"); got != "Found" {
+		t.Errorf("the moved entry's title %q", got)
+	}
+	for _, op := range []directory.Op{
+		{Kind: directory.OpUpdate, UserID: replaced, Set: map[string]*string{"title": sp("Wrong")}},
+		{Kind: directory.OpSetManager, UserID: replaced, ManagerID: moved},
+	} {
+		if o := one(t, d, op); !errors.Is(o.Err, directory.ErrNotFound) {
+			t.Errorf("op %d on a replaced entry: %v", op.Kind, o.Err)
+		}
+	}
+	if e := entry(t, admin, dn, "title", "manager"); e.GetAttributeValue("title") != "" || e.GetAttributeValue("manager") != "" {
+		t.Errorf("the impostor was written to: %v", e.Attributes)
+	}
+	// A group replaced at the same DN is not the group the plan named.
+	g := "cn=team," + tr.groups
+	addEntry(t, admin, g, map[string][]string{"objectClass": {"posixGroup"}, "gidNumber": {"7"}})
+	groups, err := d.ResolveGroups(context.Background(), []string{"team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Del(ldap.NewDelRequest(g, nil)); err != nil {
+		t.Fatal(err)
+	}
+	addEntry(t, admin, g, map[string][]string{"objectClass": {"posixGroup"}, "gidNumber": {"8"}})
+	if o := one(t, d, directory.Op{Kind: directory.OpAddMember, UserID: moved, GroupID: groups["team"].ID}); !errors.Is(o.Err, directory.ErrNotFound) {
+		t.Errorf("add to a replaced group: %v", o.Err)
+	}
+	if m := entry(t, admin, g, "memberUid").GetAttributeValues("memberUid"); len(m) != 0 {
+		t.Errorf("the new group got members %v", m)
+	}
+}

@@ -149,7 +149,9 @@ func (d *Directory) create(ctx context.Context, c *ldapconn.Conn, op directory.O
 	if err != nil || e == nil {
 		return directory.Outcome{}, fmt.Errorf("created, but reading its entryUUID back failed: %v", orMissing(err))
 	}
-	return directory.Outcome{ID: e.GetEqualFoldAttributeValue(attrUUID)}, nil
+	id := e.GetEqualFoldAttributeValue(attrUUID)
+	d.remember(id, dn, op.Attrs[attrUID])
+	return directory.Outcome{ID: id}, nil
 }
 
 // addRequest builds a create's add.
@@ -226,9 +228,26 @@ func (d *Directory) setPassword(c *ldapconn.Conn, dn, password string, enabled b
 // it is now, and a ModifyDN to where it already is, or a state already
 // set, is skipped.
 func (d *Directory) update(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) error {
-	attrs := []string{attrUID}
+	_, moves := op.Set[attrParent]
+	_, states := op.Set[attrEnabled]
+	if !moves && !states {
+		// Attributes only: no need to see the entry first.
+		var berr error
+		sent, err := d.modifyKnown(c, op.UserID, func(k known) *ldap.ModifyRequest {
+			mod, err := d.modify(k.dn, nil, op.Set, name)
+			if err != nil || len(mod.Changes) == 0 {
+				berr = err
+				return nil
+			}
+			return mod
+		})
+		if berr != nil || sent {
+			return errors.Join(berr, err)
+		}
+	}
+	attrs := []string{attrUID, attrUUID}
 	if _, ok := op.Set[attrEnabled]; ok {
-		attrs = d.ldapAttrs([]string{attrUID, attrEnabled}, false)
+		attrs = append(d.ldapAttrs([]string{attrUID, attrEnabled}, false), attrUID)
 	}
 	e, err := d.byIDOn(ctx, c, op.UserID, attrs)
 	if err != nil || e == nil {
@@ -308,6 +327,7 @@ func (d *Directory) move(ctx context.Context, c *ldapconn.Conn, e *ldap.Entry, s
 		return "", err
 	}
 	dn := rdn + "," + to
+	d.remember(e.GetEqualFoldAttributeValue(attrUUID), dn, "")
 	return dn, d.followMove(ctx, c, e.DN, dn)
 }
 
@@ -434,6 +454,39 @@ func (d *Directory) setState(mod *ldap.ModifyRequest, e *ldap.Entry, enable bool
 // setManager sets (OpSetManager) or removes (OpRemoveManager) the user's
 // manager DN.
 func (d *Directory) setManager(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) error {
+	manager := ""
+	if op.Kind == directory.OpSetManager {
+		m, ok := d.recall(op.ManagerID)
+		if !ok {
+			e, err := d.byIDOn(ctx, c, op.ManagerID, []string{attrUID})
+			if err != nil || e == nil {
+				return orNotFound(err, name, "no manager "+op.ManagerID)
+			}
+			m.dn = e.DN
+		}
+		manager = m.dn
+	}
+	sent, err := d.modifyKnown(c, op.UserID, func(k known) *ldap.ModifyRequest {
+		mod := ldap.NewModifyRequest(k.dn, nil)
+		mod.Replace("manager", nonEmpty(manager))
+		return mod
+	})
+	if sent || err != nil {
+		return err
+	}
+	return d.setManagerSlow(ctx, c, op, name)
+}
+
+// nonEmpty is []string{v}, or none for "".
+func nonEmpty(v string) []string {
+	if v == "" {
+		return []string{}
+	}
+	return []string{v}
+}
+
+// setManagerSlow is setManager with the entries looked up.
+func (d *Directory) setManagerSlow(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) error {
 	e, err := d.byIDOn(ctx, c, op.UserID, []string{"1.1"})
 	if err != nil || e == nil {
 		return orNotFound(err, name, "no such user in scope")

@@ -139,9 +139,11 @@ func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress f
 			users = append(users, u)
 			managers = append(managers, e.GetEqualFoldAttributeValue("manager"))
 			dnID[ldapconn.FoldDN(e.DN)] = u.ID
-			if uid := e.GetEqualFoldAttributeValue(attrUID); uid != "" {
+			uid := e.GetEqualFoldAttributeValue(attrUID)
+			if uid != "" {
 				uidDN[strings.ToLower(uid)] = e.DN
 			}
+			d.remember(u.ID, e.DN, uid)
 			if progress != nil && len(users)%PageSize == 0 {
 				progress(len(users))
 			}
@@ -210,7 +212,9 @@ func (d *Directory) byIDOn(ctx context.Context, c *ldapconn.Conn, id string, att
 			return nil, err
 		}
 		if len(res.Entries) > 0 {
-			return res.Entries[0], nil
+			e := res.Entries[0]
+			d.remember(id, e.DN, e.GetEqualFoldAttributeValue(attrUID))
+			return e, nil
 		}
 	}
 	return nil, nil
