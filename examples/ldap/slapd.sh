@@ -193,6 +193,7 @@ directory $dir/data
 index objectClass eq
 index cn,uid,mail,employeeNumber eq,sub
 index entryCSN,entryUUID eq
+index manager,member,uniqueMember,memberUid eq
 
 # Password policy: the default policy locks out, so a pwdAccountLockedTime of 000001010000Z (hrsync's ppolicy
 # disable) keeps the user from binding (without pwdLockout: TRUE, ppolicy ignores the lock).

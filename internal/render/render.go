@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/report"
 )
@@ -112,6 +113,16 @@ func capital(s string) string {
 	return string(unicode.ToUpper(r[0])) + string(r[1:])
 }
 
+// mustChange is what a plan says of a new user's password: Entra ID and
+// Active Directory make the user change it at first sign-in; an LDAP
+// directory does only if its password policy says so.
+func mustChange(p *plan.Plan) string {
+	if p.Target.Type == identity.TargetLDAP {
+		return "; changed at first bind if the password policy says so"
+	}
+	return "; change at first sign-in"
+}
+
 // Text writes the terraform-style plan.
 func Text(w io.Writer, p *plan.Plan) error {
 	ew := &errWriter{w: w}
@@ -158,7 +169,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 				ew.printf("      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
 			}
 			if a.Action == plan.Create {
-				ew.printf("      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
+				ew.printf("      + %-*s = (random, generated at apply, never shown%s)\n", width, "password", mustChange(p))
 			}
 			for _, g := range a.Groups {
 				ew.printf("      %s group %s (%s)\n", map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op], strconv.Quote(clean(g.Name)), clean(g.GroupID))
