@@ -43,12 +43,20 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
+// Settings of the LDAP targets.
+var (
+	concurrency  = 4
+	ldapPassword = "password_modify"
+)
+
 func main() {
 	n := flag.Int("n", 20000, "workers")
 	drift := flag.Float64("drift", 0.02, "share of workers changing department after the first apply")
 	out := flag.String("out", "", "also write the markdown results to this file")
 	keep := flag.Bool("keep", false, "keep the work folder")
 	targets := flag.String("targets", "active_directory,sandbox", "targets to measure, in order: active_directory, ldap, sandbox")
+	flag.IntVar(&concurrency, "concurrency", 4, "target.concurrency of the LDAP targets (operations in flight)")
+	flag.StringVar(&ldapPassword, "ldap-password", "password_modify", "target.password_method of the ldap target: password_modify or ssha")
 	flag.Parse()
 	if err := run(*n, *drift, *out, *keep, strings.Split(*targets, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "adbench:", err)
@@ -162,8 +170,8 @@ func run(n int, drift float64, outPath string, keep bool, targets []string) erro
 		results[target] = steps
 	}
 	var md bytes.Buffer
-	fmt.Fprintf(&md, "hrsync %d workers, %s, %d CPUs; AD: %s (Samba, ldb:nosync); LDAP: %s (OpenLDAP slapd, mdb); Entra: the sandbox tenant (graphsim in process)\n\n",
-		n, time.Now().UTC().Format("2006-01-02"), cpus(), servers["active_directory"].url, servers["ldap"].url)
+	fmt.Fprintf(&md, "hrsync %d workers, %s, %d CPUs; AD: %s (Samba, ldb:nosync); LDAP: %s (OpenLDAP slapd, mdb; password_method %s); concurrency %d; Entra: the sandbox tenant (graphsim in process)\n\n",
+		n, time.Now().UTC().Format("2006-01-02"), cpus(), servers["active_directory"].url, servers["ldap"].url, ldapPassword, concurrency)
 	fmt.Fprint(&md, "| step |")
 	for _, target := range targets {
 		fmt.Fprintf(&md, " %[1]s wall | %[1]s peak RSS |", target)
@@ -317,8 +325,9 @@ target:
   ca_file: %s
   bind_dn: %s
   base_dn: %s
+  concurrency: %d
 policy: {leavers: disable, max_updates: 0}
-`, servers["active_directory"].url, servers["active_directory"].ca, servers["active_directory"].bindDN, base)
+`, servers["active_directory"].url, servers["active_directory"].ca, servers["active_directory"].bindDN, base, concurrency)
 	case "ldap":
 		mapping = fmt.Sprintf(`match:
   source: '[WorkerID]'
@@ -345,8 +354,10 @@ target:
   bind_dn: %s
   base_dn: %s
   disable: {method: move, dn: 'ou=Leavers,%s'}
+  password_method: %s
+  concurrency: %d
 policy: {leavers: disable, max_updates: 0}
-`, srv.url, srv.ca, srv.bindDN, base, base)
+`, srv.url, srv.ca, srv.bindDN, base, base, ldapPassword, concurrency)
 	default:
 		mapping = `match:
   source: '[WorkerID]'
