@@ -347,3 +347,72 @@ func TestLDAPTargetMoveStaleKilled(t *testing.T) {
 	}
 	e.noChanges(t)
 }
+
+// Entries named by cn, disabled by a status attribute: the writeback's DN
+// is the entry's; a new name renames the entry (entryUUID kept, its
+// manager links and group membership follow); a leaver gets the disabled
+// value and a rehire loses it; every run converges.
+func TestLDAPTargetNamedByCNDisabledByAttribute(t *testing.T) {
+	e := newLDAPTargetEnv(t, "  rdn_attribute: cn\n  disable:\n    method: attribute\n    attribute: description\n    disabled_value: Disabled by hrsync\n", "")
+	// Named by cn, two John Smiths in Sales need different cns, as the
+	// mapping's comment says.
+	mapping, _ := os.ReadFile(filepath.Join(e.dir, "mapping.yaml"))
+	const plain = `cn: 'Join(" ", [FirstName], [LastName])'`
+	if !strings.Contains(string(mapping), plain) {
+		t.Fatal("the mapping's cn changed")
+	}
+	write(t, filepath.Join(e.dir, "mapping.yaml"), strings.Replace(string(mapping), plain,
+		`cn: 'SelectUniqueValue(Join(" ", [FirstName], [LastName]), Join(" ", [FirstName], [LastName], [WorkerID]))'`, 1))
+	mustCode(t, e.run(t, "apply", "-c", "hrsync.yaml", "--auto-approve", "--writeback", "writeback.csv"), 0)
+	users := e.users(t)
+	if u := users["2011"]; u.dn != "cn=Chen Wei,ou=finance,ou=people,"+e.box {
+		t.Fatalf("2011 at %s", u.dn)
+	}
+	writeback, _ := os.ReadFile(filepath.Join(e.dir, "writeback.csv"))
+	wb, err := csv.NewReader(strings.NewReader(string(writeback))).ReadAll()
+	if err != nil || len(wb) != 12 {
+		t.Fatalf("writeback %q %v", wb, err)
+	}
+	for _, row := range wb[1:] {
+		if u := users[row[0]]; !strings.EqualFold(u.dn, row[5]) || row[6] != u.uid {
+			t.Errorf("writeback row %q, user %+v", row, u)
+		}
+	}
+	e.noChanges(t)
+
+	// 2004 (the manager of 2011) is renamed, 2012 leaves.
+	e.editCSV(t, func(s string) string {
+		s = strings.Replace(s, "2004,Active,Zoë,Müller,", "2004,Active,Zoë,Müller-Lang,", 1)
+		return strings.Replace(s, "2012,Active,Fatima,Zahra,Engineering,Engineer,2002,Contoso\n", "", 1)
+	})
+	mustCode(t, e.run(t, "apply", "-c", "hrsync.yaml", "--auto-approve"), 0)
+	after := e.users(t)
+	renamed := "cn=Zoë Müller-Lang,ou=finance,ou=people," + e.box
+	if u := after["2004"]; u.uuid != users["2004"].uuid || u.dn != renamed {
+		t.Errorf("renamed 2004: %+v", u)
+	}
+	if m := after["2011"].manager; !strings.EqualFold(m, renamed) {
+		t.Errorf("2011's manager %q after the rename", m)
+	}
+	if staff := e.group(t, "staff", "member"); !contains(staff, renamed) {
+		t.Errorf("staff after the rename: %v", staff)
+	}
+	desc := func(key string) string {
+		t.Helper()
+		res, err := e.admin.Search(goldap.NewSearchRequest(e.users(t)[key].dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{"description"}, nil))
+		if err != nil || len(res.Entries) != 1 {
+			t.Fatal(err)
+		}
+		return res.Entries[0].GetAttributeValue("description")
+	}
+	if got := desc("2012"); got != "Disabled by hrsync" {
+		t.Errorf("leaver 2012: description %q", got)
+	}
+	e.noChanges(t)
+	e.editCSV(t, func(s string) string { return s + "2012,Active,Fatima,Zahra,Engineering,Engineer,2002,Contoso\n" })
+	mustCode(t, e.run(t, "apply", "-c", "hrsync.yaml", "--auto-approve"), 0)
+	if got := desc("2012"); got != "" {
+		t.Errorf("rehire 2012: description %q", got)
+	}
+	e.noChanges(t)
+}

@@ -120,6 +120,9 @@ type LDAPTarget struct {
 	GroupsDN string
 	// Disable is how an account is disabled.
 	Disable LDAPDisable
+	// RDNAttribute names entries: uid (uid=<uid>,<branch>, the default) or
+	// cn.
+	RDNAttribute string
 	// PasswordMethod sets the initial password: password_modify (the
 	// RFC 3062 extended operation; the server hashes it) or ssha (a salted
 	// SHA-1 userPassword in the add).
@@ -235,6 +238,7 @@ var defaults = map[string]any{
 	"target.people_dn":               "",
 	"target.groups_dn":               "",
 	"target.password_method":         PasswordModify,
+	"target.rdn_attribute":           "uid",
 	"target.disable.method":          "",
 	"target.disable.dn":              "",
 	"target.disable.policy_dn":       "",
@@ -376,6 +380,7 @@ func Load(opts Options) (*Config, error) {
 			LDAP: LDAPTarget{
 				PeopleDN: v.GetString("target.people_dn"), GroupsDN: v.GetString("target.groups_dn"),
 				PasswordMethod: strings.ToLower(strings.TrimSpace(v.GetString("target.password_method"))),
+				RDNAttribute:   strings.TrimSpace(v.GetString("target.rdn_attribute")),
 				Disable: LDAPDisable{
 					Method: strings.ToLower(strings.TrimSpace(v.GetString("target.disable.method"))),
 					DN:     v.GetString("target.disable.dn"), PolicyDN: v.GetString("target.disable.policy_dn"),
@@ -761,6 +766,11 @@ func (c *Config) validateLDAPTarget(loc locator, bad func(key, format string, ar
 		bad("target.disable.method", "missing: how hrsync disables an account: ppolicy (pwdAccountLockedTime, needs the ppolicy overlay and a policy with pwdLockout: TRUE), move (to disable.dn) or attribute (disable.attribute set to disable.disabled_value)")
 	default:
 		bad("target.disable.method", "unknown method %q; use ppolicy, move or attribute", d.Method)
+	}
+	switch l.RDNAttribute {
+	case "uid", "cn":
+	default:
+		bad("target.rdn_attribute", "%q: entries are named by uid (uid=<uid>,<branch>) or cn (cn=<cn>,<branch>)", l.RDNAttribute)
 	}
 	switch l.PasswordMethod {
 	case PasswordModify, PasswordSSHA:

@@ -350,6 +350,12 @@ func TestLDAPTarget(t *testing.T) {
 		{"bad dn", base + "  people_dn: people\n  disable: {method: ppolicy}\n", `target.people_dn: "people" is not a distinguished name`, nil},
 		{"leavers_ou", base + "  leavers_ou: ou=x,dc=example,dc=org\n  disable: {method: ppolicy}\n", "target.leavers_ou: not for an ldap target", nil},
 		{"password method", base + "  password_method: md5\n  disable: {method: ppolicy}\n", `target.password_method: unknown method "md5"`, nil},
+		{"rdn cn", base + "  rdn_attribute: cn\n  disable: {method: ppolicy}\n", "", func(t *testing.T, c *Config) {
+			if c.Target.Directory.LDAP.RDNAttribute != "cn" {
+				t.Errorf("rdn %q", c.Target.Directory.LDAP.RDNAttribute)
+			}
+		}},
+		{"rdn mail", base + "  rdn_attribute: mail\n  disable: {method: ppolicy}\n", `target.rdn_attribute: "mail": entries are named by uid`, nil},
 		{"misspelt key", base + "  disable: {method: ppolicy, polcy_dn: x}\n", `unknown key "target.disable.polcy_dn"`, nil},
 	}
 	for _, tt := range tests {

@@ -197,6 +197,41 @@ var ldapAttrs = []AttrSpec{
 	{Name: Manager, Kind: KindRef},
 }
 
+// SchemaOf returns the schema of a target type whose entries are named by
+// the attribute naming, where the directory's naming is configurable (an
+// LDAP directory's rdn_attribute: "uid", the default, or "cn"); "" is the
+// type's default.
+func SchemaOf(targetType, naming string) (*Schema, error) {
+	if targetType == TargetLDAP && naming != "" {
+		return LDAPSchemaNamedBy(naming)
+	}
+	return SchemaFor(targetType)
+}
+
+// LDAPSchemaNamedBy is LDAPSchema with entries named by rdn: "uid"
+// (uid=<uid>,<branch>) or "cn" (cn=<cn>,<branch>: a cn is then unique
+// within its branch, and changing it renames the entry).
+func LDAPSchemaNamedBy(rdn string) (*Schema, error) {
+	switch rdn {
+	case "uid":
+		return LDAPSchema(), nil
+	case "cn":
+	default:
+		return nil, fmt.Errorf("an LDAP directory names entries by uid or cn, not %q", rdn)
+	}
+	s := LDAPSchema()
+	s.Roles.Naming, s.Roles.RDNType = "cn", "cn"
+	s.Unique = append(s.Unique, Namespace{Attrs: []string{"cn"}, Within: "parentDistinguishedName", Enforced: true})
+	attrs := make([]AttrSpec, 0, len(ldapAttrs))
+	for _, a := range ldapAttrs {
+		if a.Name == "cn" {
+			a.Check = CheckRDNValue
+		}
+		attrs = append(attrs, a)
+	}
+	return NewSchema(*s, attrs), nil
+}
+
 // LDAPSchema is the schema of inetOrgPerson entries in an LDAP directory
 // (OpenLDAP, 389 Directory Server): named uid=<uid> below their branch,
 // identified by entryUUID. Deleted entries cannot be restored.

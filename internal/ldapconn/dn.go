@@ -6,20 +6,28 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// SplitDN returns the value of dn's first RDN (unescaped) and the rest of
-// dn as the server wrote it.
-func SplitDN(dn string) (rdn, parent string) {
-	cut := len(dn)
+// FirstRDN is dn's first RDN as the server wrote it (escapes kept).
+func FirstRDN(dn string) string { return dn[:rdnEnd(dn)] }
+
+// rdnEnd is the index of the comma that ends dn's first RDN (len(dn) for
+// none).
+func rdnEnd(dn string) int {
 	for i := 0; i < len(dn); i++ {
 		if dn[i] == '\\' {
 			i++
 			continue
 		}
 		if dn[i] == ',' {
-			cut = i
-			break
+			return i
 		}
 	}
+	return len(dn)
+}
+
+// SplitDN returns the value of dn's first RDN (unescaped) and the rest of
+// dn as the server wrote it.
+func SplitDN(dn string) (rdn, parent string) {
+	cut := rdnEnd(dn)
 	if cut < len(dn) {
 		parent = strings.TrimSpace(dn[cut+1:])
 	}

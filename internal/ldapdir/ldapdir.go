@@ -87,6 +87,8 @@ type Options struct {
 	Disable Disable
 	// PasswordMethod is PasswordModify (default) or PasswordSSHA.
 	PasswordMethod string
+	// RDNAttribute names entries: "uid" (the default) or "cn".
+	RDNAttribute string
 	// Concurrency is how many operations Do has in flight (default 4).
 	Concurrency int
 	// Log receives what the adapter decided.
@@ -128,6 +130,8 @@ type Directory struct {
 	// disabled is the disabled branch (DisableMove).
 	disabled *ldap.DN
 	filter   string
+	// rdn is the attribute entries are named by (uid or cn).
+	rdn string
 	// context is the naming context holding BaseDN.
 	context string
 	// secure says a password may be sent: the connection is TLS or to
@@ -186,6 +190,13 @@ func prepare(opts Options) (*Directory, error) {
 	if opts.PeopleDN == "" {
 		opts.PeopleDN = opts.BaseDN
 	}
+	if opts.RDNAttribute == "" {
+		opts.RDNAttribute = attrUID
+	}
+	schema, err := identity.LDAPSchemaNamedBy(opts.RDNAttribute)
+	if err != nil {
+		return nil, fmt.Errorf("rdn_attribute: %w", err)
+	}
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -204,7 +215,7 @@ func prepare(opts Options) (*Directory, error) {
 		}
 		filter = "(&" + personClass + f + ")"
 	}
-	d := &Directory{opts: opts, log: log, base: base, bases: []*ldap.DN{base}, filter: filter, schema: identity.LDAPSchema()}
+	d := &Directory{opts: opts, log: log, base: base, bases: []*ldap.DN{base}, filter: filter, schema: schema, rdn: opts.RDNAttribute}
 	if !ldapconn.AtOrBelow(base, opts.PeopleDN) {
 		return nil, fmt.Errorf("people_dn %s is not at or below base_dn %s: users created there would not be read again", opts.PeopleDN, opts.BaseDN)
 	}
@@ -289,7 +300,7 @@ func (d *Directory) learn(ctx context.Context) error {
 		// replicas, which keep it) from another with the same suffix.
 		id += " (" + u + ")"
 	}
-	d.info = directory.Info{Type: identity.TargetLDAP, TenantID: id, Endpoint: d.opts.Conn.URL,
+	d.info = directory.Info{Type: identity.TargetLDAP, TenantID: id, Endpoint: d.opts.Conn.URL, Naming: d.rdn,
 		LookupsPerRequest: lookupsPerPage, UsersPerPage: PageSize}
 	d.log.Info("ldap directory", "naming_context", d.context, "vendor", root.GetAttributeValue("vendorName"),
 		"disable", d.opts.Disable.Method, "password", d.opts.PasswordMethod)

@@ -12,6 +12,7 @@ import (
 	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/dirtest"
 	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/ldapconn"
 )
 
 func TestOpen(t *testing.T) {
@@ -450,5 +451,57 @@ func TestKnownDNsAreAsserted(t *testing.T) {
 	}
 	if m := entry(t, admin, g, "memberUid").GetAttributeValues("memberUid"); len(m) != 0 {
 		t.Errorf("the new group got members %v", m)
+	}
+}
+
+// With rdn_attribute cn, entries are named cn=<cn>: a new cn renames the
+// entry (ModifyDN, entryUUID kept), with a move at once if the branch
+// changes too; a cn taken in the branch is a conflict.
+func TestNamedByCN(t *testing.T) {
+	s := dirtest.LDAP(t)
+	tr := sandbox(t, s)
+	admin := s.DialAdmin(t)
+	other := "ou=other," + tr.people
+	addEntry(t, admin, other, map[string][]string{"objectClass": {"organizationalUnit"}})
+	o := options(s, tr, DisablePPolicy)
+	o.RDNAttribute = "cn"
+	d := open(t, o)
+	if d.Info().Naming != "cn" || d.Schema().Roles.Naming != "cn" {
+		t.Fatalf("naming %q, schema %q", d.Info().Naming, d.Schema().Roles.Naming)
+	}
+	a := person(t, tr.people, "José García, Jr.")
+	id := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: a, Password: password(t)})).ID
+	if dn := dnOf(t, admin, tr.box, id); !ldapconn.SameDN(dn, `cn=José García\, Jr.,`+tr.people) {
+		t.Errorf("DN %s", dn)
+	}
+	steps := []struct {
+		name string
+		set  map[string]*string
+		dn   string
+	}{
+		{"rename", map[string]*string{"cn": sp("José García")}, "cn=José García," + tr.people},
+		{"rename again (a retry)", map[string]*string{"cn": sp("José García")}, "cn=José García," + tr.people},
+		{"rename and move", map[string]*string{"cn": sp("Jose Garcia"), "parentDistinguishedName": sp(other), "title": sp("Lead")}, "cn=Jose Garcia," + other},
+		{"move back", map[string]*string{"parentDistinguishedName": sp(tr.people)}, "cn=Jose Garcia," + tr.people},
+	}
+	for _, st := range steps {
+		must(t, one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: id, Set: st.set}))
+		if dn := dnOf(t, admin, tr.box, id); !ldapconn.SameDN(dn, st.dn) {
+			t.Errorf("%s: DN %s, want %s", st.name, dn, st.dn)
+		}
+	}
+	u := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: id, Select: []string{"cn", "uid", "title"}})).Users[0]
+	if want := (identity.Attrs{"cn": "Jose Garcia", "uid": a["uid"], "title": "Lead"}); fmt.Sprint(u.Attrs) != fmt.Sprint(want) {
+		t.Errorf("read %v, want %v", u.Attrs, want)
+	}
+	if o := one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: id, Set: map[string]*string{"cn": nil}}); !errors.Is(o.Err, directory.ErrRejected) {
+		t.Errorf("clearing cn: %v", o.Err)
+	}
+	twin := person(t, tr.people, "Jose Garcia")
+	if o := one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: twin}); !errors.Is(o.Err, directory.ErrConflict) {
+		t.Errorf("a cn taken in the branch: %v", o.Err)
+	}
+	if _, err := Open(context.Background(), func() Options { o := o; o.RDNAttribute = "mail"; return o }()); err == nil || !strings.Contains(err.Error(), "rdn_attribute") {
+		t.Errorf("rdn_attribute mail: %v", err)
 	}
 }

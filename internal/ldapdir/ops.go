@@ -104,7 +104,7 @@ func (d *Directory) placement(a identity.Attrs, enabled bool) string {
 
 // entryDN is the DN a create's attributes place the user at.
 func (d *Directory) entryDN(a identity.Attrs, enabled bool) string {
-	return attrUID + "=" + identity.EscapeRDN(a[attrUID]) + "," + d.placement(a, enabled)
+	return d.rdn + "=" + identity.EscapeRDN(a[d.rdn]) + "," + d.placement(a, enabled)
 }
 
 // create adds the user at uid=<uid>,<branch> as an inetOrgPerson with its
@@ -113,8 +113,8 @@ func (d *Directory) entryDN(a identity.Attrs, enabled bool) string {
 // fail the entry is deleted again, so that a create is all or nothing and
 // a re-run creates it afresh. It reads back the entryUUID.
 func (d *Directory) create(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) (directory.Outcome, error) {
-	if op.Attrs[attrUID] == "" {
-		return directory.Outcome{}, rejected(name, "a user needs a uid (its name in its branch)")
+	if op.Attrs[attrUID] == "" || op.Attrs[d.rdn] == "" {
+		return directory.Outcome{}, rejected(name, "a user needs a uid (its sign-in name) and a %s (its name in its branch)", d.rdn)
 	}
 	enabled := d.createdEnabled(op.Attrs)
 	parent := d.placement(op.Attrs, enabled)
@@ -230,7 +230,8 @@ func (d *Directory) setPassword(c *ldapconn.Conn, dn, password string, enabled b
 func (d *Directory) update(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) error {
 	_, moves := op.Set[attrParent]
 	_, states := op.Set[attrEnabled]
-	if !moves && !states {
+	_, renames := op.Set[d.rdn]
+	if !moves && !states && !renames {
 		// Attributes only: no need to see the entry first.
 		var berr error
 		sent, err := d.modifyKnown(c, op.UserID, func(k known) *ldap.ModifyRequest {
@@ -307,19 +308,29 @@ func (d *Directory) move(ctx context.Context, c *ldapconn.Conn, e *ldap.Entry, s
 	if err != nil {
 		return "", err
 	}
-	_, parent := ldapconn.SplitDN(e.DN)
-	if ldapconn.SameDN(to, parent) {
+	value, parent := ldapconn.SplitDN(e.DN)
+	rdn, renamed := ldapconn.FirstRDN(e.DN), false
+	if v, ok := set[d.rdn]; ok && d.rdn != attrUID {
+		if v == nil || *v == "" {
+			return "", rejected(name, "%s cannot be cleared: it is the user's name in its branch", d.rdn)
+		}
+		if *v != value {
+			rdn, renamed = d.rdn+"="+identity.EscapeRDN(*v), true
+		}
+	}
+	moves := !ldapconn.SameDN(to, parent)
+	if !moves && !renamed {
 		return e.DN, nil
 	}
 	if !d.branchInScope(to) {
 		return "", rejected(name, "parentDistinguishedName %s is not at or below base_dn %s", to, d.opts.BaseDN)
 	}
-	rdn := strings.SplitN(e.DN, ",", 2)[0]
-	if p, err := ldap.ParseDN(e.DN); err == nil && len(p.RDNs) > 0 {
-		rdn = p.RDNs[0].String()
+	sup := ""
+	if moves {
+		sup = to
 	}
 	d.sess.Count("modrdn", 1)
-	if err := c.ModifyDN(ldap.NewModifyDNRequest(e.DN, rdn, true, to)); err != nil {
+	if err := c.ModifyDN(ldap.NewModifyDNRequest(e.DN, rdn, true, sup)); err != nil {
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
 			return "", &directory.Error{Op: name, Code: ldapop.Code(ldap.LDAPResultEntryAlreadyExists),
 				Message: fmt.Sprintf("another entry is already named %s in %s", rdn, to), Kinds: []error{directory.ErrConflict}}
@@ -408,7 +419,9 @@ func (d *Directory) modify(dn string, e *ldap.Entry, set map[string]*string, nam
 		switch spec.Name {
 		case attrParent, identity.Manager:
 		case attrUID:
-			return nil, rejected(name, "uid is the entry's name: hrsync never renames it")
+			return nil, rejected(name, "uid is the user's sign-in name: hrsync never renames it")
+		case d.rdn:
+			// Written by the ModifyDN that renames the entry.
 		case attrEnabled:
 			if v == nil {
 				return nil, rejected(name, "accountEnabled cannot be cleared")

@@ -67,7 +67,7 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 		return identity.User{}, fmt.Errorf("entry %s: no entryUUID (the bind account may not read operational attributes)", e.DN)
 	}
 	u := identity.User{ID: id, Attrs: identity.Attrs{}}
-	_, parent := ldapconn.SplitDN(e.DN)
+	rdn, parent := ldapconn.SplitDN(e.DN)
 	for _, a := range attrs {
 		spec, ok := d.schema.Lookup(a)
 		if !ok {
@@ -81,6 +81,8 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 			v = parent
 		case identity.Manager:
 			continue
+		case d.rdn:
+			v = rdn // the value that names the entry, of the attribute's values
 		default:
 			v = e.GetEqualFoldAttributeValue(spec.Name)
 		}

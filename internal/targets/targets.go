@@ -123,6 +123,7 @@ func openLDAP(ctx context.Context, t config.Target, log *slog.Logger) (directory
 		Conn: ldapconn.Config{URL: d.URL, Plain: !d.StartTLS, CAFile: d.CAFile, BindDN: d.BindDN, Password: d.Password,
 			Timeout: requestTimeout},
 		BaseDN: d.BaseDN, Filter: d.Filter, PeopleDN: l.PeopleDN, GroupsDN: l.GroupsDN, PasswordMethod: l.PasswordMethod,
+		RDNAttribute: l.RDNAttribute,
 		Disable: ldapdir.Disable{Method: l.Disable.Method, DN: l.Disable.DN, PolicyDN: l.Disable.PolicyDN,
 			Attribute: l.Disable.Attribute, EnabledValue: l.Disable.EnabledValue, DisabledValue: l.Disable.DisabledValue},
 		Concurrency: t.Concurrency, Log: log,
