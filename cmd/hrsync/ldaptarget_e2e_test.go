@@ -353,7 +353,12 @@ func TestLDAPTargetMoveStaleKilled(t *testing.T) {
 // manager links and group membership follow); a leaver gets the disabled
 // value and a rehire loses it; every run converges.
 func TestLDAPTargetNamedByCNDisabledByAttribute(t *testing.T) {
-	e := newLDAPTargetEnv(t, "  rdn_attribute: cn\n  disable:\n    method: attribute\n    attribute: description\n    disabled_value: Disabled by hrsync\n", "")
+	e := newLDAPTargetEnv(t, "  disable:\n    method: attribute\n    attribute: description\n    disabled_value: Disabled by hrsync\n", "")
+	cfg, _ := os.ReadFile(filepath.Join(e.dir, "hrsync.yaml"))
+	if !strings.Contains(string(cfg), "  rdn_attribute: uid ") {
+		t.Fatalf("the example config names no rdn_attribute:\n%s", cfg)
+	}
+	write(t, filepath.Join(e.dir, "hrsync.yaml"), strings.Replace(string(cfg), "  rdn_attribute: uid ", "  rdn_attribute: cn ", 1))
 	// Named by cn, two John Smiths in Sales need different cns, as the
 	// mapping's comment says.
 	mapping, _ := os.ReadFile(filepath.Join(e.dir, "mapping.yaml"))
