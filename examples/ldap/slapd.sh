@@ -7,12 +7,15 @@
 #   slapd.sh status DIR   exit 0 if it is running
 #
 # The directory: base dc=example,dc=org (mdb backend), rootdn cn=admin,dc=example,dc=org with a generated password;
-# schemas core, cosine, nis and inetorgperson, and the ppolicy overlay (its schema is built into OpenLDAP 2.5).
+# schemas core, cosine, nis and inetorgperson; the ppolicy overlay (its schema is built into OpenLDAP 2.5) with a
+# default policy that locks out, refint (manager, member, uniqueMember follow renames) and unique (uid in ou=people).
 # Everything lives in DIR: slapd.conf, the database (DIR/data), the TLS CA (DIR/ca.pem) and server certificate, the
 # log (DIR/slapd.log), the pid (DIR/slapd.pid) and the passwords (DIR/*-password, mode 0600; printed only by `env`).
 # Nothing touches /etc/ldap or the system's slapd. Delete DIR after `stop` to throw the directory away.
 #
-# Seeded entries: ou=people (anonymous read allowed, for anonymous-bind tests), ou=groups, ou=disabled, and two bind
+# Seeded entries: ou=people (anonymous read allowed, for anonymous-bind tests) with ou=engineering, ou=sales and
+# ou=finance, ou=groups with cn=staff (groupOfNames) and cn=engineers (posixGroup), ou=disabled,
+# cn=default,ou=policies (the default password policy), and two bind
 # users for fail-closed tests: cn=limited (size limit 5 entries) and cn=nopaging (paged results disabled:
 # size.prtotal=disabled).
 #
@@ -163,6 +166,8 @@ include $SCHEMA_DIR/inetorgperson.schema
 modulepath $MODULE_DIR
 moduleload back_mdb
 moduleload ppolicy
+moduleload refint
+moduleload unique
 
 pidfile $dir/run/slapd.pid
 argsfile $dir/run/slapd.args
@@ -188,8 +193,20 @@ directory $dir/data
 index objectClass eq
 index cn,uid,mail,employeeNumber eq,sub
 index entryCSN,entryUUID eq
+index manager,member,uniqueMember,memberUid eq
 
+# Password policy: the default policy locks out, so a pwdAccountLockedTime of 000001010000Z (hrsync's ppolicy
+# disable) keeps the user from binding (without pwdLockout: TRUE, ppolicy ignores the lock).
 overlay ppolicy
+ppolicy_default "cn=default,ou=policies,$BASE_DN"
+
+# Referential integrity: renaming or moving an entry rewrites the DNs that name it in manager and group members.
+overlay refint
+refint_attributes manager member uniqueMember
+
+# A uid is unique among people, whatever their branch.
+overlay unique
+unique_uri ldap:///ou=people,$BASE_DN?uid?sub?(objectClass=inetOrgPerson)
 
 # Fail-closed tests: a bind user whose searches stop after 5 entries (result 4, size limit exceeded), and one for
 # whom the paged results control is disabled.
@@ -235,6 +252,43 @@ dn: ou=disabled,$BASE_DN
 objectClass: organizationalUnit
 ou: disabled
 description: Entries of leavers
+
+dn: ou=engineering,ou=people,$BASE_DN
+objectClass: organizationalUnit
+ou: engineering
+
+dn: ou=sales,ou=people,$BASE_DN
+objectClass: organizationalUnit
+ou: sales
+
+dn: ou=finance,ou=people,$BASE_DN
+objectClass: organizationalUnit
+ou: finance
+
+dn: cn=staff,ou=groups,$BASE_DN
+objectClass: groupOfNames
+cn: staff
+description: Everyone (groupOfNames needs a member: the administrator holds the place)
+member: $ADMIN_DN
+
+dn: cn=engineers,ou=groups,$BASE_DN
+objectClass: posixGroup
+cn: engineers
+gidNumber: 5001
+
+dn: ou=policies,$BASE_DN
+objectClass: organizationalUnit
+ou: policies
+
+dn: cn=default,ou=policies,$BASE_DN
+objectClass: device
+objectClass: pwdPolicy
+cn: default
+description: Default password policy: lockout on, so a permanent lock (pwdAccountLockedTime 000001010000Z) holds
+pwdAttribute: userPassword
+pwdLockout: TRUE
+pwdMaxFailure: 10
+pwdLockoutDuration: 900
 
 dn: $LIMITED_DN
 objectClass: organizationalRole

@@ -26,6 +26,7 @@ import (
 	"github.com/hrsync/hrsync/internal/directory"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/ldapconn"
+	"github.com/hrsync/hrsync/internal/ldapop"
 )
 
 // Options says how to reach the directory and which part of it is hrsync's.
@@ -76,43 +77,18 @@ type Directory struct {
 	// encrypted says the connection is TLS: only then is a password sent.
 	encrypted bool
 
-	mu   sync.Mutex
-	conn *ldapconn.Conn
-	gen  int // bumped at each reconnect
+	sess *ldapop.Session
+
+	mu sync.Mutex
 	// dnGUID maps the DNs of the users the last read saw (folded) to their
 	// objectGUIDs, for managers and group members.
 	dnGUID map[string]string
-
-	// Requests counts the LDAP requests sent (searches count each page).
-	requests counter
-}
-
-type counter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *counter) add(what string, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.n[what] += n
 }
 
 // Requests returns how many LDAP requests of each kind the directory
 // sent so far ("search page", "lookup", "add", "modify", "modrdn",
 // "delete").
-func (d *Directory) Requests() map[string]int {
-	d.requests.mu.Lock()
-	defer d.requests.mu.Unlock()
-	out := make(map[string]int, len(d.requests.n))
-	for k, v := range d.requests.n {
-		out[k] = v
-	}
-	return out
-}
+func (d *Directory) Requests() map[string]int { return d.sess.Requests() }
 
 var _ directory.Directory = (*Directory)(nil)
 
@@ -142,14 +118,14 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 		}
 		filter = "(&" + userFilter + f + ")"
 	}
-	conn, err := ldapconn.Dial(ctx, opts.Conn)
+	sess, err := ldapop.Dial(ctx, opts.Conn, log)
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{opts: opts, log: log, base: base, filter: filter, conn: conn, schema: identity.ActiveDirectorySchema()}
-	_, d.encrypted = conn.TLSConnectionState()
+	d := &Directory{opts: opts, log: log, base: base, filter: filter, sess: sess, schema: identity.ActiveDirectorySchema()}
+	d.encrypted = sess.Encrypted()
 	if err := d.learn(ctx); err != nil {
-		conn.Close()
+		sess.Close()
 		return nil, err
 	}
 	return d, nil
@@ -158,8 +134,7 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 // learn reads the root DSE, the domain's SID, the Recycle Bin, and checks
 // the base DN and the leavers OU.
 func (d *Directory) learn(ctx context.Context) error {
-	c := d.conn
-	root, err := d.getOn(c, "", "(objectClass=*)", []string{"defaultNamingContext", "configurationNamingContext", "vendorName"})
+	root, err := d.get(ctx, "", "(objectClass=*)", []string{"defaultNamingContext", "configurationNamingContext", "vendorName"})
 	if err != nil || root == nil {
 		return fmt.Errorf("read the root DSE of %s: %v", d.opts.Conn.URL, errOrMissing(err))
 	}
@@ -168,7 +143,7 @@ func (d *Directory) learn(ctx context.Context) error {
 	if d.domainDN == "" {
 		return fmt.Errorf("%s is not an Active Directory domain controller: its root DSE names no defaultNamingContext", d.opts.Conn.URL)
 	}
-	dom, err := d.getOn(c, d.domainDN, "(objectClass=*)", []string{"objectSid"})
+	dom, err := d.get(ctx, d.domainDN, "(objectClass=*)", []string{"objectSid"})
 	if err != nil || dom == nil {
 		return fmt.Errorf("read the domain %s: %v", d.domainDN, errOrMissing(err))
 	}
@@ -180,7 +155,7 @@ func (d *Directory) learn(ctx context.Context) error {
 	if domainDN != nil && !domainDN.EqualFold(d.base) && !domainDN.AncestorOfFold(d.base) {
 		return fmt.Errorf("base_dn %s is not in the domain %s", d.opts.BaseDN, d.domainDN)
 	}
-	if e, err := d.getOn(c, d.opts.BaseDN, "(objectClass=*)", []string{"1.1"}); err != nil {
+	if e, err := d.get(ctx, d.opts.BaseDN, "(objectClass=*)", []string{"1.1"}); err != nil {
 		return fmt.Errorf("search base %s: %v", d.opts.BaseDN, err)
 	} else if e == nil {
 		return fmt.Errorf("search base %s does not exist on %s (check base_dn)", d.opts.BaseDN, d.opts.Conn.URL)
@@ -193,7 +168,7 @@ func (d *Directory) learn(ctx context.Context) error {
 		if !d.base.AncestorOfFold(dn) {
 			return fmt.Errorf("leavers_ou %s is not below base_dn %s: a leaver moved there would drop out of the next read and come back as a joiner; choose an OU below base_dn", ou, d.opts.BaseDN)
 		}
-		if e, err := d.getOn(c, ou, "(objectClass=*)", []string{"1.1"}); err != nil {
+		if e, err := d.get(ctx, ou, "(objectClass=*)", []string{"1.1"}); err != nil {
 			return fmt.Errorf("leavers_ou %s: %v", ou, err)
 		} else if e == nil {
 			return fmt.Errorf("leavers_ou %s does not exist on %s", ou, d.opts.Conn.URL)
@@ -246,7 +221,7 @@ func (d *Directory) recycleBin(ctx context.Context, config, vendor string) (time
 	if config == "" {
 		return 0, "off (no configuration naming context)", nil
 	}
-	parts, err := d.getOn(d.conn, "CN=Partitions,"+config, "(objectClass=*)", []string{"msDS-EnabledFeature"})
+	parts, err := d.get(ctx, "CN=Partitions,"+config, "(objectClass=*)", []string{"msDS-EnabledFeature"})
 	if err != nil {
 		return 0, "", fmt.Errorf("read the forest's optional features (CN=Partitions,%s): %v", config, err)
 	}
@@ -265,7 +240,7 @@ func (d *Directory) recycleBin(ctx context.Context, config, vendor string) (time
 		return 0, "on, but " + vendor + " cannot restore deleted objects with it: deletes are final", nil
 	}
 	days := 180
-	if ds, err := d.getOn(d.conn, "CN=Directory Service,CN=Windows NT,CN=Services,"+config, "(objectClass=*)", []string{"msDS-DeletedObjectLifetime", "tombstoneLifetime"}); err == nil && ds != nil {
+	if ds, err := d.get(ctx, "CN=Directory Service,CN=Windows NT,CN=Services,"+config, "(objectClass=*)", []string{"msDS-DeletedObjectLifetime", "tombstoneLifetime"}); err == nil && ds != nil {
 		for _, a := range []string{"msDS-DeletedObjectLifetime", "tombstoneLifetime"} {
 			if n, err := strconv.Atoi(ds.GetAttributeValue(a)); err == nil && n > 0 {
 				days = n
@@ -285,84 +260,12 @@ func (d *Directory) Schema() *identity.Schema { return d.schema }
 
 // Close unbinds and closes the connection, and logs the requests sent.
 func (d *Directory) Close(context.Context) error {
-	n := d.Requests()
-	d.log.Info("ldap requests", "search_pages", n["search page"], "lookups", n["lookup"], "adds", n["add"],
-		"modifies", n["modify"], "modify_dns", n["modrdn"], "deletes", n["delete"])
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.conn != nil {
-		d.conn.Close()
-		d.conn = nil
-	}
+	d.sess.Close()
 	return nil
-}
-
-// connection returns the connection and its generation.
-func (d *Directory) connection() (*ldapconn.Conn, int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.conn == nil {
-		return nil, d.gen, errors.New("the directory connection is closed")
-	}
-	return d.conn, d.gen, nil
-}
-
-// reconnect replaces a broken connection of generation gen (once, however
-// many callers saw it break).
-func (d *Directory) reconnect(ctx context.Context, gen int) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.gen != gen {
-		return nil // someone else reconnected already
-	}
-	if d.conn == nil {
-		return errors.New("the directory connection is closed")
-	}
-	d.conn.Close()
-	conn, err := ldapconn.Dial(ctx, d.opts.Conn)
-	if err != nil {
-		return err
-	}
-	d.conn = conn
-	d.gen++
-	d.log.Info("reconnected to the directory", "url", d.opts.Conn.URL)
-	return nil
-}
-
-// broken reports whether err means the connection is gone (a retry on a
-// new connection may succeed).
-func broken(err error) bool {
-	return ldap.IsErrorWithCode(err, ldap.ErrorNetwork) || ldap.IsErrorWithCode(err, ldap.LDAPResultServerDown) ||
-		ldap.IsErrorWithCode(err, ldap.LDAPResultUnavailable) || ldap.IsErrorWithCode(err, ldap.LDAPResultBusy)
 }
 
 // withConn runs f on the connection, reconnecting and running it again
-// (up to 3 times) when the connection broke. f must be safe to repeat: a
-// create repeated after its answer was lost comes back as "already
-// exists", which apply settles by adopting the user.
+// when the connection broke (see ldapop.Session.With).
 func (d *Directory) withConn(ctx context.Context, f func(c *ldapconn.Conn) error) error {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		c, gen, cerr := d.connection()
-		if cerr != nil {
-			return cerr
-		}
-		err = f(c)
-		if err == nil || ctx.Err() != nil || !(broken(err) || c.IsClosing()) {
-			return err
-		}
-		if attempt > 0 {
-			t := time.NewTimer(time.Duration(attempt) * time.Second)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return err
-			case <-t.C:
-			}
-		}
-		if rerr := d.reconnect(ctx, gen); rerr != nil {
-			return fmt.Errorf("%w (reconnecting: %v)", err, rerr)
-		}
-	}
-	return err
+	return d.sess.With(ctx, f)
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/ldapconn"
+	"github.com/hrsync/hrsync/internal/ldapop"
 )
 
 // Do carries out ops, Options.Concurrency at a time on the connection
@@ -26,41 +25,7 @@ import (
 // op is safe to repeat (a create comes back "already exists", which apply
 // settles by adopting the user).
 func (d *Directory) Do(ctx context.Context, ops []directory.Op, opts directory.DoOptions, done func(i int, o directory.Outcome)) {
-	stop := opts.Stop
-	if stop == nil {
-		stop = ctx
-	}
-	stopped := func() bool { return stop.Err() != nil || ctx.Err() != nil }
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(d.opts.Concurrency, len(ops)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if stopped() {
-					done(i, directory.Outcome{Err: directory.ErrNotSent})
-					continue
-				}
-				done(i, d.do(ctx, ops[i]))
-			}
-		}()
-	}
-	for i := range ops {
-		if stopped() {
-			done(i, directory.Outcome{Err: directory.ErrNotSent})
-			continue
-		}
-		select {
-		case jobs <- i:
-		case <-stop.Done():
-			done(i, directory.Outcome{Err: directory.ErrNotSent})
-		case <-ctx.Done():
-			done(i, directory.Outcome{Err: directory.ErrNotSent})
-		}
-	}
-	close(jobs)
-	wg.Wait()
+	ldapop.Do(ctx, ops, opts, d.opts.Concurrency, func(op directory.Op) directory.Outcome { return d.do(ctx, op) }, done)
 }
 
 // do runs one op, again on a new connection if the connection broke.
@@ -74,7 +39,7 @@ func (d *Directory) do(ctx context.Context, op directory.Op) directory.Outcome {
 	})
 	out.Err = opError(name, err)
 	if op.Kind == directory.OpCreate && op.Password != "" {
-		out.Err = scrub(out.Err, op.Password)
+		out.Err = ldapop.Scrub(out.Err, op.Password)
 	}
 	return out
 }
@@ -82,33 +47,7 @@ func (d *Directory) do(ctx context.Context, op directory.Op) directory.Outcome {
 // describe names an op for errors: its kind and the ids involved, never
 // a value it writes.
 func describe(op directory.Op) string {
-	switch op.Kind {
-	case directory.OpCreate:
-		return "create user " + entryDN(op.Attrs)
-	case directory.OpUpdate:
-		return "update user " + op.UserID
-	case directory.OpSetManager:
-		return "set the manager of user " + op.UserID
-	case directory.OpRemoveManager:
-		return "remove the manager of user " + op.UserID
-	case directory.OpFind:
-		return "find users by " + op.Attr
-	case directory.OpGet:
-		return "read user " + op.UserID
-	case directory.OpDelete:
-		return "delete user " + op.UserID
-	case directory.OpRestore:
-		return "restore user " + op.UserID
-	case directory.OpAddMember:
-		return fmt.Sprintf("add user %s to group %s", op.UserID, op.GroupID)
-	case directory.OpRemoveMember:
-		return fmt.Sprintf("remove user %s from group %s", op.UserID, op.GroupID)
-	case directory.OpRevokeSessions:
-		return "revoke the sessions of user " + op.UserID
-	case directory.OpAssignLicense:
-		return "assign licenses to user " + op.UserID
-	}
-	return fmt.Sprintf("operation %d", op.Kind)
+	return ldapop.Describe(op, func(op directory.Op) string { return entryDN(op.Attrs) })
 }
 
 // entryDN is the DN a create's attributes place the user at.
@@ -134,7 +73,7 @@ func (d *Directory) run(ctx context.Context, c *ldapconn.Conn, op directory.Op, 
 		if err != nil || e == nil {
 			return directory.Outcome{}, orNotFound(err, name, "no such user below "+d.opts.BaseDN)
 		}
-		d.requests.add("delete", 1)
+		d.sess.Count("delete", 1)
 		return directory.Outcome{}, c.Del(ldap.NewDelRequest(e.DN, nil))
 	case directory.OpRestore:
 		return d.restoreUser(c, op, name)
@@ -163,17 +102,6 @@ func unicodePwd(password string) string {
 		binary.LittleEndian.PutUint16(b[2*i:], c)
 	}
 	return string(b)
-}
-
-// scrub removes a secret from an error's message, should a server ever
-// echo it.
-func scrub(err error, secret string) error {
-	if de, ok := err.(*directory.Error); ok && secret != "" && strings.Contains(de.Message, secret) {
-		c := *de
-		c.Message = strings.ReplaceAll(c.Message, secret, "(redacted)")
-		return &c
-	}
-	return err
 }
 
 // fileTime is a canonical date as Windows file time ("0" for none).
@@ -244,11 +172,11 @@ func (d *Directory) create(c *ldapconn.Conn, op directory.Op, name string) (dire
 		req.Attribute("unicodePwd", []string{unicodePwd(op.Password)})
 		req.Attribute("pwdLastSet", []string{"0"}) // must change it at first sign-in
 	}
-	d.requests.add("add", 1)
+	d.sess.Count("add", 1)
 	if err := c.Add(req); err != nil {
 		return directory.Outcome{}, err
 	}
-	e, err := d.getOn(c, dn, "(objectClass=user)", []string{"objectGUID"})
+	e, err := d.sess.GetOn(c, dn, "(objectClass=user)", []string{"objectGUID"})
 	if err != nil {
 		return directory.Outcome{}, fmt.Errorf("created, but reading its objectGUID back failed: %w", err)
 	}
@@ -256,16 +184,6 @@ func (d *Directory) create(c *ldapconn.Conn, op directory.Op, name string) (dire
 		return directory.Outcome{}, fmt.Errorf("created, but %s cannot be read back", dn)
 	}
 	return directory.Outcome{ID: ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))}, nil
-}
-
-// sameDN compares two DNs as AD does (without regard to case).
-func sameDN(a, b string) bool {
-	pa, ea := ldap.ParseDN(a)
-	pb, eb := ldap.ParseDN(b)
-	if ea != nil || eb != nil {
-		return strings.EqualFold(a, b)
-	}
-	return pa.EqualFold(pb)
 }
 
 // update writes op.Set to the user: a new cn and/or OU with one ModifyDN
@@ -289,7 +207,7 @@ func (d *Directory) update(c *ldapconn.Conn, op directory.Op, name string) error
 	newCN, cnSet := op.Set[attrCN]
 	newParent, parentSet := op.Set[attrParent]
 	if cnSet || parentSet {
-		rdn, parent := splitDN(dn)
+		rdn, parent := ldapconn.SplitDN(dn)
 		toRDN, toParent := rdn, parent
 		if cnSet {
 			if newCN == nil || *newCN == "" {
@@ -306,13 +224,13 @@ func (d *Directory) update(c *ldapconn.Conn, op directory.Op, name string) error
 			}
 			toParent = *newParent
 		}
-		move := !sameDN(toParent, parent)
+		move := !ldapconn.SameDN(toParent, parent)
 		if toRDN != rdn || move {
 			sup := ""
 			if move {
 				sup = toParent
 			}
-			d.requests.add("modrdn", 1)
+			d.sess.Count("modrdn", 1)
 			if err := c.ModifyDN(ldap.NewModifyDNRequest(dn, "CN="+rdnValue(toRDN), true, sup)); err != nil {
 				if ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
 					return &directory.Error{Op: name, Code: fmt.Sprintf("LDAP 68 %s", resultName(68)),
@@ -373,7 +291,7 @@ func (d *Directory) update(c *ldapconn.Conn, op directory.Op, name string) error
 	if len(mod.Changes) == 0 {
 		return nil
 	}
-	d.requests.add("modify", 1)
+	d.sess.Count("modify", 1)
 	return c.Modify(mod)
 }
 
@@ -391,13 +309,13 @@ func (d *Directory) setManager(c *ldapconn.Conn, op directory.Op, name string) e
 		if !guid.Valid(op.ManagerID) {
 			return notFound(name, "no manager "+op.ManagerID)
 		}
-		m, err := d.getOn(c, "<GUID="+op.ManagerID+">", userFilter, []string{"1.1"})
+		m, err := d.sess.GetOn(c, "<GUID="+op.ManagerID+">", userFilter, []string{"1.1"})
 		if err != nil || m == nil {
 			return orNotFound(err, name, "no manager "+op.ManagerID)
 		}
 		mod.Replace("manager", []string{m.DN})
 	}
-	d.requests.add("modify", 1)
+	d.sess.Count("modify", 1)
 	return c.Modify(mod)
 }
 
@@ -425,7 +343,7 @@ func (d *Directory) find(ctx context.Context, c *ldapconn.Conn, op directory.Op,
 		users = append(users, u)
 		return nil
 	})
-	d.requests.add("search page", pages)
+	d.sess.Count("search page", pages)
 	return directory.Outcome{Users: users}, err
 }
 
@@ -444,7 +362,7 @@ func (d *Directory) read(c *ldapconn.Conn, op directory.Op, name string) (direct
 		read := d.dnGUID
 		d.mu.Unlock()
 		if u.ManagerID, err = guidOfDN(m, read, map[string]string{}, func(dn string) (*ldap.Entry, error) {
-			return d.getOn(c, dn, "(objectClass=*)", []string{"objectGUID"})
+			return d.sess.GetOn(c, dn, "(objectClass=*)", []string{"objectGUID"})
 		}); err != nil {
 			return directory.Outcome{}, err
 		}
@@ -465,7 +383,7 @@ func (d *Directory) restoreUser(c *ldapconn.Conn, op directory.Op, name string) 
 	}
 	show := []ldap.Control{ldap.NewControlMicrosoftShowDeleted()}
 	var gone *ldap.Entry
-	d.requests.add("lookup", 1)
+	d.sess.Count("lookup", 1)
 	res, err := c.Conn.Search(ldap.NewSearchRequest("CN=Deleted Objects,"+d.domainDN, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0, false,
 		"(&(isDeleted=TRUE)(objectGUID="+ldapconn.FilterBytes(raw)+"))", []string{"lastKnownParent", "msDS-LastKnownRDN", "isRecycled"}, show))
 	if err != nil {
@@ -481,7 +399,7 @@ func (d *Directory) restoreUser(c *ldapconn.Conn, op directory.Op, name string) 
 	mod := ldap.NewModifyRequest(gone.DN, show)
 	mod.Delete("isDeleted", nil)
 	mod.Replace("distinguishedName", []string{dn})
-	d.requests.add("modify", 1)
+	d.sess.Count("modify", 1)
 	if err := c.Modify(mod); err != nil {
 		return directory.Outcome{}, err
 	}
@@ -494,7 +412,7 @@ func (d *Directory) membership(c *ldapconn.Conn, op directory.Op, name string) e
 	if !guid.Valid(op.GroupID) {
 		return notFound(name, "no group "+op.GroupID)
 	}
-	g, err := d.getOn(c, "<GUID="+op.GroupID+">", "(objectClass=group)", []string{"1.1"})
+	g, err := d.sess.GetOn(c, "<GUID="+op.GroupID+">", "(objectClass=group)", []string{"1.1"})
 	if err != nil || g == nil {
 		return orNotFound(err, name, "no group "+op.GroupID)
 	}
@@ -508,7 +426,7 @@ func (d *Directory) membership(c *ldapconn.Conn, op directory.Op, name string) e
 	} else {
 		mod.Delete("member", []string{u.DN})
 	}
-	d.requests.add("modify", 1)
+	d.sess.Count("modify", 1)
 	err = c.Modify(mod)
 	switch {
 	case err == nil:
@@ -518,7 +436,7 @@ func (d *Directory) membership(c *ldapconn.Conn, op directory.Op, name string) e
 	case op.Kind == directory.OpRemoveMember && (ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchAttribute) || ldap.IsErrorWithCode(err, ldap.LDAPResultUnwillingToPerform)):
 		// Not a member (AD answers 53, Samba 16)? Check rather than trust
 		// the code.
-		still, cerr := d.getOn(c, u.DN, "(memberOf="+ldap.EscapeFilter(g.DN)+")", []string{"1.1"})
+		still, cerr := d.sess.GetOn(c, u.DN, "(memberOf="+ldap.EscapeFilter(g.DN)+")", []string{"1.1"})
 		if cerr == nil && still == nil {
 			return nil
 		}

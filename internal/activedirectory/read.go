@@ -64,7 +64,7 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 		return identity.User{}, fmt.Errorf("entry %s: no objectGUID (the bind account may not read it)", e.DN)
 	}
 	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.Attrs{}}
-	rdn, parent := splitDN(e.DN)
+	rdn, parent := ldapconn.SplitDN(e.DN)
 	for _, a := range attrs {
 		spec, ok := d.schema.Lookup(a)
 		if !ok {
@@ -106,29 +106,6 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 	return u, nil
 }
 
-// splitDN returns the value of dn's first RDN (unescaped) and the rest of
-// dn as the server wrote it.
-func splitDN(dn string) (rdn, parent string) {
-	cut := len(dn)
-	for i := 0; i < len(dn); i++ {
-		if dn[i] == '\\' {
-			i++
-			continue
-		}
-		if dn[i] == ',' {
-			cut = i
-			break
-		}
-	}
-	if cut < len(dn) {
-		parent = strings.TrimSpace(dn[cut+1:])
-	}
-	if p, err := ldap.ParseDN(dn[:cut]); err == nil && len(p.RDNs) == 1 && len(p.RDNs[0].Attributes) > 0 {
-		rdn = p.RDNs[0].Attributes[0].Value
-	}
-	return rdn, parent
-}
-
 // rdnValue escapes a cn for a DN (see identity.EscapeRDN).
 func rdnValue(cn string) string { return identity.EscapeRDN(cn) }
 
@@ -139,9 +116,6 @@ func rdnValue(cn string) string { return identity.EscapeRDN(cn) }
 func domainScope() []ldap.Control {
 	return []ldap.Control{ldap.NewControlString(ldap.ControlTypeMicrosoftDomainScope, false, "")}
 }
-
-// foldDN is a DN as a map key.
-func foldDN(dn string) string { return strings.ToLower(dn) }
 
 // ReadUsers reads every user below the base DN that the filter admits, in
 // pages of 1,000, failing closed: a size or time limit, a paging error or
@@ -163,13 +137,13 @@ func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress f
 			}
 			users = append(users, u)
 			managers = append(managers, e.GetEqualFoldAttributeValue("manager"))
-			dnGUID[foldDN(e.DN)] = u.ID
+			dnGUID[ldapconn.FoldDN(e.DN)] = u.ID
 			if progress != nil && len(users)%PageSize == 0 {
 				progress(len(users))
 			}
 			return nil
 		})
-		d.requests.add("search page", pages)
+		d.sess.Count("search page", pages)
 		return err
 	})
 	if err != nil {
@@ -202,10 +176,10 @@ func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress f
 // guidOfDN is the objectGUID of the entry dn names: from the read, from
 // cache, or looked up with get ("" when it does not exist).
 func guidOfDN(dn string, read, cache map[string]string, get func(dn string) (*ldap.Entry, error)) (string, error) {
-	if id, ok := read[foldDN(dn)]; ok {
+	if id, ok := read[ldapconn.FoldDN(dn)]; ok {
 		return id, nil
 	}
-	if id, ok := cache[foldDN(dn)]; ok {
+	if id, ok := cache[ldapconn.FoldDN(dn)]; ok {
 		return id, nil
 	}
 	e, err := get(dn)
@@ -216,36 +190,14 @@ func guidOfDN(dn string, read, cache map[string]string, get func(dn string) (*ld
 	if e != nil {
 		id = ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))
 	}
-	cache[foldDN(dn)] = id
+	cache[ldapconn.FoldDN(dn)] = id
 	return id, nil
 }
 
 // get reads one entry by DN (or <GUID=...>) if it matches filter; nil
 // when there is none.
 func (d *Directory) get(ctx context.Context, base, filter string, attrs []string, controls ...ldap.Control) (*ldap.Entry, error) {
-	var found *ldap.Entry
-	err := d.withConn(ctx, func(c *ldapconn.Conn) (err error) {
-		found, err = d.getOn(c, base, filter, attrs, controls...)
-		return err
-	})
-	return found, err
-}
-
-// getOn is get on the connection c, without retries.
-func (d *Directory) getOn(c *ldapconn.Conn, base, filter string, attrs []string, controls ...ldap.Control) (*ldap.Entry, error) {
-	d.requests.add("lookup", 1)
-	req := ldap.NewSearchRequest(base, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, controls)
-	res, err := c.Conn.Search(req)
-	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(res.Entries) == 0 {
-		return nil, nil
-	}
-	return res.Entries[0], nil
+	return d.sess.Get(ctx, base, filter, attrs, controls...)
 }
 
 // byGUIDOn is the user (in scope: below the base DN, matching the
@@ -254,7 +206,7 @@ func (d *Directory) byGUIDOn(c *ldapconn.Conn, id string, attrs []string) (*ldap
 	if !guid.Valid(id) {
 		return nil, nil
 	}
-	e, err := d.getOn(c, "<GUID="+id+">", d.filter, attrs)
+	e, err := d.sess.GetOn(c, "<GUID="+id+">", d.filter, attrs)
 	if err != nil || e == nil {
 		return nil, err
 	}
@@ -265,17 +217,11 @@ func (d *Directory) byGUIDOn(c *ldapconn.Conn, id string, attrs []string) (*ldap
 }
 
 // inScope reports whether dn lies below the base DN.
-func (d *Directory) inScope(dn string) bool {
-	p, err := ldap.ParseDN(dn)
-	return err == nil && d.base.AncestorOfFold(p)
-}
+func (d *Directory) inScope(dn string) bool { return ldapconn.Below(d.base, dn) }
 
 // atOrBelowBase reports whether dn is the base DN or below it (an OU a
 // user may live in).
-func (d *Directory) atOrBelowBase(dn string) bool {
-	p, err := ldap.ParseDN(dn)
-	return err == nil && (d.base.EqualFold(p) || d.base.AncestorOfFold(p))
-}
+func (d *Directory) atOrBelowBase(dn string) bool { return ldapconn.AtOrBelow(d.base, dn) }
 
 // ReadDeleted reads the deleted users below the base DN that can still be
 // restored; none when deleted users cannot be restored (no Recycle Bin:
@@ -305,7 +251,7 @@ func (d *Directory) ReadDeleted(ctx context.Context, q directory.Query) ([]ident
 			out = append(out, identity.DeletedUser{User: u, DeletedAt: when})
 			return nil
 		})
-		d.requests.add("search page", pages)
+		d.sess.Count("search page", pages)
 		return err
 	})
 	if err != nil {
@@ -349,7 +295,7 @@ func (d *Directory) ResolveGroups(ctx context.Context, refs []string) (map[strin
 					found = append(found, e)
 					return nil
 				})
-				d.requests.add("search page", pages)
+				d.sess.Count("search page", pages)
 				return err
 			})
 			if err != nil {
@@ -401,7 +347,7 @@ func (d *Directory) GroupMembers(ctx context.Context, groupID string) ([]string,
 		if !d.inScope(m) {
 			continue
 		}
-		id, ok := read[foldDN(m)]
+		id, ok := read[ldapconn.FoldDN(m)]
 		if !ok {
 			e, err := d.get(ctx, m, d.filter, []string{"objectGUID"})
 			if err != nil {
@@ -410,7 +356,7 @@ func (d *Directory) GroupMembers(ctx context.Context, groupID string) ([]string,
 			if e != nil {
 				id = ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))
 			}
-			cache[foldDN(m)] = id
+			cache[ldapconn.FoldDN(m)] = id
 		}
 		if id != "" {
 			ids = append(ids, id)

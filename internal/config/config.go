@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/hrsync/hrsync/internal/guid"
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/loopback"
 	"github.com/hrsync/hrsync/internal/suggest"
 	"github.com/hrsync/hrsync/internal/yamlline"
@@ -106,6 +107,56 @@ type Directory struct {
 	// AllowDelete allows policy.delete_after_days to delete users (Active
 	// Directory: a delete without the Recycle Bin cannot be undone).
 	AllowDelete bool
+	// LDAP holds what only an LDAP directory target (type ldap) has.
+	LDAP LDAPTarget
+}
+
+// LDAPTarget configures an LDAP directory (OpenLDAP, 389 DS) as a target.
+type LDAPTarget struct {
+	// PeopleDN is where joiners are created when the mapping gives no
+	// parentDistinguishedName ("": BaseDN).
+	PeopleDN string
+	// GroupsDN is where groups named by cn are looked up ("": the naming
+	// context holding BaseDN).
+	GroupsDN string
+	// Disable is how an account is disabled.
+	Disable LDAPDisable
+	// RDNAttribute names entries: uid (uid=<uid>,<branch>, the default) or
+	// cn.
+	RDNAttribute string
+	// PasswordMethod sets the initial password: password_modify (the
+	// RFC 3062 extended operation; the server hashes it) or ssha (a salted
+	// SHA-1 userPassword in the add).
+	PasswordMethod string
+}
+
+// Disable methods of an LDAP directory target.
+const (
+	DisablePPolicy   = "ppolicy"
+	DisableMove      = "move"
+	DisableAttribute = "attribute"
+)
+
+// Password methods of an LDAP directory target.
+const (
+	PasswordModify = "password_modify"
+	PasswordSSHA   = "ssha"
+)
+
+// LDAPDisable says how an LDAP directory target disables accounts.
+type LDAPDisable struct {
+	// Method is ppolicy (pwdAccountLockedTime 000001010000Z), move (to DN)
+	// or attribute (Attribute set to DisabledValue / EnabledValue).
+	Method string
+	// DN is the branch disabled entries are moved to (move).
+	DN string
+	// PolicyDN, when set (ppolicy), is a pwdPolicy entry with pwdLockout
+	// TRUE that hrsync checks and gives the users it creates
+	// (pwdPolicySubentry).
+	PolicyDN string
+	// Attribute, EnabledValue and DisabledValue are the status attribute
+	// and its values (attribute); an empty EnabledValue removes it.
+	Attribute, EnabledValue, DisabledValue string
 }
 
 // Policy configures what hrsync may do.
@@ -185,6 +236,16 @@ var defaults = map[string]any{
 	"target.filter":                  "",
 	"target.leavers_ou":              "",
 	"target.allow_delete":            false,
+	"target.people_dn":               "",
+	"target.groups_dn":               "",
+	"target.password_method":         PasswordModify,
+	"target.rdn_attribute":           "uid",
+	"target.disable.method":          "",
+	"target.disable.dn":              "",
+	"target.disable.policy_dn":       "",
+	"target.disable.attribute":       "",
+	"target.disable.enabled_value":   "",
+	"target.disable.disabled_value":  "",
 	"timeout":                        "6h",
 	"policy.leavers":                 "disable",
 	"policy.max_leavers":             100,
@@ -317,6 +378,17 @@ func Load(opts Options) (*Config, error) {
 			URL: v.GetString("target.url"), CAFile: v.GetString("target.ca_file"),
 			BindDN: v.GetString("target.bind_dn"), BaseDN: v.GetString("target.base_dn"),
 			Filter: v.GetString("target.filter"), LeaversOU: v.GetString("target.leavers_ou"),
+			LDAP: LDAPTarget{
+				PeopleDN: v.GetString("target.people_dn"), GroupsDN: v.GetString("target.groups_dn"),
+				PasswordMethod: strings.ToLower(strings.TrimSpace(v.GetString("target.password_method"))),
+				RDNAttribute:   strings.TrimSpace(v.GetString("target.rdn_attribute")),
+				Disable: LDAPDisable{
+					Method: strings.ToLower(strings.TrimSpace(v.GetString("target.disable.method"))),
+					DN:     v.GetString("target.disable.dn"), PolicyDN: v.GetString("target.disable.policy_dn"),
+					Attribute: v.GetString("target.disable.attribute"), EnabledValue: v.GetString("target.disable.enabled_value"),
+					DisabledValue: v.GetString("target.disable.disabled_value"),
+				},
+			},
 		},
 	}
 	passwordEnv, passwordFile := v.GetString("target.password_env"), v.GetString("target.password_file")
@@ -427,7 +499,7 @@ func Load(opts Options) (*Config, error) {
 		}
 		return nil
 	})
-	if cfg.Target.Type == "active_directory" {
+	if cfg.Target.Type == "active_directory" || cfg.Target.Type == "ldap" {
 		if err := cfg.readPassword(loc, passwordEnv, passwordFile); err != nil {
 			typeErrs = append(typeErrs, err)
 		}
@@ -563,8 +635,11 @@ func (c *Config) validate(loc locator) error {
 		}
 	case "active_directory":
 		c.validateDirectory(loc, bad)
+	case "ldap":
+		c.validateDirectory(loc, bad)
+		c.validateLDAPTarget(loc, bad)
 	default:
-		bad("target.type", "unknown target type %q; use entra, sandbox or active_directory", c.Target.Type)
+		bad("target.type", "unknown target type %q; use entra, sandbox, active_directory or ldap", c.Target.Type)
 	}
 	switch c.Policy.Leavers {
 	case "disable", "ignore":
@@ -635,7 +710,11 @@ func (c *Config) validateDirectory(loc locator, bad func(key, format string, arg
 		bad("target.bind_dn", "missing: the account hrsync binds as, a DN or user@domain")
 	}
 	if c.Policy.DeleteAfterDays > 0 && !d.AllowDelete {
-		bad("policy.delete_after_days", "deleting users in Active Directory needs target.allow_delete: true as well (without the AD Recycle Bin a delete cannot be undone with the user's attributes)")
+		if c.Target.Type == "ldap" {
+			bad("policy.delete_after_days", "deleting users in an LDAP directory needs target.allow_delete: true as well (a deleted entry cannot be restored: its entryUUID is gone)")
+		} else {
+			bad("policy.delete_after_days", "deleting users in Active Directory needs target.allow_delete: true as well (without the AD Recycle Bin a delete cannot be undone with the user's attributes)")
+		}
 	}
 	if d.Password == "" {
 		bad("target.password_env", "no bind password: %s is empty; set it, or name a file holding the password in target.password_file", d.PasswordFrom)
@@ -693,6 +772,66 @@ func isDomainName(s string) bool {
 		}
 	}
 	return len(labels[len(labels)-1]) >= 2
+}
+
+// validateLDAPTarget checks what only an LDAP directory target has: how
+// accounts are disabled, the initial password, the DNs. Disabling has no
+// default: each method needs something of the server (the ppolicy
+// overlay with a lockout policy, a branch, a status attribute the
+// directory's own checks honour), and a lock the server ignores would
+// leave leavers able to sign in.
+func (c *Config) validateLDAPTarget(loc locator, bad func(key, format string, args ...any)) {
+	l := &c.Target.Directory.LDAP
+	isDN := func(key, v string) {
+		if v != "" && identity.CheckDN(v) != nil {
+			bad(key, "%q is not a distinguished name (e.g. ou=people,dc=example,dc=org)", v)
+		}
+	}
+	isDN("target.people_dn", l.PeopleDN)
+	isDN("target.groups_dn", l.GroupsDN)
+	isDN("target.disable.dn", l.Disable.DN)
+	isDN("target.disable.policy_dn", l.Disable.PolicyDN)
+	if c.Target.Directory.LeaversOU != "" {
+		bad("target.leavers_ou", "not for an ldap target: use disable: {method: move, dn: ...}")
+	}
+	d := l.Disable
+	switch d.Method {
+	case DisablePPolicy:
+		if d.DN != "" || d.Attribute != "" {
+			bad("target.disable.method", "ppolicy takes policy_dn only (dn is for move, attribute for attribute)")
+		}
+	case DisableMove:
+		if d.DN == "" {
+			bad("target.disable.dn", "missing: the branch disabled entries are moved to, e.g. ou=disabled,dc=example,dc=org")
+		}
+		// The plan moves leavers there and rehires back, as with Active
+		// Directory's leavers OU.
+		c.Target.Directory.LeaversOU = d.DN
+	case DisableAttribute:
+		if d.Attribute == "" {
+			bad("target.disable.attribute", "missing: the status attribute, e.g. nsAccountLock (389 DS)")
+		}
+		if d.DisabledValue == "" {
+			bad("target.disable.disabled_value", "missing: the value that marks a disabled account, e.g. TRUE")
+		}
+		if strings.EqualFold(d.DisabledValue, d.EnabledValue) {
+			bad("target.disable.enabled_value", "must differ from disabled_value")
+		}
+	case "":
+		bad("target.disable.method", "missing: how hrsync disables an account: ppolicy (pwdAccountLockedTime, needs the ppolicy overlay and a policy with pwdLockout: TRUE), move (to disable.dn) or attribute (disable.attribute set to disable.disabled_value)")
+	default:
+		bad("target.disable.method", "unknown method %q; use ppolicy, move or attribute", d.Method)
+	}
+	switch l.RDNAttribute {
+	case "uid", "cn":
+	default:
+		bad("target.rdn_attribute", "%q: entries are named by uid (uid=<uid>,<branch>) or cn (cn=<cn>,<branch>)", l.RDNAttribute)
+	}
+	switch l.PasswordMethod {
+	case PasswordModify, PasswordSSHA:
+	default:
+		bad("target.password_method", "unknown method %q; use password_modify (the RFC 3062 extended operation: the server hashes the password as it is configured to) or ssha (a salted SHA-1 userPassword sent in the add)", l.PasswordMethod)
+	}
 }
 
 // checkGraphURL allows https anywhere and plain http only to loopback, so a

@@ -94,7 +94,7 @@ func TestValidationErrorsNameFileAndLine(t *testing.T) {
 	}{
 		{"unknown key with suggestion", minimal + "policy:\n  leaver: disable\n", []string{"hrsync.yaml:7: unknown key \"policy.leaver\"", "did you mean \"policy.leavers\""}},
 		{"bad delimiter", strings.Replace(minimal, "  path: hr/workers.csv\n", "  path: hr/workers.csv\n  delimiter: \"#\"\n", 1), []string{"hrsync.yaml:3: source.delimiter"}},
-		{"bad target type", strings.Replace(minimal, "type: sandbox", "type: ldap", 1), []string{"hrsync.yaml:5: target.type: unknown target type \"ldap\""}},
+		{"bad target type", strings.Replace(minimal, "type: sandbox", "type: openldap", 1), []string{"hrsync.yaml:5: target.type: unknown target type \"openldap\"", "entra, sandbox, active_directory or ldap"}},
 		{"http graph url off loopback", strings.Replace(minimal, "type: sandbox", "type: entra\n  auth: access_token\n  graph_url: http://graph.example.com", 1), []string{"hrsync.yaml:7: target.graph_url", "loopback"}},
 		{"tenant id neither a GUID nor a domain", strings.Replace(minimal, "type: sandbox", "type: entra\n  auth: azure_cli\n  tenant_id: not-a-guid", 1),
 			[]string{"hrsync.yaml:7: target.tenant_id: \"not-a-guid\" is neither a tenant id (a GUID", "nor a domain name of the tenant (contoso.onmicrosoft.com"}},
@@ -358,5 +358,59 @@ func TestMisindentedConfigLine(t *testing.T) {
 	_, err := Load(Options{File: p, FileExplicit: true})
 	if err == nil || !strings.Contains(err.Error(), "hrsync.yaml:6: ") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLDAPTarget(t *testing.T) {
+	const base = "source:\n  path: hr.csv\nmapping: m.yaml\ntarget:\n  type: ldap\n  url: ldaps://ldap.example.org:636\n  bind_dn: cn=hrsync,dc=example,dc=org\n  base_dn: ou=people,dc=example,dc=org\n"
+	tests := []struct {
+		name, body string
+		want       string // error substring; "" for success
+		check      func(t *testing.T, c *Config)
+	}{
+		{"ppolicy", base + "  disable: {method: ppolicy, policy_dn: 'cn=lockout,ou=policies,dc=example,dc=org'}\n", "", func(t *testing.T, c *Config) {
+			l := c.Target.Directory.LDAP
+			if l.Disable.Method != DisablePPolicy || l.Disable.PolicyDN == "" || l.PasswordMethod != PasswordModify {
+				t.Errorf("%+v", l)
+			}
+		}},
+		{"move sets the leavers' place", base + "  disable:\n    method: move\n    dn: ou=disabled,dc=example,dc=org\n  password_method: ssha\n", "", func(t *testing.T, c *Config) {
+			if c.Target.Directory.LeaversOU != "ou=disabled,dc=example,dc=org" || c.Target.Directory.LDAP.PasswordMethod != PasswordSSHA {
+				t.Errorf("%+v", c.Target.Directory)
+			}
+		}},
+		{"attribute", base + "  disable: {method: attribute, attribute: nsAccountLock, disabled_value: 'TRUE'}\n", "", nil},
+		{"no method", base, "target.disable.method: missing: how hrsync disables an account", nil},
+		{"unknown method", base + "  disable: {method: delete}\n", `target.disable.method: unknown method "delete"`, nil},
+		{"move without dn", base + "  disable: {method: move}\n", "target.disable.dn: missing", nil},
+		{"attribute without values", base + "  disable: {method: attribute, attribute: description}\n", "target.disable.disabled_value: missing", nil},
+		{"bad dn", base + "  people_dn: people\n  disable: {method: ppolicy}\n", `target.people_dn: "people" is not a distinguished name`, nil},
+		{"leavers_ou", base + "  leavers_ou: ou=x,dc=example,dc=org\n  disable: {method: ppolicy}\n", "target.leavers_ou: not for an ldap target", nil},
+		{"password method", base + "  password_method: md5\n  disable: {method: ppolicy}\n", `target.password_method: unknown method "md5"`, nil},
+		{"rdn cn", base + "  rdn_attribute: cn\n  disable: {method: ppolicy}\n", "", func(t *testing.T, c *Config) {
+			if c.Target.Directory.LDAP.RDNAttribute != "cn" {
+				t.Errorf("rdn %q", c.Target.Directory.LDAP.RDNAttribute)
+			}
+		}},
+		{"rdn mail", base + "  rdn_attribute: mail\n  disable: {method: ppolicy}\n", `target.rdn_attribute: "mail": entries are named by uid`, nil},
+		{"misspelt key", base + "  disable: {method: ppolicy, polcy_dn: x}\n", `unknown key "target.disable.polcy_dn"`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("HRSYNC_TARGET_PASSWORD", "pw")
+			cfg, err := Load(Options{File: writeConfig(t, tt.body), FileExplicit: true})
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("err = %v, want %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, cfg)
+			}
+		})
 	}
 }

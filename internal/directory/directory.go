@@ -64,6 +64,10 @@ type Info struct {
 	TenantID string
 	// Endpoint is where it was reached.
 	Endpoint string
+	// Naming is the attribute entries are named by, where the directory's
+	// naming is configurable (an LDAP directory's rdn_attribute); plans
+	// record it, and their schema follows it.
+	Naming string
 	// LookupsPerRequest is how many reads by id or by value one request
 	// carries ($batch: 20); UsersPerPage how many users a page of a full
 	// read carries. Apply reads a plan's users again one by one when that

@@ -67,7 +67,7 @@ type Engine struct {
 // New loads the mapping named by the configuration; open connects to the
 // directory when a command needs it.
 func New(cfg *config.Config, log *slog.Logger, progress Progress, version string, open Opener) (*Engine, error) {
-	schema, err := identity.SchemaFor(cfg.Target.Type)
+	schema, err := identity.SchemaOf(cfg.Target.Type, cfg.Target.Directory.LDAP.RDNAttribute)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func (e *Engine) OpenTarget(ctx context.Context) (directory.Directory, error) {
 // PlanTarget identifies the directory in plans.
 func PlanTarget(d directory.Directory) plan.Target {
 	i := d.Info()
-	return plan.Target{Type: i.Type, TenantID: i.TenantID, Endpoint: i.Endpoint}
+	return plan.Target{Type: i.Type, TenantID: i.TenantID, Endpoint: i.Endpoint, Naming: i.Naming}
 }
 
 // readAttrs are the user attributes hrsync reads: those the mapping needs,
@@ -625,7 +625,7 @@ func digest(b []byte) string {
 // CheckPlan refuses a saved plan that was made for another directory, or
 // with another configuration or mapping than the one in force now.
 func (e *Engine) CheckPlan(p *plan.Plan, t plan.Target) error {
-	if p.Target.Type != t.Type || p.Target.Endpoint != t.Endpoint || p.Target.TenantID != t.TenantID {
+	if p.Target.Type != t.Type || p.Target.Endpoint != t.Endpoint || p.Target.TenantID != t.TenantID || p.Target.Naming != t.Naming {
 		return fmt.Errorf("the plan was made for %s %s (tenant %q), but the configuration targets %s %s (tenant %q); make a new plan",
 			p.Target.Type, p.Target.Endpoint, p.Target.TenantID, t.Type, t.Endpoint, t.TenantID)
 	}

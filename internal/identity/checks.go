@@ -93,6 +93,34 @@ func CheckCN(s string) error {
 	return nil
 }
 
+// CheckUID validates an LDAP uid as hrsync names entries by it: not
+// empty, no spaces at either end, no control characters.
+func CheckUID(s string) error {
+	if strings.TrimSpace(s) != s || s == "" {
+		return fmt.Errorf("uid %q must not be empty or start or end with a space", s)
+	}
+	for _, r := range s {
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("uid %q contains a control character", s)
+		}
+	}
+	return nil
+}
+
+// CheckRDNValue validates a value that names an LDAP entry: not empty, no
+// control characters (the DN escapes the rest).
+func CheckRDNValue(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("%q is empty: it names the entry", s)
+	}
+	for _, r := range s {
+		if r < ' ' || r == 127 {
+			return fmt.Errorf("%q contains a control character", s)
+		}
+	}
+	return nil
+}
+
 // CheckDN validates the form of a distinguished name such as
 // "OU=Sales,DC=contoso,DC=test": comma-separated attribute=value parts
 // (commas inside a value escaped with a backslash).

@@ -72,3 +72,36 @@ func TestSchema(t *testing.T) {
 		t.Error("passwordProfile must not be mappable")
 	}
 }
+
+func TestSchemaOf(t *testing.T) {
+	cases := []struct {
+		typ, naming, wantNaming string
+		cnUnique, err           bool
+	}{
+		{TargetLDAP, "", "uid", false, false},
+		{TargetLDAP, "uid", "uid", false, false},
+		{TargetLDAP, "cn", "cn", true, false},
+		{TargetLDAP, "mail", "", false, true},
+		{TargetActiveDirectory, "uid", "cn", true, false}, // naming is the LDAP target's only
+	}
+	for _, c := range cases {
+		s, err := SchemaOf(c.typ, c.naming)
+		if (err != nil) != c.err {
+			t.Errorf("%s %s: %v", c.typ, c.naming, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if s.Roles.Naming != c.wantNaming || (s.Namespace("cn") >= 0) != c.cnUnique {
+			t.Errorf("%s %s: naming %q, cn namespace %d", c.typ, c.naming, s.Roles.Naming, s.Namespace("cn"))
+		}
+	}
+	s, _ := LDAPSchemaNamedBy("cn")
+	if got := s.EntryDN(Attrs{"cn": "García, José", "parentDistinguishedName": "ou=people,dc=x"}); got != `cn=García\, José,ou=people,dc=x` {
+		t.Errorf("EntryDN %s", got)
+	}
+	if a, _ := s.Lookup("cn"); a.Check == nil || a.Check("") == nil {
+		t.Error("an empty cn passes the check")
+	}
+}

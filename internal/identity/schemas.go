@@ -161,17 +161,24 @@ func ActiveDirectorySchema() *Schema {
 // directory (OpenLDAP, 389 Directory Server).
 var ldapAttrs = []AttrSpec{
 	// accountEnabled is virtual: the adapter keeps it by the configured
-	// disable method.
+	// disable method (a permanent ppolicy lock, the disabled branch, or a
+	// status attribute).
 	{Name: "accountEnabled", Kind: KindBool, NotNullable: true},
-	{Name: "uid", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 256},
+	// uid names the entry (uid=<uid>,<parentDistinguishedName>) and signs
+	// in; it is never renamed by a sync.
+	{Name: "uid", Kind: KindString, CreateOnly: true, RequiredOnCreate: true, MaxLen: 256, Check: CheckUID},
 	{Name: "cn", Kind: KindString, RequiredOnCreate: true, NotNullable: true},
 	{Name: "sn", Kind: KindString, RequiredOnCreate: true, NotNullable: true},
-	{Name: "parentDistinguishedName", Kind: KindString, NotNullable: true, Check: CheckDN},
+	// parentDistinguishedName is the entry's branch: changing it moves the
+	// entry (ModifyDN, entryUUID kept); without it joiners go to
+	// target.people_dn.
+	{Name: "parentDistinguishedName", Kind: KindString, NotNullable: true, Check: CheckDN, Equal: SameDN},
 	{Name: "givenName", Kind: KindString},
 	{Name: "displayName", Kind: KindString},
 	{Name: "initials", Kind: KindString},
 	{Name: "mail", Kind: KindString, Check: CheckMail},
 	{Name: "employeeNumber", Kind: KindString, Matchable: true},
+	{Name: "uniqueIdentifier", Kind: KindString, Matchable: true},
 	{Name: "employeeType", Kind: KindString},
 	{Name: "departmentNumber", Kind: KindString},
 	{Name: "ou", Kind: KindString},
@@ -190,11 +197,49 @@ var ldapAttrs = []AttrSpec{
 	{Name: Manager, Kind: KindRef},
 }
 
-// LDAPSchema is the schema of inetOrgPerson entries in an LDAP directory.
+// SchemaOf returns the schema of a target type whose entries are named by
+// the attribute naming, where the directory's naming is configurable (an
+// LDAP directory's rdn_attribute: "uid", the default, or "cn"); "" is the
+// type's default.
+func SchemaOf(targetType, naming string) (*Schema, error) {
+	if targetType == TargetLDAP && naming != "" {
+		return LDAPSchemaNamedBy(naming)
+	}
+	return SchemaFor(targetType)
+}
+
+// LDAPSchemaNamedBy is LDAPSchema with entries named by rdn: "uid"
+// (uid=<uid>,<branch>) or "cn" (cn=<cn>,<branch>: a cn is then unique
+// within its branch, and changing it renames the entry).
+func LDAPSchemaNamedBy(rdn string) (*Schema, error) {
+	switch rdn {
+	case "uid":
+		return LDAPSchema(), nil
+	case "cn":
+	default:
+		return nil, fmt.Errorf("an LDAP directory names entries by uid or cn, not %q", rdn)
+	}
+	s := LDAPSchema()
+	s.Roles.Naming, s.Roles.RDNType = "cn", "cn"
+	s.Unique = append(s.Unique, Namespace{Attrs: []string{"cn"}, Within: "parentDistinguishedName", Enforced: true})
+	attrs := make([]AttrSpec, 0, len(ldapAttrs))
+	for _, a := range ldapAttrs {
+		if a.Name == "cn" {
+			a.Check = CheckRDNValue
+		}
+		attrs = append(attrs, a)
+	}
+	return NewSchema(*s, attrs), nil
+}
+
+// LDAPSchema is the schema of inetOrgPerson entries in an LDAP directory
+// (OpenLDAP, 389 Directory Server): named uid=<uid> below their branch,
+// identified by entryUUID. Deleted entries cannot be restored.
 func LDAPSchema() *Schema {
 	return NewSchema(Schema{
-		Name:           "the LDAP directory",
-		Roles:          Roles{Match: "employeeNumber", SignIn: "uid", DisplayName: "displayName", Enabled: "accountEnabled", Placement: "parentDistinguishedName"},
+		Name: "the LDAP directory",
+		Roles: Roles{Match: "employeeNumber", SignIn: "uid", DisplayName: "displayName", Enabled: "accountEnabled", Placement: "parentDistinguishedName",
+			Naming: "uid", RDNType: "uid", AccountName: "uid"},
 		Unique:         []Namespace{{Attrs: []string{"uid"}, Enforced: true}, {Attrs: []string{"mail"}}},
 		Organisational: []string{"departmentNumber", "ou", "o", "title", "employeeType", "parentDistinguishedName", Manager},
 	}, ldapAttrs)

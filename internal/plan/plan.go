@@ -60,6 +60,9 @@ type Target struct {
 	Type     string `json:"type"`
 	TenantID string `json:"tenant_id,omitempty"`
 	Endpoint string `json:"endpoint"`
+	// Naming is the attribute entries are named by, where the directory's
+	// naming is configurable (an LDAP directory's rdn_attribute).
+	Naming string `json:"naming,omitempty"`
 }
 
 // Inputs records digests of what the plan was computed from.
@@ -444,7 +447,7 @@ func Parse(path string, data []byte) (*Plan, error) {
 	if major(p.FormatVersion) != major(FormatVersion) {
 		return nil, fmt.Errorf("read plan %s: %w: format_version %s, this build reads %s.x", path, ErrFormat, p.FormatVersion, major(FormatVersion))
 	}
-	schema, err := identity.SchemaFor(p.Target.Type)
+	schema, err := identity.SchemaOf(p.Target.Type, p.Target.Naming)
 	if err != nil {
 		return nil, fmt.Errorf("read plan %s: %w: %w", path, ErrFormat, err)
 	}
@@ -457,7 +460,7 @@ func Parse(path string, data []byte) (*Plan, error) {
 // Schema is the schema of the plan's target type (Entra's for a plan that
 // names none).
 func (p *Plan) Schema() *identity.Schema {
-	s, err := identity.SchemaFor(p.Target.Type)
+	s, err := identity.SchemaOf(p.Target.Type, p.Target.Naming)
 	if err != nil {
 		return identity.EntraSchema()
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/report"
 )
@@ -116,6 +117,16 @@ func capital(s string) string {
 	return string(unicode.ToUpper(r[0])) + string(r[1:])
 }
 
+// mustChange is what a plan says of a new user's password: Entra ID and
+// Active Directory make the user change it at first sign-in; an LDAP
+// directory does only if its password policy says so.
+func mustChange(p *plan.Plan) string {
+	if p.Target.Type == identity.TargetLDAP {
+		return "; changed at first bind if the password policy says so"
+	}
+	return "; change at first sign-in"
+}
+
 // Text writes the terraform-style plan, plain.
 func Text(w io.Writer, p *plan.Plan) error { return TextStyle(w, p, Style{}) }
 
@@ -170,7 +181,7 @@ func TextStyle(w io.Writer, p *plan.Plan, st Style) error {
 				ew.cprintf(colorRed, "      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
 			}
 			if a.Action == plan.Create {
-				ew.cprintf(colorGreen, "      + %-*s = (random, generated at apply, never shown; change at first sign-in)\n", width, "password")
+				ew.cprintf(colorGreen, "      + %-*s = (random, generated at apply, never shown%s)\n", width, "password", mustChange(p))
 			}
 			for _, g := range a.Groups {
 				sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op]

@@ -24,6 +24,7 @@ import (
 	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/ldapconn"
+	"github.com/hrsync/hrsync/internal/ldapdir"
 )
 
 // requestTimeout bounds each attempt of a Graph request; retries after
@@ -42,6 +43,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (directory.
 		return openEntra(ctx, t, log)
 	case identity.TargetActiveDirectory:
 		return openActiveDirectory(ctx, t, log)
+	case identity.TargetLDAP:
+		return openLDAP(ctx, t, log)
 	}
 	return nil, fmt.Errorf("target type %q is not supported", t.Type)
 }
@@ -107,5 +110,22 @@ func openActiveDirectory(ctx context.Context, t config.Target, log *slog.Logger)
 		Conn: ldapconn.Config{URL: d.URL, Plain: !d.StartTLS, CAFile: d.CAFile, BindDN: d.BindDN, Password: d.Password,
 			Timeout: requestTimeout},
 		BaseDN: d.BaseDN, Filter: d.Filter, LeaversOU: d.LeaversOU, Concurrency: t.Concurrency, Log: log,
+	})
+}
+
+// openLDAP binds to an LDAP directory (OpenLDAP, 389 DS) as
+// openActiveDirectory does, with the disable and password methods the
+// configuration names.
+func openLDAP(ctx context.Context, t config.Target, log *slog.Logger) (directory.Directory, error) {
+	d := t.Directory
+	l := d.LDAP
+	return ldapdir.Open(ctx, ldapdir.Options{
+		Conn: ldapconn.Config{URL: d.URL, Plain: !d.StartTLS, CAFile: d.CAFile, BindDN: d.BindDN, Password: d.Password,
+			Timeout: requestTimeout},
+		BaseDN: d.BaseDN, Filter: d.Filter, PeopleDN: l.PeopleDN, GroupsDN: l.GroupsDN, PasswordMethod: l.PasswordMethod,
+		RDNAttribute: l.RDNAttribute,
+		Disable: ldapdir.Disable{Method: l.Disable.Method, DN: l.Disable.DN, PolicyDN: l.Disable.PolicyDN,
+			Attribute: l.Disable.Attribute, EnabledValue: l.Disable.EnabledValue, DisabledValue: l.Disable.DisabledValue},
+		Concurrency: t.Concurrency, Log: log,
 	})
 }

@@ -1,15 +1,19 @@
-// Command adbench measures hrsync against Active Directory (a Samba DC)
-// and, on the same workforce in the same run, against the sandbox tenant
-// (Entra ID emulated by graphsim): plan and apply through the CLI, as child
-// processes, with wall times, each child's peak RSS and, for AD, the LDAP
-// requests the adapter sent (it logs them when it closes).
+// Command adbench measures hrsync against directories over LDAP — Active
+// Directory (a Samba DC) and an LDAP directory (OpenLDAP slapd) — and, on
+// the same workforce in the same run, against the sandbox tenant (Entra ID
+// emulated by graphsim): plan and apply through the CLI, as child
+// processes, with wall times, each child's peak RSS and, for the LDAP
+// targets, the LDAP requests the adapter sent (it logs them when it
+// closes).
 //
-// It needs a DC: start a throwaway one and export its variables, then run
-// it from the repository root:
+// It needs the servers of the targets chosen: start throwaway ones and
+// export their variables, then run it from the repository root:
 //
 //	examples/active-directory/samba-dc.sh start /tmp/adbench
 //	eval "$(examples/active-directory/samba-dc.sh env /tmp/adbench)"
-//	go run ./internal/bench/adbench -n 20000 -out adbench.md
+//	examples/ldap/slapd.sh start /tmp/ldapbench
+//	eval "$(examples/ldap/slapd.sh env /tmp/ldapbench)"
+//	go run ./internal/bench/adbench -n 20000 -targets active_directory,ldap,sandbox -out adbench.md
 //	examples/active-directory/samba-dc.sh stop /tmp/adbench && rm -rf /tmp/adbench
 //
 // Steps, for each target: plan against an empty OU (N joiners), apply that
@@ -39,13 +43,22 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
+// Settings of the LDAP targets.
+var (
+	concurrency  = 4
+	ldapPassword = "password_modify"
+)
+
 func main() {
 	n := flag.Int("n", 20000, "workers")
 	drift := flag.Float64("drift", 0.02, "share of workers changing department after the first apply")
 	out := flag.String("out", "", "also write the markdown results to this file")
 	keep := flag.Bool("keep", false, "keep the work folder")
+	targets := flag.String("targets", "active_directory,sandbox", "targets to measure, in order: active_directory, ldap, sandbox")
+	flag.IntVar(&concurrency, "concurrency", 4, "target.concurrency of the LDAP targets (operations in flight)")
+	flag.StringVar(&ldapPassword, "ldap-password", "password_modify", "target.password_method of the ldap target: password_modify or ssha")
 	flag.Parse()
-	if err := run(*n, *drift, *out, *keep); err != nil {
+	if err := run(*n, *drift, *out, *keep, strings.Split(*targets, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "adbench:", err)
 		os.Exit(1)
 	}
@@ -59,10 +72,32 @@ type step struct {
 	code     int
 }
 
-func run(n int, drift float64, outPath string, keep bool) error {
-	for _, v := range []string{"HRSYNC_TEST_AD_URL", "HRSYNC_TEST_AD_CA", "HRSYNC_TEST_AD_BIND_DN", "HRSYNC_TEST_AD_PASSWORD", "HRSYNC_TEST_AD_BASE_DN"} {
-		if os.Getenv(v) == "" {
-			return fmt.Errorf("%s is not set: start a DC with examples/active-directory/samba-dc.sh and eval its env", v)
+// server is the directory server of an LDAP target, from the
+// environment its script's env command sets.
+type server struct {
+	url, ca, bindDN, password, baseDN string
+	// ou is the RDN attribute type of organizational units as the server
+	// spells it.
+	ou string
+}
+
+// servers are the LDAP targets' servers.
+var servers = map[string]server{
+	"active_directory": {url: os.Getenv("HRSYNC_TEST_AD_URL"), ca: os.Getenv("HRSYNC_TEST_AD_CA"), bindDN: os.Getenv("HRSYNC_TEST_AD_BIND_DN"),
+		password: os.Getenv("HRSYNC_TEST_AD_PASSWORD"), baseDN: os.Getenv("HRSYNC_TEST_AD_BASE_DN"), ou: "OU"},
+	"ldap": {url: os.Getenv("HRSYNC_TEST_LDAPS_URL"), ca: os.Getenv("HRSYNC_TEST_LDAP_CA"), bindDN: os.Getenv("HRSYNC_TEST_LDAP_BIND_DN"),
+		password: os.Getenv("HRSYNC_TEST_LDAP_PASSWORD"), baseDN: os.Getenv("HRSYNC_TEST_LDAP_BASE_DN"), ou: "ou"},
+}
+
+func run(n int, drift float64, outPath string, keep bool, targets []string) error {
+	for _, target := range targets {
+		srv, ok := servers[target]
+		switch {
+		case target == "sandbox":
+		case !ok:
+			return fmt.Errorf("unknown target %q: use active_directory, ldap or sandbox", target)
+		case srv.url == "" || srv.ca == "" || srv.bindDN == "" || srv.password == "" || srv.baseDN == "":
+			return fmt.Errorf("%s: the server's variables are not set: start one with its script (examples/active-directory/samba-dc.sh, examples/ldap/slapd.sh) and eval its env", target)
 		}
 	}
 	dir, err := os.MkdirTemp("", "hrsync-adbench-")
@@ -78,14 +113,15 @@ func run(n int, drift float64, outPath string, keep bool) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build hrsync (run from the repository root): %w", err)
 	}
-	base, err := makeOUs()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "adbench: %d workers; AD users go below %s\n", n, base)
-
 	results := map[string][]step{}
-	for _, target := range []string{"active_directory", "sandbox"} {
+	for _, target := range targets {
+		base := ""
+		if srv, ok := servers[target]; ok {
+			if base, err = makeOUs(srv); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "adbench: %d workers; %s users go below %s\n", n, target, base)
+		}
 		tdir := filepath.Join(dir, target)
 		if err := os.MkdirAll(tdir, 0o700); err != nil {
 			return err
@@ -95,7 +131,7 @@ func run(n int, drift float64, outPath string, keep bool) error {
 		}
 		var steps []step
 		do := func(name string, want []int, args ...string) error {
-			st, err := hrsync(bin, tdir, name, args...)
+			st, err := hrsync(bin, tdir, servers[target].password, name, args...)
 			if err != nil {
 				return err
 			}
@@ -134,12 +170,33 @@ func run(n int, drift float64, outPath string, keep bool) error {
 		results[target] = steps
 	}
 	var md bytes.Buffer
-	fmt.Fprintf(&md, "hrsync %d workers, %s, %d CPUs; AD: %s (Samba, ldb:nosync); Entra: the sandbox tenant (graphsim in process)\n\n", n, time.Now().UTC().Format("2006-01-02"), cpus(), os.Getenv("HRSYNC_TEST_AD_URL"))
-	fmt.Fprintln(&md, "| step | AD wall | AD peak RSS | AD LDAP requests | Entra (sandbox) wall | Entra peak RSS |")
-	fmt.Fprintln(&md, "|---|---:|---:|---|---:|---:|")
-	for i, a := range results["active_directory"] {
-		e := results["sandbox"][i]
-		fmt.Fprintf(&md, "| %s | %.2f s | %.0f MiB | %s | %.2f s | %.0f MiB |\n", a.name, a.wall.Seconds(), a.rssMiB, a.requests, e.wall.Seconds(), e.rssMiB)
+	fmt.Fprintf(&md, "hrsync %d workers, %s, %d CPUs; AD: %s (Samba, ldb:nosync); LDAP: %s (OpenLDAP slapd, mdb; password_method %s); concurrency %d; Entra: the sandbox tenant (graphsim in process)\n\n",
+		n, time.Now().UTC().Format("2006-01-02"), cpus(), servers["active_directory"].url, servers["ldap"].url, ldapPassword, concurrency)
+	fmt.Fprint(&md, "| step |")
+	for _, target := range targets {
+		fmt.Fprintf(&md, " %[1]s wall | %[1]s peak RSS |", target)
+		if target != "sandbox" {
+			fmt.Fprintf(&md, " %s LDAP requests |", target)
+		}
+	}
+	fmt.Fprint(&md, "\n|---|")
+	for _, target := range targets {
+		fmt.Fprint(&md, "---:|---:|")
+		if target != "sandbox" {
+			fmt.Fprint(&md, "---|")
+		}
+	}
+	fmt.Fprintln(&md)
+	for i, first := range results[targets[0]] {
+		fmt.Fprintf(&md, "| %s |", first.name)
+		for _, target := range targets {
+			st := results[target][i]
+			fmt.Fprintf(&md, " %.2f s | %.0f MiB |", st.wall.Seconds(), st.rssMiB)
+			if target != "sandbox" {
+				fmt.Fprintf(&md, " %s |", st.requests)
+			}
+		}
+		fmt.Fprintln(&md)
 	}
 	os.Stdout.Write(md.Bytes())
 	if outPath != "" {
@@ -154,11 +211,11 @@ func cpus() int {
 }
 
 // hrsync runs the CLI in dir and measures it.
-func hrsync(bin, dir, name string, args ...string) (step, error) {
+func hrsync(bin, dir, password, name string, args ...string) (step, error) {
 	args = append(args, "--log-format", "json", "--log-level", "info")
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HRSYNC_TARGET_PASSWORD="+os.Getenv("HRSYNC_TEST_AD_PASSWORD"))
+	cmd.Env = append(os.Environ(), "HRSYNC_TARGET_PASSWORD="+password)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	start := time.Now()
@@ -181,7 +238,7 @@ func hrsync(bin, dir, name string, args ...string) (step, error) {
 			continue
 		}
 		var parts []string
-		for _, k := range []string{"search_pages", "lookups", "adds", "modifies", "modify_dns"} {
+		for _, k := range []string{"search_pages", "lookups", "adds", "modifies", "modify_dns", "extended"} {
 			if v, _ := rec[k].(float64); v > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), int(v)))
 			}
@@ -191,19 +248,19 @@ func hrsync(bin, dir, name string, args ...string) (step, error) {
 	return st, nil
 }
 
-// makeOUs makes the benchmark's OU with its department OUs below the DC's
-// base DN and returns its DN.
-func makeOUs() (string, error) {
-	conn, err := ldap.DialURL(os.Getenv("HRSYNC_TEST_AD_URL"), ldap.DialWithTLSConfig(tlsConfig()))
+// makeOUs makes the benchmark's OU with its department OUs below the
+// server's base DN and returns its DN.
+func makeOUs(srv server) (string, error) {
+	conn, err := ldap.DialURL(srv.url, ldap.DialWithTLSConfig(tlsConfig(srv)))
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	if err := conn.Bind(os.Getenv("HRSYNC_TEST_AD_BIND_DN"), os.Getenv("HRSYNC_TEST_AD_PASSWORD")); err != nil {
+	if err := conn.Bind(srv.bindDN, srv.password); err != nil {
 		return "", fmt.Errorf("bind: %w", err)
 	}
-	base := fmt.Sprintf("OU=hrsync-bench-%d,%s", time.Now().Unix(), os.Getenv("HRSYNC_TEST_AD_BASE_DN"))
-	for _, ou := range []string{base, "OU=Engineering," + base, "OU=Sales," + base, "OU=Finance," + base} {
+	base := fmt.Sprintf("%s=hrsync-bench-%d,%s", srv.ou, time.Now().Unix(), srv.baseDN)
+	for _, ou := range []string{base, srv.ou + "=Engineering," + base, srv.ou + "=Sales," + base, srv.ou + "=Finance," + base, srv.ou + "=Leavers," + base} {
 		req := ldap.NewAddRequest(ou, nil)
 		req.Attribute("objectClass", []string{"top", "organizationalUnit"})
 		if err := conn.Add(req); err != nil {
@@ -268,8 +325,39 @@ target:
   ca_file: %s
   bind_dn: %s
   base_dn: %s
+  concurrency: %d
 policy: {leavers: disable, max_updates: 0}
-`, os.Getenv("HRSYNC_TEST_AD_URL"), os.Getenv("HRSYNC_TEST_AD_CA"), os.Getenv("HRSYNC_TEST_AD_BIND_DN"), base)
+`, servers["active_directory"].url, servers["active_directory"].ca, servers["active_directory"].bindDN, base, concurrency)
+	case "ldap":
+		mapping = fmt.Sprintf(`match:
+  source: '[WorkerID]'
+  target: employeeNumber
+attributes:
+  uid: 'Append("w", [WorkerID])'
+  cn: 'Join(" ", [FirstName], [LastName], [WorkerID])'
+  sn: '[LastName]'
+  parentDistinguishedName: 'Append(Append("ou=", [Department]), ",%[1]s")'
+  accountEnabled: 'IIF([WorkerStatus]="Active", "True", "False")'
+  givenName: '[FirstName]'
+  displayName: 'Join(" ", [FirstName], [LastName])'
+  departmentNumber: '[Department]'
+  title: '[JobTitle]'
+  manager: '[ManagerID]'
+`, base)
+		srv := servers["ldap"]
+		config = fmt.Sprintf(`source: {type: csv, path: workers.csv}
+mapping: mapping.yaml
+target:
+  type: ldap
+  url: %s
+  ca_file: %s
+  bind_dn: %s
+  base_dn: %s
+  disable: {method: move, dn: 'ou=Leavers,%s'}
+  password_method: %s
+  concurrency: %d
+policy: {leavers: disable, max_updates: 0}
+`, srv.url, srv.ca, srv.bindDN, base, base, ldapPassword, concurrency)
 	default:
 		mapping = `match:
   source: '[WorkerID]'
@@ -297,13 +385,13 @@ policy: {leavers: disable, max_updates: 0}
 	return os.WriteFile(filepath.Join(dir, "hrsync.yaml"), []byte(config), 0o600)
 }
 
-// tlsConfig trusts the DC's CA.
-func tlsConfig() *tls.Config {
+// tlsConfig trusts the server's CA.
+func tlsConfig(srv server) *tls.Config {
 	pool := x509.NewCertPool()
-	if pem, err := os.ReadFile(os.Getenv("HRSYNC_TEST_AD_CA")); err == nil {
+	if pem, err := os.ReadFile(srv.ca); err == nil {
 		pool.AppendCertsFromPEM(pem)
 	}
-	host := strings.TrimPrefix(os.Getenv("HRSYNC_TEST_AD_URL"), "ldaps://")
+	host := strings.TrimPrefix(srv.url, "ldaps://")
 	if h, _, ok := strings.Cut(host, ":"); ok {
 		host = h
 	}

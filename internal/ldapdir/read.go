@@ -1,0 +1,290 @@
+package ldapdir
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/hrsync/hrsync/internal/directory"
+	"github.com/hrsync/hrsync/internal/guid"
+	"github.com/hrsync/hrsync/internal/identity"
+	"github.com/hrsync/hrsync/internal/ldapconn"
+)
+
+// Virtual attributes of the schema.
+const (
+	attrEnabled = "accountEnabled" // by the disable method
+	attrParent  = "parentDistinguishedName"
+	attrUID     = "uid" // the RDN's type
+	attrLocked  = "pwdAccountLockedTime"
+	attrUUID    = "entryUUID"
+)
+
+// ldapAttrs are the LDAP attributes to request for the schema attributes
+// attrs (and the manager): entryUUID always, what the disable method
+// keeps the account state in; the branch comes from the DN.
+func (d *Directory) ldapAttrs(attrs []string, manager bool) []string {
+	out := []string{attrUUID}
+	seen := map[string]bool{strings.ToLower(attrUUID): true}
+	add := func(a string) {
+		if !seen[strings.ToLower(a)] {
+			seen[strings.ToLower(a)] = true
+			out = append(out, a)
+		}
+	}
+	for _, a := range attrs {
+		spec, ok := d.schema.Lookup(a)
+		if !ok {
+			continue
+		}
+		switch spec.Name {
+		case attrEnabled:
+			switch d.opts.Disable.Method {
+			case DisablePPolicy:
+				add(attrLocked)
+			case DisableAttribute:
+				add(d.opts.Disable.Attribute)
+			}
+		case attrParent, identity.Manager:
+		default:
+			add(spec.Name)
+		}
+	}
+	if manager {
+		add("manager")
+	}
+	return out
+}
+
+// user is an entry as hrsync sees a user: its entryUUID as id and the
+// schema attributes attrs canonicalised (the branch from the DN, the
+// account state by the disable method).
+func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
+	id := e.GetEqualFoldAttributeValue(attrUUID)
+	if id == "" {
+		return identity.User{}, fmt.Errorf("entry %s: no entryUUID (the bind account may not read operational attributes)", e.DN)
+	}
+	u := identity.User{ID: id, Attrs: identity.Attrs{}}
+	rdn, parent := ldapconn.SplitDN(e.DN)
+	for _, a := range attrs {
+		spec, ok := d.schema.Lookup(a)
+		if !ok {
+			continue
+		}
+		var v string
+		switch spec.Name {
+		case attrEnabled:
+			v = fmt.Sprint(d.enabled(e))
+		case attrParent:
+			v = parent
+		case identity.Manager:
+			continue
+		case d.rdn:
+			v = rdn // the value that names the entry, of the attribute's values
+		default:
+			v = e.GetEqualFoldAttributeValue(spec.Name)
+		}
+		if v != "" {
+			u.Attrs[spec.Name] = v
+		}
+	}
+	return u, nil
+}
+
+// enabled tells the account state of e by the disable method. Only the
+// permanent ppolicy lock is a disable: a lockout after failed binds ends
+// by itself and is not hrsync's to lift.
+func (d *Directory) enabled(e *ldap.Entry) bool {
+	o := d.opts.Disable
+	switch o.Method {
+	case DisablePPolicy:
+		return e.GetEqualFoldAttributeValue(attrLocked) != lockedForever
+	case DisableMove:
+		return !ldapconn.Below(d.disabled, e.DN)
+	case DisableAttribute:
+		return !strings.EqualFold(e.GetEqualFoldAttributeValue(o.Attribute), o.DisabledValue)
+	}
+	return true
+}
+
+// each runs one fail-closed paged search of filter below every base,
+// calling f for each entry.
+func (d *Directory) each(ctx context.Context, c *ldapconn.Conn, filter string, attrs []string, f func(*ldap.Entry) error) error {
+	for _, b := range d.bases {
+		if err := d.sess.Search(ctx, c, ldapconn.Search{Base: b.String(), Filter: filter, Attrs: attrs, PageSize: PageSize}, f); err != nil {
+			return fmt.Errorf("below %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// ReadUsers reads every inetOrgPerson below the base DN (and the disabled
+// branch) that the filter admits, in pages of 500, failing closed: a size
+// or time limit, a paging error or a referral fails the read.
+func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress func(int)) ([]identity.User, error) {
+	if q.Licenses {
+		return nil, fmt.Errorf("read users: an LDAP directory has no licenses: remove the mapping's license rules")
+	}
+	attrs := d.ldapAttrs(append(append([]string(nil), q.Attrs...), attrUID), q.Manager)
+	var users []identity.User
+	var managers []string
+	var dnID, uidDN map[string]string
+	err := d.sess.With(ctx, func(c *ldapconn.Conn) error {
+		users, managers, dnID, uidDN = nil, nil, map[string]string{}, map[string]string{}
+		return d.each(ctx, c, d.filter, attrs, func(e *ldap.Entry) error {
+			u, err := d.user(e, q.Attrs)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+			managers = append(managers, e.GetEqualFoldAttributeValue("manager"))
+			dnID[ldapconn.FoldDN(e.DN)] = u.ID
+			uid := e.GetEqualFoldAttributeValue(attrUID)
+			if uid != "" {
+				uidDN[strings.ToLower(uid)] = e.DN
+			}
+			d.remember(u.ID, e.DN, uid)
+			if progress != nil && len(users)%PageSize == 0 {
+				progress(len(users))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	if progress != nil {
+		progress(len(users))
+	}
+	d.mu.Lock()
+	d.dnID, d.uidN = dnID, uidDN
+	d.mu.Unlock()
+	if q.Manager {
+		cache := map[string]string{}
+		for i, m := range managers {
+			if m == "" {
+				continue
+			}
+			id, err := d.idOfDN(ctx, m, dnID, cache)
+			if err != nil {
+				return nil, fmt.Errorf("read the manager of %s: %w", users[i].ID, err)
+			}
+			users[i].ManagerID = id
+		}
+	}
+	return users, nil
+}
+
+// idOfDN is the entryUUID of the entry dn names: from the read, from
+// cache, or looked up ("" when it does not exist: a manager renamed
+// without the refint overlay leaves a dangling DN, which the plan mends).
+func (d *Directory) idOfDN(ctx context.Context, dn string, read, cache map[string]string) (string, error) {
+	if id, ok := read[ldapconn.FoldDN(dn)]; ok {
+		return id, nil
+	}
+	if id, ok := cache[ldapconn.FoldDN(dn)]; ok {
+		return id, nil
+	}
+	e, err := d.sess.Get(ctx, dn, "(objectClass=*)", []string{attrUUID})
+	if err != nil {
+		return "", err
+	}
+	id := ""
+	if e != nil {
+		id = e.GetEqualFoldAttributeValue(attrUUID)
+	}
+	cache[ldapconn.FoldDN(dn)] = id
+	return id, nil
+}
+
+// byIDOn is the user in scope (below a base, matching the filter) whose
+// entryUUID is id; nil when there is none. OpenLDAP has no <GUID=...>
+// DNs: it is an indexed equality search of each base.
+func (d *Directory) byIDOn(ctx context.Context, c *ldapconn.Conn, id string, attrs []string) (*ldap.Entry, error) {
+	if !guid.Valid(id) {
+		return nil, nil
+	}
+	filter := "(&" + d.filter + "(entryUUID=" + ldap.EscapeFilter(id) + "))"
+	for _, b := range d.bases {
+		d.sess.Count("lookup", 1)
+		res, err := c.Conn.Search(ldap.NewSearchRequest(b.String(), ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, 0, false, filter, attrs, nil))
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Entries) > 0 {
+			e := res.Entries[0]
+			d.remember(id, e.DN, e.GetEqualFoldAttributeValue(attrUID))
+			return e, nil
+		}
+	}
+	return nil, nil
+}
+
+// inScope reports whether dn lies below a base.
+func (d *Directory) inScope(dn string) bool {
+	for _, b := range d.bases {
+		if ldapconn.Below(b, dn) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadDeleted reads nothing: a deleted LDAP entry is gone with its
+// entryUUID.
+func (d *Directory) ReadDeleted(context.Context, directory.Query) ([]identity.DeletedUser, error) {
+	return nil, nil
+}
+
+// find finds the users in scope whose attribute op.Attr is op.Value.
+func (d *Directory) find(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) (directory.Outcome, error) {
+	spec, ok := d.schema.Lookup(op.Attr)
+	if !ok || spec.Name == attrEnabled || spec.Name == attrParent || spec.Name == identity.Manager {
+		return directory.Outcome{}, rejected(name, "cannot find users by %s", op.Attr)
+	}
+	var users []identity.User
+	filter := "(&" + d.filter + "(" + spec.Name + "=" + ldap.EscapeFilter(op.Value) + "))"
+	err := d.each(ctx, c, filter, d.ldapAttrs(op.Select, false), func(e *ldap.Entry) error {
+		u, err := d.user(e, op.Select)
+		if err != nil {
+			return err
+		}
+		users = append(users, u)
+		return nil
+	})
+	return directory.Outcome{Users: users}, err
+}
+
+// read reads one user by entryUUID, with its manager when op.Expand.
+func (d *Directory) read(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) (directory.Outcome, error) {
+	e, err := d.byIDOn(ctx, c, op.UserID, d.ldapAttrs(op.Select, op.Expand))
+	if err != nil || e == nil {
+		return directory.Outcome{}, orNotFound(err, name, "no such user in scope")
+	}
+	u, err := d.user(e, op.Select)
+	if err != nil {
+		return directory.Outcome{}, err
+	}
+	if m := e.GetEqualFoldAttributeValue("manager"); op.Expand && m != "" {
+		d.mu.Lock()
+		read := d.dnID
+		d.mu.Unlock()
+		if u.ManagerID, err = d.idOfDN(ctx, m, read, map[string]string{}); err != nil {
+			return directory.Outcome{}, err
+		}
+	}
+	return directory.Outcome{Users: []identity.User{u}}, nil
+}
+
+// branchInScope reports whether users placed in dn are read: dn is a
+// base or lies below one.
+func (d *Directory) branchInScope(dn string) bool {
+	for _, b := range d.bases {
+		if ldapconn.AtOrBelow(b, dn) {
+			return true
+		}
+	}
+	return false
+}
