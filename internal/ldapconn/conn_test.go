@@ -75,6 +75,28 @@ func TestSearchPagesAndFailsClosed(t *testing.T) {
 	}
 }
 
+// Samba answers every page of a search with the same cookie (it names the
+// search): a read of many pages is still whole.
+func TestSearchPagesSamba(t *testing.T) {
+	s := dirtest.AD(t)
+	box := s.Sandbox(t)
+	conn := s.DialAdmin(t)
+	for i := range 12 {
+		req := ldap.NewAddRequest(fmt.Sprintf("CN=Contact %03d,%s", i, box), nil)
+		req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "contact"})
+		if err := conn.Add(req); err != nil {
+			t.Fatalf("adding contact %d: %v", i, err)
+		}
+	}
+	admin := ldapconn.Config{URL: s.URL, CAFile: s.CAFile, BindDN: s.BindDN, Password: s.Password}
+	n := 0
+	pages, err := dial(t, admin).Search(context.Background(), ldapconn.Search{Base: box, Filter: "(objectClass=contact)", Attrs: []string{"cn"}, PageSize: 3},
+		func(*ldap.Entry) error { n++; return nil })
+	if err != nil || n != 12 || pages < 4 {
+		t.Fatalf("read %d entries in %d pages, err %v; want 12 in 4 or 5", n, pages, err)
+	}
+}
+
 // Connection problems name what failed and what to do, never the password.
 func TestDialErrorsNameTheStage(t *testing.T) {
 	s := dirtest.LDAP(t)

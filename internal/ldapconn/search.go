@@ -33,6 +33,26 @@ type Search struct {
 // OpenLDAP's default size limit (500) and AD's page cap (1,000).
 const DefaultPageSize = 500
 
+// maxEmptyPages is how many pages in a row without entries Search accepts
+// while the server says there are more.
+const maxEmptyPages = 1000
+
+// foldedHash is a 64-bit FNV-1a hash of dn with ASCII letters folded to
+// lower case (DNs differing only in case name one entry), computed without
+// allocating: Search remembers every DN it read by this hash.
+func foldedHash(dn string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(dn); i++ {
+		c := dn[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
 // ErrPartial marks a read the directory cut short: hrsync never uses a
 // partial read, since the people missing from it would look like leavers.
 var ErrPartial = errors.New("the directory returned only part of the result")
@@ -41,9 +61,11 @@ var ErrPartial = errors.New("the directory returned only part of the result")
 // calls each for every entry in order. It fails closed: any result other
 // than success (a size or time limit, an error), a referral or
 // continuation reference (hrsync follows none), a page without the paging
-// control while the server has more, or a repeated cookie fails the whole
-// read with ErrPartial or the server's error. It returns the number of
-// pages read.
+// control while the server has more, or paging that goes round in a circle
+// (an entry returned twice, or page after page without entries) fails the
+// whole read with ErrPartial or the server's error. A repeated cookie is
+// no sign of trouble: Samba's cookie names the search, the same for every
+// page. It returns the number of pages read.
 func (c *Conn) Search(ctx context.Context, s Search, each func(*ldap.Entry) error) (int, error) {
 	if s.Filter == "" {
 		s.Filter = "(objectClass=*)"
@@ -62,8 +84,8 @@ func (c *Conn) Search(ctx context.Context, s Search, each func(*ldap.Entry) erro
 	controls := append(append([]ldap.Control(nil), s.Controls...), paging)
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	seen := map[string]bool{}
-	pages := 0
+	seen := map[uint64]struct{}{}
+	pages, empty := 0, 0
 	for {
 		req := ldap.NewSearchRequest(s.Base, s.Scope, ldap.NeverDerefAliases, 0, 0, false, s.Filter, s.Attrs, controls)
 		res, err := c.Conn.Search(req)
@@ -78,6 +100,11 @@ func (c *Conn) Search(ctx context.Context, s Search, each func(*ldap.Entry) erro
 			return pages, fmt.Errorf("search %s: page %d: %w: the server referred to %s, and hrsync follows no referral; point base_dn at the part of the directory this server holds", s.Base, pages, ErrPartial, strings.Join(res.Referrals, ", "))
 		}
 		for _, e := range res.Entries {
+			h := foldedHash(e.DN)
+			if _, twice := seen[h]; twice {
+				return pages, fmt.Errorf("search %s: page %d: %w: the server returned %s a second time, so its paging went round in a circle", s.Base, pages, ErrPartial, e.DN)
+			}
+			seen[h] = struct{}{}
 			if err := each(e); err != nil {
 				return pages, err
 			}
@@ -91,10 +118,14 @@ func (c *Conn) Search(ctx context.Context, s Search, each func(*ldap.Entry) erro
 		if len(cookie) == 0 {
 			return pages, nil
 		}
-		if seen[string(cookie)] {
-			return pages, fmt.Errorf("search %s: page %d: %w: the server repeated a paging cookie", s.Base, pages, ErrPartial)
+		// A server may answer a page with no entries (AD does when a page's
+		// time runs out among entries that do not match), but not forever.
+		if empty = empty + 1; len(res.Entries) > 0 {
+			empty = 0
 		}
-		seen[string(cookie)] = true
+		if empty > maxEmptyPages {
+			return pages, fmt.Errorf("search %s: page %d: %w: the server sent %d pages in a row without entries and still says there are more", s.Base, pages, ErrPartial, empty)
+		}
 		paging.SetCookie(cookie)
 	}
 }

@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -164,7 +165,10 @@ func TestFakeServerFailures(t *testing.T) {
 		}, []string{"without paging", "RFC 2696"}},
 		{"repeated cookie", nil, func(s fakeSearch) fakeAnswer {
 			return fakeAnswer{entries: []fakeEntry{fakePerson("uid=a" + s.cookie + ",ou=people,dc=example,dc=org")}, cookie: "same"}
-		}, []string{"repeated a paging cookie"}},
+		}, []string{"uid=asame,ou=people,dc=example,dc=org a second time", "went round in a circle"}},
+		{"pages without entries, forever", nil, func(s fakeSearch) fakeAnswer {
+			return fakeAnswer{cookie: "more"}
+		}, []string{"pages in a row without entries"}},
 		{"ranged values not continuing where asked", []any{"member"}, func(s fakeSearch) fakeAnswer {
 			if s.base == "ou=people,dc=example,dc=org" {
 				return fakeAnswer{entries: []fakeEntry{{dn: "cn=g,ou=people,dc=example,dc=org", attrs: [][2]any{{"member;range=0-1", []string{"uid=a", "uid=b"}}}}}}
@@ -188,6 +192,24 @@ func TestFakeServerFailures(t *testing.T) {
 				t.Errorf("not ErrPartial")
 			}
 		})
+	}
+}
+
+// Samba's paging cookie names the search: the same for every page. Each
+// page still brings new entries, and the read is whole.
+func TestFakeServerSameCookieEveryPage(t *testing.T) {
+	page := 0
+	url := fakeServer(t, func(s fakeSearch) fakeAnswer {
+		page++
+		a := fakeAnswer{entries: []fakeEntry{fakePerson(fmt.Sprintf("uid=p%da,ou=people,dc=example,dc=org", page)), fakePerson(fmt.Sprintf("uid=p%db,ou=people,dc=example,dc=org", page))}}
+		if page < 3 {
+			a.cookie = "1" // the server keeps its place; the cookie stays "1"
+		}
+		return a
+	})
+	recs, _ := mustRead(t, fakeSource(t, url))
+	if len(recs) != 6 || page != 3 {
+		t.Fatalf("%d records in %d pages, want 6 in 3", len(recs), page)
 	}
 }
 
