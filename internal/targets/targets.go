@@ -25,6 +25,7 @@ import (
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/ldapconn"
 	"github.com/hrsync/hrsync/internal/ldapdir"
+	"github.com/hrsync/hrsync/internal/pacer"
 )
 
 // requestTimeout bounds each attempt of a Graph request; retries after
@@ -66,7 +67,14 @@ func openSandbox(ctx context.Context, t config.Target, log *slog.Logger) (direct
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}, Timeout: requestTimeout, Concurrency: t.Concurrency, Log: log})
+	// The in-process emulator does not throttle, so writes are not paced to
+	// Graph's stated write budget (20 a second after a burst of 3,000):
+	// that would make a large sandbox apply take as long as against Entra
+	// for no 429 to avoid. The pacer still follows any Retry-After.
+	// (`hrsync sandbox serve --throttle`, reached as target.type entra,
+	// is paced like Entra.)
+	c, err := entra.New(entra.Options{GraphURL: base, Auth: entra.Auth{Method: config.AuthAccessToken, Token: token}, Timeout: requestTimeout,
+		Concurrency: t.Concurrency, Log: log, Pacer: pacer.New(pacer.Options{})})
 	if err != nil {
 		_ = srv.Close(ctx)
 		return nil, err
