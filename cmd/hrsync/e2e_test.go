@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hrsync/hrsync/internal/dirtest"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 // binary is the hrsync CLI built once for all end-to-end tests.
@@ -513,9 +515,7 @@ func TestLeaverThresholdBlocksApply(t *testing.T) {
 
 func TestCSV2SCIMFixture(t *testing.T) {
 	fixture := filepath.Join("..", "..", "..", "shared", "fixtures", "csv2scim", "csv-with-1000-records.csv")
-	if _, err := os.Stat(fixture); err != nil {
-		t.Skipf("fixture not present: %v", err)
-	}
+	testenv.File(t, fixture, "clone the repository with ../shared beside it, as CI does")
 	root := t.TempDir()
 	copyFile(t, filepath.Join("..", "..", "mappings", "csv2scim.yaml"), filepath.Join(root, "mappings", "csv2scim.yaml"))
 	copyFile(t, fixture, filepath.Join(root, "hr", "workers.csv"))

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 // quickstartSequence runs the README's quick start from the folder holding
@@ -125,9 +127,7 @@ func TestStuckJournalFromAnEarlierVersion(t *testing.T) {
 // plans, their journals and the kept ones, reports, writeback and
 // passwords files.
 func TestGitignoreCoversTheQuickstart(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
+	testenv.Program(t, "git", "git")
 	root := filepath.Dir(filepath.Dir(quickstart(t)))
 	copied := map[string]bool{}
 	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -171,11 +171,9 @@ func TestGitignoreCoversTheQuickstart(t *testing.T) {
 // nothing to apply, but 1048 cannot be created, so it mails that and
 // exits 6, every night until someone acts.
 func TestCronWrapperAlertsOnTheQuickstartProblem(t *testing.T) {
-	for _, tool := range []string{"flock", "jq", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s", tool)
-		}
-	}
+	testenv.Program(t, "flock", "util-linux")
+	testenv.Program(t, "jq", "jq")
+	testenv.Program(t, "bash", "bash")
 	dir := converged(t)
 	data := t.TempDir()
 	wrapper, _ := filepath.Abs(filepath.Join("..", "..", "examples", "cron", "hrsync-nightly.sh"))

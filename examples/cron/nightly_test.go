@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 // fakeHrsync stands in for hrsync: it logs its arguments, writes a plan
@@ -49,12 +51,8 @@ type run struct {
 // nightly runs the wrapper with a fake hrsync first on PATH and env set.
 func nightly(t *testing.T, env map[string]string, hold bool) run {
 	t.Helper()
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("no flock")
-	}
-	if _, err := exec.LookPath("jq"); err != nil {
-		t.Skip("no jq")
-	}
+	testenv.Program(t, "flock", "util-linux")
+	testenv.Program(t, "jq", "jq")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {

@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hrsync/hrsync/internal/graphsim"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 func TestReadPlan(t *testing.T) {
@@ -191,10 +192,7 @@ func TestCommandLine(t *testing.T) {
 }
 
 func TestSpawner(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
+	sh := testenv.Program(t, "sh", "dash")
 	dir := t.TempDir()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()

@@ -7,6 +7,8 @@ import (
 
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoft/kiota-abstractions-go/store"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 // newTestClient is a Client over NewAdapter with base as its base URL
@@ -103,10 +105,7 @@ func TestDefaults(t *testing.T) {
 // msgraph-sdk-go's root package (or, through it, request builders it
 // never uses, such as drives).
 func TestRootPackageNotLinked(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("SKIPPED: no go tool on PATH")
-	}
+	goTool := testenv.Program(t, "go", "golang (or Go from go.dev)")
 	out, err := exec.Command(goTool, "list", "-deps", "github.com/hrsync/hrsync/cmd/hrsync").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

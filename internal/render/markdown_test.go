@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/hrsync/hrsync/internal/plan"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 // tricky are values markdown would change: backticks (runs of them, at the
@@ -46,10 +48,7 @@ func TestMarkdownShowsValuesExactly(t *testing.T) {
 	}
 	golden(t, "plan-tricky.md", buf.Bytes())
 
-	cmark, err := exec.LookPath("cmark-gfm")
-	if err != nil {
-		t.Skip("cmark-gfm is not installed (apt-get install cmark-gfm): the HTML check is skipped")
-	}
+	cmark := testenv.Program(t, "cmark-gfm", "cmark-gfm")
 	cmd := exec.Command(cmark, "-e", "table")
 	cmd.Stdin = bytes.NewReader(buf.Bytes())
 	out, err := cmd.Output()

@@ -16,6 +16,8 @@ import (
 
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/source"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 // row is an expected record: the line it starts on and its values.
@@ -484,10 +486,7 @@ func TestMissingFile(t *testing.T) {
 func fixture(t *testing.T, name string) string {
 	t.Helper()
 	path := filepath.Join("..", "..", "..", "..", "shared", "fixtures", "csv2scim", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("fixture not available: %v", err)
-	}
-	return path
+	return testenv.File(t, path, "clone the repository with ../shared beside it, as CI does")
 }
 
 func TestFixtures(t *testing.T) {
