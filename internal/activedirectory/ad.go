@@ -104,19 +104,9 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	base, err := ldap.ParseDN(opts.BaseDN)
-	if err != nil || len(base.RDNs) == 0 {
-		return nil, fmt.Errorf("base_dn %q is not a distinguished name", opts.BaseDN)
-	}
-	filter := userFilter
-	if f := strings.TrimSpace(opts.Filter); f != "" {
-		if !strings.HasPrefix(f, "(") {
-			f = "(" + f + ")"
-		}
-		if _, err := ldap.CompileFilter(f); err != nil {
-			return nil, fmt.Errorf("target.filter %q is not an LDAP filter: %v", opts.Filter, err)
-		}
-		filter = "(&" + userFilter + f + ")"
+	base, filter, err := ldapop.Scope(opts.BaseDN, userFilter, opts.Filter)
+	if err != nil {
+		return nil, err
 	}
 	sess, err := ldapop.Dial(ctx, opts.Conn, log)
 	if err != nil {

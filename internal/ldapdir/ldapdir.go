@@ -201,19 +201,9 @@ func prepare(opts Options) (*Directory, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	base, err := ldap.ParseDN(opts.BaseDN)
-	if err != nil || len(base.RDNs) == 0 {
-		return nil, fmt.Errorf("base_dn %q is not a distinguished name", opts.BaseDN)
-	}
-	filter := personClass
-	if f := strings.TrimSpace(opts.Filter); f != "" {
-		if !strings.HasPrefix(f, "(") {
-			f = "(" + f + ")"
-		}
-		if _, err := ldap.CompileFilter(f); err != nil {
-			return nil, fmt.Errorf("target.filter %q is not an LDAP filter: %v", opts.Filter, err)
-		}
-		filter = "(&" + personClass + f + ")"
+	base, filter, err := ldapop.Scope(opts.BaseDN, personClass, opts.Filter)
+	if err != nil {
+		return nil, err
 	}
 	d := &Directory{opts: opts, log: log, base: base, bases: []*ldap.DN{base}, filter: filter, schema: schema, rdn: opts.RDNAttribute}
 	if !ldapconn.AtOrBelow(base, opts.PeopleDN) {

@@ -93,3 +93,28 @@ func TestDo(t *testing.T) {
 		})
 	}
 }
+
+func TestScope(t *testing.T) {
+	const class = "(objectClass=user)"
+	for _, c := range []struct {
+		base, filter, want, err string
+	}{
+		{"OU=People,DC=contoso,DC=test", "", class, ""},
+		{"OU=People,DC=contoso,DC=test", "  ", class, ""},
+		{"OU=People,DC=contoso,DC=test", "!(description=shared*)", "(&" + class + "(!(description=shared*)))", ""},
+		{"OU=People,DC=contoso,DC=test", "(department=Sales)", "(&" + class + "(department=Sales))", ""},
+		{"OU=People,DC=contoso,DC=test", "(department=Sales", "", `target.filter "(department=Sales" is not an LDAP filter`},
+		{"", "", "", `base_dn "" is not a distinguished name`},
+		{"not a dn", "", "", `base_dn "not a dn" is not a distinguished name`},
+	} {
+		base, got, err := Scope(c.base, class, c.filter)
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("Scope(%q, %q): %v, want an error with %q", c.base, c.filter, err, c.err)
+			}
+		case err != nil || got != c.want || base == nil:
+			t.Errorf("Scope(%q, %q) = %v, %q, %v; want %q", c.base, c.filter, base, got, err, c.want)
+		}
+	}
+}
