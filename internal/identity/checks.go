@@ -99,12 +99,15 @@ func CheckUID(s string) error {
 	if strings.TrimSpace(s) != s || s == "" {
 		return fmt.Errorf("uid %q must not be empty or start or end with a space", s)
 	}
-	for _, r := range s {
-		if r < ' ' || r == 0x7f {
-			return fmt.Errorf("uid %q contains a control character", s)
-		}
+	if hasControl(s) {
+		return fmt.Errorf("uid %q contains a control character", s)
 	}
 	return nil
+}
+
+// hasControl reports whether s holds an ASCII control character.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
 }
 
 // CheckRDNValue validates a value that names an LDAP entry: not empty, no
@@ -113,10 +116,8 @@ func CheckRDNValue(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return fmt.Errorf("%q is empty: it names the entry", s)
 	}
-	for _, r := range s {
-		if r < ' ' || r == 127 {
-			return fmt.Errorf("%q contains a control character", s)
-		}
+	if hasControl(s) {
+		return fmt.Errorf("%q contains a control character", s)
 	}
 	return nil
 }
