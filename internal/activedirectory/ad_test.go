@@ -80,8 +80,8 @@ func TestCreateWithPasswordAndRead(t *testing.T) {
 	admin := s.DialAdmin(t)
 	d := open(t, s, box)
 	a := person(t, box, "José García, Jr.")
-	a["accountExpires"] = "2031-06-30T00:00:00Z"
-	a["department"] = "Engineering"
+	a.Set("accountExpires", "2031-06-30T00:00:00Z")
+	a.Set("department", "Engineering")
 	pw := password(t)
 	o := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: a, Password: pw}))
 	dn := dnOf(t, admin, o.ID)
@@ -98,11 +98,11 @@ func TestCreateWithPasswordAndRead(t *testing.T) {
 
 	// The password is the one set: AD answers "must change it" (data
 	// 773), not "wrong password" (52e)...
-	err := s.Dial(t).Bind(a["userPrincipalName"], pw)
+	err := s.Dial(t).Bind(a.Get("userPrincipalName"), pw)
 	if err == nil || !strings.Contains(err.Error(), "data 773") {
 		t.Errorf("bind with the initial password: %v, want 49 with data 773 (must change at first sign-in)", err)
 	}
-	if err := s.Dial(t).Bind(a["userPrincipalName"], pw+"x"); err == nil || !strings.Contains(err.Error(), "data 52e") {
+	if err := s.Dial(t).Bind(a.Get("userPrincipalName"), pw+"x"); err == nil || !strings.Contains(err.Error(), "data 52e") {
 		t.Errorf("bind with a wrong password: %v, want data 52e", err)
 	}
 	// ...and once the change is no longer required, it binds.
@@ -111,7 +111,7 @@ func TestCreateWithPasswordAndRead(t *testing.T) {
 	if err := admin.Modify(m); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Dial(t).Bind(a["userPrincipalName"], pw); err != nil {
+	if err := s.Dial(t).Bind(a.Get("userPrincipalName"), pw); err != nil {
 		t.Errorf("bind with the initial password: %v", err)
 	}
 
@@ -124,17 +124,17 @@ func TestCreateWithPasswordAndRead(t *testing.T) {
 		t.Fatalf("%d users", len(users))
 	}
 	u := users[0]
-	want := identity.Attrs{"cn": "José García, Jr.", "parentDistinguishedName": box, "accountEnabled": "true", "accountDisabled": "false",
-		"accountExpires": "2031-06-30T00:00:00Z", "employeeID": a["employeeID"], "department": "Engineering", "sAMAccountName": a["sAMAccountName"]}
+	want := identity.AttrsOf(map[string]string{"cn": "José García, Jr.", "parentDistinguishedName": box, "accountEnabled": "true", "accountDisabled": "false",
+		"accountExpires": "2031-06-30T00:00:00Z", "employeeID": a.Get("employeeID"), "department": "Engineering", "sAMAccountName": a.Get("sAMAccountName")})
 	if u.ID != o.ID || fmt.Sprint(u.Attrs) != fmt.Sprint(want) {
 		t.Errorf("read %s %v\nwant %s %v", u.ID, u.Attrs, o.ID, want)
 	}
 	// Never set: accountExpires "never" is no value; the GUID finds it.
 	got := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: o.ID, Select: []string{"accountExpires", "mail"}}))
-	if len(got.Users) != 1 || got.Users[0].Attrs["accountExpires"] != "2031-06-30T00:00:00Z" || got.Users[0].Attrs["mail"] != "" {
+	if len(got.Users) != 1 || got.Users[0].Attrs.Get("accountExpires") != "2031-06-30T00:00:00Z" || got.Users[0].Attrs.Get("mail") != "" {
 		t.Errorf("get %+v", got.Users)
 	}
-	found := must(t, one(t, d, directory.Op{Kind: directory.OpFind, Attr: "employeeID", Value: a["employeeID"], Select: []string{"employeeID"}}))
+	found := must(t, one(t, d, directory.Op{Kind: directory.OpFind, Attr: "employeeID", Value: a.Get("employeeID"), Select: []string{"employeeID"}}))
 	if len(found.Users) != 1 || found.Users[0].ID != o.ID {
 		t.Errorf("find %+v", found.Users)
 	}
@@ -194,7 +194,7 @@ func TestUpdates(t *testing.T) {
 		t.Errorf("the worker's manager is %q after the move", got)
 	}
 	got := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: worker, Select: []string{"department", "title", "mail", "accountEnabled"}, Expand: true})).Users[0]
-	if got.ManagerID != boss || got.Attrs["department"] != "Sales" || got.Attrs["title"] != "Rep" || got.Attrs["mail"] != "" || got.Attrs["accountEnabled"] != "true" {
+	if got.ManagerID != boss || got.Attrs.Get("department") != "Sales" || got.Attrs.Get("title") != "Rep" || got.Attrs.Get("mail") != "" || got.Attrs.Get("accountEnabled") != "true" {
 		t.Errorf("worker %+v", got)
 	}
 	users, err := d.ReadUsers(context.Background(), directory.Query{Attrs: []string{"cn", "parentDistinguishedName"}, Manager: true}, nil)
@@ -205,7 +205,7 @@ func TestUpdates(t *testing.T) {
 		if u.ID == worker && u.ManagerID != boss {
 			t.Errorf("read: worker's manager %q, want %q", u.ManagerID, boss)
 		}
-		if u.ID == boss && (u.Attrs["cn"] != "Boss Renamed" || u.Attrs["parentDistinguishedName"] != to) {
+		if u.ID == boss && (u.Attrs.Get("cn") != "Boss Renamed" || u.Attrs.Get("parentDistinguishedName") != to) {
 			t.Errorf("read: boss %v", u.Attrs)
 		}
 	}
@@ -240,9 +240,9 @@ func TestConflictsAndRefusals(t *testing.T) {
 	must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: first, Password: password(t)}))
 
 	sameSAM := person(t, box, "Second User")
-	sameSAM["sAMAccountName"] = first["sAMAccountName"]
+	sameSAM.Set("sAMAccountName", first.Get("sAMAccountName"))
 	sameUPN := person(t, box, "Third User")
-	sameUPN["userPrincipalName"] = first["userPrincipalName"]
+	sameUPN.Set("userPrincipalName", first.Get("userPrincipalName"))
 	sameCN := person(t, box, "First User")
 	outside := person(t, "OU=Leavers,"+s.BaseDN, "Outside User")
 	weak := "abc"
@@ -379,11 +379,11 @@ func TestLostAddAnswerAdopted(t *testing.T) {
 	a := person(t, box, "Lost Answer")
 	var changes []plan.Change
 	for _, k := range []string{"cn", "parentDistinguishedName", "sAMAccountName", "userPrincipalName", "displayName", "employeeID", "accountEnabled"} {
-		v := a[k]
+		v := a.Get(k)
 		changes = append(changes, plan.Change{Attribute: k, After: &v})
 	}
 	pl := &plan.Plan{Applyable: true, Target: plan.Target{Type: identity.TargetActiveDirectory}, Match: plan.MatchInfo{Target: "employeeID"},
-		Actions: []plan.Action{{Action: plan.Create, Key: a["employeeID"], UserPrincipalName: a["userPrincipalName"], DisplayName: a["displayName"], Changes: changes}}}
+		Actions: []plan.Action{{Action: plan.Create, Key: a.Get("employeeID"), UserPrincipalName: a.Get("userPrincipalName"), DisplayName: a.Get("displayName"), Changes: changes}}}
 	var adopted []string
 	p.armed.Store(true)
 	rep, err := apply.Execute(context.Background(), pl, d, apply.Options{Schema: d.Schema(), Created: func(key, id, upn, mail, pw string, _ identity.Attrs) {
@@ -436,7 +436,7 @@ func TestPagingGroupsAndRanges(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, u := range users {
-		if seen[u.ID] || u.Attrs["accountEnabled"] != "false" || u.Attrs["employeeID"] == "" {
+		if seen[u.ID] || u.Attrs.Get("accountEnabled") != "false" || u.Attrs.Get("employeeID") == "" {
 			t.Fatalf("user %+v (seen %v)", u, seen[u.ID])
 		}
 		seen[u.ID] = true

@@ -89,8 +89,8 @@ func password(t *testing.T) string { return "Pw-" + dirtest.RandomHex(t, 8) + "-
 // person is a create's attributes for a user in ou.
 func person(t *testing.T, ou, name string) identity.Attrs {
 	sam := "t" + dirtest.RandomHex(t, 6)
-	return identity.Attrs{"cn": name, "parentDistinguishedName": ou, "sAMAccountName": sam, "userPrincipalName": sam + "@contoso.test",
-		"displayName": name, "employeeID": "E" + dirtest.RandomHex(t, 4), "accountEnabled": "true"}
+	return identity.AttrsOf(map[string]string{"cn": name, "parentDistinguishedName": ou, "sAMAccountName": sam, "userPrincipalName": sam + "@contoso.test",
+		"displayName": name, "employeeID": "E" + dirtest.RandomHex(t, 4), "accountEnabled": "true"})
 }
 
 func addOU(t *testing.T, conn *ldap.Conn, dn string) string {

@@ -52,7 +52,7 @@ func describe(op directory.Op) string {
 
 // entryDN is the DN a create's attributes place the user at.
 func entryDN(a identity.Attrs) string {
-	return "CN=" + rdnValue(a[attrCN]) + "," + a[attrParent]
+	return "CN=" + rdnValue(a.Get(attrCN)) + "," + a.Get(attrParent)
 }
 
 // run carries out op on c.
@@ -120,7 +120,7 @@ func fileTime(v *string) (string, error) {
 // attributes, its initial password (which must be changed at first
 // sign-in) and its account state, then reads back its objectGUID.
 func (d *Directory) create(c *ldapconn.Conn, op directory.Op, name string) (directory.Outcome, error) {
-	cn, parent := op.Attrs[attrCN], op.Attrs[attrParent]
+	cn, parent := op.Attrs.Get(attrCN), op.Attrs.Get(attrParent)
 	if cn == "" || parent == "" {
 		return directory.Outcome{}, rejected(name, "a user needs cn and parentDistinguishedName (its name and OU)")
 	}
@@ -134,13 +134,13 @@ func (d *Directory) create(c *ldapconn.Conn, op directory.Op, name string) (dire
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
 	uac := uacNormalAccount
-	names := make([]string, 0, len(op.Attrs))
-	for a := range op.Attrs {
+	names := make([]string, 0, op.Attrs.Len())
+	for a := range op.Attrs.All() {
 		names = append(names, a)
 	}
 	sort.Strings(names)
 	for _, a := range names {
-		v := op.Attrs[a]
+		v := op.Attrs.Get(a)
 		spec, ok := d.schema.Lookup(a)
 		if !ok {
 			return directory.Outcome{}, rejected(name, "%s is not an Active Directory attribute hrsync writes", a)

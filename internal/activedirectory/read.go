@@ -63,7 +63,7 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 	if len(raw) != 16 {
 		return identity.User{}, fmt.Errorf("entry %s: no objectGUID (the bind account may not read it)", e.DN)
 	}
-	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.Attrs{}}
+	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.AttrsOf(map[string]string{})}
 	rdn, parent := ldapconn.SplitDN(e.DN)
 	for _, a := range attrs {
 		spec, ok := d.schema.Lookup(a)
@@ -100,7 +100,7 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 			v = e.GetEqualFoldAttributeValue(spec.Name)
 		}
 		if v != "" {
-			u.Attrs[spec.Name] = v
+			u.Attrs.Set(spec.Name, v)
 		}
 	}
 	return u, nil

@@ -634,7 +634,7 @@ func (e *executor) restorePhase() {
 				}
 				// No longer in deleted items: restored already?
 				return directory.Op{Kind: directory.OpGet, UserID: a.ID, Select: []string{target}}, func(o directory.Outcome) bool {
-					if o.Err == nil && len(o.Users) == 1 && plan.Fold(o.Users[0].Attrs[target]) == plan.Fold(a.Key) {
+					if o.Err == nil && len(o.Users) == 1 && plan.Fold(o.Users[0].Attrs.Get(target)) == plan.Fold(a.Key) {
 						e.created[plan.Fold(a.Key)] = a.ID
 						return true
 					}
@@ -868,8 +868,8 @@ func (e *executor) adoptConflicts() {
 		finds = append(finds, step{action: i,
 			op: directory.Op{Kind: directory.OpFind, Attr: target, Value: a.Key, Select: []string{target, signIn}},
 			onOK: func(o directory.Outcome) error {
-				if len(o.Users) != 1 || plan.Fold(o.Users[0].Attrs[target]) != plan.Fold(a.Key) ||
-					!strings.EqualFold(o.Users[0].Attrs[signIn], upn) {
+				if len(o.Users) != 1 || plan.Fold(o.Users[0].Attrs.Get(target)) != plan.Fold(a.Key) ||
+					!strings.EqualFold(o.Users[0].Attrs.Get(signIn), upn) {
 					return conflictErr
 				}
 				adopted[i] = o.Users[0].ID
@@ -938,12 +938,12 @@ func (e *executor) deleteNote() string {
 
 // createAttrs are the attributes a create writes (the manager aside).
 func createAttrs(a plan.Action) identity.Attrs {
-	attrs := identity.Attrs{}
+	attrs := identity.AttrsOf(map[string]string{})
 	for _, c := range a.Changes {
 		if c.Attribute == identity.Manager || c.After == nil {
 			continue
 		}
-		attrs[c.Attribute] = *c.After
+		attrs.Set(c.Attribute, *c.After)
 	}
 	return attrs
 }

@@ -37,21 +37,21 @@ func newFakeDir() *fakeDir {
 func (f *fakeDir) CreateUser(_ context.Context, attrs identity.Attrs, pw string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, "create "+attrs["employeeId"])
+	f.calls = append(f.calls, "create "+attrs.Get("employeeId"))
 	f.passwords = append(f.passwords, pw)
-	if err := f.failOn["create "+attrs["userPrincipalName"]]; err != nil {
+	if err := f.failOn["create "+attrs.Get("userPrincipalName")]; err != nil {
 		return "", err
 	}
 	for _, u := range f.users {
-		if strings.EqualFold(u["userPrincipalName"], attrs["userPrincipalName"]) {
+		if strings.EqualFold(u.Get("userPrincipalName"), attrs.Get("userPrincipalName")) {
 			return "", &directory.Error{Op: "create", Code: "Request_BadRequest/ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists.", Kinds: []error{directory.ErrConflict}}
 		}
 	}
 	f.next++
 	id := fmt.Sprintf("id%d", f.next)
-	cp := identity.Attrs{}
-	for k, v := range attrs {
-		cp[k] = v
+	cp := identity.AttrsOf(map[string]string{})
+	for k, v := range attrs.All() {
+		cp.Set(k, v)
 	}
 	f.users[id] = cp
 	return id, nil
@@ -70,9 +70,9 @@ func (f *fakeDir) UpdateUser(_ context.Context, id string, set map[string]*strin
 	}
 	for k, v := range set {
 		if v == nil {
-			delete(u, k)
+			u.Delete(k)
 		} else {
-			u[k] = *v
+			u.Set(k, *v)
 		}
 	}
 	return nil
@@ -113,7 +113,7 @@ func (f *fakeDir) FindByAttr(_ context.Context, attr, value string, _ []string) 
 	defer f.mu.Unlock()
 	var out []identity.User
 	for id, u := range f.users {
-		if u[attr] == value {
+		if u.Get(attr) == value {
 			out = append(out, identity.User{ID: id, Attrs: u})
 		}
 	}
@@ -211,7 +211,7 @@ func TestExecuteCreatesManagersBeforeReferences(t *testing.T) {
 	if !strings.HasPrefix(last, "manager ") {
 		t.Errorf("manager reference not set after creates: %v", d.calls)
 	}
-	if _, ok := d.users[rep.Results[0].ID]["manager"]; ok {
+	if _, ok := d.users[rep.Results[0].ID].Lookup("manager"); ok {
 		t.Error("manager written as an attribute")
 	}
 }
@@ -237,7 +237,7 @@ func TestExecuteAdoptsUserCreatedByEarlierApply(t *testing.T) {
 
 func TestExecuteConflictWithSomeoneElseFails(t *testing.T) {
 	d := newFakeDir()
-	d.users["other"] = identity.Attrs{"userPrincipalName": "a@x.com"} // an unmanaged account holds the UPN
+	d.users["other"] = identity.AttrsOf(map[string]string{"userPrincipalName": "a@x.com"}) // an unmanaged account holds the UPN
 	rep, err := Execute(context.Background(), testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(d), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -259,8 +259,8 @@ func TestExecuteConflictWithSomeoneElseFails(t *testing.T) {
 
 func TestExecuteFailuresDoNotStopOthers(t *testing.T) {
 	d := newFakeDir()
-	d.users["u1"] = identity.Attrs{"department": "A"}
-	d.users["u3"] = identity.Attrs{"accountEnabled": "true"}
+	d.users["u1"] = identity.AttrsOf(map[string]string{"department": "A"})
+	d.users["u3"] = identity.AttrsOf(map[string]string{"accountEnabled": "true"})
 	p := testPlan(
 		plan.Action{Action: plan.Update, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "department", Before: sp("A"), After: nil}}},
 		plan.Action{Action: plan.Update, Key: "2", ID: "u2-deleted", Changes: []plan.Change{{Attribute: "department", After: sp("B")}}},
@@ -273,10 +273,10 @@ func TestExecuteFailuresDoNotStopOthers(t *testing.T) {
 	if rep.Done != 2 || rep.Failed != 1 || rep.Results[1].Status != report.StatusFailed || rep.Results[1].ErrorCode != "Request_ResourceNotFound" {
 		t.Fatalf("report = %+v", rep)
 	}
-	if _, ok := d.users["u1"]["department"]; ok {
+	if _, ok := d.users["u1"].Lookup("department"); ok {
 		t.Error("null did not clear department")
 	}
-	if d.users["u3"]["accountEnabled"] != "false" {
+	if d.users["u3"].Get("accountEnabled") != "false" {
 		t.Error("leaver not disabled")
 	}
 }
@@ -386,7 +386,7 @@ func TestNewPasswordNeverStartsLikeAFormula(t *testing.T) {
 
 func TestExecuteSkipsRefusedActions(t *testing.T) {
 	d := newFakeDir()
-	d.users["u3"] = identity.Attrs{"accountEnabled": "true"}
+	d.users["u3"] = identity.AttrsOf(map[string]string{"accountEnabled": "true"})
 	p := testPlan(
 		createAction("1", "a@x.com", ""),
 		createAction("2", "b@x.com", "1"),
@@ -399,7 +399,7 @@ func TestExecuteSkipsRefusedActions(t *testing.T) {
 	if rep.Refused != 2 || rep.Partial != 1 || rep.Results[0].ErrorCode != "stale_plan" || rep.Incomplete() != 3 {
 		t.Fatalf("report = %+v", rep)
 	}
-	if d.users["u3"]["accountEnabled"] != "true" {
+	if d.users["u3"].Get("accountEnabled") != "true" {
 		t.Error("a refused leaver was disabled")
 	}
 	for _, c := range d.calls {
@@ -432,7 +432,7 @@ func TestManagerOfNewUsersIsRetriedThroughReplicationLag(t *testing.T) {
 			opts := Options{Sleep: func(_ context.Context, w time.Duration) bool { waits = append(waits, w); return true }}
 			var p *plan.Plan
 			if tt.existing {
-				d.users["u1"], d.users["u2"] = identity.Attrs{}, identity.Attrs{}
+				d.users["u1"], d.users["u2"] = identity.AttrsOf(map[string]string{}), identity.AttrsOf(map[string]string{})
 				p = testPlan(plan.Action{Action: plan.Update, Key: "2", ID: "u2", Manager: &plan.ManagerRef{Key: "1", ID: "u1"},
 					Changes: []plan.Change{{Attribute: "manager", After: sp("1")}}})
 			} else {
@@ -479,7 +479,7 @@ func (b *blockingDir) UpdateUser(ctx context.Context, id string, set map[string]
 
 func TestCtrlCLetsWritesFinishWithinGrace(t *testing.T) {
 	d := &blockingDir{fakeDir: newFakeDir(), started: make(chan struct{})}
-	d.users["u1"] = identity.Attrs{"department": "A"}
+	d.users["u1"] = identity.AttrsOf(map[string]string{"department": "A"})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-d.started; cancel() }()
 	p := testPlan(plan.Action{Action: plan.Update, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "department", Before: sp("A"), After: sp("B")}}})
@@ -546,7 +546,7 @@ func TestSteps(t *testing.T) {
 
 func TestPhasesGroupIndependentWrites(t *testing.T) {
 	d := newFakeDir()
-	d.users["u1"], d.users["u2"], d.users["u3"] = identity.Attrs{}, identity.Attrs{}, identity.Attrs{}
+	d.users["u1"], d.users["u2"], d.users["u3"] = identity.AttrsOf(map[string]string{}), identity.AttrsOf(map[string]string{}), identity.AttrsOf(map[string]string{})
 	p := testPlan(
 		createAction("10", "a@x.com", "1"),  // new user, existing manager: manager waits for the create
 		createAction("11", "b@x.com", "10"), // new user, new manager
@@ -614,7 +614,7 @@ func (s *stopOnCreate) CreateUser(ctx context.Context, attrs identity.Attrs, pw 
 // to be partly done, and its report's manager is not called "not created".
 func TestStopAfterConflictReportsTheConflict(t *testing.T) {
 	d := newFakeDir()
-	d.users["old"] = identity.Attrs{"employeeId": "1", "userPrincipalName": "a@x.com"}
+	d.users["old"] = identity.AttrsOf(map[string]string{"employeeId": "1", "userPrincipalName": "a@x.com"})
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &stopOnCreate{fakeDir: d, cancel: cancel}
 	rep, _ := Execute(ctx, testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "1")), asWriter(w), Options{})
@@ -636,7 +636,7 @@ func TestStopAfterConflictReportsTheConflict(t *testing.T) {
 // disable revokes nothing.
 func TestLeaversSessionsAreRevokedAfterTheDisable(t *testing.T) {
 	d := newFakeDir()
-	d.users["u1"], d.users["u2"] = identity.Attrs{"accountEnabled": "true"}, identity.Attrs{"accountEnabled": "true"}
+	d.users["u1"], d.users["u2"] = identity.AttrsOf(map[string]string{"accountEnabled": "true"}), identity.AttrsOf(map[string]string{"accountEnabled": "true"})
 	d.failOn["update u2"] = &directory.Error{Op: "update", Code: "Authorization_RequestDenied", Message: "no"}
 	disable := func(key, id string) plan.Action {
 		return plan.Action{Action: plan.Disable, Key: key, ID: id, Changes: []plan.Change{{Attribute: "accountEnabled", Before: sp("true"), After: sp("false")}}}

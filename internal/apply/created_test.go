@@ -17,12 +17,12 @@ func recordCreated(calls *[]createdCall) CreatedFunc {
 	return func(key, id, upn, mail, password string, attrs identity.Attrs) {
 		// The attributes are the create's, for the writeback; never the
 		// password.
-		for k, v := range attrs {
+		for k, v := range attrs.All() {
 			if password != "" && v == password {
 				panic("the password is among the created attributes (" + k + ")")
 			}
 		}
-		if attrs["userPrincipalName"] != upn || attrs["employeeId"] != key {
+		if attrs.Get("userPrincipalName") != upn || attrs.Get("employeeId") != key {
 			panic(fmt.Sprintf("created attributes %v for %s %s", attrs, key, upn))
 		}
 		*calls = append(*calls, createdCall{key, id, upn, mail, password})
@@ -70,7 +70,7 @@ func TestCreatedSeesEachJoinerOnceWithThePasswordSent(t *testing.T) {
 		if c.password == "" || c.password != sent[c.key] {
 			t.Errorf("joiner %s: password %q, directory got %q", c.key, c.password, sent[c.key])
 		}
-		if u := d.users[c.id]; u == nil || u["employeeId"] != c.key || u["userPrincipalName"] != c.upn {
+		if u := d.users[c.id]; u.IsNil() || u.Get("employeeId") != c.key || u.Get("userPrincipalName") != c.upn {
 			t.Errorf("joiner %s: id %s holds %v (upn %s)", c.key, c.id, u, c.upn)
 		}
 		wantMail := ""
@@ -135,7 +135,7 @@ func TestCreatedReportsAdoptionsWithoutPassword(t *testing.T) {
 
 func TestCreatedSkipsFailedCreates(t *testing.T) {
 	d := newFakeDir()
-	d.users["other"] = map[string]string{"userPrincipalName": "a@x.com"}
+	d.users["other"] = identity.AttrsOf(map[string]string{"userPrincipalName": "a@x.com"})
 	var calls []createdCall
 	rep, err := Execute(context.Background(), testPlan(createAction("1", "a@x.com", ""), createAction("2", "b@x.com", "")), asWriter(d), Options{Created: recordCreated(&calls)})
 	if err != nil {

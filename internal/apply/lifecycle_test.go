@@ -35,7 +35,7 @@ type opLog struct {
 func opName(o directory.Op) string {
 	switch o.Kind {
 	case directory.OpCreate:
-		return "create " + o.Attrs["employeeId"]
+		return "create " + o.Attrs.Get("employeeId")
 	case directory.OpUpdate:
 		return "update " + o.UserID
 	case directory.OpSetManager:
@@ -252,7 +252,7 @@ func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
 	}
 	fails := map[string]error{"restore d1": notFound, "delete u2": notFound, "license u3 +[E1] -[e3]": notHeld}
 	done := &opLog{fail: fails, reads: map[string]directory.Outcome{
-		"d1": {Users: []identity.User{{ID: "d1", Attrs: identity.Attrs{"employeeId": "1"}}}},
+		"d1": {Users: []identity.User{{ID: "d1", Attrs: identity.AttrsOf(map[string]string{"employeeId": "1"})}}},
 		"u2": {Err: notFound},
 		"u3": {Users: []identity.User{{ID: "u3", Licenses: []string{"e1"}}}},
 	}}
@@ -279,7 +279,7 @@ func TestDoubtfulFailuresAreSettledByARead(t *testing.T) {
 // after a disable: the step does not exist there.
 func TestNoRevokeWithoutSessions(t *testing.T) {
 	d := newFakeDir()
-	d.users["u1"] = identity.Attrs{"employeeID": "1", "accountEnabled": "true"}
+	d.users["u1"] = identity.AttrsOf(map[string]string{"employeeID": "1", "accountEnabled": "true"})
 	p := testPlan(plan.Action{Action: plan.Disable, Key: "1", ID: "u1", Changes: []plan.Change{{Attribute: "accountEnabled", After: sp("false")}}})
 	for _, tc := range []struct {
 		schema *identity.Schema

@@ -260,7 +260,7 @@ func (w *applyOutputs) created(key, id, upn, mail, password string, attrs identi
 	}
 	row := writebackRow{Key: key, UPN: upn, Mail: mail, ObjectID: id, CreatedAt: w.now().UTC().Format(time.RFC3339)}
 	if w.schema != nil {
-		row.DN, row.AccountName = w.schema.EntryDN(attrs), attrs[w.schema.Roles.AccountName]
+		row.DN, row.AccountName = w.schema.EntryDN(attrs), attrs.Get(w.schema.Roles.AccountName)
 	}
 	w.joiners.add(row)
 	if password == "" {

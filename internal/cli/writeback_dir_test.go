@@ -14,8 +14,8 @@ import (
 // Active Directory's writeback also carries the new user's DN and
 // sAMAccountName; Entra's keeps its five columns.
 func TestWritebackColumnsByDirectory(t *testing.T) {
-	attrs := identity.Attrs{"cn": "García, José", "parentDistinguishedName": "OU=Sales,DC=contoso,DC=test", "sAMAccountName": "jgarcia",
-		"userPrincipalName": "jose.garcia@contoso.test", "employeeID": "1001"}
+	attrs := identity.AttrsOf(map[string]string{"cn": "García, José", "parentDistinguishedName": "OU=Sales,DC=contoso,DC=test", "sAMAccountName": "jgarcia",
+		"userPrincipalName": "jose.garcia@contoso.test", "employeeID": "1001"})
 	now := func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }
 	for _, tc := range []struct {
 		schema *identity.Schema

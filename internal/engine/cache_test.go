@@ -203,9 +203,9 @@ func (q *equivalence) adminEdits(ctx context.Context) {
 			ops = append(ops, directory.Op{Kind: directory.OpDelete, UserID: u.ID})
 		case 6:
 			n := q.rng.IntN(1 << 30)
-			attrs := identity.Attrs{"displayName": "Contractor", "userPrincipalName": fmt.Sprintf("c%d@contoso.com", n), "mailNickname": fmt.Sprintf("c%d", n)}
+			attrs := identity.AttrsOf(map[string]string{"displayName": "Contractor", "userPrincipalName": fmt.Sprintf("c%d@contoso.com", n), "mailNickname": fmt.Sprintf("c%d", n)})
 			if q.rng.IntN(2) == 0 {
-				attrs["employeeId"] = q.ws[q.rng.IntN(len(q.ws))].id // a second account with a worker's key
+				attrs.Set("employeeId", q.ws[q.rng.IntN(len(q.ws))].id) // a second account with a worker's key
 			}
 			ops = append(ops, directory.Op{Kind: directory.OpCreate, Attrs: attrs, Password: "Pa55-word-" + fmt.Sprint(n)})
 		case 7:

@@ -59,7 +59,7 @@ func TestReadSourceMapsAndRejects(t *testing.T) {
 	if res.Summary.Records != 3 || len(res.Desired) != 1 || len(res.Rejected) != 2 {
 		t.Fatalf("records %d desired %d rejected %d", res.Summary.Records, len(res.Desired), len(res.Rejected))
 	}
-	if d := res.Desired[0]; d.Key != "1" || d.Attrs["department"] != "Sal" {
+	if d := res.Desired[0]; d.Key != "1" || d.Attrs.Get("department") != "Sal" {
 		t.Errorf("desired = %+v", d)
 	}
 	if r := res.Rejected[0]; r.Key != "2" || r.Prov.Line != 3 || !strings.Contains(r.Reason, "Mid") {

@@ -171,16 +171,16 @@ func (e *Engine) redactedFields() map[string]bool {
 func (e *Engine) explainUsers(ex *Explanation, dir *Snapshot) {
 	want, attr, r := plan.Fold(ex.Key), e.Mapping.Match.Target.Name, e.Schema.Roles
 	user := func(u identity.User) ExplainedUser {
-		return ExplainedUser{ID: u.ID, UserPrincipalName: u.Attrs[r.SignIn], DisplayName: u.Attrs[r.DisplayName],
-			AccountEnabled: u.Attrs[r.Enabled], LeaveDate: u.Attrs[r.LeaveDate], MasteredIn: u.MasteredIn}
+		return ExplainedUser{ID: u.ID, UserPrincipalName: u.Attrs.Get(r.SignIn), DisplayName: u.Attrs.Get(r.DisplayName),
+			AccountEnabled: u.Attrs.Get(r.Enabled), LeaveDate: u.Attrs.Get(r.LeaveDate), MasteredIn: u.MasteredIn}
 	}
 	for _, u := range dir.Users {
-		if plan.Fold(u.Attrs[attr]) == want {
+		if plan.Fold(u.Attrs.Get(attr)) == want {
 			ex.Users = append(ex.Users, user(u))
 		}
 	}
 	for _, d := range dir.Deleted {
-		if plan.Fold(d.Attrs[attr]) == want {
+		if plan.Fold(d.Attrs.Get(attr)) == want {
 			eu := user(d.User)
 			at := d.DeletedAt
 			eu.DeletedAt = &at
@@ -197,9 +197,9 @@ func (e *Engine) explainCandidates(ex *Explanation, users []identity.User) {
 				continue
 			}
 			for _, u := range users {
-				if plan.Fold(u.Attrs[k.Target]) == plan.Fold(k.Value) {
+				if plan.Fold(u.Attrs.Get(k.Target)) == plan.Fold(k.Value) {
 					ex.Candidates = append(ex.Candidates, Candidate{Rule: k.Rule, Target: k.Target, Value: k.Value, ID: u.ID,
-						UserPrincipalName: u.Attrs[e.Schema.Roles.SignIn], Key: u.Attrs[e.Mapping.Match.Target.Name]})
+						UserPrincipalName: u.Attrs.Get(e.Schema.Roles.SignIn), Key: u.Attrs.Get(e.Mapping.Match.Target.Name)})
 				}
 			}
 		}
@@ -331,7 +331,7 @@ func (e *Engine) SourceKeys(ctx context.Context, prefix string, limit int) ([]So
 		sk := SourceKey{Key: k}
 		if name != "" {
 			if d, err := e.Mapping.Map(r, now); err == nil {
-				sk.Name = d.Attrs[name]
+				sk.Name = d.Attrs.Get(name)
 			}
 		}
 		out = append(out, sk)

@@ -335,9 +335,9 @@ func (sh *sharing) str(v string) string {
 
 // desired shares d's repeated values.
 func (sh *sharing) desired(d *identity.Desired) {
-	for k, v := range d.Attrs {
+	for k, v := range d.Attrs.All() {
 		if sh.attrs[k] {
-			d.Attrs[k] = sh.str(v)
+			d.Attrs.Set(k, sh.str(v))
 		}
 	}
 	d.ManagerKey = sh.str(d.ManagerKey)

@@ -34,7 +34,7 @@ func opSelect(o directory.Op) []string {
 func describe(o directory.Op) string {
 	switch o.Kind {
 	case directory.OpCreate:
-		return "create user " + o.Attrs["userPrincipalName"]
+		return "create user " + o.Attrs.Get("userPrincipalName")
 	case directory.OpUpdate:
 		return "update user " + o.UserID
 	case directory.OpSetManager:
@@ -73,7 +73,7 @@ func describe(o directory.Op) string {
 func permission(o directory.Op) string {
 	switch o.Kind {
 	case directory.OpCreate:
-		if _, ok := o.Attrs["employeeLeaveDateTime"]; ok {
+		if _, ok := o.Attrs.Lookup("employeeLeaveDateTime"); ok {
 			return PermLifecycleWrite
 		}
 	case directory.OpUpdate:

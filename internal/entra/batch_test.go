@@ -56,10 +56,10 @@ func createOps(n int, offset int) []directory.Op {
 	ops := make([]directory.Op, n)
 	for i := range ops {
 		k := offset + i
-		ops[i] = directory.Op{Kind: directory.OpCreate, Password: "Initial-Passw0rd!x", Attrs: identity.Attrs{
+		ops[i] = directory.Op{Kind: directory.OpCreate, Password: "Initial-Passw0rd!x", Attrs: identity.AttrsOf(map[string]string{
 			"displayName": fmt.Sprintf("New %d", k), "userPrincipalName": fmt.Sprintf("new%d@contoso.com", k),
 			"mailNickname": fmt.Sprintf("new%d", k), "employeeId": fmt.Sprintf("n%05d", k), "department": "Ops",
-		}}
+		})}
 	}
 	return ops
 }
@@ -114,7 +114,7 @@ func TestDoBatchesTwentyAtATime(t *testing.T) {
 			t.Fatalf("create %d: no id", i)
 		}
 	}
-	if f := out[len(out)-1]; len(f.Users) != 1 || f.Users[0].Attrs["userPrincipalName"] != "u1@contoso.com" {
+	if f := out[len(out)-1]; len(f.Users) != 1 || f.Users[0].Attrs.Get("userPrincipalName") != "u1@contoso.com" {
 		t.Fatalf("find = %+v", f.Users)
 	}
 	after := srv.Stats()
@@ -170,8 +170,8 @@ func TestDoRetriesOnlyThrottledItems(t *testing.T) {
 	}
 	got := countByEmployeeID(srv)
 	for _, op := range ops {
-		if n := got[op.Attrs["employeeId"]]; n != 1 {
-			t.Fatalf("%s exists %d times, want once", op.Attrs["employeeId"], n)
+		if n := got[op.Attrs.Get("employeeId")]; n != 1 {
+			t.Fatalf("%s exists %d times, want once", op.Attrs.Get("employeeId"), n)
 		}
 	}
 	after := srv.Stats()
@@ -225,7 +225,7 @@ func TestDoHonoursWholeRequestThrottlingAndTransientErrors(t *testing.T) {
 func TestDoReportsFinalErrorsWithGraphCodes(t *testing.T) {
 	c, srv, _ := simClient(t, 2, nil)
 	ops := createOps(2, 0)
-	ops[1].Attrs["userPrincipalName"] = "u1@contoso.com" // taken
+	ops[1].Attrs.Set("userPrincipalName", "u1@contoso.com") // taken
 	ops = append(ops, directory.Op{Kind: directory.OpUpdate, UserID: "no-such-user", Set: map[string]*string{"department": nil}})
 	before := srv.Stats()
 	out := run(t, c, context.Background(), ops, directory.DoOptions{})

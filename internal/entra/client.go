@@ -612,12 +612,12 @@ func selectFor(attrs []string) []string {
 // unless given, and the initial password, to be changed at first sign-in.
 func newUserBody(attrs identity.Attrs, password string) (models.Userable, error) {
 	u := models.NewUser()
-	for name, v := range attrs {
+	for name, v := range attrs.All() {
 		if err := setAttr(u, name, &v); err != nil {
 			return nil, err
 		}
 	}
-	if _, ok := attrs["accountEnabled"]; !ok {
+	if _, ok := attrs.Lookup("accountEnabled"); !ok {
 		t := true
 		u.SetAccountEnabled(&t)
 	}

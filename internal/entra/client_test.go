@@ -122,7 +122,7 @@ func TestListUsersPagesAndManagers(t *testing.T) {
 				}
 				seen[u.ID] = true
 				if u.ID == "00000000-0000-0000-0000-000000000002" {
-					if u.Attrs["employeeId"] != "k0002" || u.Attrs["department"] != "Sales" || u.Attrs["accountEnabled"] != "true" {
+					if u.Attrs.Get("employeeId") != "k0002" || u.Attrs.Get("department") != "Sales" || u.Attrs.Get("accountEnabled") != "true" {
 						t.Errorf("attrs = %v", u.Attrs)
 					}
 					if tt.withManager != (u.ManagerID == "00000000-0000-0000-0000-000000000001") {
@@ -155,10 +155,10 @@ func TestListUsersFailsWholeOnAFailedPage(t *testing.T) {
 func TestWriteRoundTrip(t *testing.T) {
 	c, _ := newSim(t, 2, nil)
 	ctx := context.Background()
-	o := doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.Attrs{
+	o := doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.AttrsOf(map[string]string{
 		"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com", "mailNickname": "zoe.muller",
 		"employeeId": "k9", "department": "R&D", "employeeHireDate": "2024-02-01T00:00:00Z", "employeeOrgData.division": "Labs",
-	}, Password: "Initial-Pa55word!x"})
+	}), Password: "Initial-Pa55word!x"})
 	id, err := o.ID, o.Err
 	if err != nil {
 		t.Fatal(err)
@@ -169,11 +169,11 @@ func TestWriteRoundTrip(t *testing.T) {
 		t.Fatalf("find = %v, %v", found, err)
 	}
 	u := found[0]
-	want := identity.Attrs{"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com", "employeeId": "k9",
-		"department": "R&D", "accountEnabled": "true", "employeeHireDate": "2024-02-01T00:00:00Z", "employeeOrgData.division": "Labs"}
-	for k, v := range want {
-		if u.Attrs[k] != v {
-			t.Errorf("%s = %q, want %q", k, u.Attrs[k], v)
+	want := identity.AttrsOf(map[string]string{"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com", "employeeId": "k9",
+		"department": "R&D", "accountEnabled": "true", "employeeHireDate": "2024-02-01T00:00:00Z", "employeeOrgData.division": "Labs"})
+	for k, v := range want.All() {
+		if u.Attrs.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, u.Attrs.Get(k), v)
 		}
 	}
 	// Clearing: null, not "".
@@ -181,7 +181,7 @@ func TestWriteRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	found = doOne(ctx, c, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "k9", Select: attrs}).Users
-	if a := found[0].Attrs; a["department"] != "" || a["employeeOrgData.division"] != "" || a["accountEnabled"] != "false" {
+	if a := found[0].Attrs; a.Get("department") != "" || a.Get("employeeOrgData.division") != "" || a.Get("accountEnabled") != "false" {
 		t.Errorf("after clear: %v", a)
 	}
 	if err := doOne(ctx, c, directory.Op{Kind: directory.OpSetManager, UserID: id, ManagerID: "00000000-0000-0000-0000-000000000001"}).Err; err != nil {
@@ -215,7 +215,7 @@ func TestGraphErrors(t *testing.T) {
 	c, _ := newSim(t, 2, nil)
 	ctx := context.Background()
 	const pw = "Secret-Pa55word!z"
-	err := doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.Attrs{"displayName": "Dup", "userPrincipalName": "u1@contoso.com", "mailNickname": "dup"}, Password: pw}).Err
+	err := doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.AttrsOf(map[string]string{"displayName": "Dup", "userPrincipalName": "u1@contoso.com", "mailNickname": "dup"}), Password: pw}).Err
 	if !IsConflict(err) {
 		t.Fatalf("duplicate UPN: %v", err)
 	}
@@ -227,7 +227,7 @@ func TestGraphErrors(t *testing.T) {
 		t.Error("the password leaked into an error")
 	}
 	// Graph refuses usageLocation codes that are not ISO 3166-1, such as UK.
-	err = doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.Attrs{"displayName": "Uk", "userPrincipalName": "uk@contoso.com", "mailNickname": "uk", "usageLocation": "UK"}, Password: pw}).Err
+	err = doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Attrs: identity.AttrsOf(map[string]string{"displayName": "Uk", "userPrincipalName": "uk@contoso.com", "mailNickname": "uk", "usageLocation": "UK"}), Password: pw}).Err
 	if !errors.As(err, &ge) || ge.Status != 400 || !strings.Contains(ge.Message, "usageLocation") {
 		t.Errorf("usageLocation UK: %v", err)
 	}
@@ -300,7 +300,7 @@ func TestOrgDataIsReplacedWhole(t *testing.T) {
 	if err != nil || len(found) != 1 {
 		t.Fatal(found, err)
 	}
-	if a := found[0].Attrs; a["employeeOrgData.division"] != "Research" || a["employeeOrgData.costCenter"] != "" {
+	if a := found[0].Attrs; a.Get("employeeOrgData.division") != "Research" || a.Get("employeeOrgData.costCenter") != "" {
 		t.Errorf("after a one-part update: %v (Graph nulls the part left out)", a)
 	}
 }
@@ -349,7 +349,7 @@ func TestEveryAttributeRoundTrips(t *testing.T) {
 			continue
 		}
 		for _, name := range names {
-			if got := u.Attrs[name]; got != *set[name] {
+			if got := u.Attrs.Get(name); got != *set[name] {
 				t.Errorf("%s read back as %q, want %q", name, got, *set[name])
 			}
 		}
@@ -400,7 +400,7 @@ func TestReadUsersPicksTheCheapestRead(t *testing.T) {
 				if u.ManagerID == "00000000-0000-0000-0000-000000000001" {
 					managed++
 				}
-				if u.ID == "00000000-0000-0000-0000-000000000002" && (u.Attrs["employeeId"] != "k0002" || u.Attrs["department"] != "Sales") {
+				if u.ID == "00000000-0000-0000-0000-000000000002" && (u.Attrs.Get("employeeId") != "k0002" || u.Attrs.Get("department") != "Sales") {
 					t.Errorf("attrs = %v", u.Attrs)
 				}
 			}

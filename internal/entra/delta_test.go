@@ -58,7 +58,7 @@ func TestDeltaRoundMergesRepeatsAndRemovals(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, u := range users {
-		got[u.ID] = u.Attrs["department"] + "/" + u.ManagerID
+		got[u.ID] = u.Attrs.Get("department") + "/" + u.ManagerID
 	}
 	want := map[string]string{"a": "New/m", "c": "Ops/"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -98,7 +98,7 @@ func TestDeltaSupportIsDecidedFromTheDocumentation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if deltaCalls != 1 || listCalls != 0 || len(users) != 2 || users[0].Attrs["employeeId"] != "" || users[1].Attrs["department"] != "Sales" || users[1].ManagerID != "m" {
+	if deltaCalls != 1 || listCalls != 0 || len(users) != 2 || users[0].Attrs.Get("employeeId") != "" || users[1].Attrs.Get("department") != "Sales" || users[1].ManagerID != "m" {
 		t.Fatalf("delta %d, list %d, users %+v: want the delta read, the admin without employeeId", deltaCalls, listCalls, users)
 	}
 	if !deltaReturns([]string{"employeeId", "employeeLeaveDateTime"}) || deltaReturns([]string{"employeeId", LicensesAttr}) {

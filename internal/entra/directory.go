@@ -92,8 +92,8 @@ func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]identi
 		for i := range body.Value {
 			u := &body.Value[i]
 			d := identity.DeletedUser{User: u.toUser(attrs)}
-			if upn, ok := d.Attrs["userPrincipalName"]; ok {
-				d.Attrs["userPrincipalName"] = originalUPN(u.ID, upn)
+			if upn, ok := d.Attrs.Lookup("userPrincipalName"); ok {
+				d.Attrs.Set("userPrincipalName", originalUPN(u.ID, upn))
 			}
 			if t, err := time.Parse(time.RFC3339, canonicalTime(u.DeletedDateTime)); err == nil {
 				d.DeletedAt = t

@@ -89,9 +89,9 @@ func TestLeaveDateTimeRoundTrips(t *testing.T) {
 		op   directory.Op
 		want string
 	}{
-		{"create with an offset", directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "Leaver",
+		{"create with an offset", directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.AttrsOf(map[string]string{"displayName": "Leaver",
 			"userPrincipalName": "leaver@contoso.com", "mailNickname": "leaver", "employeeId": "k9",
-			"employeeLeaveDateTime": "2026-03-31T17:00:00+02:00"}}, "2026-03-31T15:00:00Z"},
+			"employeeLeaveDateTime": "2026-03-31T17:00:00+02:00"})}, "2026-03-31T15:00:00Z"},
 		{"update", directory.Op{Kind: directory.OpUpdate, Set: map[string]*string{"employeeLeaveDateTime": ptr("2026-06-30T23:59:59Z")}}, "2026-06-30T23:59:59Z"},
 		{"clear", directory.Op{Kind: directory.OpUpdate, Set: map[string]*string{"employeeLeaveDateTime": nil}}, ""},
 	}
@@ -126,7 +126,7 @@ func TestLeaveDateTimeRoundTrips(t *testing.T) {
 			reads["get"] = doOne(ctx, c, directory.Op{Kind: directory.OpGet, UserID: id, Select: sel}).Users[0]
 			reads["find"] = doOne(ctx, c, directory.Op{Kind: directory.OpFind, Attr: "employeeId", Value: "k9", Select: sel}).Users[0]
 			for name, u := range reads {
-				if got := u.Attrs["employeeLeaveDateTime"]; got != st.want {
+				if got := u.Attrs.Get("employeeLeaveDateTime"); got != st.want {
 					t.Errorf("%s: employeeLeaveDateTime = %q, want %q", name, got, st.want)
 				}
 			}
@@ -173,12 +173,12 @@ func TestDeleteRestoreAndListDeleted(t *testing.T) {
 		byID[d.ID] = d
 	}
 	d2 := byID[uid(2)]
-	want := identity.DeletedUser{User: identity.User{ID: uid(2), Attrs: identity.Attrs{"employeeId": "k0002", "userPrincipalName": "u2@contoso.com",
-		"employeeLeaveDateTime": "2026-03-01T00:00:00Z"}, Licenses: []string{skuE3}}, DeletedAt: clk.Now()}
+	want := identity.DeletedUser{User: identity.User{ID: uid(2), Attrs: identity.AttrsOf(map[string]string{"employeeId": "k0002", "userPrincipalName": "u2@contoso.com",
+		"employeeLeaveDateTime": "2026-03-01T00:00:00Z"}), Licenses: []string{skuE3}}, DeletedAt: clk.Now()}
 	if !reflect.DeepEqual(d2, want) {
 		t.Errorf("deleted user 2 = %+v\nwant %+v", d2, want)
 	}
-	if d := byID[uid(100)]; !d.DeletedAt.Equal(clk.Now().Add(-25*time.Hour)) || d.Attrs["employeeId"] != "k0100" {
+	if d := byID[uid(100)]; !d.DeletedAt.Equal(clk.Now().Add(-25*time.Hour)) || d.Attrs.Get("employeeId") != "k0100" {
 		t.Errorf("seeded deleted user = %+v", d)
 	}
 	if _, listed := byID[uid(5000)]; listed {
@@ -197,8 +197,8 @@ func TestDeleteRestoreAndListDeleted(t *testing.T) {
 		t.Errorf("deleted users after restore = %d", len(del))
 	}
 	// Restoring over a taken UPN is Graph's conflict.
-	doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "New 3",
-		"userPrincipalName": "u3@contoso.com", "mailNickname": "u3new"}})
+	doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.AttrsOf(map[string]string{"displayName": "New 3",
+		"userPrincipalName": "u3@contoso.com", "mailNickname": "u3new"})})
 	if err := doOne(ctx, c, directory.Op{Kind: directory.OpRestore, UserID: uid(3)}).Err; !IsConflict(err) {
 		t.Errorf("restore over a taken UPN: %v", err)
 	}
@@ -374,8 +374,8 @@ func TestOpGetReadsLikeReadUsers(t *testing.T) {
 			if !slices.Equal(two.Licenses, []string{skuE5, skuE3}) {
 				t.Errorf("licenses = %v", two.Licenses)
 			}
-			if two.Attrs[LicensesAttr] != "" || (two.ManagerID == uid(1)) != withManager ||
-				two.Attrs["employeeLeaveDateTime"] != "2026-03-31T15:30:00Z" {
+			if two.Attrs.Get(LicensesAttr) != "" || (two.ManagerID == uid(1)) != withManager ||
+				two.Attrs.Get("employeeLeaveDateTime") != "2026-03-31T15:30:00Z" {
 				t.Errorf("user 2 = %+v", two)
 			}
 		})

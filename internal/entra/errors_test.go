@@ -97,8 +97,8 @@ func TestForbiddenNamesThePermission(t *testing.T) {
 			return doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: uid(1), Set: map[string]*string{"employeeLeaveDateTime": &leave}}).Err
 		}},
 		{"create with the leave date", "User-LifeCycleInfo.ReadWrite.All", func() error {
-			return doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.Attrs{"displayName": "N",
-				"userPrincipalName": "n@contoso.com", "mailNickname": "n", "employeeLeaveDateTime": leave}}).Err
+			return doOne(ctx, c, directory.Op{Kind: directory.OpCreate, Password: "Initial-Pa55word!x", Attrs: identity.AttrsOf(map[string]string{"displayName": "N",
+				"userPrincipalName": "n@contoso.com", "mailNickname": "n", "employeeLeaveDateTime": leave})}).Err
 		}},
 		{"update", "permission User.ReadWrite.All with", func() error {
 			return doOne(ctx, c, directory.Op{Kind: directory.OpUpdate, UserID: uid(1), Set: map[string]*string{"department": ptr("x")}}).Err

@@ -85,8 +85,8 @@ func TestReadsKeepOnlyDirectLicenses(t *testing.T) {
 	got := map[string][]string{}
 	for _, d := range del {
 		got[d.ID] = d.Licenses
-		if d.Attrs["userPrincipalName"] != seedUser(int(d.ID[len(d.ID)-1]-'0')).UserPrincipalName {
-			t.Errorf("deleted %s: userPrincipalName %q", d.ID, d.Attrs["userPrincipalName"])
+		if d.Attrs.Get("userPrincipalName") != seedUser(int(d.ID[len(d.ID)-1]-'0')).UserPrincipalName {
+			t.Errorf("deleted %s: userPrincipalName %q", d.ID, d.Attrs.Get("userPrincipalName"))
 		}
 	}
 	if !reflect.DeepEqual(got, map[string][]string{uid(1): {skuE3}, uid(2): nil}) {

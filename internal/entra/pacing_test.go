@@ -62,8 +62,8 @@ func TestDoPacesWritesToTheWriteBudget(t *testing.T) {
 	}
 	got := countByEmployeeID(srv)
 	for _, op := range ops {
-		if n := got[op.Attrs["employeeId"]]; n != 1 {
-			t.Fatalf("%s exists %d times, want once", op.Attrs["employeeId"], n)
+		if n := got[op.Attrs.Get("employeeId")]; n != 1 {
+			t.Fatalf("%s exists %d times, want once", op.Attrs.Get("employeeId"), n)
 		}
 	}
 	st := c.Pacer().Stats()

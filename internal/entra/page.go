@@ -177,14 +177,14 @@ func (u *rawUser) get(name string) string {
 // toUser converts to canonical attributes (and, when attrs has
 // LicensesAttr, the sorted skuIds of the assigned licenses).
 func (u *rawUser) toUser(attrs []string) identity.User {
-	out := identity.User{ID: u.ID, Attrs: make(identity.Attrs, len(attrs))}
+	out := identity.User{ID: u.ID, Attrs: identity.MakeAttrs(len(attrs))}
 	for _, a := range attrs {
 		if a == LicensesAttr {
 			out.Licenses = u.licenses()
 			continue
 		}
 		if v := u.get(a); v != "" {
-			out.Attrs[a] = v
+			out.Attrs.Set(a, v)
 		}
 	}
 	if u.Manager != nil {

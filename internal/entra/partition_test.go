@@ -82,7 +82,7 @@ func TestPartitionedReadMatchesTheSequentialRead(t *testing.T) {
 			key := func(us []identity.User) []string {
 				out := make([]string, len(us))
 				for i, u := range us {
-					out[i] = u.ID + "|" + u.Attrs["employeeId"] + "|" + u.ManagerID
+					out[i] = u.ID + "|" + u.Attrs.Get("employeeId") + "|" + u.ManagerID
 				}
 				slices.Sort(out)
 				return out
@@ -130,7 +130,7 @@ func TestPartitionedReadMatchesTheSequentialRead(t *testing.T) {
 func upnsOf(us []identity.User) []string {
 	out := make([]string, len(us))
 	for i, u := range us {
-		out[i] = u.Attrs["userPrincipalName"]
+		out[i] = u.Attrs.Get("userPrincipalName")
 	}
 	return out
 }
@@ -166,7 +166,7 @@ func TestPartitionFiltersCoverEveryStringOnce(t *testing.T) {
 	}
 	for _, u := range all {
 		if count[u.ID] != 1 {
-			t.Errorf("%s is in %d partitions", u.Attrs["userPrincipalName"], count[u.ID])
+			t.Errorf("%s is in %d partitions", u.Attrs.Get("userPrincipalName"), count[u.ID])
 		}
 	}
 }
@@ -339,7 +339,7 @@ func TestLatestDeltaLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ch.Users) != 1 || ch.Users[0].User.Attrs["department"] != "Ops" || ch.Link == "" || ch.Link == link {
+	if len(ch.Users) != 1 || ch.Users[0].User.Attrs.Get("department") != "Ops" || ch.Link == "" || ch.Link == link {
 		t.Fatalf("changes %+v", ch)
 	}
 }

@@ -63,7 +63,7 @@ func (d *Directory) ReadUsersTracked(ctx context.Context, q directory.Query, sam
 	if sample != nil {
 		upns = make([]string, 0, len(sample))
 		for i := range sample {
-			upns = append(upns, sample[i].Attrs["userPrincipalName"])
+			upns = append(upns, sample[i].Attrs.Get("userPrincipalName"))
 		}
 	}
 	if !deltaReturns(attrs) {

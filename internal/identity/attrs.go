@@ -95,10 +95,10 @@ type Roles struct {
 // "" when the schema does not place users or attrs lack either part.
 func (s *Schema) EntryDN(attrs Attrs) string {
 	r := s.Roles
-	if r.Placement == "" || r.Naming == "" || r.RDNType == "" || attrs[r.Naming] == "" || attrs[r.Placement] == "" {
+	if r.Placement == "" || r.Naming == "" || r.RDNType == "" || attrs.Get(r.Naming) == "" || attrs.Get(r.Placement) == "" {
 		return ""
 	}
-	return r.RDNType + "=" + EscapeRDN(attrs[r.Naming]) + "," + attrs[r.Placement]
+	return r.RDNType + "=" + EscapeRDN(attrs.Get(r.Naming)) + "," + attrs.Get(r.Placement)
 }
 
 // EscapeRDN escapes a value for a DN as RFC 4514 says (a backslash before
@@ -243,11 +243,6 @@ func (s *Schema) WholeWith(attr string) []string {
 	}
 	return nil
 }
-
-// Attrs maps canonical attribute names to canonical string values. An
-// attribute that is absent or "" is unset: an empty string and null are
-// alike for hrsync's purposes, and clearing is done by writing null.
-type Attrs map[string]string
 
 // Desired is the identity a source record should become in the directory.
 type Desired struct {

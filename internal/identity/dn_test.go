@@ -24,10 +24,10 @@ func TestDNHelpers(t *testing.T) {
 		}
 	}
 	s := ActiveDirectorySchema()
-	if got := s.EntryDN(Attrs{"cn": "Lee, Ann", "parentDistinguishedName": "OU=People,DC=contoso,DC=test"}); got != `CN=Lee\, Ann,OU=People,DC=contoso,DC=test` {
+	if got := s.EntryDN(AttrsOf(map[string]string{"cn": "Lee, Ann", "parentDistinguishedName": "OU=People,DC=contoso,DC=test"})); got != `CN=Lee\, Ann,OU=People,DC=contoso,DC=test` {
 		t.Errorf("EntryDN = %q", got)
 	}
-	if got := EntraSchema().EntryDN(Attrs{"cn": "x", "parentDistinguishedName": "y"}); got != "" {
+	if got := EntraSchema().EntryDN(AttrsOf(map[string]string{"cn": "x", "parentDistinguishedName": "y"})); got != "" {
 		t.Errorf("Entra EntryDN = %q", got)
 	}
 	if spec, _ := s.Lookup("parentDistinguishedName"); spec.Equal == nil || !spec.Equal("OU=A,DC=x", "ou=a,dc=X") {

@@ -98,7 +98,7 @@ func TestSchemaOf(t *testing.T) {
 		}
 	}
 	s, _ := LDAPSchemaNamedBy("cn")
-	if got := s.EntryDN(Attrs{"cn": "García, José", "parentDistinguishedName": "ou=people,dc=x"}); got != `cn=García\, José,ou=people,dc=x` {
+	if got := s.EntryDN(AttrsOf(map[string]string{"cn": "García, José", "parentDistinguishedName": "ou=people,dc=x"})); got != `cn=García\, José,ou=people,dc=x` {
 		t.Errorf("EntryDN %s", got)
 	}
 	if a, _ := s.Lookup("cn"); a.Check == nil || a.Check("") == nil {

@@ -111,10 +111,10 @@ func password(t *testing.T) string { return "Pw-" + dirtest.RandomHex(t, 8) + "-
 // person is a create's attributes for a user in branch ("": people_dn).
 func person(t *testing.T, branch, name string) identity.Attrs {
 	uid := "t" + dirtest.RandomHex(t, 5)
-	a := identity.Attrs{"uid": uid, "cn": name, "sn": "Person", "displayName": name, "employeeNumber": "E" + dirtest.RandomHex(t, 4),
-		"mail": uid + "@example.org", "accountEnabled": "true"}
+	a := identity.AttrsOf(map[string]string{"uid": uid, "cn": name, "sn": "Person", "displayName": name, "employeeNumber": "E" + dirtest.RandomHex(t, 4),
+		"mail": uid + "@example.org", "accountEnabled": "true"})
 	if branch != "" {
-		a["parentDistinguishedName"] = branch
+		a.Set("parentDistinguishedName", branch)
 	}
 	return a
 }

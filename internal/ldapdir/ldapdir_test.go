@@ -83,11 +83,11 @@ func TestCreatePasswordAndRead(t *testing.T) {
 			o.PasswordMethod = method
 			d := open(t, o)
 			a := person(t, "", "José García, Jr.")
-			a["title"] = "Engineer"
+			a.Set("title", "Engineer")
 			pw := password(t)
 			id := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: a, Password: pw})).ID
 			dn := dnOf(t, admin, tr.box, id)
-			if want := "uid=" + a["uid"] + "," + tr.people; dn != want {
+			if want := "uid=" + a.Get("uid") + "," + tr.people; dn != want {
 				t.Errorf("DN %s, want %s", dn, want)
 			}
 			e := entry(t, admin, dn, "userPassword", "pwdPolicySubentry", "objectClass")
@@ -107,12 +107,12 @@ func TestCreatePasswordAndRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := identity.Attrs{"uid": a["uid"], "cn": a["cn"], "parentDistinguishedName": tr.people, "accountEnabled": "true",
-				"employeeNumber": a["employeeNumber"], "title": "Engineer", "mail": a["mail"], "sn": "Person"}
+			want := identity.AttrsOf(map[string]string{"uid": a.Get("uid"), "cn": a.Get("cn"), "parentDistinguishedName": tr.people, "accountEnabled": "true",
+				"employeeNumber": a.Get("employeeNumber"), "title": "Engineer", "mail": a.Get("mail"), "sn": "Person"})
 			if len(users) != 1 || users[0].ID != id || fmt.Sprint(users[0].Attrs) != fmt.Sprint(want) {
 				t.Errorf("read %+v\nwant %s %v", users, id, want)
 			}
-			found := must(t, one(t, d, directory.Op{Kind: directory.OpFind, Attr: "employeeNumber", Value: a["employeeNumber"], Select: []string{"uid"}}))
+			found := must(t, one(t, d, directory.Op{Kind: directory.OpFind, Attr: "employeeNumber", Value: a.Get("employeeNumber"), Select: []string{"uid"}}))
 			if len(found.Users) != 1 || found.Users[0].ID != id {
 				t.Errorf("find %+v", found.Users)
 			}
@@ -162,7 +162,7 @@ func TestDisableMethods(t *testing.T) {
 			state := func() string {
 				t.Helper()
 				u := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: id, Select: []string{"accountEnabled", "parentDistinguishedName"}})).Users[0]
-				return u.Attrs["accountEnabled"] + " " + u.Attrs["parentDistinguishedName"]
+				return u.Attrs.Get("accountEnabled") + " " + u.Attrs.Get("parentDistinguishedName")
 			}
 			steps := []struct {
 				name   string
@@ -193,14 +193,14 @@ func TestDisableMethods(t *testing.T) {
 			}
 			// Created disabled (a pre-hire): disabled from the start.
 			a := person(t, tr.people, "Pre Hire")
-			a["accountEnabled"] = "false"
+			a.Set("accountEnabled", "false")
 			prePW := password(t)
 			pre := must(t, one(t, d, directory.Op{Kind: directory.OpCreate, Attrs: a, Password: prePW})).ID
 			if err := bind(t, s, dnOf(t, admin, tr.box, pre), prePW); method == DisablePPolicy && err == nil {
 				t.Errorf("a user created disabled binds")
 			}
 			u := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: pre, Select: []string{"accountEnabled"}})).Users[0]
-			if u.Attrs["accountEnabled"] != "false" {
+			if u.Attrs.Get("accountEnabled") != "false" {
 				t.Errorf("created disabled: %v", u.Attrs)
 			}
 			if method == DisableMove && !strings.HasSuffix(dnOf(t, admin, tr.box, pre), ","+tr.disabled) {
@@ -224,7 +224,7 @@ func TestPPolicyTemporaryLockout(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: id, Select: []string{"accountEnabled"}})).Users[0]
-	if u.Attrs["accountEnabled"] != "true" {
+	if u.Attrs.Get("accountEnabled") != "true" {
 		t.Errorf("a temporary lockout reads as %v", u.Attrs)
 	}
 	must(t, one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: id, Set: map[string]*string{"accountEnabled": sp("false")}}))
@@ -253,7 +253,7 @@ func TestUpdatesMovesAndManager(t *testing.T) {
 		t.Errorf("boss at %s", dn)
 	}
 	got := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: boss, Select: []string{"title", "mail", "cn", "parentDistinguishedName"}})).Users[0]
-	if want := (identity.Attrs{"title": "Director", "cn": "Boss Renamed", "parentDistinguishedName": other}); fmt.Sprint(got.Attrs) != fmt.Sprint(want) {
+	if want := (identity.AttrsOf(map[string]string{"title": "Director", "cn": "Boss Renamed", "parentDistinguishedName": other})); fmt.Sprint(got.Attrs) != fmt.Sprint(want) {
 		t.Errorf("boss %v, want %v", got.Attrs, want)
 	}
 	// The worker's manager DN and the group's member DN follow the move
@@ -418,7 +418,7 @@ func TestKnownDNsAreAsserted(t *testing.T) {
 	if err := admin.Del(ldap.NewDelRequest(dn, nil)); err != nil {
 		t.Fatal(err)
 	}
-	addEntry(t, admin, dn, map[string][]string{"objectClass": {"inetOrgPerson"}, "uid": {a["uid"]}, "cn": {"Impostor"}, "sn": {"I"}})
+	addEntry(t, admin, dn, map[string][]string{"objectClass": {"inetOrgPerson"}, "uid": {a.Get("uid")}, "cn": {"Impostor"}, "sn": {"I"}})
 
 	must(t, one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: moved, Set: map[string]*string{"title": sp("Found")}}))
 	if got := entry(t, admin, rdn+","+other, "title").GetAttributeValue("title"); got != "Found" {
@@ -491,7 +491,7 @@ func TestNamedByCN(t *testing.T) {
 		}
 	}
 	u := must(t, one(t, d, directory.Op{Kind: directory.OpGet, UserID: id, Select: []string{"cn", "uid", "title"}})).Users[0]
-	if want := (identity.Attrs{"cn": "Jose Garcia", "uid": a["uid"], "title": "Lead"}); fmt.Sprint(u.Attrs) != fmt.Sprint(want) {
+	if want := (identity.AttrsOf(map[string]string{"cn": "Jose Garcia", "uid": a.Get("uid"), "title": "Lead"})); fmt.Sprint(u.Attrs) != fmt.Sprint(want) {
 		t.Errorf("read %v, want %v", u.Attrs, want)
 	}
 	if o := one(t, d, directory.Op{Kind: directory.OpUpdate, UserID: id, Set: map[string]*string{"cn": nil}}); !errors.Is(o.Err, directory.ErrRejected) {

@@ -88,7 +88,7 @@ func (d *Directory) run(ctx context.Context, c *ldapconn.Conn, op directory.Op, 
 
 // createdEnabled says whether a create's attributes make an enabled
 // account (the default).
-func (d *Directory) createdEnabled(a identity.Attrs) bool { return a[attrEnabled] != "false" }
+func (d *Directory) createdEnabled(a identity.Attrs) bool { return a.Get(attrEnabled) != "false" }
 
 // placement is where a create puts the user: the disabled branch for a
 // disabled user under DisableMove, else the mapped branch or PeopleDN.
@@ -96,7 +96,7 @@ func (d *Directory) placement(a identity.Attrs, enabled bool) string {
 	if !enabled && d.disabled != nil {
 		return d.opts.Disable.DN
 	}
-	if p := a[attrParent]; p != "" {
+	if p := a.Get(attrParent); p != "" {
 		return p
 	}
 	return d.opts.PeopleDN
@@ -104,7 +104,7 @@ func (d *Directory) placement(a identity.Attrs, enabled bool) string {
 
 // entryDN is the DN a create's attributes place the user at.
 func (d *Directory) entryDN(a identity.Attrs, enabled bool) string {
-	return d.rdn + "=" + identity.EscapeRDN(a[d.rdn]) + "," + d.placement(a, enabled)
+	return d.rdn + "=" + identity.EscapeRDN(a.Get(d.rdn)) + "," + d.placement(a, enabled)
 }
 
 // create adds the user at uid=<uid>,<branch> as an inetOrgPerson with its
@@ -113,7 +113,7 @@ func (d *Directory) entryDN(a identity.Attrs, enabled bool) string {
 // fail the entry is deleted again, so that a create is all or nothing and
 // a re-run creates it afresh. It reads back the entryUUID.
 func (d *Directory) create(ctx context.Context, c *ldapconn.Conn, op directory.Op, name string) (directory.Outcome, error) {
-	if op.Attrs[attrUID] == "" || op.Attrs[d.rdn] == "" {
+	if op.Attrs.Get(attrUID) == "" || op.Attrs.Get(d.rdn) == "" {
 		return directory.Outcome{}, rejected(name, "a user needs a uid (its sign-in name) and a %s (its name in its branch)", d.rdn)
 	}
 	enabled := d.createdEnabled(op.Attrs)
@@ -150,7 +150,7 @@ func (d *Directory) create(ctx context.Context, c *ldapconn.Conn, op directory.O
 		return directory.Outcome{}, fmt.Errorf("created, but reading its entryUUID back failed: %v", orMissing(err))
 	}
 	id := e.GetEqualFoldAttributeValue(attrUUID)
-	d.remember(id, dn, op.Attrs[attrUID])
+	d.remember(id, dn, op.Attrs.Get(attrUID))
 	return directory.Outcome{ID: id}, nil
 }
 
@@ -158,8 +158,8 @@ func (d *Directory) create(ctx context.Context, c *ldapconn.Conn, op directory.O
 func (d *Directory) addRequest(dn string, op directory.Op, enabled bool, name string) (*ldap.AddRequest, error) {
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "inetOrgPerson"})
-	names := make([]string, 0, len(op.Attrs))
-	for a := range op.Attrs {
+	names := make([]string, 0, op.Attrs.Len())
+	for a := range op.Attrs.All() {
 		names = append(names, a)
 	}
 	sort.Strings(names)
@@ -171,7 +171,7 @@ func (d *Directory) addRequest(dn string, op directory.Op, enabled bool, name st
 		switch spec.Name {
 		case attrParent, attrEnabled, identity.Manager:
 		default:
-			if v := op.Attrs[a]; v != "" {
+			if v := op.Attrs.Get(a); v != "" {
 				req.Attribute(spec.Name, []string{v})
 			}
 		}

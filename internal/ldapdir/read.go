@@ -66,7 +66,7 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 	if id == "" {
 		return identity.User{}, fmt.Errorf("entry %s: no entryUUID (the bind account may not read operational attributes)", e.DN)
 	}
-	u := identity.User{ID: id, Attrs: identity.Attrs{}}
+	u := identity.User{ID: id, Attrs: identity.AttrsOf(map[string]string{})}
 	rdn, parent := ldapconn.SplitDN(e.DN)
 	for _, a := range attrs {
 		spec, ok := d.schema.Lookup(a)
@@ -87,7 +87,7 @@ func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
 			v = e.GetEqualFoldAttributeValue(spec.Name)
 		}
 		if v != "" {
-			u.Attrs[spec.Name] = v
+			u.Attrs.Set(spec.Name, v)
 		}
 	}
 	return u, nil

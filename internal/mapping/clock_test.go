@@ -56,8 +56,8 @@ attributes:
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d.Attrs["employeeHireDate"] != tt.wantDate || d.Attrs["jobTitle"] != tt.wantStamp {
-					t.Errorf("%v: employeeHireDate %q jobTitle %q, want %q %q", rec.Prov, d.Attrs["employeeHireDate"], d.Attrs["jobTitle"], tt.wantDate, tt.wantStamp)
+				if d.Attrs.Get("employeeHireDate") != tt.wantDate || d.Attrs.Get("jobTitle") != tt.wantStamp {
+					t.Errorf("%v: employeeHireDate %q jobTitle %q, want %q %q", rec.Prov, d.Attrs.Get("employeeHireDate"), d.Attrs.Get("jobTitle"), tt.wantDate, tt.wantStamp)
 				}
 				first = append(first, d)
 			}
@@ -103,7 +103,7 @@ func TestPreHireSwitchFollowsThePlanClock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := d.Attrs["accountEnabled"]; got != tt.want {
+			if got := d.Attrs.Get("accountEnabled"); got != tt.want {
 				t.Errorf("accountEnabled at %s = %q, want %q", tt.now.Format(time.RFC3339), got, tt.want)
 			}
 		})
@@ -249,10 +249,10 @@ attributes:
 		t.Fatal(err)
 	}
 	guid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	if len([]rune(a.Attrs["jobTitle"])) != 12 || !guid.MatchString(a.Attrs["officeLocation"]) {
-		t.Errorf("mapped %q %q", a.Attrs["jobTitle"], a.Attrs["officeLocation"])
+	if len([]rune(a.Attrs.Get("jobTitle"))) != 12 || !guid.MatchString(a.Attrs.Get("officeLocation")) {
+		t.Errorf("mapped %q %q", a.Attrs.Get("jobTitle"), a.Attrs.Get("officeLocation"))
 	}
-	if a.Attrs["jobTitle"] == b.Attrs["jobTitle"] || a.Attrs["officeLocation"] == b.Attrs["officeLocation"] {
+	if a.Attrs.Get("jobTitle") == b.Attrs.Get("jobTitle") || a.Attrs.Get("officeLocation") == b.Attrs.Get("officeLocation") {
 		t.Errorf("a second evaluation gave the same random values: %v", a.Attrs)
 	}
 	tr := m.Explain(rec, testNow)
@@ -285,7 +285,7 @@ attributes:
 	}
 	// A date attribute takes the date-time; a text attribute gets Entra's
 	// rendering of it, as CStr(Now()) does.
-	if d.Attrs["employeeHireDate"] != "2031-03-08T00:00:00Z" || d.Attrs["jobTitle"] != "7/4/2031 9:30:15 AM" {
+	if d.Attrs.Get("employeeHireDate") != "2031-03-08T00:00:00Z" || d.Attrs.Get("jobTitle") != "7/4/2031 9:30:15 AM" {
 		t.Errorf("attrs %v", d.Attrs)
 	}
 }

@@ -646,7 +646,7 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // attributes. The error, if any, is a *RecordError naming the record, the
 // attribute and the mapping line.
 func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, error) {
-	d := identity.Desired{Prov: rec.Prov, Attrs: make(identity.Attrs, len(m.Attrs)+1)}
+	d := identity.Desired{Prov: rec.Prov, Attrs: identity.MakeAttrs(len(m.Attrs) + 1)}
 	fail := func(e *RecordError) (identity.Desired, error) {
 		e.Prov, e.Key, e.File = rec.Prov, d.Key, m.File
 		return identity.Desired{}, e
@@ -682,10 +682,10 @@ func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, er
 	}
 	// The match attribute always carries the key, so a user created from
 	// this record is found by the next run.
-	if v, ok := d.Attrs[m.Match.Target.Name]; ok && v != key {
+	if v, ok := d.Attrs.Lookup(m.Match.Target.Name); ok && v != key {
 		return fail(attrError(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key)))
 	}
-	d.Attrs[m.Match.Target.Name] = key
+	d.Attrs.Set(m.Match.Target.Name, key)
 	return d, nil
 }
 
@@ -778,7 +778,7 @@ func (m *Mapping) mapAttr(a Attr, rec *identity.Record, ctx *expr.Context, d *id
 		c = map[string]string{"true": "false", "false": "true"}[c]
 	}
 	if c != "" {
-		d.Attrs[a.Spec.Name] = c
+		d.Attrs.Set(a.Spec.Name, c)
 	}
 	return nil
 }
@@ -795,7 +795,7 @@ func (m *Mapping) mapUnique(a Attr, rec *identity.Record, ctx *expr.Context, d *
 			d.Candidates = map[string][]string{}
 		}
 		d.Candidates[a.Spec.Name] = cands
-		d.Attrs[a.Spec.Name] = cands[0]
+		d.Attrs.Set(a.Spec.Name, cands[0])
 	}
 	return nil
 }

@@ -45,17 +45,17 @@ func TestMapExample(t *testing.T) {
 			name: "diacritics and spaces",
 			rec: record(2, "WorkerID", "1007", "FirstName", "Ana María", "LastName", "de la Cruz", "Department", " Engineering ",
 				"WorkerStatus", "Active", "HireDate", "2021-03-01", "ManagerID", "1002"),
-			want: identity.Attrs{"displayName": "Ana María de la Cruz", "userPrincipalName": "anamaria.delacruz@contoso.com",
+			want: identity.AttrsOf(map[string]string{"displayName": "Ana María de la Cruz", "userPrincipalName": "anamaria.delacruz@contoso.com",
 				"mailNickname": "anamaria.delacruz", "department": "Engineering", "accountEnabled": "true",
-				"employeeHireDate": "2021-03-01T00:00:00Z", "employeeId": "1007"},
+				"employeeHireDate": "2021-03-01T00:00:00Z", "employeeId": "1007"}),
 			manager: "1002",
 		},
 		{
 			name: "inactive, no manager, empty department",
 			rec: record(3, "WorkerID", "00123", "FirstName", "Zoë", "LastName", "Müller", "Department", "",
 				"WorkerStatus", "Inactive", "HireDate", "", "ManagerID", ""),
-			want: identity.Attrs{"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com",
-				"mailNickname": "zoe.muller", "accountEnabled": "false", "employeeId": "00123"},
+			want: identity.AttrsOf(map[string]string{"displayName": "Zoë Müller", "userPrincipalName": "zoe.muller@contoso.com",
+				"mailNickname": "zoe.muller", "accountEnabled": "false", "employeeId": "00123"}),
 		},
 	}
 	for _, tt := range tests {
@@ -64,15 +64,15 @@ func TestMapExample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Key != tt.want["employeeId"] || d.ManagerKey != tt.manager || d.Prov != tt.rec.Prov {
+			if d.Key != tt.want.Get("employeeId") || d.ManagerKey != tt.manager || d.Prov != tt.rec.Prov {
 				t.Errorf("key %q manager %q prov %v", d.Key, d.ManagerKey, d.Prov)
 			}
-			if len(d.Attrs) != len(tt.want) {
+			if d.Attrs.Len() != tt.want.Len() {
 				t.Errorf("attrs = %v, want %v", d.Attrs, tt.want)
 			}
-			for k, v := range tt.want {
-				if d.Attrs[k] != v {
-					t.Errorf("%s = %q, want %q", k, d.Attrs[k], v)
+			for k, v := range tt.want.All() {
+				if d.Attrs.Get(k) != v {
+					t.Errorf("%s = %q, want %q", k, d.Attrs.Get(k), v)
 				}
 			}
 		})
@@ -226,11 +226,11 @@ attributes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Ignored["department"] || d.Attrs["department"] != "" || d.Attrs["accountEnabled"] != "true" {
+	if !d.Ignored["department"] || d.Attrs.Get("department") != "" || d.Attrs.Get("accountEnabled") != "true" {
 		t.Errorf("desired = %+v", d)
 	}
-	if d.Attrs["displayName"] != "José" {
-		t.Errorf("displayName %q is not NFC", d.Attrs["displayName"])
+	if d.Attrs.Get("displayName") != "José" {
+		t.Errorf("displayName %q is not NFC", d.Attrs.Get("displayName"))
 	}
 	_, err = m.Map(record(3, "WorkerID", "2", "Name", "X", "Dept", "IT", "Status", "Terminated"), testNow)
 	if err == nil || !strings.Contains(err.Error(), "accountEnabled") || !strings.Contains(err.Error(), "must give True or False") {

@@ -146,8 +146,8 @@ attributes:
 	if got := fmt.Sprint(d.Candidates["userPrincipalName"]); got != "[ann@contoso.com ann1@contoso.com]" {
 		t.Errorf("candidates = %s (duplicates dropped, order kept)", got)
 	}
-	if d.Attrs["userPrincipalName"] != "ann@contoso.com" {
-		t.Errorf("provisional UPN = %q", d.Attrs["userPrincipalName"])
+	if d.Attrs.Get("userPrincipalName") != "ann@contoso.com" {
+		t.Errorf("provisional UPN = %q", d.Attrs.Get("userPrincipalName"))
 	}
 	modes := map[string]string{}
 	for _, a := range m.Attrs {
@@ -167,7 +167,7 @@ func TestRedactIsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Redacted["employeeType"] || d.Attrs["employeeType"] != "Secret" || d.Redacted["displayName"] {
+	if !d.Redacted["employeeType"] || d.Attrs.Get("employeeType") != "Secret" || d.Redacted["displayName"] {
 		t.Fatalf("desired = %+v", d)
 	}
 }

@@ -16,25 +16,25 @@ func benchInput(n int) Input {
 	users := make([]identity.User, 0, n)
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("%07d", i)
-		d := identity.Desired{Key: key, Prov: identity.Provenance{File: "hr.csv", Line: i + 2}, Attrs: identity.Attrs{
+		d := identity.Desired{Key: key, Prov: identity.Provenance{File: "hr.csv", Line: i + 2}, Attrs: identity.AttrsOf(map[string]string{
 			"employeeId": key, "displayName": "Worker " + key, "userPrincipalName": "w" + key + "@contoso.com",
 			"mailNickname": "w" + key, "department": fmt.Sprintf("Dept %d", i%40), "jobTitle": "Engineer", "accountEnabled": "true",
-		}}
+		})}
 		if i > 0 {
 			d.ManagerKey = fmt.Sprintf("%07d", i/10)
 		}
 		switch {
 		case i%100 < 3: // joiner: not in the tenant
 		case i%100 < 5: // leaver: in the tenant, not in HR
-			users = append(users, identity.User{ID: "id" + key, Attrs: identity.Attrs{"employeeId": key, "accountEnabled": "true"}})
+			users = append(users, identity.User{ID: "id" + key, Attrs: identity.AttrsOf(map[string]string{"employeeId": key, "accountEnabled": "true"})})
 			continue
 		default:
-			u := identity.User{ID: "id" + key, Attrs: identity.Attrs{}}
-			for k, v := range d.Attrs {
-				u.Attrs[k] = v
+			u := identity.User{ID: "id" + key, Attrs: identity.AttrsOf(map[string]string{})}
+			for k, v := range d.Attrs.All() {
+				u.Attrs.Set(k, v)
 			}
 			if i%100 < 10 {
-				u.Attrs["department"] = "Old"
+				u.Attrs.Set("department", "Old")
 			}
 			if i > 0 {
 				u.ManagerID = "id" + d.ManagerKey
@@ -81,25 +81,25 @@ func BenchmarkComputeLifecycle(b *testing.B) {
 		}
 		for i := range in.Desired {
 			d := &in.Desired[i]
-			d.Attrs["employeeHireDate"] = "2020-01-01T00:00:00Z"
+			d.Attrs.Set("employeeHireDate", "2020-01-01T00:00:00Z")
 			if i%100 == 50 {
-				d.Attrs["employeeHireDate"] = testNow.AddDate(0, 0, 3).Format(time.RFC3339)
+				d.Attrs.Set("employeeHireDate", testNow.AddDate(0, 0, 3).Format(time.RFC3339))
 			}
 			if i%100 == 60 {
-				d.Attrs["employeeLeaveDateTime"] = testNow.AddDate(0, 0, 20).Format(time.RFC3339)
+				d.Attrs.Set("employeeLeaveDateTime", testNow.AddDate(0, 0, 20).Format(time.RFC3339))
 			}
-			d.Groups = []string{"All staff", d.Attrs["department"]}
+			d.Groups = []string{"All staff", d.Attrs.Get("department")}
 		}
 		for _, u := range in.Users {
 			in.Members["g-all"][u.ID] = true
-			if dept := u.Attrs["department"]; dept != "" && dept != "Old" {
+			if dept := u.Attrs.Get("department"); dept != "" && dept != "Old" {
 				in.Members[in.Groups[strings.ToLower(dept)].ID][u.ID] = true
 			}
-			u.Attrs["employeeHireDate"] = "2020-01-01T00:00:00Z"
+			u.Attrs.Set("employeeHireDate", "2020-01-01T00:00:00Z")
 		}
 		for i := 0; i < n/100; i++ {
 			in.Deleted = append(in.Deleted, identity.DeletedUser{User: identity.User{ID: fmt.Sprintf("del%d", i),
-				Attrs: identity.Attrs{"employeeId": fmt.Sprintf("x%07d", i), "userPrincipalName": fmt.Sprintf("x%d@contoso.com", i)}},
+				Attrs: identity.AttrsOf(map[string]string{"employeeId": fmt.Sprintf("x%07d", i), "userPrincipalName": fmt.Sprintf("x%d@contoso.com", i)})},
 				DeletedAt: testNow.AddDate(0, 0, -5)})
 		}
 		b.Run(fmt.Sprint(n), func(b *testing.B) {

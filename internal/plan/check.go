@@ -340,7 +340,7 @@ func checkBefore(a Action, u *identity.User, byID map[string]*identity.User, mat
 	shown := map[string]bool{}
 	for _, c := range a.Changes {
 		shown[c.Attribute] = true
-		now := u.Attrs[c.Attribute]
+		now := u.Attrs.Get(c.Attribute)
 		if c.Attribute == identity.Manager {
 			now = ""
 			if u.ManagerID != "" {
@@ -361,7 +361,7 @@ func checkBefore(a Action, u *identity.User, byID map[string]*identity.User, mat
 			touched = touched || shown[part]
 		}
 		for _, part := range group {
-			if touched && !shown[part] && u.Attrs[part] != "" {
+			if touched && !shown[part] && u.Attrs.Get(part) != "" {
 				return fmt.Sprintf("the plan would clear %s of user %s (the directory writes %s whole) without showing it", part, a.ID, strings.Join(group, " and "))
 			}
 		}
@@ -497,13 +497,13 @@ func newRechecker(p *Plan, in RecheckInput, schema *identity.Schema) *rechecker 
 			continue // read twice by a targeted re-read
 		}
 		c.byID[u.ID] = u
-		if upn := u.Attrs[c.signIn]; upn != "" {
+		if upn := u.Attrs.Get(c.signIn); upn != "" {
 			c.upns[strings.ToLower(upn)] = u
 		}
-		if k := Fold(u.Attrs[c.match]); k != "" {
+		if k := Fold(u.Attrs.Get(c.match)); k != "" {
 			c.byKey[k] = append(c.byKey[k], u)
 			c.managed++
-			if u.Attrs[c.enabled] != "false" {
+			if u.Attrs.Get(c.enabled) != "false" {
 				c.active++
 			}
 		}
@@ -534,7 +534,7 @@ func (c *rechecker) inEffect(i int, id string, steps ...string) {
 // the action.
 func (c *rechecker) create(i int, a Action) bool {
 	if us := c.byKey[Fold(a.Key)]; len(us) > 0 {
-		if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs[c.signIn], a.UserPrincipalName) && afterHolds(a, us[0], c.enabled) {
+		if len(us) == 1 && a.UserPrincipalName != "" && strings.EqualFold(us[0].Attrs.Get(c.signIn), a.UserPrincipalName) && afterHolds(a, us[0], c.enabled) {
 			// An earlier apply created it (every attribute as the
 			// plan says); its answer or journal line was lost.
 			c.inEffect(i, us[0].ID, StepWrite)
@@ -562,7 +562,7 @@ func (c *rechecker) restore(i int, a Action) bool {
 	if du == nil {
 		return c.restored(i, a)
 	}
-	if Fold(du.Attrs[c.match]) != Fold(a.Key) {
+	if Fold(du.Attrs.Get(c.match)) != Fold(a.Key) {
 		c.refuse(i, "deleted user %s does not hold %s %s", a.ID, c.match, a.Key)
 		return false
 	}
@@ -570,8 +570,8 @@ func (c *rechecker) restore(i int, a Action) bool {
 		c.refuse(i, "deleted user %s changed since the plan was made", a.ID)
 		return false
 	}
-	if u := c.upns[strings.ToLower(du.Attrs[c.signIn])]; u != nil && u.ID != a.ID {
-		c.refuse(i, "%s %s of deleted user %s is now held by user %s", c.signIn, du.Attrs[c.signIn], a.ID, u.ID)
+	if u := c.upns[strings.ToLower(du.Attrs.Get(c.signIn))]; u != nil && u.ID != a.ID {
+		c.refuse(i, "%s %s of deleted user %s is now held by user %s", c.signIn, du.Attrs.Get(c.signIn), a.ID, u.ID)
 		return false
 	}
 	return true
@@ -581,7 +581,7 @@ func (c *rechecker) restore(i int, a Action) bool {
 // in effect if an earlier apply of this plan restored it, else refused.
 func (c *rechecker) restored(i int, a Action) bool {
 	u := c.byID[a.ID]
-	if u == nil || Fold(u.Attrs[c.match]) != Fold(a.Key) {
+	if u == nil || Fold(u.Attrs.Get(c.match)) != Fold(a.Key) {
 		c.refuse(i, "deleted user %s is no longer in deleted items (restored or purged since the plan)", a.ID)
 		return false
 	}
@@ -611,13 +611,13 @@ func (c *rechecker) existing(i int, a Action) bool {
 	match, signIn := c.match, c.signIn
 	u := c.byID[a.ID]
 	if u == nil && a.Action == Delete {
-		if du := c.deleted[a.ID]; du != nil && Fold(du.Attrs[match]) == Fold(a.Key) {
+		if du := c.deleted[a.ID]; du != nil && Fold(du.Attrs.Get(match)) == Fold(a.Key) {
 			c.inEffect(i, "", StepDelete) // deleted by an earlier apply of this plan
 			return true
 		}
 	}
 	// A takeover by a further match rule gives the user the key.
-	takeover := u != nil && u.Attrs[match] == "" && setsKey(a, match)
+	takeover := u != nil && u.Attrs.Get(match) == "" && setsKey(a, match)
 	holders := c.byKey[Fold(a.Key)]
 	switch {
 	case u == nil:
@@ -626,18 +626,18 @@ func (c *rechecker) existing(i int, a Action) bool {
 	case takeover && len(holders) > 0:
 		c.refuse(i, "user %s now holds %s %s; the plan is stale", holders[0].ID, match, a.Key)
 		return false
-	case !takeover && Fold(u.Attrs[match]) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u, c.enabled)):
+	case !takeover && Fold(u.Attrs.Get(match)) != Fold(a.Key) && !(setsKey(a, match) && afterHolds(a, u, c.enabled)):
 		c.refuse(i, "user %s does not hold %s %s", a.ID, match, a.Key)
 		return false
 	case len(holders) > 1:
 		c.refuse(i, "%d users now hold %s %s", len(holders), match, a.Key)
 		return false
-	case !strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) || a.DisplayName != u.Attrs[c.schema.Roles.DisplayName]:
-		if steps := stepsInEffect(a, u, c.byKey, c.enabled); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs[signIn]) {
+	case !strings.EqualFold(a.UserPrincipalName, u.Attrs.Get(signIn)) || a.DisplayName != u.Attrs.Get(c.schema.Roles.DisplayName):
+		if steps := stepsInEffect(a, u, c.byKey, c.enabled); len(steps) > 0 && strings.EqualFold(a.UserPrincipalName, u.Attrs.Get(signIn)) {
 			c.inEffect(i, "", steps...) // the new display name is the plan's own
 			return true
 		}
-		c.refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs[c.schema.Roles.DisplayName], u.Attrs[signIn])
+		c.refuse(i, "the plan names user %s as %q <%s>, but the directory says %q <%s>", a.ID, a.DisplayName, a.UserPrincipalName, u.Attrs.Get(c.schema.Roles.DisplayName), u.Attrs.Get(signIn))
 		return false
 	case a.Fingerprint == "" || Fingerprint(u) != a.Fingerprint:
 		if steps := stepsInEffect(a, u, c.byKey, c.enabled); len(steps) > 0 {
@@ -666,7 +666,7 @@ func (c *rechecker) manager(i int, a Action) {
 		c.refuse(i, "manager %s is neither in the directory nor created by the plan", m.Key)
 	case m.ID != "" && mgr == nil:
 		c.refuse(i, "manager %s (%s) no longer exists", m.Key, m.ID)
-	case m.ID != "" && Fold(mgr.Attrs[c.match]) != Fold(m.Key):
+	case m.ID != "" && Fold(mgr.Attrs.Get(c.match)) != Fold(m.Key):
 		c.refuse(i, "the manager reference %s is not the user holding %s %s", m.ID, c.match, m.Key)
 	}
 }
@@ -701,7 +701,7 @@ func afterHolds(a Action, u *identity.User, enabled string) bool {
 		if c.After != nil {
 			want = *c.After
 		}
-		now := u.Attrs[c.Attribute]
+		now := u.Attrs.Get(c.Attribute)
 		if c.Attribute == enabled && now == "" {
 			now = "true"
 		}
@@ -780,9 +780,9 @@ func licensesHold(a Action, u *identity.User) bool {
 func rollBack(a Action, u *identity.User, patched, managed bool) *identity.User {
 	r := new(identity.User)
 	*r = *u // what the directory says of it besides its attributes stays
-	r.Attrs = make(identity.Attrs, len(u.Attrs))
-	for k, v := range u.Attrs {
-		r.Attrs[k] = v
+	r.Attrs = identity.MakeAttrs(u.Attrs.Len())
+	for k, v := range u.Attrs.All() {
+		r.Attrs.Set(k, v)
 	}
 	if patched {
 		for _, c := range a.Changes {
@@ -790,9 +790,9 @@ func rollBack(a Action, u *identity.User, patched, managed bool) *identity.User 
 				continue
 			}
 			if c.Before == nil {
-				delete(r.Attrs, c.Attribute)
+				r.Attrs.Delete(c.Attribute)
 			} else {
-				r.Attrs[c.Attribute] = *c.Before
+				r.Attrs.Set(c.Attribute, *c.Before)
 			}
 		}
 	}

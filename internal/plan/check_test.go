@@ -121,15 +121,15 @@ func TestRecheck(t *testing.T) {
 			return append(u, user("x", "", "userPrincipalName", "Cy.Dee@contoso.com"))
 		}, Policy{Leavers: "disable"}, map[int]string{0: "userPrincipalName cy.dee@contoso.com is now held"}, false},
 		{"mover edited in Entra", func(u []identity.User) []identity.User {
-			u[0].Attrs["department"] = "Edited"
+			u[0].Attrs.Set("department", "Edited")
 			return u
 		}, Policy{Leavers: "disable"}, map[int]string{1: "changed in the directory"}, false},
 		{"leaver edited by an admin", func(u []identity.User) []identity.User {
-			u[1].Attrs["displayName"] = "Renamed"
+			u[1].Attrs.Set("displayName", "Renamed")
 			return u
 		}, Policy{Leavers: "disable"}, map[int]string{2: "the plan names user u9"}, false},
 		{"leaver's department edited", func(u []identity.User) []identity.User {
-			u[1].Attrs["department"] = "Edited"
+			u[1].Attrs.Set("department", "Edited")
 			return u
 		}, Policy{Leavers: "disable"}, map[int]string{2: "changed in the directory"}, false},
 		{"leaver deleted", func(u []identity.User) []identity.User { return u[:1] }, Policy{Leavers: "disable"}, map[int]string{2: "no longer exists"}, false},
@@ -137,7 +137,7 @@ func TestRecheck(t *testing.T) {
 			return append(u, user("u3", " 1003 ", "userPrincipalName", "x@contoso.com"))
 		}, Policy{Leavers: "disable"}, map[int]string{0: "already holds"}, false},
 		{"leaver's key removed", func(u []identity.User) []identity.User {
-			delete(u[1].Attrs, "employeeId")
+			u[1].Attrs.Delete("employeeId")
 			return u
 		}, Policy{Leavers: "disable"}, map[int]string{2: "does not hold employeeId 1009"}, false},
 	}
@@ -146,9 +146,9 @@ func TestRecheck(t *testing.T) {
 			p, users := basePlan(t)
 			cp := make([]identity.User, len(users))
 			for i, u := range users {
-				attrs := identity.Attrs{}
-				for k, v := range u.Attrs {
-					attrs[k] = v
+				attrs := identity.AttrsOf(map[string]string{})
+				for k, v := range u.Attrs.All() {
+					attrs.Set(k, v)
 				}
 				cp[i] = identity.User{ID: u.ID, Attrs: attrs, ManagerID: u.ManagerID}
 			}
@@ -205,7 +205,7 @@ func TestRecheckRefusesRelabelledActions(t *testing.T) {
 			p.Actions[1].Changes[0].Before = strPtr("Marketing") // the directory holds "Old"
 		}, map[int]string{1: `the plan shows department of user u1 as "Marketing", but the directory holds "Old"`}},
 		{"a lone employeeOrgData part that would clear the other", func(p *Plan, u []identity.User) {
-			u[0].Attrs["employeeOrgData.costCenter"] = "CC1"
+			u[0].Attrs.Set("employeeOrgData.costCenter", "CC1")
 			p.Actions[1].Fingerprint = Fingerprint(&u[0])
 			p.Actions[1].Changes = append(p.Actions[1].Changes, Change{Attribute: "employeeOrgData.division", After: strPtr("Labs")})
 		}, map[int]string{1: "would clear employeeOrgData.costCenter"}},
@@ -233,12 +233,12 @@ func TestRecheckRefusesRelabelledActions(t *testing.T) {
 // What an earlier, interrupted apply already did is in effect, not stale.
 func TestRecheckFindsWritesInEffect(t *testing.T) {
 	p, users := basePlan(t)
-	users[0].Attrs["department"] = "Sales"                      // the mover's patch went through
-	users[1].Attrs["accountEnabled"] = "false"                  // so did the leaver's disable
-	created := identity.User{ID: "n3", Attrs: identity.Attrs{}} // and the joiner's create
+	users[0].Attrs.Set("department", "Sales")                                        // the mover's patch went through
+	users[1].Attrs.Set("accountEnabled", "false")                                    // so did the leaver's disable
+	created := identity.User{ID: "n3", Attrs: identity.AttrsOf(map[string]string{})} // and the joiner's create
 	for _, c := range p.Actions[0].Changes {
 		if c.After != nil && c.Attribute != "manager" {
-			created.Attrs[c.Attribute] = *c.After
+			created.Attrs.Set(c.Attribute, *c.After)
 		}
 	}
 	users = append(users, created)
@@ -258,8 +258,8 @@ func TestRecheckFindsWritesInEffect(t *testing.T) {
 	// Another attribute edited as well: someone else changed the user,
 	// so the action is stale even though its own values are in place.
 	p, users = basePlan(t)
-	users[0].Attrs["department"] = "Sales"
-	users[0].Attrs["jobTitle"] = "Edited"
+	users[0].Attrs.Set("department", "Sales")
+	users[0].Attrs.Set("jobTitle", "Edited")
 	got = RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}})
 	if len(got.Refused) != 1 || got.Refused[0].Index != 1 || len(got.InEffect) != 0 {
 		t.Fatalf("refused %+v, in effect %+v", got.Refused, got.InEffect)
@@ -273,7 +273,7 @@ func TestRecheckFindsWritesInEffect(t *testing.T) {
 	}
 	// Actions the journal says an earlier apply began are not rechecked.
 	p, users = basePlan(t)
-	users[0].Attrs["jobTitle"] = "Edited"
+	users[0].Attrs.Set("jobTitle", "Edited")
 	got = RecheckWith(p, RecheckInput{Users: users, Policy: Policy{Leavers: "disable"}, Skip: map[int]bool{1: true}})
 	if len(got.Refused) != 0 {
 		t.Fatalf("refused %+v", got.Refused)

@@ -178,11 +178,11 @@ func (c *computer) indexUsers() {
 		u := &c.in.Users[i]
 		c.byID[u.ID] = u
 		for _, attr := range c.s.UniqueAttrs() {
-			if v := u.Attrs[attr]; v != "" {
+			if v := u.Attrs.Get(attr); v != "" {
 				c.claim(attr, v, u.Attrs, u.ID)
 			}
 		}
-		if k := Fold(u.Attrs[c.in.MatchAttr]); k != "" {
+		if k := Fold(u.Attrs.Get(c.in.MatchAttr)); k != "" {
 			c.byKey[k] = append(c.byKey[k], u)
 		}
 	}
@@ -197,7 +197,7 @@ func (c *computer) indexUsers() {
 		if len(us) > 1 {
 			ids := make([]string, len(us))
 			for i, u := range us {
-				ids[i] = u.ID + " (" + u.Attrs[c.r.SignIn] + ")"
+				ids[i] = u.ID + " (" + u.Attrs.Get(c.r.SignIn) + ")"
 			}
 			sort.Strings(ids)
 			c.warn(WarnTargetDuplicateKey, k, "%d users have %s %q: %s; they and the record with this key are left alone until only one holds it",
@@ -356,7 +356,7 @@ func (c *computer) matchFurther() {
 		c.byAlt[j] = make(map[string][]*identity.User)
 		for i := range c.in.Users {
 			u := &c.in.Users[i]
-			if v := Fold(u.Attrs[attr]); v != "" {
+			if v := Fold(u.Attrs.Get(attr)); v != "" {
 				c.byAlt[j][v] = append(c.byAlt[j][v], u)
 			}
 		}
@@ -385,7 +385,7 @@ func (c *computer) matchFurther() {
 				break
 			}
 			u := us[0]
-			if k := u.Attrs[c.in.MatchAttr]; k != "" {
+			if k := u.Attrs.Get(c.in.MatchAttr); k != "" {
 				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) belongs to user %s, who holds %s %q; fix the source or that account",
 					attr, d.AltKeys[j], j+2, u.ID, c.in.MatchAttr, k)
 				w.Sources = []identity.Provenance{d.Prov}
@@ -423,7 +423,7 @@ func (c *computer) matchFurther() {
 			provs[i] = d.Prov
 			c.altMatch[d] = nil
 		}
-		w := c.warn(WarnMatchConflict, ds[0].Key, "left out: records %s all match user %s (%s); none is paired with it", strings.Join(keys, ", "), id, c.byID[id].Attrs[c.r.SignIn])
+		w := c.warn(WarnMatchConflict, ds[0].Key, "left out: records %s all match user %s (%s); none is paired with it", strings.Join(keys, ", "), id, c.byID[id].Attrs.Get(c.r.SignIn))
 		w.Sources = provs
 	}
 	// Every takeover is called out: an account that predates hrsync gets
@@ -431,7 +431,7 @@ func (c *computer) matchFurther() {
 	for _, d := range c.unique {
 		if u := c.altMatch[d]; u != nil {
 			w := c.warn(WarnTakeover, d.Key, "user %s (%s, %q) has no %s; a further match rule pairs it with this record, so it gets %s %s and hrsync manages it from now on. Check it is this worker and not an admin or service account",
-				u.ID, u.Attrs[c.r.SignIn], u.Attrs[c.r.DisplayName], c.in.MatchAttr, c.in.MatchAttr, d.Key)
+				u.ID, u.Attrs.Get(c.r.SignIn), u.Attrs.Get(c.r.DisplayName), c.in.MatchAttr, c.in.MatchAttr, d.Key)
 			w.Sources = []identity.Provenance{d.Prov}
 		}
 	}
@@ -496,9 +496,9 @@ func (c *computer) findCycles() {
 func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 	if len(d.Candidates) > 0 {
 		nd := *d
-		nd.Attrs = make(identity.Attrs, len(d.Attrs))
-		for k, v := range d.Attrs {
-			nd.Attrs[k] = v
+		nd.Attrs = identity.MakeAttrs(d.Attrs.Len())
+		for k, v := range d.Attrs.All() {
+			nd.Attrs.Set(k, v)
 		}
 		for _, attr := range c.s.UniqueAttrs() {
 			cands := d.Candidates[attr]
@@ -515,7 +515,7 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 				w.Sources = []identity.Provenance{d.Prov}
 				return d, false
 			}
-			nd.Attrs[attr] = v
+			nd.Attrs.Set(attr, v)
 		}
 		d = &nd
 	}
@@ -523,7 +523,7 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 		return d, false
 	}
 	for _, attr := range c.s.UniqueAttrs() {
-		if v := d.Attrs[attr]; v != "" {
+		if v := d.Attrs.Get(attr); v != "" {
 			c.claim(attr, v, d.Attrs, "key:"+d.Key)
 		}
 	}
@@ -536,7 +536,7 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 func (c *computer) nsKey(i int, v string, attrs identity.Attrs) string {
 	k := strings.ToLower(v)
 	if w := c.s.Unique[i].Within; w != "" {
-		k = strings.ToLower(attrs[w]) + "\x00" + k
+		k = strings.ToLower(attrs.Get(w)) + "\x00" + k
 	}
 	return k
 }
@@ -584,7 +584,7 @@ func (c *computer) pickUnique(attr string, cands []string, self string, attrs id
 func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 	var missing []string
 	for _, a := range c.s.Required() {
-		if d.Attrs[a] == "" {
+		if d.Attrs.Get(a) == "" {
 			missing = append(missing, a)
 		}
 	}
@@ -594,7 +594,7 @@ func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 		return false
 	}
 	for _, spec := range c.attrOrder() {
-		if v := d.Attrs[spec.Name]; v != "" && spec.Check != nil {
+		if v := d.Attrs.Get(spec.Name); v != "" && spec.Check != nil {
 			if err := spec.Check(v); err != nil {
 				w := c.warn(WarnCannotCreate, d.Key, "%s%v", c.cannotCreate(), err)
 				w.Sources = []identity.Provenance{d.Prov}
@@ -607,7 +607,7 @@ func (c *computer) checkCreateAttrs(d *identity.Desired) bool {
 			continue
 		}
 		for _, attr := range ns.Attrs {
-			v := d.Attrs[attr]
+			v := d.Attrs.Get(attr)
 			owner := c.owner(attr, v, d.Attrs)
 			if owner == "" {
 				continue
@@ -649,7 +649,7 @@ func (c *computer) cannotCreate() string {
 func (c *computer) describeOwner(owner string) string {
 	if u := c.byID[owner]; u != nil {
 		who := fmt.Sprintf("existing user %s", u.ID)
-		if k := u.Attrs[c.in.MatchAttr]; k != "" {
+		if k := u.Attrs.Get(c.in.MatchAttr); k != "" {
 			who += fmt.Sprintf(" (%s %s)", c.in.MatchAttr, k)
 		}
 		return who
@@ -669,7 +669,7 @@ func (c *computer) describeOwner(owner string) string {
 // the same warning.
 func (c *computer) noteRekey(d *identity.Desired, u *identity.User) {
 	c.upnWantedBy[u.ID] = d.Key
-	if strings.EqualFold(d.Attrs[c.r.DisplayName], u.Attrs[c.r.DisplayName]) {
+	if strings.EqualFold(d.Attrs.Get(c.r.DisplayName), u.Attrs.Get(c.r.DisplayName)) {
 		c.sameName[u.ID] = true
 	}
 }
@@ -684,7 +684,7 @@ func (c *computer) describe(owner string) string {
 		return "the joiner with key " + k
 	}
 	if u := c.byID[owner]; u != nil {
-		if k := u.Attrs[c.in.MatchAttr]; k != "" {
+		if k := u.Attrs.Get(c.in.MatchAttr); k != "" {
 			return fmt.Sprintf("user %s (%s %s)", u.ID, c.in.MatchAttr, k)
 		}
 		return "user " + u.ID
@@ -696,8 +696,8 @@ func (c *computer) addCreate(d *identity.Desired) {
 	a := Action{
 		Action:            Create,
 		Key:               d.Key,
-		DisplayName:       d.Attrs[c.r.DisplayName],
-		UserPrincipalName: d.Attrs[c.r.SignIn],
+		DisplayName:       d.Attrs.Get(c.r.DisplayName),
+		UserPrincipalName: d.Attrs.Get(c.r.SignIn),
 		Source:            provPtr(d.Prov),
 		Changes:           []Change{},
 	}
@@ -706,7 +706,7 @@ func (c *computer) addCreate(d *identity.Desired) {
 		a.Event, a.Reason = en.event, en.reason
 	}
 	for _, spec := range c.attrOrder() {
-		v := d.Attrs[spec.Name]
+		v := d.Attrs.Get(spec.Name)
 		if spec.Name == c.r.Enabled {
 			v = en.want
 		}
@@ -717,7 +717,7 @@ func (c *computer) addCreate(d *identity.Desired) {
 			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v), Redacted: d.Redacted[spec.Name]})
 		}
 	}
-	if _, mapped := d.Attrs[c.r.Enabled]; !mapped {
+	if _, mapped := d.Attrs.Lookup(c.r.Enabled); !mapped {
 		a.Changes = append(a.Changes, Change{Attribute: c.r.Enabled, After: strPtr(en.want)})
 	}
 	active := en.want == "true" || en.event == EventPrehire
@@ -779,34 +779,34 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 	a := Action{
 		Key:               d.Key,
 		ID:                u.ID,
-		DisplayName:       u.Attrs[c.r.DisplayName], // as the directory names them, so apply can check it
-		UserPrincipalName: u.Attrs[c.r.SignIn],
+		DisplayName:       u.Attrs.Get(c.r.DisplayName), // as the directory names them, so apply can check it
+		UserPrincipalName: u.Attrs.Get(c.r.SignIn),
 		Source:            provPtr(d.Prov),
 		Changes:           []Change{},
 	}
 	// The user as the action leaves it scopes its unique values (a cn
 	// within the OU it moves to).
-	scope := make(identity.Attrs, len(u.Attrs)+len(d.Attrs))
-	for k, v := range u.Attrs {
-		scope[k] = v
+	scope := identity.MakeAttrs(u.Attrs.Len() + d.Attrs.Len())
+	for k, v := range u.Attrs.All() {
+		scope.Set(k, v)
 	}
-	for k, v := range d.Attrs {
-		scope[k] = v
+	for k, v := range d.Attrs.All() {
+		scope.Set(k, v)
 	}
 	for _, spec := range c.attrOrder() {
 		if ch, ok := c.diffAttr(d, u, spec, en, scope); ok {
 			a.Changes = append(a.Changes, ch)
 		}
 	}
-	if before := u.Attrs[c.r.Enabled]; enablementChanges(en.want, before) {
-		if _, mapped := d.Attrs[c.r.Enabled]; !mapped {
+	if before := u.Attrs.Get(c.r.Enabled); enablementChanges(en.want, before) {
+		if _, mapped := d.Attrs.Lookup(c.r.Enabled); !mapped {
 			a.Changes = append(a.Changes, Change{Attribute: c.r.Enabled, Before: optPtr(before), After: strPtr(en.want)})
 		}
 	}
-	if ld := c.r.LeaveDate; en.want == "true" && !c.enabled(u) && c.in.StampLeaveDate && ld != "" && !c.maps(ld) && u.Attrs[ld] != "" {
+	if ld := c.r.LeaveDate; en.want == "true" && !c.enabled(u) && c.in.StampLeaveDate && ld != "" && !c.maps(ld) && u.Attrs.Get(ld) != "" {
 		// A leaver back: the leave date hrsync stamped no longer holds, and
 		// must not shorten the grace period of a later departure.
-		a.Changes = append(a.Changes, Change{Attribute: ld, Before: strPtr(u.Attrs[ld])})
+		a.Changes = append(a.Changes, Change{Attribute: ld, Before: strPtr(u.Attrs.Get(ld))})
 	}
 	c.keepWhole(&a, u)
 	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {
@@ -816,7 +816,7 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 		c.holdMastered(d, u, &a, en)
 	}
 	if en.unsure {
-		w := c.warn(WarnDisabledAccount, d.Key, "the worker is active in HR, but user %s (%s) is disabled and the mapping does not map %s: hrsync leaves it disabled, since it may have been disabled on purpose. Enable it by hand, or map %s from the HR status", u.ID, u.Attrs[c.r.SignIn], c.r.Enabled, c.r.Enabled)
+		w := c.warn(WarnDisabledAccount, d.Key, "the worker is active in HR, but user %s (%s) is disabled and the mapping does not map %s: hrsync leaves it disabled, since it may have been disabled on purpose. Enable it by hand, or map %s from the HR status", u.ID, u.Attrs.Get(c.r.SignIn), c.r.Enabled, c.r.Enabled)
 		w.Sources = []identity.Provenance{d.Prov}
 		return a // entitlements unchanged too
 	}
@@ -835,7 +835,7 @@ func (c *computer) diffAttr(d *identity.Desired, u *identity.User, spec identity
 	if spec.CreateOnly {
 		return Change{}, false
 	}
-	before, after := u.Attrs[spec.Name], d.Attrs[spec.Name]
+	before, after := u.Attrs.Get(spec.Name), d.Attrs.Get(spec.Name)
 	if spec.Name == c.r.Placement && en.want == "false" && c.in.Policy.LeaverPlacement != "" {
 		after = c.in.Policy.LeaverPlacement // a leaver goes to the leavers' place
 	}
@@ -938,7 +938,7 @@ func (c *computer) holdMastered(d *identity.Desired, u *identity.User, a *Action
 		what = "disable the account"
 	}
 	w := c.warn(WarnMastered, d.Key, "user %s (%s) is mastered in %s: hrsync does not %s here; do it there, or plan against that directory (target.type: active_directory)",
-		u.ID, u.Attrs[c.r.SignIn], u.MasteredIn, what)
+		u.ID, u.Attrs.Get(c.r.SignIn), u.MasteredIn, what)
 	w.Sources = []identity.Provenance{d.Prov}
 }
 
@@ -1003,7 +1003,7 @@ func (c *computer) keepWhole(a *Action, u *identity.User) {
 			continue
 		}
 		for _, part := range group {
-			if v := u.Attrs[part]; !changed[part] && v != "" {
+			if v := u.Attrs.Get(part); !changed[part] && v != "" {
 				a.Changes = append(a.Changes, Change{Attribute: part, Before: strPtr(v), After: strPtr(v)})
 			}
 		}
@@ -1012,7 +1012,7 @@ func (c *computer) keepWhole(a *Action, u *identity.User) {
 
 // enabled reports whether user u's account is enabled (unset counts as
 // enabled, as directories never leave it unset).
-func (c *computer) enabled(u *identity.User) bool { return u.Attrs[c.r.Enabled] != "false" }
+func (c *computer) enabled(u *identity.User) bool { return u.Attrs.Get(c.r.Enabled) != "false" }
 
 // managerLabel names a current manager by match key, or by sign-in name
 // or id when the manager is outside the target scope.
@@ -1022,10 +1022,10 @@ func (c *computer) managerLabel(id string) string {
 
 func managerLabel(byID map[string]*identity.User, match, signIn, id string) string {
 	if m := byID[id]; m != nil {
-		if k := m.Attrs[match]; k != "" {
+		if k := m.Attrs.Get(match); k != "" {
 			return k
 		}
-		if n := m.Attrs[signIn]; n != "" {
+		if n := m.Attrs.Get(signIn); n != "" {
 			return n
 		}
 	}
@@ -1091,8 +1091,8 @@ func (c *computer) leavers() {
 		u := us[0]
 		if u.MasteredIn != "" && c.enabled(u) {
 			c.p.Summary.Mastered++
-			c.warn(WarnMastered, strings.TrimSpace(u.Attrs[c.in.MatchAttr]), "user %s (%s) is a leaver (%s), but it is mastered in %s: hrsync does not disable it here; disable it there (hrsync then revokes its sessions once the disable has reached this directory), or plan against that directory (target.type: active_directory)",
-				u.ID, u.Attrs[c.r.SignIn], c.leaverReason(k), u.MasteredIn)
+			c.warn(WarnMastered, strings.TrimSpace(u.Attrs.Get(c.in.MatchAttr)), "user %s (%s) is a leaver (%s), but it is mastered in %s: hrsync does not disable it here; disable it there (hrsync then revokes its sessions once the disable has reached this directory), or plan against that directory (target.type: active_directory)",
+				u.ID, u.Attrs.Get(c.r.SignIn), c.leaverReason(k), u.MasteredIn)
 			continue
 		}
 		if !c.enabled(u) {
@@ -1102,8 +1102,8 @@ func (c *computer) leavers() {
 			if _, rekey := c.upnWantedBy[u.ID]; rekey {
 				continue // perhaps the same person under a new key: held, as above
 			}
-			a := Action{Action: Update, Key: strings.TrimSpace(u.Attrs[c.in.MatchAttr]), ID: u.ID,
-				DisplayName: u.Attrs[c.r.DisplayName], UserPrincipalName: u.Attrs[c.r.SignIn],
+			a := Action{Action: Update, Key: strings.TrimSpace(u.Attrs.Get(c.in.MatchAttr)), ID: u.ID,
+				DisplayName: u.Attrs.Get(c.r.DisplayName), UserPrincipalName: u.Attrs.Get(c.r.SignIn),
 				Reason: c.leaverReason(k) + "; its managed groups and licenses are removed", Event: EventAbsent,
 				Source: c.leftScopeProv(k), Changes: []Change{}, Fingerprint: Fingerprint(u)}
 			if _, ok := c.leftScope[k]; ok {
@@ -1120,27 +1120,27 @@ func (c *computer) leavers() {
 		}
 		if joiner, ok := c.upnWantedBy[u.ID]; ok {
 			if c.sameName[u.ID] {
-				c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "NOT disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address. If it is the same person under a new key, put the new key on this account (%s); if it is a namesake, change the joiner's address in the mapping or the source. Until then neither changes",
-					u.Attrs[c.in.MatchAttr], u.Attrs[c.r.SignIn], joiner, c.in.MatchAttr)
+				c.warn(WarnPossibleRekey, u.Attrs.Get(c.in.MatchAttr), "NOT disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address. If it is the same person under a new key, put the new key on this account (%s); if it is a namesake, change the joiner's address in the mapping or the source. Until then neither changes",
+					u.Attrs.Get(c.in.MatchAttr), u.Attrs.Get(c.r.SignIn), joiner, c.in.MatchAttr)
 				continue
 			}
-			c.warn(WarnPossibleRekey, u.Attrs[c.in.MatchAttr], "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (%s) before applying",
-				joiner, u.Attrs[c.r.SignIn], c.in.MatchAttr)
+			c.warn(WarnPossibleRekey, u.Attrs.Get(c.in.MatchAttr), "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (%s) before applying",
+				joiner, u.Attrs.Get(c.r.SignIn), c.in.MatchAttr)
 		}
 		a := Action{
 			Action:            Disable,
-			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
+			Key:               strings.TrimSpace(u.Attrs.Get(c.in.MatchAttr)),
 			ID:                u.ID,
-			DisplayName:       u.Attrs[c.r.DisplayName],
-			UserPrincipalName: u.Attrs[c.r.SignIn],
+			DisplayName:       u.Attrs.Get(c.r.DisplayName),
+			UserPrincipalName: u.Attrs.Get(c.r.SignIn),
 			Reason:            c.leaverReason(k),
 			Event:             EventAbsent,
 			Source:            c.leftScopeProv(k),
-			Changes:           []Change{{Attribute: c.r.Enabled, Before: optPtr(u.Attrs[c.r.Enabled]), After: strPtr("false")}},
+			Changes:           []Change{{Attribute: c.r.Enabled, Before: optPtr(u.Attrs.Get(c.r.Enabled)), After: strPtr("false")}},
 			Fingerprint:       Fingerprint(u),
 		}
-		if pl, to := c.r.Placement, c.in.Policy.LeaverPlacement; pl != "" && to != "" && !strings.EqualFold(u.Attrs[pl], to) {
-			a.Changes = append(a.Changes, Change{Attribute: pl, Before: optPtr(u.Attrs[pl]), After: strPtr(to)})
+		if pl, to := c.r.Placement, c.in.Policy.LeaverPlacement; pl != "" && to != "" && !strings.EqualFold(u.Attrs.Get(pl), to) {
+			a.Changes = append(a.Changes, Change{Attribute: pl, Before: optPtr(u.Attrs.Get(pl)), After: strPtr(to)})
 		}
 		if _, ok := c.leftScope[k]; ok {
 			a.Event = EventLeftScope
@@ -1150,8 +1150,8 @@ func (c *computer) leavers() {
 		// date HR gave (the attribute is mapped) stays; one hrsync stamped
 		// on an earlier departure is replaced.
 		_, current := c.leaveDate(u.Attrs) // a date before the hire date is a stale one
-		if ld := c.r.LeaveDate; ld != "" && c.in.StampLeaveDate && (!current || (!c.maps(ld) && u.Attrs[ld] != today)) {
-			a.Changes = append(a.Changes, Change{Attribute: ld, Before: optPtr(u.Attrs[ld]), After: strPtr(today)})
+		if ld := c.r.LeaveDate; ld != "" && c.in.StampLeaveDate && (!current || (!c.maps(ld) && u.Attrs.Get(ld) != today)) {
+			a.Changes = append(a.Changes, Change{Attribute: ld, Before: optPtr(u.Attrs.Get(ld)), After: strPtr(today)})
 		}
 		c.leaverAccess(u, &a)
 		c.p.Actions = append(c.p.Actions, a)
@@ -1256,14 +1256,14 @@ func equal(spec identity.AttrSpec, a, b string) bool {
 
 // Fingerprint digests the attributes of a user as read.
 func Fingerprint(u *identity.User) string {
-	keys := make([]string, 0, len(u.Attrs))
-	for k := range u.Attrs {
+	keys := make([]string, 0, u.Attrs.Len())
+	for k := range u.Attrs.All() {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	h := sha256.New()
 	for _, k := range keys {
-		fmt.Fprintf(h, "%s=%q\n", k, u.Attrs[k])
+		fmt.Fprintf(h, "%s=%q\n", k, u.Attrs.Get(k))
 	}
 	fmt.Fprintf(h, "manager=%q\n", u.ManagerID)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]

@@ -29,13 +29,13 @@ func specs(names ...string) []identity.AttrSpec {
 var stdAttrs = specs("displayName", "userPrincipalName", "mailNickname", "department", "accountEnabled", "employeeId")
 
 func rec(key string, line int, kv ...string) identity.Desired {
-	d := identity.Desired{Key: key, Attrs: identity.Attrs{"employeeId": key}, Prov: identity.Provenance{File: "hr.csv", Line: line}}
+	d := identity.Desired{Key: key, Attrs: identity.AttrsOf(map[string]string{"employeeId": key}), Prov: identity.Provenance{File: "hr.csv", Line: line}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i] == "manager" {
 			d.ManagerKey = kv[i+1]
 			continue
 		}
-		d.Attrs[kv[i]] = kv[i+1]
+		d.Attrs.Set(kv[i], kv[i+1])
 	}
 	return d
 }
@@ -47,31 +47,31 @@ func person(key string, line int, name, dept string, kv ...string) identity.Desi
 }
 
 func user(id, key string, kv ...string) identity.User {
-	u := identity.User{ID: id, Attrs: identity.Attrs{}}
+	u := identity.User{ID: id, Attrs: identity.AttrsOf(map[string]string{})}
 	if key != "" {
-		u.Attrs["employeeId"] = key
+		u.Attrs.Set("employeeId", key)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i] == "manager" {
 			u.ManagerID = kv[i+1]
 			continue
 		}
-		u.Attrs[kv[i]] = kv[i+1]
+		u.Attrs.Set(kv[i], kv[i+1])
 	}
 	return u
 }
 
 func existing(id string, d identity.Desired, kv ...string) identity.User {
-	u := identity.User{ID: id, Attrs: identity.Attrs{}}
-	for k, v := range d.Attrs {
-		u.Attrs[k] = v
+	u := identity.User{ID: id, Attrs: identity.AttrsOf(map[string]string{})}
+	for k, v := range d.Attrs.All() {
+		u.Attrs.Set(k, v)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i] == "manager" {
 			u.ManagerID = kv[i+1]
 			continue
 		}
-		u.Attrs[kv[i]] = kv[i+1]
+		u.Attrs.Set(kv[i], kv[i+1])
 	}
 	return u
 }
@@ -383,7 +383,7 @@ func TestComputeActions(t *testing.T) {
 			name: "IgnoreFlowIfNullOrEmpty leaves the attribute alone",
 			in: func() Input {
 				d := person("1001", 2, "Ann Lee", "")
-				delete(d.Attrs, "department")
+				d.Attrs.Delete("department")
 				d.Ignored = map[string]bool{"department": true}
 				return input([]identity.Desired{d}, []identity.User{existing("u1", person("1001", 2, "Ann Lee", "Sales"))})
 			}(),
@@ -480,7 +480,7 @@ func TestComputeLeaverThresholds(t *testing.T) {
 }
 
 func existingDesired(u identity.User) identity.Desired {
-	return identity.Desired{Key: u.Attrs["employeeId"], Attrs: identity.Attrs{"employeeId": u.Attrs["employeeId"]}}
+	return identity.Desired{Key: u.Attrs.Get("employeeId"), Attrs: identity.AttrsOf(map[string]string{"employeeId": u.Attrs.Get("employeeId")})}
 }
 
 func TestComputeIsDeterministic(t *testing.T) {

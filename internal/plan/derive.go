@@ -69,7 +69,7 @@ func beforeView(p *Plan, schema *identity.Schema, users []identity.User, deleted
 			continue
 		}
 		live[u.ID] = i
-		if k := Fold(u.Attrs[match]); k != "" {
+		if k := Fold(u.Attrs.Get(match)); k != "" {
 			byKey[k] = append(byKey[k], u)
 		}
 	}
@@ -86,7 +86,7 @@ func beforeView(p *Plan, schema *identity.Schema, users []identity.User, deleted
 		switch a.Action {
 		case Create:
 			for _, u := range byKey[Fold(a.Key)] {
-				if a.UserPrincipalName != "" && strings.EqualFold(u.Attrs[signIn], a.UserPrincipalName) {
+				if a.UserPrincipalName != "" && strings.EqualFold(u.Attrs.Get(signIn), a.UserPrincipalName) {
 					drop[u.ID] = true
 				}
 			}
@@ -149,15 +149,15 @@ func beforeView(p *Plan, schema *identity.Schema, users []identity.User, deleted
 // the reader strips only where it can tell it; upn is the sign-in name
 // (attribute signIn) the plan showed.
 func liveAgain(u identity.User, signIn, upn string) identity.User {
-	now := u.Attrs[signIn]
+	now := u.Attrs.Get(signIn)
 	if upn == "" || strings.EqualFold(now, upn) || !strings.HasSuffix(strings.ToLower(now), strings.ToLower(upn)) {
 		return u
 	}
-	attrs := make(identity.Attrs, len(u.Attrs))
-	for k, v := range u.Attrs {
-		attrs[k] = v
+	attrs := identity.MakeAttrs(u.Attrs.Len())
+	for k, v := range u.Attrs.All() {
+		attrs.Set(k, v)
 	}
-	attrs[signIn] = upn
+	attrs.Set(signIn, upn)
 	u.Attrs = attrs
 	return u
 }

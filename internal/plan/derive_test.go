@@ -81,7 +81,7 @@ func TestRederiveAcceptsTheMappingsPlan(t *testing.T) {
 		t.Fatalf("an untouched plan: refused %v, err %v", refused, err)
 	}
 	// The caller's users are not modified.
-	if in.Users[0].Attrs["department"] != "Sales" {
+	if in.Users[0].Attrs.Get("department") != "Sales" {
 		t.Error("Rederive changed its input")
 	}
 }
@@ -244,15 +244,15 @@ func landed(p *Plan, users []identity.User, deleted []identity.DeletedUser) ([]i
 	out := make([]identity.User, 0, len(users))
 	for _, u := range users {
 		c := u
-		c.Attrs = identity.Attrs{}
-		for k, v := range u.Attrs {
-			c.Attrs[k] = v
+		c.Attrs = identity.AttrsOf(map[string]string{})
+		for k, v := range u.Attrs.All() {
+			c.Attrs.Set(k, v)
 		}
 		out = append(out, c)
 	}
 	idOf := map[string]string{}
 	for _, u := range out {
-		idOf[Fold(u.Attrs["employeeId"])] = u.ID
+		idOf[Fold(u.Attrs.Get("employeeId"))] = u.ID
 	}
 	for _, a := range p.Actions {
 		if a.Action == Create {
@@ -277,7 +277,7 @@ func landed(p *Plan, users []identity.User, deleted []identity.DeletedUser) ([]i
 	for _, a := range p.Actions {
 		var u *identity.User
 		if a.Action == Create {
-			out = append(out, identity.User{ID: "new-" + a.Key, Attrs: identity.Attrs{}})
+			out = append(out, identity.User{ID: "new-" + a.Key, Attrs: identity.AttrsOf(map[string]string{})})
 		}
 		for i := range out {
 			if out[i].ID == a.ID || (a.Action == Create && out[i].ID == "new-"+a.Key) {
@@ -299,9 +299,9 @@ func landed(p *Plan, users []identity.User, deleted []identity.DeletedUser) ([]i
 				continue
 			}
 			if c.After == nil {
-				delete(u.Attrs, c.Attribute)
+				u.Attrs.Delete(c.Attribute)
 			} else {
-				u.Attrs[c.Attribute] = *c.After
+				u.Attrs.Set(c.Attribute, *c.After)
 			}
 		}
 		if a.Manager != nil {

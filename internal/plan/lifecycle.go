@@ -37,7 +37,7 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 // dateAttr parses a canonical date attribute; ok is false when unset.
 func dateAttr(attrs identity.Attrs, name string) (time.Time, bool) {
-	v := attrs[name]
+	v := attrs.Get(name)
 	if name == "" || v == "" {
 		return time.Time{}, false
 	}
@@ -130,7 +130,7 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 	if l, ok := c.leaveDate(d.Attrs); ok && !c.leaveFrom(l).After(now) {
 		return enablement{want: "false", event: EventLeaveDate, reason: fmt.Sprintf("the leave date %s has passed", day(l))}
 	}
-	mapped, isMapped := d.Attrs[c.r.Enabled]
+	mapped, isMapped := d.Attrs.Lookup(c.r.Enabled)
 	if isMapped && mapped == "false" {
 		return enablement{want: "false", event: EventStatus, reason: "the mapping says the account is disabled"}
 	}
@@ -157,7 +157,7 @@ func (c *computer) enablement(d *identity.Desired, u *identity.User) enablement 
 	if hasHire && !c.in.Policy.PrehireEnabled {
 		// A pre-hire account hrsync created disabled; with prehire_account
 		// enabled it created none, so a disabled one is someone's decision.
-		if uh, ok := dateAttr(u.Attrs, c.r.HireDate); ok && uh.Equal(h) && u.Attrs[c.r.LeaveDate] == "" && now.Sub(c.dayStart(h)) < HireEnableWindow {
+		if uh, ok := dateAttr(u.Attrs, c.r.HireDate); ok && uh.Equal(h) && u.Attrs.Get(c.r.LeaveDate) == "" && now.Sub(c.dayStart(h)) < HireEnableWindow {
 			return enablement{want: "true", event: EventHireDate, reason: fmt.Sprintf("the hire date %s has come", day(h))}
 		}
 	}
@@ -185,7 +185,7 @@ func (c *computer) indexDeleted() {
 		if c.in.Now.Sub(du.DeletedAt) >= c.s.RestoreWindow {
 			continue // Entra has purged it, or is about to
 		}
-		k := Fold(du.Attrs[c.in.MatchAttr])
+		k := Fold(du.Attrs.Get(c.in.MatchAttr))
 		if k == "" {
 			continue
 		}
@@ -213,22 +213,22 @@ func (c *computer) addRestore(d *identity.Desired, du *identity.DeletedUser, en 
 		// Not deleted the way hrsync deletes (a disabled leaver, after its
 		// leave date): an admin's decision, perhaps a compromised account.
 		w := c.warn(WarnRestore, d.Key, "deleted user %s (%s) holds this key, but it was not deleted as a leaver (it was enabled, or had no leave date before its deletion on %s): hrsync neither restores it nor creates another account. Restore it by hand, or remove it for good to let hrsync create a new one",
-			u.ID, u.Attrs[c.r.SignIn], day(du.DeletedAt))
+			u.ID, u.Attrs.Get(c.r.SignIn), day(du.DeletedAt))
 		w.Sources = []identity.Provenance{d.Prov}
 		c.p.Summary.Skipped++
 		return
 	}
 	for _, attr := range c.s.UniqueAttrs() {
-		if owner := c.owner(attr, u.Attrs[attr], u.Attrs); owner != "" && owner != u.ID && c.enforced(attr) {
+		if owner := c.owner(attr, u.Attrs.Get(attr), u.Attrs); owner != "" && owner != u.ID && c.enforced(attr) {
 			w := c.warn(WarnRestore, d.Key, "cannot restore deleted user %s (%s): its %s is now held by %s; free it or restore the user by hand",
-				u.ID, u.Attrs[c.r.SignIn], attr, c.describe(owner))
+				u.ID, u.Attrs.Get(c.r.SignIn), attr, c.describe(owner))
 			w.Sources = []identity.Provenance{d.Prov}
 			c.p.Summary.Skipped++
 			return
 		}
 	}
 	for _, attr := range c.s.UniqueAttrs() {
-		c.claim(attr, u.Attrs[attr], u.Attrs, u.ID)
+		c.claim(attr, u.Attrs.Get(attr), u.Attrs, u.ID)
 	}
 	a := c.diffUser(d, u, en, true)
 	a.Action = Restore
@@ -346,7 +346,7 @@ func (c *computer) diffLicenses(d *identity.Desired, u *identity.User, active bo
 	}
 	location := afterValue(*a, "usageLocation")
 	if location == "" && u != nil {
-		location = u.Attrs["usageLocation"]
+		location = u.Attrs.Get("usageLocation")
 	}
 	var adds, removes []LicenseChange
 	var removed []string
@@ -477,10 +477,10 @@ func (c *computer) deletes() {
 		}
 		c.p.Actions = append(c.p.Actions, Action{
 			Action:            Delete,
-			Key:               strings.TrimSpace(u.Attrs[c.in.MatchAttr]),
+			Key:               strings.TrimSpace(u.Attrs.Get(c.in.MatchAttr)),
 			ID:                u.ID,
-			DisplayName:       u.Attrs[c.r.DisplayName],
-			UserPrincipalName: u.Attrs[c.r.SignIn],
+			DisplayName:       u.Attrs.Get(c.r.DisplayName),
+			UserPrincipalName: u.Attrs.Get(c.r.SignIn),
 			Event:             EventDeleteAfter,
 			Reason:            fmt.Sprintf("left on %s; policy.delete_after_days (%d) passed on %s. %s", day(leave), days, c.localDay(due), c.undo()),
 			Changes:           []Change{},

@@ -273,7 +273,7 @@ func TestLicenseRules(t *testing.T) {
 func TestLifecycleSafety(t *testing.T) {
 	noStatus := func(key string, kv ...string) identity.Desired {
 		d := person(key, 2, "Ann Lee", "Sales", kv...)
-		delete(d.Attrs, "accountEnabled") // the mapping does not map accountEnabled
+		d.Attrs.Delete("accountEnabled") // the mapping does not map accountEnabled
 		return d
 	}
 	disabled := func(d identity.Desired, kv ...string) identity.User {
@@ -462,10 +462,10 @@ func TestRecheckManagerToANewJoinerInEffect(t *testing.T) {
 	if err != nil || strings.Join(actionsOf(p), ",") != "create 2,update 1" {
 		t.Fatalf("plan %v %v", actionsOf(p), err)
 	}
-	created := identity.User{ID: "n2", Attrs: identity.Attrs{}}
+	created := identity.User{ID: "n2", Attrs: identity.AttrsOf(map[string]string{})}
 	for _, c := range p.Actions[0].Changes {
 		if c.After != nil {
-			created.Attrs[c.Attribute] = *c.After
+			created.Attrs.Set(c.Attribute, *c.After)
 		}
 	}
 	moved := existing("u1", ann, "manager", "n2")

@@ -23,7 +23,7 @@ func withCandidates(d identity.Desired, attr string, cands ...string) identity.D
 		d.Candidates = map[string][]string{}
 	}
 	d.Candidates[attr] = cands
-	d.Attrs[attr] = cands[0]
+	d.Attrs.Set(attr, cands[0])
 	return d
 }
 

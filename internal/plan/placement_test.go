@@ -15,16 +15,16 @@ func TestLeaverPlacement(t *testing.T) {
 	spec := func(n string) identity.AttrSpec { a, _ := s.Lookup(n); return a }
 	attrs := []identity.AttrSpec{spec("cn"), spec("parentDistinguishedName"), spec("sAMAccountName"), spec("displayName"), spec("accountEnabled"), spec("employeeID")}
 	person := func(key, name string, enabled string) identity.Desired {
-		return identity.Desired{Key: key, Attrs: identity.Attrs{"employeeID": key, "cn": name, "displayName": name, "sAMAccountName": "u" + key,
-			"parentDistinguishedName": sales, "accountEnabled": enabled}}
+		return identity.Desired{Key: key, Attrs: identity.AttrsOf(map[string]string{"employeeID": key, "cn": name, "displayName": name, "sAMAccountName": "u" + key,
+			"parentDistinguishedName": sales, "accountEnabled": enabled})}
 	}
 	user := func(id string, d identity.Desired, kv ...string) identity.User {
-		u := identity.User{ID: id, Attrs: identity.Attrs{}}
-		for k, v := range d.Attrs {
-			u.Attrs[k] = v
+		u := identity.User{ID: id, Attrs: identity.AttrsOf(map[string]string{})}
+		for k, v := range d.Attrs.All() {
+			u.Attrs.Set(k, v)
 		}
 		for i := 0; i+1 < len(kv); i += 2 {
-			u.Attrs[kv[i]] = kv[i+1]
+			u.Attrs.Set(kv[i], kv[i+1])
 		}
 		return u
 	}

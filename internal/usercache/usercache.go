@@ -156,7 +156,7 @@ func Save(path string, c *Cache) (err error) {
 func attrNames(users []identity.User) []string {
 	set := map[string]bool{}
 	for i := range users {
-		for k := range users[i].Attrs {
+		for k := range users[i].Attrs.All() {
 			set[k] = true
 		}
 	}
@@ -244,7 +244,7 @@ func encode(w *bufio.Writer, c *Cache) error {
 			e.str(colLicense, l)
 		}
 		for j, a := range attrs {
-			e.str(fixedCols+j, u.Attrs[a])
+			e.str(fixedCols+j, u.Attrs.Get(a))
 		}
 	}
 	return nil
@@ -368,10 +368,10 @@ func decode(data []byte, k Key) (*Cache, error) {
 				set++
 			}
 		}
-		u.Attrs = make(identity.Attrs, set)
+		u.Attrs = identity.MakeAttrs(set)
 		for j, a := range h.Attrs {
 			if vals[j] != "" {
-				u.Attrs[a] = vals[j]
+				u.Attrs.Set(a, vals[j])
 			}
 		}
 		if d.err != nil {

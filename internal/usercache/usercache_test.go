@@ -17,14 +17,14 @@ func sampleCache(n int) *Cache {
 	c := &Cache{Key: Key{Tenant: "t1", Endpoint: "https://graph.example", Query: Fingerprint([]string{"b", "a"}, true, false)},
 		State: "https://graph.example/v1.0/users/delta?$deltatoken=x", Saved: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	for i := range n {
-		u := identity.User{ID: fmt.Sprintf("id-%d", i), Attrs: identity.Attrs{"a": fmt.Sprint("value ", i), "department": []string{"Sales", "Ops", "HR"}[i%3]}}
+		u := identity.User{ID: fmt.Sprintf("id-%d", i), Attrs: identity.AttrsOf(map[string]string{"a": fmt.Sprint("value ", i), "department": []string{"Sales", "Ops", "HR"}[i%3]})}
 		if i%2 == 0 {
 			u.ManagerID = "id-0"
 			u.Licenses = []string{"sku-1", "sku-2"}
 		}
 		if i%5 == 0 {
 			u.MasteredIn, u.SessionsStale = "Active Directory", true
-			u.Attrs["z"] = "only some"
+			u.Attrs.Set("z", "only some")
 		}
 		c.Users = append(c.Users, u)
 	}

@@ -137,7 +137,7 @@ func (p *projector) user(w *Worker, id, managerID string) (graphsim.User, error)
 		return graphsim.User{}, fmt.Errorf("map worker %s: manager key %q, want %q", w.ID, d.ManagerKey, w.ManagerID)
 	}
 	u := graphsim.User{ID: id, Manager: managerID}
-	for name, v := range d.Attrs {
+	for name, v := range d.Attrs.All() {
 		if err := setUserAttr(&u, name, v); err != nil {
 			return graphsim.User{}, fmt.Errorf("worker %s: %w", w.ID, err)
 		}

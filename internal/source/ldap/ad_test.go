@@ -166,8 +166,8 @@ func TestActiveDirectoryPreset(t *testing.T) {
 		if err != nil {
 			t.Fatalf("mapping %s: %v", id, err)
 		}
-		if d.Key != id || d.Attrs["accountEnabled"] != enabled || d.Attrs["department"] != "Engineering" {
-			t.Errorf("%s maps to key %q accountEnabled %q department %q", id, d.Key, d.Attrs["accountEnabled"], d.Attrs["department"])
+		if d.Key != id || d.Attrs.Get("accountEnabled") != enabled || d.Attrs.Get("department") != "Engineering" {
+			t.Errorf("%s maps to key %q accountEnabled %q department %q", id, d.Key, d.Attrs.Get("accountEnabled"), d.Attrs.Get("department"))
 		}
 		if id == "E101" && d.ManagerKey != "E100" {
 			t.Errorf("E101's mapped manager %q", d.ManagerKey)

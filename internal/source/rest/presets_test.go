@@ -353,12 +353,12 @@ func TestPresetMappings(t *testing.T) {
 					t.Errorf("record %d manager %q, want %q", i+1, d.ManagerKey, ws[i].mgr)
 				}
 				for a, v := range ws[i].attrs {
-					if got := d.Attrs[a]; got != v {
+					if got := d.Attrs.Get(a); got != v {
 						t.Errorf("record %d %s = %q, want %q", i+1, a, got, v)
 					}
 				}
-				if d.Attrs["employeeId"] != d.Key {
-					t.Errorf("record %d employeeId %q", i+1, d.Attrs["employeeId"])
+				if d.Attrs.Get("employeeId") != d.Key {
+					t.Errorf("record %d employeeId %q", i+1, d.Attrs.Get("employeeId"))
 				}
 			}
 		})
