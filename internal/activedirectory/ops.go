@@ -336,7 +336,7 @@ func (d *Directory) find(ctx context.Context, c *ldapconn.Conn, op directory.Op,
 		filter = "(&" + d.filter + "(accountExpires=" + ft + "))"
 	}
 	pages, err := c.Search(ctx, ldapconn.Search{Base: d.opts.BaseDN, Filter: filter, Attrs: d.ldapAttrs(op.Select, false), PageSize: PageSize, Controls: domainScope()}, func(e *ldap.Entry) error {
-		u, err := d.user(e, op.Select)
+		u, err := d.user(e, op.Select, nil)
 		if err != nil {
 			return err
 		}
@@ -353,7 +353,7 @@ func (d *Directory) read(c *ldapconn.Conn, op directory.Op, name string) (direct
 	if err != nil || e == nil {
 		return directory.Outcome{}, orNotFound(err, name, "no such user below "+d.opts.BaseDN)
 	}
-	u, err := d.user(e, op.Select)
+	u, err := d.user(e, op.Select, nil)
 	if err != nil {
 		return directory.Outcome{}, err
 	}

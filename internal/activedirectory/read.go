@@ -58,12 +58,12 @@ func (d *Directory) ldapAttrs(attrs []string, manager bool) []string {
 // user is an entry as hrsync sees a user: its objectGUID as id and the
 // schema attributes attrs canonicalised (cn and the OU from the DN, the
 // account state from userAccountControl, accountExpires as a date).
-func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
+func (d *Directory) user(e *ldap.Entry, attrs []string, l *identity.Layout) (identity.User, error) {
 	raw := e.GetEqualFoldRawAttributeValue("objectGUID")
 	if len(raw) != 16 {
 		return identity.User{}, fmt.Errorf("entry %s: no objectGUID (the bind account may not read it)", e.DN)
 	}
-	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.AttrsOf(map[string]string{})}
+	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.NewAttrs(l)}
 	rdn, parent := ldapconn.SplitDN(e.DN)
 	for _, a := range attrs {
 		spec, ok := d.schema.Lookup(a)
@@ -125,13 +125,14 @@ func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress f
 		return nil, fmt.Errorf("read users: Active Directory has no licenses: remove the mapping's license rules")
 	}
 	attrs := d.ldapAttrs(q.Attrs, q.Manager)
+	layout := identity.NewLayout(q.Attrs) // the users' attributes share its slots
 	var users []identity.User
 	var managers []string
 	var dnGUID map[string]string
 	err := d.withConn(ctx, func(c *ldapconn.Conn) error {
 		users, managers, dnGUID = nil, nil, map[string]string{}
 		pages, err := c.Search(ctx, ldapconn.Search{Base: d.opts.BaseDN, Filter: d.filter, Attrs: attrs, PageSize: PageSize, Controls: domainScope()}, func(e *ldap.Entry) error {
-			u, err := d.user(e, q.Attrs)
+			u, err := d.user(e, q.Attrs, layout)
 			if err != nil {
 				return err
 			}
@@ -243,7 +244,7 @@ func (d *Directory) ReadDeleted(ctx context.Context, q directory.Query) ([]ident
 			}
 			// As it was: its name and OU before the delete.
 			live := &ldap.Entry{DN: "CN=" + rdnValue(e.GetEqualFoldAttributeValue("msDS-LastKnownRDN")) + "," + parent, Attributes: e.Attributes}
-			u, err := d.user(live, q.Attrs)
+			u, err := d.user(live, q.Attrs, nil)
 			if err != nil {
 				return err
 			}

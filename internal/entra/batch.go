@@ -602,8 +602,9 @@ func (c *Client) outcome(o directory.Op, body msgraphcore.RequestBody) directory
 			return directory.Outcome{Err: fmt.Errorf("%s: %w", describe(o), err)}
 		}
 		out := make([]identity.User, 0, len(pg.Value))
+		l := identity.NewLayout(opSelect(o))
 		for i := range pg.Value {
-			out = append(out, pg.Value[i].toUser(opSelect(o)))
+			out = append(out, pg.Value[i].toUser(opSelect(o), l))
 		}
 		return directory.Outcome{Users: out}
 	case directory.OpGet:
@@ -614,7 +615,7 @@ func (c *Client) outcome(o directory.Op, body msgraphcore.RequestBody) directory
 		if u.ID == "" {
 			return directory.Outcome{Err: &GraphError{Op: describe(o), Message: "Graph answered without the user's id"}}
 		}
-		return directory.Outcome{Users: []identity.User{u.toUser(opSelect(o))}}
+		return directory.Outcome{Users: []identity.User{u.toUser(opSelect(o), nil)}}
 	}
 	return directory.Outcome{}
 }

@@ -381,6 +381,7 @@ const PageSize = 999
 // kiota's generic parse tree costs about ten times as much per user, which
 // is most of a plan at 100k users.
 func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
+	l := identity.NewLayout(attrs) // shared by the users read
 	sel := selectFor(attrs)
 	top := int32(PageSize)
 	q := &users.UsersRequestBuilderGetQueryParameters{Select: sel, Top: &top}
@@ -406,7 +407,7 @@ func (c *Client) ListUsers(ctx context.Context, attrs []string, withManager bool
 			out = make([]identity.User, 0, len(pg.Value))
 		}
 		for i := range pg.Value {
-			out = append(out, pg.Value[i].toUser(attrs))
+			out = append(out, pg.Value[i].toUser(attrs, l))
 		}
 		if progress != nil {
 			progress(len(out))
@@ -493,6 +494,7 @@ func deltaReturns(attrs []string) bool {
 // return licenseAssignmentStates (LicensesAttr) from delta: a read of it
 // is refused with a 501 *GraphError before any request (see deltaReturns).
 func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager bool, progress func(int)) ([]identity.User, error) {
+	l := identity.NewLayout(attrs) // shared by the users read
 	if !deltaReturns(attrs) {
 		return nil, &GraphError{Op: "list users (delta)", Status: http.StatusNotImplemented, Code: "PropertyNotReturned",
 			Message: "Graph's delta query does not return licenseAssignmentStates"}
@@ -529,13 +531,13 @@ func (c *Client) ListUsersDelta(ctx context.Context, attrs []string, withManager
 				// The initial round may list a user twice: the later entry
 				// wins, but the manager only changes with manager@delta.
 				mgr := out[j].ManagerID
-				out[j] = u.toUser(attrs)
+				out[j] = u.toUser(attrs, l)
 				if u.ManagerDelta == nil {
 					out[j].ManagerID = mgr
 				}
 			default:
 				at[u.ID] = len(out)
-				out = append(out, u.toUser(attrs))
+				out = append(out, u.toUser(attrs, l))
 			}
 		}
 		if progress != nil {

@@ -77,6 +77,7 @@ type deletedPage struct {
 // userPrincipalName with the object id (without dashes) in front, which is
 // stripped.
 func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]identity.DeletedUser, error) {
+	l := identity.NewLayout(attrs) // shared by the users read
 	const op = "list deleted users"
 	top := int32(PageSize)
 	sel := selectFor(append(slices.Clip(attrs), "deletedDateTime"))
@@ -91,7 +92,7 @@ func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]identi
 	err = pages(ctx, c, op, readPermission(attrs), ri, func(_ int, body *deletedPage) (string, error) {
 		for i := range body.Value {
 			u := &body.Value[i]
-			d := identity.DeletedUser{User: u.toUser(attrs)}
+			d := identity.DeletedUser{User: u.toUser(attrs, l)}
 			if upn, ok := d.Attrs.Lookup("userPrincipalName"); ok {
 				d.Attrs.Set("userPrincipalName", originalUPN(u.ID, upn))
 			}

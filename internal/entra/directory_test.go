@@ -175,7 +175,7 @@ func TestDeleteRestoreAndListDeleted(t *testing.T) {
 	d2 := byID[uid(2)]
 	want := identity.DeletedUser{User: identity.User{ID: uid(2), Attrs: identity.AttrsOf(map[string]string{"employeeId": "k0002", "userPrincipalName": "u2@contoso.com",
 		"employeeLeaveDateTime": "2026-03-01T00:00:00Z"}), Licenses: []string{skuE3}}, DeletedAt: clk.Now()}
-	if !reflect.DeepEqual(d2, want) {
+	if !d2.User.Equal(want.User) || !d2.DeletedAt.Equal(want.DeletedAt) {
 		t.Errorf("deleted user 2 = %+v\nwant %+v", d2, want)
 	}
 	if d := byID[uid(100)]; !d.DeletedAt.Equal(clk.Now().Add(-25*time.Hour)) || d.Attrs.Get("employeeId") != "k0100" {
@@ -362,7 +362,7 @@ func TestOpGetReadsLikeReadUsers(t *testing.T) {
 				if out[i].Err != nil || len(out[i].Users) != 1 {
 					t.Fatalf("get %s: %+v", u.ID, out[i])
 				}
-				if !reflect.DeepEqual(out[i].Users[0], u) {
+				if !out[i].Users[0].Equal(u) {
 					t.Errorf("get %s:\n%+v\nlist:\n%+v", u.ID, out[i].Users[0], u)
 				}
 			}

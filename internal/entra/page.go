@@ -175,9 +175,14 @@ func (u *rawUser) get(name string) string {
 }
 
 // toUser converts to canonical attributes (and, when attrs has
-// LicensesAttr, the sorted skuIds of the assigned licenses).
-func (u *rawUser) toUser(attrs []string) identity.User {
+// LicensesAttr, the sorted skuIds of the assigned licenses), kept in the
+// slots of l: a read's users share the layout of its attributes (nil
+// for a single user, whose attributes are then kept in a map).
+func (u *rawUser) toUser(attrs []string, l *identity.Layout) identity.User {
 	out := identity.User{ID: u.ID, Attrs: identity.MakeAttrs(len(attrs))}
+	if l != nil {
+		out.Attrs = identity.NewAttrs(l)
+	}
 	for _, a := range attrs {
 		if a == LicensesAttr {
 			out.Licenses = u.licenses()

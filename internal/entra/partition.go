@@ -240,7 +240,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 	if withManager {
 		q += "&$expand=" + queryEscape("manager($select=id)")
 	}
-	r := &partReader{c: c, attrs: attrs, perm: readPermission(attrs), progress: progress,
+	r := &partReader{c: c, attrs: attrs, layout: identity.NewLayout(attrs), perm: readPermission(attrs), progress: progress,
 		parts: make([]partState, len(filters)), seen: make(map[string]int32, n+n/8)}
 	r.cond = sync.NewCond(&r.mu)
 	for i, f := range filters {
@@ -333,6 +333,7 @@ type partState struct {
 type partReader struct {
 	c        *Client
 	attrs    []string
+	layout   *identity.Layout // of attrs, shared by the users read
 	perm     string
 	progress func(int)
 
@@ -698,7 +699,7 @@ func (r *partReader) itemError(p pageReq, status int, e *pageError) error {
 func (r *partReader) page(p pageReq, pg *userPage) {
 	out := make([]identity.User, len(pg.Value))
 	for i := range pg.Value {
-		out[i] = pg.Value[i].toUser(r.attrs)
+		out[i] = pg.Value[i].toUser(r.attrs, r.layout)
 	}
 	var next string
 	if pg.NextLink != "" {
@@ -831,6 +832,7 @@ type Changes struct {
 // round and returns what changed. A link outside the client's endpoint is
 // refused; Graph's 410 (syncStateNotFound) matches directory.ErrStateLost.
 func (c *Client) ReadChanges(ctx context.Context, attrs []string, withManager bool, link string, progress func(int)) (*Changes, error) {
+	l := identity.NewLayout(attrs) // shared by the users read
 	if !deltaReturns(attrs) {
 		return nil, &GraphError{Op: "read changes (delta)", Status: http.StatusNotImplemented, Code: "PropertyNotReturned",
 			Message: "Graph's delta query does not return licenseAssignmentStates"}
@@ -856,7 +858,7 @@ func (c *Client) ReadChanges(ctx context.Context, attrs []string, withManager bo
 				ch.User.ID, ch.Removed = u.ID, true
 				ch.Hard = fmt.Sprint((*u.Removed)["reason"]) == "deleted"
 			} else {
-				ch.User = u.toUser(attrs)
+				ch.User = u.toUser(attrs, l)
 			}
 			if u.ID == "" {
 				return nil, fmt.Errorf("read changes (delta page %d): Graph sent an entry without an id", page)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"slices"
 )
 
 // maxSlots is the most attributes a Layout gives slots to (one bit each in
@@ -177,11 +178,11 @@ func (a Attrs) All() iter.Seq2[string, string] {
 	}
 }
 
-// Clone returns a copy that shares nothing writable with a (the zero
-// Attrs for the zero Attrs).
+// Clone returns a writable copy that shares nothing writable with a
+// (empty for the zero Attrs).
 func (a Attrs) Clone() Attrs {
 	if a.s == nil {
-		return Attrs{}
+		return MakeAttrs(0)
 	}
 	c := &attrSet{layout: a.s.layout, set: a.s.set, vals: append([]string(nil), a.s.vals...)}
 	if len(a.s.extra) > 0 {
@@ -237,4 +238,12 @@ func (a *Attrs) UnmarshalJSON(b []byte) error {
 	}
 	*a = AttrsOf(m)
 	return nil
+}
+
+// Equal reports whether u and v are the same user as read: equal fields,
+// attributes compared by content (reflect.DeepEqual would also compare how
+// they are kept).
+func (u User) Equal(v User) bool {
+	return u.ID == v.ID && u.ManagerID == v.ManagerID && u.MasteredIn == v.MasteredIn &&
+		u.SessionsStale == v.SessionsStale && slices.Equal(u.Licenses, v.Licenses) && u.Attrs.Equal(v.Attrs)
 }

@@ -61,12 +61,12 @@ func (d *Directory) ldapAttrs(attrs []string, manager bool) []string {
 // user is an entry as hrsync sees a user: its entryUUID as id and the
 // schema attributes attrs canonicalised (the branch from the DN, the
 // account state by the disable method).
-func (d *Directory) user(e *ldap.Entry, attrs []string) (identity.User, error) {
+func (d *Directory) user(e *ldap.Entry, attrs []string, l *identity.Layout) (identity.User, error) {
 	id := e.GetEqualFoldAttributeValue(attrUUID)
 	if id == "" {
 		return identity.User{}, fmt.Errorf("entry %s: no entryUUID (the bind account may not read operational attributes)", e.DN)
 	}
-	u := identity.User{ID: id, Attrs: identity.AttrsOf(map[string]string{})}
+	u := identity.User{ID: id, Attrs: identity.NewAttrs(l)}
 	rdn, parent := ldapconn.SplitDN(e.DN)
 	for _, a := range attrs {
 		spec, ok := d.schema.Lookup(a)
@@ -128,13 +128,14 @@ func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress f
 		return nil, fmt.Errorf("read users: an LDAP directory has no licenses: remove the mapping's license rules")
 	}
 	attrs := d.ldapAttrs(append(append([]string(nil), q.Attrs...), attrUID), q.Manager)
+	layout := identity.NewLayout(q.Attrs) // the users' attributes share its slots
 	var users []identity.User
 	var managers []string
 	var dnID, uidDN map[string]string
 	err := d.sess.With(ctx, func(c *ldapconn.Conn) error {
 		users, managers, dnID, uidDN = nil, nil, map[string]string{}, map[string]string{}
 		return d.each(ctx, c, d.filter, attrs, func(e *ldap.Entry) error {
-			u, err := d.user(e, q.Attrs)
+			u, err := d.user(e, q.Attrs, layout)
 			if err != nil {
 				return err
 			}
@@ -247,7 +248,7 @@ func (d *Directory) find(ctx context.Context, c *ldapconn.Conn, op directory.Op,
 	var users []identity.User
 	filter := "(&" + d.filter + "(" + spec.Name + "=" + ldap.EscapeFilter(op.Value) + "))"
 	err := d.each(ctx, c, filter, d.ldapAttrs(op.Select, false), func(e *ldap.Entry) error {
-		u, err := d.user(e, op.Select)
+		u, err := d.user(e, op.Select, nil)
 		if err != nil {
 			return err
 		}
@@ -263,7 +264,7 @@ func (d *Directory) read(ctx context.Context, c *ldapconn.Conn, op directory.Op,
 	if err != nil || e == nil {
 		return directory.Outcome{}, orNotFound(err, name, "no such user in scope")
 	}
-	u, err := d.user(e, op.Select)
+	u, err := d.user(e, op.Select, nil)
 	if err != nil {
 		return directory.Outcome{}, err
 	}

@@ -57,6 +57,8 @@ type Mapping struct {
 	// usesNow says some attribute calls Now(): Map then evaluates with the
 	// plan's clock.
 	usesNow bool
+	// layout gives each attribute Map sets a slot in the records' Attrs.
+	layout *identity.Layout
 }
 
 // Match pairs a record with a user: the value of Source for the record must
@@ -148,11 +150,15 @@ func Parse(name string, data []byte, schema *identity.Schema) (*Mapping, error) 
 		m.Scope = parseScope(scopeNode, fp.fail)
 	}
 	fp.attributes(m, root, attrsNode)
+	names := make([]string, 0, len(m.Attrs)+1)
 	for i := range m.Attrs {
 		if m.Attrs[i].Spec.Kind == identity.KindRef {
 			m.Manager = &m.Attrs[i]
+			continue
 		}
+		names = append(names, m.Attrs[i].Spec.Name)
 	}
+	m.layout = identity.NewLayout(append(names, m.Match.Target.Name))
 	if len(fp.errs) > 0 {
 		return nil, errors.Join(fp.errs...)
 	}

@@ -780,10 +780,7 @@ func licensesHold(a Action, u *identity.User) bool {
 func rollBack(a Action, u *identity.User, patched, managed bool) *identity.User {
 	r := new(identity.User)
 	*r = *u // what the directory says of it besides its attributes stays
-	r.Attrs = identity.MakeAttrs(u.Attrs.Len())
-	for k, v := range u.Attrs.All() {
-		r.Attrs.Set(k, v)
-	}
+	r.Attrs = u.Attrs.Clone()
 	if patched {
 		for _, c := range a.Changes {
 			if c.Attribute == identity.Manager {

@@ -496,10 +496,7 @@ func (c *computer) findCycles() {
 func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 	if len(d.Candidates) > 0 {
 		nd := *d
-		nd.Attrs = identity.MakeAttrs(d.Attrs.Len())
-		for k, v := range d.Attrs.All() {
-			nd.Attrs.Set(k, v)
-		}
+		nd.Attrs = d.Attrs.Clone()
 		for _, attr := range c.s.UniqueAttrs() {
 			cands := d.Candidates[attr]
 			if len(cands) == 0 {
@@ -786,10 +783,7 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 	}
 	// The user as the action leaves it scopes its unique values (a cn
 	// within the OU it moves to).
-	scope := identity.MakeAttrs(u.Attrs.Len() + d.Attrs.Len())
-	for k, v := range u.Attrs.All() {
-		scope.Set(k, v)
-	}
+	scope := u.Attrs.Clone()
 	for k, v := range d.Attrs.All() {
 		scope.Set(k, v)
 	}

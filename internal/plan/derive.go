@@ -153,10 +153,7 @@ func liveAgain(u identity.User, signIn, upn string) identity.User {
 	if upn == "" || strings.EqualFold(now, upn) || !strings.HasSuffix(strings.ToLower(now), strings.ToLower(upn)) {
 		return u
 	}
-	attrs := identity.MakeAttrs(u.Attrs.Len())
-	for k, v := range u.Attrs.All() {
-		attrs.Set(k, v)
-	}
+	attrs := u.Attrs.Clone()
 	attrs.Set(signIn, upn)
 	u.Attrs = attrs
 	return u

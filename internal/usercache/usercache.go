@@ -339,6 +339,7 @@ func decode(data []byte, k Key) (*Cache, error) {
 	}
 	c := &Cache{Key: k, State: h.State, Saved: h.Saved, Users: make([]identity.User, h.Users), Gone: h.Gone}
 	d.dict = make([][]string, fixedCols+len(h.Attrs))
+	layout := identity.NewLayout(h.Attrs) // the users' attributes share its slots
 	for i := range c.Users {
 		u := &c.Users[i]
 		u.ID = d.str(colID)
@@ -361,17 +362,10 @@ func decode(data []byte, k Key) (*Cache, error) {
 				u.Licenses[j] = d.str(colLicense)
 			}
 		}
-		set := 0
-		vals := make([]string, len(h.Attrs))
-		for j := range h.Attrs {
-			if vals[j] = d.str(fixedCols + j); vals[j] != "" {
-				set++
-			}
-		}
-		u.Attrs = identity.MakeAttrs(set)
+		u.Attrs = identity.NewAttrs(layout)
 		for j, a := range h.Attrs {
-			if vals[j] != "" {
-				u.Attrs.Set(a, vals[j])
+			if v := d.str(fixedCols + j); v != "" {
+				u.Attrs.Set(a, v)
 			}
 		}
 		if d.err != nil {

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
@@ -58,7 +57,7 @@ func TestRoundTrip(t *testing.T) {
 			if len(want.Licenses) == 0 {
 				want.Licenses = nil
 			}
-			if !reflect.DeepEqual(got.Users[i], want) {
+			if !got.Users[i].Equal(want) {
 				t.Fatalf("user %d = %+v, want %+v", i, got.Users[i], want)
 			}
 		}
