@@ -652,7 +652,7 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // attributes. The error, if any, is a *RecordError naming the record, the
 // attribute and the mapping line.
 func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, error) {
-	d := identity.Desired{Prov: rec.Prov, Attrs: identity.MakeAttrs(len(m.Attrs) + 1)}
+	d := identity.Desired{Prov: rec.Prov, Attrs: identity.NewAttrs(m.layout)}
 	fail := func(e *RecordError) (identity.Desired, error) {
 		e.Prov, e.Key, e.File = rec.Prov, d.Key, m.File
 		return identity.Desired{}, e
