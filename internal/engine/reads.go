@@ -342,3 +342,15 @@ func (sh *sharing) desired(d *identity.Desired) {
 	}
 	d.ManagerKey = sh.str(d.ManagerKey)
 }
+
+// users shares the repeated values of users read from the directory: each
+// page decoded gave every user strings of its own.
+func (sh *sharing) users(us []identity.User) {
+	for i := range us {
+		for k, v := range us[i].Attrs.All() {
+			if sh.attrs[k] {
+				us[i].Attrs.Set(k, sh.str(v))
+			}
+		}
+	}
+}
