@@ -180,7 +180,7 @@ func (e *Engine) readSourceWith(ctx context.Context, now time.Time, checked func
 	fieldsChecked := false
 	n := 0
 	grow := newGrowth(e.Cfg.Source.Path)
-	shared := newSharing(e.Schema)
+	shared := newSharing()
 	sum, err := src.Read(ctx, func(r *identity.Record) error {
 		if !fieldsChecked {
 			if err := e.Mapping.CheckFields(r.Header, res.Name); err != nil {
@@ -374,9 +374,7 @@ func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Sna
 	g := newGroup(ctx)
 	var read *userRead
 	g.Go(func(ctx context.Context) (err error) {
-		if read, err = e.readUsers(ctx, t); err == nil {
-			newSharing(e.Schema).users(read.users)
-		}
+		read, err = e.readUsers(ctx, t)
 		return err
 	})
 	g.Go(func(ctx context.Context) (err error) {

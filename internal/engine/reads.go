@@ -292,30 +292,20 @@ func (g *growth) next(ds []identity.Desired, r *identity.Record) []identity.Desi
 	return ds
 }
 
-// sharing keeps one copy of the values many records map alike
-// (departments, companies, countries, dates, enabled flags, managers'
-// keys): a record's value would otherwise be its own string, often a
-// slice of its whole source line that it keeps alive.
+// sharing keeps one copy of the managers' keys many records name: a
+// record's would otherwise be its own string, often a slice of its whole
+// source line that it keeps alive. (A record's attributes are sealed into
+// one string of their own by the mapping, see identity.Attrs.Seal.)
 type sharing struct {
-	vals  map[string]string
-	attrs map[string]bool
+	vals map[string]string
 }
 
 // sharingLimit bounds the values kept: past it only known values are
 // shared.
 const sharingLimit = 1 << 16
 
-func newSharing(s *identity.Schema) *sharing {
-	sh := &sharing{vals: map[string]string{}, attrs: map[string]bool{}}
-	for _, a := range []string{"department", "jobTitle", "companyName", "officeLocation", "employeeType", "city", "state",
-		"country", "usageLocation", "preferredLanguage", "employeeHireDate", "employeeLeaveDateTime", "postalCode",
-		"employeeOrgData.division", "employeeOrgData.costCenter", "physicalDeliveryOfficeName", "title", "company", "l", "st", "c", "co"} {
-		sh.attrs[a] = true
-	}
-	if s != nil && s.Roles.Enabled != "" {
-		sh.attrs[s.Roles.Enabled] = true
-	}
-	return sh
+func newSharing() *sharing {
+	return &sharing{vals: map[string]string{}}
 }
 
 func (sh *sharing) str(v string) string {
@@ -333,24 +323,8 @@ func (sh *sharing) str(v string) string {
 	return v
 }
 
-// desired shares d's repeated values.
+// desired shares d's manager's key.
 func (sh *sharing) desired(d *identity.Desired) {
-	for k, v := range d.Attrs.All() {
-		if sh.attrs[k] {
-			d.Attrs.Set(k, sh.str(v))
-		}
-	}
 	d.ManagerKey = sh.str(d.ManagerKey)
 }
 
-// users shares the repeated values of users read from the directory: each
-// page decoded gave every user strings of its own.
-func (sh *sharing) users(us []identity.User) {
-	for i := range us {
-		for k, v := range us[i].Attrs.All() {
-			if sh.attrs[k] {
-				us[i].Attrs.Set(k, sh.str(v))
-			}
-		}
-	}
-}

@@ -207,6 +207,7 @@ func (u *rawUser) toUser(attrs []string, l *identity.Layout) identity.User {
 		}
 		out.SessionsStale = u.AccountEnabled != nil && !*u.AccountEnabled && sessionsPredate(u)
 	}
+	out.Attrs.Seal()
 	return out
 }
 

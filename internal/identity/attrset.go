@@ -6,6 +6,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // maxSlots is the most attributes a Layout gives slots to (one bit each in
@@ -13,10 +14,11 @@ import (
 const maxSlots = 64
 
 // Layout gives a fixed list of attribute names a slot each, so the many
-// Attrs of one read or one mapping keep their values in a slice indexed by
-// slot rather than in a map of their own: a user's attributes then take
-// 16 bytes a value instead of a hash table's 40-50. A Layout is immutable
-// once made and shared by every Attrs made from it, across goroutines.
+// Attrs of one read or one mapping keep their values by slot rather than
+// in a map of their own, and once sealed (see Attrs.Seal) in one string:
+// a user's attributes then take their bytes and 2 more a value instead
+// of a hash table and a string each. A Layout is immutable once made and
+// shared by every Attrs made from it, across goroutines.
 type Layout struct {
 	names []string
 	index map[string]int
@@ -50,12 +52,44 @@ func (l *Layout) Names() []string { return l.names }
 type Attrs struct{ s *attrSet }
 
 // attrSet holds the values: those of the layout's names by slot (set has
-// bit i when slot i holds a value), any other name in extra.
+// bit i when slot i holds a value), any other name in extra. The slots
+// are open (vals) or sealed (packed, vals nil): packed starts with the
+// little-endian uint16 offsets of slots 0..n (n+1 of them, from the start
+// of packed), slot i's value being packed[off[i]:off[i+1]].
 type attrSet struct {
 	layout *Layout
 	vals   []string
+	packed string
 	set    uint64
 	extra  map[string]string
+}
+
+// sealed reports whether the slots are packed.
+func (s *attrSet) sealed() bool { return s.layout != nil && s.vals == nil }
+
+// at returns slot i's value.
+func (s *attrSet) at(i int) string {
+	if s.vals != nil {
+		return s.vals[i]
+	}
+	if s.set&(1<<i) == 0 {
+		return ""
+	}
+	p := s.packed
+	return p[int(p[2*i])|int(p[2*i+1])<<8 : int(p[2*i+2])|int(p[2*i+3])<<8]
+}
+
+// open unpacks sealed slots for writing (the values stay substrings of
+// the packed string).
+func (s *attrSet) open() {
+	if !s.sealed() {
+		return
+	}
+	vals := make([]string, len(s.layout.names))
+	for i := range vals {
+		vals[i] = s.at(i)
+	}
+	s.vals, s.packed = vals, ""
 }
 
 // NewAttrs returns empty attributes that keep the names of l in its slots
@@ -80,6 +114,40 @@ func AttrsOf(m map[string]string) Attrs {
 		m = map[string]string{}
 	}
 	return Attrs{&attrSet{extra: m}}
+}
+
+// Seal packs the values of the layout's slots into one string, which
+// neither holds pointers for the garbage collector to follow nor keeps
+// alive whatever the values were cut from (a source line, a response
+// body). Reads stay as fast; the next write unpacks them again. Attrs
+// without a layout, or with more than 64 KiB of values, stay as they are.
+func (a Attrs) Seal() {
+	s := a.s
+	if s == nil || s.layout == nil || s.vals == nil {
+		return
+	}
+	n := len(s.vals)
+	size := 2 * (n + 1)
+	for _, v := range s.vals {
+		size += len(v)
+	}
+	if size > 1<<16-1 {
+		return
+	}
+	var b strings.Builder
+	b.Grow(size)
+	off := 2 * (n + 1)
+	for i := 0; i <= n; i++ {
+		b.WriteByte(byte(off))
+		b.WriteByte(byte(off >> 8))
+		if i < n {
+			off += len(s.vals[i])
+		}
+	}
+	for _, v := range s.vals {
+		b.WriteString(v)
+	}
+	s.packed, s.vals = b.String(), nil
 }
 
 // IsNil reports whether a is the zero value, made by none of NewAttrs,
@@ -109,7 +177,7 @@ func (a Attrs) Lookup(name string) (string, bool) {
 		return "", false
 	}
 	if i := a.slot(name); i >= 0 {
-		return a.s.vals[i], a.s.set&(1<<i) != 0
+		return a.s.at(i), a.s.set&(1<<i) != 0
 	}
 	v, ok := a.s.extra[name]
 	return v, ok
@@ -121,6 +189,7 @@ func (a Attrs) Set(name, v string) {
 		panic("identity: Set on the zero Attrs")
 	}
 	if i := a.slot(name); i >= 0 {
+		a.s.open()
 		a.s.vals[i] = v
 		a.s.set |= 1 << i
 		return
@@ -137,6 +206,7 @@ func (a Attrs) Delete(name string) {
 		return
 	}
 	if i := a.slot(name); i >= 0 {
+		a.s.open()
 		a.s.vals[i] = ""
 		a.s.set &^= 1 << i
 		return
@@ -165,7 +235,7 @@ func (a Attrs) All() iter.Seq2[string, string] {
 		}
 		if l := a.s.layout; l != nil {
 			for i, n := range l.names {
-				if a.s.set&(1<<i) != 0 && !yield(n, a.s.vals[i]) {
+				if a.s.set&(1<<i) != 0 && !yield(n, a.s.at(i)) {
 					return
 				}
 			}
@@ -184,7 +254,10 @@ func (a Attrs) Clone() Attrs {
 	if a.s == nil {
 		return MakeAttrs(0)
 	}
-	c := &attrSet{layout: a.s.layout, set: a.s.set, vals: append([]string(nil), a.s.vals...)}
+	c := &attrSet{layout: a.s.layout, set: a.s.set, packed: a.s.packed}
+	if a.s.vals != nil {
+		c.vals = append([]string(nil), a.s.vals...)
+	}
 	if len(a.s.extra) > 0 {
 		c.extra = maps.Clone(a.s.extra)
 	}

@@ -90,6 +90,7 @@ func (d *Directory) user(e *ldap.Entry, attrs []string, l *identity.Layout) (ide
 			u.Attrs.Set(spec.Name, v)
 		}
 	}
+	u.Attrs.Seal()
 	return u, nil
 }
 

@@ -692,6 +692,10 @@ func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, er
 		return fail(attrError(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key)))
 	}
 	d.Attrs.Set(m.Match.Target.Name, key)
+	d.Attrs.Seal()
+	// The key as sealed: not a slice of the record's source line, which
+	// it would keep alive.
+	d.Key = d.Attrs.Get(m.Match.Target.Name)
 	return d, nil
 }
 

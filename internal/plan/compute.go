@@ -527,6 +527,17 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 	return d, true
 }
 
+// scopedNamespaces reports whether a unique namespace of the schema is
+// scoped by another attribute (see nsKey).
+func (c *computer) scopedNamespaces() bool {
+	for _, ns := range c.s.Unique {
+		if ns.Within != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // nsKey is the key under which value v of an attribute in namespace i is
 // held: the value without regard to case, within the value of the
 // namespace's scoping attribute in attrs (a cn within its OU).
@@ -782,10 +793,13 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 		Changes:           []Change{},
 	}
 	// The user as the action leaves it scopes its unique values (a cn
-	// within the OU it moves to).
-	scope := u.Attrs.Clone()
-	for k, v := range d.Attrs.All() {
-		scope.Set(k, v)
+	// within the OU it moves to), where a namespace is scoped.
+	scope := d.Attrs
+	if c.scopedNamespaces() {
+		scope = u.Attrs.Clone()
+		for k, v := range d.Attrs.All() {
+			scope.Set(k, v)
+		}
 	}
 	for _, spec := range c.attrOrder() {
 		if ch, ok := c.diffAttr(d, u, spec, en, scope); ok {

@@ -368,6 +368,7 @@ func decode(data []byte, k Key) (*Cache, error) {
 				u.Attrs.Set(a, v)
 			}
 		}
+		u.Attrs.Seal()
 		if d.err != nil {
 			break
 		}

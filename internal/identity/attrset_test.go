@@ -1,0 +1,118 @@
+package identity
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// attrsKinds returns the same attributes kept each way Attrs can keep
+// them: in a map, in open slots, in sealed slots.
+func attrsKinds(t *testing.T, kv map[string]string) map[string]Attrs {
+	t.Helper()
+	l := NewLayout([]string{"a", "b", "c", "empty"})
+	open, sealed := NewAttrs(l), NewAttrs(l)
+	for k, v := range kv {
+		open.Set(k, v)
+		sealed.Set(k, v)
+	}
+	sealed.Seal()
+	return map[string]Attrs{"map": AttrsOf(kv), "open": open, "sealed": sealed}
+}
+
+func TestAttrsReadAlikeHoweverKept(t *testing.T) {
+	kv := map[string]string{"a": "Ärger", "c": "", "other": "outside the layout", "b": strings.Repeat("x", 300)}
+	for kind, a := range attrsKinds(t, kv) {
+		t.Run(kind, func(t *testing.T) {
+			for _, tc := range []struct {
+				name    string
+				want    string
+				present bool
+			}{
+				{"a", "Ärger", true},
+				{"b", strings.Repeat("x", 300), true},
+				{"c", "", true}, // set to "": present
+				{"empty", "", false},
+				{"other", "outside the layout", true},
+				{"missing", "", false},
+			} {
+				v, ok := a.Lookup(tc.name)
+				if v != tc.want || ok != tc.present || a.Get(tc.name) != tc.want {
+					t.Errorf("Lookup(%q) = %q, %v; want %q, %v", tc.name, v, ok, tc.want, tc.present)
+				}
+			}
+			if a.Len() != 4 {
+				t.Errorf("Len = %d, want 4", a.Len())
+			}
+			got := map[string]string{}
+			for k, v := range a.All() {
+				got[k] = v
+			}
+			if !AttrsOf(got).Equal(AttrsOf(kv)) || !a.Equal(AttrsOf(kv)) {
+				t.Errorf("All = %v, want %v", got, kv)
+			}
+		})
+	}
+}
+
+func TestAttrsWritesAfterSealAndClones(t *testing.T) {
+	for kind, a := range attrsKinds(t, map[string]string{"a": "1", "b": "2"}) {
+		t.Run(kind, func(t *testing.T) {
+			c := a.Clone()
+			c.Set("a", "changed")
+			c.Delete("b")
+			c.Set("c", "new")
+			if a.Get("a") != "1" || a.Get("b") != "2" || a.Get("c") != "" {
+				t.Errorf("writing a clone changed the original: %v", a)
+			}
+			if c.Get("a") != "changed" || c.Get("c") != "new" || c.Len() != 2 {
+				t.Errorf("clone = %v, want map[a:changed c:new]", c)
+			}
+			if _, ok := c.Lookup("b"); ok {
+				t.Error("deleted b still present")
+			}
+			shared := a // a copy shares, like a map
+			shared.Set("b", "via copy")
+			if a.Get("b") != "via copy" {
+				t.Errorf("a copy's write not seen: %v", a)
+			}
+			a.Seal() // sealing again, or after writes, keeps the values
+			if a.Get("a") != "1" || a.Get("b") != "via copy" || a.Len() != 2 {
+				t.Errorf("after Seal: %v", a)
+			}
+		})
+	}
+}
+
+func TestAttrsSealKeepsLongValuesOpen(t *testing.T) {
+	a := NewAttrs(NewLayout([]string{"big", "small"}))
+	a.Set("big", strings.Repeat("y", 70000))
+	a.Set("small", "s")
+	a.Seal()
+	if len(a.Get("big")) != 70000 || a.Get("small") != "s" {
+		t.Errorf("values over 64 KiB lost: big %d bytes, small %q", len(a.Get("big")), a.Get("small"))
+	}
+}
+
+func TestAttrsZeroAndJSON(t *testing.T) {
+	var z Attrs
+	if !z.IsNil() || z.Len() != 0 || z.Get("a") != "" || z.Clone().IsNil() {
+		t.Error("zero Attrs: want empty, and a writable clone")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Set on the zero Attrs did not panic")
+		}
+	}()
+	for kind, a := range attrsKinds(t, map[string]string{"b": "2", "a": "1"}) {
+		b, err := json.Marshal(a)
+		if err != nil || string(b) != `{"a":"1","b":"2"}` {
+			t.Errorf("%s: JSON %s, %v", kind, b, err)
+		}
+		var back Attrs
+		if err := json.Unmarshal(b, &back); err != nil || !back.Equal(a) {
+			t.Errorf("%s: JSON round trip gave %v, %v", kind, back, err)
+		}
+	}
+	z.Set("a", "1")
+}
