@@ -374,7 +374,9 @@ func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Sna
 	g := newGroup(ctx)
 	var read *userRead
 	g.Go(func(ctx context.Context) (err error) {
-		read, err = e.readUsers(ctx, t)
+		if read, err = e.readUsers(ctx, t); err == nil {
+			shareManagerIDs(read.users)
+		}
 		return err
 	})
 	g.Go(func(ctx context.Context) (err error) {

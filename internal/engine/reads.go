@@ -323,6 +323,23 @@ func (sh *sharing) str(v string) string {
 	return v
 }
 
+// shareManagerIDs makes the users with one manager share one copy of its
+// id: each was decoded as a string of its own.
+func shareManagerIDs(users []identity.User) {
+	ids := map[string]string{}
+	for i := range users {
+		m := users[i].ManagerID
+		if m == "" {
+			continue
+		}
+		if s, ok := ids[m]; ok {
+			users[i].ManagerID = s
+		} else {
+			ids[m] = m
+		}
+	}
+}
+
 // desired shares d's manager's key.
 func (sh *sharing) desired(d *identity.Desired) {
 	d.ManagerKey = sh.str(d.ManagerKey)

@@ -94,6 +94,7 @@ func Compute(in Input) (*Plan, error) {
 		Actions:       []Action{},
 		Warnings:      []Warning{},
 	}}
+	c.uniqueAttrs = c.s.UniqueAttrs()
 	c.indexUsers()
 	c.indexDeleted()
 	c.indexEntitlements()
@@ -111,6 +112,8 @@ type computer struct {
 	// s is the target's schema and r its roles.
 	s *identity.Schema
 	r identity.Roles
+	// uniqueAttrs are the schema's unique attributes (Schema.UniqueAttrs).
+	uniqueAttrs []string
 	// order is the mapping's attribute order with the match attribute.
 	order []identity.AttrSpec
 	p     *Plan
@@ -174,16 +177,24 @@ func (c *computer) indexUsers() {
 	}
 	c.upnWantedBy = make(map[string]string)
 	c.sameName = make(map[string]bool)
+	// Every key's holders start as a slice of one backing array (cap 1: a
+	// second holder reallocates), not an allocation a user.
+	holders := make([]*identity.User, len(c.in.Users))
 	for i := range c.in.Users {
 		u := &c.in.Users[i]
+		holders[i] = u
 		c.byID[u.ID] = u
-		for _, attr := range c.s.UniqueAttrs() {
+		for _, attr := range c.uniqueAttrs {
 			if v := u.Attrs.Get(attr); v != "" {
 				c.claim(attr, v, u.Attrs, u.ID)
 			}
 		}
 		if k := Fold(u.Attrs.Get(c.in.MatchAttr)); k != "" {
-			c.byKey[k] = append(c.byKey[k], u)
+			if us, dup := c.byKey[k]; dup {
+				c.byKey[k] = append(us, u)
+			} else {
+				c.byKey[k] = holders[i : i+1 : i+1]
+			}
 		}
 	}
 	c.p.Summary.Managed = 0
@@ -211,11 +222,17 @@ func (c *computer) groupRecords() {
 	c.dupKeys = make(map[string]bool)
 	c.leftScope = make(map[string]identity.Provenance)
 	groups := make(map[string][]*identity.Desired, len(c.in.Desired))
+	firsts := make([]*identity.Desired, len(c.in.Desired)) // see indexUsers' holders
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
 		// Out-of-scope records take part in the duplicate check: two
 		// records with one key are a conflict whatever the scope says.
-		groups[Fold(d.Key)] = append(groups[Fold(d.Key)], d)
+		if g, dup := groups[Fold(d.Key)]; dup {
+			groups[Fold(d.Key)] = append(g, d)
+		} else {
+			firsts[i] = d
+			groups[Fold(d.Key)] = firsts[i : i+1 : i+1]
+		}
 		if d.OutOfScope {
 			c.leftScope[Fold(d.Key)] = d.Prov
 			continue
@@ -497,7 +514,7 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 	if len(d.Candidates) > 0 {
 		nd := *d
 		nd.Attrs = d.Attrs.Clone()
-		for _, attr := range c.s.UniqueAttrs() {
+		for _, attr := range c.uniqueAttrs {
 			cands := d.Candidates[attr]
 			if len(cands) == 0 {
 				continue
@@ -519,7 +536,7 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 	if !c.checkCreateAttrs(d) {
 		return d, false
 	}
-	for _, attr := range c.s.UniqueAttrs() {
+	for _, attr := range c.uniqueAttrs {
 		if v := d.Attrs.Get(attr); v != "" {
 			c.claim(attr, v, d.Attrs, "key:"+d.Key)
 		}

@@ -218,7 +218,7 @@ func (c *computer) addRestore(d *identity.Desired, du *identity.DeletedUser, en 
 		c.p.Summary.Skipped++
 		return
 	}
-	for _, attr := range c.s.UniqueAttrs() {
+	for _, attr := range c.uniqueAttrs {
 		if owner := c.owner(attr, u.Attrs.Get(attr), u.Attrs); owner != "" && owner != u.ID && c.enforced(attr) {
 			w := c.warn(WarnRestore, d.Key, "cannot restore deleted user %s (%s): its %s is now held by %s; free it or restore the user by hand",
 				u.ID, u.Attrs.Get(c.r.SignIn), attr, c.describe(owner))
@@ -227,7 +227,7 @@ func (c *computer) addRestore(d *identity.Desired, du *identity.DeletedUser, en 
 			return
 		}
 	}
-	for _, attr := range c.s.UniqueAttrs() {
+	for _, attr := range c.uniqueAttrs {
 		c.claim(attr, u.Attrs.Get(attr), u.Attrs, u.ID)
 	}
 	a := c.diffUser(d, u, en, true)
