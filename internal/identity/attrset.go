@@ -1,10 +1,12 @@
 package identity
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"iter"
 	"maps"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -51,32 +53,59 @@ func (l *Layout) Names() []string { return l.names }
 // does). Make one with NewAttrs (slots of a Layout), MakeAttrs or AttrsOf.
 type Attrs struct{ s *attrSet }
 
-// attrSet holds the values: those of the layout's names by slot (set has
-// bit i when slot i holds a value), any other name in extra. The slots
-// are open (vals) or sealed (packed, vals nil): packed starts with the
-// little-endian uint16 offsets of slots 0..n (n+1 of them, from the start
-// of packed), slot i's value being packed[off[i]:off[i+1]].
+// attrSet holds the values: those of the layout's names by slot, any
+// other name in more.extra. The slots are open (more.vals, with more.set
+// having bit i when slot i holds a value) or sealed: packed holds the
+// presence bits (8 bytes), then the offsets of slots 0..n (n+1 uint16,
+// from the start of packed), then the values, slot i's being
+// packed[off[i]:off[i+1]]; all little-endian. A sealed set without other
+// names is 32 bytes and one string.
 type attrSet struct {
 	layout *Layout
-	vals   []string
 	packed string
-	set    uint64
-	extra  map[string]string
+	more   *attrMore
 }
 
+// attrMore is what a set holds besides sealed slots.
+type attrMore struct {
+	vals  []string
+	set   uint64
+	extra map[string]string
+}
+
+// packedHead is the size of packed's presence bits.
+const packedHead = 8
+
 // sealed reports whether the slots are packed.
-func (s *attrSet) sealed() bool { return s.layout != nil && s.vals == nil }
+func (s *attrSet) sealed() bool { return s.layout != nil && (s.more == nil || s.more.vals == nil) }
+
+// bits returns the slots' presence bits.
+func (s *attrSet) bits() uint64 {
+	if !s.sealed() {
+		if s.more == nil {
+			return 0
+		}
+		return s.more.set
+	}
+	p := s.packed
+	if len(p) < packedHead {
+		return 0
+	}
+	return uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16 | uint64(p[3])<<24 |
+		uint64(p[4])<<32 | uint64(p[5])<<40 | uint64(p[6])<<48 | uint64(p[7])<<56
+}
 
 // at returns slot i's value.
 func (s *attrSet) at(i int) string {
-	if s.vals != nil {
-		return s.vals[i]
+	if !s.sealed() {
+		return s.more.vals[i]
 	}
-	if s.set&(1<<i) == 0 {
+	if s.bits()&(1<<i) == 0 {
 		return ""
 	}
 	p := s.packed
-	return p[int(p[2*i])|int(p[2*i+1])<<8 : int(p[2*i+2])|int(p[2*i+3])<<8]
+	o := packedHead + 2*i
+	return p[int(p[o])|int(p[o+1])<<8 : int(p[o+2])|int(p[o+3])<<8]
 }
 
 // open unpacks sealed slots for writing (the values stay substrings of
@@ -89,7 +118,11 @@ func (s *attrSet) open() {
 	for i := range vals {
 		vals[i] = s.at(i)
 	}
-	s.vals, s.packed = vals, ""
+	bits := s.bits()
+	if s.more == nil {
+		s.more = &attrMore{}
+	}
+	s.more.vals, s.more.set, s.packed = vals, bits, ""
 }
 
 // NewAttrs returns empty attributes that keep the names of l in its slots
@@ -98,13 +131,13 @@ func NewAttrs(l *Layout) Attrs {
 	if l == nil {
 		return MakeAttrs(0)
 	}
-	return Attrs{&attrSet{layout: l, vals: make([]string, len(l.names))}}
+	return Attrs{&attrSet{layout: l, more: &attrMore{vals: make([]string, len(l.names))}}}
 }
 
 // MakeAttrs returns empty attributes without a layout, with room for about
 // n names.
 func MakeAttrs(n int) Attrs {
-	return Attrs{&attrSet{extra: make(map[string]string, n)}}
+	return Attrs{&attrSet{more: &attrMore{extra: make(map[string]string, n)}}}
 }
 
 // AttrsOf returns attributes holding m, which they then own (like a
@@ -113,7 +146,7 @@ func AttrsOf(m map[string]string) Attrs {
 	if m == nil {
 		m = map[string]string{}
 	}
-	return Attrs{&attrSet{extra: m}}
+	return Attrs{&attrSet{more: &attrMore{extra: m}}}
 }
 
 // Seal packs the values of the layout's slots into one string, which
@@ -123,12 +156,13 @@ func AttrsOf(m map[string]string) Attrs {
 // without a layout, or with more than 64 KiB of values, stay as they are.
 func (a Attrs) Seal() {
 	s := a.s
-	if s == nil || s.layout == nil || s.vals == nil {
+	if s == nil || s.layout == nil || s.sealed() {
 		return
 	}
-	n := len(s.vals)
-	size := 2 * (n + 1)
-	for _, v := range s.vals {
+	vals := s.more.vals
+	n := len(vals)
+	size := packedHead + 2*(n+1)
+	for _, v := range vals {
 		size += len(v)
 	}
 	if size > 1<<16-1 {
@@ -136,18 +170,26 @@ func (a Attrs) Seal() {
 	}
 	var b strings.Builder
 	b.Grow(size)
-	off := 2 * (n + 1)
+	var head [packedHead]byte
+	binary.LittleEndian.PutUint64(head[:], s.more.set)
+	b.Write(head[:])
+	off := packedHead + 2*(n+1)
 	for i := 0; i <= n; i++ {
 		b.WriteByte(byte(off))
 		b.WriteByte(byte(off >> 8))
 		if i < n {
-			off += len(s.vals[i])
+			off += len(vals[i])
 		}
 	}
-	for _, v := range s.vals {
+	for _, v := range vals {
 		b.WriteString(v)
 	}
-	s.packed, s.vals = b.String(), nil
+	s.packed = b.String()
+	if s.more.extra == nil {
+		s.more = nil
+	} else {
+		s.more.vals, s.more.set = nil, 0
+	}
 }
 
 // IsNil reports whether a is the zero value, made by none of NewAttrs,
@@ -177,9 +219,12 @@ func (a Attrs) Lookup(name string) (string, bool) {
 		return "", false
 	}
 	if i := a.slot(name); i >= 0 {
-		return a.s.at(i), a.s.set&(1<<i) != 0
+		return a.s.at(i), a.s.bits()&(1<<i) != 0
 	}
-	v, ok := a.s.extra[name]
+	if a.s.more == nil {
+		return "", false
+	}
+	v, ok := a.s.more.extra[name]
 	return v, ok
 }
 
@@ -190,14 +235,17 @@ func (a Attrs) Set(name, v string) {
 	}
 	if i := a.slot(name); i >= 0 {
 		a.s.open()
-		a.s.vals[i] = v
-		a.s.set |= 1 << i
+		a.s.more.vals[i] = v
+		a.s.more.set |= 1 << i
 		return
 	}
-	if a.s.extra == nil {
-		a.s.extra = map[string]string{}
+	if a.s.more == nil {
+		a.s.more = &attrMore{}
 	}
-	a.s.extra[name] = v
+	if a.s.more.extra == nil {
+		a.s.more.extra = map[string]string{}
+	}
+	a.s.more.extra[name] = v
 }
 
 // Delete removes name.
@@ -207,11 +255,13 @@ func (a Attrs) Delete(name string) {
 	}
 	if i := a.slot(name); i >= 0 {
 		a.s.open()
-		a.s.vals[i] = ""
-		a.s.set &^= 1 << i
+		a.s.more.vals[i] = ""
+		a.s.more.set &^= 1 << i
 		return
 	}
-	delete(a.s.extra, name)
+	if a.s.more != nil {
+		delete(a.s.more.extra, name)
+	}
 }
 
 // Len returns how many names are present.
@@ -219,9 +269,9 @@ func (a Attrs) Len() int {
 	if a.s == nil {
 		return 0
 	}
-	n := len(a.s.extra)
-	for s := a.s.set; s != 0; s &= s - 1 {
-		n++
+	n := bits.OnesCount64(a.s.bits())
+	if a.s.more != nil {
+		n += len(a.s.more.extra)
 	}
 	return n
 }
@@ -234,13 +284,17 @@ func (a Attrs) All() iter.Seq2[string, string] {
 			return
 		}
 		if l := a.s.layout; l != nil {
+			set := a.s.bits()
 			for i, n := range l.names {
-				if a.s.set&(1<<i) != 0 && !yield(n, a.s.at(i)) {
+				if set&(1<<i) != 0 && !yield(n, a.s.at(i)) {
 					return
 				}
 			}
 		}
-		for k, v := range a.s.extra {
+		if a.s.more == nil {
+			return
+		}
+		for k, v := range a.s.more.extra {
 			if !yield(k, v) {
 				return
 			}
@@ -254,12 +308,15 @@ func (a Attrs) Clone() Attrs {
 	if a.s == nil {
 		return MakeAttrs(0)
 	}
-	c := &attrSet{layout: a.s.layout, set: a.s.set, packed: a.s.packed}
-	if a.s.vals != nil {
-		c.vals = append([]string(nil), a.s.vals...)
-	}
-	if len(a.s.extra) > 0 {
-		c.extra = maps.Clone(a.s.extra)
+	c := &attrSet{layout: a.s.layout, packed: a.s.packed}
+	if m := a.s.more; m != nil {
+		c.more = &attrMore{set: m.set}
+		if m.vals != nil {
+			c.more.vals = append([]string(nil), m.vals...)
+		}
+		if len(m.extra) > 0 {
+			c.more.extra = maps.Clone(m.extra)
+		}
 	}
 	return Attrs{c}
 }
