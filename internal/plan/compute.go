@@ -124,7 +124,7 @@ type computer struct {
 	// taken holds, for each unique namespace of the schema, the owner of
 	// every value in use or planned: a user's id, or "key:" and a joiner's
 	// key (see nsKey).
-	taken []map[string]string
+	taken []*holders
 	// unique are the records with a key nobody else has, in source order.
 	unique []*identity.Desired
 	// seen holds every key the source mentions, including duplicates and
@@ -171,9 +171,15 @@ func (c *computer) warn(code, key, format string, args ...any) *Warning {
 func (c *computer) indexUsers() {
 	c.byKey = make(map[string][]*identity.User)
 	c.byID = make(map[string]*identity.User, len(c.in.Users))
-	c.taken = make([]map[string]string, len(c.s.Unique))
+	c.taken = make([]*holders, len(c.s.Unique))
 	for i := range c.taken {
-		c.taken[i] = make(map[string]string, len(c.in.Users))
+		c.taken[i] = newHolders(c.in.Users, func(u *identity.User, yield func(string) bool) {
+			for _, attr := range c.s.Unique[i].Attrs {
+				if v := u.Attrs.Get(attr); v != "" && !yield(c.nsKey(i, v, u.Attrs)) {
+					return
+				}
+			}
+		})
 	}
 	c.upnWantedBy = make(map[string]string)
 	c.sameName = make(map[string]bool)
@@ -186,7 +192,9 @@ func (c *computer) indexUsers() {
 		c.byID[u.ID] = u
 		for _, attr := range c.uniqueAttrs {
 			if v := u.Attrs.Get(attr); v != "" {
-				c.claim(attr, v, u.Attrs, u.ID)
+				if ns := c.s.Namespace(attr); ns >= 0 {
+					c.taken[ns].addUser(int32(i), c.nsKey(ns, v, u.Attrs))
+				}
 			}
 		}
 		if k := Fold(u.Attrs.Get(c.in.MatchAttr)); k != "" {
@@ -573,13 +581,13 @@ func (c *computer) owner(attr, v string, attrs identity.Attrs) string {
 	if i < 0 || v == "" {
 		return ""
 	}
-	return c.taken[i][c.nsKey(i, v, attrs)]
+	return c.taken[i].owner(c.nsKey(i, v, attrs))
 }
 
 // claim records that who holds value v of attr.
 func (c *computer) claim(attr, v string, attrs identity.Attrs, who string) {
 	if i := c.s.Namespace(attr); i >= 0 && v != "" {
-		c.taken[i][c.nsKey(i, v, attrs)] = who
+		c.taken[i].claim(c.nsKey(i, v, attrs), who)
 	}
 }
 
