@@ -755,7 +755,7 @@ func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string, schema *ide
 	}
 	byKey := make(map[string]*identity.Desired, len(src.Desired))
 	for i := range src.Desired {
-		if len(src.Desired[i].Candidates) > 0 {
+		if len(src.Desired[i].Candidates()) > 0 {
 			byKey[plan.Fold(src.Desired[i].Key)] = &src.Desired[i]
 		}
 	}
@@ -775,7 +775,7 @@ func candidateFinds(p *plan.Plan, src *SourceResult, attrs []string, schema *ide
 		if d == nil {
 			continue
 		}
-		for attr, cands := range d.Candidates {
+		for attr, cands := range d.Candidates() {
 			holders := []string{attr}
 			if i := schema.Namespace(attr); i >= 0 {
 				holders = schema.Unique[i].Attrs

@@ -344,4 +344,3 @@ func shareManagerIDs(users []identity.User) {
 func (sh *sharing) desired(d *identity.Desired) {
 	d.ManagerKey = sh.str(d.ManagerKey)
 }
-

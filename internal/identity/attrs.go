@@ -245,6 +245,8 @@ func (s *Schema) WholeWith(attr string) []string {
 }
 
 // Desired is the identity a source record should become in the directory.
+// What few records have is kept aside (Extras), so the many in a large
+// read stay small.
 type Desired struct {
 	// Key is the value of the match attribute (e.g. the worker ID).
 	Key string
@@ -255,6 +257,16 @@ type Desired struct {
 	ManagerKey string
 	// Prov is where the record came from.
 	Prov Provenance
+	// OutOfScope marks a record the mapping's scope filter leaves out: it
+	// is never created or updated, and its user is a leaver ("left scope").
+	OutOfScope bool
+	// Extras is nil for a record with none of them; read them with the
+	// methods below, write them through More.
+	Extras *Extras
+}
+
+// Extras are the parts of a Desired that most records do not have.
+type Extras struct {
 	// Ignored names attributes the mapping said not to flow for this record
 	// (IgnoreFlowIfNullOrEmpty): they are left as they are in the directory.
 	Ignored map[string]bool
@@ -275,10 +287,43 @@ type Desired struct {
 	// RuleMisses says which table rules found no entry for the record's
 	// value (a department the map does not list).
 	RuleMisses []string
-	// OutOfScope marks a record the mapping's scope filter leaves out: it
-	// is never created or updated, and its user is a leaver ("left scope").
-	OutOfScope bool
 }
+
+// More returns d's extras for writing, making them if d has none.
+func (d *Desired) More() *Extras {
+	if d.Extras == nil {
+		d.Extras = &Extras{}
+	}
+	return d.Extras
+}
+
+// extras returns d's extras for reading (empty ones when d has none).
+func (d *Desired) extras() Extras {
+	if d.Extras == nil {
+		return Extras{}
+	}
+	return *d.Extras
+}
+
+// IsIgnored reports whether the mapping said not to flow attr for d.
+func (d *Desired) IsIgnored(attr string) bool { return d.extras().Ignored[attr] }
+
+// IsRedacted reports whether the mapping wrapped attr's value in Redact.
+func (d *Desired) IsRedacted(attr string) bool { return d.extras().Redacted[attr] }
+
+// AltKeys returns d's keys for the further match rules.
+func (d *Desired) AltKeys() []string { return d.extras().AltKeys }
+
+// Candidates returns the SelectUniqueValue candidates by attribute (nil
+// for none).
+func (d *Desired) Candidates() map[string][]string { return d.extras().Candidates }
+
+// Groups and Licenses return the entitlement references of d.
+func (d *Desired) Groups() []string   { return d.extras().Groups }
+func (d *Desired) Licenses() []string { return d.extras().Licenses }
+
+// RuleMisses returns the table rules that found no entry for d.
+func (d *Desired) RuleMisses() []string { return d.extras().RuleMisses }
 
 // User is a user as read from the target directory.
 type User struct {

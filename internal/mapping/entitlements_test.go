@@ -41,14 +41,14 @@ licenses:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Join(d.Groups, "|"); got != tt.groups {
+			if got := strings.Join(d.Groups(), "|"); got != tt.groups {
 				t.Errorf("groups %s, want %s", got, tt.groups)
 			}
-			if got := strings.Join(d.Licenses, "|"); got != tt.licenses {
+			if got := strings.Join(d.Licenses(), "|"); got != tt.licenses {
 				t.Errorf("licenses %s, want %s", got, tt.licenses)
 			}
-			if len(d.RuleMisses) != tt.misses {
-				t.Errorf("misses %v", d.RuleMisses)
+			if len(d.RuleMisses()) != tt.misses {
+				t.Errorf("misses %v", d.RuleMisses())
 			}
 		})
 	}

@@ -674,8 +674,12 @@ func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, er
 			return d, nil
 		}
 	}
-	if d.AltKeys, e = m.altKeys(rec); e != nil {
+	alt, e := m.altKeys(rec)
+	if e != nil {
 		return fail(e)
+	}
+	if len(alt) > 0 {
+		d.More().AltKeys = alt
 	}
 	ctx := m.clock(now)
 	for _, a := range m.Attrs {
@@ -757,20 +761,22 @@ func (m *Mapping) mapAttr(a Attr, rec *identity.Record, ctx *expr.Context, d *id
 	if v.Ignored() {
 		// IgnoreFlowIfNullOrEmpty: this attribute does not flow for
 		// this record; Entra keeps what it has.
-		if d.Ignored == nil {
-			d.Ignored = map[string]bool{}
+		x := d.More()
+		if x.Ignored == nil {
+			x.Ignored = map[string]bool{}
 		}
-		d.Ignored[a.Spec.Name] = true
+		x.Ignored[a.Spec.Name] = true
 		return nil
 	}
 	if v.IsNull() {
 		return nil
 	}
 	if v.Redacted() {
-		if d.Redacted == nil {
-			d.Redacted = map[string]bool{}
+		x := d.More()
+		if x.Redacted == nil {
+			x.Redacted = map[string]bool{}
 		}
-		d.Redacted[a.Spec.Name] = true
+		x.Redacted[a.Spec.Name] = true
 	}
 	c, err := Canonical(a.Spec, valueString(a.Spec, v))
 	if err != nil {
@@ -801,10 +807,11 @@ func (m *Mapping) mapUnique(a Attr, rec *identity.Record, ctx *expr.Context, d *
 		return attrError(a.Spec.Name, a.Line, err)
 	}
 	if len(cands) > 0 {
-		if d.Candidates == nil {
-			d.Candidates = map[string][]string{}
+		x := d.More()
+		if x.Candidates == nil {
+			x.Candidates = map[string][]string{}
 		}
-		d.Candidates[a.Spec.Name] = cands
+		x.Candidates[a.Spec.Name] = cands
 		d.Attrs.Set(a.Spec.Name, cands[0])
 	}
 	return nil
@@ -813,16 +820,18 @@ func (m *Mapping) mapUnique(a Attr, rec *identity.Record, ctx *expr.Context, d *
 // mapEntitlements evaluates the group and license rules into d, with the
 // rules whose lookups missed.
 func (m *Mapping) mapEntitlements(rec *identity.Record, d *identity.Desired) *RecordError {
-	var misses []string
-	var err error
-	if d.Groups, misses, err = entitlements(m.Groups, rec); err != nil {
+	groups, gMisses, err := entitlements(m.Groups, rec)
+	if err != nil {
 		return attrError("groups", m.Groups[0].Line, err)
 	}
-	d.RuleMisses = misses
-	if d.Licenses, misses, err = entitlements(m.Licenses, rec); err != nil {
+	licenses, lMisses, err := entitlements(m.Licenses, rec)
+	if err != nil {
 		return attrError("licenses", m.Licenses[0].Line, err)
 	}
-	d.RuleMisses = append(d.RuleMisses, misses...)
+	if len(groups)+len(licenses)+len(gMisses)+len(lMisses) > 0 {
+		x := d.More()
+		x.Groups, x.Licenses, x.RuleMisses = groups, licenses, append(gMisses, lMisses...)
+	}
 	return nil
 }
 

@@ -226,7 +226,7 @@ attributes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Ignored["department"] || d.Attrs.Get("department") != "" || d.Attrs.Get("accountEnabled") != "true" {
+	if !d.IsIgnored("department") || d.Attrs.Get("department") != "" || d.Attrs.Get("accountEnabled") != "true" {
 		t.Errorf("desired = %+v", d)
 	}
 	if d.Attrs.Get("displayName") != "José" {
@@ -248,7 +248,7 @@ func TestIgnoredEnablementIsStillAnError(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	d, err := m.Map(record(3, "Id", "2", "S", "Active", "M", ""), testNow)
-	if err != nil || !d.Ignored["manager"] {
+	if err != nil || !d.IsIgnored("manager") {
 		t.Errorf("manager not ignored: %+v %v", d, err)
 	}
 }

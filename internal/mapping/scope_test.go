@@ -140,10 +140,10 @@ attributes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(d.AltKeys) != "[ann@contoso.com]" {
-		t.Errorf("alt keys = %v", d.AltKeys)
+	if fmt.Sprint(d.AltKeys()) != "[ann@contoso.com]" {
+		t.Errorf("alt keys = %v", d.AltKeys())
 	}
-	if got := fmt.Sprint(d.Candidates["userPrincipalName"]); got != "[ann@contoso.com ann1@contoso.com]" {
+	if got := fmt.Sprint(d.Candidates()["userPrincipalName"]); got != "[ann@contoso.com ann1@contoso.com]" {
 		t.Errorf("candidates = %s (duplicates dropped, order kept)", got)
 	}
 	if d.Attrs.Get("userPrincipalName") != "ann@contoso.com" {
@@ -167,7 +167,7 @@ func TestRedactIsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Redacted["employeeType"] || d.Attrs.Get("employeeType") != "Secret" || d.Redacted["displayName"] {
+	if !d.IsRedacted("employeeType") || d.Attrs.Get("employeeType") != "Secret" || d.IsRedacted("displayName") {
 		t.Fatalf("desired = %+v", d)
 	}
 }

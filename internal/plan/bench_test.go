@@ -88,7 +88,7 @@ func BenchmarkComputeLifecycle(b *testing.B) {
 			if i%100 == 60 {
 				d.Attrs.Set("employeeLeaveDateTime", testNow.AddDate(0, 0, 20).Format(time.RFC3339))
 			}
-			d.Groups = []string{"All staff", d.Attrs.Get("department")}
+			d.More().Groups = []string{"All staff", d.Attrs.Get("department")}
 		}
 		for _, u := range in.Users {
 			in.Members["g-all"][u.ID] = true

@@ -392,10 +392,10 @@ func (c *computer) matchFurther() {
 			continue
 		}
 		for j, attr := range c.in.AltMatchAttrs {
-			if j >= len(d.AltKeys) || d.AltKeys[j] == "" {
+			if j >= len(d.AltKeys()) || d.AltKeys()[j] == "" {
 				continue
 			}
-			us := c.byAlt[j][Fold(d.AltKeys[j])]
+			us := c.byAlt[j][Fold(d.AltKeys()[j])]
 			if len(us) == 0 {
 				continue
 			}
@@ -404,7 +404,7 @@ func (c *computer) matchFurther() {
 				for i, u := range us {
 					ids[i] = u.ID
 				}
-				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) matches %d users (%s)", attr, d.AltKeys[j], j+2, len(us), strings.Join(ids, ", "))
+				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) matches %d users (%s)", attr, d.AltKeys()[j], j+2, len(us), strings.Join(ids, ", "))
 				w.Sources = []identity.Provenance{d.Prov}
 				c.altMatch[d] = nil
 				break
@@ -412,7 +412,7 @@ func (c *computer) matchFurther() {
 			u := us[0]
 			if k := u.Attrs.Get(c.in.MatchAttr); k != "" {
 				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) belongs to user %s, who holds %s %q; fix the source or that account",
-					attr, d.AltKeys[j], j+2, u.ID, c.in.MatchAttr, k)
+					attr, d.AltKeys()[j], j+2, u.ID, c.in.MatchAttr, k)
 				w.Sources = []identity.Provenance{d.Prov}
 				c.altMatch[d] = nil
 				break
@@ -421,7 +421,7 @@ func (c *computer) matchFurther() {
 				// Never hand a disabled account to someone, nor give a
 				// terminated worker's record someone's live account.
 				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) finds user %s, but the record or the account is disabled; hrsync takes over only active accounts for active records",
-					attr, d.AltKeys[j], j+2, u.ID)
+					attr, d.AltKeys()[j], j+2, u.ID)
 				w.Sources = []identity.Provenance{d.Prov}
 				c.altMatch[d] = nil
 				break
@@ -519,11 +519,11 @@ func (c *computer) findCycles() {
 // Attributes mapped with SelectUniqueValue get their first candidate
 // nobody holds; the record returned carries the choice.
 func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
-	if len(d.Candidates) > 0 {
+	if len(d.Candidates()) > 0 {
 		nd := *d
 		nd.Attrs = d.Attrs.Clone()
 		for _, attr := range c.uniqueAttrs {
-			cands := d.Candidates[attr]
+			cands := d.Candidates()[attr]
 			if len(cands) == 0 {
 				continue
 			}
@@ -747,7 +747,7 @@ func (c *computer) addCreate(d *identity.Desired) {
 			v = "" // an old leave date, before the hire date: none
 		}
 		if v != "" {
-			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v), Redacted: d.Redacted[spec.Name]})
+			a.Changes = append(a.Changes, Change{Attribute: spec.Name, After: strPtr(v), Redacted: d.IsRedacted(spec.Name)})
 		}
 	}
 	if _, mapped := d.Attrs.Lookup(c.r.Enabled); !mapped {
@@ -842,7 +842,7 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 		a.Changes = append(a.Changes, Change{Attribute: ld, Before: strPtr(u.Attrs.Get(ld))})
 	}
 	c.keepWhole(&a, u)
-	if c.in.ManagerMapped && !d.Ignored[identity.Manager] {
+	if c.in.ManagerMapped && !d.IsIgnored(identity.Manager) {
 		c.diffManager(d, u, &a)
 	}
 	if u.MasteredIn != "" {
@@ -885,13 +885,13 @@ func (c *computer) diffAttr(d *identity.Desired, u *identity.User, spec identity
 	if spec.WhenEmpty && before != "" {
 		return Change{}, false // "only when empty": what the directory holds stays
 	}
-	if cands := d.Candidates[spec.Name]; len(cands) > 0 {
+	if cands := d.Candidates()[spec.Name]; len(cands) > 0 {
 		var ok bool
 		if after, ok = c.uniqueValue(d, u, spec.Name, before, cands); !ok {
 			return Change{}, false
 		}
 	}
-	if d.Ignored[spec.Name] {
+	if d.IsIgnored(spec.Name) {
 		return Change{}, false // IgnoreFlowIfNullOrEmpty: leave the attribute as it is
 	}
 	if equal(spec, before, after) {
@@ -917,7 +917,7 @@ func (c *computer) diffAttr(d *identity.Desired, u *identity.User, spec identity
 		}
 		c.claim(spec.Name, after, scope, u.ID)
 	}
-	return Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after), Redacted: d.Redacted[spec.Name]}, true
+	return Change{Attribute: spec.Name, Before: optPtr(before), After: optPtr(after), Redacted: d.IsRedacted(spec.Name)}, true
 }
 
 // uniqueValue is the value of a SelectUniqueValue attribute for user u:

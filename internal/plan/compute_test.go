@@ -384,7 +384,7 @@ func TestComputeActions(t *testing.T) {
 			in: func() Input {
 				d := person("1001", 2, "Ann Lee", "")
 				d.Attrs.Delete("department")
-				d.Ignored = map[string]bool{"department": true}
+				d.More().Ignored = map[string]bool{"department": true}
 				return input([]identity.Desired{d}, []identity.User{existing("u1", person("1001", 2, "Ann Lee", "Sales"))})
 			}(),
 			actions: nil,

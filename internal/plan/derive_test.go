@@ -14,7 +14,7 @@ import (
 // deletion, and an enable.
 func deriveScene() Input {
 	attrs := append(append([]identity.AttrSpec(nil), lifeAttrs...), specs("usageLocation")...)
-	withGroups := func(d identity.Desired, refs ...string) identity.Desired { d.Groups = refs; return d }
+	withGroups := func(d identity.Desired, refs ...string) identity.Desired { ownExtras(&d).Groups = refs; return d }
 	mover := withGroups(person("1", 2, "Ann Lee", "Engineering", "manager", "4"), "Engineering")
 	boss := person("4", 3, "Dee Boss", "Engineering")
 	joiner := withGroups(person("2", 4, "Bo Chen", "Sales", "manager", "5"), "Sales")

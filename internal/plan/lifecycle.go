@@ -252,7 +252,7 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 	// in a stable order.
 	var want []int
 	if active {
-		for _, ref := range d.Groups {
+		for _, ref := range d.Groups() {
 			g, ok := c.in.Groups[strings.ToLower(ref)]
 			if !ok {
 				w := c.warn(WarnRecordError, d.Key, "group %q is not in the tenant; the membership is left out", ref)
@@ -310,10 +310,10 @@ func (c *computer) diffGroups(d *identity.Desired, userID string, active, fresh 
 // rule found no entry for its value: a renamed department or a new worker
 // type must not take access away unnoticed.
 func (c *computer) noteMisses(d *identity.Desired, active bool, what string, removed []string) {
-	if !active || len(removed) == 0 || len(d.RuleMisses) == 0 {
+	if !active || len(removed) == 0 || len(d.RuleMisses()) == 0 {
 		return
 	}
-	w := c.warn(WarnRuleNoEntry, d.Key, "loses %s %s, and %s; if the map should list it, add it", what, strings.Join(removed, ", "), strings.Join(d.RuleMisses, "; "))
+	w := c.warn(WarnRuleNoEntry, d.Key, "loses %s %s, and %s; if the map should list it, add it", what, strings.Join(removed, ", "), strings.Join(d.RuleMisses(), "; "))
 	w.Sources = []identity.Provenance{d.Prov}
 }
 
@@ -326,7 +326,7 @@ func (c *computer) diffLicenses(d *identity.Desired, u *identity.User, active bo
 	}
 	want := map[string]Entitlement{}
 	if active {
-		for _, ref := range d.Licenses {
+		for _, ref := range d.Licenses() {
 			s, ok := c.in.Skus[strings.ToLower(ref)]
 			if !ok {
 				w := c.warn(WarnRecordError, d.Key, "license %q is not subscribed in the tenant; it is left out", ref)

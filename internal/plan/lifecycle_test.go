@@ -181,7 +181,7 @@ func TestGroupRules(t *testing.T) {
 	sales := Entitlement{ID: "g-sales", Name: "Sales"}
 	eng := Entitlement{ID: "g-eng", Name: "Engineering"}
 	all := Entitlement{ID: "g-all", Name: "All staff"}
-	withGroups := func(d identity.Desired, refs ...string) identity.Desired { d.Groups = refs; return d }
+	withGroups := func(d identity.Desired, refs ...string) identity.Desired { ownExtras(&d).Groups = refs; return d }
 	mover := withGroups(person("1", 2, "Ann Lee", "Engineering"), "Engineering", "All staff")
 	joiner := withGroups(person("2", 3, "Bo Chen", "Sales"), "Sales", "All staff")
 	users := []identity.User{
@@ -241,7 +241,7 @@ func TestGroupRules(t *testing.T) {
 
 func TestLicenseRules(t *testing.T) {
 	e3 := Entitlement{ID: "sku-e3", Name: "SPE_E3"}
-	withLic := func(d identity.Desired, refs ...string) identity.Desired { d.Licenses = refs; return d }
+	withLic := func(d identity.Desired, refs ...string) identity.Desired { ownExtras(&d).Licenses = refs; return d }
 	attrs := append(append([]identity.AttrSpec(nil), lifeAttrs...), specs("usageLocation")...)
 	noLoc := withLic(person("1", 2, "Ann Lee", "Sales"), "SPE_E3")
 	withLoc := withLic(person("2", 3, "Bo Chen", "Sales", "usageLocation", "DE"), "SPE_E3")
@@ -349,7 +349,7 @@ func TestLifecycleSafety(t *testing.T) {
 
 func TestHeldPrehireKeepsItsGroups(t *testing.T) {
 	rec := person("1", 2, "Ann Lee", "Sales", "employeeHireDate", date(3))
-	rec.Groups = []string{"Sales"}
+	rec.More().Groups = []string{"Sales"}
 	in := lifeInput([]identity.Desired{rec}, []identity.User{existing("u1", rec, "accountEnabled", "false")}, func(p *Policy) { p.LeaverRemoveGroups = true })
 	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}}
 	in.Members = map[string]map[string]bool{"g-sales": {"u1": true}}
@@ -411,8 +411,8 @@ func TestRecheckRefusesStaleLifecycleActions(t *testing.T) {
 
 func TestLostGroupsOfAnUnlistedValueAreWarned(t *testing.T) {
 	rec := person("1", 2, "Ann Lee", "Marketing")
-	rec.Groups = nil
-	rec.RuleMisses = []string{`[Department] (line 9) gives "Marketing", which its map does not list`}
+	rec.More().Groups = nil
+	rec.More().RuleMisses = []string{`[Department] (line 9) gives "Marketing", which its map does not list`}
 	in := lifeInput([]identity.Desired{rec}, []identity.User{existing("u1", rec)}, nil)
 	in.Groups = map[string]Entitlement{"sales": {ID: "g-sales", Name: "Sales"}}
 	in.Members = map[string]map[string]bool{"g-sales": {"u1": true}}
@@ -555,7 +555,7 @@ func TestDatesAreDaysInThePolicyTimeZone(t *testing.T) {
 // rules do not give away, and adds the ones they give.
 func TestRestoreSettlesAllManagedGroups(t *testing.T) {
 	ann := person("1", 2, "Ann Lee", "Sales")
-	ann.Groups = []string{"Sales"}
+	ann.More().Groups = []string{"Sales"}
 	gone := existing("d1", ann, "accountEnabled", "false", "employeeLeaveDateTime", date(-60))
 	in := lifeInput([]identity.Desired{ann}, nil, nil)
 	in.Deleted = []identity.DeletedUser{{User: gone, DeletedAt: testNow.AddDate(0, 0, -3)}}

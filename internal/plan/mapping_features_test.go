@@ -13,16 +13,29 @@ func outOfScope(d identity.Desired) identity.Desired {
 	return d
 }
 
+// ownExtras gives d extras of its own (a copy of those it shares).
+func ownExtras(d *identity.Desired) *identity.Extras {
+	x := identity.Extras{}
+	if d.Extras != nil {
+		x = *d.Extras
+	}
+	d.Extras = &x
+	return &x
+}
+
 func withAlt(d identity.Desired, alt ...string) identity.Desired {
-	d.AltKeys = alt
+	ownExtras(&d).AltKeys = alt
 	return d
 }
 
 func withCandidates(d identity.Desired, attr string, cands ...string) identity.Desired {
-	if d.Candidates == nil {
-		d.Candidates = map[string][]string{}
+	x := ownExtras(&d)
+	c := map[string][]string{}
+	for k, v := range x.Candidates {
+		c[k] = v
 	}
-	d.Candidates[attr] = cands
+	c[attr] = cands
+	x.Candidates = c
 	d.Attrs.Set(attr, cands[0])
 	return d
 }
