@@ -174,22 +174,34 @@ func (u *rawUser) get(name string) string {
 	return *p
 }
 
+// maxPacked is the most attributes toUser packs from a layout (more are
+// kept in a map).
+const maxPacked = 64
+
 // toUser converts to canonical attributes (and, when attrs has
 // LicensesAttr, the sorted skuIds of the assigned licenses), kept in the
 // slots of l: a read's users share the layout of its attributes (nil
 // for a single user, whose attributes are then kept in a map).
 func (u *rawUser) toUser(attrs []string, l *identity.Layout) identity.User {
-	out := identity.User{ID: u.ID, Attrs: identity.MakeAttrs(len(attrs))}
-	if l != nil {
-		out.Attrs = identity.NewAttrs(l)
+	out := identity.User{ID: u.ID}
+	if l != nil && len(attrs) <= maxPacked { // every name has a slot
+		var buf [maxPacked]string // on the stack: PackAttrs keeps none of it
+		vals := buf[:len(l.Names())]
+		for i, a := range l.Names() {
+			vals[i] = u.get(a)
+		}
+		out.Attrs = identity.PackAttrs(l, vals)
+	} else {
+		out.Attrs = identity.MakeAttrs(len(attrs))
+		for _, a := range attrs {
+			if v := u.get(a); v != "" && a != LicensesAttr {
+				out.Attrs.Set(a, v)
+			}
+		}
 	}
 	for _, a := range attrs {
 		if a == LicensesAttr {
 			out.Licenses = u.licenses()
-			continue
-		}
-		if v := u.get(a); v != "" {
-			out.Attrs.Set(a, v)
 		}
 	}
 	if u.Manager != nil {
@@ -207,7 +219,6 @@ func (u *rawUser) toUser(attrs []string, l *identity.Layout) identity.User {
 		}
 		out.SessionsStale = u.AccountEnabled != nil && !*u.AccountEnabled && sessionsPredate(u)
 	}
-	out.Attrs.Seal()
 	return out
 }
 

@@ -293,7 +293,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		if !r.parts[i].done {
 			return nil, fmt.Errorf("list users: partition %d (%s) did not end; the read may be incomplete", i+1, filters[i])
 		}
-		total += len(r.parts[i].users)
+		total += r.parts[i].count
 	}
 	longest := 0
 	for i := range r.parts {
@@ -301,7 +301,9 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 	}
 	out := make([]identity.User, 0, total)
 	for i := range r.parts {
-		out = append(out, r.parts[i].users...)
+		for _, pg := range r.parts[i].users {
+			out = append(out, pg...)
+		}
 		r.parts[i].users = nil
 	}
 	c.log.Debug("users read in partitions", "users", len(out), "partitions", len(filters), "pages", r.pages, "longest_partition_pages", longest, "batches", r.batches)
@@ -325,8 +327,11 @@ type pageReq struct {
 type partState struct {
 	pages    int
 	followed linkGuard
-	users    []identity.User
-	done     bool
+	// users are the partition's pages of users, in order (kept apart:
+	// appending them would copy them again at every doubling).
+	users [][]identity.User
+	count int
+	done  bool
 }
 
 // partReader schedules the pages of a partitioned read.
@@ -724,11 +729,8 @@ func (r *partReader) page(p pageReq, pg *userPage) {
 		}
 		r.seen[out[i].ID] = int32(p.part)
 	}
-	if ps.users == nil {
-		ps.users = out
-	} else {
-		ps.users = append(ps.users, out...)
-	}
+	ps.users = append(ps.users, out)
+	ps.count += len(out)
 	ps.pages++
 	r.pages++
 	r.count += len(out)

@@ -159,19 +159,59 @@ func (a Attrs) Seal() {
 	if s == nil || s.layout == nil || s.sealed() {
 		return
 	}
-	vals := s.more.vals
+	packed, ok := pack(s.more.vals, s.more.set)
+	if !ok {
+		return
+	}
+	s.packed = packed
+	if s.more.extra == nil {
+		s.more = nil
+	} else {
+		s.more.vals, s.more.set = nil, 0
+	}
+}
+
+// PackAttrs returns sealed attributes of l holding vals slot by slot
+// (vals[i] the value of l's i-th name, "" for none), as NewAttrs, Set and
+// Seal would, in one allocation. It keeps nothing of vals, which must
+// have a value for each of l's slots.
+func PackAttrs(l *Layout, vals []string) Attrs {
+	if len(vals) != len(l.names) {
+		panic("identity: PackAttrs with a value count other than the layout's")
+	}
+	var set uint64
+	for i, v := range vals {
+		if v != "" {
+			set |= 1 << i
+		}
+	}
+	if packed, ok := pack(vals, set); ok {
+		return Attrs{&attrSet{layout: l, packed: packed}}
+	}
+	a := NewAttrs(l)
+	for i, v := range vals {
+		if v != "" {
+			a.Set(l.names[i], v)
+		}
+	}
+	return a
+}
+
+// pack lays out the sealed form of slot values vals with presence bits
+// set (see attrSet); false when it would pass 64 KiB.
+func pack(vals []string, set uint64) (string, bool) {
 	n := len(vals)
 	size := packedHead + 2*(n+1)
 	for _, v := range vals {
 		size += len(v)
 	}
 	if size > 1<<16-1 {
-		return
+		return "", false
 	}
 	var b strings.Builder
 	b.Grow(size)
 	var head [packedHead]byte
-	binary.LittleEndian.PutUint64(head[:], s.more.set)
+	binary.LittleEndian.PutUint64(head[:], set)
 	b.Write(head[:])
 	off := packedHead + 2*(n+1)
 	for i := 0; i <= n; i++ {
@@ -184,12 +224,7 @@ func (a Attrs) Seal() {
 	for _, v := range vals {
 		b.WriteString(v)
 	}
-	s.packed = b.String()
-	if s.more.extra == nil {
-		s.more = nil
-	} else {
-		s.more.vals, s.more.set = nil, 0
-	}
+	return b.String(), true
 }
 
 // IsNil reports whether a is the zero value, made by none of NewAttrs,

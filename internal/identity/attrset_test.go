@@ -17,7 +17,25 @@ func attrsKinds(t *testing.T, kv map[string]string) map[string]Attrs {
 		sealed.Set(k, v)
 	}
 	sealed.Seal()
-	return map[string]Attrs{"map": AttrsOf(kv), "open": open, "sealed": sealed}
+	vals := make([]string, len(l.Names()))
+	other := map[string]string{}
+	for k, v := range kv {
+		if i, ok := l.index[k]; ok {
+			vals[i] = v
+		} else {
+			other[k] = v
+		}
+	}
+	packed := PackAttrs(l, vals)
+	for k, v := range other {
+		packed.Set(k, v)
+	}
+	for k, v := range kv {
+		if v == "" { // PackAttrs takes "" for unset
+			packed.Set(k, v)
+		}
+	}
+	return map[string]Attrs{"map": AttrsOf(kv), "open": open, "sealed": sealed, "packed": packed}
 }
 
 func TestAttrsReadAlikeHoweverKept(t *testing.T) {

@@ -152,6 +152,22 @@ func Save(path string, c *Cache) (err error) {
 	return nil
 }
 
+// packed returns the attributes names[j] = vals[j], sealed in layout
+// (made of names; past its 64 slots, the rest kept aside).
+func packed(layout *identity.Layout, names, vals []string) identity.Attrs {
+	if len(names) == len(layout.Names()) {
+		return identity.PackAttrs(layout, vals)
+	}
+	a := identity.NewAttrs(layout)
+	for j, v := range vals {
+		if v != "" {
+			a.Set(names[j], v)
+		}
+	}
+	a.Seal()
+	return a
+}
+
 // attrNames lists the attributes the users hold, sorted: the slots.
 func attrNames(users []identity.User) []string {
 	set := map[string]bool{}
@@ -340,6 +356,7 @@ func decode(data []byte, k Key) (*Cache, error) {
 	c := &Cache{Key: k, State: h.State, Saved: h.Saved, Users: make([]identity.User, h.Users), Gone: h.Gone}
 	d.dict = make([][]string, fixedCols+len(h.Attrs))
 	layout := identity.NewLayout(h.Attrs) // the users' attributes share its slots
+	vals := make([]string, len(h.Attrs))  // one user's, reused
 	for i := range c.Users {
 		u := &c.Users[i]
 		u.ID = d.str(colID)
@@ -362,13 +379,10 @@ func decode(data []byte, k Key) (*Cache, error) {
 				u.Licenses[j] = d.str(colLicense)
 			}
 		}
-		u.Attrs = identity.NewAttrs(layout)
-		for j, a := range h.Attrs {
-			if v := d.str(fixedCols + j); v != "" {
-				u.Attrs.Set(a, v)
-			}
+		for j := range vals {
+			vals[j] = d.str(fixedCols + j)
 		}
-		u.Attrs.Seal()
+		u.Attrs = packed(layout, h.Attrs, vals)
 		if d.err != nil {
 			break
 		}
