@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,7 +170,7 @@ func (c *computer) warn(code, key, format string, args ...any) *Warning {
 }
 
 func (c *computer) indexUsers() {
-	c.byKey = make(map[string][]*identity.User)
+	c.byKey = make(map[string][]*identity.User, len(c.in.Users))
 	c.byID = make(map[string]*identity.User, len(c.in.Users))
 	c.taken = make([]*holders, len(c.s.Unique))
 	for i := range c.taken {
@@ -473,7 +474,7 @@ func (c *computer) findCycles() {
 	for _, d := range c.unique {
 		next[Fold(d.Key)] = d
 	}
-	state := map[string]int{} // 1 visiting, 2 done
+	state := make(map[string]int, len(c.unique)) // 1 visiting, 2 done
 	for _, start := range c.unique {
 		var path []string
 		k := Fold(start.Key)
@@ -1295,10 +1296,14 @@ func Fingerprint(u *identity.User) string {
 	}
 	sort.Strings(keys)
 	h := sha256.New()
+	var b []byte // each line as fmt's "%s=%q\n" writes it, without fmt's cost
 	for _, k := range keys {
-		fmt.Fprintf(h, "%s=%q\n", k, u.Attrs.Get(k))
+		b = append(append(b[:0], k...), '=')
+		b = append(strconv.AppendQuote(b, u.Attrs.Get(k)), '\n')
+		h.Write(b)
 	}
-	fmt.Fprintf(h, "manager=%q\n", u.ManagerID)
+	b = append(strconv.AppendQuote(append(b[:0], "manager="...), u.ManagerID), '\n')
+	h.Write(b)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
