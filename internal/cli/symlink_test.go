@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hrsync/hrsync/internal/testenv"
 )
 
 // The report, the writeback file and the journal refuse a symbolic link
@@ -120,7 +122,7 @@ func TestOpenOutputStandardStreams(t *testing.T) {
 	defer w.Close()
 	path := fmt.Sprintf("/dev/fd/%d", w.Fd())
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no %s here: %v", path, err)
+		testenv.Missing(t, path, "a Linux /dev/fd: "+err.Error())
 	}
 	f, err := openOutput(path)
 	if err != nil {
