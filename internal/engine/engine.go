@@ -375,7 +375,7 @@ func (e *Engine) ReadDirectory(ctx context.Context, t directory.Directory) (*Sna
 	var read *userRead
 	g.Go(func(ctx context.Context) (err error) {
 		if read, err = e.readUsers(ctx, t); err == nil {
-			shareManagerIDs(read.users)
+			newSharing().managerIDs(read.users)
 		}
 		return err
 	})

@@ -292,9 +292,9 @@ func (g *growth) next(ds []identity.Desired, r *identity.Record) []identity.Desi
 	return ds
 }
 
-// sharing keeps one copy of the managers' keys many records name: a
-// record's would otherwise be its own string, often a slice of its whole
-// source line that it keeps alive. (A record's attributes are sealed into
+// sharing keeps one copy of the managers' keys many records name (or of
+// their ids many users name): a record's would otherwise be its own
+// string, often a slice of its whole source line that it keeps alive. (A record's attributes are sealed into
 // one string of their own by the mapping, see identity.Attrs.Seal.)
 type sharing struct {
 	vals map[string]string
@@ -323,20 +323,11 @@ func (sh *sharing) str(v string) string {
 	return v
 }
 
-// shareManagerIDs makes the users with one manager share one copy of its
-// id: each was decoded as a string of its own.
-func shareManagerIDs(users []identity.User) {
-	ids := map[string]string{}
+// managerIDs makes the users with one manager share one copy of its id:
+// each was decoded as a string of its own.
+func (sh *sharing) managerIDs(users []identity.User) {
 	for i := range users {
-		m := users[i].ManagerID
-		if m == "" {
-			continue
-		}
-		if s, ok := ids[m]; ok {
-			users[i].ManagerID = s
-		} else {
-			ids[m] = m
-		}
+		users[i].ManagerID = sh.str(users[i].ManagerID)
 	}
 }
 

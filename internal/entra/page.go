@@ -199,10 +199,8 @@ func (u *rawUser) toUser(attrs []string, l *identity.Layout) identity.User {
 			}
 		}
 	}
-	for _, a := range attrs {
-		if a == LicensesAttr {
-			out.Licenses = u.licenses()
-		}
+	if slices.Contains(attrs, LicensesAttr) {
+		out.Licenses = u.licenses()
 	}
 	if u.Manager != nil {
 		out.ManagerID = u.Manager.ID

@@ -297,33 +297,52 @@ func (d *Desired) More() *Extras {
 	return d.Extras
 }
 
-// extras returns d's extras for reading (empty ones when d has none).
-func (d *Desired) extras() Extras {
-	if d.Extras == nil {
-		return Extras{}
-	}
-	return *d.Extras
-}
-
 // IsIgnored reports whether the mapping said not to flow attr for d.
-func (d *Desired) IsIgnored(attr string) bool { return d.extras().Ignored[attr] }
+func (d *Desired) IsIgnored(attr string) bool { return d.Extras != nil && d.Extras.Ignored[attr] }
 
 // IsRedacted reports whether the mapping wrapped attr's value in Redact.
-func (d *Desired) IsRedacted(attr string) bool { return d.extras().Redacted[attr] }
+func (d *Desired) IsRedacted(attr string) bool { return d.Extras != nil && d.Extras.Redacted[attr] }
 
 // AltKeys returns d's keys for the further match rules.
-func (d *Desired) AltKeys() []string { return d.extras().AltKeys }
+func (d *Desired) AltKeys() []string {
+	if d.Extras == nil {
+		return nil
+	}
+	return d.Extras.AltKeys
+}
 
 // Candidates returns the SelectUniqueValue candidates by attribute (nil
 // for none).
-func (d *Desired) Candidates() map[string][]string { return d.extras().Candidates }
+func (d *Desired) Candidates() map[string][]string {
+	if d.Extras == nil {
+		return nil
+	}
+	return d.Extras.Candidates
+}
 
-// Groups and Licenses return the entitlement references of d.
-func (d *Desired) Groups() []string   { return d.extras().Groups }
-func (d *Desired) Licenses() []string { return d.extras().Licenses }
+// Groups returns the group references of d.
+func (d *Desired) Groups() []string {
+	if d.Extras == nil {
+		return nil
+	}
+	return d.Extras.Groups
+}
+
+// Licenses returns the license references of d.
+func (d *Desired) Licenses() []string {
+	if d.Extras == nil {
+		return nil
+	}
+	return d.Extras.Licenses
+}
 
 // RuleMisses returns the table rules that found no entry for d.
-func (d *Desired) RuleMisses() []string { return d.extras().RuleMisses }
+func (d *Desired) RuleMisses() []string {
+	if d.Extras == nil {
+		return nil
+	}
+	return d.Extras.RuleMisses
+}
 
 // User is a user as read from the target directory.
 type User struct {

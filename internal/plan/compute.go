@@ -96,6 +96,9 @@ func Compute(in Input) (*Plan, error) {
 		Warnings:      []Warning{},
 	}}
 	c.uniqueAttrs = c.s.UniqueAttrs()
+	for _, ns := range c.s.Unique {
+		c.scoped = c.scoped || ns.Within != ""
+	}
 	c.indexUsers()
 	c.indexDeleted()
 	c.indexEntitlements()
@@ -113,8 +116,11 @@ type computer struct {
 	// s is the target's schema and r its roles.
 	s *identity.Schema
 	r identity.Roles
-	// uniqueAttrs are the schema's unique attributes (Schema.UniqueAttrs).
+	// uniqueAttrs are the schema's unique attributes (Schema.UniqueAttrs);
+	// scoped says a unique namespace is scoped by another attribute (see
+	// nsKey).
 	uniqueAttrs []string
+	scoped      bool
 	// order is the mapping's attribute order with the match attribute.
 	order []identity.AttrSpec
 	p     *Plan
@@ -553,17 +559,6 @@ func (c *computer) checkCreate(d *identity.Desired) (*identity.Desired, bool) {
 	return d, true
 }
 
-// scopedNamespaces reports whether a unique namespace of the schema is
-// scoped by another attribute (see nsKey).
-func (c *computer) scopedNamespaces() bool {
-	for _, ns := range c.s.Unique {
-		if ns.Within != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // nsKey is the key under which value v of an attribute in namespace i is
 // held: the value without regard to case, within the value of the
 // namespace's scoping attribute in attrs (a cn within its OU).
@@ -821,7 +816,7 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 	// The user as the action leaves it scopes its unique values (a cn
 	// within the OU it moves to), where a namespace is scoped.
 	scope := d.Attrs
-	if c.scopedNamespaces() {
+	if c.scoped {
 		scope = u.Attrs.Clone()
 		for k, v := range d.Attrs.All() {
 			scope.Set(k, v)
