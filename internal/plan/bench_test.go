@@ -43,10 +43,30 @@ func benchInput(n int) Input {
 		}
 		desired = append(desired, d)
 	}
+	// As a read and a mapping make them: each side's attributes in the
+	// slots of one layout, sealed.
+	names := []string{"employeeId", "displayName", "userPrincipalName", "mailNickname", "department", "jobTitle", "accountEnabled"}
+	records, read := identity.NewLayout(names), identity.NewLayout(append(names, "employeeHireDate", "employeeLeaveDateTime"))
+	for i := range desired {
+		desired[i].Attrs = packed(records, desired[i].Attrs)
+	}
+	for i := range users {
+		users[i].Attrs = packed(read, users[i].Attrs)
+	}
 	in := input(desired, users)
 	in.Attrs = specs("displayName", "userPrincipalName", "mailNickname", "department", "jobTitle", "accountEnabled", "employeeId")
 	in.Policy = Policy{Leavers: "disable"}
 	return in
+}
+
+// packed returns a's attributes in l's slots, sealed.
+func packed(l *identity.Layout, a identity.Attrs) identity.Attrs {
+	p := identity.NewAttrs(l)
+	for k, v := range a.All() {
+		p.Set(k, v)
+	}
+	p.Seal()
+	return p
 }
 
 func BenchmarkCompute(b *testing.B) {
