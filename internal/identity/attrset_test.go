@@ -73,6 +73,42 @@ func TestAttrsReadAlikeHoweverKept(t *testing.T) {
 	}
 }
 
+// TestFieldReadsWhatGetReads reads each name through one Field from Attrs
+// kept every way, of two layouts, in turn (so the Field's remembered slot
+// keeps changing), and after writes reopen sealed ones.
+func TestFieldReadsWhatGetReads(t *testing.T) {
+	kv := map[string]string{"a": "Ärger", "c": "", "other": "outside the layout", "b": strings.Repeat("x", 300)}
+	var all []Attrs
+	for _, a := range attrsKinds(t, kv) {
+		all = append(all, a)
+	}
+	// A second layout with the same names in other slots, one missing.
+	l2 := NewLayout([]string{"other", "c", "a"})
+	second := NewAttrs(l2)
+	for k, v := range kv {
+		second.Set(k, v)
+	}
+	second.Seal()
+	all = append(all, second, Attrs{}, MakeAttrs(0))
+	for _, name := range []string{"a", "b", "c", "empty", "other", "missing"} {
+		f := NewField(name)
+		if f.Name() != name {
+			t.Fatalf("Name = %q, want %q", f.Name(), name)
+		}
+		for round := range 3 {
+			for i, a := range all {
+				if got, want := f.Get(a), a.Get(name); got != want {
+					t.Errorf("round %d, attrs %d: Field(%q).Get = %q, Get = %q", round, i, name, got, want)
+				}
+			}
+			if round == 1 { // writes unseal some; the Field reads them still
+				all[0].Set("a", "new")
+				second.Set("b", "now in extra")
+			}
+		}
+	}
+}
+
 func TestAttrsWritesAfterSealAndClones(t *testing.T) {
 	for kind, a := range attrsKinds(t, map[string]string{"a": "1", "b": "2"}) {
 		t.Run(kind, func(t *testing.T) {

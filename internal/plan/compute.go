@@ -96,6 +96,10 @@ func Compute(in Input) (*Plan, error) {
 		Warnings:      []Warning{},
 	}}
 	c.uniqueAttrs = c.s.UniqueAttrs()
+	for _, attr := range c.uniqueAttrs {
+		c.uniqueF = append(c.uniqueF, identity.NewField(attr))
+	}
+	c.enabledF, c.matchF = identity.NewField(c.r.Enabled), identity.NewField(in.MatchAttr)
 	for _, ns := range c.s.Unique {
 		c.scoped = c.scoped || ns.Within != ""
 	}
@@ -120,10 +124,17 @@ type computer struct {
 	// scoped says a unique namespace is scoped by another attribute (see
 	// nsKey).
 	uniqueAttrs []string
-	scoped      bool
-	// order is the mapping's attribute order with the match attribute.
-	order []identity.AttrSpec
-	p     *Plan
+	// uniqueF reads each of uniqueAttrs of a user.
+	uniqueF []identity.Field
+	scoped  bool
+	// order is the mapping's attribute order with the match attribute;
+	// userF and recordF read each of its attributes of a user and of a
+	// record (see attrOrder).
+	order          []identity.AttrSpec
+	userF, recordF []identity.Field
+	// enabledF and matchF read a user's enabled flag and match key.
+	enabledF, matchF identity.Field
+	p                *Plan
 
 	// byKey maps a match key to the users holding it (more than one is a conflict).
 	byKey map[string][]*identity.User
@@ -193,42 +204,50 @@ func (c *computer) indexUsers() {
 	// Every key's holders start as a slice of one backing array (cap 1: a
 	// second holder reallocates), not an allocation a user.
 	holders := make([]*identity.User, len(c.in.Users))
+	var dupKeys []string // keys several users hold, in the order found
+	c.p.Summary.Managed, c.p.Summary.ActiveManaged = 0, 0
 	for i := range c.in.Users {
 		u := &c.in.Users[i]
 		holders[i] = u
 		c.byID[u.ID] = u
-		for _, attr := range c.uniqueAttrs {
-			if v := u.Attrs.Get(attr); v != "" {
+		for j, attr := range c.uniqueAttrs {
+			if v := c.uniqueF[j].Get(u.Attrs); v != "" {
 				if ns := c.s.Namespace(attr); ns >= 0 {
 					c.taken[ns].addUser(int32(i), c.nsKey(ns, v, u.Attrs))
 				}
 			}
 		}
-		if k := Fold(u.Attrs.Get(c.in.MatchAttr)); k != "" {
-			if us, dup := c.byKey[k]; dup {
-				c.byKey[k] = append(us, u)
-			} else {
-				c.byKey[k] = holders[i : i+1 : i+1]
+		k := Fold(c.matchF.Get(u.Attrs))
+		if k == "" {
+			continue
+		}
+		c.p.Summary.Managed++
+		if c.enabled(u) {
+			c.p.Summary.ActiveManaged++
+		}
+		if us, dup := c.byKey[k]; dup {
+			if len(us) == 1 {
+				dupKeys = append(dupKeys, k)
 			}
+			c.byKey[k] = append(us, u)
+		} else {
+			c.byKey[k] = holders[i : i+1 : i+1]
 		}
 	}
-	c.p.Summary.Managed = 0
-	for k, us := range c.byKey {
-		c.p.Summary.Managed += len(us)
-		for _, u := range us {
-			if c.enabled(u) {
-				c.p.Summary.ActiveManaged++
-			}
+	c.warnSharedKeys(dupKeys)
+}
+
+// warnSharedKeys warns of each match key that several users hold.
+func (c *computer) warnSharedKeys(keys []string) {
+	for _, k := range keys {
+		us := c.byKey[k]
+		ids := make([]string, len(us))
+		for i, u := range us {
+			ids[i] = u.ID + " (" + u.Attrs.Get(c.r.SignIn) + ")"
 		}
-		if len(us) > 1 {
-			ids := make([]string, len(us))
-			for i, u := range us {
-				ids[i] = u.ID + " (" + u.Attrs.Get(c.r.SignIn) + ")"
-			}
-			sort.Strings(ids)
-			c.warn(WarnTargetDuplicateKey, k, "%d users have %s %q: %s; they and the record with this key are left alone until only one holds it",
-				len(us), c.in.MatchAttr, k, strings.Join(ids, ", "))
-		}
+		sort.Strings(ids)
+		c.warn(WarnTargetDuplicateKey, k, "%d users have %s %q: %s; they and the record with this key are left alone until only one holds it",
+			len(us), c.in.MatchAttr, k, strings.Join(ids, ", "))
 	}
 }
 
@@ -767,12 +786,13 @@ func (c *computer) attrOrder() []identity.AttrSpec {
 		return c.order
 	}
 	c.order = c.in.Attrs
-	for _, s := range c.order {
-		if s.Name == c.in.MatchAttr {
-			return c.order
-		}
+	if !slices.ContainsFunc(c.order, func(s identity.AttrSpec) bool { return s.Name == c.in.MatchAttr }) {
+		c.order = append(append([]identity.AttrSpec(nil), c.in.Attrs...), identity.AttrSpec{Name: c.in.MatchAttr})
 	}
-	c.order = append(append([]identity.AttrSpec(nil), c.in.Attrs...), identity.AttrSpec{Name: c.in.MatchAttr})
+	c.userF, c.recordF = make([]identity.Field, len(c.order)), make([]identity.Field, len(c.order))
+	for i, s := range c.order {
+		c.userF[i], c.recordF[i] = identity.NewField(s.Name), identity.NewField(s.Name)
+	}
 	return c.order
 }
 
@@ -822,8 +842,8 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 			scope.Set(k, v)
 		}
 	}
-	for _, spec := range c.attrOrder() {
-		if ch, ok := c.diffAttr(d, u, spec, en, scope); ok {
+	for i := range c.attrOrder() {
+		if ch, ok := c.diffAttr(d, u, i, en, scope); ok {
 			a.Changes = append(a.Changes, ch)
 		}
 	}
@@ -859,12 +879,13 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 // d says, if it needs one. A value the directory would not take (empty
 // where it cannot clear, invalid, or unique and held by another user) is
 // left as it is, with a warning. scope is the user as the action leaves
-// it (see diffUser).
-func (c *computer) diffAttr(d *identity.Desired, u *identity.User, spec identity.AttrSpec, en enablement, scope identity.Attrs) (Change, bool) {
+// it (see diffUser). i is the attribute's index in attrOrder.
+func (c *computer) diffAttr(d *identity.Desired, u *identity.User, i int, en enablement, scope identity.Attrs) (Change, bool) {
+	spec := c.order[i]
 	if spec.CreateOnly {
 		return Change{}, false
 	}
-	before, after := u.Attrs.Get(spec.Name), d.Attrs.Get(spec.Name)
+	before, after := c.userF[i].Get(u.Attrs), c.recordF[i].Get(d.Attrs)
 	if spec.Name == c.r.Placement && en.want == "false" && c.in.Policy.LeaverPlacement != "" {
 		after = c.in.Policy.LeaverPlacement // a leaver goes to the leavers' place
 	}
@@ -1041,7 +1062,7 @@ func (c *computer) keepWhole(a *Action, u *identity.User) {
 
 // enabled reports whether user u's account is enabled (unset counts as
 // enabled, as directories never leave it unset).
-func (c *computer) enabled(u *identity.User) bool { return u.Attrs.Get(c.r.Enabled) != "false" }
+func (c *computer) enabled(u *identity.User) bool { return c.enabledF.Get(u.Attrs) != "false" }
 
 // managerLabel names a current manager by match key, or by sign-in name
 // or id when the manager is outside the target scope.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -550,5 +551,98 @@ func TestOfflineWordingClaimsNoJoiner(t *testing.T) {
 				t.Errorf("offline warning claims a joiner: %s", p.Warnings[0].Message)
 			}
 		})
+	}
+}
+
+// TestComputeAlikeHoweverAttrsAreKept plans one workforce against one
+// directory with the attributes kept in the slots of layouts (as a
+// mapping and a read keep them), in maps, and half one way, half the
+// other: the plans are the same.
+func TestComputeAlikeHoweverAttrsAreKept(t *testing.T) {
+	slotted := benchInput(3000)
+	// Users the directory holds twice or three times under one key, a user
+	// without a key, disabled users.
+	extra := []identity.User{
+		user("twin-a", "0000150", "userPrincipalName", "twin-a@contoso.com"),
+		user("twin-b", "0000150", "userPrincipalName", "twin-b@contoso.com", "accountEnabled", "false"),
+		user("trip-a", "0000260"), user("trip-b", "0000260"), user("trip-c", "0000260"),
+		user("nokey", "", "userPrincipalName", "nokey@contoso.com"),
+	}
+	l := identity.NewLayout([]string{"employeeId", "userPrincipalName", "accountEnabled"})
+	for _, u := range extra {
+		u.Attrs = packed(l, u.Attrs)
+		slotted.Users = append(slotted.Users, u)
+	}
+	for i := range slotted.Users {
+		if i%7 == 0 {
+			slotted.Users[i].Attrs.Set("accountEnabled", "false")
+		}
+	}
+	inMaps := func(every int) Input {
+		in := slotted
+		in.Desired = slices.Clone(slotted.Desired)
+		in.Users = slices.Clone(slotted.Users)
+		for i := range in.Desired {
+			if i%every == 0 {
+				in.Desired[i].Attrs = identity.AttrsOf(in.Desired[i].Attrs.Map())
+			}
+		}
+		for i := range in.Users {
+			if i%every == 0 {
+				in.Users[i].Attrs = identity.AttrsOf(in.Users[i].Attrs.Map())
+			}
+		}
+		return in
+	}
+	want := encoded(t, slotted)
+	if !strings.Contains(want, `"target_duplicate_key"`) || !strings.Contains(want, `"update"`) || !strings.Contains(want, `"disable"`) {
+		t.Fatalf("the input does not exercise what it should:\n%.2000s", want)
+	}
+	for _, every := range []int{1, 2} {
+		if got := encoded(t, inMaps(every)); got != want {
+			t.Errorf("attributes in maps (every %d): the plan differs from the one of slotted attributes", every)
+		}
+	}
+}
+
+// encoded is the plan of in, encoded.
+func encoded(t *testing.T, in Input) string {
+	t.Helper()
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Encode(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestComputeCountsManagedUsers checks the counts the leaver guards
+// divide by, and that a key three users hold is reported once.
+func TestComputeCountsManagedUsers(t *testing.T) {
+	ann := person("1001", 2, "Ann Lee", "Sales")
+	in := input([]identity.Desired{ann, person("1002", 3, "Bob Ray", "IT")}, []identity.User{
+		existing("u1", ann),
+		user("u2", "1002", "accountEnabled", "false"),
+		user("u3", "2000"), user("u4", "2000", "accountEnabled", "false"), user("u5", "2000"),
+		user("u6", ""),
+	})
+	p, err := Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Managed != 5 || p.Summary.ActiveManaged != 3 {
+		t.Errorf("managed %d, active %d; want 5, 3", p.Summary.Managed, p.Summary.ActiveManaged)
+	}
+	var dup []string
+	for _, w := range p.Warnings {
+		if w.Code == WarnTargetDuplicateKey {
+			dup = append(dup, w.Message)
+		}
+	}
+	if len(dup) != 1 || !strings.Contains(dup[0], "3 users have employeeId \"2000\": u3 (), u4 (), u5 ()") {
+		t.Errorf("target_duplicate_key warnings = %q", dup)
 	}
 }
