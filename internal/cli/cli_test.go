@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hrsync/hrsync/internal/buildinfo"
+	"github.com/hrsync/hrsync/internal/plan"
 )
 
 // quickstart copies the quick start into a temp folder and returns the
@@ -199,5 +200,38 @@ func TestPlanColorOnATerminalOnly(t *testing.T) {
 		if !color && strings.Contains(s.out.String(), "\x1b") {
 			t.Errorf("escapes without colour:\n%q", s.out.String())
 		}
+	}
+}
+
+// TestPlanOutShownOnlyOnceSaved: plan --out shows the plan (rendered while
+// it is saved) only once the file holds it; when it cannot be saved,
+// nothing of it is shown and the exit is an error.
+func TestPlanOutShownOnlyOnceSaved(t *testing.T) {
+	for _, format := range []string{"text", "json", "markdown"} {
+		t.Run(format, func(t *testing.T) {
+			cfg := quickstart(t)
+			out := filepath.Join(t.TempDir(), "plan.json")
+			s := newStreams("", false)
+			if code := Main(context.Background(), []string{"plan", "-c", cfg, "--format", format, "--out", out}, s.ios, testBuild); code != ExitOK {
+				t.Fatalf("plan: exit %d\n%s", code, s.err)
+			}
+			saved, err := plan.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(saved.Actions) == 0 || !strings.Contains(s.out.String(), saved.Actions[0].Key) {
+				t.Errorf("the saved plan's first action (%+v) is not shown:\n%.2000s", saved.Actions, s.out)
+			}
+			if !strings.Contains(s.err.String(), "Saved the plan to "+out) {
+				t.Errorf("stderr lacks the saved notice:\n%s", s.err)
+			}
+
+			missing := filepath.Join(t.TempDir(), "no such folder", "plan.json")
+			s = newStreams("", false)
+			code := Main(context.Background(), []string{"plan", "-c", cfg, "--format", format, "--out", missing}, s.ios, testBuild)
+			if code != ExitError || s.out.Len() != 0 || !strings.Contains(s.err.String(), "write plan "+missing) || strings.Contains(s.err.String(), "Saved the plan") {
+				t.Errorf("unsaved plan: exit %d (want %d), stdout %d bytes (want 0), stderr:\n%s", code, ExitError, s.out.Len(), s.err)
+			}
+		})
 	}
 }

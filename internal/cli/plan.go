@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -39,18 +40,8 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 			if err != nil {
 				return err
 			}
-			if out != "" {
-				kept, err := engine.SavePlan(out, p)
-				if err != nil {
-					return err
-				}
-				a.noticeKept(out, kept)
-			}
-			if err := render.PlanStyle(a.ios.Out, p, format, a.ios.style()); err != nil {
+			if err := a.saveAndShow(p, out, format); err != nil {
 				return err
-			}
-			if out != "" {
-				a.notice("Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
 			}
 			if code := detailedExit(p); detailed && code != ExitOK {
 				return &exitError{code: code}
@@ -68,6 +59,40 @@ With --out the plan is saved (mode 0600) for "hrsync apply PLAN" after review.`,
 	addConfigFlags(cmd.Flags())
 	completeConfigFlags(cmd)
 	return cmd
+}
+
+// saveAndShow saves the plan to out (when set) and shows it in format.
+// The plan is rendered while it is saved (a plan of many changes takes a
+// while to encode and to render), but shown only once it is saved: a plan
+// that could not be saved is not shown as if it could be applied.
+func (a *app) saveAndShow(p *plan.Plan, out, format string) error {
+	if out == "" {
+		return render.PlanStyle(a.ios.Out, p, format, a.ios.style())
+	}
+	type saved struct {
+		kept engine.Kept
+		err  error
+	}
+	done := make(chan saved, 1)
+	go func() {
+		kept, err := engine.SavePlan(out, p)
+		done <- saved{kept, err}
+	}()
+	var shown bytes.Buffer
+	rerr := render.PlanStyle(&shown, p, format, a.ios.style())
+	s := <-done
+	if s.err != nil {
+		return s.err
+	}
+	a.noticeKept(out, s.kept)
+	if rerr != nil {
+		return rerr
+	}
+	if _, err := a.ios.Out.Write(shown.Bytes()); err != nil {
+		return fmt.Errorf("show the plan: %w", err)
+	}
+	a.notice("Saved the plan to %s. Apply exactly this plan with: hrsync apply -c %s %s\n", out, a.configArg(), out)
+	return nil
 }
 
 // detailedExit is plan --detailed-exitcode's exit code: ExitChanges when

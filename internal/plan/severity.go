@@ -95,13 +95,23 @@ func (p *Plan) Warn(w Warning) {
 }
 
 // classify sets each warning's severity and the summary's count of
-// problems: derived from the codes, never trusted from a plan file.
+// problems: derived from the codes, never trusted from a plan file. A
+// plan already classified (as Compute leaves it) is only read, so that
+// it can be encoded (Encode classifies) while it is rendered.
 func (p *Plan) classify() {
-	p.Summary.Problems = 0
+	problems, same := 0, true
 	for i := range p.Warnings {
-		p.Warnings[i].Severity = Severity(p.Warnings[i].Code)
-		if p.Warnings[i].Severity == SeverityProblem {
-			p.Summary.Problems++
+		sev := Severity(p.Warnings[i].Code)
+		same = same && p.Warnings[i].Severity == sev
+		if sev == SeverityProblem {
+			problems++
 		}
 	}
+	if same && p.Summary.Problems == problems {
+		return
+	}
+	for i := range p.Warnings {
+		p.Warnings[i].Severity = Severity(p.Warnings[i].Code)
+	}
+	p.Summary.Problems = problems
 }
