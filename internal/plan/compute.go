@@ -1128,88 +1128,93 @@ func (c *computer) leavers() {
 		c.warn(WarnLeaversSuppressed, "", "%d record(s) have no usable match key, so hrsync cannot tell whose they are; no leavers are planned until they are fixed", c.unkeyed)
 		return
 	}
-	keys := make([]string, 0, len(c.byKey))
-	for k := range c.byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		us := c.byKey[k]
-		if c.seen[k] || len(us) != 1 {
-			continue
+	// In directory order: finish sorts the actions and the warnings.
+	for i := range c.in.Users {
+		u := &c.in.Users[i]
+		k := Fold(c.matchF.Get(u.Attrs))
+		if k == "" || c.seen[k] || len(c.byKey[k]) != 1 {
+			continue // not managed, in the source, or held by several users
 		}
-		u := us[0]
-		if u.MasteredIn != "" && c.enabled(u) {
+		switch {
+		case u.MasteredIn != "" && c.enabled(u):
 			c.p.Summary.Mastered++
-			c.warn(WarnMastered, strings.TrimSpace(u.Attrs.Get(c.in.MatchAttr)), "user %s (%s) is a leaver (%s), but it is mastered in %s: hrsync does not disable it here; disable it there (hrsync then revokes its sessions once the disable has reached this directory), or plan against that directory (target.type: active_directory)",
+			c.warn(WarnMastered, strings.TrimSpace(c.matchF.Get(u.Attrs)), "user %s (%s) is a leaver (%s), but it is mastered in %s: hrsync does not disable it here; disable it there (hrsync then revokes its sessions once the disable has reached this directory), or plan against that directory (target.type: active_directory)",
 				u.ID, u.Attrs.Get(c.r.SignIn), c.leaverReason(k), u.MasteredIn)
-			continue
+		case !c.enabled(u):
+			c.disabledLeaver(u, k)
+		default:
+			c.disableLeaver(u, k)
 		}
-		if !c.enabled(u) {
-			// Already disabled; the managed groups and licenses it still
-			// holds go (a removal that failed in an earlier run, or a
-			// leaver disabled before the policy said so).
-			if _, rekey := c.upnWantedBy[u.ID]; rekey {
-				continue // perhaps the same person under a new key: held, as above
-			}
-			a := Action{Action: Update, Key: strings.TrimSpace(u.Attrs.Get(c.in.MatchAttr)), ID: u.ID,
-				DisplayName: u.Attrs.Get(c.r.DisplayName), UserPrincipalName: u.Attrs.Get(c.r.SignIn),
-				Reason: c.leaverReason(k) + "; its managed groups and licenses are removed", Event: EventAbsent,
-				Source: c.leftScopeProv(k), Changes: []Change{}, Fingerprint: Fingerprint(u)}
-			if _, ok := c.leftScope[k]; ok {
-				a.Event = EventLeftScope
-			}
-			c.leaverAccess(u, &a)
-			if a.Revoke = u.MasteredIn != "" && u.SessionsStale; a.Revoke {
-				a.Reason = c.leaverReason(k) + "; disabled in " + u.MasteredIn + ", and its sign-in sessions predate that: they are revoked"
-			}
-			if len(a.Groups)+len(a.Licenses) > 0 || a.Revoke {
-				c.p.Actions = append(c.p.Actions, a)
-			}
-			continue
-		}
-		if joiner, ok := c.upnWantedBy[u.ID]; ok {
-			if c.sameName[u.ID] {
-				c.warn(WarnPossibleRekey, u.Attrs.Get(c.in.MatchAttr), "NOT disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address. If it is the same person under a new key, put the new key on this account (%s); if it is a namesake, change the joiner's address in the mapping or the source. Until then neither changes",
-					u.Attrs.Get(c.in.MatchAttr), u.Attrs.Get(c.r.SignIn), joiner, c.in.MatchAttr)
-				continue
-			}
-			c.warn(WarnPossibleRekey, u.Attrs.Get(c.in.MatchAttr), "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (%s) before applying",
-				joiner, u.Attrs.Get(c.r.SignIn), c.in.MatchAttr)
-		}
-		a := Action{
-			Action:            Disable,
-			Key:               strings.TrimSpace(u.Attrs.Get(c.in.MatchAttr)),
-			ID:                u.ID,
-			DisplayName:       u.Attrs.Get(c.r.DisplayName),
-			UserPrincipalName: u.Attrs.Get(c.r.SignIn),
-			Reason:            c.leaverReason(k),
-			Event:             EventAbsent,
-			Source:            c.leftScopeProv(k),
-			Changes:           []Change{{Attribute: c.r.Enabled, Before: optPtr(u.Attrs.Get(c.r.Enabled)), After: strPtr("false")}},
-			Fingerprint:       Fingerprint(u),
-		}
-		if pl, to := c.r.Placement, c.in.Policy.LeaverPlacement; pl != "" && to != "" && !strings.EqualFold(u.Attrs.Get(pl), to) {
-			a.Changes = append(a.Changes, Change{Attribute: pl, Before: optPtr(u.Attrs.Get(pl)), After: strPtr(to)})
-		}
-		if _, ok := c.leftScope[k]; ok {
-			a.Event = EventLeftScope
-		}
-		today := c.today()
-		// The day hrsync saw them go: delete_after_days counts from it. A
-		// date HR gave (the attribute is mapped) stays; one hrsync stamped
-		// on an earlier departure is replaced.
-		_, current := c.leaveDate(u.Attrs) // a date before the hire date is a stale one
-		if ld := c.r.LeaveDate; ld != "" && c.in.StampLeaveDate && (!current || (!c.maps(ld) && u.Attrs.Get(ld) != today)) {
-			a.Changes = append(a.Changes, Change{Attribute: ld, Before: optPtr(u.Attrs.Get(ld)), After: strPtr(today)})
-		}
-		c.leaverAccess(u, &a)
+	}
+}
+
+// disabledLeaver plans what remains for a leaver already disabled: the
+// managed groups and licenses it still holds go (a removal that failed in
+// an earlier run, or a leaver disabled before the policy said so), and
+// the sessions of one disabled in the directory that masters it.
+func (c *computer) disabledLeaver(u *identity.User, k string) {
+	if _, rekey := c.upnWantedBy[u.ID]; rekey {
+		return // perhaps the same person under a new key: held, as in disableLeaver
+	}
+	a := Action{Action: Update, Key: strings.TrimSpace(c.matchF.Get(u.Attrs)), ID: u.ID,
+		DisplayName: u.Attrs.Get(c.r.DisplayName), UserPrincipalName: u.Attrs.Get(c.r.SignIn),
+		Reason: c.leaverReason(k) + "; its managed groups and licenses are removed", Event: EventAbsent,
+		Source: c.leftScopeProv(k), Changes: []Change{}, Fingerprint: Fingerprint(u)}
+	if _, ok := c.leftScope[k]; ok {
+		a.Event = EventLeftScope
+	}
+	c.leaverAccess(u, &a)
+	if a.Revoke = u.MasteredIn != "" && u.SessionsStale; a.Revoke {
+		a.Reason = c.leaverReason(k) + "; disabled in " + u.MasteredIn + ", and its sign-in sessions predate that: they are revoked"
+	}
+	if len(a.Groups)+len(a.Licenses) > 0 || a.Revoke {
 		c.p.Actions = append(c.p.Actions, a)
 	}
 }
 
-// guards marks the plan not applyable when it would disable more users than
-// the policy allows.
+// disableLeaver plans the disable of an enabled leaver, unless a joiner
+// with its name wants its address (perhaps the same person under a new
+// key); a joiner with another name wanting it is only warned of.
+func (c *computer) disableLeaver(u *identity.User, k string) {
+	if joiner, ok := c.upnWantedBy[u.ID]; ok {
+		if c.sameName[u.ID] {
+			c.warn(WarnPossibleRekey, c.matchF.Get(u.Attrs), "NOT disabled: %s (%s) is absent from the source, but the joiner with key %s has the same name and wants its address. If it is the same person under a new key, put the new key on this account (%s); if it is a namesake, change the joiner's address in the mapping or the source. Until then neither changes",
+				c.matchF.Get(u.Attrs), u.Attrs.Get(c.r.SignIn), joiner, c.in.MatchAttr)
+			return
+		}
+		c.warn(WarnPossibleRekey, c.matchF.Get(u.Attrs), "disabled as absent from the source, but the joiner with key %s wants its address %s. If they are the same person under a new key and a new name, put the new key on this account (%s) before applying",
+			joiner, u.Attrs.Get(c.r.SignIn), c.in.MatchAttr)
+	}
+	a := Action{
+		Action:            Disable,
+		Key:               strings.TrimSpace(c.matchF.Get(u.Attrs)),
+		ID:                u.ID,
+		DisplayName:       u.Attrs.Get(c.r.DisplayName),
+		UserPrincipalName: u.Attrs.Get(c.r.SignIn),
+		Reason:            c.leaverReason(k),
+		Event:             EventAbsent,
+		Source:            c.leftScopeProv(k),
+		Changes:           []Change{{Attribute: c.r.Enabled, Before: optPtr(u.Attrs.Get(c.r.Enabled)), After: strPtr("false")}},
+		Fingerprint:       Fingerprint(u),
+	}
+	if pl, to := c.r.Placement, c.in.Policy.LeaverPlacement; pl != "" && to != "" && !strings.EqualFold(u.Attrs.Get(pl), to) {
+		a.Changes = append(a.Changes, Change{Attribute: pl, Before: optPtr(u.Attrs.Get(pl)), After: strPtr(to)})
+	}
+	if _, ok := c.leftScope[k]; ok {
+		a.Event = EventLeftScope
+	}
+	today := c.today()
+	// The day hrsync saw them go: delete_after_days counts from it. A
+	// date HR gave (the attribute is mapped) stays; one hrsync stamped
+	// on an earlier departure is replaced.
+	_, current := c.leaveDate(u.Attrs) // a date before the hire date is a stale one
+	if ld := c.r.LeaveDate; ld != "" && c.in.StampLeaveDate && (!current || (!c.maps(ld) && u.Attrs.Get(ld) != today)) {
+		a.Changes = append(a.Changes, Change{Attribute: ld, Before: optPtr(u.Attrs.Get(ld)), After: strPtr(today)})
+	}
+	c.leaverAccess(u, &a)
+	c.p.Actions = append(c.p.Actions, a)
+}
+
 // leaverReason says why a managed user is a leaver.
 func (c *computer) leaverReason(k string) string {
 	if _, ok := c.leftScope[k]; ok {
@@ -1225,6 +1230,8 @@ func (c *computer) leftScopeProv(k string) *identity.Provenance {
 	return nil
 }
 
+// guards marks the plan not applyable when it would disable more users than
+// the policy allows.
 func (c *computer) guards() {
 	c.p.Blocked = guards(c.p.Actions, c.in.Policy, c.p.Summary.Managed, c.p.Summary.ActiveManaged, c.in.Records)
 	for _, b := range c.p.Blocked {
