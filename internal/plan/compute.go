@@ -405,9 +405,10 @@ func (c *computer) matchFurther() {
 	c.byAlt = make([]map[string][]*identity.User, len(c.in.AltMatchAttrs))
 	for j, attr := range c.in.AltMatchAttrs {
 		c.byAlt[j] = make(map[string][]*identity.User)
+		f := identity.NewField(attr)
 		for i := range c.in.Users {
 			u := &c.in.Users[i]
-			if v := Fold(u.Attrs.Get(attr)); v != "" {
+			if v := Fold(f.Get(u.Attrs)); v != "" {
 				c.byAlt[j][v] = append(c.byAlt[j][v], u)
 			}
 		}
@@ -417,46 +418,73 @@ func (c *computer) matchFurther() {
 		if len(c.byKey[Fold(d.Key)]) > 0 {
 			continue
 		}
-		for j, attr := range c.in.AltMatchAttrs {
-			if j >= len(d.AltKeys()) || d.AltKeys()[j] == "" {
-				continue
-			}
-			us := c.byAlt[j][Fold(d.AltKeys()[j])]
-			if len(us) == 0 {
-				continue
-			}
-			if len(us) > 1 {
-				ids := make([]string, len(us))
-				for i, u := range us {
-					ids[i] = u.ID
-				}
-				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) matches %d users (%s)", attr, d.AltKeys()[j], j+2, len(us), strings.Join(ids, ", "))
-				w.Sources = []identity.Provenance{d.Prov}
-				c.altMatch[d] = nil
-				break
-			}
-			u := us[0]
-			if k := u.Attrs.Get(c.in.MatchAttr); k != "" {
-				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) belongs to user %s, who holds %s %q; fix the source or that account",
-					attr, d.AltKeys()[j], j+2, u.ID, c.in.MatchAttr, k)
-				w.Sources = []identity.Provenance{d.Prov}
-				c.altMatch[d] = nil
-				break
-			}
-			if c.enablement(d, nil).want != "true" || !c.enabled(u) {
-				// Never hand a disabled account to someone, nor give a
-				// terminated worker's record someone's live account.
-				w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) finds user %s, but the record or the account is disabled; hrsync takes over only active accounts for active records",
-					attr, d.AltKeys()[j], j+2, u.ID)
-				w.Sources = []identity.Provenance{d.Prov}
-				c.altMatch[d] = nil
-				break
-			}
+		if u, found := c.matchAlt(d); found {
 			c.altMatch[d] = u
-			claims[u.ID] = append(claims[u.ID], d)
-			break
+			if u != nil {
+				claims[u.ID] = append(claims[u.ID], d)
+			}
 		}
 	}
+	c.refuseShared(claims)
+	// Every takeover is called out: an account that predates hrsync gets
+	// a key, and from then on hrsync manages it.
+	for _, d := range c.unique {
+		if u := c.altMatch[d]; u != nil {
+			w := c.warn(WarnTakeover, d.Key, "user %s (%s, %q) has no %s; a further match rule pairs it with this record, so it gets %s %s and hrsync manages it from now on. Check it is this worker and not an admin or service account",
+				u.ID, u.Attrs.Get(c.r.SignIn), u.Attrs.Get(c.r.DisplayName), c.in.MatchAttr, c.in.MatchAttr, d.Key)
+			w.Sources = []identity.Provenance{d.Prov}
+		}
+	}
+}
+
+// matchAlt is the user the first further rule that finds anyone finds for
+// record d (found false when none does), or nil, with a warning, when
+// that user cannot be d's (see altConflict).
+func (c *computer) matchAlt(d *identity.Desired) (u *identity.User, found bool) {
+	for j, attr := range c.in.AltMatchAttrs {
+		if j >= len(d.AltKeys()) || d.AltKeys()[j] == "" {
+			continue
+		}
+		us := c.byAlt[j][Fold(d.AltKeys()[j])]
+		if len(us) == 0 {
+			continue
+		}
+		if why := c.altConflict(d, us); why != "" {
+			w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) %s", attr, d.AltKeys()[j], j+2, why)
+			w.Sources = []identity.Provenance{d.Prov}
+			return nil, true
+		}
+		return us[0], true
+	}
+	return nil, false
+}
+
+// altConflict says why the users us a further rule finds for record d
+// cannot be paired with it, "" when they can: several users, a user who
+// holds another key, or a disabled record or account.
+func (c *computer) altConflict(d *identity.Desired, us []*identity.User) string {
+	if len(us) > 1 {
+		ids := make([]string, len(us))
+		for i, u := range us {
+			ids[i] = u.ID
+		}
+		return fmt.Sprintf("matches %d users (%s)", len(us), strings.Join(ids, ", "))
+	}
+	u := us[0]
+	if k := c.matchF.Get(u.Attrs); k != "" {
+		return fmt.Sprintf("belongs to user %s, who holds %s %q; fix the source or that account", u.ID, c.in.MatchAttr, k)
+	}
+	if c.enablement(d, nil).want != "true" || !c.enabled(u) {
+		// Never hand a disabled account to someone, nor give a terminated
+		// worker's record someone's live account.
+		return fmt.Sprintf("finds user %s, but the record or the account is disabled; hrsync takes over only active accounts for active records", u.ID)
+	}
+	return ""
+}
+
+// refuseShared unpairs the records that further rules pair with one user
+// (claims, by the user's id), with a warning for each such user.
+func (c *computer) refuseShared(claims map[string][]*identity.Desired) {
 	ids := make([]string, 0, len(claims))
 	for id := range claims {
 		ids = append(ids, id)
@@ -476,15 +504,6 @@ func (c *computer) matchFurther() {
 		}
 		w := c.warn(WarnMatchConflict, ds[0].Key, "left out: records %s all match user %s (%s); none is paired with it", strings.Join(keys, ", "), id, c.byID[id].Attrs.Get(c.r.SignIn))
 		w.Sources = provs
-	}
-	// Every takeover is called out: an account that predates hrsync gets
-	// a key, and from then on hrsync manages it.
-	for _, d := range c.unique {
-		if u := c.altMatch[d]; u != nil {
-			w := c.warn(WarnTakeover, d.Key, "user %s (%s, %q) has no %s; a further match rule pairs it with this record, so it gets %s %s and hrsync manages it from now on. Check it is this worker and not an admin or service account",
-				u.ID, u.Attrs.Get(c.r.SignIn), u.Attrs.Get(c.r.DisplayName), c.in.MatchAttr, c.in.MatchAttr, d.Key)
-			w.Sources = []identity.Provenance{d.Prov}
-		}
 	}
 }
 

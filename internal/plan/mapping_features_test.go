@@ -308,3 +308,48 @@ func TestLifecycleClasses(t *testing.T) {
 		t.Fatalf("lifecycle = %v, want %v", got, want)
 	}
 }
+
+// TestFurtherMatchConflictMessages pins what a further rule's conflicts
+// tell the admin.
+func TestFurtherMatchConflictMessages(t *testing.T) {
+	ann := withAlt(person("1", 2, "Ann Lee", "Sales"), "ann.lee@contoso.com")
+	const rule = `left out: userPrincipalName "ann.lee@contoso.com" (match rule 2) `
+	tests := []struct {
+		name    string
+		desired []identity.Desired
+		users   []identity.User
+		want    string
+	}{
+		{"several users", []identity.Desired{ann},
+			[]identity.User{user("a", "", "userPrincipalName", "ann.lee@contoso.com"), user("b", "", "userPrincipalName", "ANN.LEE@contoso.com")},
+			rule + "matches 2 users (a, b)"},
+		{"another key", []identity.Desired{ann},
+			[]identity.User{user("x", "99", "userPrincipalName", "ann.lee@contoso.com")},
+			rule + `belongs to user x, who holds employeeId "99"; fix the source or that account`},
+		{"a disabled account", []identity.Desired{ann},
+			[]identity.User{user("former", "", "userPrincipalName", "ann.lee@contoso.com", "accountEnabled", "false")},
+			rule + "finds user former, but the record or the account is disabled; hrsync takes over only active accounts for active records"},
+		{"two records", []identity.Desired{ann, withAlt(person("2", 3, "Ann Leigh", "Ops"), "ann.lee@contoso.com")},
+			[]identity.User{user("legacy", "", "userPrincipalName", "ann.lee@contoso.com")},
+			"left out: records 1, 2 all match user legacy (ann.lee@contoso.com); none is paired with it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input(tt.desired, tt.users)
+			in.AltMatchAttrs = []string{"userPrincipalName"}
+			p, err := Compute(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range p.Warnings {
+				if w.Code == WarnMatchConflict {
+					got = append(got, w.Message)
+				}
+			}
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("match_conflict messages = %q\nwant [%q]", got, tt.want)
+			}
+		})
+	}
+}
