@@ -443,3 +443,74 @@ func TestCacheFindsRestoresTheChangesLeaveOut(t *testing.T) {
 	}
 	t.Logf("%d restores left out of the changes, found all the same", hidden)
 }
+
+// failChanges wraps a directory whose change reads fail when fail is set,
+// with an error other than a lost state (a server that keeps failing).
+type failChanges struct {
+	directory.Directory
+	fail *bool
+}
+
+func (d failChanges) ReadUsersTracked(ctx context.Context, q directory.Query, sample []identity.User, progress func(int)) ([]identity.User, string, error) {
+	return d.Directory.(directory.Tracker).ReadUsersTracked(ctx, q, sample, progress)
+}
+
+func (d failChanges) ReadChanges(ctx context.Context, q directory.Query, state string, users []identity.User, progress func(int)) ([]identity.User, string, error) {
+	if *d.fail {
+		return nil, "", fmt.Errorf("delta page: 500 Internal Server Error")
+	}
+	return d.Directory.(directory.Tracker).ReadChanges(ctx, q, state, users, progress)
+}
+
+// TestCacheFallbacksSaySo: each way the user cache cannot serve a plan
+// (none yet, a delta token Graph no longer knows, a damaged file, a
+// failed read of the changes, --refresh=full) reads every user and says
+// why in the log; a cache that serves says that too. Every plan equals
+// the plan from a full read.
+func TestCacheFallbacksSaySo(t *testing.T) {
+	fail := false
+	q := newEquivalence(t, 7, func(d directory.Directory) directory.Directory { return failChanges{d, &fail} })
+	var log strings.Builder
+	q.cached.Log = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	steps := []struct {
+		name  string
+		setup func()
+		says  string
+		full  bool // the plan read every user
+	}{
+		{"no cache yet", func() {}, "no user cache yet; reading every user", true},
+		{"cache serves", func() {}, "target read: the cached users and the changes since", false},
+		{"token expired", func() { q.clk.add(8 * 24 * time.Hour) }, "the directory no longer knows the user cache's state", true},
+		{"damaged", func() {
+			files, _ := filepath.Glob(filepath.Join(q.dir, ".hrsync", "cache", "*.cache"))
+			if len(files) != 1 {
+				t.Fatalf("cache files: %v", files)
+			}
+			if err := os.WriteFile(files[0], []byte("not a cache"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "user cache not used; reading every user", true},
+		{"changes fail", func() { fail = true }, "reading the changes since the user cache failed; reading every user", true},
+		{"forced", func() { fail = false; q.cached.Refresh = RefreshFull }, "reading every user (--refresh=full)", true},
+		{"serves again", func() { q.cached.Refresh = RefreshAuto }, "target read: the cached users and the changes since", false},
+	}
+	ctx := context.Background()
+	for i, st := range steps {
+		q.hrChanges()
+		q.adminEdits(ctx)
+		writeWorkers(t, filepath.Join(q.dir, "hr.csv"), q.ws)
+		st.setup()
+		log.Reset()
+		if _, err := q.plans(ctx, i); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		got := log.String()
+		if !strings.Contains(got, st.says) {
+			t.Errorf("%s: the log does not say %q:\n%s", st.name, st.says, got)
+		}
+		if full := strings.Contains(got, `msg="target read" `); full != st.full {
+			t.Errorf("%s: read every user = %v, want %v:\n%s", st.name, full, st.full, got)
+		}
+		q.clk.add(time.Hour)
+	}
+}

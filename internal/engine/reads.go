@@ -81,70 +81,92 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) (*userRea
 	q := e.query()
 	info := t.Info()
 	key := usercache.Key{Tenant: info.TenantID, Endpoint: info.Endpoint, Query: usercache.Fingerprint(q.Attrs, q.Manager, q.Licenses)}
-	path := usercache.File(dir, key)
+	cf := cacheFile{key: key, path: usercache.File(dir, key)}
 	bar := e.Progress.Start("reading users of "+e.Schema.Name, -1)
 	defer bar.Done()
 	start := time.Now()
-	saver := func(state string) func([]identity.User, []string) {
-		return func(users []identity.User, gone []string) {
-			if state == "" {
-				if err := usercache.Remove(path); err != nil {
-					e.Log.Warn("could not remove the user cache", "cache", path, "error", err)
-				}
-				return
-			}
-			t0 := time.Now()
-			err := usercache.Save(path, &usercache.Cache{Key: key, State: state, Saved: e.Now().UTC(), Users: users, Gone: gone})
-			if err != nil {
-				e.Log.Warn("could not save the user cache; the next plan reads every user", "cache", path, "error", err)
-				return
-			}
-			e.Log.Debug("user cache saved", "cache", path, "users", len(users), "took", time.Since(t0).Round(time.Millisecond))
-		}
-	}
-	var sample []identity.User
+	var sample []identity.User // the cached users, only to share the full read out evenly
 	if e.Refresh == RefreshFull {
 		e.Log.Info("reading every user (--refresh=full)")
-		if c, err := usercache.Load(path, key); err == nil {
-			sample = c.Users // only to share the read out evenly
+		if c, err := usercache.Load(cf.path, key); err == nil {
+			sample = c.Users
 		}
 	} else {
-		c, err := usercache.Load(path, key)
-		switch {
-		case err == nil:
-			before := make([]string, len(c.Users))
-			for i := range c.Users {
-				before[i] = c.Users[i].ID
-			}
-			// On failure ReadChanges leaves the users as they were: they
-			// then balance the full read.
-			sample = c.Users
-			users, state, err := tr.ReadChanges(ctx, q, c.State, c.Users, bar.Set)
-			if err == nil {
-				e.Log.Info("target read: the cached users and the changes since", "endpoint", info.Endpoint, "users", len(users),
-					"cached_at", c.Saved.Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond))
-				return &userRead{users: users, cached: true, gone: removedIDs(before, users, c.Gone), save: saver(state)}, nil
-			}
-			if ctx.Err() != nil {
-				return nil, err
-			}
-			if errors.Is(err, directory.ErrStateLost) {
-				e.Log.Warn("the directory no longer knows the user cache's state (delta token expired or refused); reading every user", "cache", path, "error", err)
-			} else {
-				e.Log.Warn("reading the changes since the user cache failed; reading every user", "cache", path, "error", err)
-			}
-		case errors.Is(err, fs.ErrNotExist):
-			e.Log.Debug("no user cache yet; reading every user", "cache", path)
-		default:
-			e.Log.Warn("user cache not used; reading every user", "cache", path, "error", err)
+		read, cached, err := e.readChanges(ctx, tr, cf, bar.Set, start)
+		if read != nil || err != nil {
+			return read, err
 		}
+		sample = cached
 	}
 	users, state, err := tr.ReadUsersTracked(ctx, q, sample, bar.Set)
 	if err != nil {
 		return nil, fmt.Errorf("read target: %w", err)
 	}
 	e.Log.Info("target read", "endpoint", info.Endpoint, "users", len(users), "took", time.Since(start).Round(time.Millisecond))
-	return &userRead{users: users, save: saver(state)}, nil
+	return &userRead{users: users, save: e.saver(cf, state)}, nil
+}
+
+// cacheFile is where the user cache of a directory and query is kept.
+type cacheFile struct {
+	key  usercache.Key
+	path string
+}
+
+// readChanges reads the users as the cache holds them plus the changes
+// since. When that cannot be done it logs why and returns a nil read
+// (and no error, unless ctx ended): the caller reads every user, balanced
+// by cached, the users the cache held if it could be loaded.
+func (e *Engine) readChanges(ctx context.Context, tr directory.Tracker, cf cacheFile, progress func(int), start time.Time) (read *userRead, cached []identity.User, err error) {
+	c, err := usercache.Load(cf.path, cf.key)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.Log.Debug("no user cache yet; reading every user", "cache", cf.path)
+		return nil, nil, nil
+	case err != nil:
+		e.Log.Warn("user cache not used; reading every user", "cache", cf.path, "error", err)
+		return nil, nil, nil
+	}
+	before := make([]string, len(c.Users))
+	for i := range c.Users {
+		before[i] = c.Users[i].ID
+	}
+	// On failure ReadChanges leaves the users as they were: they then
+	// balance the full read.
+	users, state, err := tr.ReadChanges(ctx, e.query(), c.State, c.Users, progress)
+	switch {
+	case err == nil:
+		e.Log.Info("target read: the cached users and the changes since", "endpoint", cf.key.Endpoint, "users", len(users),
+			"cached_at", c.Saved.Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond))
+		return &userRead{users: users, cached: true, gone: removedIDs(before, users, c.Gone), save: e.saver(cf, state)}, nil, nil
+	case ctx.Err() != nil:
+		return nil, nil, err
+	case errors.Is(err, directory.ErrStateLost):
+		e.Log.Warn("the directory no longer knows the user cache's state (delta token expired or refused); reading every user", "cache", cf.path, "error", err)
+	default:
+		e.Log.Warn("reading the changes since the user cache failed; reading every user", "cache", cf.path, "error", err)
+	}
+	return nil, c.Users, nil
+}
+
+// saver returns the function that writes the cache with the users read
+// and the directory's state after them (see userRead.save); an empty
+// state removes the cache instead.
+func (e *Engine) saver(cf cacheFile, state string) func([]identity.User, []string) {
+	return func(users []identity.User, gone []string) {
+		if state == "" {
+			if err := usercache.Remove(cf.path); err != nil {
+				e.Log.Warn("could not remove the user cache", "cache", cf.path, "error", err)
+			}
+			return
+		}
+		t0 := time.Now()
+		err := usercache.Save(cf.path, &usercache.Cache{Key: cf.key, State: state, Saved: e.Now().UTC(), Users: users, Gone: gone})
+		if err != nil {
+			e.Log.Warn("could not save the user cache; the next plan reads every user", "cache", cf.path, "error", err)
+			return
+		}
+		e.Log.Debug("user cache saved", "cache", cf.path, "users", len(users), "took", time.Since(t0).Round(time.Millisecond))
+	}
 }
 
 // removedIDs are the ids of before missing from after, with those of
