@@ -119,49 +119,18 @@ func (e *Engine) Apply(ctx context.Context, run ApplyRun) (out *Applied, err err
 		return out, err
 	}
 	defer func() { err = CloseTarget(ctx, t, err) }()
-	var p *plan.Plan
 	ao := ApplyOptions{Resume: map[int]apply.Progress{}}
-	if saved != nil {
-		p = saved.plan
-		if ao.Refused, err = e.checkSaved(ctx, saved, t, ao.Resume, notice); err != nil {
-			return out, err
-		}
-	} else {
-		dir, err := e.ReadDirectory(ctx, t)
-		if err != nil {
-			return out, err
-		}
-		p, err = e.Plan(src, dir, PlanTarget(t))
-		dir.WaitSaved()
-		if err != nil {
-			return out, err
-		}
-		out.Plan = p
+	p, err := e.planToApply(ctx, saved, src, t, &ao, notice)
+	if err != nil {
+		return out, err
 	}
+	out.Plan = p
 	if p.Summary.Changes() == 0 {
 		notice("No changes to apply.\n")
 		return out, nil
 	}
-	if !p.Applyable {
-		if !run.AllowOverThresholds {
-			return out, fmt.Errorf("the plan is blocked by a safety threshold: %s; review it, then pass --allow-over-thresholds to apply anyway", strings.Join(p.Blocked, "; "))
-		}
-		notice("Warning: applying a plan over a safety threshold because it was allowed: %s\n", strings.Join(p.Blocked, "; "))
-		p.Applyable = true
-	}
-	if saved == nil && run.Approve != nil {
-		ok, err := run.Approve(p)
-		if err != nil {
-			return out, err
-		}
-		if !ok {
-			return out, ErrCancelled
-		}
-	}
-	if run.Prepare != nil {
-		if err := run.Prepare(p); err != nil {
-			return out, err
-		}
+	if err := authorize(run, p, saved == nil, notice); err != nil {
+		return out, err
 	}
 	if saved != nil {
 		// A journal that cannot be written stops the run like Ctrl-C:
@@ -185,6 +154,50 @@ func (e *Engine) Apply(ctx context.Context, run ApplyRun) (out *Applied, err err
 		out.Stopped = ctx.Err()
 	}
 	return out, err
+}
+
+// planToApply is the plan a run applies: the saved plan, checked against
+// the directory (ao.Refused gets its stale actions, ao.Resume what an
+// earlier run of it began), or, without one, a plan made now from src.
+func (e *Engine) planToApply(ctx context.Context, saved *savedPlan, src *SourceResult, t directory.Directory, ao *ApplyOptions, notice func(string, ...any)) (*plan.Plan, error) {
+	if saved != nil {
+		var err error
+		ao.Refused, err = e.checkSaved(ctx, saved, t, ao.Resume, notice)
+		return saved.plan, err
+	}
+	dir, err := e.ReadDirectory(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.Plan(src, dir, PlanTarget(t))
+	dir.WaitSaved()
+	return p, err
+}
+
+// authorize lets a run apply plan p: over a safety threshold only when
+// the run allows it (and says so), a plan made now (fresh) only once
+// approved, and after run.Prepare.
+func authorize(run ApplyRun, p *plan.Plan, fresh bool, notice func(string, ...any)) error {
+	if !p.Applyable {
+		if !run.AllowOverThresholds {
+			return fmt.Errorf("the plan is blocked by a safety threshold: %s; review it, then pass --allow-over-thresholds to apply anyway", strings.Join(p.Blocked, "; "))
+		}
+		notice("Warning: applying a plan over a safety threshold because it was allowed: %s\n", strings.Join(p.Blocked, "; "))
+		p.Applyable = true
+	}
+	if fresh && run.Approve != nil {
+		ok, err := run.Approve(p)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrCancelled
+		}
+	}
+	if run.Prepare != nil {
+		return run.Prepare(p)
+	}
+	return nil
 }
 
 // savedPlan is a plan file being applied, with its journal.
