@@ -293,6 +293,36 @@ func FlagName(key string) string {
 
 // Load reads, merges and validates the configuration.
 func Load(opts Options) (*Config, error) {
+	v := newViper()
+	cfg, doc, err := readFile(v, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := bindFlags(v, opts.Flags); err != nil {
+		return nil, err
+	}
+	cfg.loc = locator{file: cfg.File, doc: doc, getenv: os.Getenv, flags: opts.Flags}
+	if err := cfg.readSource(v, doc); err != nil {
+		return nil, err
+	}
+	cfg.Mapping = v.GetString("mapping")
+	cfg.Target = readTarget(v)
+	cfg.Policy.Leavers = strings.ToLower(v.GetString("policy.leavers"))
+	cfg.Policy.PrehireAccount = strings.ToLower(strings.TrimSpace(v.GetString("policy.prehire_account")))
+	errs := cfg.readTyped(v)
+	if err := cfg.readDirectoryPassword(v); err != nil {
+		errs = append(errs, err)
+	}
+	if err := cfg.validate(cfg.loc); err != nil || len(errs) > 0 {
+		return nil, errors.Join(append(errs, err)...)
+	}
+	return cfg, nil
+}
+
+// newViper returns a viper that knows every key with its default and maps
+// HRSYNC_* environment variables onto them (HRSYNC_TARGET_GRAPH_URL for
+// target.graph_url): the environment overrides the file and the defaults.
+func newViper() *viper.Viper {
 	v := viper.New()
 	for k, d := range defaults {
 		v.SetDefault(k, d)
@@ -300,214 +330,301 @@ func Load(opts Options) (*Config, error) {
 	v.SetEnvPrefix("HRSYNC")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
+	return v
+}
+
+// readFile reads the config file (opts.File, or ./hrsync.yaml when none is
+// named) into v and returns a Config holding its path, folder and bytes,
+// and the file's YAML document for locating keys. A file that does not
+// exist is an error only when opts.FileExplicit; otherwise the Config's
+// folder is the working directory (see workDir) and the document nil.
+func readFile(v *viper.Viper, opts Options) (*Config, *yaml.Node, error) {
 	file := opts.File
 	if file == "" {
 		file = "hrsync.yaml"
 	}
-	var raw []byte
-	var doc *yaml.Node
-	cfg := &Config{}
-	if data, err := os.ReadFile(file); err == nil {
-		abs, err := filepath.Abs(file)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if opts.FileExplicit || !errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("read config %s: %w (pass the config file with -c)", file, err)
+		}
+		dir, err := workDir(opts)
 		if err != nil {
-			return nil, fmt.Errorf("config %s: %w", file, err)
+			return nil, nil, err
 		}
-		cfg.File, cfg.Dir, raw = abs, filepath.Dir(abs), data
-		if doc, err = parseFile(file, data); err != nil {
-			return nil, err
-		}
-		v.SetConfigType("yaml")
-		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("config %s: %w", file, err)
-		}
-	} else if opts.FileExplicit || !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read config %s: %w (pass the config file with -c)", file, err)
-	} else {
-		dir := opts.WorkDir
-		if dir == "" {
-			if dir, err = os.Getwd(); err != nil {
-				return nil, fmt.Errorf("working directory: %w", err)
-			}
-		}
-		cfg.Dir = dir
+		return &Config{Dir: dir}, nil, nil
 	}
-	if opts.Flags != nil {
-		for k := range defaults {
-			if f := opts.Flags.Lookup(FlagName(k)); f != nil {
-				if err := v.BindPFlag(k, f); err != nil {
-					return nil, fmt.Errorf("bind flag --%s: %w", f.Name, err)
-				}
-			}
-		}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config %s: %w", file, err)
 	}
-	cfg.Raw = raw
-	loc := locator{file: cfg.File, doc: doc, getenv: os.Getenv, flags: opts.Flags}
-	cfg.loc = loc
+	cfg := &Config{File: abs, Dir: filepath.Dir(abs), Raw: data}
+	doc, err := parseFile(file, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, nil, fmt.Errorf("config %s: %w", file, err)
+	}
+	return cfg, doc, nil
+}
 
-	cfg.Source = Source{
+// workDir is the folder relative paths resolve against when there is no
+// config file: opts.WorkDir, or the working directory.
+func workDir(opts Options) (string, error) {
+	if opts.WorkDir != "" {
+		return opts.WorkDir, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("working directory: %w", err)
+	}
+	return dir, nil
+}
+
+// bindFlags binds each flag of flags named after a key (see FlagName) to
+// that key, so that a flag given overrides the environment and the file.
+// flags may be nil.
+func bindFlags(v *viper.Viper, flags *pflag.FlagSet) error {
+	if flags == nil {
+		return nil
+	}
+	for k := range defaults {
+		if f := flags.Lookup(FlagName(k)); f != nil {
+			if err := v.BindPFlag(k, f); err != nil {
+				return fmt.Errorf("bind flag --%s: %w", f.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readSource fills c.Source's settings from v, and source.rest and
+// source.ldap from the file's document, which must hold them as mappings.
+func (c *Config) readSource(v *viper.Viper, doc *yaml.Node) error {
+	c.Source = Source{
 		Type:      strings.ToLower(v.GetString("source.type")),
 		Path:      v.GetString("source.path"),
 		Delimiter: v.GetString("source.delimiter"),
 		Sheet:     v.GetString("source.sheet"),
 	}
+	// Both sections are decoded from the file itself: viper would
+	// lower-case the keys, and column names, header names and attribute
+	// names keep their case.
 	if n := find(doc, []string{"source", "rest"}); n != nil {
-		// Decoded from the file itself: viper would lower-case the keys,
-		// and column names and header names keep their case.
-		if err := n.Decode(&cfg.Source.REST); err != nil || n.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("%s:%d: source.rest: expected settings (url, records, fields, paging, auth ...)", cfg.File, n.Line)
+		if !decodeSettings(n, &c.Source.REST) {
+			return fmt.Errorf("%s:%d: source.rest: expected settings (url, records, fields, paging, auth ...)", c.File, n.Line)
 		}
-		cfg.Source.RESTWhere = fmt.Sprintf("%s:%d", cfg.File, n.Line)
+		c.Source.RESTWhere = fmt.Sprintf("%s:%d", c.File, n.Line)
 	}
 	if n := find(doc, []string{"source", "ldap"}); n != nil {
-		// Decoded from the file itself, as source.rest: attribute names
-		// keep their case.
-		if err := n.Decode(&cfg.Source.LDAP); err != nil || n.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("%s:%d: source.ldap: expected settings (url, base_dn, filter, attributes ...)", cfg.File, n.Line)
+		if !decodeSettings(n, &c.Source.LDAP) {
+			return fmt.Errorf("%s:%d: source.ldap: expected settings (url, base_dn, filter, attributes ...)", c.File, n.Line)
 		}
 	}
-	cfg.Mapping = v.GetString("mapping")
-	cfg.Target = Target{
-		Type:     strings.ToLower(v.GetString("target.type")),
-		TenantID: v.GetString("target.tenant_id"),
-		ClientID: v.GetString("target.client_id"),
-		Auth:     strings.ToLower(v.GetString("target.auth")),
-		GraphURL: strings.TrimRight(v.GetString("target.graph_url"), "/"),
-		State:    v.GetString("target.state"),
-		Seed:     v.GetString("target.seed"),
-		Directory: Directory{
-			URL: v.GetString("target.url"), CAFile: v.GetString("target.ca_file"),
-			BindDN: v.GetString("target.bind_dn"), BaseDN: v.GetString("target.base_dn"),
-			Filter: v.GetString("target.filter"), LeaversOU: v.GetString("target.leavers_ou"),
-			LDAP: LDAPTarget{
-				PeopleDN: v.GetString("target.people_dn"), GroupsDN: v.GetString("target.groups_dn"),
-				PasswordMethod: strings.ToLower(strings.TrimSpace(v.GetString("target.password_method"))),
-				RDNAttribute:   strings.TrimSpace(v.GetString("target.rdn_attribute")),
-				Disable: LDAPDisable{
-					Method: strings.ToLower(strings.TrimSpace(v.GetString("target.disable.method"))),
-					DN:     v.GetString("target.disable.dn"), PolicyDN: v.GetString("target.disable.policy_dn"),
-					Attribute: v.GetString("target.disable.attribute"), EnabledValue: v.GetString("target.disable.enabled_value"),
-					DisabledValue: v.GetString("target.disable.disabled_value"),
-				},
+	return nil
+}
+
+// decodeSettings decodes n, a section of the file, into dst as written,
+// keys keeping their case, and reports whether n is a mapping that
+// decodes.
+func decodeSettings(n *yaml.Node, dst *map[string]any) bool {
+	err := n.Decode(dst)
+	return err == nil && n.Kind == yaml.MappingNode
+}
+
+// readTarget returns the target's plain settings from v; its typed ones
+// (concurrency, start_tls, allow_delete) and the bind password are read
+// later.
+func readTarget(v *viper.Viper) Target {
+	return Target{
+		Type:      strings.ToLower(v.GetString("target.type")),
+		TenantID:  v.GetString("target.tenant_id"),
+		ClientID:  v.GetString("target.client_id"),
+		Auth:      strings.ToLower(v.GetString("target.auth")),
+		GraphURL:  strings.TrimRight(v.GetString("target.graph_url"), "/"),
+		State:     v.GetString("target.state"),
+		Seed:      v.GetString("target.seed"),
+		Directory: readDirectory(v),
+	}
+}
+
+// readDirectory returns an LDAP directory target's plain settings from v.
+func readDirectory(v *viper.Viper) Directory {
+	return Directory{
+		URL: v.GetString("target.url"), CAFile: v.GetString("target.ca_file"),
+		BindDN: v.GetString("target.bind_dn"), BaseDN: v.GetString("target.base_dn"),
+		Filter: v.GetString("target.filter"), LeaversOU: v.GetString("target.leavers_ou"),
+		LDAP: LDAPTarget{
+			PeopleDN: v.GetString("target.people_dn"), GroupsDN: v.GetString("target.groups_dn"),
+			PasswordMethod: strings.ToLower(strings.TrimSpace(v.GetString("target.password_method"))),
+			RDNAttribute:   strings.TrimSpace(v.GetString("target.rdn_attribute")),
+			Disable: LDAPDisable{
+				Method: strings.ToLower(strings.TrimSpace(v.GetString("target.disable.method"))),
+				DN:     v.GetString("target.disable.dn"), PolicyDN: v.GetString("target.disable.policy_dn"),
+				Attribute: v.GetString("target.disable.attribute"), EnabledValue: v.GetString("target.disable.enabled_value"),
+				DisabledValue: v.GetString("target.disable.disabled_value"),
 			},
 		},
 	}
-	passwordEnv, passwordFile := v.GetString("target.password_env"), v.GetString("target.password_file")
-	// Typed values must parse: "max_leavers: ten" silently read as 0
-	// would switch the leaver limit off.
-	var typeErrs []error
-	typed := func(key string, parse func(string) error) {
-		raw := fmt.Sprint(v.Get(key))
-		if err := parse(strings.TrimSpace(raw)); err != nil {
-			typeErrs = append(typeErrs, fmt.Errorf("%s: %s: %q is not %v", loc.where(key), key, raw, err))
-		}
+}
+
+// readDirectoryPassword reads the bind password of a directory target
+// (active_directory, ldap; other targets have none) from where
+// target.password_file or target.password_env point, never from the file.
+func (c *Config) readDirectoryPassword(v *viper.Viper) error {
+	if c.Target.Type != "active_directory" && c.Target.Type != "ldap" {
+		return nil
 	}
-	cfg.Policy.Leavers = strings.ToLower(v.GetString("policy.leavers"))
-	typed("policy.max_leavers", func(s string) (err error) {
-		if cfg.Policy.MaxLeavers, err = strconv.Atoi(s); err != nil {
-			return errors.New("a whole number")
-		}
-		return nil
-	})
-	typed("policy.max_leavers_percent", func(s string) (err error) {
-		if cfg.Policy.MaxLeaversPercent, err = strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64); err != nil {
-			return errors.New("a number")
-		}
-		return nil
-	})
-	typed("source.header_row", func(s string) (err error) {
-		if cfg.Source.HeaderRow, err = strconv.Atoi(s); err != nil || cfg.Source.HeaderRow < 0 {
-			return errors.New("a row number (1 for the first row; 0 for the first non-empty row)")
-		}
-		return nil
-	})
-	for key, dst := range map[string]*bool{"target.start_tls": &cfg.Target.Directory.StartTLS, "target.allow_delete": &cfg.Target.Directory.AllowDelete} {
-		typed(key, func(s string) (err error) {
+	return c.readPassword(c.loc, v.GetString("target.password_env"), v.GetString("target.password_file"))
+}
+
+// typedKeys parses the values of keys that have a type (numbers, booleans,
+// durations, a time zone), collecting an error for each that does not
+// parse: "max_leavers: ten" silently read as 0 would switch the leaver
+// limit off.
+type typedKeys struct {
+	v    *viper.Viper
+	loc  locator
+	errs []error
+}
+
+// parse calls parse with key's value, spaces trimmed; parse stores the
+// value or says what the value should be. The error names where the value
+// was set, the key and the value as given.
+func (t *typedKeys) parse(key string, parse func(string) error) {
+	raw := fmt.Sprint(t.v.Get(key))
+	if err := parse(strings.TrimSpace(raw)); err != nil {
+		t.errs = append(t.errs, fmt.Errorf("%s: %s: %q is not %v", t.loc.where(key), key, raw, err))
+	}
+}
+
+// bools parses each key as true or false into its destination.
+func (t *typedKeys) bools(keys map[string]*bool) {
+	for key, dst := range keys {
+		t.parse(key, func(s string) (err error) {
 			if *dst, err = strconv.ParseBool(s); err != nil {
 				return errors.New("true or false")
 			}
 			return nil
 		})
 	}
-	typed("target.concurrency", func(s string) (err error) {
-		if cfg.Target.Concurrency, err = strconv.Atoi(s); err != nil || cfg.Target.Concurrency < 1 || cfg.Target.Concurrency > 16 {
+}
+
+// readTyped fills c's typed settings from v and returns the errors of
+// those that do not parse. The keys are read in a fixed order, which is
+// the order their errors are shown in.
+func (c *Config) readTyped(v *viper.Viper) []error {
+	t := &typedKeys{v: v, loc: c.loc}
+	c.readLeaverLimits(t)
+	c.readSourceTargetAndTimeout(t)
+	c.readPolicyCounts(t)
+	c.readPolicyOptions(t)
+	return t.errs
+}
+
+// readLeaverLimits reads policy.max_leavers and policy.max_leavers_percent
+// (validate checks their range).
+func (c *Config) readLeaverLimits(t *typedKeys) {
+	t.parse("policy.max_leavers", func(s string) (err error) {
+		if c.Policy.MaxLeavers, err = strconv.Atoi(s); err != nil {
+			return errors.New("a whole number")
+		}
+		return nil
+	})
+	t.parse("policy.max_leavers_percent", func(s string) (err error) {
+		if c.Policy.MaxLeaversPercent, err = strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64); err != nil {
+			return errors.New("a number")
+		}
+		return nil
+	})
+}
+
+// readSourceTargetAndTimeout reads source.header_row, target.start_tls,
+// target.allow_delete, target.concurrency and timeout.
+func (c *Config) readSourceTargetAndTimeout(t *typedKeys) {
+	t.parse("source.header_row", func(s string) (err error) {
+		if c.Source.HeaderRow, err = strconv.Atoi(s); err != nil || c.Source.HeaderRow < 0 {
+			return errors.New("a row number (1 for the first row; 0 for the first non-empty row)")
+		}
+		return nil
+	})
+	t.bools(map[string]*bool{"target.start_tls": &c.Target.Directory.StartTLS, "target.allow_delete": &c.Target.Directory.AllowDelete})
+	t.parse("target.concurrency", func(s string) (err error) {
+		if c.Target.Concurrency, err = strconv.Atoi(s); err != nil || c.Target.Concurrency < 1 || c.Target.Concurrency > 16 {
 			return errors.New("a whole number from 1 to 16 ($batch requests in flight; a few reach Graph's write limit)")
 		}
 		return nil
 	})
-	typed("timeout", func(s string) (err error) {
-		if cfg.Timeout, err = time.ParseDuration(s); err != nil || cfg.Timeout <= 0 {
+	t.parse("timeout", func(s string) (err error) {
+		if c.Timeout, err = time.ParseDuration(s); err != nil || c.Timeout <= 0 {
 			return errors.New("a positive duration such as 90m or 6h")
 		}
 		return nil
 	})
-	for key, dst := range map[string]*int{"policy.max_creates": &cfg.Policy.MaxCreates, "policy.max_updates": &cfg.Policy.MaxUpdates} {
-		typed(key, func(s string) (err error) {
+}
+
+// readPolicyCounts reads policy.max_creates, policy.max_updates,
+// policy.prehire_days, policy.max_plan_age and policy.delete_after_days.
+func (c *Config) readPolicyCounts(t *typedKeys) {
+	for key, dst := range map[string]*int{"policy.max_creates": &c.Policy.MaxCreates, "policy.max_updates": &c.Policy.MaxUpdates} {
+		t.parse(key, func(s string) (err error) {
 			if *dst, err = strconv.Atoi(s); err != nil || *dst < 0 {
 				return errors.New("a whole number, 0 or more (0: no limit)")
 			}
 			return nil
 		})
 	}
-	typed("policy.prehire_days", func(s string) (err error) {
-		if cfg.Policy.PrehireDays, err = strconv.Atoi(s); err != nil || cfg.Policy.PrehireDays < 0 || cfg.Policy.PrehireDays > 365 {
+	t.parse("policy.prehire_days", func(s string) (err error) {
+		if c.Policy.PrehireDays, err = strconv.Atoi(s); err != nil || c.Policy.PrehireDays < 0 || c.Policy.PrehireDays > 365 {
 			return errors.New("a whole number of days from 0 (create on the hire date) to 365")
 		}
 		return nil
 	})
-	typed("policy.max_plan_age", func(s string) (err error) {
-		if cfg.Policy.MaxPlanAge, err = time.ParseDuration(s); err != nil || cfg.Policy.MaxPlanAge < 0 {
+	t.parse("policy.max_plan_age", func(s string) (err error) {
+		if c.Policy.MaxPlanAge, err = time.ParseDuration(s); err != nil || c.Policy.MaxPlanAge < 0 {
 			return errors.New("a duration such as 24h or 72h (0: plans of any age)")
 		}
 		return nil
 	})
-	typed("policy.delete_after_days", func(s string) (err error) {
-		if cfg.Policy.DeleteAfterDays, err = strconv.Atoi(s); err != nil || cfg.Policy.DeleteAfterDays < 0 {
+	t.parse("policy.delete_after_days", func(s string) (err error) {
+		if c.Policy.DeleteAfterDays, err = strconv.Atoi(s); err != nil || c.Policy.DeleteAfterDays < 0 {
 			return errors.New("a whole number of days, 0 or more (0: never delete)")
 		}
 		return nil
 	})
-	cfg.Policy.PrehireAccount = strings.ToLower(strings.TrimSpace(v.GetString("policy.prehire_account")))
-	typed("policy.timezone", func(s string) error {
+}
+
+// readPolicyOptions reads policy.timezone, policy.leaver_remove_groups,
+// policy.leaver_remove_licenses, policy.max_source_drop_percent and
+// policy.create_disabled.
+func (c *Config) readPolicyOptions(t *typedKeys) {
+	t.parse("policy.timezone", func(s string) error {
 		if s == "" || s == "<nil>" {
 			return nil
 		}
 		if _, err := time.LoadLocation(s); err != nil || strings.EqualFold(s, "Local") {
 			return errors.New("an IANA time zone such as Europe/Berlin or America/New_York (not Local: a plan must not depend on the machine it runs on)")
 		}
-		cfg.Policy.Timezone = s
+		c.Policy.Timezone = s
 		return nil
 	})
-	for key, dst := range map[string]*bool{"policy.leaver_remove_groups": &cfg.Policy.LeaverRemoveGroups, "policy.leaver_remove_licenses": &cfg.Policy.LeaverRemoveLicenses} {
-		typed(key, func(s string) (err error) {
-			if *dst, err = strconv.ParseBool(s); err != nil {
-				return errors.New("true or false")
-			}
-			return nil
-		})
-	}
-	typed("policy.max_source_drop_percent", func(s string) (err error) {
+	t.bools(map[string]*bool{"policy.leaver_remove_groups": &c.Policy.LeaverRemoveGroups, "policy.leaver_remove_licenses": &c.Policy.LeaverRemoveLicenses})
+	t.parse("policy.max_source_drop_percent", func(s string) (err error) {
 		v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 		if err != nil || v < 0 || v > 100 {
 			return errors.New("a percentage from 0 (off) to 100")
 		}
-		cfg.Policy.MaxSourceDropPercent = v
+		c.Policy.MaxSourceDropPercent = v
 		return nil
 	})
-	typed("policy.create_disabled", func(s string) (err error) {
-		if cfg.Policy.CreateDisabled, err = strconv.ParseBool(s); err != nil {
+	t.parse("policy.create_disabled", func(s string) (err error) {
+		if c.Policy.CreateDisabled, err = strconv.ParseBool(s); err != nil {
 			return errors.New("true or false")
 		}
 		return nil
 	})
-	if cfg.Target.Type == "active_directory" || cfg.Target.Type == "ldap" {
-		if err := cfg.readPassword(loc, passwordEnv, passwordFile); err != nil {
-			typeErrs = append(typeErrs, err)
-		}
-	}
-	if err := cfg.validate(loc); err != nil || len(typeErrs) > 0 {
-		return nil, errors.Join(append(typeErrs, err)...)
-	}
-	return cfg, nil
 }
 
 // Where says where the value of a key (dotted, e.g. target.url or
@@ -578,11 +695,35 @@ func (c *Config) absFor(loc locator, key, p string) string {
 	return filepath.Join(c.Dir, p)
 }
 
+// badFunc records a problem with the value of key: format and args say
+// what is wrong; where the value was set and the key are put before it.
+type badFunc func(key, format string, args ...any)
+
+// validate checks the loaded settings section by section and reports keys
+// in the file that hrsync does not know, returning every problem found,
+// joined. When there is none, it resolves the relative paths.
 func (c *Config) validate(loc locator) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", loc.where(key), key, fmt.Sprintf(format, args...)))
 	}
+	c.validateSource(bad)
+	if c.Mapping == "" {
+		bad("mapping", "missing: name the mapping file (see mappings/)")
+	}
+	c.validateTarget(loc, bad)
+	c.validatePolicy(bad)
+	errs = append(errs, loc.unknownKeys()...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	c.resolvePaths(loc)
+	return nil
+}
+
+// validateSource checks the source type and what it needs, and the CSV
+// delimiter, turning a written `\t` into a tab.
+func (c *Config) validateSource(bad badFunc) {
 	switch c.Source.Type {
 	case "csv", "xlsx":
 		if c.Source.Path == "" {
@@ -607,28 +748,13 @@ func (c *Config) validate(loc locator) error {
 	default:
 		bad("source.delimiter", "%q is not one of auto, \",\", \";\", \"\\t\", \"|\"", c.Source.Delimiter)
 	}
-	if c.Mapping == "" {
-		bad("mapping", "missing: name the mapping file (see mappings/)")
-	}
+}
+
+// validateTarget checks the target type and what it needs.
+func (c *Config) validateTarget(loc locator, bad badFunc) {
 	switch c.Target.Type {
 	case "entra":
-		if err := checkGraphURL(c.Target.GraphURL); err != nil {
-			bad("target.graph_url", "%v", err)
-		}
-		c.checkTenantAndClient(loc, bad)
-		switch c.Target.Auth {
-		case AuthClientSecret, AuthCertificate, AuthWorkloadIdentity:
-			// tenant and client may also come from AZURE_TENANT_ID / AZURE_CLIENT_ID
-			if c.Target.TenantID == "" && loc.getenv("AZURE_TENANT_ID") == "" {
-				bad("target.tenant_id", "missing: set target.tenant_id or AZURE_TENANT_ID for auth %s", c.Target.Auth)
-			}
-			if c.Target.ClientID == "" && loc.getenv("AZURE_CLIENT_ID") == "" {
-				bad("target.client_id", "missing: set target.client_id or AZURE_CLIENT_ID for auth %s", c.Target.Auth)
-			}
-		case AuthManagedIdentity, AuthAzureCLI, AuthAccessToken:
-		default:
-			bad("target.auth", "unknown auth method %q; use one of client_secret, certificate, workload_identity, managed_identity, azure_cli, access_token", c.Target.Auth)
-		}
+		c.validateEntra(loc, bad)
 	case "sandbox":
 		if c.Target.State == "" {
 			bad("target.state", "missing: name the sandbox state file")
@@ -641,6 +767,33 @@ func (c *Config) validate(loc locator) error {
 	default:
 		bad("target.type", "unknown target type %q; use entra, sandbox, active_directory or ldap", c.Target.Type)
 	}
+}
+
+// validateEntra checks an Entra target: the Graph endpoint, the form of the
+// tenant and client ids, and the auth method and the ids it needs.
+func (c *Config) validateEntra(loc locator, bad badFunc) {
+	if err := checkGraphURL(c.Target.GraphURL); err != nil {
+		bad("target.graph_url", "%v", err)
+	}
+	c.checkTenantAndClient(loc, bad)
+	switch c.Target.Auth {
+	case AuthClientSecret, AuthCertificate, AuthWorkloadIdentity:
+		// tenant and client may also come from AZURE_TENANT_ID / AZURE_CLIENT_ID
+		if c.Target.TenantID == "" && loc.getenv("AZURE_TENANT_ID") == "" {
+			bad("target.tenant_id", "missing: set target.tenant_id or AZURE_TENANT_ID for auth %s", c.Target.Auth)
+		}
+		if c.Target.ClientID == "" && loc.getenv("AZURE_CLIENT_ID") == "" {
+			bad("target.client_id", "missing: set target.client_id or AZURE_CLIENT_ID for auth %s", c.Target.Auth)
+		}
+	case AuthManagedIdentity, AuthAzureCLI, AuthAccessToken:
+	default:
+		bad("target.auth", "unknown auth method %q; use one of client_secret, certificate, workload_identity, managed_identity, azure_cli, access_token", c.Target.Auth)
+	}
+}
+
+// validatePolicy checks the leaver policy, the pre-hire account state and
+// the leaver limits.
+func (c *Config) validatePolicy(bad badFunc) {
 	switch c.Policy.Leavers {
 	case "disable", "ignore":
 	case "delete":
@@ -659,10 +812,11 @@ func (c *Config) validate(loc locator) error {
 	if c.Policy.MaxLeaversPercent < 0 || c.Policy.MaxLeaversPercent > 100 {
 		bad("policy.max_leavers_percent", "must be between 0 and 100")
 	}
-	errs = append(errs, loc.unknownKeys()...)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
+}
+
+// resolvePaths makes the source, mapping, state, seed and CA file paths
+// absolute (see absFor).
+func (c *Config) resolvePaths(loc locator) {
 	c.Source.Path = c.absFor(loc, "source.path", c.Source.Path)
 	c.Mapping = c.absFor(loc, "mapping", c.Mapping)
 	c.Target.State = c.absFor(loc, "target.state", c.Target.State)
@@ -670,7 +824,6 @@ func (c *Config) validate(loc locator) error {
 	if c.Target.Directory.CAFile != "" {
 		c.Target.Directory.CAFile = c.absFor(loc, "target.ca_file", c.Target.Directory.CAFile)
 	}
-	return nil
 }
 
 // readPassword reads a directory's bind password from the file named by
@@ -692,7 +845,7 @@ func (c *Config) readPassword(loc locator, env, file string) error {
 }
 
 // validateDirectory checks an LDAP directory target's connection.
-func (c *Config) validateDirectory(loc locator, bad func(key, format string, args ...any)) {
+func (c *Config) validateDirectory(loc locator, bad badFunc) {
 	d := &c.Target.Directory
 	u, err := url.Parse(d.URL)
 	switch {
@@ -725,7 +878,7 @@ func (c *Config) validateDirectory(loc locator, bad func(key, format string, arg
 // domain name of the tenant) and target.client_id (a GUID), or of
 // AZURE_TENANT_ID and AZURE_CLIENT_ID when they stand in for them: a typo
 // there would otherwise surface only as a sign-in error from Entra.
-func (c *Config) checkTenantAndClient(loc locator, bad func(key, format string, args ...any)) {
+func (c *Config) checkTenantAndClient(loc locator, bad badFunc) {
 	check := func(key, env, value string, err func(string) error) {
 		from := ""
 		if value == "" {
@@ -780,7 +933,7 @@ func isDomainName(s string) bool {
 // overlay with a lockout policy, a branch, a status attribute the
 // directory's own checks honour), and a lock the server ignores would
 // leave leavers able to sign in.
-func (c *Config) validateLDAPTarget(loc locator, bad func(key, format string, args ...any)) {
+func (c *Config) validateLDAPTarget(loc locator, bad badFunc) {
 	l := &c.Target.Directory.LDAP
 	isDN := func(key, v string) {
 		if v != "" && identity.CheckDN(v) != nil {
