@@ -45,6 +45,9 @@ type Config struct {
 	Raw []byte
 	// loc says where each key's value came from (see Where).
 	loc locator
+	// passwordUnread says target.password_file could not be read (an
+	// error already says so).
+	passwordUnread bool
 }
 
 // Source configures where workers are read from.
@@ -500,10 +503,17 @@ func (t *typedKeys) parse(key string, parse func(string) error) {
 	}
 }
 
-// bools parses each key as true or false into its destination.
-func (t *typedKeys) bools(keys map[string]*bool) {
-	for key, dst := range keys {
-		t.parse(key, func(s string) (err error) {
+// boolKey is a key read as true or false, and where it goes.
+type boolKey struct {
+	key string
+	dst *bool
+}
+
+// bools parses each key as true or false into its destination, in order.
+func (t *typedKeys) bools(keys ...boolKey) {
+	for _, k := range keys {
+		dst := k.dst
+		t.parse(k.key, func(s string) (err error) {
 			if *dst, err = strconv.ParseBool(s); err != nil {
 				return errors.New("true or false")
 			}
@@ -550,7 +560,7 @@ func (c *Config) readSourceTargetAndTimeout(t *typedKeys) {
 		}
 		return nil
 	})
-	t.bools(map[string]*bool{"target.start_tls": &c.Target.Directory.StartTLS, "target.allow_delete": &c.Target.Directory.AllowDelete})
+	t.bools(boolKey{"target.start_tls", &c.Target.Directory.StartTLS}, boolKey{"target.allow_delete", &c.Target.Directory.AllowDelete})
 	t.parse("target.concurrency", func(s string) (err error) {
 		if c.Target.Concurrency, err = strconv.Atoi(s); err != nil || c.Target.Concurrency < 1 || c.Target.Concurrency > 16 {
 			return errors.New("a whole number from 1 to 16 ($batch requests in flight; a few reach Graph's write limit)")
@@ -568,8 +578,12 @@ func (c *Config) readSourceTargetAndTimeout(t *typedKeys) {
 // readPolicyCounts reads policy.max_creates, policy.max_updates,
 // policy.prehire_days, policy.max_plan_age and policy.delete_after_days.
 func (c *Config) readPolicyCounts(t *typedKeys) {
-	for key, dst := range map[string]*int{"policy.max_creates": &c.Policy.MaxCreates, "policy.max_updates": &c.Policy.MaxUpdates} {
-		t.parse(key, func(s string) (err error) {
+	for _, k := range []struct {
+		key string
+		dst *int
+	}{{"policy.max_creates", &c.Policy.MaxCreates}, {"policy.max_updates", &c.Policy.MaxUpdates}} {
+		dst := k.dst
+		t.parse(k.key, func(s string) (err error) {
 			if *dst, err = strconv.Atoi(s); err != nil || *dst < 0 {
 				return errors.New("a whole number, 0 or more (0: no limit)")
 			}
@@ -610,7 +624,7 @@ func (c *Config) readPolicyOptions(t *typedKeys) {
 		c.Policy.Timezone = s
 		return nil
 	})
-	t.bools(map[string]*bool{"policy.leaver_remove_groups": &c.Policy.LeaverRemoveGroups, "policy.leaver_remove_licenses": &c.Policy.LeaverRemoveLicenses})
+	t.bools(boolKey{"policy.leaver_remove_groups", &c.Policy.LeaverRemoveGroups}, boolKey{"policy.leaver_remove_licenses", &c.Policy.LeaverRemoveLicenses})
 	t.parse("policy.max_source_drop_percent", func(s string) (err error) {
 		v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 		if err != nil || v < 0 || v > 100 {
@@ -838,6 +852,7 @@ func (c *Config) readPassword(loc locator, env, file string) error {
 	path := c.absFor(loc, "target.password_file", file)
 	data, err := os.ReadFile(path)
 	if err != nil {
+		c.passwordUnread = true
 		return fmt.Errorf("%s: target.password_file: %w", loc.where("target.password_file"), err)
 	}
 	d.Password, d.PasswordFrom = strings.TrimRight(string(data), "\r\n"), "file "+path
@@ -869,7 +884,11 @@ func (c *Config) validateDirectory(loc locator, bad badFunc) {
 			bad("policy.delete_after_days", "deleting users in Active Directory needs target.allow_delete: true as well (without the AD Recycle Bin a delete cannot be undone with the user's attributes)")
 		}
 	}
-	if d.Password == "" {
+	switch {
+	case d.Password != "" || c.passwordUnread:
+	case d.PasswordFrom == "":
+		bad("target.password_env", "no bind password: target.password_env names no environment variable; name one, or a file holding the password in target.password_file")
+	default:
 		bad("target.password_env", "no bind password: %s is empty; set it, or name a file holding the password in target.password_file", d.PasswordFrom)
 	}
 }
