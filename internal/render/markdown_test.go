@@ -115,3 +115,27 @@ func keys(m map[string]bool) []string {
 	}
 	return out
 }
+
+// TestMarkdownEntitlementRows: a group or license added shows in the after
+// column, one removed in the before column, each on a row of its own.
+func TestMarkdownEntitlementRows(t *testing.T) {
+	p := samplePlan()
+	p.Actions = p.Actions[1:2] // the update
+	a := &p.Actions[0]
+	a.Groups = []plan.GroupChange{{Op: plan.OpAdd, GroupID: "g1", Name: "Sales"}, {Op: plan.OpRemove, GroupID: "g2", Name: "Old team"}}
+	a.Licenses = []plan.LicenseChange{{Op: plan.OpAdd, SkuID: "s1", Name: "E3"}, {Op: plan.OpRemove, SkuID: "s2", Name: "E1"}}
+	var b bytes.Buffer
+	if err := Markdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{
+		"|  |  | group | — | `Sales` |\n",
+		"|  |  | group | `Old team` | — |\n",
+		"|  |  | license | — | `E3` |\n",
+		"|  |  | license | `E1` | — |\n",
+	} {
+		if !strings.Contains(b.String(), row) {
+			t.Errorf("no row %q in:\n%s", row, b.String())
+		}
+	}
+}

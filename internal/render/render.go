@@ -144,53 +144,7 @@ func TextStyle(w io.Writer, p *plan.Plan, st Style) error {
 	} else {
 		ew.printf("hrsync will perform the following actions:\n")
 		for _, a := range p.Actions {
-			ew.printf("\n  %s", st.paint(symbolColor(symbol(a.Action)), symbol(a.Action)+" "+a.Action+" "+clean(a.Key)))
-			if a.Lifecycle != "" {
-				ew.printf("  %s", clean(a.Lifecycle))
-			}
-			if s := who(a); s != "" {
-				ew.printf("  %s", s)
-			}
-			if a.Reason != "" {
-				ew.printf("  (%s)", clean(a.Reason))
-			}
-			if a.Source != nil {
-				ew.printf("  [%s]", clean(a.Source.String()))
-			}
-			ew.printf("\n")
-			width := 0
-			for _, c := range a.Changes {
-				width = max(width, len(c.Attribute))
-			}
-			for _, c := range a.Changes {
-				c = shown(c)
-				switch {
-				case a.Action == plan.Create:
-					ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
-				case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) != nil:
-					ew.cprintf(styleDim, "      = %-*s = %s (unchanged; resent because the directory writes %s whole)\n", width, c.Attribute, quote(c.After, c.Attribute), strings.Join(schema.WholeWith(c.Attribute), " and "))
-				case c.After == nil:
-					ew.cprintf(colorRed, "      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
-				case c.Before == nil:
-					ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
-				default:
-					ew.cprintf(colorYellow, "      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
-				}
-			}
-			if (a.Action == plan.Disable && schema.RevokesSessions) || a.Revoke {
-				ew.cprintf(colorRed, "      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
-			}
-			if a.Action == plan.Create {
-				ew.cprintf(colorGreen, "      + %-*s = (random, generated at apply, never shown%s)\n", width, "password", mustChange(p))
-			}
-			for _, g := range a.Groups {
-				sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op]
-				ew.cprintf(symbolColor(sym), "      %s group %s (%s)\n", sym, strconv.Quote(clean(g.Name)), clean(g.GroupID))
-			}
-			for _, l := range a.Licenses {
-				sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[l.Op]
-				ew.cprintf(symbolColor(sym), "      %s license %s (%s)\n", sym, clean(l.Name), clean(l.SkuID))
-			}
+			textAction(ew, p, schema, a)
 		}
 	}
 	if problems := p.Problems(); len(problems) > 0 {
@@ -213,6 +167,63 @@ func TextStyle(w io.Writer, p *plan.Plan, st Style) error {
 	ew.printf("\n")
 	ew.cprintf(styleBold, "%s\n", SummaryLine(p))
 	return ew.err
+}
+
+// textAction writes one action: its heading, then a line per change,
+// session revocation, password, group and license.
+func textAction(ew *errWriter, p *plan.Plan, schema *identity.Schema, a plan.Action) {
+	ew.printf("\n  %s", ew.st.paint(symbolColor(symbol(a.Action)), symbol(a.Action)+" "+a.Action+" "+clean(a.Key)))
+	if a.Lifecycle != "" {
+		ew.printf("  %s", clean(a.Lifecycle))
+	}
+	if s := who(a); s != "" {
+		ew.printf("  %s", s)
+	}
+	if a.Reason != "" {
+		ew.printf("  (%s)", clean(a.Reason))
+	}
+	if a.Source != nil {
+		ew.printf("  [%s]", clean(a.Source.String()))
+	}
+	ew.printf("\n")
+	width := 0
+	for _, c := range a.Changes {
+		width = max(width, len(c.Attribute))
+	}
+	for _, c := range a.Changes {
+		textChange(ew, schema, a.Action, shown(c), width)
+	}
+	if (a.Action == plan.Disable && schema.RevokesSessions) || a.Revoke {
+		ew.cprintf(colorRed, "      then revokeSignInSessions (refresh tokens end now, not at expiry)\n")
+	}
+	if a.Action == plan.Create {
+		ew.cprintf(colorGreen, "      + %-*s = (random, generated at apply, never shown%s)\n", width, "password", mustChange(p))
+	}
+	for _, g := range a.Groups {
+		sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[g.Op]
+		ew.cprintf(symbolColor(sym), "      %s group %s (%s)\n", sym, strconv.Quote(clean(g.Name)), clean(g.GroupID))
+	}
+	for _, l := range a.Licenses {
+		sym := map[string]string{plan.OpAdd: "+", plan.OpRemove: "-"}[l.Op]
+		ew.cprintf(symbolColor(sym), "      %s license %s (%s)\n", sym, clean(l.Name), clean(l.SkuID))
+	}
+}
+
+// textChange writes one attribute change of an action, its name padded
+// to width.
+func textChange(ew *errWriter, schema *identity.Schema, action string, c plan.Change, width int) {
+	switch {
+	case action == plan.Create:
+		ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+	case c.Before != nil && c.After != nil && *c.Before == *c.After && schema.WholeWith(c.Attribute) != nil:
+		ew.cprintf(styleDim, "      = %-*s = %s (unchanged; resent because the directory writes %s whole)\n", width, c.Attribute, quote(c.After, c.Attribute), strings.Join(schema.WholeWith(c.Attribute), " and "))
+	case c.After == nil:
+		ew.cprintf(colorRed, "      - %-*s = %s -> null\n", width, c.Attribute, quote(c.Before, c.Attribute))
+	case c.Before == nil:
+		ew.cprintf(colorGreen, "      + %-*s = %s\n", width, c.Attribute, quote(c.After, c.Attribute))
+	default:
+		ew.cprintf(colorYellow, "      ~ %-*s = %s -> %s\n", width, c.Attribute, quote(c.Before, c.Attribute), quote(c.After, c.Attribute))
+	}
 }
 
 // textWarnings writes one line per warning, its code in a colour.
@@ -329,51 +340,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		ew.printf("<details><summary><b>%s</b> (%d)</summary>\n\n", kind, len(acts))
 		ew.printf("| key | user | attribute | before | after |\n|---|---|---|---|---|\n")
 		for _, a := range acts {
-			label := mdText(who(a))
-			if a.Lifecycle != "" {
-				label = mdText(a.Lifecycle) + " · " + label
-			}
-			if a.Reason != "" {
-				label += " — " + mdText(a.Reason)
-			}
-			if (a.Action == plan.Disable && p.Schema().RevokesSessions) || a.Revoke {
-				label += " — then its sign-in sessions are revoked"
-			}
-			row := 0
-			line := func(attr, before, after string) {
-				key, user := "", ""
-				if row == 0 {
-					key, user = codeSpan(a.Key, true), label
-				}
-				row++
-				ew.printf("| %s | %s | %s | %s | %s |\n", key, user, attr, before, after)
-			}
-			for _, c := range a.Changes {
-				c = shown(c)
-				line(c.Attribute, mdValue(c.Before, c.Attribute), mdValue(c.After, c.Attribute))
-			}
-			for _, g := range a.Groups {
-				name := codeSpan(g.Name, true)
-				if g.Op == plan.OpAdd {
-					line("group", "—", name)
-				} else {
-					line("group", name, "—")
-				}
-			}
-			for _, l := range a.Licenses {
-				name := codeSpan(l.Name, true)
-				if l.Op == plan.OpAdd {
-					line("license", "—", name)
-				} else {
-					line("license", name, "—")
-				}
-			}
-			if a.Action == plan.Delete {
-				line("account", "`exists`", "soft-deleted (restorable for 30 days)")
-			}
-			if row == 0 {
-				line("—", "—", "—")
-			}
+			mdAction(ew, p, a)
 		}
 		ew.printf("\n</details>\n\n")
 	}
@@ -387,6 +354,53 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	}
 	ew.printf("%s\n", SummaryLine(p))
 	return ew.err
+}
+
+// mdAction writes an action's rows of the table: one per change, group
+// and license (the key and the user on the first).
+func mdAction(ew *errWriter, p *plan.Plan, a plan.Action) {
+	label := mdText(who(a))
+	if a.Lifecycle != "" {
+		label = mdText(a.Lifecycle) + " · " + label
+	}
+	if a.Reason != "" {
+		label += " — " + mdText(a.Reason)
+	}
+	if (a.Action == plan.Disable && p.Schema().RevokesSessions) || a.Revoke {
+		label += " — then its sign-in sessions are revoked"
+	}
+	row := 0
+	line := func(attr, before, after string) {
+		key, user := "", ""
+		if row == 0 {
+			key, user = codeSpan(a.Key, true), label
+		}
+		row++
+		ew.printf("| %s | %s | %s | %s | %s |\n", key, user, attr, before, after)
+	}
+	for _, c := range a.Changes {
+		c = shown(c)
+		line(c.Attribute, mdValue(c.Before, c.Attribute), mdValue(c.After, c.Attribute))
+	}
+	entitlement := func(kind, name, op string) {
+		if op == plan.OpAdd {
+			line(kind, "—", codeSpan(name, true))
+		} else {
+			line(kind, codeSpan(name, true), "—")
+		}
+	}
+	for _, g := range a.Groups {
+		entitlement("group", g.Name, g.Op)
+	}
+	for _, l := range a.Licenses {
+		entitlement("license", l.Name, l.Op)
+	}
+	if a.Action == plan.Delete {
+		line("account", "`exists`", "soft-deleted (restorable for 30 days)")
+	}
+	if row == 0 {
+		line("—", "—", "—")
+	}
 }
 
 // mdWarnings writes a list item per warning.
