@@ -208,25 +208,10 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		pageSize = expandPageSize
 	}
 	inflight := c.readBatches() * BatchSize
-	var bounds []string
-	n := len(sample) // users expected
-	if sample != nil {
-		bounds = PartitionBounds(sample, partitionCount(len(sample), pageSize, inflight))
-	} else {
-		var err error
-		if bounds, n, err = c.sampledBounds(ctx, pageSize, inflight); err != nil {
-			c.log.Debug("the stratified sample failed; sampling one page", "error", err)
-			upns, n, err := c.sampleUPNs(ctx, readPermission(attrs))
-			if err != nil {
-				return nil, err
-			}
-			if n < 0 {
-				n = 50 * PageSize // Graph gave no count: assume a large tenant
-			}
-			bounds = PartitionBounds(upns, partitionCount(n, pageSize, inflight))
-		}
+	bounds, n, err := c.partitionBounds(ctx, attrs, sample, pageSize, inflight)
+	if err != nil {
+		return nil, err
 	}
-	n = min(n, 1<<22)
 	if gate != nil {
 		select {
 		case <-gate:
@@ -235,7 +220,6 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		}
 	}
 	filters := PartitionFilters(bounds)
-
 	q := "$select=" + queryEscape(strings.Join(selectFor(attrs), ",")) + "&$top=" + strconv.Itoa(PageSize)
 	if withManager {
 		q += "&$expand=" + queryEscape("manager($select=id)")
@@ -255,6 +239,43 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 	if c.scheme == SchemeParallel {
 		per, workers = 1, inflight
 	}
+	r.run(ctx, workers, per)
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return r.collect(filters)
+}
+
+// partitionBounds returns the boundaries of the partitions, drawn from
+// sample (userPrincipalNames of an earlier read) or else from a
+// stratified sample of the tenant, or one page of it, and how many users
+// to expect (capped at 4M: it sizes a map).
+func (c *Client) partitionBounds(ctx context.Context, attrs, sample []string, pageSize, inflight int) ([]string, int, error) {
+	if sample != nil {
+		return PartitionBounds(sample, partitionCount(len(sample), pageSize, inflight)), min(len(sample), 1<<22), nil
+	}
+	bounds, n, err := c.sampledBounds(ctx, pageSize, inflight)
+	if err == nil {
+		return bounds, min(n, 1<<22), nil
+	}
+	c.log.Debug("the stratified sample failed; sampling one page", "error", err)
+	upns, n, err := c.sampleUPNs(ctx, readPermission(attrs))
+	if err != nil {
+		return nil, 0, err
+	}
+	if n < 0 {
+		n = 50 * PageSize // Graph gave no count: assume a large tenant
+	}
+	return PartitionBounds(upns, partitionCount(n, pageSize, inflight)), min(n, 1<<22), nil
+}
+
+// run reads the partitions with workers goroutines, each taking up to per
+// pages at a time (one $batch, or one request in SchemeParallel), until
+// every partition ends, one fails or ctx ends.
+func (r *partReader) run(ctx context.Context, workers, per int) {
 	stop := context.AfterFunc(ctx, func() {
 		r.mu.Lock()
 		r.cond.Broadcast()
@@ -272,7 +293,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 				if reqs == nil {
 					return
 				}
-				if c.scheme == SchemeParallel {
+				if r.c.scheme == SchemeParallel {
 					r.fetchOne(ctx, reqs[0])
 				} else {
 					r.fetchBatch(ctx, reqs, in)
@@ -282,21 +303,17 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		}()
 	}
 	wg.Wait()
-	if r.err != nil {
-		return nil, r.err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	total := 0
+}
+
+// collect returns the users of every partition, in partition order,
+// failing if any partition did not end (its filter named for the error).
+func (r *partReader) collect(filters []string) ([]identity.User, error) {
+	total, longest := 0, 0
 	for i := range r.parts {
 		if !r.parts[i].done {
 			return nil, fmt.Errorf("list users: partition %d (%s) did not end; the read may be incomplete", i+1, filters[i])
 		}
 		total += r.parts[i].count
-	}
-	longest := 0
-	for i := range r.parts {
 		longest = max(longest, r.parts[i].pages)
 	}
 	out := make([]identity.User, 0, total)
@@ -306,7 +323,7 @@ func (c *Client) readPartitioned(ctx context.Context, attrs []string, withManage
 		}
 		r.parts[i].users = nil
 	}
-	c.log.Debug("users read in partitions", "users", len(out), "partitions", len(filters), "pages", r.pages, "longest_partition_pages", longest, "batches", r.batches)
+	r.c.log.Debug("users read in partitions", "users", len(out), "partitions", len(filters), "pages", r.pages, "longest_partition_pages", longest, "batches", r.batches)
 	return out, nil
 }
 
