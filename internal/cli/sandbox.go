@@ -91,41 +91,7 @@ It can also behave like a busy or flaky Graph, to see how a client copes:
   hrsync sandbox serve --state tenant.json --throttle --latency 50ms --fault-rate 0.02 --stats`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := f.options(a)
-			if err != nil {
-				return err
-			}
-			srv, err := graphsim.New(opts)
-			if err != nil {
-				return err
-			}
-			base, err := srv.Start(f.listen)
-			if err != nil {
-				return fmt.Errorf("listen %s: %w", f.listen, err)
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			fmt.Fprintf(a.ios.ErrOut, "Sandbox tenant serving Microsoft Graph at %s/v1.0 (state %s). Ctrl-C stops it.\n", base, f.state)
-			fmt.Fprintf(a.ios.ErrOut, "Point hrsync at it with target.type: entra, target.graph_url: %s, target.auth: access_token and HRSYNC_ACCESS_TOKEN set to %s.\n",
-				base, tokenHint(f.token))
-			if mode := behaviour(&f); mode != "" {
-				fmt.Fprintf(a.ios.ErrOut, "Behaving like a troubled Graph: %s.\n", mode)
-			}
-			<-ctx.Done()
-			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			closeErr := srv.Close(shut)
-			if f.stats {
-				fmt.Fprintln(a.ios.ErrOut, "\nRequest counters:")
-				if err := srv.Stats().WriteText(a.ios.ErrOut); err != nil {
-					return fmt.Errorf("print stats: %w", err)
-				}
-			}
-			if closeErr != nil {
-				return fmt.Errorf("save sandbox state: %w", closeErr)
-			}
-			fmt.Fprintln(a.ios.ErrOut, "Sandbox stopped; state saved.")
-			return nil
+			return a.serveSandbox(cmd.Context(), &f)
 		},
 	}
 	fl := serve.Flags()
@@ -142,6 +108,46 @@ It can also behave like a busy or flaky Graph, to see how a client copes:
 	fl.Uint64Var(&f.faultSeed, "fault-seed", 0, "seed of the fault decisions (0: a fixed default)")
 	cmd.AddCommand(serve)
 	return cmd
+}
+
+// serveSandbox runs the sandbox tenant's server as f says until SIGINT or
+// SIGTERM, then saves its state (and prints its counters with --stats).
+func (a *app) serveSandbox(ctx context.Context, f *sandboxServeFlags) error {
+	opts, err := f.options(a)
+	if err != nil {
+		return err
+	}
+	srv, err := graphsim.New(opts)
+	if err != nil {
+		return err
+	}
+	base, err := srv.Start(f.listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", f.listen, err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(a.ios.ErrOut, "Sandbox tenant serving Microsoft Graph at %s/v1.0 (state %s). Ctrl-C stops it.\n", base, f.state)
+	fmt.Fprintf(a.ios.ErrOut, "Point hrsync at it with target.type: entra, target.graph_url: %s, target.auth: access_token and HRSYNC_ACCESS_TOKEN set to %s.\n",
+		base, tokenHint(f.token))
+	if mode := behaviour(f); mode != "" {
+		fmt.Fprintf(a.ios.ErrOut, "Behaving like a troubled Graph: %s.\n", mode)
+	}
+	<-ctx.Done()
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	closeErr := srv.Close(shut)
+	if f.stats {
+		fmt.Fprintln(a.ios.ErrOut, "\nRequest counters:")
+		if err := srv.Stats().WriteText(a.ios.ErrOut); err != nil {
+			return fmt.Errorf("print stats: %w", err)
+		}
+	}
+	if closeErr != nil {
+		return fmt.Errorf("save sandbox state: %w", closeErr)
+	}
+	fmt.Fprintln(a.ios.ErrOut, "Sandbox stopped; state saved.")
+	return nil
 }
 
 // behaviour describes the enabled throttling and faults ("" for none).
