@@ -994,83 +994,108 @@ func (e *executor) latePhase() {
 		if e.results[i].Status == report.StatusRefused || e.resumed[i] {
 			continue
 		}
-		var late []string
-		for _, name := range StepNames(a, e.schema) {
-			if !e.isDone(i, name) && (name == StepLicenses || strings.HasPrefix(name, "group:") || (name == StepManager && needsNewUser(a))) {
-				late = append(late, name)
-			}
-		}
+		late := e.lateSteps(i, a)
 		if len(late) == 0 || stopped {
 			continue // interrupted: those steps stay undone, reported partial or not started
 		}
-		mainDone := true
-		switch a.Action {
-		case plan.Create:
-			mainDone = e.isDone(i, StepWrite)
-		case plan.Restore:
-			mainDone = e.isDone(i, StepRestore)
-		}
-		if e.settled(i) || !mainDone {
-			// The user's own write failed or was never sent: its later
-			// steps will not run.
-			e.total -= len(late)
-			continue
-		}
-		id := a.ID
-		if a.Action == plan.Create {
-			id = e.created[plan.Fold(a.Key)]
-		}
-		if id == "" {
-			e.total -= len(late)
-			e.fail(i, errors.New("the user was not created"))
+		id, ok := e.lateUser(i, a, len(late))
+		if !ok {
 			continue
 		}
 		fresh := a.Action == plan.Create || a.Action == plan.Restore
 		for _, name := range late {
-			switch {
-			case name == StepManager:
-				mid := a.Manager.ID
-				if mid == "" && a.Manager.Key != "" {
-					mid = e.created[plan.Fold(a.Manager.Key)]
-				}
-				switch {
-				case mid == "" && e.failedKeys[plan.Fold(a.Manager.Key)]:
-					e.total--
-					e.fail(i, fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key))
-				case mid == "" && a.Manager.Key != "":
-					e.total--
-					e.fail(i, fmt.Errorf("set manager: manager %s was not created", a.Manager.Key))
-				default:
-					s := e.managerStep(i, id, mid)
-					todo = append(todo, pending{i: i, name: name, op: s.op, fresh: true, notFound: s.onErr})
-				}
-			case name == StepLicenses:
-				var add, remove []string
-				for _, l := range a.Licenses {
-					if l.Op == plan.OpAdd {
-						add = append(add, l.SkuID)
-					} else {
-						remove = append(remove, l.SkuID)
-					}
-				}
-				todo = append(todo, pending{i: i, name: name, op: directory.Op{Kind: directory.OpAssignLicense, UserID: id, AddSkus: add, RemoveSkus: remove}, fresh: fresh,
-					check: licensesInPlace(id, add, remove)})
-			default:
-				for _, g := range a.Groups {
-					if GroupStep(g) != name {
-						continue
-					}
-					kind := directory.OpAddMember
-					if g.Op == plan.OpRemove {
-						kind = directory.OpRemoveMember
-					}
-					todo = append(todo, pending{i: i, name: name, op: directory.Op{Kind: kind, GroupID: g.GroupID, UserID: id}, fresh: fresh})
-				}
-			}
+			todo = append(todo, e.latePending(i, a, id, name, fresh)...)
 		}
 	}
 	e.mu.Unlock()
 	e.runLagged(todo)
+}
+
+// lateSteps are action i's steps of the late phase not yet done: its
+// licenses, groups, and a manager reference involving a new user.
+func (e *executor) lateSteps(i int, a plan.Action) []string {
+	var late []string
+	for _, name := range StepNames(a, e.schema) {
+		if !e.isDone(i, name) && (name == StepLicenses || strings.HasPrefix(name, "group:") || (name == StepManager && needsNewUser(a))) {
+			late = append(late, name)
+		}
+	}
+	return late
+}
+
+// lateUser is the id of action i's user for its n late steps; false when
+// they cannot run (the user's own write failed, was never sent, or made
+// no user): they are then taken off the total. Called with e.mu held.
+func (e *executor) lateUser(i int, a plan.Action, n int) (string, bool) {
+	mainDone := true
+	switch a.Action {
+	case plan.Create:
+		mainDone = e.isDone(i, StepWrite)
+	case plan.Restore:
+		mainDone = e.isDone(i, StepRestore)
+	}
+	if e.settled(i) || !mainDone {
+		e.total -= n
+		return "", false
+	}
+	id := a.ID
+	if a.Action == plan.Create {
+		id = e.created[plan.Fold(a.Key)]
+	}
+	if id == "" {
+		e.total -= n
+		e.fail(i, errors.New("the user was not created"))
+		return "", false
+	}
+	return id, true
+}
+
+// latePending is what late step name of action i (user id) sends: none
+// when its manager was not created (the action fails). fresh says the
+// user is new, so a not-found is replication lag. Called with e.mu held.
+func (e *executor) latePending(i int, a plan.Action, id, name string, fresh bool) []pending {
+	switch {
+	case name == StepManager:
+		mid := a.Manager.ID
+		if mid == "" && a.Manager.Key != "" {
+			mid = e.created[plan.Fold(a.Manager.Key)]
+		}
+		switch {
+		case mid == "" && e.failedKeys[plan.Fold(a.Manager.Key)]:
+			e.total--
+			e.fail(i, fmt.Errorf("set manager: manager %s was not created (its create failed or was refused)", a.Manager.Key))
+			return nil
+		case mid == "" && a.Manager.Key != "":
+			e.total--
+			e.fail(i, fmt.Errorf("set manager: manager %s was not created", a.Manager.Key))
+			return nil
+		}
+		s := e.managerStep(i, id, mid)
+		return []pending{{i: i, name: name, op: s.op, fresh: true, notFound: s.onErr}}
+	case name == StepLicenses:
+		var add, remove []string
+		for _, l := range a.Licenses {
+			if l.Op == plan.OpAdd {
+				add = append(add, l.SkuID)
+			} else {
+				remove = append(remove, l.SkuID)
+			}
+		}
+		return []pending{{i: i, name: name, op: directory.Op{Kind: directory.OpAssignLicense, UserID: id, AddSkus: add, RemoveSkus: remove}, fresh: fresh,
+			check: licensesInPlace(id, add, remove)}}
+	}
+	var out []pending
+	for _, g := range a.Groups {
+		if GroupStep(g) != name {
+			continue
+		}
+		kind := directory.OpAddMember
+		if g.Op == plan.OpRemove {
+			kind = directory.OpRemoveMember
+		}
+		out = append(out, pending{i: i, name: name, op: directory.Op{Kind: kind, GroupID: g.GroupID, UserID: id}, fresh: fresh})
+	}
+	return out
 }
 
 // patchOf is the attribute patch of an update, enable or disable.
