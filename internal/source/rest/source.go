@@ -284,136 +284,235 @@ type reader struct {
 // cancellation.
 const ctxEvery = 1024
 
-func (r *reader) run() error {
-	s := r.s
-	c := s.c
-	pageURL := s.firstURL
-	pageNum := c.Paging.FirstPage
-	offset := 0
-	total := int64(-1)
-	seen := map[string]bool{}
-	var prevSum [sha256.Size]byte
-	for page := 1; ; page++ {
-		if err := r.ctx.Err(); err != nil {
-			return fmt.Errorf("read %s: %w", s.display, err)
-		}
-		if page > c.MaxPages {
-			return &source.Error{Prov: identity.Provenance{File: s.display},
-				Msg: fmt.Sprintf("stopped after %d pages (source.rest.max_pages) with more to read: the read failed, nothing of it is used (%d records were read)",
-					c.MaxPages, r.count),
-				Hint: "if the API really has that many pages, raise source.rest.max_pages or ask for bigger pages (paging.size); " +
-					"if not, its paging never ends: check source.rest.paging"}
-		}
-		reqURL := pageURL
-		switch c.Paging.Type {
-		case PagingPage:
-			reqURL = withParamsRaw(pageURL, [][2]string{{c.Paging.PageParam, strconv.Itoa(pageNum)}, {c.Paging.SizeParam, strconv.Itoa(c.Paging.Size)}})
-		case PagingOffset:
-			reqURL = withParamsRaw(pageURL, [][2]string{{c.Paging.OffsetParam, strconv.Itoa(offset)}, {c.Paging.SizeParam, strconv.Itoa(c.Paging.Size)}})
-		case PagingCursor:
-			if c.Paging.SizeParam != "" {
-				reqURL = withParamsRaw(reqURL, [][2]string{{c.Paging.SizeParam, strconv.Itoa(c.Paging.Size)}})
-			}
-		}
-		if c.Paging.Type != PagingPage && c.Paging.Type != PagingOffset {
-			seen[reqURL] = true // page and offset URLs never repeat
-		}
-		start := time.Now()
-		ans, err := s.do(r.ctx, fmt.Sprintf("page %d of %s", page, s.displayOf(reqURL)), s.dataRequest(reqURL), s.unauthorized)
-		if err != nil {
-			if r.ctx.Err() != nil {
-				return fmt.Errorf("read %s: %w", s.display, r.ctx.Err())
-			}
-			return s.pageError(page, reqURL, err)
-		}
-		sum := sha256.Sum256(ans.body)
-		if page > 1 && sum == prevSum {
-			return &source.Error{Prov: identity.Provenance{File: s.displayOf(reqURL)},
-				Msg:  fmt.Sprintf("page %d is the same as page %d: the API ignores the paging", page, page-1),
-				Hint: "check source.rest.paging (parameter names, type)"}
-		}
-		prevSum = sum
-		r.hash.Write(ans.body)
-		n, info, err := r.page(page, reqURL, ans)
-		if err != nil {
-			return err
-		}
-		if err := r.finishFirst(page); err != nil {
-			return err
-		}
-		s.log.Debug("rest: page read", "page", page, "records", n, "bytes", len(ans.body),
-			"url", s.displayOf(reqURL), "took", time.Since(start).Round(time.Millisecond))
+// pager is where a read stands in the API's pages.
+type pager struct {
+	pageURL string            // the URL the next request is made from
+	pageNum int               // page paging: the next page number
+	offset  int               // offset paging: the next offset
+	total   int64             // the total the API reports, -1 before it is known
+	seen    map[string]bool   // the URLs requested, for links that loop
+	prevSum [sha256.Size]byte // the previous page's body, hashed
+}
 
-		// the next page, if any
-		next := ""
-		switch c.Paging.Type {
-		case PagingNone:
-		case PagingNextLink:
-			v := info.values[c.Paging.Next]
-			switch x := v.(type) {
-			case nil:
-			case string:
-				next = strings.TrimSpace(x)
-			default:
-				return r.shapeError(page, reqURL, fmt.Sprintf("the next link at %s is %s, not a URL", c.Paging.Next, kind(x)), "check source.rest.paging.next")
-			}
-		case PagingLinkHeader:
-			next = nextLink(ans.header.Values("Link"))
-		case PagingPage, PagingOffset:
-			if c.Paging.Total != "" {
-				t, ok := totalOf(info.values[c.Paging.Total])
-				switch {
-				case !ok && page == 1:
-					return r.shapeError(page, reqURL, fmt.Sprintf("no total at %s", c.Paging.Total), "check source.rest.paging.total, or leave it out")
-				case ok && total >= 0 && t != total:
-					return r.changedError(page, reqURL, fmt.Sprintf("the total changed from %d to %d while reading", total, t))
-				case ok:
-					total = t
-				}
-				if int64(r.count) >= total {
-					if int64(r.count) > total {
-						return r.changedError(page, reqURL, fmt.Sprintf("read %d records but the API reports %d", r.count, total))
-					}
-					break
-				}
-				if n == 0 {
-					return r.changedError(page, reqURL, fmt.Sprintf("page %d is empty after %d of %d records", page, r.count, total))
-				}
-			} else if n == 0 || n < c.Paging.Size {
-				break
-			}
-			if c.Paging.Type == PagingPage {
-				pageNum++
-			} else {
-				offset += n
-			}
-			next = pageURL
-		case PagingCursor:
-			cur, ok := cursorOf(info.values[c.Paging.Cursor])
-			if !ok {
-				return r.shapeError(page, reqURL, fmt.Sprintf("the cursor at %s is %s, not text", c.Paging.Cursor, kind(info.values[c.Paging.Cursor])), "check source.rest.paging.cursor")
-			}
-			if cur != "" {
-				next = withParamsRaw(pageURL, [][2]string{{c.Paging.CursorParam, cur}})
-			}
+// numbered reports page and offset paging, whose URLs never repeat.
+func numbered(paging string) bool {
+	return paging == PagingPage || paging == PagingOffset
+}
+
+// run reads page after page until the API has no next page: each page is
+// fetched, its records emitted, and the next page's URL worked out from it.
+// Any failure, and a read longer than max_pages, fails the whole read.
+func (r *reader) run() error {
+	p := &pager{pageURL: r.s.firstURL, pageNum: r.s.c.Paging.FirstPage, total: -1, seen: map[string]bool{}}
+	for page := 1; ; page++ {
+		if err := r.mayRead(page); err != nil {
+			return err
 		}
-		if next == "" {
-			return nil
+		reqURL := p.requestURL(r.s.c.Paging)
+		n, info, ans, err := r.readPage(page, reqURL, p)
+		if err != nil {
+			return err
 		}
-		if c.Paging.Type == PagingNextLink || c.Paging.Type == PagingLinkHeader {
-			u, err := r.followLink(page, reqURL, next)
-			if err != nil {
-				return err
-			}
-			next = u
+		next, err := r.nextURL(page, reqURL, n, info, ans, p)
+		if err != nil || next == "" {
+			return err
 		}
-		if c.Paging.Type != PagingPage && c.Paging.Type != PagingOffset && seen[next] {
-			return &source.Error{Prov: identity.Provenance{File: s.displayOf(reqURL)},
-				Msg:  fmt.Sprintf("page %d links back to a page already read", page),
-				Hint: "the API's paging loops; check source.rest.paging"}
-		}
-		pageURL = next
+		p.pageURL = next
 	}
+}
+
+// mayRead checks, before a page is requested, that the read is not
+// cancelled and that the page is within max_pages.
+func (r *reader) mayRead(page int) error {
+	s := r.s
+	if err := r.ctx.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", s.display, err)
+	}
+	if page > s.c.MaxPages {
+		return &source.Error{Prov: identity.Provenance{File: s.display},
+			Msg: fmt.Sprintf("stopped after %d pages (source.rest.max_pages) with more to read: the read failed, nothing of it is used (%d records were read)",
+				s.c.MaxPages, r.count),
+			Hint: "if the API really has that many pages, raise source.rest.max_pages or ask for bigger pages (paging.size); " +
+				"if not, its paging never ends: check source.rest.paging"}
+	}
+	return nil
+}
+
+// requestURL is the URL of the next request: the page URL with the page
+// number, offset or page size the paging sends. URLs of link and cursor
+// paging are remembered, to catch paging that loops.
+func (p *pager) requestURL(pg Paging) string {
+	reqURL := p.pageURL
+	switch pg.Type {
+	case PagingPage:
+		reqURL = withParamsRaw(p.pageURL, [][2]string{{pg.PageParam, strconv.Itoa(p.pageNum)}, {pg.SizeParam, strconv.Itoa(pg.Size)}})
+	case PagingOffset:
+		reqURL = withParamsRaw(p.pageURL, [][2]string{{pg.OffsetParam, strconv.Itoa(p.offset)}, {pg.SizeParam, strconv.Itoa(pg.Size)}})
+	case PagingCursor:
+		if pg.SizeParam != "" {
+			reqURL = withParamsRaw(reqURL, [][2]string{{pg.SizeParam, strconv.Itoa(pg.Size)}})
+		}
+	}
+	if !numbered(pg.Type) {
+		p.seen[reqURL] = true
+	}
+	return reqURL
+}
+
+// readPage fetches one page and handles its records: the first page's are
+// emitted once the page is checked whole. It returns how many records the
+// page held, the scalars the paging reads, and the answer.
+func (r *reader) readPage(page int, reqURL string, p *pager) (int, pageInfo, answer, error) {
+	start := time.Now()
+	ans, err := r.fetch(page, reqURL, p)
+	if err != nil {
+		return 0, pageInfo{}, answer{}, err
+	}
+	n, info, err := r.page(page, reqURL, ans)
+	if err != nil {
+		return 0, pageInfo{}, answer{}, err
+	}
+	if err := r.finishFirst(page); err != nil {
+		return 0, pageInfo{}, answer{}, err
+	}
+	r.s.log.Debug("rest: page read", "page", page, "records", n, "bytes", len(ans.body),
+		"url", r.s.displayOf(reqURL), "took", time.Since(start).Round(time.Millisecond))
+	return n, info, ans, nil
+}
+
+// fetch requests one page and adds its body to the read's digest. A page
+// whose body is the same as the previous page's fails the read: the API
+// ignores the paging.
+func (r *reader) fetch(page int, reqURL string, p *pager) (answer, error) {
+	s := r.s
+	ans, err := s.do(r.ctx, fmt.Sprintf("page %d of %s", page, s.displayOf(reqURL)), s.dataRequest(reqURL), s.unauthorized)
+	if err != nil {
+		if r.ctx.Err() != nil {
+			return answer{}, fmt.Errorf("read %s: %w", s.display, r.ctx.Err())
+		}
+		return answer{}, s.pageError(page, reqURL, err)
+	}
+	sum := sha256.Sum256(ans.body)
+	if page > 1 && sum == p.prevSum {
+		return answer{}, &source.Error{Prov: identity.Provenance{File: s.displayOf(reqURL)},
+			Msg:  fmt.Sprintf("page %d is the same as page %d: the API ignores the paging", page, page-1),
+			Hint: "check source.rest.paging (parameter names, type)"}
+	}
+	p.prevSum = sum
+	r.hash.Write(ans.body)
+	return ans, nil
+}
+
+// nextURL works out the next page's URL from the page just read (n
+// records, the scalars info, the answer ans): "" when the read is
+// complete. Links are resolved and must stay on the API's server, and
+// must not lead back to a page already read.
+func (r *reader) nextURL(page int, reqURL string, n int, info pageInfo, ans answer, p *pager) (string, error) {
+	pg := r.s.c.Paging
+	next := ""
+	var err error
+	switch pg.Type {
+	case PagingNone:
+	case PagingNextLink:
+		next, err = r.bodyLink(page, reqURL, info)
+	case PagingLinkHeader:
+		next = nextLink(ans.header.Values("Link"))
+	case PagingPage, PagingOffset:
+		next, err = r.nextNumbered(page, reqURL, n, info, p)
+	case PagingCursor:
+		next, err = r.nextCursor(page, reqURL, info, p)
+	}
+	if err != nil || next == "" {
+		return "", err
+	}
+	if pg.Type == PagingNextLink || pg.Type == PagingLinkHeader {
+		if next, err = r.followLink(page, reqURL, next); err != nil {
+			return "", err
+		}
+	}
+	if !numbered(pg.Type) && p.seen[next] {
+		return "", &source.Error{Prov: identity.Provenance{File: r.s.displayOf(reqURL)},
+			Msg:  fmt.Sprintf("page %d links back to a page already read", page),
+			Hint: "the API's paging loops; check source.rest.paging"}
+	}
+	return next, nil
+}
+
+// bodyLink reads the next link from the body (next_link paging): "" for
+// none.
+func (r *reader) bodyLink(page int, reqURL string, info pageInfo) (string, error) {
+	at := r.s.c.Paging.Next
+	switch x := info.values[at].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return strings.TrimSpace(x), nil
+	default:
+		return "", r.shapeError(page, reqURL, fmt.Sprintf("the next link at %s is %s, not a URL", at, kind(x)), "check source.rest.paging.next")
+	}
+}
+
+// nextNumbered moves page and offset paging on by a page: "" once the
+// records are all read, by the total if the API reports one, else when a
+// page comes back short.
+func (r *reader) nextNumbered(page int, reqURL string, n int, info pageInfo, p *pager) (string, error) {
+	pg := r.s.c.Paging
+	if pg.Total != "" {
+		done, err := r.checkTotal(page, reqURL, n, info, p)
+		if err != nil || done {
+			return "", err
+		}
+	} else if n == 0 || n < pg.Size {
+		return "", nil
+	}
+	if pg.Type == PagingPage {
+		p.pageNum++
+	} else {
+		p.offset += n
+	}
+	return p.pageURL, nil
+}
+
+// checkTotal reads the total the page reports and reports whether every
+// record is read. The total is required on page 1; a total that changes,
+// more records than it, or an empty page before it is reached fail the
+// read.
+func (r *reader) checkTotal(page int, reqURL string, n int, info pageInfo, p *pager) (bool, error) {
+	at := r.s.c.Paging.Total
+	t, ok := totalOf(info.values[at])
+	switch {
+	case !ok && page == 1:
+		return false, r.shapeError(page, reqURL, fmt.Sprintf("no total at %s", at), "check source.rest.paging.total, or leave it out")
+	case ok && p.total >= 0 && t != p.total:
+		return false, r.changedError(page, reqURL, fmt.Sprintf("the total changed from %d to %d while reading", p.total, t))
+	case ok:
+		p.total = t
+	}
+	if int64(r.count) >= p.total {
+		if int64(r.count) > p.total {
+			return false, r.changedError(page, reqURL, fmt.Sprintf("read %d records but the API reports %d", r.count, p.total))
+		}
+		return true, nil
+	}
+	if n == 0 {
+		return false, r.changedError(page, reqURL, fmt.Sprintf("page %d is empty after %d of %d records", page, r.count, p.total))
+	}
+	return false, nil
+}
+
+// nextCursor is the next page's URL for cursor paging: the page URL with
+// the cursor the page reports in its cursor parameter, or "" when it
+// reports none.
+func (r *reader) nextCursor(page int, reqURL string, info pageInfo, p *pager) (string, error) {
+	pg := r.s.c.Paging
+	cur, ok := cursorOf(info.values[pg.Cursor])
+	if !ok {
+		return "", r.shapeError(page, reqURL, fmt.Sprintf("the cursor at %s is %s, not text", pg.Cursor, kind(info.values[pg.Cursor])), "check source.rest.paging.cursor")
+	}
+	if cur == "" {
+		return "", nil
+	}
+	return withParamsRaw(p.pageURL, [][2]string{{pg.CursorParam, cur}}), nil
 }
 
 // withParamsRaw is withParams on a URL in text form.
