@@ -719,65 +719,95 @@ func (r *reader) jsonError(page int, pageURL string, ans answer, ej *errJSON) er
 // record turns one decoded record into values and emits it (the first
 // page's are held until the page is checked).
 func (r *reader) record(page, idx int, v any) error {
-	s := r.s
-	c := s.c
-	prov := identity.Provenance{File: s.display, Page: page, Index: idx}
-	if c.Fields == nil {
-		obj, ok := v.(orderedObject)
-		if !ok {
-			return &source.Error{Prov: prov, Msg: fmt.Sprintf("the record is %s, not an object", kindOf(v)), Hint: "check source.rest.records"}
-		}
-		pairs := flatten(obj, "", c.ODataDates, nil)
-		if page == 1 {
-			if r.autoCols == nil {
-				r.autoCols = map[string]int{}
-			}
-			vals := make([]string, 0, len(r.autoCols))
-			for _, p := range pairs {
-				i, ok := r.autoCols[p.name]
-				if !ok {
-					i = len(r.autoCols)
-					r.autoCols[p.name] = i
-				}
-				for len(vals) <= i {
-					vals = append(vals, "")
-				}
-				vals[i] = p.value
-			}
-			r.buffered = append(r.buffered, vals)
-			return nil
-		}
-		vals := make([]string, len(r.header.Names))
-		for _, p := range pairs {
-			i, ok := r.autoCols[p.name]
-			if !ok {
-				if r.autoNew == nil {
-					r.autoNew = map[string]bool{}
-				}
-				if !r.autoNew[p.name] && len(r.autoNew) < 100 {
-					r.autoNew[p.name] = true
-					s.log.Warn("rest: a field not in the first page is ignored; list the columns in source.rest.fields to read it",
-						"field", p.name, "page", page, "item", idx)
-				}
-				continue
-			}
-			vals[i] = p.value
-		}
-		return r.out(vals, prov)
+	prov := identity.Provenance{File: r.s.display, Page: page, Index: idx}
+	if r.s.c.Fields == nil {
+		return r.autoRecord(prov, v)
 	}
+	return r.fieldRecord(prov, v)
+}
 
+// notObject is the error for a record that is not a JSON object.
+func notObject(prov identity.Provenance, v any) error {
+	return &source.Error{Prov: prov, Msg: fmt.Sprintf("the record is %s, not an object", kindOf(v)), Hint: "check source.rest.records"}
+}
+
+// autoRecord handles a record read with the automatic columns: every
+// scalar leaf, named by its path. The first page's records make the
+// columns; later records fit their values to them.
+func (r *reader) autoRecord(prov identity.Provenance, v any) error {
+	obj, ok := v.(orderedObject)
+	if !ok {
+		return notObject(prov, v)
+	}
+	pairs := flatten(obj, "", r.s.c.ODataDates, nil)
+	if prov.Page == 1 {
+		r.buffered = append(r.buffered, r.addAutoColumns(pairs))
+		return nil
+	}
+	return r.out(r.autoValues(pairs, prov), prov)
+}
+
+// addAutoColumns adds the leaves of a first-page record to the automatic
+// columns and returns its values, one per column known so far.
+func (r *reader) addAutoColumns(pairs []pair) []string {
+	if r.autoCols == nil {
+		r.autoCols = map[string]int{}
+	}
+	vals := make([]string, 0, len(r.autoCols))
+	for _, p := range pairs {
+		i, ok := r.autoCols[p.name]
+		if !ok {
+			i = len(r.autoCols)
+			r.autoCols[p.name] = i
+		}
+		for len(vals) <= i {
+			vals = append(vals, "")
+		}
+		vals[i] = p.value
+	}
+	return vals
+}
+
+// autoValues fits the leaves of a record after the first page to the
+// automatic columns. A leaf no first-page record had is left out, with a
+// warning (once per leaf, for the first 100).
+func (r *reader) autoValues(pairs []pair, prov identity.Provenance) []string {
+	vals := make([]string, len(r.header.Names))
+	for _, p := range pairs {
+		i, ok := r.autoCols[p.name]
+		if !ok {
+			if r.autoNew == nil {
+				r.autoNew = map[string]bool{}
+			}
+			if !r.autoNew[p.name] && len(r.autoNew) < 100 {
+				r.autoNew[p.name] = true
+				r.s.log.Warn("rest: a field not in the first page is ignored; list the columns in source.rest.fields to read it",
+					"field", p.name, "page", prov.Page, "item", prov.Index)
+			}
+			continue
+		}
+		vals[i] = p.value
+	}
+	return vals
+}
+
+// fieldRecord handles a record read with the configured fields. On the
+// first page it notes which paths some record has, for finishFirst.
+func (r *reader) fieldRecord(prov identity.Provenance, v any) error {
+	c := r.s.c
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return &source.Error{Prov: prov, Msg: fmt.Sprintf("the record is %s, not an object", kindOf(v)), Hint: "check source.rest.records"}
+		return notObject(prov, v)
 	}
-	if page == 1 && r.reachedF == nil {
+	first := prov.Page == 1
+	if first && r.reachedF == nil {
 		r.reachedF = make([]bool, len(c.Fields))
 		r.firstRec = obj
 	}
 	vals := make([]string, len(c.Fields))
 	for i, f := range c.Fields {
 		val, o := resolve(obj, f.Path)
-		if page == 1 && o != missing {
+		if first && o != missing {
 			r.reachedF[i] = true
 		}
 		if o != reached {
@@ -785,20 +815,26 @@ func (r *reader) record(page, idx int, v any) error {
 		}
 		str, err := leafString(val, c.ODataDates)
 		if err != nil {
-			var eo *errObject
-			hint := "extend the path in source.rest.fields to a value"
-			if errors.As(err, &eo) && len(eo.keys) > 0 {
-				hint = fmt.Sprintf("extend the path in source.rest.fields to one of its keys, e.g. %s.%s", f.Path, eo.keys[0])
-			}
-			return &source.Error{Prov: prov, Column: f.Name, Msg: fmt.Sprintf("%s: %v", f.Path, err), Hint: hint}
+			return fieldError(prov, f, err)
 		}
 		vals[i] = str
 	}
-	if page == 1 {
+	if first {
 		r.buffered = append(r.buffered, vals)
 		return nil
 	}
 	return r.out(vals, prov)
+}
+
+// fieldError is the error for a field whose value is not one: an object
+// the path should go on into, or a value nested too deeply.
+func fieldError(prov identity.Provenance, f Field, err error) error {
+	var eo *errObject
+	hint := "extend the path in source.rest.fields to a value"
+	if errors.As(err, &eo) && len(eo.keys) > 0 {
+		hint = fmt.Sprintf("extend the path in source.rest.fields to one of its keys, e.g. %s.%s", f.Path, eo.keys[0])
+	}
+	return &source.Error{Prov: prov, Column: f.Name, Msg: fmt.Sprintf("%s: %v", f.Path, err), Hint: hint}
 }
 
 func kindOf(v any) string {
