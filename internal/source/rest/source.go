@@ -64,8 +64,42 @@ type Source struct {
 
 // New checks c and returns a Source. It sends nothing.
 func New(c Config, opts Options) (*Source, error) {
+	c, err := withDefaults(c)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{
+		c:       c,
+		client:  opts.HTTPClient,
+		sleep:   opts.Sleep,
+		log:     logger(opts.Log),
+		backoff: pacer.DefaultBackoff(),
+		now:     time.Now,
+		red:     &redactor{},
+	}
+	if s.client == nil {
+		s.client = defaultClient()
+	}
+	if s.sleep == nil {
+		s.sleep = pacer.RealClock{}.Sleep
+	}
+	s.noteSecrets()
+	s.firstURL = withParams(c.URL, queryParams(c.Query))
+	s.display = s.displayOf(s.firstURL)
+	if c.Auth.TokenURL != nil {
+		s.tokenDisplay = displayURL(c.Auth.TokenURL, nil, s.red)
+	}
+	if c.Fields != nil {
+		s.header = fieldsHeader(c.Fields)
+	}
+	return s, nil
+}
+
+// withDefaults fills in the defaults of settings left zero (a Config not
+// made by Parse) and refuses a Config that cannot be read.
+func withDefaults(c Config) (Config, error) {
 	if c.URL == nil {
-		return nil, errors.New("rest source: no URL (use Parse to build the Config)")
+		return c, errors.New("rest source: no URL (use Parse to build the Config)")
 	}
 	if c.Method == "" {
 		c.Method = http.MethodGet
@@ -86,38 +120,28 @@ func New(c Config, opts Options) (*Source, error) {
 		c.Auth.Type = AuthNone
 	}
 	if c.Auth.Type == AuthOAuth2 && c.Auth.TokenURL == nil {
-		return nil, errors.New("rest source: oauth2 needs a token URL")
+		return c, errors.New("rest source: oauth2 needs a token URL")
 	}
-	s := &Source{
-		c:       c,
-		client:  opts.HTTPClient,
-		sleep:   opts.Sleep,
-		log:     logger(opts.Log),
-		backoff: pacer.DefaultBackoff(),
-		now:     time.Now,
-		red:     &redactor{},
-	}
-	if s.client == nil {
-		s.client = defaultClient()
-	}
-	if s.sleep == nil {
-		s.sleep = pacer.RealClock{}.Sleep
-	}
+	return c, nil
+}
+
+// noteSecrets registers every secret of the Config with the redactor, in
+// the forms it is sent in, and the query parameters whose values are
+// secret: none of them is ever shown.
+func (s *Source) noteSecrets() {
 	s.secretParams = map[string]bool{}
-	var params [][2]string
-	for _, q := range c.Query {
+	for _, q := range s.c.Query {
 		if !q.Secret.IsZero() {
 			s.secretParams[q.Name] = true
 			s.red.add(q.Secret.Reveal())
 		}
-		params = append(params, [2]string{q.Name, q.value()})
 	}
-	for _, h := range c.Headers {
+	for _, h := range s.c.Headers {
 		if !h.Secret.IsZero() {
 			s.red.add(h.Secret.Reveal())
 		}
 	}
-	a := c.Auth
+	a := s.c.Auth
 	s.red.add(a.Token.Reveal(), a.ClientSecret.Reveal(), a.APIKey.Reveal())
 	if !a.APIKey.IsZero() {
 		s.red.addBasic(a.APIKey.Reveal(), "x")
@@ -133,19 +157,25 @@ func New(c Config, opts Options) (*Source, error) {
 			s.red.add(p.Secret.Reveal())
 		}
 	}
-	s.firstURL = withParams(c.URL, params)
-	s.display = s.displayOf(s.firstURL)
-	if a.TokenURL != nil {
-		s.tokenDisplay = displayURL(a.TokenURL, nil, s.red)
+}
+
+// queryParams are the query parameters as name and value, secrets
+// revealed.
+func queryParams(query []Param) [][2]string {
+	var params [][2]string
+	for _, q := range query {
+		params = append(params, [2]string{q.Name, q.value()})
 	}
-	if c.Fields != nil {
-		names := make([]string, len(c.Fields))
-		for i, f := range c.Fields {
-			names[i] = f.Name
-		}
-		s.header = identity.NewHeader(names)
+	return params
+}
+
+// fieldsHeader is the header of the configured columns.
+func fieldsHeader(fields []Field) *identity.Header {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
 	}
-	return s, nil
+	return identity.NewHeader(names)
 }
 
 func defaultClient() *http.Client {
