@@ -189,15 +189,11 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 	if !ok || user == nil {
 		user = map[string]any{}
 	}
-	if v, ok := user["preset"]; ok {
-		name, ok := v.(string)
-		name = strings.ToLower(strings.TrimSpace(name))
-		if !ok || presets[name] == nil {
-			p.bad(prefix+".preset", "unknown %s; use one of %s", quoteAny(v), strings.Join(presetNames(), ", "))
-			return c, errors.Join(p.errs...)
-		}
-		c.Preset = name
+	name, ok := p.preset(user)
+	if !ok {
+		return c, errors.Join(p.errs...)
 	}
+	c.Preset = name
 	merged := user
 	if c.Preset != "" {
 		merged = mergePreset(presets[c.Preset].settings(), user)
@@ -206,43 +202,7 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 		"password": "auth.password_env", "token": "auth.token_env", "api_key": "auth.api_key_env",
 		"username": "auth.username", "type": "preset (source.type is rest)",
 	})
-
-	c.URL = p.url(prefix+".url", merged["url"], true)
-	if us, isStr := merged["url"].(string); merged["url"] == nil || (isStr && strings.TrimSpace(us) == "") {
-		hint := ""
-		if c.Preset != "" {
-			hint = "; e.g. " + presets[c.Preset].urlExample
-		}
-		p.bad(prefix+".url", "missing: the address of the API%s", hint)
-	}
-	c.Method = strings.ToUpper(p.str(prefix+".method", merged["method"], "GET"))
-	if c.Method != "GET" && c.Method != "POST" {
-		p.bad(prefix+".method", "unknown %q; use GET or POST", c.Method)
-	}
-	c.Headers = p.params(prefix+".headers", merged["headers"])
-	for _, h := range c.Headers {
-		if strings.EqualFold(h.Name, "Authorization") && merged["auth"] != nil {
-			if a, _ := merged["auth"].(map[string]any); a != nil && a["type"] != nil && a["type"] != AuthNone {
-				p.bad(prefix+".headers."+h.Name, "conflicts with auth; set auth.type: none to send your own Authorization header")
-			}
-		}
-	}
-	c.Query = p.params(prefix+".query", merged["query"])
-	if v, ok := merged["body"]; ok && v != nil {
-		switch b := v.(type) {
-		case string:
-			c.Body = []byte(b)
-		default:
-			data, err := json.Marshal(b)
-			if err != nil {
-				p.bad(prefix+".body", "cannot be written as JSON: %v", err)
-			}
-			c.Body = data
-		}
-		if c.Method != "POST" {
-			p.bad(prefix+".body", "only POST requests have a body; set method: POST")
-		}
-	}
+	p.request(&c, merged)
 	c.Records = p.path(prefix+".records", merged["records"])
 	c.Fields = p.fields(prefix+".fields", merged["fields"])
 	c.Paging = p.paging(prefix+".paging", merged["paging"])
@@ -260,6 +220,87 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 		return Config{}, errors.Join(p.errs...)
 	}
 	return c, nil
+}
+
+// preset reads the preset setting: "" for none. It reports false for a
+// name that is no preset, which stops the parse (the preset decides which
+// settings are valid).
+func (p *parser) preset(user map[string]any) (string, bool) {
+	v, set := user["preset"]
+	if !set {
+		return "", true
+	}
+	name, ok := v.(string)
+	name = strings.ToLower(strings.TrimSpace(name))
+	if !ok || presets[name] == nil {
+		p.bad(prefix+".preset", "unknown %s; use one of %s", quoteAny(v), strings.Join(presetNames(), ", "))
+		return "", false
+	}
+	return name, true
+}
+
+// request reads the settings of the data requests: url, method, headers,
+// query and body.
+func (p *parser) request(c *Config, m map[string]any) {
+	c.URL = p.dataURL(c.Preset, m["url"])
+	c.Method = strings.ToUpper(p.str(prefix+".method", m["method"], "GET"))
+	if c.Method != "GET" && c.Method != "POST" {
+		p.bad(prefix+".method", "unknown %q; use GET or POST", c.Method)
+	}
+	c.Headers = p.headers(m["headers"], m["auth"])
+	c.Query = p.params(prefix+".query", m["query"])
+	c.Body = p.body(m["body"], c.Method)
+}
+
+// dataURL reads the url setting, which is required; with a preset, its
+// error shows an example.
+func (p *parser) dataURL(preset string, v any) *url.URL {
+	u := p.url(prefix+".url", v, true)
+	if us, isStr := v.(string); v == nil || (isStr && strings.TrimSpace(us) == "") {
+		hint := ""
+		if preset != "" {
+			hint = "; e.g. " + presets[preset].urlExample
+		}
+		p.bad(prefix+".url", "missing: the address of the API%s", hint)
+	}
+	return u
+}
+
+// headers reads the headers setting. An Authorization header conflicts
+// with any auth but none.
+func (p *parser) headers(v, auth any) []Param {
+	hs := p.params(prefix+".headers", v)
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Authorization") && auth != nil {
+			if a, _ := auth.(map[string]any); a != nil && a["type"] != nil && a["type"] != AuthNone {
+				p.bad(prefix+".headers."+h.Name, "conflicts with auth; set auth.type: none to send your own Authorization header")
+			}
+		}
+	}
+	return hs
+}
+
+// body reads the body setting: text as written, anything else written as
+// JSON; nil for none. Only POST requests have one.
+func (p *parser) body(v any, method string) []byte {
+	if v == nil {
+		return nil
+	}
+	var body []byte
+	switch b := v.(type) {
+	case string:
+		body = []byte(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			p.bad(prefix+".body", "cannot be written as JSON: %v", err)
+		}
+		body = data
+	}
+	if method != "POST" {
+		p.bad(prefix+".body", "only POST requests have a body; set method: POST")
+	}
+	return body
 }
 
 var topKeys = []string{"preset", "url", "method", "headers", "query", "body", "records", "fields",
