@@ -947,6 +947,7 @@ var literalSecrets = map[string]string{
 	"api_key": "api_key_env", "secret": "client_secret_env",
 }
 
+// auth reads the auth settings: the type, then that type's credentials.
 func (p *parser) auth(key string, v any) Auth {
 	a := Auth{Type: AuthNone}
 	if v == nil {
@@ -957,12 +958,7 @@ func (p *parser) auth(key string, v any) Auth {
 		p.bad(key, "must be a map with a type, not %s", kind(v))
 		return a
 	}
-	for k, env := range literalSecrets {
-		if _, ok := m[k]; ok {
-			p.bad(key+"."+k, "secrets never live in the config file: put it in an environment variable and name it with %s", env)
-			delete(m, k)
-		}
-	}
+	p.refuseLiteralSecrets(key, m)
 	t := strings.ToLower(p.str(key+".type", m["type"], AuthNone))
 	allowed, ok := authKeys[t]
 	if !ok {
@@ -977,57 +973,85 @@ func (p *parser) auth(key string, v any) Auth {
 			a.Token = NewSecret(tok)
 		}
 	case AuthBasic:
-		if m["api_key_env"] != nil {
-			// API-key style: the key is the user name, the password "x"
-			// (BambooHR).
-			if m["username"] != nil || m["username_env"] != nil || m["password_env"] != nil {
-				p.bad(key+".api_key_env", "use either api_key_env or username and password_env")
-			}
-			if k, ok := p.env(key+".api_key_env", m["api_key_env"]); ok {
-				a.APIKey = NewSecret(k)
-			}
-			return a
-		}
-		a.Username = p.valueOrEnv(key, "username", m, "the API user's name (or username_env; or api_key_env for an API key used as the user name)")
-		if strings.Contains(a.Username, ":") {
-			p.bad(key+".username", "a basic-auth user name cannot contain \":\"")
-		}
-		if pw, ok := p.env(key+".password_env", m["password_env"]); ok {
-			a.Password = NewSecret(pw)
-		}
+		p.basicAuth(key, m, &a)
 	case AuthOAuth2:
-		a.TokenURL = p.url(key+".token_url", m["token_url"], true)
-		if a.TokenURL == nil && m["token_url"] == nil {
-			p.bad(key+".token_url", "missing: the token endpoint, e.g. https://login.example.com/oauth2/token")
-		}
-		a.ClientID = p.valueOrEnv(key, "client_id", m, "the OAuth client's id (or client_id_env)")
-		if sec, ok := p.env(key+".client_secret_env", m["client_secret_env"]); ok {
-			a.ClientSecret = NewSecret(sec)
-		}
-		switch sc := m["scope"].(type) {
-		case nil:
-		case []any:
-			var parts []string
-			for _, e := range sc {
-				parts = append(parts, fmt.Sprint(e))
-			}
-			a.Scope = strings.Join(parts, " ")
-		default:
-			a.Scope = p.str(key+".scope", sc, "")
-		}
-		a.Params = p.params(key+".params", m["params"])
-		for _, prm := range a.Params {
-			switch prm.Name {
-			case "grant_type", "client_id", "client_secret", "scope":
-				p.bad(key+".params."+prm.Name, "is set by hrsync; use the auth keys instead")
-			}
-		}
-		a.ClientAuth = strings.ToLower(p.str(key+".client_auth", m["client_auth"], "basic"))
-		if a.ClientAuth != "basic" && a.ClientAuth != "post" {
-			p.bad(key+".client_auth", "unknown %q; use basic (Authorization header) or post (form fields)", a.ClientAuth)
-		}
+		p.oauth2(key, m, &a)
 	}
 	return a
+}
+
+// refuseLiteralSecrets reports, and drops from m, the keys that would put
+// a secret in the config file.
+func (p *parser) refuseLiteralSecrets(key string, m map[string]any) {
+	for k, env := range literalSecrets {
+		if _, ok := m[k]; ok {
+			p.bad(key+"."+k, "secrets never live in the config file: put it in an environment variable and name it with %s", env)
+			delete(m, k)
+		}
+	}
+}
+
+// basicAuth reads basic credentials: a user name and password_env, or an
+// API key sent as the user name with the password "x" (BambooHR).
+func (p *parser) basicAuth(key string, m map[string]any, a *Auth) {
+	if m["api_key_env"] != nil {
+		if m["username"] != nil || m["username_env"] != nil || m["password_env"] != nil {
+			p.bad(key+".api_key_env", "use either api_key_env or username and password_env")
+		}
+		if k, ok := p.env(key+".api_key_env", m["api_key_env"]); ok {
+			a.APIKey = NewSecret(k)
+		}
+		return
+	}
+	a.Username = p.valueOrEnv(key, "username", m, "the API user's name (or username_env; or api_key_env for an API key used as the user name)")
+	if strings.Contains(a.Username, ":") {
+		p.bad(key+".username", "a basic-auth user name cannot contain \":\"")
+	}
+	if pw, ok := p.env(key+".password_env", m["password_env"]); ok {
+		a.Password = NewSecret(pw)
+	}
+}
+
+// oauth2 reads the settings of the OAuth 2.0 client credentials token
+// request.
+func (p *parser) oauth2(key string, m map[string]any, a *Auth) {
+	a.TokenURL = p.url(key+".token_url", m["token_url"], true)
+	if a.TokenURL == nil && m["token_url"] == nil {
+		p.bad(key+".token_url", "missing: the token endpoint, e.g. https://login.example.com/oauth2/token")
+	}
+	a.ClientID = p.valueOrEnv(key, "client_id", m, "the OAuth client's id (or client_id_env)")
+	if sec, ok := p.env(key+".client_secret_env", m["client_secret_env"]); ok {
+		a.ClientSecret = NewSecret(sec)
+	}
+	a.Scope = p.scope(key+".scope", m["scope"])
+	a.Params = p.params(key+".params", m["params"])
+	for _, prm := range a.Params {
+		switch prm.Name {
+		case "grant_type", "client_id", "client_secret", "scope":
+			p.bad(key+".params."+prm.Name, "is set by hrsync; use the auth keys instead")
+		}
+	}
+	a.ClientAuth = strings.ToLower(p.str(key+".client_auth", m["client_auth"], "basic"))
+	if a.ClientAuth != "basic" && a.ClientAuth != "post" {
+		p.bad(key+".client_auth", "unknown %q; use basic (Authorization header) or post (form fields)", a.ClientAuth)
+	}
+}
+
+// scope reads the OAuth scope: text, or a list of scopes joined by
+// spaces.
+func (p *parser) scope(key string, v any) string {
+	switch sc := v.(type) {
+	case nil:
+		return ""
+	case []any:
+		var parts []string
+		for _, e := range sc {
+			parts = append(parts, fmt.Sprint(e))
+		}
+		return strings.Join(parts, " ")
+	default:
+		return p.str(key, sc, "")
+	}
 }
 
 // ---- presets ----
