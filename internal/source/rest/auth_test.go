@@ -246,6 +246,97 @@ func TestOAuth2(t *testing.T) {
 	})
 }
 
+// TestOAuth2TokenFailures pins the errors of a token request that fails
+// for good, whole.
+func TestOAuth2TokenFailures(t *testing.T) {
+	cases := []struct {
+		name   string
+		answer func(w http.ResponseWriter)
+		want   string // after the token endpoint
+	}{
+		{"not a bearer token", func(w http.ResponseWriter) {
+			writeJSON(w, 200, []byte(`{"access_token":"at-1-zzzzzz","token_type":"mac"}`))
+		}, `: the OAuth token is of type "mac"; hrsync sends bearer tokens only`},
+		{"not JSON", func(w http.ResponseWriter) { writeJSON(w, 200, []byte(`access_token=x`)) },
+			": the OAuth token response has no access_token (is auth.token_url the OAuth 2.0 token endpoint (client credentials grant)?)"},
+		{"HTTP error, not OAuth", func(w http.ResponseWriter) { writeJSON(w, 403, []byte(`{"message":"no"}`)) },
+			": the OAuth token request failed: HTTP 403 Forbidden (check auth.token_url, client_id, client_secret_env, scope and client_auth (basic or post) against the API's documentation)"},
+		{"OAuth error without description", func(w http.ResponseWriter) { writeJSON(w, 400, []byte(`{"error":"invalid_scope"}`)) },
+			": the OAuth token request failed: HTTP 400 Bad Request (invalid_scope) (check auth.token_url, client_id, client_secret_env, scope and client_auth (basic or post) against the API's documentation)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int, body string) { c.answer(w) })
+			res := read(t, parse(t, oauthConfig(a.URL(), "retries: 0\n"), csEnv))
+			se := sourceErr(t, res.err)
+			if want := a.URL() + "/oauth2/token" + c.want; se.Error() != want {
+				t.Errorf("error %q\nwant  %q", se.Error(), want)
+			}
+			if len(a.requests()) != 1 || len(res.recs) != 0 {
+				t.Errorf("%d requests, %d records", len(a.requests()), len(res.recs))
+			}
+		})
+	}
+	t.Run("no answer", func(t *testing.T) {
+		a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {})
+		base := a.URL()
+		a.srv.Close()
+		res := read(t, parse(t, oauthConfig(base, "retries: 0\n"), csEnv))
+		se := sourceErr(t, res.err)
+		prefix := base + "/oauth2/token: the OAuth token request failed: "
+		if !strings.HasPrefix(se.Error(), prefix) || !strings.HasSuffix(se.Error(), " (check auth.token_url and the network)") ||
+			strings.Contains(se.Error(), "attempts") || se.Prov.File != base+"/oauth2/token" {
+			t.Errorf("error %q", se.Error())
+		}
+	})
+	t.Run("cancelled while fetching", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+			cancel()
+			<-r.Context().Done()
+		})
+		src, err := New(parse(t, oauthConfig(a.URL(), ""), csEnv), Options{Sleep: (&sleeper{}).Sleep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = src.Read(ctx, func(*identity.Record) error { return nil })
+		if want := "read " + a.URL() + "/api: context canceled"; err == nil || err.Error() != want || !errors.Is(err, context.Canceled) {
+			t.Errorf("err %v, want %s", err, want)
+		}
+		if src.tokens != 0 || len(a.requests()) != 1 {
+			t.Errorf("%d tokens, %d requests", src.tokens, len(a.requests()))
+		}
+	})
+}
+
+// TestCancelWhileFetchingAPage: a read cancelled during a page's request
+// fails whole with the context's error, not as a page error.
+func TestCancelWhileFetchingAPage(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		if n == 0 {
+			writeJSON(w, 200, []byte(`{"items": [{"id": 1}], "next": "/api?p=2"}`))
+			return
+		}
+		cancel()
+		<-r.Context().Done()
+	})
+	src, err := New(parse(t, "url: "+a.URL()+"/api\nrecords: items\npaging: {type: next_link, next: next}", nil), Options{Sleep: (&sleeper{}).Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emitted := 0
+	sum, err := src.Read(ctx, func(*identity.Record) error { emitted++; return nil })
+	if want := "read " + a.URL() + "/api: context canceled"; err == nil || err.Error() != want || !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want %s", err, want)
+	}
+	if sum.Records != 0 || sum.Digest != "" || emitted != 1 || len(a.requests()) != 2 {
+		t.Errorf("summary %+v, %d emitted, %d requests", sum, emitted, len(a.requests()))
+	}
+}
+
 func TestRetries(t *testing.T) {
 	type tc struct {
 		name     string

@@ -189,15 +189,11 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 	if !ok || user == nil {
 		user = map[string]any{}
 	}
-	if v, ok := user["preset"]; ok {
-		name, ok := v.(string)
-		name = strings.ToLower(strings.TrimSpace(name))
-		if !ok || presets[name] == nil {
-			p.bad(prefix+".preset", "unknown %s; use one of %s", quoteAny(v), strings.Join(presetNames(), ", "))
-			return c, errors.Join(p.errs...)
-		}
-		c.Preset = name
+	name, ok := p.preset(user)
+	if !ok {
+		return c, errors.Join(p.errs...)
 	}
+	c.Preset = name
 	merged := user
 	if c.Preset != "" {
 		merged = mergePreset(presets[c.Preset].settings(), user)
@@ -206,43 +202,7 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 		"password": "auth.password_env", "token": "auth.token_env", "api_key": "auth.api_key_env",
 		"username": "auth.username", "type": "preset (source.type is rest)",
 	})
-
-	c.URL = p.url(prefix+".url", merged["url"], true)
-	if us, isStr := merged["url"].(string); merged["url"] == nil || (isStr && strings.TrimSpace(us) == "") {
-		hint := ""
-		if c.Preset != "" {
-			hint = "; e.g. " + presets[c.Preset].urlExample
-		}
-		p.bad(prefix+".url", "missing: the address of the API%s", hint)
-	}
-	c.Method = strings.ToUpper(p.str(prefix+".method", merged["method"], "GET"))
-	if c.Method != "GET" && c.Method != "POST" {
-		p.bad(prefix+".method", "unknown %q; use GET or POST", c.Method)
-	}
-	c.Headers = p.params(prefix+".headers", merged["headers"])
-	for _, h := range c.Headers {
-		if strings.EqualFold(h.Name, "Authorization") && merged["auth"] != nil {
-			if a, _ := merged["auth"].(map[string]any); a != nil && a["type"] != nil && a["type"] != AuthNone {
-				p.bad(prefix+".headers."+h.Name, "conflicts with auth; set auth.type: none to send your own Authorization header")
-			}
-		}
-	}
-	c.Query = p.params(prefix+".query", merged["query"])
-	if v, ok := merged["body"]; ok && v != nil {
-		switch b := v.(type) {
-		case string:
-			c.Body = []byte(b)
-		default:
-			data, err := json.Marshal(b)
-			if err != nil {
-				p.bad(prefix+".body", "cannot be written as JSON: %v", err)
-			}
-			c.Body = data
-		}
-		if c.Method != "POST" {
-			p.bad(prefix+".body", "only POST requests have a body; set method: POST")
-		}
-	}
+	p.request(&c, merged)
 	c.Records = p.path(prefix+".records", merged["records"])
 	c.Fields = p.fields(prefix+".fields", merged["fields"])
 	c.Paging = p.paging(prefix+".paging", merged["paging"])
@@ -260,6 +220,87 @@ func Parse(raw map[string]any, getenv func(string) string) (Config, error) {
 		return Config{}, errors.Join(p.errs...)
 	}
 	return c, nil
+}
+
+// preset reads the preset setting: "" for none. It reports false for a
+// name that is no preset, which stops the parse (the preset decides which
+// settings are valid).
+func (p *parser) preset(user map[string]any) (string, bool) {
+	v, set := user["preset"]
+	if !set {
+		return "", true
+	}
+	name, ok := v.(string)
+	name = strings.ToLower(strings.TrimSpace(name))
+	if !ok || presets[name] == nil {
+		p.bad(prefix+".preset", "unknown %s; use one of %s", quoteAny(v), strings.Join(presetNames(), ", "))
+		return "", false
+	}
+	return name, true
+}
+
+// request reads the settings of the data requests: url, method, headers,
+// query and body.
+func (p *parser) request(c *Config, m map[string]any) {
+	c.URL = p.dataURL(c.Preset, m["url"])
+	c.Method = strings.ToUpper(p.str(prefix+".method", m["method"], "GET"))
+	if c.Method != "GET" && c.Method != "POST" {
+		p.bad(prefix+".method", "unknown %q; use GET or POST", c.Method)
+	}
+	c.Headers = p.headers(m["headers"], m["auth"])
+	c.Query = p.params(prefix+".query", m["query"])
+	c.Body = p.body(m["body"], c.Method)
+}
+
+// dataURL reads the url setting, which is required; with a preset, its
+// error shows an example.
+func (p *parser) dataURL(preset string, v any) *url.URL {
+	u := p.url(prefix+".url", v, true)
+	if us, isStr := v.(string); v == nil || (isStr && strings.TrimSpace(us) == "") {
+		hint := ""
+		if preset != "" {
+			hint = "; e.g. " + presets[preset].urlExample
+		}
+		p.bad(prefix+".url", "missing: the address of the API%s", hint)
+	}
+	return u
+}
+
+// headers reads the headers setting. An Authorization header conflicts
+// with any auth but none.
+func (p *parser) headers(v, auth any) []Param {
+	hs := p.params(prefix+".headers", v)
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Authorization") && auth != nil {
+			if a, _ := auth.(map[string]any); a != nil && a["type"] != nil && a["type"] != AuthNone {
+				p.bad(prefix+".headers."+h.Name, "conflicts with auth; set auth.type: none to send your own Authorization header")
+			}
+		}
+	}
+	return hs
+}
+
+// body reads the body setting: text as written, anything else written as
+// JSON; nil for none. Only POST requests have one.
+func (p *parser) body(v any, method string) []byte {
+	if v == nil {
+		return nil
+	}
+	var body []byte
+	switch b := v.(type) {
+	case string:
+		body = []byte(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			p.bad(prefix+".body", "cannot be written as JSON: %v", err)
+		}
+		body = data
+	}
+	if method != "POST" {
+		p.bad(prefix+".body", "only POST requests have a body; set method: POST")
+	}
+	return body
 }
 
 var topKeys = []string{"preset", "url", "method", "headers", "query", "body", "records", "fields",
@@ -906,6 +947,7 @@ var literalSecrets = map[string]string{
 	"api_key": "api_key_env", "secret": "client_secret_env",
 }
 
+// auth reads the auth settings: the type, then that type's credentials.
 func (p *parser) auth(key string, v any) Auth {
 	a := Auth{Type: AuthNone}
 	if v == nil {
@@ -916,12 +958,7 @@ func (p *parser) auth(key string, v any) Auth {
 		p.bad(key, "must be a map with a type, not %s", kind(v))
 		return a
 	}
-	for k, env := range literalSecrets {
-		if _, ok := m[k]; ok {
-			p.bad(key+"."+k, "secrets never live in the config file: put it in an environment variable and name it with %s", env)
-			delete(m, k)
-		}
-	}
+	p.refuseLiteralSecrets(key, m)
 	t := strings.ToLower(p.str(key+".type", m["type"], AuthNone))
 	allowed, ok := authKeys[t]
 	if !ok {
@@ -936,57 +973,85 @@ func (p *parser) auth(key string, v any) Auth {
 			a.Token = NewSecret(tok)
 		}
 	case AuthBasic:
-		if m["api_key_env"] != nil {
-			// API-key style: the key is the user name, the password "x"
-			// (BambooHR).
-			if m["username"] != nil || m["username_env"] != nil || m["password_env"] != nil {
-				p.bad(key+".api_key_env", "use either api_key_env or username and password_env")
-			}
-			if k, ok := p.env(key+".api_key_env", m["api_key_env"]); ok {
-				a.APIKey = NewSecret(k)
-			}
-			return a
-		}
-		a.Username = p.valueOrEnv(key, "username", m, "the API user's name (or username_env; or api_key_env for an API key used as the user name)")
-		if strings.Contains(a.Username, ":") {
-			p.bad(key+".username", "a basic-auth user name cannot contain \":\"")
-		}
-		if pw, ok := p.env(key+".password_env", m["password_env"]); ok {
-			a.Password = NewSecret(pw)
-		}
+		p.basicAuth(key, m, &a)
 	case AuthOAuth2:
-		a.TokenURL = p.url(key+".token_url", m["token_url"], true)
-		if a.TokenURL == nil && m["token_url"] == nil {
-			p.bad(key+".token_url", "missing: the token endpoint, e.g. https://login.example.com/oauth2/token")
-		}
-		a.ClientID = p.valueOrEnv(key, "client_id", m, "the OAuth client's id (or client_id_env)")
-		if sec, ok := p.env(key+".client_secret_env", m["client_secret_env"]); ok {
-			a.ClientSecret = NewSecret(sec)
-		}
-		switch sc := m["scope"].(type) {
-		case nil:
-		case []any:
-			var parts []string
-			for _, e := range sc {
-				parts = append(parts, fmt.Sprint(e))
-			}
-			a.Scope = strings.Join(parts, " ")
-		default:
-			a.Scope = p.str(key+".scope", sc, "")
-		}
-		a.Params = p.params(key+".params", m["params"])
-		for _, prm := range a.Params {
-			switch prm.Name {
-			case "grant_type", "client_id", "client_secret", "scope":
-				p.bad(key+".params."+prm.Name, "is set by hrsync; use the auth keys instead")
-			}
-		}
-		a.ClientAuth = strings.ToLower(p.str(key+".client_auth", m["client_auth"], "basic"))
-		if a.ClientAuth != "basic" && a.ClientAuth != "post" {
-			p.bad(key+".client_auth", "unknown %q; use basic (Authorization header) or post (form fields)", a.ClientAuth)
-		}
+		p.oauth2(key, m, &a)
 	}
 	return a
+}
+
+// refuseLiteralSecrets reports, and drops from m, the keys that would put
+// a secret in the config file.
+func (p *parser) refuseLiteralSecrets(key string, m map[string]any) {
+	for k, env := range literalSecrets {
+		if _, ok := m[k]; ok {
+			p.bad(key+"."+k, "secrets never live in the config file: put it in an environment variable and name it with %s", env)
+			delete(m, k)
+		}
+	}
+}
+
+// basicAuth reads basic credentials: a user name and password_env, or an
+// API key sent as the user name with the password "x" (BambooHR).
+func (p *parser) basicAuth(key string, m map[string]any, a *Auth) {
+	if m["api_key_env"] != nil {
+		if m["username"] != nil || m["username_env"] != nil || m["password_env"] != nil {
+			p.bad(key+".api_key_env", "use either api_key_env or username and password_env")
+		}
+		if k, ok := p.env(key+".api_key_env", m["api_key_env"]); ok {
+			a.APIKey = NewSecret(k)
+		}
+		return
+	}
+	a.Username = p.valueOrEnv(key, "username", m, "the API user's name (or username_env; or api_key_env for an API key used as the user name)")
+	if strings.Contains(a.Username, ":") {
+		p.bad(key+".username", "a basic-auth user name cannot contain \":\"")
+	}
+	if pw, ok := p.env(key+".password_env", m["password_env"]); ok {
+		a.Password = NewSecret(pw)
+	}
+}
+
+// oauth2 reads the settings of the OAuth 2.0 client credentials token
+// request.
+func (p *parser) oauth2(key string, m map[string]any, a *Auth) {
+	a.TokenURL = p.url(key+".token_url", m["token_url"], true)
+	if a.TokenURL == nil && m["token_url"] == nil {
+		p.bad(key+".token_url", "missing: the token endpoint, e.g. https://login.example.com/oauth2/token")
+	}
+	a.ClientID = p.valueOrEnv(key, "client_id", m, "the OAuth client's id (or client_id_env)")
+	if sec, ok := p.env(key+".client_secret_env", m["client_secret_env"]); ok {
+		a.ClientSecret = NewSecret(sec)
+	}
+	a.Scope = p.scope(key+".scope", m["scope"])
+	a.Params = p.params(key+".params", m["params"])
+	for _, prm := range a.Params {
+		switch prm.Name {
+		case "grant_type", "client_id", "client_secret", "scope":
+			p.bad(key+".params."+prm.Name, "is set by hrsync; use the auth keys instead")
+		}
+	}
+	a.ClientAuth = strings.ToLower(p.str(key+".client_auth", m["client_auth"], "basic"))
+	if a.ClientAuth != "basic" && a.ClientAuth != "post" {
+		p.bad(key+".client_auth", "unknown %q; use basic (Authorization header) or post (form fields)", a.ClientAuth)
+	}
+}
+
+// scope reads the OAuth scope: text, or a list of scopes joined by
+// spaces.
+func (p *parser) scope(key string, v any) string {
+	switch sc := v.(type) {
+	case nil:
+		return ""
+	case []any:
+		var parts []string
+		for _, e := range sc {
+			parts = append(parts, fmt.Sprint(e))
+		}
+		return strings.Join(parts, " ")
+	default:
+		return p.str(key, sc, "")
+	}
 }
 
 // ---- presets ----

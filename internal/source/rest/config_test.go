@@ -68,6 +68,9 @@ func TestParseErrors(t *testing.T) {
 		{"header unclosed ref", "url: https://hr.example.com/api\nheaders: {X-Key: '${NOPE'}", []string{"source.rest.headers.X-Key: unclosed ${"}},
 		{"Authorization header and auth", "url: https://hr.example.com/api\nheaders: {Authorization: '${SET}'}\nauth: {type: bearer, token_env: SET}",
 			[]string{"source.rest.headers.Authorization: conflicts with auth"}},
+		{"auth not a map", "url: https://hr.example.com/api\nauth: bearer", []string{"source.rest.auth: must be a map with a type, not text"}},
+		{"basic user name with a colon", "url: https://hr.example.com/api\nauth: {type: basic, username: 'a:b', password_env: SET}",
+			[]string{`source.rest.auth.username: a basic-auth user name cannot contain ":"`}},
 		{"fields duplicate", "url: https://hr.example.com/api\nfields: [{Name: name}, {NAME: name2}]", []string{"source.rest.fields.NAME: duplicate column"}},
 		{"fields empty path", "url: https://hr.example.com/api\nfields: {Name: ''}", []string{"source.rest.fields.Name: empty path"}},
 		{"fields bracket", "url: https://hr.example.com/api\nfields: {'A[1]': a}", []string{"source.rest.fields.A[1]: column names cannot hold [ or ]"}},
@@ -215,5 +218,53 @@ func TestParseViperStyle(t *testing.T) {
 func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{}, Options{}); err == nil {
 		t.Error("New accepted a Config without URL")
+	}
+}
+
+// TestParseRaw pins what YAML cannot produce: a nil getenv and a body that
+// cannot be written as JSON. The whole error is compared.
+func TestParseRaw(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  map[string]any
+		want string
+	}{
+		{"nil settings", nil, "source.rest.url: missing: the address of the API"},
+		{"nil getenv reads nothing", map[string]any{"url": "https://hr.example.com/api", "auth": map[string]any{"type": "bearer", "token_env": "HR_TOKEN"}},
+			"source.rest.auth.token_env: environment variable HR_TOKEN is not set"},
+		{"body not JSON", map[string]any{"url": "https://hr.example.com/api", "method": "POST", "body": map[string]any{"c": make(chan int)}},
+			"source.rest.body: cannot be written as JSON: json: unsupported type: chan int"},
+		{"body not JSON with GET", map[string]any{"url": "https://hr.example.com/api", "body": map[string]any{"c": make(chan int)}},
+			"source.rest.body: cannot be written as JSON: json: unsupported type: chan int\n" +
+				"source.rest.body: only POST requests have a body; set method: POST"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(c.raw, nil)
+			if err == nil || err.Error() != c.want {
+				t.Errorf("error %v\nwant  %s", err, c.want)
+			}
+		})
+	}
+}
+
+// TestParseOAuth2Scope pins the forms of auth.scope: absent, text, a list.
+func TestParseOAuth2Scope(t *testing.T) {
+	cases := []struct {
+		name, scope, want string
+	}{
+		{"absent", "", ""},
+		{"text", "  scope: '  api://hr/.default read '\n", "api://hr/.default read"},
+		{"list", "  scope: [api://hr/.default, read]\n", "api://hr/.default read"},
+		{"number", "  scope: 7\n", "7"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := parse(t, "url: https://hr.example.com/api\nauth:\n  type: oauth2\n  token_url: https://login.example.com/token\n  client_id: c\n  client_secret_env: S\n"+c.scope,
+				map[string]string{"S": "sec-1234"})
+			if cfg.Auth.Scope != c.want {
+				t.Errorf("scope %q, want %q", cfg.Auth.Scope, c.want)
+			}
+		})
 	}
 }

@@ -299,12 +299,38 @@ func (s *Source) unauthorized() bool {
 func (s *Source) accessToken(ctx context.Context) (string, error) {
 	s.tokenMu.Lock() // one token request at a time
 	defer s.tokenMu.Unlock()
+	if tok, ok := s.cachedToken(); ok {
+		return tok, nil
+	}
+	build := s.tokenRequest()
+	started := s.now()
+	ans, err := s.do(ctx, "OAuth token", build, nil)
+	if err != nil {
+		return "", s.tokenFailure(ctx, err)
+	}
+	tok, expires, err := s.tokenOf(ans.body)
+	if err != nil {
+		return "", err
+	}
+	s.keepToken(tok, expires, started)
+	return tok, nil
+}
+
+// cachedToken is the access token fetched before, if it has not expired.
+func (s *Source) cachedToken() (string, bool) {
 	s.mu.Lock()
 	tok, exp := s.token, s.tokenExp
 	s.mu.Unlock()
 	if tok != "" && (exp.IsZero() || s.now().Before(exp)) {
-		return tok, nil
+		return tok, true
 	}
+	return "", false
+}
+
+// tokenRequest builds the token request: a form with the grant, scope and
+// extra parameters, and the client's credentials in the form or (RFC 6749
+// section 2.3.1) as basic auth.
+func (s *Source) tokenRequest() func(context.Context) (*http.Request, error) {
 	a := s.c.Auth
 	form := url.Values{"grant_type": {"client_credentials"}}
 	if a.Scope != "" {
@@ -318,7 +344,7 @@ func (s *Source) accessToken(ctx context.Context) (string, error) {
 		form.Set("client_secret", a.ClientSecret.Reveal())
 	}
 	payload := form.Encode()
-	build := func(ctx context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.TokenURL.String(), strings.NewReader(payload))
 		if err != nil {
 			return nil, err
@@ -332,59 +358,73 @@ func (s *Source) accessToken(ctx context.Context) (string, error) {
 		}
 		return req, nil
 	}
-	started := s.now()
-	ans, err := s.do(ctx, "OAuth token", build, nil)
-	where := identity.Provenance{File: s.tokenDisplay}
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", err
-		}
-		var f *failure
-		if errors.As(err, &f) && f.err == nil {
-			msg := fmt.Sprintf("the OAuth token request failed: HTTP %d %s", f.status, http.StatusText(f.status))
-			var oe struct {
-				Error       string `json:"error"`
-				Description string `json:"error_description"`
-			}
-			if json.Unmarshal(f.body, &oe) == nil && oe.Error != "" {
-				msg += " (" + oe.Error
-				if oe.Description != "" {
-					msg += ": " + excerpt([]byte(oe.Description), 200)
-				}
-				msg += ")"
-			}
-			return "", &source.Error{Prov: where, Msg: s.red.clean(msg),
-				Hint: "check auth.token_url, client_id, client_secret_env, scope and client_auth (basic or post) against the API's documentation"}
-		}
-		return "", &source.Error{Prov: where, Msg: s.red.clean("the OAuth token request failed: " + describeFailure(err)),
-			Hint: "check auth.token_url and the network"}
+}
+
+// tokenFailure is the error for a token request that failed for good:
+// the OAuth error the endpoint answered, if any, or what went wrong,
+// secrets redacted. A cancelled request gives the error as is.
+func (s *Source) tokenFailure(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
 	}
+	where := identity.Provenance{File: s.tokenDisplay}
+	var f *failure
+	if errors.As(err, &f) && f.err == nil {
+		msg := fmt.Sprintf("the OAuth token request failed: HTTP %d %s", f.status, http.StatusText(f.status))
+		var oe struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(f.body, &oe) == nil && oe.Error != "" {
+			msg += " (" + oe.Error
+			if oe.Description != "" {
+				msg += ": " + excerpt([]byte(oe.Description), 200)
+			}
+			msg += ")"
+		}
+		return &source.Error{Prov: where, Msg: s.red.clean(msg),
+			Hint: "check auth.token_url, client_id, client_secret_env, scope and client_auth (basic or post) against the API's documentation"}
+	}
+	return &source.Error{Prov: where, Msg: s.red.clean("the OAuth token request failed: " + describeFailure(err)),
+		Hint: "check auth.token_url and the network"}
+}
+
+// tokenOf reads the access token and its expires_in from a token
+// response; a response without a token, or with a token that is not a
+// bearer token, is an error.
+func (s *Source) tokenOf(body []byte) (string, json.RawMessage, error) {
+	where := identity.Provenance{File: s.tokenDisplay}
 	var tr struct {
 		AccessToken string          `json:"access_token"`
 		TokenType   string          `json:"token_type"`
 		ExpiresIn   json.RawMessage `json:"expires_in"`
 	}
-	if err := json.Unmarshal(ans.body, &tr); err != nil || tr.AccessToken == "" {
-		return "", &source.Error{Prov: where, Msg: "the OAuth token response has no access_token",
+	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
+		return "", nil, &source.Error{Prov: where, Msg: "the OAuth token response has no access_token",
 			Hint: "is auth.token_url the OAuth 2.0 token endpoint (client credentials grant)?"}
 	}
 	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "bearer") {
-		return "", &source.Error{Prov: where, Msg: fmt.Sprintf("the OAuth token is of type %q; hrsync sends bearer tokens only", tr.TokenType)}
+		return "", nil, &source.Error{Prov: where, Msg: fmt.Sprintf("the OAuth token is of type %q; hrsync sends bearer tokens only", tr.TokenType)}
 	}
-	s.red.add(tr.AccessToken)
+	return tr.AccessToken, tr.ExpiresIn, nil
+}
+
+// keepToken registers a new access token with the redactor and caches
+// it until a little before it expires (it was requested at started).
+func (s *Source) keepToken(tok string, expires json.RawMessage, started time.Time) {
+	s.red.add(tok)
 	var expiry time.Time
-	if secs, ok := expiresIn(tr.ExpiresIn); ok {
+	if secs, ok := expiresIn(expires); ok {
 		// renew a little early: a token must not expire between pages
 		life := time.Duration(secs) * time.Second
 		life -= min(time.Minute, life/10)
 		expiry = started.Add(life)
 	}
 	s.mu.Lock()
-	s.token, s.tokenExp = tr.AccessToken, expiry
+	s.token, s.tokenExp = tok, expiry
 	s.tokens++
 	s.mu.Unlock()
 	s.log.Debug("rest: got an OAuth access token", "expires", expiry)
-	return tr.AccessToken, nil
 }
 
 // expiresIn reads expires_in, a number (or, from some servers, a string) of

@@ -303,6 +303,32 @@ func TestRecordShapes(t *testing.T) {
 	}
 }
 
+// TestAutomaticColumnRecordShapes: without fields, a record that is not an
+// object fails the read, naming the page and item.
+func TestAutomaticColumnRecordShapes(t *testing.T) {
+	cases := []struct{ name, body, want string }{
+		{"text on page 1", `["a"]`, " page 1 item 1: the record is text, not an object (check source.rest.records)"},
+		{"a number after an object", `[{"id": 1}, 2]`, " page 1 item 2: the record is a number, not an object (check source.rest.records)"},
+		{"null", `[null]`, " page 1 item 1: the record is null, not an object (check source.rest.records)"},
+		{"a list", `[[1]]`, " page 1 item 1: the record is a list, not an object (check source.rest.records)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int, b string) {
+				writeJSON(w, 200, []byte(c.body))
+			})
+			res := read(t, parse(t, "url: "+a.URL()+"/x", nil))
+			se := sourceErr(t, res.err)
+			if want := a.URL() + "/x" + c.want; se.Error() != want {
+				t.Errorf("error %q\nwant  %q", se.Error(), want)
+			}
+			if len(res.recs) != 0 || res.sum.Records != 0 {
+				t.Errorf("a failed first page emitted %d records", len(res.recs))
+			}
+		})
+	}
+}
+
 func TestDecodePageSkipsWhatIsNotWanted(t *testing.T) {
 	body := []byte(`{"meta": {"total": 2, "other": [1, {"a": [2]}]}, "big": {"x": [[[]]]}, "data": {"items": [{"id": 1}], "next": "n"}}`)
 	var recs []any

@@ -308,6 +308,22 @@ func TestPagingFailures(t *testing.T) {
 			},
 			want: []string{"the cursor at next is a map"},
 		},
+		{
+			name:   "next link of the wrong kind",
+			config: "records: items\npaging: {type: next_link, next: next}",
+			handler: func(base string, r *http.Request, n int) string {
+				return `{"items": [{"id": 1}], "next": true}`
+			},
+			want: []string{": page 1: the next link at next is a boolean, not a URL (check source.rest.paging.next)"},
+		},
+		{
+			name:   "more records than the total",
+			config: "records: items\npaging: {type: offset, size: 2, total: total}",
+			handler: func(base string, r *http.Request, n int) string {
+				return `{"total": 1, "items": [{"id": 1}, {"id": 2}]}`
+			},
+			want: []string{": page 1: read 2 records but the API reports 1: the data changed while it was read (run again; paging by offset"},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

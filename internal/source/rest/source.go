@@ -64,8 +64,42 @@ type Source struct {
 
 // New checks c and returns a Source. It sends nothing.
 func New(c Config, opts Options) (*Source, error) {
+	c, err := withDefaults(c)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{
+		c:       c,
+		client:  opts.HTTPClient,
+		sleep:   opts.Sleep,
+		log:     logger(opts.Log),
+		backoff: pacer.DefaultBackoff(),
+		now:     time.Now,
+		red:     &redactor{},
+	}
+	if s.client == nil {
+		s.client = defaultClient()
+	}
+	if s.sleep == nil {
+		s.sleep = pacer.RealClock{}.Sleep
+	}
+	s.noteSecrets()
+	s.firstURL = withParams(c.URL, queryParams(c.Query))
+	s.display = s.displayOf(s.firstURL)
+	if c.Auth.TokenURL != nil {
+		s.tokenDisplay = displayURL(c.Auth.TokenURL, nil, s.red)
+	}
+	if c.Fields != nil {
+		s.header = fieldsHeader(c.Fields)
+	}
+	return s, nil
+}
+
+// withDefaults fills in the defaults of settings left zero (a Config not
+// made by Parse) and refuses a Config that cannot be read.
+func withDefaults(c Config) (Config, error) {
 	if c.URL == nil {
-		return nil, errors.New("rest source: no URL (use Parse to build the Config)")
+		return c, errors.New("rest source: no URL (use Parse to build the Config)")
 	}
 	if c.Method == "" {
 		c.Method = http.MethodGet
@@ -86,38 +120,28 @@ func New(c Config, opts Options) (*Source, error) {
 		c.Auth.Type = AuthNone
 	}
 	if c.Auth.Type == AuthOAuth2 && c.Auth.TokenURL == nil {
-		return nil, errors.New("rest source: oauth2 needs a token URL")
+		return c, errors.New("rest source: oauth2 needs a token URL")
 	}
-	s := &Source{
-		c:       c,
-		client:  opts.HTTPClient,
-		sleep:   opts.Sleep,
-		log:     logger(opts.Log),
-		backoff: pacer.DefaultBackoff(),
-		now:     time.Now,
-		red:     &redactor{},
-	}
-	if s.client == nil {
-		s.client = defaultClient()
-	}
-	if s.sleep == nil {
-		s.sleep = pacer.RealClock{}.Sleep
-	}
+	return c, nil
+}
+
+// noteSecrets registers every secret of the Config with the redactor, in
+// the forms it is sent in, and the query parameters whose values are
+// secret: none of them is ever shown.
+func (s *Source) noteSecrets() {
 	s.secretParams = map[string]bool{}
-	var params [][2]string
-	for _, q := range c.Query {
+	for _, q := range s.c.Query {
 		if !q.Secret.IsZero() {
 			s.secretParams[q.Name] = true
 			s.red.add(q.Secret.Reveal())
 		}
-		params = append(params, [2]string{q.Name, q.value()})
 	}
-	for _, h := range c.Headers {
+	for _, h := range s.c.Headers {
 		if !h.Secret.IsZero() {
 			s.red.add(h.Secret.Reveal())
 		}
 	}
-	a := c.Auth
+	a := s.c.Auth
 	s.red.add(a.Token.Reveal(), a.ClientSecret.Reveal(), a.APIKey.Reveal())
 	if !a.APIKey.IsZero() {
 		s.red.addBasic(a.APIKey.Reveal(), "x")
@@ -133,19 +157,25 @@ func New(c Config, opts Options) (*Source, error) {
 			s.red.add(p.Secret.Reveal())
 		}
 	}
-	s.firstURL = withParams(c.URL, params)
-	s.display = s.displayOf(s.firstURL)
-	if a.TokenURL != nil {
-		s.tokenDisplay = displayURL(a.TokenURL, nil, s.red)
+}
+
+// queryParams are the query parameters as name and value, secrets
+// revealed.
+func queryParams(query []Param) [][2]string {
+	var params [][2]string
+	for _, q := range query {
+		params = append(params, [2]string{q.Name, q.value()})
 	}
-	if c.Fields != nil {
-		names := make([]string, len(c.Fields))
-		for i, f := range c.Fields {
-			names[i] = f.Name
-		}
-		s.header = identity.NewHeader(names)
+	return params
+}
+
+// fieldsHeader is the header of the configured columns.
+func fieldsHeader(fields []Field) *identity.Header {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
 	}
-	return s, nil
+	return identity.NewHeader(names)
 }
 
 func defaultClient() *http.Client {
@@ -284,136 +314,235 @@ type reader struct {
 // cancellation.
 const ctxEvery = 1024
 
-func (r *reader) run() error {
-	s := r.s
-	c := s.c
-	pageURL := s.firstURL
-	pageNum := c.Paging.FirstPage
-	offset := 0
-	total := int64(-1)
-	seen := map[string]bool{}
-	var prevSum [sha256.Size]byte
-	for page := 1; ; page++ {
-		if err := r.ctx.Err(); err != nil {
-			return fmt.Errorf("read %s: %w", s.display, err)
-		}
-		if page > c.MaxPages {
-			return &source.Error{Prov: identity.Provenance{File: s.display},
-				Msg: fmt.Sprintf("stopped after %d pages (source.rest.max_pages) with more to read: the read failed, nothing of it is used (%d records were read)",
-					c.MaxPages, r.count),
-				Hint: "if the API really has that many pages, raise source.rest.max_pages or ask for bigger pages (paging.size); " +
-					"if not, its paging never ends: check source.rest.paging"}
-		}
-		reqURL := pageURL
-		switch c.Paging.Type {
-		case PagingPage:
-			reqURL = withParamsRaw(pageURL, [][2]string{{c.Paging.PageParam, strconv.Itoa(pageNum)}, {c.Paging.SizeParam, strconv.Itoa(c.Paging.Size)}})
-		case PagingOffset:
-			reqURL = withParamsRaw(pageURL, [][2]string{{c.Paging.OffsetParam, strconv.Itoa(offset)}, {c.Paging.SizeParam, strconv.Itoa(c.Paging.Size)}})
-		case PagingCursor:
-			if c.Paging.SizeParam != "" {
-				reqURL = withParamsRaw(reqURL, [][2]string{{c.Paging.SizeParam, strconv.Itoa(c.Paging.Size)}})
-			}
-		}
-		if c.Paging.Type != PagingPage && c.Paging.Type != PagingOffset {
-			seen[reqURL] = true // page and offset URLs never repeat
-		}
-		start := time.Now()
-		ans, err := s.do(r.ctx, fmt.Sprintf("page %d of %s", page, s.displayOf(reqURL)), s.dataRequest(reqURL), s.unauthorized)
-		if err != nil {
-			if r.ctx.Err() != nil {
-				return fmt.Errorf("read %s: %w", s.display, r.ctx.Err())
-			}
-			return s.pageError(page, reqURL, err)
-		}
-		sum := sha256.Sum256(ans.body)
-		if page > 1 && sum == prevSum {
-			return &source.Error{Prov: identity.Provenance{File: s.displayOf(reqURL)},
-				Msg:  fmt.Sprintf("page %d is the same as page %d: the API ignores the paging", page, page-1),
-				Hint: "check source.rest.paging (parameter names, type)"}
-		}
-		prevSum = sum
-		r.hash.Write(ans.body)
-		n, info, err := r.page(page, reqURL, ans)
-		if err != nil {
-			return err
-		}
-		if err := r.finishFirst(page); err != nil {
-			return err
-		}
-		s.log.Debug("rest: page read", "page", page, "records", n, "bytes", len(ans.body),
-			"url", s.displayOf(reqURL), "took", time.Since(start).Round(time.Millisecond))
+// pager is where a read stands in the API's pages.
+type pager struct {
+	pageURL string            // the URL the next request is made from
+	pageNum int               // page paging: the next page number
+	offset  int               // offset paging: the next offset
+	total   int64             // the total the API reports, -1 before it is known
+	seen    map[string]bool   // the URLs requested, for links that loop
+	prevSum [sha256.Size]byte // the previous page's body, hashed
+}
 
-		// the next page, if any
-		next := ""
-		switch c.Paging.Type {
-		case PagingNone:
-		case PagingNextLink:
-			v := info.values[c.Paging.Next]
-			switch x := v.(type) {
-			case nil:
-			case string:
-				next = strings.TrimSpace(x)
-			default:
-				return r.shapeError(page, reqURL, fmt.Sprintf("the next link at %s is %s, not a URL", c.Paging.Next, kind(x)), "check source.rest.paging.next")
-			}
-		case PagingLinkHeader:
-			next = nextLink(ans.header.Values("Link"))
-		case PagingPage, PagingOffset:
-			if c.Paging.Total != "" {
-				t, ok := totalOf(info.values[c.Paging.Total])
-				switch {
-				case !ok && page == 1:
-					return r.shapeError(page, reqURL, fmt.Sprintf("no total at %s", c.Paging.Total), "check source.rest.paging.total, or leave it out")
-				case ok && total >= 0 && t != total:
-					return r.changedError(page, reqURL, fmt.Sprintf("the total changed from %d to %d while reading", total, t))
-				case ok:
-					total = t
-				}
-				if int64(r.count) >= total {
-					if int64(r.count) > total {
-						return r.changedError(page, reqURL, fmt.Sprintf("read %d records but the API reports %d", r.count, total))
-					}
-					break
-				}
-				if n == 0 {
-					return r.changedError(page, reqURL, fmt.Sprintf("page %d is empty after %d of %d records", page, r.count, total))
-				}
-			} else if n == 0 || n < c.Paging.Size {
-				break
-			}
-			if c.Paging.Type == PagingPage {
-				pageNum++
-			} else {
-				offset += n
-			}
-			next = pageURL
-		case PagingCursor:
-			cur, ok := cursorOf(info.values[c.Paging.Cursor])
-			if !ok {
-				return r.shapeError(page, reqURL, fmt.Sprintf("the cursor at %s is %s, not text", c.Paging.Cursor, kind(info.values[c.Paging.Cursor])), "check source.rest.paging.cursor")
-			}
-			if cur != "" {
-				next = withParamsRaw(pageURL, [][2]string{{c.Paging.CursorParam, cur}})
-			}
+// numbered reports page and offset paging, whose URLs never repeat.
+func numbered(paging string) bool {
+	return paging == PagingPage || paging == PagingOffset
+}
+
+// run reads page after page until the API has no next page: each page is
+// fetched, its records emitted, and the next page's URL worked out from it.
+// Any failure, and a read longer than max_pages, fails the whole read.
+func (r *reader) run() error {
+	p := &pager{pageURL: r.s.firstURL, pageNum: r.s.c.Paging.FirstPage, total: -1, seen: map[string]bool{}}
+	for page := 1; ; page++ {
+		if err := r.mayRead(page); err != nil {
+			return err
 		}
-		if next == "" {
-			return nil
+		reqURL := p.requestURL(r.s.c.Paging)
+		n, info, ans, err := r.readPage(page, reqURL, p)
+		if err != nil {
+			return err
 		}
-		if c.Paging.Type == PagingNextLink || c.Paging.Type == PagingLinkHeader {
-			u, err := r.followLink(page, reqURL, next)
-			if err != nil {
-				return err
-			}
-			next = u
+		next, err := r.nextURL(page, reqURL, n, info, ans, p)
+		if err != nil || next == "" {
+			return err
 		}
-		if c.Paging.Type != PagingPage && c.Paging.Type != PagingOffset && seen[next] {
-			return &source.Error{Prov: identity.Provenance{File: s.displayOf(reqURL)},
-				Msg:  fmt.Sprintf("page %d links back to a page already read", page),
-				Hint: "the API's paging loops; check source.rest.paging"}
-		}
-		pageURL = next
+		p.pageURL = next
 	}
+}
+
+// mayRead checks, before a page is requested, that the read is not
+// cancelled and that the page is within max_pages.
+func (r *reader) mayRead(page int) error {
+	s := r.s
+	if err := r.ctx.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", s.display, err)
+	}
+	if page > s.c.MaxPages {
+		return &source.Error{Prov: identity.Provenance{File: s.display},
+			Msg: fmt.Sprintf("stopped after %d pages (source.rest.max_pages) with more to read: the read failed, nothing of it is used (%d records were read)",
+				s.c.MaxPages, r.count),
+			Hint: "if the API really has that many pages, raise source.rest.max_pages or ask for bigger pages (paging.size); " +
+				"if not, its paging never ends: check source.rest.paging"}
+	}
+	return nil
+}
+
+// requestURL is the URL of the next request: the page URL with the page
+// number, offset or page size the paging sends. URLs of link and cursor
+// paging are remembered, to catch paging that loops.
+func (p *pager) requestURL(pg Paging) string {
+	reqURL := p.pageURL
+	switch pg.Type {
+	case PagingPage:
+		reqURL = withParamsRaw(p.pageURL, [][2]string{{pg.PageParam, strconv.Itoa(p.pageNum)}, {pg.SizeParam, strconv.Itoa(pg.Size)}})
+	case PagingOffset:
+		reqURL = withParamsRaw(p.pageURL, [][2]string{{pg.OffsetParam, strconv.Itoa(p.offset)}, {pg.SizeParam, strconv.Itoa(pg.Size)}})
+	case PagingCursor:
+		if pg.SizeParam != "" {
+			reqURL = withParamsRaw(reqURL, [][2]string{{pg.SizeParam, strconv.Itoa(pg.Size)}})
+		}
+	}
+	if !numbered(pg.Type) {
+		p.seen[reqURL] = true
+	}
+	return reqURL
+}
+
+// readPage fetches one page and handles its records: the first page's are
+// emitted once the page is checked whole. It returns how many records the
+// page held, the scalars the paging reads, and the answer.
+func (r *reader) readPage(page int, reqURL string, p *pager) (int, pageInfo, answer, error) {
+	start := time.Now()
+	ans, err := r.fetch(page, reqURL, p)
+	if err != nil {
+		return 0, pageInfo{}, answer{}, err
+	}
+	n, info, err := r.page(page, reqURL, ans)
+	if err != nil {
+		return 0, pageInfo{}, answer{}, err
+	}
+	if err := r.finishFirst(page); err != nil {
+		return 0, pageInfo{}, answer{}, err
+	}
+	r.s.log.Debug("rest: page read", "page", page, "records", n, "bytes", len(ans.body),
+		"url", r.s.displayOf(reqURL), "took", time.Since(start).Round(time.Millisecond))
+	return n, info, ans, nil
+}
+
+// fetch requests one page and adds its body to the read's digest. A page
+// whose body is the same as the previous page's fails the read: the API
+// ignores the paging.
+func (r *reader) fetch(page int, reqURL string, p *pager) (answer, error) {
+	s := r.s
+	ans, err := s.do(r.ctx, fmt.Sprintf("page %d of %s", page, s.displayOf(reqURL)), s.dataRequest(reqURL), s.unauthorized)
+	if err != nil {
+		if r.ctx.Err() != nil {
+			return answer{}, fmt.Errorf("read %s: %w", s.display, r.ctx.Err())
+		}
+		return answer{}, s.pageError(page, reqURL, err)
+	}
+	sum := sha256.Sum256(ans.body)
+	if page > 1 && sum == p.prevSum {
+		return answer{}, &source.Error{Prov: identity.Provenance{File: s.displayOf(reqURL)},
+			Msg:  fmt.Sprintf("page %d is the same as page %d: the API ignores the paging", page, page-1),
+			Hint: "check source.rest.paging (parameter names, type)"}
+	}
+	p.prevSum = sum
+	r.hash.Write(ans.body)
+	return ans, nil
+}
+
+// nextURL works out the next page's URL from the page just read (n
+// records, the scalars info, the answer ans): "" when the read is
+// complete. Links are resolved and must stay on the API's server, and
+// must not lead back to a page already read.
+func (r *reader) nextURL(page int, reqURL string, n int, info pageInfo, ans answer, p *pager) (string, error) {
+	pg := r.s.c.Paging
+	next := ""
+	var err error
+	switch pg.Type {
+	case PagingNone:
+	case PagingNextLink:
+		next, err = r.bodyLink(page, reqURL, info)
+	case PagingLinkHeader:
+		next = nextLink(ans.header.Values("Link"))
+	case PagingPage, PagingOffset:
+		next, err = r.nextNumbered(page, reqURL, n, info, p)
+	case PagingCursor:
+		next, err = r.nextCursor(page, reqURL, info, p)
+	}
+	if err != nil || next == "" {
+		return "", err
+	}
+	if pg.Type == PagingNextLink || pg.Type == PagingLinkHeader {
+		if next, err = r.followLink(page, reqURL, next); err != nil {
+			return "", err
+		}
+	}
+	if !numbered(pg.Type) && p.seen[next] {
+		return "", &source.Error{Prov: identity.Provenance{File: r.s.displayOf(reqURL)},
+			Msg:  fmt.Sprintf("page %d links back to a page already read", page),
+			Hint: "the API's paging loops; check source.rest.paging"}
+	}
+	return next, nil
+}
+
+// bodyLink reads the next link from the body (next_link paging): "" for
+// none.
+func (r *reader) bodyLink(page int, reqURL string, info pageInfo) (string, error) {
+	at := r.s.c.Paging.Next
+	switch x := info.values[at].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return strings.TrimSpace(x), nil
+	default:
+		return "", r.shapeError(page, reqURL, fmt.Sprintf("the next link at %s is %s, not a URL", at, kind(x)), "check source.rest.paging.next")
+	}
+}
+
+// nextNumbered moves page and offset paging on by a page: "" once the
+// records are all read, by the total if the API reports one, else when a
+// page comes back short.
+func (r *reader) nextNumbered(page int, reqURL string, n int, info pageInfo, p *pager) (string, error) {
+	pg := r.s.c.Paging
+	if pg.Total != "" {
+		done, err := r.checkTotal(page, reqURL, n, info, p)
+		if err != nil || done {
+			return "", err
+		}
+	} else if n == 0 || n < pg.Size {
+		return "", nil
+	}
+	if pg.Type == PagingPage {
+		p.pageNum++
+	} else {
+		p.offset += n
+	}
+	return p.pageURL, nil
+}
+
+// checkTotal reads the total the page reports and reports whether every
+// record is read. The total is required on page 1; a total that changes,
+// more records than it, or an empty page before it is reached fail the
+// read.
+func (r *reader) checkTotal(page int, reqURL string, n int, info pageInfo, p *pager) (bool, error) {
+	at := r.s.c.Paging.Total
+	t, ok := totalOf(info.values[at])
+	switch {
+	case !ok && page == 1:
+		return false, r.shapeError(page, reqURL, fmt.Sprintf("no total at %s", at), "check source.rest.paging.total, or leave it out")
+	case ok && p.total >= 0 && t != p.total:
+		return false, r.changedError(page, reqURL, fmt.Sprintf("the total changed from %d to %d while reading", p.total, t))
+	case ok:
+		p.total = t
+	}
+	if int64(r.count) >= p.total {
+		if int64(r.count) > p.total {
+			return false, r.changedError(page, reqURL, fmt.Sprintf("read %d records but the API reports %d", r.count, p.total))
+		}
+		return true, nil
+	}
+	if n == 0 {
+		return false, r.changedError(page, reqURL, fmt.Sprintf("page %d is empty after %d of %d records", page, r.count, p.total))
+	}
+	return false, nil
+}
+
+// nextCursor is the next page's URL for cursor paging: the page URL with
+// the cursor the page reports in its cursor parameter, or "" when it
+// reports none.
+func (r *reader) nextCursor(page int, reqURL string, info pageInfo, p *pager) (string, error) {
+	pg := r.s.c.Paging
+	cur, ok := cursorOf(info.values[pg.Cursor])
+	if !ok {
+		return "", r.shapeError(page, reqURL, fmt.Sprintf("the cursor at %s is %s, not text", pg.Cursor, kind(info.values[pg.Cursor])), "check source.rest.paging.cursor")
+	}
+	if cur == "" {
+		return "", nil
+	}
+	return withParamsRaw(p.pageURL, [][2]string{{pg.CursorParam, cur}}), nil
 }
 
 // withParamsRaw is withParams on a URL in text form.
@@ -620,65 +749,95 @@ func (r *reader) jsonError(page int, pageURL string, ans answer, ej *errJSON) er
 // record turns one decoded record into values and emits it (the first
 // page's are held until the page is checked).
 func (r *reader) record(page, idx int, v any) error {
-	s := r.s
-	c := s.c
-	prov := identity.Provenance{File: s.display, Page: page, Index: idx}
-	if c.Fields == nil {
-		obj, ok := v.(orderedObject)
-		if !ok {
-			return &source.Error{Prov: prov, Msg: fmt.Sprintf("the record is %s, not an object", kindOf(v)), Hint: "check source.rest.records"}
-		}
-		pairs := flatten(obj, "", c.ODataDates, nil)
-		if page == 1 {
-			if r.autoCols == nil {
-				r.autoCols = map[string]int{}
-			}
-			vals := make([]string, 0, len(r.autoCols))
-			for _, p := range pairs {
-				i, ok := r.autoCols[p.name]
-				if !ok {
-					i = len(r.autoCols)
-					r.autoCols[p.name] = i
-				}
-				for len(vals) <= i {
-					vals = append(vals, "")
-				}
-				vals[i] = p.value
-			}
-			r.buffered = append(r.buffered, vals)
-			return nil
-		}
-		vals := make([]string, len(r.header.Names))
-		for _, p := range pairs {
-			i, ok := r.autoCols[p.name]
-			if !ok {
-				if r.autoNew == nil {
-					r.autoNew = map[string]bool{}
-				}
-				if !r.autoNew[p.name] && len(r.autoNew) < 100 {
-					r.autoNew[p.name] = true
-					s.log.Warn("rest: a field not in the first page is ignored; list the columns in source.rest.fields to read it",
-						"field", p.name, "page", page, "item", idx)
-				}
-				continue
-			}
-			vals[i] = p.value
-		}
-		return r.out(vals, prov)
+	prov := identity.Provenance{File: r.s.display, Page: page, Index: idx}
+	if r.s.c.Fields == nil {
+		return r.autoRecord(prov, v)
 	}
+	return r.fieldRecord(prov, v)
+}
 
+// notObject is the error for a record that is not a JSON object.
+func notObject(prov identity.Provenance, v any) error {
+	return &source.Error{Prov: prov, Msg: fmt.Sprintf("the record is %s, not an object", kindOf(v)), Hint: "check source.rest.records"}
+}
+
+// autoRecord handles a record read with the automatic columns: every
+// scalar leaf, named by its path. The first page's records make the
+// columns; later records fit their values to them.
+func (r *reader) autoRecord(prov identity.Provenance, v any) error {
+	obj, ok := v.(orderedObject)
+	if !ok {
+		return notObject(prov, v)
+	}
+	pairs := flatten(obj, "", r.s.c.ODataDates, nil)
+	if prov.Page == 1 {
+		r.buffered = append(r.buffered, r.addAutoColumns(pairs))
+		return nil
+	}
+	return r.out(r.autoValues(pairs, prov), prov)
+}
+
+// addAutoColumns adds the leaves of a first-page record to the automatic
+// columns and returns its values, one per column known so far.
+func (r *reader) addAutoColumns(pairs []pair) []string {
+	if r.autoCols == nil {
+		r.autoCols = map[string]int{}
+	}
+	vals := make([]string, 0, len(r.autoCols))
+	for _, p := range pairs {
+		i, ok := r.autoCols[p.name]
+		if !ok {
+			i = len(r.autoCols)
+			r.autoCols[p.name] = i
+		}
+		for len(vals) <= i {
+			vals = append(vals, "")
+		}
+		vals[i] = p.value
+	}
+	return vals
+}
+
+// autoValues fits the leaves of a record after the first page to the
+// automatic columns. A leaf no first-page record had is left out, with a
+// warning (once per leaf, for the first 100).
+func (r *reader) autoValues(pairs []pair, prov identity.Provenance) []string {
+	vals := make([]string, len(r.header.Names))
+	for _, p := range pairs {
+		i, ok := r.autoCols[p.name]
+		if !ok {
+			if r.autoNew == nil {
+				r.autoNew = map[string]bool{}
+			}
+			if !r.autoNew[p.name] && len(r.autoNew) < 100 {
+				r.autoNew[p.name] = true
+				r.s.log.Warn("rest: a field not in the first page is ignored; list the columns in source.rest.fields to read it",
+					"field", p.name, "page", prov.Page, "item", prov.Index)
+			}
+			continue
+		}
+		vals[i] = p.value
+	}
+	return vals
+}
+
+// fieldRecord handles a record read with the configured fields. On the
+// first page it notes which paths some record has, for finishFirst.
+func (r *reader) fieldRecord(prov identity.Provenance, v any) error {
+	c := r.s.c
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return &source.Error{Prov: prov, Msg: fmt.Sprintf("the record is %s, not an object", kindOf(v)), Hint: "check source.rest.records"}
+		return notObject(prov, v)
 	}
-	if page == 1 && r.reachedF == nil {
+	first := prov.Page == 1
+	if first && r.reachedF == nil {
 		r.reachedF = make([]bool, len(c.Fields))
 		r.firstRec = obj
 	}
 	vals := make([]string, len(c.Fields))
 	for i, f := range c.Fields {
 		val, o := resolve(obj, f.Path)
-		if page == 1 && o != missing {
+		if first && o != missing {
 			r.reachedF[i] = true
 		}
 		if o != reached {
@@ -686,20 +845,26 @@ func (r *reader) record(page, idx int, v any) error {
 		}
 		str, err := leafString(val, c.ODataDates)
 		if err != nil {
-			var eo *errObject
-			hint := "extend the path in source.rest.fields to a value"
-			if errors.As(err, &eo) && len(eo.keys) > 0 {
-				hint = fmt.Sprintf("extend the path in source.rest.fields to one of its keys, e.g. %s.%s", f.Path, eo.keys[0])
-			}
-			return &source.Error{Prov: prov, Column: f.Name, Msg: fmt.Sprintf("%s: %v", f.Path, err), Hint: hint}
+			return fieldError(prov, f, err)
 		}
 		vals[i] = str
 	}
-	if page == 1 {
+	if first {
 		r.buffered = append(r.buffered, vals)
 		return nil
 	}
 	return r.out(vals, prov)
+}
+
+// fieldError is the error for a field whose value is not one: an object
+// the path should go on into, or a value nested too deeply.
+func fieldError(prov identity.Provenance, f Field, err error) error {
+	var eo *errObject
+	hint := "extend the path in source.rest.fields to a value"
+	if errors.As(err, &eo) && len(eo.keys) > 0 {
+		hint = fmt.Sprintf("extend the path in source.rest.fields to one of its keys, e.g. %s.%s", f.Path, eo.keys[0])
+	}
+	return &source.Error{Prov: prov, Column: f.Name, Msg: fmt.Sprintf("%s: %v", f.Path, err), Hint: hint}
 }
 
 func kindOf(v any) string {
