@@ -941,10 +941,12 @@ var authKeys = map[string][]string{
 	AuthOAuth2: {"type", "token_url", "client_id", "client_id_env", "client_secret_env", "scope", "params", "client_auth"},
 }
 
-// literalSecrets are keys that would put a secret in the config file.
-var literalSecrets = map[string]string{
-	"token": "token_env", "password": "password_env", "client_secret": "client_secret_env",
-	"api_key": "api_key_env", "secret": "client_secret_env",
+// literalSecrets are keys that would put a secret in the config file,
+// with the key that names its environment variable instead, in the order
+// their errors are reported.
+var literalSecrets = [...]struct{ key, env string }{
+	{"token", "token_env"}, {"password", "password_env"}, {"client_secret", "client_secret_env"},
+	{"api_key", "api_key_env"}, {"secret", "client_secret_env"},
 }
 
 // auth reads the auth settings: the type, then that type's credentials.
@@ -983,10 +985,10 @@ func (p *parser) auth(key string, v any) Auth {
 // refuseLiteralSecrets reports, and drops from m, the keys that would put
 // a secret in the config file.
 func (p *parser) refuseLiteralSecrets(key string, m map[string]any) {
-	for k, env := range literalSecrets {
-		if _, ok := m[k]; ok {
-			p.bad(key+"."+k, "secrets never live in the config file: put it in an environment variable and name it with %s", env)
-			delete(m, k)
+	for _, ls := range literalSecrets {
+		if _, ok := m[ls.key]; ok {
+			p.bad(key+"."+ls.key, "secrets never live in the config file: put it in an environment variable and name it with %s", ls.env)
+			delete(m, ls.key)
 		}
 	}
 }

@@ -268,3 +268,32 @@ func TestParseOAuth2Scope(t *testing.T) {
 		})
 	}
 }
+
+// TestLiteralSecretsReportedInOrder: several secrets written into the
+// config are each refused, always in the same order.
+func TestLiteralSecretsReportedInOrder(t *testing.T) {
+	want := ""
+	for range 20 {
+		_, err := Parse(map[string]any{
+			"url": "https://hr.example.com/api/workers", "records": "data",
+			"auth": map[string]any{"type": "basic", "username": "u", "secret": "s", "password": "p", "token": "t", "api_key": "k"},
+		}, func(string) string { return "" })
+		if err == nil {
+			t.Fatal("literal secrets accepted")
+		}
+		got := err.Error()
+		for _, s := range []string{`"s"`, `"p"`, `"t"`, `"k"`} {
+			if strings.Contains(got, s) {
+				t.Fatalf("a secret's value is in the error: %s", got)
+			}
+		}
+		if want == "" {
+			want = got
+			if i, j := strings.Index(got, "auth.token:"), strings.Index(got, "auth.secret:"); i < 0 || j < 0 || i > j {
+				t.Fatalf("not in the documented order (token ... secret): %s", got)
+			}
+		} else if got != want {
+			t.Fatalf("the order changed between runs:\n%s\n---\n%s", want, got)
+		}
+	}
+}

@@ -824,7 +824,7 @@ func (r *reader) autoValues(pairs []pair, prov identity.Provenance) []string {
 // fieldRecord handles a record read with the configured fields. On the
 // first page it notes which paths some record has, for finishFirst.
 func (r *reader) fieldRecord(prov identity.Provenance, v any) error {
-	c := r.s.c
+	c := &r.s.c
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return notObject(prov, v)
