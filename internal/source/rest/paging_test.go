@@ -306,7 +306,7 @@ func TestPagingFailures(t *testing.T) {
 			handler: func(base string, r *http.Request, n int) string {
 				return `{"items": [{"id": 1}], "next": {"a": 1}}`
 			},
-			want: []string{"the cursor at next is a map"},
+			want: []string{"the cursor at next is an object"},
 		},
 		{
 			name:   "next link of the wrong kind",
@@ -315,6 +315,14 @@ func TestPagingFailures(t *testing.T) {
 				return `{"items": [{"id": 1}], "next": true}`
 			},
 			want: []string{": page 1: the next link at next is a boolean, not a URL (check source.rest.paging.next)"},
+		},
+		{
+			name:   "next link a number",
+			config: "records: items\npaging: {type: next_link, next: next}",
+			handler: func(base string, r *http.Request, n int) string {
+				return `{"items": [{"id": 1}], "next": 2}`
+			},
+			want: []string{": page 1: the next link at next is a number, not a URL (check source.rest.paging.next)"},
 		},
 		{
 			name:   "more records than the total",

@@ -478,7 +478,7 @@ func (r *reader) bodyLink(page int, reqURL string, info pageInfo) (string, error
 	case string:
 		return strings.TrimSpace(x), nil
 	default:
-		return "", r.shapeError(page, reqURL, fmt.Sprintf("the next link at %s is %s, not a URL", at, kind(x)), "check source.rest.paging.next")
+		return "", r.shapeError(page, reqURL, fmt.Sprintf("the next link at %s is %s, not a URL", at, kindOf(x)), "check source.rest.paging.next")
 	}
 }
 
@@ -537,7 +537,7 @@ func (r *reader) nextCursor(page int, reqURL string, info pageInfo, p *pager) (s
 	pg := r.s.c.Paging
 	cur, ok := cursorOf(info.values[pg.Cursor])
 	if !ok {
-		return "", r.shapeError(page, reqURL, fmt.Sprintf("the cursor at %s is %s, not text", pg.Cursor, kind(info.values[pg.Cursor])), "check source.rest.paging.cursor")
+		return "", r.shapeError(page, reqURL, fmt.Sprintf("the cursor at %s is %s, not text", pg.Cursor, kindOf(info.values[pg.Cursor])), "check source.rest.paging.cursor")
 	}
 	if cur == "" {
 		return "", nil
