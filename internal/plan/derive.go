@@ -59,89 +59,114 @@ func Rederive(saved *Plan, in Input, volatile map[string]bool) ([]Refusal, error
 // close to what the plan saw (a restored user's deletion time is no
 // longer known): their reason is not compared.
 func beforeView(p *Plan, schema *identity.Schema, users []identity.User, deleted []identity.DeletedUser) ([]identity.User, []identity.DeletedUser, map[int]bool) {
-	match := p.Match.Target
-	signIn := schema.Roles.SignIn
-	live := make(map[string]int, len(users))
-	byKey := map[string][]*identity.User{}
+	v := newUndo(p, schema, users, deleted)
+	for i, a := range p.Actions {
+		v.takeBack(i, a)
+	}
+	return v.users(), v.deleted(), v.approx
+}
+
+// undo builds beforeView: the directory as read, indexed, and what the
+// plan's actions change in it.
+type undo struct {
+	p          *Plan
+	schema     *identity.Schema
+	in         []identity.User
+	inDeleted  []identity.DeletedUser
+	live       map[string]int // id -> index in in (the first of an id)
+	byKey      map[string][]*identity.User
+	gone       map[string]int            // id -> index in inDeleted
+	replace    map[string]*identity.User // id -> the user as the plan saw it
+	drop       map[string]bool           // live users the plan made (joiners, restores)
+	revived    []identity.User           // deleted users the plan deleted
+	revivedIDs map[string]bool
+	undeleted  []identity.DeletedUser // live users the plan restored
+	approx     map[int]bool
+}
+
+// newUndo indexes users and deleted for the actions of p.
+func newUndo(p *Plan, schema *identity.Schema, users []identity.User, deleted []identity.DeletedUser) *undo {
+	v := &undo{p: p, schema: schema, in: users, inDeleted: deleted,
+		live: make(map[string]int, len(users)), byKey: map[string][]*identity.User{}, gone: make(map[string]int, len(deleted)),
+		replace: map[string]*identity.User{}, drop: map[string]bool{}, revivedIDs: map[string]bool{}, approx: map[int]bool{}}
 	for i := range users {
 		u := &users[i]
-		if _, dup := live[u.ID]; dup {
+		if _, dup := v.live[u.ID]; dup {
 			continue
 		}
-		live[u.ID] = i
-		if k := Fold(u.Attrs.Get(match)); k != "" {
-			byKey[k] = append(byKey[k], u)
+		v.live[u.ID] = i
+		if k := Fold(u.Attrs.Get(p.Match.Target)); k != "" {
+			v.byKey[k] = append(v.byKey[k], u)
 		}
 	}
-	gone := make(map[string]int, len(deleted))
 	for i := range deleted {
-		gone[deleted[i].ID] = i
+		v.gone[deleted[i].ID] = i
 	}
-	replace := map[string]*identity.User{} // id -> the user as the plan saw it
-	drop := map[string]bool{}              // live users the plan made (joiners, restores)
-	var revived []identity.User            // deleted users the plan deleted
-	var undeleted []identity.DeletedUser   // live users the plan restored
-	approx := map[int]bool{}
-	for i, a := range p.Actions {
-		switch a.Action {
-		case Create:
-			for _, u := range byKey[Fold(a.Key)] {
-				if a.UserPrincipalName != "" && strings.EqualFold(u.Attrs.Get(signIn), a.UserPrincipalName) {
-					drop[u.ID] = true
-				}
+	return v
+}
+
+// takeBack takes back what action i, a, shows in the directory.
+func (v *undo) takeBack(i int, a Action) {
+	signIn := v.schema.Roles.SignIn
+	switch a.Action {
+	case Create:
+		for _, u := range v.byKey[Fold(a.Key)] {
+			if a.UserPrincipalName != "" && strings.EqualFold(u.Attrs.Get(signIn), a.UserPrincipalName) {
+				v.drop[u.ID] = true
 			}
-			continue
-		case Delete:
-			if _, ok := live[a.ID]; !ok {
-				if j, ok := gone[a.ID]; ok {
-					revived = append(revived, liveAgain(deleted[j].User, signIn, a.UserPrincipalName))
-				}
+		}
+		return
+	case Delete:
+		if _, ok := v.live[a.ID]; !ok {
+			if j, ok := v.gone[a.ID]; ok {
+				v.revived = append(v.revived, liveAgain(v.inDeleted[j].User, signIn, a.UserPrincipalName))
+				v.revivedIDs[a.ID] = true
 			}
-			continue
 		}
-		j, ok := live[a.ID]
-		if !ok {
-			continue
-		}
-		u := &users[j]
-		patched := len(patchOf(a)) > 0 && afterHolds(a, u, schema.Roles.Enabled)
-		rolled := rollBack(a, u, patched, managerHolds(a, u, byKey))
-		if a.Action == Restore {
-			rolled.ManagerID = "" // deleted items show no manager
-			undeleted = append(undeleted, identity.DeletedUser{User: *rolled, DeletedAt: p.CreatedAt})
-			drop[u.ID] = true
-			approx[i] = true
-			continue
-		}
-		replace[u.ID] = rolled
+		return
 	}
-	outUsers := make([]identity.User, 0, len(users)+len(revived))
-	for i := range users {
-		u := users[i]
-		if drop[u.ID] {
+	j, ok := v.live[a.ID]
+	if !ok {
+		return
+	}
+	u := &v.in[j]
+	patched := len(patchOf(a)) > 0 && afterHolds(a, u, v.schema.Roles.Enabled)
+	rolled := rollBack(a, u, patched, managerHolds(a, u, v.byKey))
+	if a.Action == Restore {
+		rolled.ManagerID = "" // deleted items show no manager
+		v.undeleted = append(v.undeleted, identity.DeletedUser{User: *rolled, DeletedAt: v.p.CreatedAt})
+		v.drop[u.ID] = true
+		v.approx[i] = true
+		return
+	}
+	v.replace[u.ID] = rolled
+}
+
+// users are the live users as the plan saw them.
+func (v *undo) users() []identity.User {
+	out := make([]identity.User, 0, len(v.in)+len(v.revived))
+	for i := range v.in {
+		u := v.in[i]
+		if v.drop[u.ID] {
 			continue
 		}
-		if r := replace[u.ID]; r != nil {
+		if r := v.replace[u.ID]; r != nil {
 			u = *r
 		}
-		outUsers = append(outUsers, u)
+		out = append(out, u)
 	}
-	outUsers = append(outUsers, revived...)
-	outDeleted := make([]identity.DeletedUser, 0, len(deleted)+len(undeleted))
-	for _, du := range deleted {
-		if _, isLive := live[du.ID]; isLive {
-			continue
-		}
-		revivedHere := false
-		for _, r := range revived {
-			revivedHere = revivedHere || r.ID == du.ID
-		}
-		if !revivedHere {
-			outDeleted = append(outDeleted, du)
+	return append(out, v.revived...)
+}
+
+// deleted are the deleted users as the plan saw them.
+func (v *undo) deleted() []identity.DeletedUser {
+	out := make([]identity.DeletedUser, 0, len(v.inDeleted)+len(v.undeleted))
+	for _, du := range v.inDeleted {
+		if _, isLive := v.live[du.ID]; !isLive && !v.revivedIDs[du.ID] {
+			out = append(out, du)
 		}
 	}
-	outDeleted = append(outDeleted, undeleted...)
-	return outUsers, outDeleted, approx
+	return append(out, v.undeleted...)
 }
 
 // liveAgain is deleted user u as it was before the delete: Entra renames a
