@@ -433,14 +433,11 @@ func (c *computer) deletes() {
 	for _, d := range c.unique {
 		record[Fold(d.Key)] = d
 	}
-	keys := make([]string, 0, len(c.byKey))
-	for k := range c.byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		us := c.byKey[k]
-		if len(us) != 1 {
+	// In directory order: finish sorts the actions.
+	for j := range c.in.Users {
+		u := &c.in.Users[j]
+		k := Fold(c.matchF.Get(u.Attrs))
+		if k == "" || len(c.byKey[k]) != 1 {
 			continue
 		}
 		if i, ok := acted[k]; ok {
@@ -448,28 +445,8 @@ func (c *computer) deletes() {
 				continue
 			}
 		}
-		u := us[0]
-		if c.enabled(u) || u.MasteredIn != "" {
-			continue // (its master deletes a user it masters)
-		}
-		leave, ok := c.leaveDate(u.Attrs)
-		if c.seen[k] {
-			d := record[k]
-			if d == nil {
-				continue // a duplicate, rejected or conflicting record: left alone
-			}
-			if en := c.enablement(d, u); en.want != "false" {
-				continue // not a leaver
-			}
-			if l, has := c.leaveDate(d.Attrs); has {
-				leave, ok = l, true
-			}
-		}
+		leave, due, ok := c.deleteDue(k, u, record[k], days)
 		if !ok {
-			continue
-		}
-		due := c.dayStart(leave).AddDate(0, 0, days)
-		if c.in.Now.Before(due) {
 			continue
 		}
 		if i, ok := acted[k]; ok {
@@ -496,6 +473,33 @@ func (c *computer) deletes() {
 		}
 		c.p.Actions = kept
 	}
+}
+
+// deleteDue says when disabled user u (key k, record d if the source has
+// one) left and when delete_after_days (days) ends; false when it is not
+// to be deleted now: enabled, mastered elsewhere, not a leaver, without a
+// leave date, or not yet due.
+func (c *computer) deleteDue(k string, u *identity.User, d *identity.Desired, days int) (leave, due time.Time, ok bool) {
+	if c.enabled(u) || u.MasteredIn != "" {
+		return leave, due, false // (its master deletes a user it masters)
+	}
+	leave, ok = c.leaveDate(u.Attrs)
+	if c.seen[k] {
+		if d == nil {
+			return leave, due, false // a duplicate, rejected or conflicting record: left alone
+		}
+		if en := c.enablement(d, u); en.want != "false" {
+			return leave, due, false // not a leaver
+		}
+		if l, has := c.leaveDate(d.Attrs); has {
+			leave, ok = l, true
+		}
+	}
+	if !ok {
+		return leave, due, false
+	}
+	due = c.dayStart(leave).AddDate(0, 0, days)
+	return leave, due, !c.in.Now.Before(due)
 }
 
 // leaverAccess takes a leaver (absent from the source, no record) out of
