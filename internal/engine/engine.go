@@ -176,42 +176,10 @@ func (e *Engine) readSourceWith(ctx context.Context, now time.Time, checked func
 		progress.SetProgress(bar.Set)
 	}
 	res.Now = now // one clock for the plan: every record's Now(), and its created_at
-	everyRun := e.Mapping.NewEveryRunCheck(res.Now)
-	fieldsChecked := false
-	n := 0
-	grow := newGrowth(e.Cfg.Source.Path)
-	shared := newSharing()
-	sum, err := src.Read(ctx, func(r *identity.Record) error {
-		if !fieldsChecked {
-			if err := e.Mapping.CheckFields(r.Header, res.Name); err != nil {
-				return err
-			}
-			fieldsChecked = true
-			if checked != nil {
-				checked()
-			}
-		}
-		n++
-		if n%1000 == 0 && !early {
-			bar.Set(n)
-		}
-		res.Desired = grow.next(res.Desired, r)
-		everyRun.Add(r)
-		d, err := e.Mapping.Map(r, res.Now)
-		if err != nil {
-			var re *mapping.RecordError
-			key := ""
-			if errors.As(err, &re) {
-				key = re.Key
-			}
-			res.Rejected = append(res.Rejected, plan.Rejected{Prov: r.Prov, Key: key, Reason: err.Error()})
-			return nil
-		}
-		shared.desired(&d)
-		res.Desired = append(res.Desired, d)
-		return nil
-	})
-	bar.Set(n)
+	m := &recordMapper{e: e, res: res, checked: checked, bar: bar, early: early,
+		everyRun: e.Mapping.NewEveryRunCheck(now), grow: newGrowth(e.Cfg.Source.Path), shared: newSharing()}
+	sum, err := src.Read(ctx, m.record)
+	bar.Set(m.n)
 	bar.Done()
 	if err != nil {
 		// Source and mapping errors already name the file and line.
@@ -222,14 +190,14 @@ func (e *Engine) readSourceWith(ctx context.Context, now time.Time, checked func
 		}
 		return nil, fmt.Errorf("read %s: %w", src, err)
 	}
-	if !fieldsChecked {
+	if !m.fieldsChecked {
 		if err := e.Mapping.CheckFields(identity.NewHeader(sum.Header), res.Name); err != nil {
 			return nil, err
 		}
 	}
+	res.Warnings = m.everyRun.Warnings()
 	res.Summary = sum
 	res.SourceWarnings = sourceWarnings(sum.Warnings, res)
-	res.Warnings = everyRun.Warnings()
 	for _, w := range res.Warnings {
 		e.Log.Warn(w.String())
 	}
@@ -239,6 +207,54 @@ func (e *Engine) readSourceWith(ctx context.Context, now time.Time, checked func
 	}
 	e.Log.Info("source read", "source", res.Name, "records", sum.Records, "mapped", len(res.Desired), "rejected", len(res.Rejected))
 	return res, nil
+}
+
+// recordMapper maps the records of one source read into res: checks
+// the fields on the first record, advances the bar, maps each record and
+// keeps it, or the reason it was rejected.
+type recordMapper struct {
+	e             *Engine
+	res           *SourceResult
+	checked       func() // see readSourceWith
+	fieldsChecked bool
+	bar           Counter
+	early         bool // the source advances the bar itself
+	n             int
+	everyRun      *mapping.EveryRunCheck
+	grow          *growth
+	shared        *sharing
+}
+
+// record takes one record of the source.
+func (m *recordMapper) record(r *identity.Record) error {
+	if !m.fieldsChecked {
+		if err := m.e.Mapping.CheckFields(r.Header, m.res.Name); err != nil {
+			return err
+		}
+		m.fieldsChecked = true
+		if m.checked != nil {
+			m.checked()
+		}
+	}
+	m.n++
+	if m.n%1000 == 0 && !m.early {
+		m.bar.Set(m.n)
+	}
+	m.res.Desired = m.grow.next(m.res.Desired, r)
+	m.everyRun.Add(r)
+	d, err := m.e.Mapping.Map(r, m.res.Now)
+	if err != nil {
+		var re *mapping.RecordError
+		key := ""
+		if errors.As(err, &re) {
+			key = re.Key
+		}
+		m.res.Rejected = append(m.res.Rejected, plan.Rejected{Prov: r.Prov, Key: key, Reason: err.Error()})
+		return nil
+	}
+	m.shared.desired(&d)
+	m.res.Desired = append(m.res.Desired, d)
+	return nil
 }
 
 // sourceWarnings turns the source's warnings into plan warnings, with the
