@@ -48,48 +48,37 @@ func (d *Directory) user(e *ldap.Entry, attrs []string, l *identity.Layout) (ide
 	if len(raw) != 16 {
 		return identity.User{}, fmt.Errorf("entry %s: no objectGUID (the bind account may not read it)", e.DN)
 	}
-	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.NewAttrs(l)}
 	rdn, parent := ldapconn.SplitDN(e.DN)
-	for _, a := range attrs {
-		spec, ok := d.schema.Lookup(a)
-		if !ok {
-			continue
-		}
-		var v string
-		switch spec.Name {
+	return ldapop.NewUser(d.schema, ldapconn.GUIDString(raw), attrs, l, func(name string) (string, error) {
+		switch name {
 		case attrEnabled, attrDisabled:
 			s := e.GetEqualFoldAttributeValue("userAccountControl")
 			if s == "" {
-				continue
+				return "", nil
 			}
 			uac, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				return identity.User{}, fmt.Errorf("entry %s: userAccountControl %q is not a number", e.DN, s)
+				return "", fmt.Errorf("entry %s: userAccountControl %q is not a number", e.DN, s)
 			}
 			enabled := uac&uacAccountDisable == 0
-			if spec.Name == attrDisabled {
+			if name == attrDisabled {
 				enabled = !enabled
 			}
-			v = strconv.FormatBool(enabled)
+			return strconv.FormatBool(enabled), nil
 		case attrCN:
-			v = rdn
+			return rdn, nil
 		case attrParent:
-			v = parent
+			return parent, nil
 		case identity.Manager:
-			continue
+			return "", nil
 		case attrExpires:
 			if t, ok := ldapconn.FileTime(e.GetEqualFoldAttributeValue(attrExpires)); ok {
-				v = t.UTC().Format(time.RFC3339)
+				return t.UTC().Format(time.RFC3339), nil
 			}
-		default:
-			v = e.GetEqualFoldAttributeValue(spec.Name)
+			return "", nil
 		}
-		if v != "" {
-			u.Attrs.Set(spec.Name, v)
-		}
-	}
-	u.Attrs.Seal()
-	return u, nil
+		return e.GetEqualFoldAttributeValue(name), nil
+	})
 }
 
 // rdnValue escapes a cn for a DN (see identity.EscapeRDN).

@@ -48,36 +48,24 @@ func (d *Directory) ldapAttrs(attrs []string, manager bool) []string {
 // schema attributes attrs canonicalised (the branch from the DN, the
 // account state by the disable method).
 func (d *Directory) user(e *ldap.Entry, attrs []string, l *identity.Layout) (identity.User, error) {
-	id := e.GetEqualFoldAttributeValue(attrUUID)
+	id := idOf(e)
 	if id == "" {
 		return identity.User{}, fmt.Errorf("entry %s: no entryUUID (the bind account may not read operational attributes)", e.DN)
 	}
-	u := identity.User{ID: id, Attrs: identity.NewAttrs(l)}
 	rdn, parent := ldapconn.SplitDN(e.DN)
-	for _, a := range attrs {
-		spec, ok := d.schema.Lookup(a)
-		if !ok {
-			continue
-		}
-		var v string
-		switch spec.Name {
+	return ldapop.NewUser(d.schema, id, attrs, l, func(name string) (string, error) {
+		switch name {
 		case attrEnabled:
-			v = fmt.Sprint(d.enabled(e))
+			return fmt.Sprint(d.enabled(e)), nil
 		case attrParent:
-			v = parent
+			return parent, nil
 		case identity.Manager:
-			continue
+			return "", nil
 		case d.rdn:
-			v = rdn // the value that names the entry, of the attribute's values
-		default:
-			v = e.GetEqualFoldAttributeValue(spec.Name)
+			return rdn, nil // the value that names the entry, of the attribute's values
 		}
-		if v != "" {
-			u.Attrs.Set(spec.Name, v)
-		}
-	}
-	u.Attrs.Seal()
-	return u, nil
+		return e.GetEqualFoldAttributeValue(name), nil
+	})
 }
 
 // enabled tells the account state of e by the disable method. Only the

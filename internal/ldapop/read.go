@@ -42,6 +42,29 @@ func RequestAttrs(schema *identity.Schema, id string, attrs []string, manager bo
 	return out
 }
 
+// NewUser is the user id with the schema attributes attrs (their names as
+// the schema knows them, passed to value) set to the values value gives:
+// "" for none. Names the schema does not know are passed over. An error
+// of value is the user's.
+func NewUser(schema *identity.Schema, id string, attrs []string, l *identity.Layout, value func(name string) (string, error)) (identity.User, error) {
+	u := identity.User{ID: id, Attrs: identity.NewAttrs(l)}
+	for _, a := range attrs {
+		spec, ok := schema.Lookup(a)
+		if !ok {
+			continue
+		}
+		v, err := value(spec.Name)
+		if err != nil {
+			return identity.User{}, err
+		}
+		if v != "" {
+			u.Attrs.Set(spec.Name, v)
+		}
+	}
+	u.Attrs.Seal()
+	return u, nil
+}
+
 // UserRead is what a read of users keeps: the users in the order read,
 // the DN of each one's manager ("" for none) and each one's id by its DN
 // (folded, see ldapconn.FoldDN).
