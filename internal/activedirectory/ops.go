@@ -335,7 +335,7 @@ func (d *Directory) find(ctx context.Context, c *ldapconn.Conn, op directory.Op,
 		}
 		filter = "(&" + d.filter + "(accountExpires=" + ft + "))"
 	}
-	pages, err := c.Search(ctx, ldapconn.Search{Base: d.opts.BaseDN, Filter: filter, Attrs: d.ldapAttrs(op.Select, false), PageSize: PageSize, Controls: domainScope()}, func(e *ldap.Entry) error {
+	err := d.sess.Search(ctx, c, ldapconn.Search{Base: d.opts.BaseDN, Filter: filter, Attrs: d.ldapAttrs(op.Select, false), PageSize: PageSize, Controls: domainScope()}, func(e *ldap.Entry) error {
 		u, err := d.user(e, op.Select, nil)
 		if err != nil {
 			return err
@@ -343,7 +343,6 @@ func (d *Directory) find(ctx context.Context, c *ldapconn.Conn, op directory.Op,
 		users = append(users, u)
 		return nil
 	})
-	d.sess.Count("search page", pages)
 	return directory.Outcome{Users: users}, err
 }
 
@@ -358,12 +357,9 @@ func (d *Directory) read(c *ldapconn.Conn, op directory.Op, name string) (direct
 		return directory.Outcome{}, err
 	}
 	if m := e.GetEqualFoldAttributeValue("manager"); op.Expand && m != "" {
-		d.mu.Lock()
-		read := d.dnGUID
-		d.mu.Unlock()
-		if u.ManagerID, err = guidOfDN(m, read, map[string]string{}, func(dn string) (*ldap.Entry, error) {
+		if u.ManagerID, err = d.dnIDs(func(dn string) (*ldap.Entry, error) {
 			return d.sess.GetOn(c, dn, "(objectClass=*)", []string{"objectGUID"})
-		}); err != nil {
+		}).ID(m); err != nil {
 			return directory.Outcome{}, err
 		}
 	}

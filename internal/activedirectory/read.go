@@ -13,6 +13,7 @@ import (
 	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/ldapconn"
+	"github.com/hrsync/hrsync/internal/ldapop"
 )
 
 // Virtual attributes of the schema, kept otherwise in AD.
@@ -28,31 +29,15 @@ const (
 // attrs (and the manager): objectGUID always, userAccountControl for the
 // account state; cn and the OU come from the DN.
 func (d *Directory) ldapAttrs(attrs []string, manager bool) []string {
-	out := []string{"objectGUID"}
-	seen := map[string]bool{"objectguid": true}
-	add := func(a string) {
-		if !seen[strings.ToLower(a)] {
-			seen[strings.ToLower(a)] = true
-			out = append(out, a)
-		}
-	}
-	for _, a := range attrs {
-		spec, ok := d.schema.Lookup(a)
-		if !ok {
-			continue // not an AD attribute hrsync knows ("id")
-		}
-		switch spec.Name {
+	return ldapop.RequestAttrs(d.schema, "objectGUID", attrs, manager, func(name string) []string {
+		switch name {
 		case attrEnabled, attrDisabled:
-			add("userAccountControl")
+			return []string{"userAccountControl"}
 		case attrCN, attrParent, identity.Manager:
-		default:
-			add(spec.Name)
+			return nil
 		}
-	}
-	if manager {
-		add("manager")
-	}
-	return out
+		return []string{name}
+	})
 }
 
 // user is an entry as hrsync sees a user: its objectGUID as id and the
@@ -63,48 +48,37 @@ func (d *Directory) user(e *ldap.Entry, attrs []string, l *identity.Layout) (ide
 	if len(raw) != 16 {
 		return identity.User{}, fmt.Errorf("entry %s: no objectGUID (the bind account may not read it)", e.DN)
 	}
-	u := identity.User{ID: ldapconn.GUIDString(raw), Attrs: identity.NewAttrs(l)}
 	rdn, parent := ldapconn.SplitDN(e.DN)
-	for _, a := range attrs {
-		spec, ok := d.schema.Lookup(a)
-		if !ok {
-			continue
-		}
-		var v string
-		switch spec.Name {
+	return ldapop.NewUser(d.schema, ldapconn.GUIDString(raw), attrs, l, func(name string) (string, error) {
+		switch name {
 		case attrEnabled, attrDisabled:
 			s := e.GetEqualFoldAttributeValue("userAccountControl")
 			if s == "" {
-				continue
+				return "", nil
 			}
 			uac, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				return identity.User{}, fmt.Errorf("entry %s: userAccountControl %q is not a number", e.DN, s)
+				return "", fmt.Errorf("entry %s: userAccountControl %q is not a number", e.DN, s)
 			}
 			enabled := uac&uacAccountDisable == 0
-			if spec.Name == attrDisabled {
+			if name == attrDisabled {
 				enabled = !enabled
 			}
-			v = strconv.FormatBool(enabled)
+			return strconv.FormatBool(enabled), nil
 		case attrCN:
-			v = rdn
+			return rdn, nil
 		case attrParent:
-			v = parent
+			return parent, nil
 		case identity.Manager:
-			continue
+			return "", nil
 		case attrExpires:
 			if t, ok := ldapconn.FileTime(e.GetEqualFoldAttributeValue(attrExpires)); ok {
-				v = t.UTC().Format(time.RFC3339)
+				return t.UTC().Format(time.RFC3339), nil
 			}
-		default:
-			v = e.GetEqualFoldAttributeValue(spec.Name)
+			return "", nil
 		}
-		if v != "" {
-			u.Attrs.Set(spec.Name, v)
-		}
-	}
-	u.Attrs.Seal()
-	return u, nil
+		return e.GetEqualFoldAttributeValue(name), nil
+	})
 }
 
 // rdnValue escapes a cn for a DN (see identity.EscapeRDN).
@@ -127,73 +101,36 @@ func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress f
 	}
 	attrs := d.ldapAttrs(q.Attrs, q.Manager)
 	layout := identity.NewLayout(q.Attrs) // the users' attributes share its slots
-	var users []identity.User
-	var managers []string
-	var dnGUID map[string]string
-	err := d.withConn(ctx, func(c *ldapconn.Conn) error {
-		users, managers, dnGUID = nil, nil, map[string]string{}
-		pages, err := c.Search(ctx, ldapconn.Search{Base: d.opts.BaseDN, Filter: d.filter, Attrs: attrs, PageSize: PageSize, Controls: domainScope()}, func(e *ldap.Entry) error {
-			u, err := d.user(e, q.Attrs, layout)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-			managers = append(managers, e.GetEqualFoldAttributeValue("manager"))
-			dnGUID[ldapconn.FoldDN(e.DN)] = u.ID
-			if progress != nil && len(users)%PageSize == 0 {
-				progress(len(users))
-			}
-			return nil
-		})
-		d.sess.Count("search page", pages)
-		return err
-	})
+	r, err := d.sess.ReadUsers(ctx, func(c *ldapconn.Conn, each func(*ldap.Entry) error) error {
+		return d.sess.Search(ctx, c, ldapconn.Search{Base: d.opts.BaseDN, Filter: d.filter, Attrs: attrs, PageSize: PageSize, Controls: domainScope()}, each)
+	}, func(e *ldap.Entry) (identity.User, error) { return d.user(e, q.Attrs, layout) }, PageSize, progress)
 	if err != nil {
 		return nil, fmt.Errorf("read users below %s: %w", d.opts.BaseDN, err)
 	}
-	if progress != nil {
-		progress(len(users))
-	}
 	d.mu.Lock()
-	d.dnGUID = dnGUID
+	d.dnGUID = r.IDs
 	d.mu.Unlock()
 	if q.Manager {
-		cache := map[string]string{}
-		for i, m := range managers {
-			if m == "" {
-				continue
-			}
-			id, err := guidOfDN(m, dnGUID, cache, func(dn string) (*ldap.Entry, error) {
-				return d.get(ctx, dn, "(objectClass=*)", []string{"objectGUID"})
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read the manager of %s: %w", users[i].ID, err)
-			}
-			users[i].ManagerID = id
+		if err := r.ResolveManagers(ldapop.NewDNIDs(r.IDs, func(dn string) (*ldap.Entry, error) {
+			return d.get(ctx, dn, "(objectClass=*)", []string{"objectGUID"})
+		}, idOf)); err != nil {
+			return nil, err
 		}
 	}
-	return users, nil
+	return r.Users, nil
 }
 
-// guidOfDN is the objectGUID of the entry dn names: from the read, from
-// cache, or looked up with get ("" when it does not exist).
-func guidOfDN(dn string, read, cache map[string]string, get func(dn string) (*ldap.Entry, error)) (string, error) {
-	if id, ok := read[ldapconn.FoldDN(dn)]; ok {
-		return id, nil
-	}
-	if id, ok := cache[ldapconn.FoldDN(dn)]; ok {
-		return id, nil
-	}
-	e, err := get(dn)
-	if err != nil {
-		return "", err
-	}
-	id := ""
-	if e != nil {
-		id = ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))
-	}
-	cache[ldapconn.FoldDN(dn)] = id
-	return id, nil
+// idOf is an entry's id: its objectGUID.
+func idOf(e *ldap.Entry) string {
+	return ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))
+}
+
+// dnIDs finds the objectGUIDs of the entries DNs name: among the users
+// the last read saw, else with get (see ldapop.DNIDs).
+func (d *Directory) dnIDs(get func(dn string) (*ldap.Entry, error)) *ldapop.DNIDs {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return ldapop.NewDNIDs(d.dnGUID, get, idOf)
 }
 
 // get reads one entry by DN (or <GUID=...>) if it matches filter; nil
@@ -236,7 +173,7 @@ func (d *Directory) ReadDeleted(ctx context.Context, q directory.Query) ([]ident
 	var out []identity.DeletedUser
 	err := d.withConn(ctx, func(c *ldapconn.Conn) error {
 		out = nil
-		pages, err := c.Search(ctx, ldapconn.Search{Base: "CN=Deleted Objects," + d.domainDN, PageSize: PageSize, Attrs: attrs,
+		return d.sess.Search(ctx, c, ldapconn.Search{Base: "CN=Deleted Objects," + d.domainDN, PageSize: PageSize, Attrs: attrs,
 			Filter:   "(&(objectClass=user)(!(objectClass=computer))(isDeleted=TRUE)(!(isRecycled=TRUE)))",
 			Controls: append(domainScope(), ldap.NewControlMicrosoftShowDeleted())}, func(e *ldap.Entry) error {
 			parent := e.GetEqualFoldAttributeValue("lastKnownParent")
@@ -253,8 +190,6 @@ func (d *Directory) ReadDeleted(ctx context.Context, q directory.Query) ([]ident
 			out = append(out, identity.DeletedUser{User: u, DeletedAt: when})
 			return nil
 		})
-		d.sess.Count("search page", pages)
-		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read deleted users: %w", err)
@@ -266,61 +201,39 @@ func (d *Directory) ReadDeleted(ctx context.Context, q directory.Query) ([]ident
 // holding "="), objectGUID, or sAMAccountName / cn. A reference matching
 // no group, or a name matching several, is an error naming it.
 func (d *Directory) ResolveGroups(ctx context.Context, refs []string) (map[string]directory.Group, error) {
-	out := make(map[string]directory.Group, len(refs))
-	var problems []string
-	for _, ref := range refs {
-		var found []*ldap.Entry
-		attrs := []string{"objectGUID", "cn"}
-		switch {
-		case strings.Contains(ref, "="):
-			e, err := d.get(ctx, ref, "(objectClass=group)", attrs)
-			if err != nil {
-				return nil, fmt.Errorf("group %q: %w", ref, err)
-			}
-			if e != nil {
-				found = append(found, e)
-			}
-		case guid.Valid(ref):
-			e, err := d.get(ctx, "<GUID="+ref+">", "(objectClass=group)", attrs)
-			if err != nil {
-				return nil, fmt.Errorf("group %q: %w", ref, err)
-			}
-			if e != nil {
-				found = append(found, e)
-			}
-		default:
-			v := ldap.EscapeFilter(ref)
-			err := d.withConn(ctx, func(c *ldapconn.Conn) error {
-				found = nil
-				pages, err := c.Search(ctx, ldapconn.Search{Base: d.domainDN, Attrs: attrs, PageSize: PageSize, Controls: domainScope(),
-					Filter: "(&(objectClass=group)(|(sAMAccountName=" + v + ")(cn=" + v + ")))"}, func(e *ldap.Entry) error {
-					found = append(found, e)
-					return nil
-				})
-				d.sess.Count("search page", pages)
-				return err
-			})
-			if err != nil {
-				return nil, fmt.Errorf("group %q: %w", ref, err)
-			}
-		}
-		switch len(found) {
-		case 0:
-			problems = append(problems, fmt.Sprintf("no group %q in %s (give its DN, objectGUID, sAMAccountName or cn)", ref, d.domainDN))
-		case 1:
-			out[ref] = directory.Group{ID: ldapconn.GUIDString(found[0].GetEqualFoldRawAttributeValue("objectGUID")), DisplayName: found[0].GetEqualFoldAttributeValue("cn")}
-		default:
-			var dns []string
-			for _, e := range found {
-				dns = append(dns, e.DN)
-			}
-			problems = append(problems, fmt.Sprintf("%d groups are named %q (%s): name it by its DN", len(found), ref, strings.Join(dns, "; ")))
-		}
+	return ldapop.ResolveGroups(refs, func(ref string) ([]*ldap.Entry, error) { return d.findGroups(ctx, ref) }, idOf, func(ref string) string {
+		return fmt.Sprintf("no group %q in %s (give its DN, objectGUID, sAMAccountName or cn)", ref, d.domainDN)
+	})
+}
+
+// findGroups finds the groups ref names, with their objectGUID and cn.
+func (d *Directory) findGroups(ctx context.Context, ref string) ([]*ldap.Entry, error) {
+	attrs := []string{"objectGUID", "cn"}
+	base := ""
+	switch {
+	case strings.Contains(ref, "="):
+		base = ref
+	case guid.Valid(ref):
+		base = "<GUID=" + ref + ">"
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	if base != "" {
+		e, err := d.get(ctx, base, "(objectClass=group)", attrs)
+		if err != nil || e == nil {
+			return nil, err
+		}
+		return []*ldap.Entry{e}, nil
 	}
-	return out, nil
+	v := ldap.EscapeFilter(ref)
+	var found []*ldap.Entry
+	err := d.withConn(ctx, func(c *ldapconn.Conn) error {
+		found = nil
+		return d.sess.Search(ctx, c, ldapconn.Search{Base: d.domainDN, Attrs: attrs, PageSize: PageSize, Controls: domainScope(),
+			Filter: "(&(objectClass=group)(|(sAMAccountName=" + v + ")(cn=" + v + ")))"}, func(e *ldap.Entry) error {
+			found = append(found, e)
+			return nil
+		})
+	})
+	return found, err
 }
 
 // GroupMembers lists the objectGUIDs of the group's members that are users
@@ -340,25 +253,15 @@ func (d *Directory) GroupMembers(ctx context.Context, groupID string) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	read := d.dnGUID
-	d.mu.Unlock()
-	cache := map[string]string{}
+	users := d.dnIDs(func(dn string) (*ldap.Entry, error) { return d.get(ctx, dn, d.filter, []string{"objectGUID"}) })
 	var ids []string
 	for _, m := range members {
 		if !d.inScope(m) {
 			continue
 		}
-		id, ok := read[ldapconn.FoldDN(m)]
-		if !ok {
-			e, err := d.get(ctx, m, d.filter, []string{"objectGUID"})
-			if err != nil {
-				return nil, fmt.Errorf("member %s of group %s: %w", m, g.DN, err)
-			}
-			if e != nil {
-				id = ldapconn.GUIDString(e.GetEqualFoldRawAttributeValue("objectGUID"))
-			}
-			cache[ldapconn.FoldDN(m)] = id
+		id, err := users.ID(m)
+		if err != nil {
+			return nil, fmt.Errorf("member %s of group %s: %w", m, g.DN, err)
 		}
 		if id != "" {
 			ids = append(ids, id)

@@ -53,30 +53,12 @@ func (d *Directory) groupsBase() string {
 // or cn below groups_dn (the naming context by default). A reference
 // matching no group, or a name matching several, is an error naming it.
 func (d *Directory) ResolveGroups(ctx context.Context, refs []string) (map[string]directory.Group, error) {
-	out := make(map[string]directory.Group, len(refs))
-	var problems []string
-	for _, ref := range refs {
-		found, err := d.findGroups(ctx, ref, []string{attrUUID, "cn", "objectClass"})
-		if err != nil {
-			return nil, fmt.Errorf("group %q: %w", ref, err)
-		}
-		switch len(found) {
-		case 0:
-			problems = append(problems, fmt.Sprintf("no group %q below %s (give its DN, entryUUID or cn; groups are groupOfNames, groupOfUniqueNames or posixGroup)", ref, d.groupsBase()))
-		case 1:
-			out[ref] = directory.Group{ID: found[0].GetEqualFoldAttributeValue(attrUUID), DisplayName: found[0].GetEqualFoldAttributeValue("cn")}
-		default:
-			var dns []string
-			for _, e := range found {
-				dns = append(dns, e.DN)
-			}
-			problems = append(problems, fmt.Sprintf("%d groups are named %q (%s): name it by its DN", len(found), ref, strings.Join(dns, "; ")))
-		}
+	find := func(ref string) ([]*ldap.Entry, error) {
+		return d.findGroups(ctx, ref, []string{attrUUID, "cn", "objectClass"})
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
-	}
-	return out, nil
+	return ldapop.ResolveGroups(refs, find, idOf, func(ref string) string {
+		return fmt.Sprintf("no group %q below %s (give its DN, entryUUID or cn; groups are groupOfNames, groupOfUniqueNames or posixGroup)", ref, d.groupsBase())
+	})
 }
 
 // findGroups finds the groups ref names.
@@ -134,7 +116,7 @@ func (d *Directory) GroupMembers(ctx context.Context, groupID string) ([]string,
 	d.mu.Lock()
 	read, uids := d.dnID, d.uidN
 	d.mu.Unlock()
-	cache := map[string]string{}
+	users := d.dnIDs(ctx, read)
 	seen := map[string]bool{}
 	var ids []string
 	for _, ma := range memberAttrs(g) {
@@ -150,7 +132,7 @@ func (d *Directory) GroupMembers(ctx context.Context, groupID string) ([]string,
 			if dn == "" || !d.inScope(dn) {
 				continue
 			}
-			id, err := d.idOfDN(ctx, dn, read, cache)
+			id, err := users.ID(dn)
 			if err != nil {
 				return nil, fmt.Errorf("member %s of group %s: %w", dn, g.DN, err)
 			}

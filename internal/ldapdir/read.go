@@ -11,6 +11,7 @@ import (
 	"github.com/hrsync/hrsync/internal/guid"
 	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/ldapconn"
+	"github.com/hrsync/hrsync/internal/ldapop"
 )
 
 // Virtual attributes of the schema.
@@ -26,72 +27,45 @@ const (
 // attrs (and the manager): entryUUID always, what the disable method
 // keeps the account state in; the branch comes from the DN.
 func (d *Directory) ldapAttrs(attrs []string, manager bool) []string {
-	out := []string{attrUUID}
-	seen := map[string]bool{strings.ToLower(attrUUID): true}
-	add := func(a string) {
-		if !seen[strings.ToLower(a)] {
-			seen[strings.ToLower(a)] = true
-			out = append(out, a)
-		}
-	}
-	for _, a := range attrs {
-		spec, ok := d.schema.Lookup(a)
-		if !ok {
-			continue
-		}
-		switch spec.Name {
+	return ldapop.RequestAttrs(d.schema, attrUUID, attrs, manager, func(name string) []string {
+		switch name {
 		case attrEnabled:
 			switch d.opts.Disable.Method {
 			case DisablePPolicy:
-				add(attrLocked)
+				return []string{attrLocked}
 			case DisableAttribute:
-				add(d.opts.Disable.Attribute)
+				return []string{d.opts.Disable.Attribute}
 			}
+			return nil
 		case attrParent, identity.Manager:
-		default:
-			add(spec.Name)
+			return nil
 		}
-	}
-	if manager {
-		add("manager")
-	}
-	return out
+		return []string{name}
+	})
 }
 
 // user is an entry as hrsync sees a user: its entryUUID as id and the
 // schema attributes attrs canonicalised (the branch from the DN, the
 // account state by the disable method).
 func (d *Directory) user(e *ldap.Entry, attrs []string, l *identity.Layout) (identity.User, error) {
-	id := e.GetEqualFoldAttributeValue(attrUUID)
+	id := idOf(e)
 	if id == "" {
 		return identity.User{}, fmt.Errorf("entry %s: no entryUUID (the bind account may not read operational attributes)", e.DN)
 	}
-	u := identity.User{ID: id, Attrs: identity.NewAttrs(l)}
 	rdn, parent := ldapconn.SplitDN(e.DN)
-	for _, a := range attrs {
-		spec, ok := d.schema.Lookup(a)
-		if !ok {
-			continue
-		}
-		var v string
-		switch spec.Name {
+	return ldapop.NewUser(d.schema, id, attrs, l, func(name string) (string, error) {
+		switch name {
 		case attrEnabled:
-			v = fmt.Sprint(d.enabled(e))
+			return fmt.Sprint(d.enabled(e)), nil
 		case attrParent:
-			v = parent
+			return parent, nil
 		case identity.Manager:
-			continue
+			return "", nil
 		case d.rdn:
-			v = rdn // the value that names the entry, of the attribute's values
-		default:
-			v = e.GetEqualFoldAttributeValue(spec.Name)
+			return rdn, nil // the value that names the entry, of the attribute's values
 		}
-		if v != "" {
-			u.Attrs.Set(spec.Name, v)
-		}
-	}
-	u.Attrs.Seal()
-	return u, nil
+		return e.GetEqualFoldAttributeValue(name), nil
+	})
 }
 
 // enabled tells the account state of e by the disable method. Only the
@@ -130,75 +104,49 @@ func (d *Directory) ReadUsers(ctx context.Context, q directory.Query, progress f
 	}
 	attrs := d.ldapAttrs(append(append([]string(nil), q.Attrs...), attrUID), q.Manager)
 	layout := identity.NewLayout(q.Attrs) // the users' attributes share its slots
-	var users []identity.User
-	var managers []string
-	var dnID, uidDN map[string]string
-	err := d.sess.With(ctx, func(c *ldapconn.Conn) error {
-		users, managers, dnID, uidDN = nil, nil, map[string]string{}, map[string]string{}
-		return d.each(ctx, c, d.filter, attrs, func(e *ldap.Entry) error {
-			u, err := d.user(e, q.Attrs, layout)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-			managers = append(managers, e.GetEqualFoldAttributeValue("manager"))
-			dnID[ldapconn.FoldDN(e.DN)] = u.ID
-			uid := e.GetEqualFoldAttributeValue(attrUID)
-			if uid != "" {
-				uidDN[strings.ToLower(uid)] = e.DN
-			}
-			d.remember(u.ID, e.DN, uid)
-			if progress != nil && len(users)%PageSize == 0 {
-				progress(len(users))
-			}
-			return nil
-		})
-	})
+	var uidDN map[string]string
+	r, err := d.sess.ReadUsers(ctx, func(c *ldapconn.Conn, each func(*ldap.Entry) error) error {
+		uidDN = map[string]string{}
+		return d.each(ctx, c, d.filter, attrs, each)
+	}, func(e *ldap.Entry) (identity.User, error) {
+		u, err := d.user(e, q.Attrs, layout)
+		if err != nil {
+			return u, err
+		}
+		// Besides the id by DN: the DN by uid (posixGroup members) and
+		// the entry for the operations that can skip a lookup.
+		uid := e.GetEqualFoldAttributeValue(attrUID)
+		if uid != "" {
+			uidDN[strings.ToLower(uid)] = e.DN
+		}
+		d.remember(u.ID, e.DN, uid)
+		return u, nil
+	}, PageSize, progress)
 	if err != nil {
 		return nil, fmt.Errorf("read users: %w", err)
 	}
-	if progress != nil {
-		progress(len(users))
-	}
 	d.mu.Lock()
-	d.dnID, d.uidN = dnID, uidDN
+	d.dnID, d.uidN = r.IDs, uidDN
 	d.mu.Unlock()
 	if q.Manager {
-		cache := map[string]string{}
-		for i, m := range managers {
-			if m == "" {
-				continue
-			}
-			id, err := d.idOfDN(ctx, m, dnID, cache)
-			if err != nil {
-				return nil, fmt.Errorf("read the manager of %s: %w", users[i].ID, err)
-			}
-			users[i].ManagerID = id
+		if err := r.ResolveManagers(d.dnIDs(ctx, r.IDs)); err != nil {
+			return nil, err
 		}
 	}
-	return users, nil
+	return r.Users, nil
 }
 
-// idOfDN is the entryUUID of the entry dn names: from the read, from
-// cache, or looked up ("" when it does not exist: a manager renamed
-// without the refint overlay leaves a dangling DN, which the plan mends).
-func (d *Directory) idOfDN(ctx context.Context, dn string, read, cache map[string]string) (string, error) {
-	if id, ok := read[ldapconn.FoldDN(dn)]; ok {
-		return id, nil
-	}
-	if id, ok := cache[ldapconn.FoldDN(dn)]; ok {
-		return id, nil
-	}
-	e, err := d.sess.Get(ctx, dn, "(objectClass=*)", []string{attrUUID})
-	if err != nil {
-		return "", err
-	}
-	id := ""
-	if e != nil {
-		id = e.GetEqualFoldAttributeValue(attrUUID)
-	}
-	cache[ldapconn.FoldDN(dn)] = id
-	return id, nil
+// idOf is an entry's id: its entryUUID.
+func idOf(e *ldap.Entry) string { return e.GetEqualFoldAttributeValue(attrUUID) }
+
+// dnIDs finds the entryUUIDs of the entries DNs name: among the users a
+// read saw (read), else by looking them up (see ldapop.DNIDs). A manager
+// renamed without the refint overlay leaves a dangling DN: its id is "",
+// and the plan mends it.
+func (d *Directory) dnIDs(ctx context.Context, read map[string]string) *ldapop.DNIDs {
+	return ldapop.NewDNIDs(read, func(dn string) (*ldap.Entry, error) {
+		return d.sess.Get(ctx, dn, "(objectClass=*)", []string{attrUUID})
+	}, idOf)
 }
 
 // byIDOn is the user in scope (below a base, matching the filter) whose
@@ -273,7 +221,7 @@ func (d *Directory) read(ctx context.Context, c *ldapconn.Conn, op directory.Op,
 		d.mu.Lock()
 		read := d.dnID
 		d.mu.Unlock()
-		if u.ManagerID, err = d.idOfDN(ctx, m, read, map[string]string{}); err != nil {
+		if u.ManagerID, err = d.dnIDs(ctx, read).ID(m); err != nil {
 			return directory.Outcome{}, err
 		}
 	}

@@ -1,8 +1,10 @@
 // Package ldapop is what the directory adapters over LDAP (Active
 // Directory, OpenLDAP/389) share: a reconnecting session that counts its
-// requests, the concurrent Do loop of the directory port, and the mapping
-// of LDAP results to the port's errors. The adapters keep only what
-// differs: their schema, how they find, create and disable users.
+// requests, the fail-closed read of users with their managers, the
+// lookup of ids by DN, the resolution of group references, the concurrent
+// Do loop of the directory port, and the mapping of LDAP results to the
+// port's errors. The adapters keep only what differs: their schema and
+// ids, how they search, find, create and disable users.
 package ldapop
 
 import (
