@@ -203,81 +203,95 @@ func (d *Directory) update(c *ldapconn.Conn, op directory.Op, name string) error
 	if err != nil || e == nil {
 		return orNotFound(err, name, "no such user below "+d.opts.BaseDN)
 	}
-	dn := e.DN
-	newCN, cnSet := op.Set[attrCN]
-	newParent, parentSet := op.Set[attrParent]
-	if cnSet || parentSet {
-		rdn, parent := ldapconn.SplitDN(dn)
-		toRDN, toParent := rdn, parent
-		if cnSet {
-			if newCN == nil || *newCN == "" {
-				return rejected(name, "cn cannot be cleared: it is the user's name in its OU")
-			}
-			toRDN = *newCN
-		}
-		if parentSet {
-			if newParent == nil || *newParent == "" {
-				return rejected(name, "parentDistinguishedName cannot be cleared: it is the user's OU")
-			}
-			if !d.atOrBelowBase(*newParent) {
-				return rejected(name, "parentDistinguishedName %s is not below base_dn %s", *newParent, d.opts.BaseDN)
-			}
-			toParent = *newParent
-		}
-		move := !ldapconn.SameDN(toParent, parent)
-		if toRDN != rdn || move {
-			sup := ""
-			if move {
-				sup = toParent
-			}
-			d.sess.Count("modrdn", 1)
-			if err := c.ModifyDN(ldap.NewModifyDNRequest(dn, "CN="+rdnValue(toRDN), true, sup)); err != nil {
-				if ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
-					return &directory.Error{Op: name, Code: fmt.Sprintf("LDAP 68 %s", resultName(68)),
-						Message: fmt.Sprintf("another entry is already named CN=%s in %s", rdnValue(toRDN), toParent), Kinds: []error{directory.ErrConflict}}
-				}
-				return err
-			}
-			dn = "CN=" + rdnValue(toRDN) + "," + toParent
-		}
+	dn, err := d.rename(c, e.DN, op.Set, name)
+	if err != nil {
+		return err
 	}
+	mod, err := d.modify(dn, e, op.Set, name)
+	if err != nil || len(mod.Changes) == 0 {
+		return err
+	}
+	d.sess.Count("modify", 1)
+	return c.Modify(mod)
+}
+
+// rename gives the user at dn the cn and OU set names, with one ModifyDN
+// when either differs, and returns its DN after.
+func (d *Directory) rename(c *ldapconn.Conn, dn string, set map[string]*string, name string) (string, error) {
+	newCN, cnSet := set[attrCN]
+	newParent, parentSet := set[attrParent]
+	if !cnSet && !parentSet {
+		return dn, nil
+	}
+	rdn, parent := ldapconn.SplitDN(dn)
+	toRDN, toParent := rdn, parent
+	if cnSet {
+		if newCN == nil || *newCN == "" {
+			return "", rejected(name, "cn cannot be cleared: it is the user's name in its OU")
+		}
+		toRDN = *newCN
+	}
+	if parentSet {
+		if newParent == nil || *newParent == "" {
+			return "", rejected(name, "parentDistinguishedName cannot be cleared: it is the user's OU")
+		}
+		if !d.atOrBelowBase(*newParent) {
+			return "", rejected(name, "parentDistinguishedName %s is not below base_dn %s", *newParent, d.opts.BaseDN)
+		}
+		toParent = *newParent
+	}
+	move := !ldapconn.SameDN(toParent, parent)
+	if toRDN == rdn && !move {
+		return dn, nil
+	}
+	sup := ""
+	if move {
+		sup = toParent
+	}
+	d.sess.Count("modrdn", 1)
+	if err := c.ModifyDN(ldap.NewModifyDNRequest(dn, "CN="+rdnValue(toRDN), true, sup)); err != nil {
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
+			return "", &directory.Error{Op: name, Code: fmt.Sprintf("LDAP 68 %s", resultName(68)),
+				Message: fmt.Sprintf("another entry is already named CN=%s in %s", rdnValue(toRDN), toParent), Kinds: []error{directory.ErrConflict}}
+		}
+		return "", err
+	}
+	return "CN=" + rdnValue(toRDN) + "," + toParent, nil
+}
+
+// modify is the modify of the user at dn (entry e, read with its
+// userAccountControl when set changes the account state) that writes the
+// attributes of set other than its name, OU and manager, in name order.
+func (d *Directory) modify(dn string, e *ldap.Entry, set map[string]*string, name string) (*ldap.ModifyRequest, error) {
 	mod := ldap.NewModifyRequest(dn, nil)
-	keys := make([]string, 0, len(op.Set))
-	for a := range op.Set {
+	keys := make([]string, 0, len(set))
+	for a := range set {
 		keys = append(keys, a)
 	}
 	sort.Strings(keys)
 	for _, a := range keys {
-		v := op.Set[a]
+		v := set[a]
 		spec, ok := d.schema.Lookup(a)
 		if !ok {
-			return rejected(name, "%s is not an Active Directory attribute hrsync writes", a)
+			return nil, rejected(name, "%s is not an Active Directory attribute hrsync writes", a)
 		}
 		switch spec.Name {
 		case attrCN, attrParent, identity.Manager:
 		case attrEnabled, attrDisabled:
 			if v == nil {
-				return rejected(name, "%s cannot be cleared", spec.Name)
-			}
-			uac, err := strconv.ParseInt(e.GetEqualFoldAttributeValue("userAccountControl"), 10, 64)
-			if err != nil {
-				return fmt.Errorf("userAccountControl of %s is unreadable: the bind account may not read it", dn)
+				return nil, rejected(name, "%s cannot be cleared", spec.Name)
 			}
 			disable := *v == "false"
 			if spec.Name == attrDisabled {
 				disable = *v == "true"
 			}
-			next := uac &^ uacAccountDisable
-			if disable {
-				next = uac | uacAccountDisable
-			}
-			if next != uac {
-				mod.Replace("userAccountControl", []string{strconv.FormatInt(next, 10)})
+			if err := setDisabled(mod, e, dn, disable); err != nil {
+				return nil, err
 			}
 		case attrExpires:
 			ft, err := fileTime(v)
 			if err != nil {
-				return rejected(name, "%v", err)
+				return nil, rejected(name, "%v", err)
 			}
 			mod.Replace(attrExpires, []string{ft})
 		default:
@@ -288,11 +302,24 @@ func (d *Directory) update(c *ldapconn.Conn, op directory.Op, name string) error
 			}
 		}
 	}
-	if len(mod.Changes) == 0 {
-		return nil
+	return mod, nil
+}
+
+// setDisabled adds to mod the userAccountControl of entry e with only
+// ACCOUNTDISABLE set or cleared, when that changes it.
+func setDisabled(mod *ldap.ModifyRequest, e *ldap.Entry, dn string, disable bool) error {
+	uac, err := strconv.ParseInt(e.GetEqualFoldAttributeValue("userAccountControl"), 10, 64)
+	if err != nil {
+		return fmt.Errorf("userAccountControl of %s is unreadable: the bind account may not read it", dn)
 	}
-	d.sess.Count("modify", 1)
-	return c.Modify(mod)
+	next := uac &^ uacAccountDisable
+	if disable {
+		next = uac | uacAccountDisable
+	}
+	if next != uac {
+		mod.Replace("userAccountControl", []string{strconv.FormatInt(next, 10)})
+	}
+	return nil
 }
 
 // setManager sets (OpSetManager) or removes (OpRemoveManager) the user's
