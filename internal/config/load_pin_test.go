@@ -253,26 +253,12 @@ policy:
 			tc:   pinCase{env: map[string]string{"HRSYNC_SOURCE_PATH": "hr.csv", "HRSYNC_MAPPING": "/m.yaml", "HRSYNC_TARGET_TYPE": "sandbox"}},
 			work: "{tmp}",
 			want: func(file, dir, wd string) Config {
-				return Config{Dir: dir,
-					Source:  Source{Type: "csv", Path: filepath.Join(wd, "hr.csv"), Delimiter: "auto"},
-					Mapping: "/m.yaml",
-					Target: Target{Type: "sandbox", Auth: AuthClientSecret, GraphURL: "https://graph.microsoft.com", State: filepath.Join(dir, ".hrsync/sandbox.json"), Concurrency: 4,
-						Directory: Directory{StartTLS: true, LDAP: LDAPTarget{PasswordMethod: PasswordModify, RDNAttribute: "uid"}}},
-					Policy:  Policy{Leavers: "disable", MaxLeavers: 100, MaxLeaversPercent: 20, MaxSourceDropPercent: 20, PrehireDays: 7, PrehireAccount: "disabled", MaxPlanAge: 72 * time.Hour},
-					Timeout: 6 * time.Hour,
-				}
+				return envOnly(dir, wd)
 			}},
 		{name: "no file, working directory",
 			tc: pinCase{env: map[string]string{"HRSYNC_SOURCE_PATH": "hr.csv", "HRSYNC_MAPPING": "/m.yaml", "HRSYNC_TARGET_TYPE": "sandbox"}},
 			want: func(file, dir, wd string) Config {
-				return Config{Dir: wd,
-					Source:  Source{Type: "csv", Path: filepath.Join(wd, "hr.csv"), Delimiter: "auto"},
-					Mapping: "/m.yaml",
-					Target: Target{Type: "sandbox", Auth: AuthClientSecret, GraphURL: "https://graph.microsoft.com", State: filepath.Join(wd, ".hrsync/sandbox.json"), Concurrency: 4,
-						Directory: Directory{StartTLS: true, LDAP: LDAPTarget{PasswordMethod: PasswordModify, RDNAttribute: "uid"}}},
-					Policy:  Policy{Leavers: "disable", MaxLeavers: 100, MaxLeaversPercent: 20, MaxSourceDropPercent: 20, PrehireDays: 7, PrehireAccount: "disabled", MaxPlanAge: 72 * time.Hour},
-					Timeout: 6 * time.Hour,
-				}
+				return envOnly(wd, wd)
 			}},
 	}
 	for _, tt := range tests {
@@ -309,5 +295,19 @@ policy:
 				t.Errorf("config\n got: %#v\nwant: %#v", got, want)
 			}
 		})
+	}
+}
+
+// envOnly is the configuration the environment alone gives (source
+// hr.csv, mapping /m.yaml, a sandbox target) with the defaults, run from
+// wd with dir as the configuration's folder.
+func envOnly(dir, wd string) Config {
+	return Config{Dir: dir,
+		Source:  Source{Type: "csv", Path: filepath.Join(wd, "hr.csv"), Delimiter: "auto"},
+		Mapping: "/m.yaml",
+		Target: Target{Type: "sandbox", Auth: AuthClientSecret, GraphURL: "https://graph.microsoft.com", State: filepath.Join(dir, ".hrsync/sandbox.json"), Concurrency: 4,
+			Directory: Directory{StartTLS: true, LDAP: LDAPTarget{PasswordMethod: PasswordModify, RDNAttribute: "uid"}}},
+		Policy:  Policy{Leavers: "disable", MaxLeavers: 100, MaxLeaversPercent: 20, MaxSourceDropPercent: 20, PrehireDays: 7, PrehireAccount: "disabled", MaxPlanAge: 72 * time.Hour},
+		Timeout: 6 * time.Hour,
 	}
 }
