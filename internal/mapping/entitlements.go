@@ -67,85 +67,107 @@ func parseRules(n *yaml.Node, kind string, fail func(int, string, error)) []Rule
 		fail(n.Line, name, fmt.Errorf("%s is a list of rules, each with %s (an id or name) or source and map", name, target))
 		return nil
 	}
+	rp := ruleParser{kind: kind, name: name, target: target, fail: fail}
 	var out []Rule
 	for _, rn := range n.Content {
-		if rn.Kind != yaml.MappingNode {
-			fail(rn.Line, name, fmt.Errorf("a rule has the keys %s, or source and map, and optionally when", target))
-			continue
+		if r, ok := rp.rule(rn); ok {
+			out = append(out, r)
 		}
-		r := Rule{Kind: kind, Line: rn.Line}
-		ok := true
-		for i := 0; i+1 < len(rn.Content); i += 2 {
-			k, v := rn.Content[i], rn.Content[i+1]
-			switch k.Value {
-			case target:
-				if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
-					fail(v.Line, name, fmt.Errorf("%s must name one %s by id or name", target, kind))
-					ok = false
-					continue
-				}
-				r.Target = strings.TrimSpace(v.Value)
-			case "source":
-				if v.Kind != yaml.ScalarNode {
-					fail(v.Line, name, notScalar(v))
-					ok = false
-					continue
-				}
-				p, err := expr.Parse(v.Value)
-				if err == nil {
-					err = checkDeterministic(p)
-				}
-				if err != nil {
-					fail(v.Line, name, err)
-					ok = false
-					continue
-				}
-				r.Source = p
-			case "map":
-				if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
-					fail(v.Line, name, fmt.Errorf("map lists source values and the %s each one gets, e.g. Sales: Sales Team", kind))
-					ok = false
-					continue
-				}
-				r.Table = map[string]string{}
-				for j := 0; j+1 < len(v.Content); j += 2 {
-					kk, vv := v.Content[j], v.Content[j+1]
-					if vv.Kind != yaml.ScalarNode || strings.TrimSpace(vv.Value) == "" {
-						fail(vv.Line, name, fmt.Errorf("map entry %q must name one %s by id or name", kk.Value, kind))
-						ok = false
-						continue
-					}
-					if _, dup := r.Table[kk.Value]; dup {
-						fail(kk.Line, name, fmt.Errorf("map entry %q is listed twice", kk.Value))
-						ok = false
-						continue
-					}
-					r.Table[kk.Value] = strings.TrimSpace(vv.Value)
-					r.Keys = append(r.Keys, kk.Value)
-				}
-			case "when":
-				r.When = parseScope(v, func(line int, _ string, err error) { fail(line, name+" when", err) })
-				if r.When == nil {
-					ok = false
-				}
-			default:
-				fail(k.Line, name, fmt.Errorf("unknown key %q (expected %s, source, map, when)", k.Value, target))
-				ok = false
-			}
-		}
-		switch {
-		case !ok:
-			continue
-		case r.Target != "" && (r.Source != nil || r.Table != nil):
-			fail(rn.Line, name, fmt.Errorf("a rule has either %s or source and map, not both", target))
-			continue
-		case r.Target == "" && (r.Source == nil || r.Table == nil):
-			fail(rn.Line, name, fmt.Errorf("a rule needs %s, or both source and map", target))
-			continue
-		}
-		out = append(out, r)
 	}
 	return out
+}
+
+// ruleParser reads the rules of one list (groups: or licenses:), each
+// naming its target by key target; fail reports what is wrong with one.
+type ruleParser struct {
+	kind, name, target string
+	fail               func(int, string, error)
+}
+
+// rule reads one rule; false when it is wrong (and reported).
+func (p ruleParser) rule(rn *yaml.Node) (Rule, bool) {
+	if rn.Kind != yaml.MappingNode {
+		p.fail(rn.Line, p.name, fmt.Errorf("a rule has the keys %s, or source and map, and optionally when", p.target))
+		return Rule{}, false
+	}
+	r := Rule{Kind: p.kind, Line: rn.Line}
+	ok := true
+	for i := 0; i+1 < len(rn.Content); i += 2 {
+		ok = p.key(&r, rn.Content[i], rn.Content[i+1]) && ok
+	}
+	switch {
+	case !ok:
+		return r, false
+	case r.Target != "" && (r.Source != nil || r.Table != nil):
+		p.fail(rn.Line, p.name, fmt.Errorf("a rule has either %s or source and map, not both", p.target))
+		return r, false
+	case r.Target == "" && (r.Source == nil || r.Table == nil):
+		p.fail(rn.Line, p.name, fmt.Errorf("a rule needs %s, or both source and map", p.target))
+		return r, false
+	}
+	return r, true
+}
+
+// key reads key k, value v, of rule r; false when it is wrong.
+func (p ruleParser) key(r *Rule, k, v *yaml.Node) bool {
+	switch k.Value {
+	case p.target:
+		if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+			p.fail(v.Line, p.name, fmt.Errorf("%s must name one %s by id or name", p.target, p.kind))
+			return false
+		}
+		r.Target = strings.TrimSpace(v.Value)
+	case "source":
+		if v.Kind != yaml.ScalarNode {
+			p.fail(v.Line, p.name, notScalar(v))
+			return false
+		}
+		prog, err := expr.Parse(v.Value)
+		if err == nil {
+			err = checkDeterministic(prog)
+		}
+		if err != nil {
+			p.fail(v.Line, p.name, err)
+			return false
+		}
+		r.Source = prog
+	case "map":
+		return p.table(r, v)
+	case "when":
+		r.When = parseScope(v, func(line int, _ string, err error) { p.fail(line, p.name+" when", err) })
+		return r.When != nil
+	default:
+		p.fail(k.Line, p.name, fmt.Errorf("unknown key %q (expected %s, source, map, when)", k.Value, p.target))
+		return false
+	}
+	return true
+}
+
+// table reads a rule's map: of source values to targets; false when an
+// entry is wrong (the others are kept, to report every mistake).
+func (p ruleParser) table(r *Rule, v *yaml.Node) bool {
+	if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+		p.fail(v.Line, p.name, fmt.Errorf("map lists source values and the %s each one gets, e.g. Sales: Sales Team", p.kind))
+		return false
+	}
+	ok := true
+	r.Table = map[string]string{}
+	for j := 0; j+1 < len(v.Content); j += 2 {
+		kk, vv := v.Content[j], v.Content[j+1]
+		if vv.Kind != yaml.ScalarNode || strings.TrimSpace(vv.Value) == "" {
+			p.fail(vv.Line, p.name, fmt.Errorf("map entry %q must name one %s by id or name", kk.Value, p.kind))
+			ok = false
+			continue
+		}
+		if _, dup := r.Table[kk.Value]; dup {
+			p.fail(kk.Line, p.name, fmt.Errorf("map entry %q is listed twice", kk.Value))
+			ok = false
+			continue
+		}
+		r.Table[kk.Value] = strings.TrimSpace(vv.Value)
+		r.Keys = append(r.Keys, kk.Value)
+	}
+	return ok
 }
 
 // GroupRefs lists every group the mapping's rules can name, without

@@ -66,6 +66,16 @@ func TestEntitlementRuleErrors(t *testing.T) {
 		{"groups: All Staff\n", "is a list of rules"},
 		{"licenses:\n  - source: '[X]'\n    map:\n      a: ''\n", `map entry "a" must name one license`},
 		{"groups:\n  - group: A\n    when: 'Bad('\n", "groups when"},
+		{"groups:\n  - All Staff\n", "a rule has the keys group, or source and map, and optionally when"},
+		{"licenses:\n  - sku: [a, b]\n", "sku must name one license by id or name"},
+		{"groups:\n  - source: [X]\n    map: {a: b}\n", "m.yaml:7: groups: YAML read this value as a list: quote the expression"},
+		{"groups:\n  - source: 'Join(\"-\", [X]'\n    map: {a: b}\n", `m.yaml:7: groups: col 1: Join: missing ")" to close the call`},
+		{"groups:\n  - source: '[X]'\n    map:\n      a: A\n      a: B\n", `m.yaml:10: groups: map entry "a" is listed twice`},
+		{"groups:\n  - source: '[X]'\n    map: [a, b]\n", "map lists source values and the group each one gets"},
+		{"groups:\n  - source: '[X]'\n    map: {}\n", "map lists source values and the group each one gets"},
+		// Every mistake of a rule is reported, not only the first.
+		{"groups:\n  - source: '[X]'\n    map:\n      a: ''\n      b: ''\n    colour: red\n", `map entry "b" must name one group`},
+		{"groups:\n  - source: '[X]'\n    map:\n      a: ''\n      b: ''\n    colour: red\n", `unknown key "colour"`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("m.yaml", []byte(ruleHead+tt.rules), identity.EntraSchema())
