@@ -858,9 +858,24 @@ func (e *executor) adoptConflicts() {
 	if len(conflicts) == 0 {
 		return
 	}
+	adopted := e.findOwners(conflicts)
+	e.run(e.adoptions(conflicts, adopted))
+	e.mu.Lock()
+	for i := range adopted {
+		if !e.isDone(i, StepWrite) && !e.settled(i) {
+			e.fail(i, fmt.Errorf("a user with this key and %s already exists (an earlier apply created it); the run stopped before it was adopted: run plan and apply again", e.schema.Roles.SignIn))
+		}
+	}
+	e.mu.Unlock()
+}
+
+// findOwners looks up, for each create in conflicts, the user holding its
+// key, and returns the ids of those that hold its UPN too (by action); the
+// others fail with their conflict.
+func (e *executor) findOwners(conflicts []int) map[int]string {
 	target, signIn := e.p.Match.Target, e.schema.Roles.SignIn
 	var finds []step
-	adopted := map[int]string{}
+	adopted := map[int]string{} // written by onOK, under e.mu
 	for _, i := range conflicts {
 		a := e.p.Actions[i]
 		upn := afterOf(a, signIn)
@@ -882,12 +897,18 @@ func (e *executor) adoptConflicts() {
 	e.run(finds)
 	// Stopped before the look: the create stands refused by its conflict.
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, i := range conflicts {
 		if _, ok := adopted[i]; !ok && !e.settled(i) {
 			e.fail(i, fmt.Errorf("%w (the run stopped before hrsync could check whether the existing user is this worker; run plan and apply again)", e.conflicts[i]))
 		}
 	}
-	e.mu.Unlock()
+	return adopted
+}
+
+// adoptions are the updates that write the rest of each adopted user's
+// attributes: the create's step, done as an update of the user found.
+func (e *executor) adoptions(conflicts []int, adopted map[int]string) []step {
 	var updates []step
 	for _, i := range conflicts {
 		id, ok := adopted[i]
@@ -917,14 +938,7 @@ func (e *executor) adoptConflicts() {
 				return nil
 			}})
 	}
-	e.run(updates)
-	e.mu.Lock()
-	for i := range adopted {
-		if !e.isDone(i, StepWrite) && !e.settled(i) {
-			e.fail(i, fmt.Errorf("a user with this key and %s already exists (an earlier apply created it); the run stopped before it was adopted: run plan and apply again", e.schema.Roles.SignIn))
-		}
-	}
-	e.mu.Unlock()
+	return updates
 }
 
 // deleteNote says what a delete did: a soft delete, or one that cannot be
