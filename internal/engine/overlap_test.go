@@ -22,11 +22,15 @@ import (
 // was once shorter than reading the source up to its bad row).
 type failingDir struct {
 	directory.Directory
-	err  error
-	slow bool
+	err     error
+	slow    bool
+	reading chan struct{} // closed when the user read begins (nil: none)
 }
 
 func (d failingDir) ReadUsers(ctx context.Context, q directory.Query, progress func(int)) ([]identity.User, error) {
+	if d.reading != nil {
+		close(d.reading)
+	}
 	if d.slow {
 		select {
 		case <-ctx.Done():
@@ -35,6 +39,27 @@ func (d failingDir) ReadUsers(ctx context.Context, q directory.Query, progress f
 	}
 	return nil, d.err
 }
+
+// gatedProgress holds the source read at its first progress step (record
+// 1000) until the directory read began: the source then fails only once
+// the directory is being read, however the goroutines are scheduled.
+type gatedProgress struct{ open <-chan struct{} }
+
+func (g gatedProgress) Start(what string, _ int) Counter {
+	if strings.HasPrefix(what, "reading users of ") {
+		return noCounter{}
+	}
+	return g
+}
+
+func (g gatedProgress) Set(int) {
+	select {
+	case <-g.open:
+	case <-time.After(time.Minute):
+	}
+}
+
+func (gatedProgress) Done() {}
 
 // The source and the directory are read side by side, but a source that
 // is missing, empty or lacks a column the mapping needs is reported without
@@ -72,13 +97,17 @@ func TestMakePlanReadsSideBySideAndReportsTheSourceFirst(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t, tt.csv)
 			var opened atomic.Bool
+			reading := make(chan struct{})
+			if tt.slow {
+				e.Progress = gatedProgress{open: reading}
+			}
 			e.open = func(ctx context.Context, cfg *config.Config, log *slog.Logger) (directory.Directory, error) {
 				opened.Store(true)
 				d, err := targets.Open(ctx, cfg, log)
 				if err != nil || tt.dirErr == nil {
 					return d, err
 				}
-				return failingDir{Directory: d, err: tt.dirErr, slow: tt.slow}, nil
+				return failingDir{Directory: d, err: tt.dirErr, slow: tt.slow, reading: reading}, nil
 			}
 			p, _, err := e.MakePlan(context.Background())
 			if opened.Load() != tt.opened {
