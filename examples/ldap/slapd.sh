@@ -28,7 +28,7 @@
 #   HRSYNC_SLAPD_MAXSIZE    largest database size in bytes (default 268435456, 256 MiB; bench.sh loads 100,000 people)
 # and at each start:
 #   HRSYNC_SLAPD_DEBUG      slapd's -d level, e.g. stats to log every operation (default 0: start-up and errors)
-#   HRSYNC_SLAPD_START_TIMEOUT  seconds to wait for slapd to answer (default 20)
+#   HRSYNC_SLAPD_START_TIMEOUT  seconds to wait for slapd to answer (default 60)
 #
 # Needs (Debian): slapd ldap-utils openssl (and bash, coreutils).
 set -euo pipefail
@@ -314,7 +314,7 @@ EOF
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 wait_ready() {
-  local dir=$1 timeout=${HRSYNC_SLAPD_START_TIMEOUT:-20} start addr port tls_port
+  local dir=$1 timeout=${HRSYNC_SLAPD_START_TIMEOUT:-60} start addr port tls_port
   load_listen "$dir"
   start=$(date +%s)
   while :; do
