@@ -352,3 +352,13 @@ func TestClassifyPinned(t *testing.T) {
 		}
 	}
 }
+
+// TestSSTTooLarge pins the message of a shared string table beyond the
+// limits, which no test file is large enough to reach.
+func TestSSTTooLarge(t *testing.T) {
+	wb := &workbook{file: "workers.xlsx"}
+	want := "workers.xlsx: the shared string table is larger than hrsync reads (1024 MiB of text or 134217728 entries) (split the workbook, or export the data as CSV and use a csv source)"
+	if err := wb.sstTooLarge(); err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+}
