@@ -170,98 +170,122 @@ func pad(b *strings.Builder, v, width int) {
 
 // formatWithDotnetFormat renders t.
 func formatWithDotnetFormat(toks []fmtToken, dt dotnetTime) string {
-	t := dt.t
 	var b strings.Builder
 	b.Grow(32)
 	for _, tk := range toks {
-		switch tk.kind {
-		case fLit:
-			b.WriteString(tk.lit)
-		case fYear:
-			switch tk.n {
-			case 1:
-				b.WriteString(strconv.Itoa(t.Year() % 100))
-			case 2:
-				pad(&b, t.Year()%100, 2)
-			default:
-				pad(&b, t.Year(), tk.n)
-			}
-		case fMonth:
-			switch tk.n {
-			case 3:
-				b.WriteString(monthNames[t.Month()-1][:3])
-			case 4:
-				b.WriteString(monthNames[t.Month()-1])
-			default:
-				pad(&b, int(t.Month()), tk.n)
-			}
-		case fDay:
-			switch tk.n {
-			case 3:
-				b.WriteString(dayNames[t.Weekday()][:3])
-			case 4:
-				b.WriteString(dayNames[t.Weekday()])
-			default:
-				pad(&b, t.Day(), tk.n)
-			}
-		case fHour12:
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			pad(&b, h, tk.n)
-		case fHour24:
-			pad(&b, t.Hour(), tk.n)
-		case fMinute:
-			pad(&b, t.Minute(), tk.n)
-		case fSecond:
-			pad(&b, t.Second(), tk.n)
-		case fFrac, fFracOpt:
-			digits := strconv.Itoa(t.Nanosecond() + 1_000_000_000)[1 : 1+tk.n]
-			if tk.kind == fFracOpt {
-				digits = strings.TrimRight(digits, "0")
-				if digits == "" {
-					// .NET drops a '.' right before an empty F fraction.
-					s := b.String()
-					if strings.HasSuffix(s, ".") {
-						b.Reset()
-						b.WriteString(s[:len(s)-1])
-					}
-				}
-			}
-			b.WriteString(digits)
-		case fAmPm:
-			s := "AM"
-			if t.Hour() >= 12 {
-				s = "PM"
-			}
-			b.WriteString(s[:tk.n])
-		case fZone:
-			_, off := t.Zone()
-			sign := byte('+')
-			if off < 0 {
-				sign, off = '-', -off
-			}
-			b.WriteByte(sign)
-			switch tk.n {
-			case 1:
-				b.WriteString(strconv.Itoa(off / 3600))
-			case 2:
-				pad(&b, off/3600, 2)
-			default:
-				pad(&b, off/3600, 2)
-				b.WriteByte(':')
-				pad(&b, off%3600/60, 2)
-			}
-		case fK:
-			if dt.zone {
-				b.WriteByte('Z')
-			}
-		case fEra:
-			b.WriteString("A.D.")
-		}
+		writeToken(&b, tk, dt)
 	}
 	return b.String()
+}
+
+// writeToken writes one token of a format for dt.
+func writeToken(b *strings.Builder, tk fmtToken, dt dotnetTime) {
+	t := dt.t
+	switch tk.kind {
+	case fLit:
+		b.WriteString(tk.lit)
+	case fYear:
+		writeYear(b, t.Year(), tk.n)
+	case fMonth:
+		writeNamed(b, monthNames[t.Month()-1], int(t.Month()), tk.n)
+	case fDay:
+		writeNamed(b, dayNames[t.Weekday()], t.Day(), tk.n)
+	case fHour12:
+		h := t.Hour() % 12
+		if h == 0 {
+			h = 12
+		}
+		pad(b, h, tk.n)
+	case fHour24:
+		pad(b, t.Hour(), tk.n)
+	case fMinute:
+		pad(b, t.Minute(), tk.n)
+	case fSecond:
+		pad(b, t.Second(), tk.n)
+	case fFrac, fFracOpt:
+		writeFraction(b, t.Nanosecond(), tk)
+	case fAmPm:
+		s := "AM"
+		if t.Hour() >= 12 {
+			s = "PM"
+		}
+		b.WriteString(s[:tk.n])
+	case fZone:
+		_, off := t.Zone()
+		writeOffset(b, off, tk.n)
+	case fK:
+		if dt.zone {
+			b.WriteByte('Z')
+		}
+	case fEra:
+		b.WriteString("A.D.")
+	}
+}
+
+// writeYear writes year for a run of n y: y is the year in the century
+// without padding, yy padded to two digits, more the whole year padded to
+// n digits.
+func writeYear(b *strings.Builder, year, n int) {
+	switch n {
+	case 1:
+		b.WriteString(strconv.Itoa(year % 100))
+	case 2:
+		pad(b, year%100, 2)
+	default:
+		pad(b, year, n)
+	}
+}
+
+// writeNamed writes a month or a day for a run of n M or d: three letters
+// are the name's first three, four the full name, fewer the number padded
+// to n digits.
+func writeNamed(b *strings.Builder, name string, num, n int) {
+	switch n {
+	case 3:
+		b.WriteString(name[:3])
+	case 4:
+		b.WriteString(name)
+	default:
+		pad(b, num, n)
+	}
+}
+
+// writeFraction writes the first tk.n digits of the fraction of a second:
+// all of them for f; for F without trailing zeros, and when none is left,
+// without the '.' right before, as .NET does.
+func writeFraction(b *strings.Builder, nsec int, tk fmtToken) {
+	digits := strconv.Itoa(nsec + 1_000_000_000)[1 : 1+tk.n]
+	if tk.kind == fFracOpt {
+		digits = strings.TrimRight(digits, "0")
+		if digits == "" {
+			s := b.String()
+			if strings.HasSuffix(s, ".") {
+				b.Reset()
+				b.WriteString(s[:len(s)-1])
+			}
+		}
+	}
+	b.WriteString(digits)
+}
+
+// writeOffset writes a UTC offset of off seconds for a run of n z: z is the
+// signed hours, zz padded to two digits, zzz with the minutes ("+05:30").
+func writeOffset(b *strings.Builder, off, n int) {
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	b.WriteByte(sign)
+	switch n {
+	case 1:
+		b.WriteString(strconv.Itoa(off / 3600))
+	case 2:
+		pad(b, off/3600, 2)
+	default:
+		pad(b, off/3600, 2)
+		b.WriteByte(':')
+		pad(b, off%3600/60, 2)
+	}
 }
 
 // dateParser consumes an input string token by token.
