@@ -59,8 +59,8 @@ func (wb *workbook) sharedStrings(ctx context.Context) (*sst, error) {
 		return nil, wb.damaged(wb.sstPart, err)
 	}
 	defer rc.Close()
-	sr := sstReader{wb: wb, ctx: ctx, sc: newScanner(rc), t: t}
-	if err := sr.read(); err != nil {
+	sr := sstReader{wb: wb, ctx: ctx, t: t}
+	if err := sr.read(newScanner(rc)); err != nil {
 		return nil, err
 	}
 	if _, err := io.Copy(io.Discard, rc); err != nil {
@@ -71,11 +71,11 @@ func (wb *workbook) sharedStrings(ctx context.Context) (*sst, error) {
 }
 
 // sstReader reads a shared string table into t: the text of its entries
-// goes to b, and their ends to t.
+// goes to b, and their ends to t. (The scanner is passed to its methods
+// rather than held, so that it stays on the stack.)
 type sstReader struct {
 	wb  *workbook
 	ctx context.Context
-	sc  *scanner
 	t   *sst
 
 	b     strings.Builder
@@ -87,9 +87,9 @@ type sstReader struct {
 }
 
 // read reads the tokens of the table to its end.
-func (sr *sstReader) read() error {
+func (sr *sstReader) read(sc *scanner) error {
 	for {
-		kind, err := sr.sc.next()
+		kind, err := sc.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -98,14 +98,14 @@ func (sr *sstReader) read() error {
 		}
 		switch kind {
 		case tokStart:
-			sr.startTag()
+			sr.startTag(sc)
 		case tokEnd:
-			if err := sr.endTag(); err != nil {
+			if err := sr.endTag(sc.name); err != nil {
 				return err
 			}
 		case tokText:
 			if sr.inT {
-				sr.cur = append(sr.cur, sr.sc.text...)
+				sr.cur = append(sr.cur, sc.text...)
 			}
 		}
 	}
@@ -113,10 +113,10 @@ func (sr *sstReader) read() error {
 
 // startTag handles the start of an element: the table, an entry (si), a
 // phonetic run (rPh), or a text (t) that is part of the entry's value.
-func (sr *sstReader) startTag() {
-	switch string(sr.sc.name) {
+func (sr *sstReader) startTag(sc *scanner) {
+	switch string(sc.name) {
 	case "sst":
-		sr.reserve()
+		sr.reserve(sc)
 	case "si":
 		sr.inSI, sr.cur = true, sr.cur[:0]
 	case "rPh":
@@ -128,8 +128,7 @@ func (sr *sstReader) startTag() {
 
 // reserve makes room for the number of entries the table declares (its
 // uniqueCount), up to a million: the count is not trusted further.
-func (sr *sstReader) reserve() {
-	sc := sr.sc
+func (sr *sstReader) reserve(sc *scanner) {
 	for i := range sc.attrs {
 		a := &sc.attrs[i]
 		if string(a.name) != "uniqueCount" {
@@ -141,9 +140,10 @@ func (sr *sstReader) reserve() {
 	}
 }
 
-// endTag handles the end of an element; the end of an entry adds it.
-func (sr *sstReader) endTag() error {
-	switch string(sr.sc.name) {
+// endTag handles the end of the element name; the end of an entry adds
+// it.
+func (sr *sstReader) endTag(name []byte) error {
+	switch string(name) {
 	case "si":
 		if !sr.inSI {
 			return nil

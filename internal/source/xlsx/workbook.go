@@ -93,11 +93,11 @@ func openWorkbook(ra io.ReaderAt, size int64, file string) (*workbook, error) {
 		return nil, err
 	}
 	wbRelsPart := path.Join(path.Dir(wbPart), "_rels", path.Base(wbPart)+".rels")
-	byID, stylesPart, err := wb.workbookRels(wbPart, wbRelsPart)
+	rels, stylesPart, err := wb.workbookRels(wbPart, wbRelsPart)
 	if err != nil {
 		return nil, err
 	}
-	if err := wb.readMeta(wbPart, wbTarget, wbRelsPart, stylesPart, byID); err != nil {
+	if err := wb.readMeta(wbPart, wbTarget, wbRelsPart, stylesPart, rels); err != nil {
 		return nil, err
 	}
 	if len(wb.sheets) == 0 {
@@ -177,20 +177,20 @@ func (wb *workbook) mainPart() (part, target string, err error) {
 }
 
 // workbookRels reads the relationships of the workbook part wbPart, held in
-// relsPart: the internal ones by id, and the styles part. It sets the shared
+// relsPart: the internal ones, and the styles part. It sets the shared
 // string table's part. Of several, the first styles and shared string
 // table are used.
-func (wb *workbook) workbookRels(wbPart, relsPart string) (byID map[string]relationship, stylesPart string, err error) {
+func (wb *workbook) workbookRels(wbPart, relsPart string) (internal []relationship, stylesPart string, err error) {
 	wbRels, err := wb.rels(relsPart)
 	if err != nil {
 		return nil, "", err
 	}
-	byID = make(map[string]relationship, len(wbRels))
+	internal = wbRels[:0]
 	for _, r := range wbRels {
 		if r.TargetMode == "External" {
 			continue
 		}
-		byID[r.ID] = r
+		internal = append(internal, r)
 		switch {
 		case strings.HasSuffix(r.Type, relSharedStrings) && wb.sstPart == "":
 			wb.sstPart = resolve(wbPart, r.Target)
@@ -198,16 +198,17 @@ func (wb *workbook) workbookRels(wbPart, relsPart string) (byID map[string]relat
 			stylesPart = resolve(wbPart, r.Target)
 		}
 	}
-	return byID, stylesPart, nil
+	return internal, stylesPart, nil
 }
 
 // readMeta reads the workbook part and the styles with excelize: the date
-// system, the number formats and the sheets.
+// system, the number formats and the sheets, found through the workbook's
+// internal relationships rels.
 //
 // excelize is given a package holding only those parts: opened on the whole
 // file it would unzip every worksheet, into memory or temporary files,
 // before one row is read.
-func (wb *workbook) readMeta(wbPart, wbTarget, wbRelsPart, stylesPart string, byID map[string]relationship) error {
+func (wb *workbook) readMeta(wbPart, wbTarget, wbRelsPart, stylesPart string, rels []relationship) error {
 	meta, err := wb.metaPackage(wbTarget, wbRelsPart, stylesPart)
 	if err != nil {
 		return err
@@ -226,6 +227,10 @@ func (wb *workbook) readMeta(wbPart, wbTarget, wbRelsPart, stylesPart string, by
 	}
 	wb.date1904 = props.Date1904 != nil && *props.Date1904
 	wb.formats = styleFormats(xf)
+	byID := make(map[string]relationship, len(rels))
+	for _, r := range rels {
+		byID[r.ID] = r
+	}
 	for _, sh := range xf.WorkBook.Sheets.Sheet {
 		if sh.Name == "" {
 			return wb.damaged("the workbook part", errors.New("a sheet has no name"))
