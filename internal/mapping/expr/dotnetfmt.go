@@ -170,98 +170,122 @@ func pad(b *strings.Builder, v, width int) {
 
 // formatWithDotnetFormat renders t.
 func formatWithDotnetFormat(toks []fmtToken, dt dotnetTime) string {
-	t := dt.t
 	var b strings.Builder
 	b.Grow(32)
 	for _, tk := range toks {
-		switch tk.kind {
-		case fLit:
-			b.WriteString(tk.lit)
-		case fYear:
-			switch tk.n {
-			case 1:
-				b.WriteString(strconv.Itoa(t.Year() % 100))
-			case 2:
-				pad(&b, t.Year()%100, 2)
-			default:
-				pad(&b, t.Year(), tk.n)
-			}
-		case fMonth:
-			switch tk.n {
-			case 3:
-				b.WriteString(monthNames[t.Month()-1][:3])
-			case 4:
-				b.WriteString(monthNames[t.Month()-1])
-			default:
-				pad(&b, int(t.Month()), tk.n)
-			}
-		case fDay:
-			switch tk.n {
-			case 3:
-				b.WriteString(dayNames[t.Weekday()][:3])
-			case 4:
-				b.WriteString(dayNames[t.Weekday()])
-			default:
-				pad(&b, t.Day(), tk.n)
-			}
-		case fHour12:
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			pad(&b, h, tk.n)
-		case fHour24:
-			pad(&b, t.Hour(), tk.n)
-		case fMinute:
-			pad(&b, t.Minute(), tk.n)
-		case fSecond:
-			pad(&b, t.Second(), tk.n)
-		case fFrac, fFracOpt:
-			digits := strconv.Itoa(t.Nanosecond() + 1_000_000_000)[1 : 1+tk.n]
-			if tk.kind == fFracOpt {
-				digits = strings.TrimRight(digits, "0")
-				if digits == "" {
-					// .NET drops a '.' right before an empty F fraction.
-					s := b.String()
-					if strings.HasSuffix(s, ".") {
-						b.Reset()
-						b.WriteString(s[:len(s)-1])
-					}
-				}
-			}
-			b.WriteString(digits)
-		case fAmPm:
-			s := "AM"
-			if t.Hour() >= 12 {
-				s = "PM"
-			}
-			b.WriteString(s[:tk.n])
-		case fZone:
-			_, off := t.Zone()
-			sign := byte('+')
-			if off < 0 {
-				sign, off = '-', -off
-			}
-			b.WriteByte(sign)
-			switch tk.n {
-			case 1:
-				b.WriteString(strconv.Itoa(off / 3600))
-			case 2:
-				pad(&b, off/3600, 2)
-			default:
-				pad(&b, off/3600, 2)
-				b.WriteByte(':')
-				pad(&b, off%3600/60, 2)
-			}
-		case fK:
-			if dt.zone {
-				b.WriteByte('Z')
-			}
-		case fEra:
-			b.WriteString("A.D.")
-		}
+		writeToken(&b, tk, dt)
 	}
 	return b.String()
+}
+
+// writeToken writes one token of a format for dt.
+func writeToken(b *strings.Builder, tk fmtToken, dt dotnetTime) {
+	t := dt.t
+	switch tk.kind {
+	case fLit:
+		b.WriteString(tk.lit)
+	case fYear:
+		writeYear(b, t.Year(), tk.n)
+	case fMonth:
+		writeNamed(b, monthNames[t.Month()-1], int(t.Month()), tk.n)
+	case fDay:
+		writeNamed(b, dayNames[t.Weekday()], t.Day(), tk.n)
+	case fHour12:
+		h := t.Hour() % 12
+		if h == 0 {
+			h = 12
+		}
+		pad(b, h, tk.n)
+	case fHour24:
+		pad(b, t.Hour(), tk.n)
+	case fMinute:
+		pad(b, t.Minute(), tk.n)
+	case fSecond:
+		pad(b, t.Second(), tk.n)
+	case fFrac, fFracOpt:
+		writeFraction(b, t.Nanosecond(), tk)
+	case fAmPm:
+		s := "AM"
+		if t.Hour() >= 12 {
+			s = "PM"
+		}
+		b.WriteString(s[:tk.n])
+	case fZone:
+		_, off := t.Zone()
+		writeOffset(b, off, tk.n)
+	case fK:
+		if dt.zone {
+			b.WriteByte('Z')
+		}
+	case fEra:
+		b.WriteString("A.D.")
+	}
+}
+
+// writeYear writes year for a run of n y: y is the year in the century
+// without padding, yy padded to two digits, more the whole year padded to
+// n digits.
+func writeYear(b *strings.Builder, year, n int) {
+	switch n {
+	case 1:
+		b.WriteString(strconv.Itoa(year % 100))
+	case 2:
+		pad(b, year%100, 2)
+	default:
+		pad(b, year, n)
+	}
+}
+
+// writeNamed writes a month or a day for a run of n M or d: three letters
+// are the name's first three, four the full name, fewer the number padded
+// to n digits.
+func writeNamed(b *strings.Builder, name string, num, n int) {
+	switch n {
+	case 3:
+		b.WriteString(name[:3])
+	case 4:
+		b.WriteString(name)
+	default:
+		pad(b, num, n)
+	}
+}
+
+// writeFraction writes the first tk.n digits of the fraction of a second:
+// all of them for f; for F without trailing zeros, and when none is left,
+// without the '.' right before, as .NET does.
+func writeFraction(b *strings.Builder, nsec int, tk fmtToken) {
+	digits := strconv.Itoa(nsec + 1_000_000_000)[1 : 1+tk.n]
+	if tk.kind == fFracOpt {
+		digits = strings.TrimRight(digits, "0")
+		if digits == "" {
+			s := b.String()
+			if strings.HasSuffix(s, ".") {
+				b.Reset()
+				b.WriteString(s[:len(s)-1])
+			}
+		}
+	}
+	b.WriteString(digits)
+}
+
+// writeOffset writes a UTC offset of off seconds for a run of n z: z is the
+// signed hours, zz padded to two digits, zzz with the minutes ("+05:30").
+func writeOffset(b *strings.Builder, off, n int) {
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	b.WriteByte(sign)
+	switch n {
+	case 1:
+		b.WriteString(strconv.Itoa(off / 3600))
+	case 2:
+		pad(b, off/3600, 2)
+	default:
+		pad(b, off/3600, 2)
+		b.WriteByte(':')
+		pad(b, off%3600/60, 2)
+	}
 }
 
 // dateParser consumes an input string token by token.
@@ -338,136 +362,182 @@ func (p *dateParser) offset() (int, bool) {
 // not have default to 0001-01-01 00:00:00.
 func parseWithDotnetFormat(toks []fmtToken, s string) (dotnetTime, string) {
 	p := dateParser{s: s}
-	year, month, day := 1, 1, 1
-	hour, minute, sec, nsec := 0, 0, 0, 0
-	ampm := -1 // 0 AM, 1 PM
-	hour12 := false
-	zone, hasZone := 0, false
+	f := dateFields{year: 1, month: 1, day: 1, ampm: -1}
 	for _, tk := range toks {
 		at := p.off
-		ok := true
-		var v int
-		switch tk.kind {
-		case fLit:
-			if strings.HasPrefix(s[p.off:], tk.lit) {
-				p.off += len(tk.lit)
-			} else {
+		if tk.kind == fLit {
+			if !strings.HasPrefix(s[p.off:], tk.lit) {
 				return dotnetTime{}, "expected " + quote(tk.lit) + " at position " + strconv.Itoa(at+1)
 			}
-		case fYear:
-			switch tk.n {
-			case 1:
-				v, ok = p.digits(1, 2)
-			case 2:
-				v, ok = p.digits(2, 2)
-			default:
-				v, ok = p.digits(tk.n, max(tk.n, 4))
-			}
-			if ok && tk.n <= 2 {
-				if v < 50 {
-					v += 2000
-				} else {
-					v += 1900
-				}
-			}
-			year = v
-		case fMonth:
-			switch tk.n {
-			case 1:
-				v, ok = p.digits(1, 2)
-			case 2:
-				v, ok = p.digits(2, 2)
-			default:
-				v, ok = p.word(monthNames[:], tk.n == 3)
-				v++
-			}
-			month = v
-		case fDay:
-			switch tk.n {
-			case 1:
-				day, ok = p.digits(1, 2)
-			case 2:
-				day, ok = p.digits(2, 2)
-			default:
-				_, ok = p.word(dayNames[:], tk.n == 3)
-			}
-		case fHour12, fHour24:
-			hour, ok = p.digits(tk.n, 2)
-			hour12 = hour12 || tk.kind == fHour12
-		case fMinute:
-			minute, ok = p.digits(tk.n, 2)
-		case fSecond:
-			sec, ok = p.digits(tk.n, 2)
-		case fFrac, fFracOpt:
-			start := p.off
-			minN := tk.n
-			if tk.kind == fFracOpt {
-				minN = 0
-			}
-			if _, ok = p.digits(minN, tk.n); ok {
-				frac := s[start:p.off] + "000000000"
-				nsec, _ = strconv.Atoi(frac[:9])
-			}
-		case fAmPm:
-			rest := strings.ToUpper(s[p.off:])
-			switch {
-			case tk.n == 2 && strings.HasPrefix(rest, "AM"), tk.n == 1 && strings.HasPrefix(rest, "A"):
-				ampm = 0
-			case tk.n == 2 && strings.HasPrefix(rest, "PM"), tk.n == 1 && strings.HasPrefix(rest, "P"):
-				ampm = 1
-			default:
-				ok = false
-			}
-			if ok {
-				p.off += tk.n
-			}
-		case fZone:
-			zone, ok = p.offset()
-			hasZone = hasZone || ok
-		case fK:
-			if z, found := p.offset(); found {
-				zone, hasZone = z, true
-			}
-		case fEra:
-			for _, era := range []string{"A.D.", "AD"} {
-				if strings.HasPrefix(strings.ToUpper(s[p.off:]), era) {
-					p.off += len(era)
-					break
-				}
-			}
+			p.off += len(tk.lit)
+			continue
 		}
-		if !ok {
+		if !p.field(tk, &f) {
 			return dotnetTime{}, "unexpected " + describeAt(s, at)
 		}
 	}
 	if p.off < len(s) {
 		return dotnetTime{}, "unexpected " + describeAt(s, p.off)
 	}
-	if ampm >= 0 || hour12 {
-		if hour < 0 || hour > 12 || (hour12 && hour == 0) {
+	return f.time()
+}
+
+// dateFields are the parts of a date and time read so far.
+type dateFields struct {
+	year, month, day        int
+	hour, minute, sec, nsec int
+	ampm                    int  // 0 AM, 1 PM, -1 none
+	hour12                  bool // the hour was read with h
+	zone                    int  // UTC offset in seconds
+	hasZone                 bool
+}
+
+// field reads the part of the input that tk (not a literal) stands for
+// into f. It reports whether there was one; K and g are optional.
+func (p *dateParser) field(tk fmtToken, f *dateFields) (ok bool) {
+	ok = true
+	switch tk.kind {
+	case fYear:
+		f.year, ok = p.year(tk.n)
+	case fMonth:
+		f.month, ok = p.month(tk.n)
+	case fDay:
+		switch tk.n {
+		case 1:
+			f.day, ok = p.digits(1, 2)
+		case 2:
+			f.day, ok = p.digits(2, 2)
+		default:
+			_, ok = p.word(dayNames[:], tk.n == 3)
+		}
+	case fHour12, fHour24:
+		f.hour, ok = p.digits(tk.n, 2)
+		f.hour12 = f.hour12 || tk.kind == fHour12
+	case fMinute:
+		f.minute, ok = p.digits(tk.n, 2)
+	case fSecond:
+		f.sec, ok = p.digits(tk.n, 2)
+	case fFrac, fFracOpt:
+		ok = p.fraction(tk, &f.nsec)
+	case fAmPm:
+		ok = p.ampm(tk.n, &f.ampm)
+	case fZone:
+		f.zone, ok = p.offset()
+		f.hasZone = f.hasZone || ok
+	case fK:
+		if z, found := p.offset(); found {
+			f.zone, f.hasZone = z, true
+		}
+	case fEra:
+		p.era()
+	}
+	return ok
+}
+
+// year reads a year for a run of n y. One or two digits are a year from
+// 1950 to 2049.
+func (p *dateParser) year(n int) (v int, ok bool) {
+	switch n {
+	case 1:
+		v, ok = p.digits(1, 2)
+	case 2:
+		v, ok = p.digits(2, 2)
+	default:
+		v, ok = p.digits(n, max(n, 4))
+	}
+	if ok && n <= 2 {
+		if v < 50 {
+			v += 2000
+		} else {
+			v += 1900
+		}
+	}
+	return v, ok
+}
+
+// month reads a month for a run of n M: its number, or its name or the
+// name's first three letters.
+func (p *dateParser) month(n int) (v int, ok bool) {
+	switch n {
+	case 1:
+		return p.digits(1, 2)
+	case 2:
+		return p.digits(2, 2)
+	}
+	v, ok = p.word(monthNames[:], n == 3)
+	return v + 1, ok
+}
+
+// fraction reads the fraction of a second of an f or F token into nsec,
+// when there is one: f needs all of its digits, F none of them.
+func (p *dateParser) fraction(tk fmtToken, nsec *int) (ok bool) {
+	start := p.off
+	minN := tk.n
+	if tk.kind == fFracOpt {
+		minN = 0
+	}
+	if _, ok = p.digits(minN, tk.n); ok {
+		frac := p.s[start:p.off] + "000000000"
+		*nsec, _ = strconv.Atoi(frac[:9])
+	}
+	return ok
+}
+
+// ampm reads the AM/PM designator of a run of n t (n letters of it, in
+// either case) into ampm: 0 for AM, 1 for PM.
+func (p *dateParser) ampm(n int, ampm *int) (ok bool) {
+	rest := strings.ToUpper(p.s[p.off:])
+	switch {
+	case n == 2 && strings.HasPrefix(rest, "AM"), n == 1 && strings.HasPrefix(rest, "A"):
+		*ampm = 0
+	case n == 2 && strings.HasPrefix(rest, "PM"), n == 1 && strings.HasPrefix(rest, "P"):
+		*ampm = 1
+	default:
+		return false
+	}
+	p.off += n
+	return true
+}
+
+// era consumes the era, A.D. or AD in either case, if there is one.
+func (p *dateParser) era() {
+	for _, era := range []string{"A.D.", "AD"} {
+		if strings.HasPrefix(strings.ToUpper(p.s[p.off:]), era) {
+			p.off += len(era)
+			break
+		}
+	}
+}
+
+// time checks the fields and returns the time they give, in UTC; msg says
+// what is wrong with them.
+func (f *dateFields) time() (dt dotnetTime, msg string) {
+	hour := f.hour
+	if f.ampm >= 0 || f.hour12 {
+		if hour < 0 || hour > 12 || (f.hour12 && hour == 0) {
 			return dotnetTime{}, "hour " + strconv.Itoa(hour) + " is out of range"
 		}
-		if ampm == 1 && hour < 12 {
+		if f.ampm == 1 && hour < 12 {
 			hour += 12
-		} else if ampm == 0 && hour == 12 {
+		} else if f.ampm == 0 && hour == 12 {
 			hour = 0
 		}
 	}
-	if year < 1 || year > 9999 {
-		return dotnetTime{}, "year " + strconv.Itoa(year) + " is out of range (1 to 9999)"
+	if f.year < 1 || f.year > 9999 {
+		return dotnetTime{}, "year " + strconv.Itoa(f.year) + " is out of range (1 to 9999)"
 	}
-	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+	if f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 || hour > 23 || f.minute > 59 || f.sec > 59 {
 		return dotnetTime{}, "date or time out of range"
 	}
 	loc := time.UTC
-	if hasZone {
-		loc = time.FixedZone("", zone)
+	if f.hasZone {
+		loc = time.FixedZone("", f.zone)
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc)
-	if t.Day() != day {
-		return dotnetTime{}, "day " + strconv.Itoa(day) + " is out of range for the month"
+	t := time.Date(f.year, time.Month(f.month), f.day, hour, f.minute, f.sec, f.nsec, loc)
+	if t.Day() != f.day {
+		return dotnetTime{}, "day " + strconv.Itoa(f.day) + " is out of range for the month"
 	}
-	return dotnetTime{t: t.UTC(), zone: hasZone}, ""
+	return dotnetTime{t: t.UTC(), zone: f.hasZone}, ""
 }
 
 func describeAt(s string, off int) string {

@@ -125,96 +125,133 @@ func fnReplace(e evaluator, n *node) (Value, error) {
 	s := src.String()
 	switch aux.form {
 	case rfPlain, rfTemplate:
-		old, _, err := e.str(n, rpOld)
-		if err != nil {
-			return Value{}, err
-		}
-		if old == "" {
-			return Value{}, e.errf(n, "oldValue is empty")
-		}
-		if aux.form == rfTemplate {
-			tmpl, _, err := e.str(n, rpTemplate)
-			if err != nil {
-				return Value{}, err
-			}
-			return Str(strings.ReplaceAll(tmpl, old, s)), nil
-		}
-		repl, _, err := e.str(n, rpRepl)
-		if err != nil {
-			return Value{}, err
-		}
-		return Str(strings.ReplaceAll(s, old, repl)), nil
+		return replacePlain(e, n, aux.form, s)
 	}
 
 	if aux.form == rfRegexAttr && !src.IsNullOrEmpty() {
 		return src, nil
 	}
-	re := aux.re
+	re, gi, err := replaceRegexp(e, n, aux)
+	if err != nil {
+		return Value{}, err
+	}
+	switch aux.form {
+	case rfRegex:
+		return replaceRegex(e, n, aux, re, s)
+	case rfRegexGroup:
+		return replaceGroup(e, n, re, gi, s)
+	default: // rfRegexAttr, source empty
+		return replaceFromAttr(e, n, re, gi, src)
+	}
+}
+
+// replacePlain is Replace's forms without a regular expression: every
+// oldValue in s becomes replacementValue, or every oldValue in template
+// becomes s.
+func replacePlain(e evaluator, n *node, form replaceForm, s string) (Value, error) {
+	old, _, err := e.str(n, rpOld)
+	if err != nil {
+		return Value{}, err
+	}
+	if old == "" {
+		return Value{}, e.errf(n, "oldValue is empty")
+	}
+	if form == rfTemplate {
+		tmpl, _, err := e.str(n, rpTemplate)
+		if err != nil {
+			return Value{}, err
+		}
+		return Str(strings.ReplaceAll(tmpl, old, s)), nil
+	}
+	repl, _, err := e.str(n, rpRepl)
+	if err != nil {
+		return Value{}, err
+	}
+	return Str(strings.ReplaceAll(s, old, repl)), nil
+}
+
+// replaceRegexp is the regular expression of Replace's regex forms, compiled
+// by Parse when the pattern is a constant, and the index of the named group
+// of the forms that have one (-1 otherwise).
+func replaceRegexp(e evaluator, n *node, aux *replaceAux) (re *regexp.Regexp, gi int, err error) {
+	re = aux.re
 	if re == nil {
 		pat, _, err := e.str(n, rpPattern)
 		if err != nil {
-			return Value{}, err
+			return nil, 0, err
 		}
 		if re, err = regexp.Compile(pat); err != nil {
-			return Value{}, e.errf(n, "invalid regexPattern: %v", err)
+			return nil, 0, e.errf(n, "invalid regexPattern: %v", err)
 		}
+	}
+	if aux.form == rfRegex {
+		return re, -1, nil
 	}
 	group := aux.group
-	if aux.form != rfRegex && group == "" {
+	if group == "" {
 		if group, _, err = e.str(n, rpGroup); err != nil {
-			return Value{}, err
+			return nil, 0, err
 		}
 	}
-	gi := -1
-	if aux.form != rfRegex {
-		if gi = re.SubexpIndex(group); gi < 0 {
-			return Value{}, e.errf(n, "regexGroupName %s is not a named group of regexPattern", quote(group))
-		}
+	if gi = re.SubexpIndex(group); gi < 0 {
+		return nil, 0, e.errf(n, "regexGroupName %s is not a named group of regexPattern", quote(group))
 	}
+	return re, gi, nil
+}
 
-	switch aux.form {
-	case rfRegex:
-		repl := aux.repl
-		if !aux.fixed {
-			r, _, err := e.str(n, rpRepl)
-			if err != nil {
-				return Value{}, err
-			}
-			repl = dotnetReplacement(r)
-		}
-		return Str(re.ReplaceAllString(s, repl)), nil
-	case rfRegexGroup:
-		repl, _, err := e.str(n, rpRepl)
+// replaceRegex replaces every match of re in s with replacementValue, a
+// .NET replacement pattern converted by Parse when it is a constant.
+func replaceRegex(e evaluator, n *node, aux *replaceAux, re *regexp.Regexp, s string) (Value, error) {
+	repl := aux.repl
+	if !aux.fixed {
+		r, _, err := e.str(n, rpRepl)
 		if err != nil {
 			return Value{}, err
 		}
-		var b strings.Builder
-		last := 0
-		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
-			gs, ge := m[2*gi], m[2*gi+1]
-			if gs < 0 || gs < last {
-				continue
-			}
-			b.WriteString(s[last:gs])
-			b.WriteString(repl)
-			last = ge
-		}
-		b.WriteString(s[last:])
-		return Str(b.String()), nil
-	default: // rfRegexAttr, source empty
-		attr, isNull, err := e.str(n, rpAttr)
-		if err != nil {
-			return Value{}, err
-		}
-		if isNull {
-			return src, nil
-		}
-		m := re.FindStringSubmatchIndex(attr)
-		if m == nil || m[2*gi] < 0 {
-			return src, nil
-		}
-		return Str(attr[m[2*gi]:m[2*gi+1]]), nil
+		repl = dotnetReplacement(r)
 	}
+	return Str(re.ReplaceAllString(s, repl)), nil
+}
+
+// replaceGroup replaces the text of group gi in every match of re in s with
+// replacementValue, taken as it is. A match where the group took no part is
+// left as it is.
+func replaceGroup(e evaluator, n *node, re *regexp.Regexp, gi int, s string) (Value, error) {
+	repl, _, err := e.str(n, rpRepl)
+	if err != nil {
+		return Value{}, err
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		gs, ge := m[2*gi], m[2*gi+1]
+		if gs < 0 || gs < last {
+			continue
+		}
+		b.WriteString(s[last:gs])
+		b.WriteString(repl)
+		last = ge
+	}
+	b.WriteString(s[last:])
+	return Str(b.String()), nil
+}
+
+// replaceFromAttr is the text of group gi in the first match of re in
+// replacementAttributeName, for an empty source src; src when the attribute
+// is null or the group does not match.
+func replaceFromAttr(e evaluator, n *node, re *regexp.Regexp, gi int, src Value) (Value, error) {
+	attr, isNull, err := e.str(n, rpAttr)
+	if err != nil {
+		return Value{}, err
+	}
+	if isNull {
+		return src, nil
+	}
+	m := re.FindStringSubmatchIndex(attr)
+	if m == nil || m[2*gi] < 0 {
+		return src, nil
+	}
+	return Str(attr[m[2*gi]:m[2*gi+1]]), nil
 }
 
 // dotnetReplacement converts a .NET Regex.Replace replacement pattern to Go's

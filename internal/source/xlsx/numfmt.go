@@ -88,104 +88,147 @@ func styleFormats(xf *excelize.File) []numFmt {
 // classify reads a number format code. Only its first section matters: it
 // is the one Excel uses for positive numbers, which dates are.
 func classify(code string) numFmt {
-	var (
-		hasDate, hasTime, elapsed bool
-		runs                      []byte // letters of the date and time tokens, one per run ("yyyy" is 'y')
-		months                    []bool // per run: an m run that is long enough to be a month name
-		end                       = len(code)
-	)
-	for i := 0; i < len(code); {
-		c := code[i]
-		switch c {
-		case ';':
-			end = i
-			i = len(code)
-			continue
-		case '"':
-			j := strings.IndexByte(code[i+1:], '"')
-			if j < 0 {
-				i = len(code)
-			} else {
-				i += j + 2
-			}
-			continue
-		case '\\', '_', '*':
-			i += 2
-			continue
-		case '[':
-			j := strings.IndexByte(code[i:], ']')
-			if j < 0 {
-				i = len(code)
-				continue
-			}
-			if in := strings.ToLower(code[i+1 : i+j]); in != "" && (strings.Trim(in, "h") == "" || strings.Trim(in, "m") == "" || strings.Trim(in, "s") == "") {
-				elapsed = true
-			}
-			i += j + 1
+	f := fmtScan{code: code, end: len(code)}
+	f.scan()
+	f.minutesOrMonths()
+	return f.result()
+}
+
+// fmtScan is what classify has read of a number format code.
+type fmtScan struct {
+	code                      string
+	end                       int // end of the first section
+	hasDate, hasTime, elapsed bool
+	runs                      []byte // letters of the date and time tokens, one per run ("yyyy" is 'y')
+	months                    []bool // per run: an m run that is long enough to be a month name
+}
+
+// scan reads the first section of the code, up to its first ';'.
+func (f *fmtScan) scan() {
+	for i := 0; i < len(f.code); {
+		if next, ok := f.skip(i); ok {
+			i = next
 			continue
 		}
-		rest := code[i:]
-		switch {
-		case hasPrefixFold(rest, "general"):
-			i += len("general")
-			continue
-		case hasPrefixFold(rest, "am/pm"):
-			hasTime = true
-			i += len("am/pm")
-			continue
-		case hasPrefixFold(rest, "a/p"):
-			hasTime = true
-			i += len("a/p")
+		if next, ok := f.keyword(i); ok {
+			i = next
 			continue
 		}
-		l := c | 0x20
-		n := 1
-		for i+n < len(code) && code[i+n]|0x20 == l && isLetter(c) {
-			n++
-		}
-		switch l {
-		case 'y', 'd', 'g', 'b':
-			hasDate = true
-			runs, months = append(runs, l), append(months, false)
-		case 'e':
-			// "0.0E+00" is scientific notation; otherwise e is the year of
-			// an East Asian era.
-			if i+1 < len(code) && (code[i+1] == '+' || code[i+1] == '-') {
-				break
-			}
-			hasDate = true
-			runs, months = append(runs, l), append(months, false)
-		case 'h', 's':
-			hasTime = true
-			runs, months = append(runs, l), append(months, false)
-		case 'm':
-			runs, months = append(runs, l), append(months, n >= 3)
-		}
-		i += n
+		i = f.run(i)
 	}
-	// m is minutes right after hours or right before seconds, else months.
-	for k, r := range runs {
+}
+
+// skip passes over what at i shows no part of the number: quoted text, an
+// escaped character, a padding or repeat character, or a bracketed
+// condition, colour or locale. A bracket holding only h, m or s marks
+// elapsed time. A ';' ends the first section and the scan. ok is false when
+// there is none of these at i.
+func (f *fmtScan) skip(i int) (next int, ok bool) {
+	code := f.code
+	switch code[i] {
+	case ';':
+		f.end = i
+		return len(code), true
+	case '"':
+		j := strings.IndexByte(code[i+1:], '"')
+		if j < 0 {
+			return len(code), true
+		}
+		return i + j + 2, true
+	case '\\', '_', '*':
+		return i + 2, true
+	case '[':
+		j := strings.IndexByte(code[i:], ']')
+		if j < 0 {
+			return len(code), true
+		}
+		if in := strings.ToLower(code[i+1 : i+j]); in != "" && (strings.Trim(in, "h") == "" || strings.Trim(in, "m") == "" || strings.Trim(in, "s") == "") {
+			f.elapsed = true
+		}
+		return i + j + 1, true
+	}
+	return i, false
+}
+
+// keyword passes over General and the AM/PM markers at i, which show a
+// time of day. ok is false when there is none of these at i.
+func (f *fmtScan) keyword(i int) (next int, ok bool) {
+	rest := f.code[i:]
+	switch {
+	case hasPrefixFold(rest, "general"):
+		return i + len("general"), true
+	case hasPrefixFold(rest, "am/pm"):
+		f.hasTime = true
+		return i + len("am/pm"), true
+	case hasPrefixFold(rest, "a/p"):
+		f.hasTime = true
+		return i + len("a/p"), true
+	}
+	return i, false
+}
+
+// run reads the run of one letter (of either case) at i, or a single other
+// character, and notes the date and time tokens. An m run is only noted
+// here: whether it is minutes or a month depends on its neighbours.
+func (f *fmtScan) run(i int) (next int) {
+	code := f.code
+	c := code[i]
+	l := c | 0x20
+	n := 1
+	for i+n < len(code) && code[i+n]|0x20 == l && isLetter(c) {
+		n++
+	}
+	switch l {
+	case 'y', 'd', 'g', 'b':
+		f.hasDate = true
+		f.runs, f.months = append(f.runs, l), append(f.months, false)
+	case 'e':
+		// "0.0E+00" is scientific notation; otherwise e is the year of
+		// an East Asian era.
+		if i+1 < len(code) && (code[i+1] == '+' || code[i+1] == '-') {
+			break
+		}
+		f.hasDate = true
+		f.runs, f.months = append(f.runs, l), append(f.months, false)
+	case 'h', 's':
+		f.hasTime = true
+		f.runs, f.months = append(f.runs, l), append(f.months, false)
+	case 'm':
+		f.runs, f.months = append(f.runs, l), append(f.months, n >= 3)
+	}
+	return i + n
+}
+
+// minutesOrMonths decides the m runs: minutes right after hours or right
+// before seconds, else months.
+func (f *fmtScan) minutesOrMonths() {
+	for k, r := range f.runs {
 		if r != 'm' {
 			continue
 		}
-		minute := !months[k] && ((k > 0 && runs[k-1] == 'h') || (k+1 < len(runs) && runs[k+1] == 's'))
+		minute := !f.months[k] && ((k > 0 && f.runs[k-1] == 'h') || (k+1 < len(f.runs) && f.runs[k+1] == 's'))
 		if minute {
-			hasTime = true
+			f.hasTime = true
 		} else {
-			hasDate = true
+			f.hasDate = true
 		}
 	}
+}
+
+// result is the format read: elapsed time is a number; a first section
+// made only of zeros pads whole numbers.
+func (f *fmtScan) result() numFmt {
 	switch {
-	case elapsed:
+	case f.elapsed:
 		return numFmt{kind: fmtNumber}
-	case hasDate && hasTime:
+	case f.hasDate && f.hasTime:
 		return numFmt{kind: fmtDateTime}
-	case hasDate:
+	case f.hasDate:
 		return numFmt{kind: fmtDate}
-	case hasTime:
+	case f.hasTime:
 		return numFmt{kind: fmtTime}
 	}
-	if sec := code[:end]; len(sec) >= 2 && strings.Trim(sec, "0") == "" {
+	if sec := f.code[:f.end]; len(sec) >= 2 && strings.Trim(sec, "0") == "" {
 		return numFmt{kind: fmtNumber, pad: len(sec)}
 	}
 	return numFmt{kind: fmtNumber}

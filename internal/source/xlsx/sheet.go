@@ -31,6 +31,8 @@ type reader struct {
 	sc     *scanner
 	inData bool // inside sheetData
 	done   bool // past sheetData
+	inRow  bool // inside a row
+	inCell bool // inside a cell
 
 	// The header, once read.
 	names  []string
@@ -92,11 +94,8 @@ func (r *reader) run() error {
 
 // rows reads the tokens of the worksheet up to the end of its sheetData.
 func (r *reader) rows() error {
-	c := &r.cell
-	sc := r.sc
-	inRow, inCell := false, false
 	for !r.done {
-		kind, err := sc.next()
+		kind, err := r.sc.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -105,87 +104,117 @@ func (r *reader) rows() error {
 		}
 		switch kind {
 		case tokStart:
-			if !r.inData {
-				if string(sc.name) == "sheetData" {
-					r.inData = true
-				}
-				continue
-			}
-			switch string(sc.name) {
-			case "row":
-				if inRow {
-					return r.corrupt("a row inside a row")
-				}
-				inRow = true
-				if err := r.startRow(); err != nil {
-					return err
-				}
-			case "c":
-				if !inRow || inCell {
-					return r.corrupt("a cell outside a row")
-				}
-				inCell = true
-				if err := r.startCell(); err != nil {
-					return err
-				}
-			case "v":
-				if inCell && !c.inIS {
-					c.hasV, c.capture = true, &c.v
-				}
-			case "f":
-				if inCell && !c.inIS {
-					c.formula, c.capture = true, &c.f
-				}
-			case "is":
-				if inCell {
-					c.inIS = true
-				}
-			case "rPh":
-				if c.inIS {
-					c.rph++
-				}
-			case "t":
-				if c.inIS && c.rph == 0 {
-					c.capture = &c.is
-				}
-			}
+			err = r.startTag()
 		case tokEnd:
-			if !r.inData {
-				continue
-			}
-			switch string(sc.name) {
-			case "v", "f", "t":
-				c.capture = nil
-			case "rPh":
-				if c.inIS {
-					c.rph--
-				}
-			case "is":
-				c.inIS = false
-			case "c":
-				if inCell {
-					inCell = false
-					if err := r.endCell(); err != nil {
-						return err
-					}
-				}
-			case "row":
-				if inRow {
-					inRow = false
-					if err := r.endRow(); err != nil {
-						return err
-					}
-				}
-			case "sheetData":
-				r.inData, r.done = false, true
-			}
+			err = r.endTag()
 		case tokText:
-			if c.capture != nil {
-				*c.capture = append(*c.capture, sc.text...)
+			if c := &r.cell; c.capture != nil {
+				*c.capture = append(*c.capture, r.sc.text...)
 			}
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// startTag handles the start of an element: sheetData, then the rows, the
+// cells and what is inside the cells. A row inside a row, or a cell outside
+// one, is an error.
+func (r *reader) startTag() error {
+	name := r.sc.name
+	if !r.inData {
+		if string(name) == "sheetData" {
+			r.inData = true
+		}
+		return nil
+	}
+	switch string(name) {
+	case "row":
+		if r.inRow {
+			return r.corrupt("a row inside a row")
+		}
+		r.inRow = true
+		return r.startRow()
+	case "c":
+		if !r.inRow || r.inCell {
+			return r.corrupt("a cell outside a row")
+		}
+		r.inCell = true
+		return r.startCell()
+	}
+	r.cell.startChild(name, r.inCell)
+	return nil
+}
+
+// endTag handles the end of an element: a cell or a row is converted once
+// read, and the end of sheetData ends the rows.
+func (r *reader) endTag() error {
+	if !r.inData {
+		return nil
+	}
+	switch string(r.sc.name) {
+	case "c":
+		if r.inCell {
+			r.inCell = false
+			return r.endCell()
+		}
+	case "row":
+		if r.inRow {
+			r.inRow = false
+			return r.endRow()
+		}
+	case "sheetData":
+		r.inData, r.done = false, true
+	default:
+		r.cell.endChild(r.sc.name)
+	}
+	return nil
+}
+
+// startChild handles the start of an element inside a cell (inCell) or
+// elsewhere in sheetData: it starts capturing the text of the value (v),
+// the formula (f), or the text (t) of an inline string (is) that is not in
+// a phonetic run (rPh).
+func (c *cellState) startChild(name []byte, inCell bool) {
+	switch string(name) {
+	case "v":
+		if inCell && !c.inIS {
+			c.hasV, c.capture = true, &c.v
+		}
+	case "f":
+		if inCell && !c.inIS {
+			c.formula, c.capture = true, &c.f
+		}
+	case "is":
+		if inCell {
+			c.inIS = true
+		}
+	case "rPh":
+		if c.inIS {
+			c.rph++
+		}
+	case "t":
+		if c.inIS && c.rph == 0 {
+			c.capture = &c.is
+		}
+	}
+}
+
+// endChild handles the end of an element inside a cell: it stops capturing
+// text, or leaves a phonetic run or the inline string.
+func (c *cellState) endChild(name []byte) {
+	switch string(name) {
+	case "v", "f", "t":
+		c.capture = nil
+	case "rPh":
+		if c.inIS {
+			c.rph--
+		}
+	case "is":
+		c.inIS = false
+	}
 }
 
 // startRow begins a row.

@@ -59,80 +59,130 @@ func (wb *workbook) sharedStrings(ctx context.Context) (*sst, error) {
 		return nil, wb.damaged(wb.sstPart, err)
 	}
 	defer rc.Close()
-	sc := newScanner(rc)
-	var (
-		b     strings.Builder
-		cur   []byte // text of the current entry
-		inSI  bool
-		inT   bool
-		rph   int // depth in phonetic runs, whose text is not part of the value
-		count int
-	)
-	for {
-		kind, err := sc.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, wb.damaged(wb.sstPart, err)
-		}
-		switch kind {
-		case tokStart:
-			switch string(sc.name) {
-			case "sst":
-				for i := range sc.attrs {
-					a := &sc.attrs[i]
-					if string(a.name) != "uniqueCount" {
-						continue
-					}
-					if n, ok := atoi(sc.attrValue(a)); ok && n > 0 && len(t.ends) == 0 {
-						t.ends = make([]uint32, 0, min(n, 1<<20))
-					}
-				}
-			case "si":
-				inSI, cur = true, cur[:0]
-			case "rPh":
-				rph++
-			case "t":
-				inT = inSI && rph == 0
-			}
-		case tokEnd:
-			switch string(sc.name) {
-			case "si":
-				if !inSI {
-					continue
-				}
-				inSI = false
-				b.Write(unescape(cur))
-				if b.Len() > maxSSTBytes || len(t.ends) >= maxSSTEntries {
-					return nil, &source.Error{
-						Prov: identity.Provenance{File: wb.file},
-						Msg:  fmt.Sprintf("the shared string table is larger than hrsync reads (%d MiB of text or %d entries)", maxSSTBytes>>20, maxSSTEntries),
-						Hint: "split the workbook, or export the data as CSV and use a csv source",
-					}
-				}
-				t.ends = append(t.ends, uint32(b.Len()))
-				if count++; count%4096 == 0 {
-					if err := ctx.Err(); err != nil {
-						return nil, fmt.Errorf("read %s: %w", wb.file, err)
-					}
-				}
-			case "rPh":
-				rph--
-			case "t":
-				inT = false
-			}
-		case tokText:
-			if inT {
-				cur = append(cur, sc.text...)
-			}
-		}
+	sr := sstReader{wb: wb, ctx: ctx, t: t}
+	if err := sr.read(newScanner(rc)); err != nil {
+		return nil, err
 	}
 	if _, err := io.Copy(io.Discard, rc); err != nil {
 		return nil, wb.damaged(wb.sstPart, err)
 	}
-	t.text = b.String()
+	t.text = sr.b.String()
 	return t, nil
+}
+
+// sstReader reads a shared string table into t: the text of its entries
+// goes to b, and their ends to t. (The scanner is passed to its methods
+// rather than held, so that it stays on the stack.)
+type sstReader struct {
+	wb  *workbook
+	ctx context.Context
+	t   *sst
+
+	b     strings.Builder
+	cur   []byte // text of the current entry
+	inSI  bool
+	inT   bool
+	rph   int // depth in phonetic runs, whose text is not part of the value
+	count int // entries read
+}
+
+// read reads the tokens of the table to its end.
+func (sr *sstReader) read(sc *scanner) error {
+	for {
+		kind, err := sc.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return sr.wb.damaged(sr.wb.sstPart, err)
+		}
+		switch kind {
+		case tokStart:
+			sr.startTag(sc)
+		case tokEnd:
+			if err := sr.endTag(sc.name); err != nil {
+				return err
+			}
+		case tokText:
+			if sr.inT {
+				sr.cur = append(sr.cur, sc.text...)
+			}
+		}
+	}
+}
+
+// startTag handles the start of an element: the table, an entry (si), a
+// phonetic run (rPh), or a text (t) that is part of the entry's value.
+func (sr *sstReader) startTag(sc *scanner) {
+	switch string(sc.name) {
+	case "sst":
+		sr.reserve(sc)
+	case "si":
+		sr.inSI, sr.cur = true, sr.cur[:0]
+	case "rPh":
+		sr.rph++
+	case "t":
+		sr.inT = sr.inSI && sr.rph == 0
+	}
+}
+
+// reserve makes room for the number of entries the table declares (its
+// uniqueCount), up to a million: the count is not trusted further.
+func (sr *sstReader) reserve(sc *scanner) {
+	for i := range sc.attrs {
+		a := &sc.attrs[i]
+		if string(a.name) != "uniqueCount" {
+			continue
+		}
+		if n, ok := atoi(sc.attrValue(a)); ok && n > 0 && len(sr.t.ends) == 0 {
+			sr.t.ends = make([]uint32, 0, min(n, 1<<20))
+		}
+	}
+}
+
+// endTag handles the end of the element name; the end of an entry adds
+// it.
+func (sr *sstReader) endTag(name []byte) error {
+	switch string(name) {
+	case "si":
+		if !sr.inSI {
+			return nil
+		}
+		sr.inSI = false
+		return sr.add()
+	case "rPh":
+		sr.rph--
+	case "t":
+		sr.inT = false
+	}
+	return nil
+}
+
+// add adds the entry just read to the table. A table larger than hrsync
+// reads is an error, as is the cancellation of the context, which is
+// checked every 4096 entries.
+func (sr *sstReader) add() error {
+	sr.b.Write(unescape(sr.cur))
+	if sr.b.Len() > maxSSTBytes || len(sr.t.ends) >= maxSSTEntries {
+		return sr.wb.sstTooLarge()
+	}
+	sr.t.ends = append(sr.t.ends, uint32(sr.b.Len()))
+	if sr.count++; sr.count%4096 == 0 {
+		if err := sr.ctx.Err(); err != nil {
+			return fmt.Errorf("read %s: %w", sr.wb.file, err)
+		}
+	}
+	return nil
+}
+
+// sstTooLarge reports a shared string table beyond maxSSTBytes or
+// maxSSTEntries.
+func (wb *workbook) sstTooLarge() error {
+	return &source.Error{
+		Prov: identity.Provenance{File: wb.file},
+		Msg:  fmt.Sprintf("the shared string table is larger than hrsync reads (%d MiB of text or %d entries)", maxSSTBytes>>20, maxSSTEntries),
+		Hint: "split the workbook, or export the data as CSV and use a csv source",
+	}
 }
 
 // unescape decodes the _xHHHH_ escapes with which SpreadsheetML writes

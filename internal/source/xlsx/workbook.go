@@ -83,6 +83,36 @@ type relationship struct {
 // openWorkbook checks that ra is an xlsx workbook and reads its
 // workbook-level parts.
 func openWorkbook(ra io.ReaderAt, size int64, file string) (*workbook, error) {
+	zr, err := openZip(ra, size, file)
+	if err != nil {
+		return nil, err
+	}
+	wb := newWorkbook(file, zr)
+	wbPart, wbTarget, err := wb.mainPart()
+	if err != nil {
+		return nil, err
+	}
+	wbRelsPart := path.Join(path.Dir(wbPart), "_rels", path.Base(wbPart)+".rels")
+	rels, stylesPart, err := wb.workbookRels(wbPart, wbRelsPart)
+	if err != nil {
+		return nil, err
+	}
+	if err := wb.readMeta(wbPart, wbTarget, wbRelsPart, stylesPart, rels); err != nil {
+		return nil, err
+	}
+	if len(wb.sheets) == 0 {
+		return nil, &source.Error{
+			Prov: identity.Provenance{File: file},
+			Msg:  "the workbook has no sheets",
+			Hint: hintResave,
+		}
+	}
+	return wb, nil
+}
+
+// openZip checks that ra starts like a ZIP archive and opens it as one.
+// Errors reading the file itself are returned as they are.
+func openZip(ra io.ReaderAt, size int64, file string) (*zip.Reader, error) {
 	var head [8]byte
 	n, err := ra.ReadAt(head[:], 0)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -103,6 +133,12 @@ func openWorkbook(ra io.ReaderAt, size int64, file string) (*workbook, error) {
 			Hint: hintResave,
 		}
 	}
+	return zr, nil
+}
+
+// newWorkbook indexes the parts of the package by lower-case name, with
+// forward slashes; of parts with the same name, the first is kept.
+func newWorkbook(file string, zr *zip.Reader) *workbook {
 	wb := &workbook{file: file, zr: zr, parts: make(map[string]*zip.File, len(zr.File))}
 	for _, zf := range zr.File {
 		name := strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
@@ -110,40 +146,51 @@ func openWorkbook(ra io.ReaderAt, size int64, file string) (*workbook, error) {
 			wb.parts[name] = zf
 		}
 	}
+	return wb
+}
 
+// mainPart finds the workbook part through the package relationships: its
+// part name, and the target the relationship gives. It fails when there is
+// none, or when it is a binary workbook's.
+func (wb *workbook) mainPart() (part, target string, err error) {
 	rootRels, err := wb.rels("_rels/.rels")
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
-	var wbPart, wbTarget string
 	for _, r := range rootRels {
 		if strings.HasSuffix(r.Type, relOfficeDocument) && r.TargetMode != "External" {
-			wbPart, wbTarget = resolve("", r.Target), r.Target
+			part, target = resolve("", r.Target), r.Target
 			break
 		}
 	}
-	if wbPart == "" || wb.parts[strings.ToLower(wbPart)] == nil {
-		return nil, wb.notWorkbook()
+	if part == "" || wb.parts[strings.ToLower(part)] == nil {
+		return "", "", wb.notWorkbook()
 	}
-	if strings.HasSuffix(strings.ToLower(wbPart), ".bin") {
-		return nil, &source.Error{
-			Prov: identity.Provenance{File: file},
+	if strings.HasSuffix(strings.ToLower(part), ".bin") {
+		return "", "", &source.Error{
+			Prov: identity.Provenance{File: wb.file},
 			Msg:  "the file is an Excel binary workbook (.xlsb), which hrsync cannot read",
 			Hint: "open it in Excel and save it as \"Excel Workbook (*.xlsx)\"",
 		}
 	}
-	wbRelsPart := path.Join(path.Dir(wbPart), "_rels", path.Base(wbPart)+".rels")
-	wbRels, err := wb.rels(wbRelsPart)
+	return part, target, nil
+}
+
+// workbookRels reads the relationships of the workbook part wbPart, held in
+// relsPart: the internal ones, and the styles part. It sets the shared
+// string table's part. Of several, the first styles and shared string
+// table are used.
+func (wb *workbook) workbookRels(wbPart, relsPart string) (internal []relationship, stylesPart string, err error) {
+	wbRels, err := wb.rels(relsPart)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	byID := make(map[string]relationship, len(wbRels))
-	var stylesPart string
+	internal = wbRels[:0]
 	for _, r := range wbRels {
 		if r.TargetMode == "External" {
 			continue
 		}
-		byID[r.ID] = r
+		internal = append(internal, r)
 		switch {
 		case strings.HasSuffix(r.Type, relSharedStrings) && wb.sstPart == "":
 			wb.sstPart = resolve(wbPart, r.Target)
@@ -151,57 +198,67 @@ func openWorkbook(ra io.ReaderAt, size int64, file string) (*workbook, error) {
 			stylesPart = resolve(wbPart, r.Target)
 		}
 	}
+	return internal, stylesPart, nil
+}
 
-	// excelize reads the workbook and the styles. It is given a package
-	// holding only those parts: opened on the whole file it would unzip every
-	// worksheet, into memory or temporary files, before one row is read.
+// readMeta reads the workbook part and the styles with excelize: the date
+// system, the number formats and the sheets, found through the workbook's
+// internal relationships rels.
+//
+// excelize is given a package holding only those parts: opened on the whole
+// file it would unzip every worksheet, into memory or temporary files,
+// before one row is read.
+func (wb *workbook) readMeta(wbPart, wbTarget, wbRelsPart, stylesPart string, rels []relationship) error {
 	meta, err := wb.metaPackage(wbTarget, wbRelsPart, stylesPart)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	xf, err := excelize.OpenReader(bytes.NewReader(meta), excelize.Options{UnzipSizeLimit: metaLimit, UnzipXMLSizeLimit: metaLimit})
 	if err != nil {
-		return nil, wb.damaged("the workbook part", err)
+		return wb.damaged("the workbook part", err)
 	}
 	defer xf.Close()
 	if xf.WorkBook == nil {
-		return nil, wb.notWorkbook()
+		return wb.notWorkbook()
 	}
 	props, err := xf.GetWorkbookProps()
 	if err != nil {
-		return nil, wb.damaged("the workbook part", err)
+		return wb.damaged("the workbook part", err)
 	}
 	wb.date1904 = props.Date1904 != nil && *props.Date1904
 	wb.formats = styleFormats(xf)
-
+	byID := make(map[string]relationship, len(rels))
+	for _, r := range rels {
+		byID[r.ID] = r
+	}
 	for _, sh := range xf.WorkBook.Sheets.Sheet {
 		if sh.Name == "" {
-			return nil, wb.damaged("the workbook part", errors.New("a sheet has no name"))
+			return wb.damaged("the workbook part", errors.New("a sheet has no name"))
 		}
 		si := sheetInfo{name: sh.Name, kind: "sheet", hidden: sh.State == "hidden" || sh.State == "veryHidden"}
 		if r, ok := byID[sh.ID]; ok {
-			switch t := r.Type[strings.LastIndexByte(r.Type, '/')+1:]; t {
-			case "worksheet":
-				si.kind = "worksheet"
-				si.part = resolve(wbPart, r.Target)
-			case "chartsheet":
-				si.kind = "chart sheet"
-			case "dialogsheet":
-				si.kind = "dialog sheet"
-			case "xlMacrosheet", "xlIntlMacrosheet":
-				si.kind = "macro sheet"
-			}
+			si.kind, si.part = sheetKind(wbPart, r)
 		}
 		wb.sheets = append(wb.sheets, si)
 	}
-	if len(wb.sheets) == 0 {
-		return nil, &source.Error{
-			Prov: identity.Provenance{File: file},
-			Msg:  "the workbook has no sheets",
-			Hint: hintResave,
-		}
+	return nil
+}
+
+// sheetKind is the kind of the sheet that the workbook relationship r
+// points to, and its part when it is a worksheet: a relationship of an
+// unknown type leaves it a "sheet", whose data cannot be found.
+func sheetKind(wbPart string, r relationship) (kind, part string) {
+	switch t := r.Type[strings.LastIndexByte(r.Type, '/')+1:]; t {
+	case "worksheet":
+		return "worksheet", resolve(wbPart, r.Target)
+	case "chartsheet":
+		return "chart sheet", ""
+	case "dialogsheet":
+		return "dialog sheet", ""
+	case "xlMacrosheet", "xlIntlMacrosheet":
+		return "macro sheet", ""
 	}
-	return wb, nil
+	return "sheet", ""
 }
 
 // resolve turns a relationship target into a part name: relative to the
