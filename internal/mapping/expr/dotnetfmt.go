@@ -85,22 +85,25 @@ func parseDotnetFormat(f string) (toks []fmtToken, msg string) {
 		for i+run < len(f) && f[i+run] == c {
 			run++
 		}
+		// As .NET, a run is one specifier however long: MMMMM is the
+		// month's full name, hhh the hour in two digits (n caps it).
 		var k fmtKind
+		n := run
 		switch c {
 		case 'y':
 			k = fYear
 		case 'M':
-			k, run = fMonth, min(run, 4)
+			k, n = fMonth, min(run, 4)
 		case 'd':
-			k, run = fDay, min(run, 4)
+			k, n = fDay, min(run, 4)
 		case 'h':
-			k, run = fHour12, min(run, 2)
+			k, n = fHour12, min(run, 2)
 		case 'H':
-			k, run = fHour24, min(run, 2)
+			k, n = fHour24, min(run, 2)
 		case 'm':
-			k, run = fMinute, min(run, 2)
+			k, n = fMinute, min(run, 2)
 		case 's':
-			k, run = fSecond, min(run, 2)
+			k, n = fSecond, min(run, 2)
 		case 'f', 'F':
 			if run > 7 {
 				return nil, "too many " + string(c) + " specifiers (at most 7)"
@@ -110,11 +113,11 @@ func parseDotnetFormat(f string) (toks []fmtToken, msg string) {
 				k = fFracOpt
 			}
 		case 't':
-			k, run = fAmPm, min(run, 2)
+			k, n = fAmPm, min(run, 2)
 		case 'z':
-			k, run = fZone, min(run, 3)
+			k, n = fZone, min(run, 3)
 		case 'K':
-			k, run = fK, 1
+			k, run, n = fK, 1, 1 // each K on its own
 		case 'g':
 			k = fEra
 		case '\'', '"':
@@ -140,7 +143,7 @@ func parseDotnetFormat(f string) (toks []fmtToken, msg string) {
 			i++
 			continue
 		}
-		toks = append(toks, fmtToken{kind: k, n: run})
+		toks = append(toks, fmtToken{kind: k, n: n})
 		i += run
 	}
 	return toks, ""
@@ -301,6 +304,9 @@ func (p *dateParser) digits(minN, maxN int) (int, bool) {
 	}
 	if i-p.off < minN {
 		return 0, false
+	}
+	if i == p.off {
+		return 0, true // none, where none may be (F)
 	}
 	v, err := strconv.Atoi(p.s[p.off:i])
 	p.off = i

@@ -54,8 +54,9 @@ func TestParseWithDotnetFormatPinned(t *testing.T) {
 		{"HH:mm:ss.fff", "10:11:12.250", "0001-01-01T10:11:12.25Z", ""},
 		// An F fraction without digits is refused (digits converts "" with
 		// Atoi), though F may have none: pinned as it is.
-		{"HH:mm:ss.FFF", "10:11:12.", "", "unexpected end of input"},
+		{"HH:mm:ss.FFF", "10:11:12.", "0001-01-01T10:11:12Z", ""}, // F may match no digit, as in .NET
 		{"HH:mm:ss.FFF", "10:11:12.5", "0001-01-01T10:11:12.5Z", ""},
+		{"dd MMMMM yyyy hhh:mm ttt", "04 March 2007 01:05 PM", "2007-03-04T13:05:00Z", ""}, // long runs as .NET reads them
 		{"HH:mm:ss.FFF", "10:11:12.1234", "", `unexpected "4" at position 13`},
 		{"yyyy g", "2025 A.D.", "2025-01-01T00:00:00Z", ""},
 		{"yyyy g", "2025 ad", "2025-01-01T00:00:00Z", ""},
@@ -101,7 +102,8 @@ func TestFormatWithDotnetFormatPinned(t *testing.T) {
 		want   string
 	}{
 		{"y yy yyy yyyy yyyyy", dotnetTime{t: at}, "7 07 2007 2007 02007"},
-		{"M MM MMM MMMM MMMMM", dotnetTime{t: at}, "3 03 Mar March March3"}, // a fifth M is a token of its own
+		{"M MM MMM MMMM MMMMM", dotnetTime{t: at}, "3 03 Mar March March"}, // as .NET: a run is one specifier
+		{"ddddd hhh HHH mmm sss ttt zzzz", dotnetTime{t: west}, "Friday 01 13 00 00 PM -05:30"},
 		{"d dd ddd dddd", dotnetTime{t: at}, "4 04 Sun Sunday"},
 		{"h hh H HH m mm s ss", dotnetTime{t: at}, "12 12 0 00 5 05 6 06"},
 		{"h tt t", dotnetTime{t: west}, "1 PM P"},
