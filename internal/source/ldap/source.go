@@ -299,11 +299,6 @@ func (r *reader) entry(e *goldap.Entry) error {
 	keys := make([]int, len(s.keys)) // values of each key attribute seen
 	keyVal := make([]string, len(s.keys))
 
-	// The entry's digest: its DN, then its attributes in name order.
-	type attrVals struct {
-		name string
-		vals []string
-	}
 	seen := make([]attrVals, 0, len(e.Attributes))
 	for _, a := range e.Attributes {
 		name, rng, ranged, bad := splitRange(a.Name)
@@ -340,21 +335,46 @@ func (r *reader) entry(e *goldap.Entry) error {
 			}
 		}
 		if ranged && rng.high >= 0 {
-			p := pendingRange{rec: len(r.recs), dn: e.DN, attr: baseName(name), field: -1, key: -1, next: rng.high + 1}
-			if isField {
-				p.field = field
-			}
-			if isKey {
-				p.key = key
-			}
-			r.pending = append(r.pending, p)
+			r.pendRange(e.DN, baseName(name), rng.high+1, field, isField, key, isKey)
 		}
 	}
 	for k := range s.keys {
 		r.index[k][canon] = keyValue{v: keyVal[k], n: keys[k]}
 	}
+	r.digests = append(r.digests, r.entryDigest(e.DN, seen))
+	r.recs = append(r.recs, rec)
+	if s.progress != nil && len(r.recs)%500 == 0 {
+		s.progress(len(r.recs))
+	}
+	return nil
+}
+
+// attrVals are the values an entry gave for one attribute it was asked.
+type attrVals struct {
+	name string
+	vals []string
+}
+
+// pendRange notes that the record being read has more values of attr
+// than the server sent, from index next on, for a ranged read once the
+// search ends; field and key are the record's field and key attribute it
+// fills, when it is one (isField, isKey).
+func (r *reader) pendRange(dn, attr string, next, field int, isField bool, key int, isKey bool) {
+	p := pendingRange{rec: len(r.recs), dn: dn, attr: attr, field: -1, key: -1, next: next}
+	if isField {
+		p.field = field
+	}
+	if isKey {
+		p.key = key
+	}
+	r.pending = append(r.pending, p)
+}
+
+// entryDigest is an entry's digest: its DN, then its attributes seen (sorted
+// here) in name order, each with its values.
+func (r *reader) entryDigest(dn string, seen []attrVals) [sha256.Size]byte {
 	slices.SortFunc(seen, func(a, b attrVals) int { return strings.Compare(a.name, b.name) })
-	b := appendString(r.buf[:0], e.DN)
+	b := appendString(r.buf[:0], dn)
 	for _, a := range seen {
 		b = appendString(b, a.name)
 		b = binary.BigEndian.AppendUint64(b, uint64(len(a.vals)))
@@ -363,13 +383,7 @@ func (r *reader) entry(e *goldap.Entry) error {
 		}
 	}
 	r.buf = b
-	sum := sha256.Sum256(b)
-	r.digests = append(r.digests, sum)
-	r.recs = append(r.recs, rec)
-	if s.progress != nil && len(r.recs)%500 == 0 {
-		s.progress(len(r.recs))
-	}
-	return nil
+	return sha256.Sum256(b)
 }
 
 // fieldValues returns the values of field i so far.
