@@ -175,20 +175,7 @@ const maxInValues = 15
 // error names every ref that matches no group and every display name
 // several groups share (those must be given by id).
 func (c *Client) ResolveGroups(ctx context.Context, refs []string) (map[string]Group, error) {
-	var ids, names []string
-	seen := map[string]bool{}
-	for _, r := range refs {
-		key := strings.ToLower(r)
-		if r == "" || seen[key] {
-			continue
-		}
-		seen[key] = true
-		if guid.Valid(r) {
-			ids = append(ids, key)
-		} else {
-			names = append(names, r)
-		}
-	}
+	ids, names := splitGroupRefs(refs)
 	var found []Group
 	for _, batch := range []struct {
 		prop string
@@ -202,7 +189,6 @@ func (c *Client) ResolveGroups(ctx context.Context, refs []string) (map[string]G
 			found = append(found, gs...)
 		}
 	}
-
 	out := make(map[string]Group, len(refs))
 	var missing, ambiguous []string
 	for _, r := range refs {
@@ -210,26 +196,7 @@ func (c *Client) ResolveGroups(ctx context.Context, refs []string) (map[string]G
 			missing = append(missing, `""`)
 			continue
 		}
-		var matches []Group
-		for _, g := range found {
-			if guid.Valid(r) && strings.EqualFold(g.ID, r) || !guid.Valid(r) && strings.EqualFold(g.DisplayName, r) {
-				if !slices.Contains(matches, g) {
-					matches = append(matches, g)
-				}
-			}
-		}
-		if len(matches) > 1 {
-			var exact []Group
-			for _, g := range matches {
-				if g.DisplayName == r {
-					exact = append(exact, g)
-				}
-			}
-			if len(exact) > 0 {
-				matches = exact
-			}
-		}
-		switch len(matches) {
+		switch matches := groupMatches(r, found); len(matches) {
 		case 0:
 			missing = append(missing, fmt.Sprintf("%q", r))
 		case 1:
@@ -254,6 +221,51 @@ func (c *Client) ResolveGroups(ctx context.Context, refs []string) (map[string]G
 		return nil, fmt.Errorf("resolve groups: %s", strings.Join(problems, "; "))
 	}
 	return out, nil
+}
+
+// splitGroupRefs splits group references into object ids (lower case)
+// and display names, each once, leaving out empty ones.
+func splitGroupRefs(refs []string) (ids, names []string) {
+	seen := map[string]bool{}
+	for _, r := range refs {
+		key := strings.ToLower(r)
+		if r == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		if guid.Valid(r) {
+			ids = append(ids, key)
+		} else {
+			names = append(names, r)
+		}
+	}
+	return ids, names
+}
+
+// groupMatches are the groups of found that reference r names: by object
+// id, or by display name in any case; of several, those whose name has
+// r's case exactly, if any.
+func groupMatches(r string, found []Group) []Group {
+	var matches []Group
+	for _, g := range found {
+		if guid.Valid(r) && strings.EqualFold(g.ID, r) || !guid.Valid(r) && strings.EqualFold(g.DisplayName, r) {
+			if !slices.Contains(matches, g) {
+				matches = append(matches, g)
+			}
+		}
+	}
+	if len(matches) > 1 {
+		var exact []Group
+		for _, g := range matches {
+			if g.DisplayName == r {
+				exact = append(exact, g)
+			}
+		}
+		if len(exact) > 0 {
+			matches = exact
+		}
+	}
+	return matches
 }
 
 // findGroups reads the groups whose prop is one of vals.
