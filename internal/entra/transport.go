@@ -155,18 +155,9 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 	ctx := req.Context()
 	rc := costOf(ctx, req.Method)
 	for attempt := 1; ; attempt++ {
-		var tk pacer.Ticket
-		if attempt > 1 || rc.batch == nil {
-			t, err := h.pacer.Acquire(ctx, rc.cost)
-			if err != nil {
-				return nil, err
-			}
-			tk = t
-			if rc.batch != nil {
-				rc.batch.t, rc.batch.settled = t, false
-			}
-		} else {
-			tk = rc.batch.t
+		tk, err := h.ticket(ctx, rc, attempt)
+		if err != nil {
+			return nil, err
 		}
 		// settle hands the attempt's outcome to the pacer.
 		settle := func(o pacer.Outcome) {
@@ -179,19 +170,7 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 			settle(pacer.Outcome{})
 			return nil, fmt.Errorf("%s %s: cannot resend the request body", req.Method, req.URL.Path)
 		}
-		// Later middleware (compression) changes the request's headers in
-		// place; each attempt starts from a pristine copy.
-		actx, cancel := ctx, context.CancelFunc(func() {})
-		if h.attemptTimeout > 0 {
-			actx, cancel = context.WithTimeout(ctx, h.attemptTimeout)
-		}
-		resp, err := pl.Next(req.Clone(actx), idx)
-		if err != nil {
-			cancel()
-		} else {
-			// The body is read after we return: cancel when it is closed.
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-		}
+		resp, err := h.send(pl, idx, req)
 		var delay time.Duration
 		switch {
 		case err != nil:
@@ -236,6 +215,41 @@ func (h *retryHandler) Intercept(pl khttp.Pipeline, idx int, req *http.Request) 
 			return nil, err
 		}
 	}
+}
+
+// ticket is the pacer's ticket for an attempt of a request of cost rc:
+// the one its $batch's caller took for the first attempt, else a new one
+// (which a $batch's caller then settles).
+func (h *retryHandler) ticket(ctx context.Context, rc requestCost, attempt int) (pacer.Ticket, error) {
+	if attempt == 1 && rc.batch != nil {
+		return rc.batch.t, nil
+	}
+	t, err := h.pacer.Acquire(ctx, rc.cost)
+	if err != nil {
+		return t, err
+	}
+	if rc.batch != nil {
+		rc.batch.t, rc.batch.settled = t, false
+	}
+	return t, nil
+}
+
+// send sends one attempt of req down the pipeline, within the attempt
+// timeout: later middleware (compression) changes the request's headers
+// in place, so each attempt starts from a pristine copy.
+func (h *retryHandler) send(pl khttp.Pipeline, idx int, req *http.Request) (*http.Response, error) {
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if h.attemptTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, h.attemptTimeout)
+	}
+	resp, err := pl.Next(req.Clone(ctx), idx)
+	if err != nil {
+		cancel()
+		return resp, err // (a response with an error is drained by the caller)
+	}
+	// The body is read after we return: cancel when it is closed.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
 }
 
 // cancelOnClose ends an attempt's context when its body is closed.
