@@ -144,53 +144,20 @@ func (s *Source) Read(ctx context.Context, emit func(*identity.Record) error) (s
 func (s *Source) read(ctx context.Context, r io.Reader, emit func(*identity.Record) error) (source.Summary, error) {
 	hash := sha256.New()
 	raw := bufio.NewReaderSize(io.TeeReader(r, hash), bufSize)
-
-	br, enc, err := decoder(raw, s.display)
-	var se *source.Error
-	if errors.As(err, &se) {
-		return source.Summary{}, err
-	}
-	if err != nil {
-		return source.Summary{}, s.ioErr(err)
-	}
-	p := &parser{r: br, comma: s.delim, trim: true, enc: enc, file: s.display}
-
-	comma, sepLine, err := detect(br, s.delim, s.display)
+	p, names, err := s.start(raw)
 	if err != nil {
 		return source.Summary{}, err
-	}
-	p.comma = comma
-	if sepLine {
-		if _, _, err := p.readLine(); err != nil {
-			return source.Summary{}, s.ioErr(err)
-		}
-	}
-
-	names, err := readHeader(p)
-	if err != nil {
-		return source.Summary{}, s.ioErr(err)
 	}
 	hdr := identity.NewHeader(names)
-	p.header = names
-
-	var (
-		m     = len(names)
-		count int                        // records emitted
-		iter  int                        // rows read, for cancellation checks
-		vals  []string                   // block the Values of records are cut from
-		recs  []identity.Record          // block records are taken from
-		per   = max(1, min(512, 8192/m)) // records per block
-	)
-	// Records and their Values slices are carved from blocks to save two
-	// allocations per record; each Values slice has no spare capacity, so
-	// appending to one never touches the next record.
-	for {
+	m := len(names)
+	blocks := recordBlocks{per: max(1, min(512, 8192/m))}
+	count := 0 // records emitted
+	for iter := 0; ; iter++ {
 		if iter%ctxEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return source.Summary{}, fmt.Errorf("read %s: %w", s.display, err)
 			}
 		}
-		iter++
 		line, err := p.next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -204,17 +171,9 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit func(*identity.Reco
 		if n := len(p.ends); n != m {
 			return source.Summary{}, p.countError(line, n, m)
 		}
-		if len(vals) < m {
-			vals = make([]string, m*per)
-		}
-		if len(recs) == 0 {
-			recs = make([]identity.Record, per)
-		}
-		rec := &recs[0]
-		recs = recs[1:]
+		rec, vals := blocks.take(m)
 		rec.Header = hdr
-		rec.Values = p.fields(vals[:m:m])
-		vals = vals[m:]
+		rec.Values = p.fields(vals)
 		rec.Prov = identity.Provenance{File: s.display, Line: line}
 		count++
 		if err := emit(rec); err != nil {
@@ -231,6 +190,61 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit func(*identity.Reco
 		Records: count,
 		Digest:  "sha256:" + hex.EncodeToString(hash.Sum(nil)),
 	}, nil
+}
+
+// start reads what comes before the records: the encoding (a byte order
+// mark), the delimiter (detected, or a sep= line) and the header row. It
+// returns the parser positioned at the first record and the column names.
+func (s *Source) start(raw *bufio.Reader) (*parser, []string, error) {
+	br, enc, err := decoder(raw, s.display)
+	var se *source.Error
+	if errors.As(err, &se) {
+		return nil, nil, err
+	}
+	if err != nil {
+		return nil, nil, s.ioErr(err)
+	}
+	p := &parser{r: br, comma: s.delim, trim: true, enc: enc, file: s.display}
+	comma, sepLine, err := detect(br, s.delim, s.display)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.comma = comma
+	if sepLine {
+		if _, _, err := p.readLine(); err != nil {
+			return nil, nil, s.ioErr(err)
+		}
+	}
+	names, err := readHeader(p)
+	if err != nil {
+		return nil, nil, s.ioErr(err)
+	}
+	p.header = names
+	return p, names, nil
+}
+
+// recordBlocks carves records and their Values slices from blocks of per
+// records, to save two allocations a record. Each Values slice has no
+// spare capacity, so appending to one never touches the next record's.
+type recordBlocks struct {
+	per  int
+	vals []string          // block the Values of records are cut from
+	recs []identity.Record // block records are taken from
+}
+
+// take returns the next record and a Values slice of m for it.
+func (b *recordBlocks) take(m int) (*identity.Record, []string) {
+	if len(b.vals) < m {
+		b.vals = make([]string, m*b.per)
+	}
+	if len(b.recs) == 0 {
+		b.recs = make([]identity.Record, b.per)
+	}
+	rec := &b.recs[0]
+	b.recs = b.recs[1:]
+	vals := b.vals[:m:m]
+	b.vals = b.vals[m:]
+	return rec, vals
 }
 
 // ioErr passes *source.Error through and gives other errors (failed reads)
