@@ -557,7 +557,7 @@ func (e *Engine) Plan(src *SourceResult, dir *Snapshot, t plan.Target) (*plan.Pl
 		}
 		return nil, err
 	}
-	p.Warnings = append(p.Warnings, src.SourceWarnings...)
+	p.Warn(src.SourceWarnings...)
 	for _, w := range src.Warnings {
 		p.Warn(plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}
@@ -583,7 +583,7 @@ func (e *Engine) Validate(src *SourceResult) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Warnings = append(p.Warnings, src.SourceWarnings...)
+	p.Warn(src.SourceWarnings...)
 	for _, w := range src.Warnings {
 		p.Warn(plan.Warning{Code: plan.WarnEveryRun, Message: w.String()})
 	}

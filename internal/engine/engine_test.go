@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hrsync/hrsync/internal/config"
+	"github.com/hrsync/hrsync/internal/identity"
 	"github.com/hrsync/hrsync/internal/mapping"
 	"github.com/hrsync/hrsync/internal/plan"
 	"github.com/hrsync/hrsync/internal/source"
@@ -195,5 +196,42 @@ func TestApplyProgressReachesItsTotal(t *testing.T) {
 	}
 	if rec.total != 1 || rec.last != 1 {
 		t.Errorf("progress total %d, last %d; want 1 and 1", rec.total, rec.last)
+	}
+}
+
+// TestPlansLeaveClassified: the plans Plan and Validate return have every
+// warning classified, the source's included, so that saving a plan (which
+// classifies it) only reads it while it is rendered.
+func TestPlansLeaveClassified(t *testing.T) {
+	e := setup(t, "WorkerID,FirstName,LastName,Department,Len\n1,Ann,Lee,Sales,3\n")
+	src, err := e.ReadSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.SourceWarnings = []plan.Warning{
+		{Code: plan.WarnRecordError, Key: "1", Message: "a reference the source cannot resolve"},
+		{Code: plan.WarnEveryRun, Key: "1", Message: "a note"},
+	}
+	planned, err := e.Plan(src, &Snapshot{Users: []identity.User{}}, plan.Target{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validated, err := e.Validate(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]*plan.Plan{"Plan": planned, "Validate": validated} {
+		problems := 0
+		for _, w := range p.Warnings {
+			if w.Severity != plan.Severity(w.Code) {
+				t.Errorf("%s: warning %s has severity %q, want %q", name, w.Code, w.Severity, plan.Severity(w.Code))
+			}
+			if w.Severity == plan.SeverityProblem {
+				problems++
+			}
+		}
+		if len(p.Warnings) < 2 || p.Summary.Problems != problems {
+			t.Errorf("%s: %d warnings, summary counts %d problems, want %d", name, len(p.Warnings), p.Summary.Problems, problems)
+		}
 	}
 }

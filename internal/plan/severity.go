@@ -87,10 +87,12 @@ func (p *Plan) Notes() []Warning {
 	return out
 }
 
-// Warn adds a warning to a computed plan (one the engine learns of, such
-// as a mapping that changes values on every run), classified.
-func (p *Plan) Warn(w Warning) {
-	p.Warnings = append(p.Warnings, w)
+// Warn adds warnings to a computed plan (ones the engine learns of, such
+// as the source's, or a mapping that changes values on every run),
+// classified: a plan is then only read by Encode, which may run while the
+// plan is rendered.
+func (p *Plan) Warn(ws ...Warning) {
+	p.Warnings = append(p.Warnings, ws...)
 	p.classify()
 }
 
