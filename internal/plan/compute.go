@@ -1294,9 +1294,17 @@ func Fold(k string) string {
 	return strings.ToLower(strings.TrimSpace(k))
 }
 
-// keyLess orders keys numerically when both are numbers, else as text.
+// keyLess orders keys: numbers first, by value (shorter first, then as
+// text: keys keep their leading zeros), then the others as text. It is a
+// total order, so a sort gives one result whatever order the directory
+// listed users in (ordering 2 < 10 by value but 10 < 1a < 2 as text was
+// not: the result depended on the input's order).
 func keyLess(a, b string) bool {
-	if len(a) != len(b) && isDigits(a) && isDigits(b) {
+	da, db := isDigits(a), isDigits(b)
+	switch {
+	case da != db:
+		return da
+	case da && len(a) != len(b):
 		return len(a) < len(b)
 	}
 	return a < b

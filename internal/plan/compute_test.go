@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -644,5 +645,57 @@ func TestComputeCountsManagedUsers(t *testing.T) {
 	}
 	if len(dup) != 1 || !strings.Contains(dup[0], "3 users have employeeId \"2000\": u3 (), u4 (), u5 ()") {
 		t.Errorf("target_duplicate_key warnings = %q", dup)
+	}
+}
+
+// TestComputeIgnoresTheDirectorysOrder: the directory may list its users
+// in any order (Graph's partitions, the user cache's merge, an LDAP
+// server's); the plan is the same whatever the order, with leavers of
+// keys that are numbers, text, and text that starts with a digit.
+func TestComputeIgnoresTheDirectorysOrder(t *testing.T) {
+	in := benchInput(2000)
+	l := identity.NewLayout([]string{"employeeId", "userPrincipalName", "accountEnabled", "displayName"})
+	for i, k := range []string{"10", "2", "1a", "abc", "0099", "99", "B7"} {
+		u := user(fmt.Sprintf("extra%d", i), k, "userPrincipalName", "x"+k+"@contoso.com", "accountEnabled", "true", "displayName", "X "+k)
+		if i%3 == 2 {
+			u.MasteredIn = "Active Directory"
+		}
+		u.Attrs = packed(l, u.Attrs)
+		in.Users = append(in.Users, u)
+	}
+	want := encoded(t, in)
+	if !strings.Contains(want, `"key": "1a"`) || !strings.Contains(want, `"mastered_elsewhere"`) {
+		t.Fatalf("the input does not exercise what it should:\n%.3000s", want)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 5 {
+		shuffled := in
+		shuffled.Users = slices.Clone(in.Users)
+		rng.Shuffle(len(shuffled.Users), func(i, j int) { shuffled.Users[i], shuffled.Users[j] = shuffled.Users[j], shuffled.Users[i] })
+		if got := encoded(t, shuffled); got != want {
+			t.Fatalf("round %d: the plan differs with the users in another order", round)
+		}
+	}
+}
+
+// TestKeyLessIsAnOrder checks keyLess is a strict total order on keys of
+// every kind: irreflexive, one of a<b and b<a for distinct keys, and
+// transitive.
+func TestKeyLessIsAnOrder(t *testing.T) {
+	keys := []string{"", "0", "00", "007", "1", "10", "1a", "2", "20", "9", "99", "0099", "a", "A", "a1", "abc", "B7", " 1", "1 "}
+	for _, a := range keys {
+		if keyLess(a, a) {
+			t.Errorf("keyLess(%q, %q)", a, a)
+		}
+		for _, b := range keys {
+			if a != b && keyLess(a, b) == keyLess(b, a) {
+				t.Errorf("keyLess(%q, %q) = keyLess(%q, %q) = %v", a, b, b, a, keyLess(a, b))
+			}
+			for _, c := range keys {
+				if keyLess(a, b) && keyLess(b, c) && !keyLess(a, c) {
+					t.Errorf("%q < %q < %q but not %q < %q", a, b, c, a, c)
+				}
+			}
+		}
 	}
 }
