@@ -369,13 +369,27 @@ func (p *dateParser) offset() (int, bool) {
 func parseWithDotnetFormat(toks []fmtToken, s string) (dotnetTime, string) {
 	p := dateParser{s: s}
 	f := dateFields{year: 1, month: 1, day: 1, ampm: -1}
-	for _, tk := range toks {
+	for i := 0; i < len(toks); i++ {
+		tk := toks[i]
 		at := p.off
 		if tk.kind == fLit {
-			if !strings.HasPrefix(s[p.off:], tk.lit) {
+			// As .NET: a "." just before F is optional, and without it
+			// there is no fraction.
+			lit, optDot := tk.lit, strings.HasSuffix(tk.lit, ".") && i+1 < len(toks) && toks[i+1].kind == fFracOpt
+			if optDot {
+				lit = lit[:len(lit)-1]
+			}
+			if !strings.HasPrefix(s[p.off:], lit) {
 				return dotnetTime{}, "expected " + quote(tk.lit) + " at position " + strconv.Itoa(at+1)
 			}
-			p.off += len(tk.lit)
+			p.off += len(lit)
+			if optDot {
+				if strings.HasPrefix(s[p.off:], ".") {
+					p.off++
+				} else {
+					i++ // no fraction
+				}
+			}
 			continue
 		}
 		if !p.field(tk, &f) {

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,6 +56,9 @@ func TestParseWithDotnetFormatPinned(t *testing.T) {
 		// An F fraction without digits is refused (digits converts "" with
 		// Atoi), though F may have none: pinned as it is.
 		{"HH:mm:ss.FFF", "10:11:12.", "0001-01-01T10:11:12Z", ""}, // F may match no digit, as in .NET
+		{"HH:mm:ss.FFF", "10:11:12", "0001-01-01T10:11:12Z", ""},  // and the "." before F may be missing
+		{"HH:mm:ss.fff", "10:11:12", "", `expected "." at position 9`},
+		{"HH:mm:ss .FFF", "10:11:12", "", `expected " ." at position 9`},
 		{"HH:mm:ss.FFF", "10:11:12.5", "0001-01-01T10:11:12.5Z", ""},
 		{"dd MMMMM yyyy hhh:mm ttt", "04 March 2007 01:05 PM", "2007-03-04T13:05:00Z", ""}, // long runs as .NET reads them
 		{"HH:mm:ss.FFF", "10:11:12.1234", "", `unexpected "4" at position 13`},
@@ -176,6 +180,28 @@ func TestReplacePinned(t *testing.T) {
 		}
 		if err != nil || got.Kind() != tt.want.Kind() || !got.Equal(tt.want) {
 			t.Errorf("Eval(%s) = %#v, %v; want %#v", tt.expr, got, err, tt.want)
+		}
+	}
+}
+
+// TestDotnetFormatRoundTrips: what a format writes, it reads back, with
+// or without a fraction to write.
+func TestDotnetFormatRoundTrips(t *testing.T) {
+	for _, f := range []string{"yyyy-MM-dd HH:mm:ss.FFF", "yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz", "dd MMMMM yyyy hhh:mm:ss.F ttt"} {
+		toks, msg := parseDotnetFormat(f)
+		if msg != "" {
+			t.Fatalf("%s: %s", f, msg)
+		}
+		for _, ns := range []int{0, 100_000_000, 250_000_000} {
+			at := time.Date(2026, time.December, 5, 13, 4, 5, ns, time.UTC)
+			if strings.Count(f, "F") < 2 && ns%100_000_000 != 0 {
+				continue
+			}
+			text := formatWithDotnetFormat(toks, dotnetTime{t: at, zone: true})
+			back, msg := parseWithDotnetFormat(toks, text)
+			if msg != "" || !back.t.Equal(at) {
+				t.Errorf("%s: %v wrote %q, read back %v (%s)", f, at, text, back.t, msg)
+			}
 		}
 	}
 }
