@@ -1026,7 +1026,8 @@ func (e *executor) latePhase() {
 }
 
 // lateSteps are action i's steps of the late phase not yet done: its
-// licenses, groups, and a manager reference involving a new user.
+// licenses, groups, and a manager reference involving a new user. Called
+// with e.mu held.
 func (e *executor) lateSteps(i int, a plan.Action) []string {
 	var late []string
 	for _, name := range StepNames(a, e.schema) {

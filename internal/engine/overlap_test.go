@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,11 +26,12 @@ type failingDir struct {
 	err     error
 	slow    bool
 	reading chan struct{} // closed when the user read begins (nil: none)
+	once    *sync.Once    // closes reading once
 }
 
 func (d failingDir) ReadUsers(ctx context.Context, q directory.Query, progress func(int)) ([]identity.User, error) {
 	if d.reading != nil {
-		close(d.reading)
+		d.once.Do(func() { close(d.reading) })
 	}
 	if d.slow {
 		select {
@@ -107,7 +109,7 @@ func TestMakePlanReadsSideBySideAndReportsTheSourceFirst(t *testing.T) {
 				if err != nil || tt.dirErr == nil {
 					return d, err
 				}
-				return failingDir{Directory: d, err: tt.dirErr, slow: tt.slow, reading: reading}, nil
+				return failingDir{Directory: d, err: tt.dirErr, slow: tt.slow, reading: reading, once: &sync.Once{}}, nil
 			}
 			p, _, err := e.MakePlan(context.Background())
 			if opened.Load() != tt.opened {

@@ -92,7 +92,7 @@ func (e *Engine) readUsers(ctx context.Context, t directory.Directory) (*userRea
 			sample = c.Users
 		}
 	} else {
-		read, cached, err := e.readChanges(ctx, tr, cf, bar.Set, start)
+		read, cached, err := e.readChanges(ctx, tr, q, cf, bar.Set, start)
 		if read != nil || err != nil {
 			return read, err
 		}
@@ -113,10 +113,10 @@ type cacheFile struct {
 }
 
 // readChanges reads the users as the cache holds them plus the changes
-// since. When that cannot be done it logs why and returns a nil read
+// since, as q asks (the query the cache is keyed by). When that cannot be done it logs why and returns a nil read
 // (and no error, unless ctx ended): the caller reads every user, balanced
 // by cached, the users the cache held if it could be loaded.
-func (e *Engine) readChanges(ctx context.Context, tr directory.Tracker, cf cacheFile, progress func(int), start time.Time) (read *userRead, cached []identity.User, err error) {
+func (e *Engine) readChanges(ctx context.Context, tr directory.Tracker, q directory.Query, cf cacheFile, progress func(int), start time.Time) (read *userRead, cached []identity.User, err error) {
 	c, err := usercache.Load(cf.path, cf.key)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -132,7 +132,7 @@ func (e *Engine) readChanges(ctx context.Context, tr directory.Tracker, cf cache
 	}
 	// On failure ReadChanges leaves the users as they were: they then
 	// balance the full read.
-	users, state, err := tr.ReadChanges(ctx, e.query(), c.State, c.Users, progress)
+	users, state, err := tr.ReadChanges(ctx, q, c.State, c.Users, progress)
 	switch {
 	case err == nil:
 		e.Log.Info("target read: the cached users and the changes since", "endpoint", cf.key.Endpoint, "users", len(users),

@@ -93,7 +93,7 @@ func (s *Session) ReadUsers(ctx context.Context, search func(c *ldapconn.Conn, e
 			r.Users = append(r.Users, u)
 			r.Managers = append(r.Managers, e.GetEqualFoldAttributeValue("manager"))
 			r.IDs[ldapconn.FoldDN(e.DN)] = u.ID
-			if progress != nil && len(r.Users)%every == 0 {
+			if progress != nil && every > 0 && len(r.Users)%every == 0 {
 				progress(len(r.Users))
 			}
 			return nil

@@ -205,7 +205,6 @@ func (c *computer) indexUsers() {
 	// second holder reallocates), not an allocation a user.
 	holders := make([]*identity.User, len(c.in.Users))
 	var dupKeys []string // keys several users hold, in the order found
-	c.p.Summary.Managed, c.p.Summary.ActiveManaged = 0, 0
 	for i := range c.in.Users {
 		u := &c.in.Users[i]
 		holders[i] = u
