@@ -53,8 +53,6 @@ func TestParseWithDotnetFormatPinned(t *testing.T) {
 		{"yyyy-MM-dd", "2025-03-04 is a long tail", "", `unexpected " is a long" at position 11`},
 		{"HH:mm:ss.fff", "10:11:12.5", "", `unexpected "5" at position 10`},
 		{"HH:mm:ss.fff", "10:11:12.250", "0001-01-01T10:11:12.25Z", ""},
-		// An F fraction without digits is refused (digits converts "" with
-		// Atoi), though F may have none: pinned as it is.
 		{"HH:mm:ss.FFF", "10:11:12.", "0001-01-01T10:11:12Z", ""}, // F may match no digit, as in .NET
 		{"HH:mm:ss.FFF", "10:11:12", "0001-01-01T10:11:12Z", ""},  // and the "." before F may be missing
 		{"HH:mm:ss.fff", "10:11:12", "", `expected "." at position 9`},
