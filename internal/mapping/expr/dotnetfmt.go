@@ -85,41 +85,24 @@ func parseDotnetFormat(f string) (toks []fmtToken, msg string) {
 		for i+run < len(f) && f[i+run] == c {
 			run++
 		}
-		// As .NET, a run is one specifier however long: MMMMM is the
-		// month's full name, hhh the hour in two digits (n caps it).
-		var k fmtKind
-		n := run
-		switch c {
-		case 'y':
-			k = fYear
-		case 'M':
-			k, n = fMonth, min(run, 4)
-		case 'd':
-			k, n = fDay, min(run, 4)
-		case 'h':
-			k, n = fHour12, min(run, 2)
-		case 'H':
-			k, n = fHour24, min(run, 2)
-		case 'm':
-			k, n = fMinute, min(run, 2)
-		case 's':
-			k, n = fSecond, min(run, 2)
-		case 'f', 'F':
-			if run > 7 {
+		if k, most, ok := specifier(c); ok {
+			switch {
+			case c == 'K':
+				run = 1 // each K on its own
+			case (c == 'f' || c == 'F') && run > 7:
 				return nil, "too many " + string(c) + " specifiers (at most 7)"
 			}
-			k = fFrac
-			if c == 'F' {
-				k = fFracOpt
+			// As .NET, a run is one specifier however long: MMMMM is the
+			// month's full name, hhh the hour in two digits.
+			n := run
+			if most > 0 {
+				n = min(run, most)
 			}
-		case 't':
-			k, n = fAmPm, min(run, 2)
-		case 'z':
-			k, n = fZone, min(run, 3)
-		case 'K':
-			k, run, n = fK, 1, 1 // each K on its own
-		case 'g':
-			k = fEra
+			toks = append(toks, fmtToken{kind: k, n: n})
+			i += run
+			continue
+		}
+		switch c {
 		case '\'', '"':
 			end := strings.IndexByte(f[i+1:], c)
 			if end < 0 {
@@ -127,26 +110,54 @@ func parseDotnetFormat(f string) (toks []fmtToken, msg string) {
 			}
 			lit(f[i+1 : i+1+end])
 			i += end + 2
-			continue
 		case '\\':
 			if i+1 >= len(f) {
 				return nil, `"\" at the end of the format`
 			}
 			lit(f[i+1 : i+2])
 			i += 2
-			continue
 		case '%':
 			i++
-			continue
 		default:
 			lit(f[i : i+1])
 			i++
-			continue
 		}
-		toks = append(toks, fmtToken{kind: k, n: n})
-		i += run
 	}
 	return toks, ""
+}
+
+// specifier is the token format letter c stands for, and the longest run
+// of it that means more (0: any); false for a letter that is no specifier.
+func specifier(c byte) (k fmtKind, most int, ok bool) {
+	switch c {
+	case 'y':
+		return fYear, 0, true
+	case 'M':
+		return fMonth, 4, true
+	case 'd':
+		return fDay, 4, true
+	case 'h':
+		return fHour12, 2, true
+	case 'H':
+		return fHour24, 2, true
+	case 'm':
+		return fMinute, 2, true
+	case 's':
+		return fSecond, 2, true
+	case 'f':
+		return fFrac, 7, true
+	case 'F':
+		return fFracOpt, 7, true
+	case 't':
+		return fAmPm, 2, true
+	case 'z':
+		return fZone, 3, true
+	case 'K':
+		return fK, 1, true
+	case 'g':
+		return fEra, 0, true
+	}
+	return 0, 0, false
 }
 
 var (
