@@ -310,6 +310,7 @@ func TestReadErrors(t *testing.T) {
 		{"invalid UTF-16", append(encodeUTF16("a\tb\n1\t2", false), 'x'), "", wantErr{2, "b", []string{"invalid UTF-16", "truncated"}}},
 		{"CR-only line ends", []byte("a,b\r1,2\r3,4\r"), "", wantErr{1, "2", []string{"carriage return", "CR-only"}}},
 		{"bad sep= line", []byte("sep=#\na#b\n"), "", wantErr{1, "", []string{"sep=#"}}},
+		{"bad SEP= line, as written", []byte("SEP=:\r\na:b\n"), "", wantErr{1, "", []string{`the "SEP=:" line names a delimiter hrsync does not support`}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,34 +102,53 @@ func detect(br *bufio.Reader, configured byte, file string) (comma byte, sepLine
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return 0, false, err
 	}
-
-	// An Excel "sep=;" line, which must be the very first line.
-	first := b
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	first = bytes.TrimSuffix(first, []byte{'\r'})
-	if len(first) == 5 && strings.EqualFold(string(first[:4]), "sep=") {
-		sepLine = true
+	if first, ok := sepLineOf(b); ok {
+		sep := first[4]
 		if configured != 0 {
 			return configured, true, nil
 		}
-		if strings.IndexByte(candidates, first[4]) < 0 {
+		if strings.IndexByte(candidates, sep) < 0 {
 			return 0, false, &source.Error{
 				Prov: identity.Provenance{File: file, Line: 1},
 				Msg:  fmt.Sprintf("the %q line names a delimiter hrsync does not support", first),
 				Hint: `use ",", ";", tab or "|", or set source.delimiter`,
 			}
 		}
-		return first[4], true, nil
+		return sep, true, nil
 	}
 	if configured != 0 {
 		return configured, false, nil
 	}
+	counts, line, ok := headerCounts(b)
+	if !ok {
+		// No header line, or not text: the parser reports the empty file
+		// or the NUL with its position.
+		return ',', false, nil
+	}
+	comma, err = mostFrequent(counts, line, file)
+	return comma, false, err
+}
 
-	// The header line: the first non-blank line, up to a line end outside
-	// quotes (a header name may be quoted and hold a line break).
-	line := 1
+// sepLineOf returns the first line when it is an Excel "sep=X" line
+// (the delimiter is its fifth byte).
+func sepLineOf(b []byte) ([]byte, bool) {
+	first := b
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	first = bytes.TrimSuffix(first, []byte{'\r'})
+	if len(first) == 5 && strings.EqualFold(string(first[:4]), "sep=") {
+		return first, true
+	}
+	return nil, false
+}
+
+// headerCounts counts each candidate delimiter outside quotes in the
+// header line: the first non-blank line, up to a line end outside quotes
+// (a header name may be quoted and hold a line break). line is its
+// number; false when there is none, or it holds a NUL.
+func headerCounts(b []byte) (counts [len(candidates)]int, line int, ok bool) {
+	line = 1
 	i := 0
 	for i < len(b) && (b[i] == '\n' || b[i] == '\r') {
 		if b[i] == '\n' {
@@ -138,12 +157,9 @@ func detect(br *bufio.Reader, configured byte, file string) (comma byte, sepLine
 		i++
 	}
 	if i == len(b) {
-		// No header line at all: the parser reports the empty file.
-		return ',', false, nil
+		return counts, line, false
 	}
-	var counts [len(candidates)]int
 	inQuotes := false
-scan:
 	for ; i < len(b); i++ {
 		c := b[i]
 		switch {
@@ -151,17 +167,21 @@ scan:
 			inQuotes = !inQuotes
 		case inQuotes:
 		case c == '\n' || c == '\r':
-			break scan
+			return counts, line, true
 		case c == 0:
-			// Not text: let the parser report the NUL with its position.
-			return ',', false, nil
+			return counts, line, false
 		default:
 			if k := strings.IndexByte(candidates, c); k >= 0 {
 				counts[k]++
 			}
 		}
 	}
+	return counts, line, true
+}
 
+// mostFrequent is the candidate the header line (number line) holds most
+// of; an error when it holds none, or as many of two.
+func mostFrequent(counts [len(candidates)]int, line int, file string) (byte, error) {
 	best, ties := 0, 0
 	for k, n := range counts {
 		switch {
@@ -173,7 +193,7 @@ scan:
 	}
 	hint := `set source.delimiter to ",", ";", "tab" or "|"`
 	if counts[best] == 0 {
-		return 0, false, &source.Error{
+		return 0, &source.Error{
 			Prov: identity.Provenance{File: file, Line: line},
 			Msg:  `cannot detect the delimiter: the header line contains none of ",", ";", tab or "|"`,
 			Hint: hint + " (a file with a single column needs it set)",
@@ -186,11 +206,11 @@ scan:
 				found = append(found, fmt.Sprintf("%d × %s", n, delimName(candidates[k])))
 			}
 		}
-		return 0, false, &source.Error{
+		return 0, &source.Error{
 			Prov: identity.Provenance{File: file, Line: line},
 			Msg:  "cannot detect the delimiter: the header line has as many of each of " + strings.Join(found, " and "),
 			Hint: hint,
 		}
 	}
-	return candidates[best], false, nil
+	return candidates[best], nil
 }
