@@ -189,6 +189,31 @@ func Parse(raw map[string]any, env Env) (Config, error) {
 	}
 	p := &parser{env: env}
 	var c Config
+	p.unknownKeys(raw)
+	var pre preset
+	if v, ok := raw["preset"]; ok {
+		name, _ := v.(string)
+		name = strings.ToLower(strings.TrimSpace(name))
+		if _, known := presets[name]; !known {
+			p.bad(prefix+".preset", "unknown %s; use one of %s", quote(v), strings.Join(presetNames(), ", "))
+			return Config{}, errors.Join(p.errs...)
+		}
+		c.Preset, pre = name, presets[name]
+	}
+	p.connection(&c, raw)
+	p.selection(&c, raw, pre)
+	c.PageSize = p.integer("page_size", raw["page_size"], DefaultPageSize, 1, maxPageSize)
+	c.Timeout = p.duration("timeout", raw["timeout"], DefaultTimeout)
+	if len(p.errs) > 0 {
+		return Config{}, errors.Join(p.errs...)
+	}
+	return c, nil
+}
+
+// unknownKeys reports the keys of raw the source does not know, in name
+// order: a password written into the file, a key another source has, a
+// likely typo.
+func (p *parser) unknownKeys(raw map[string]any) {
 	for _, k := range sortedKeys(raw) {
 		if slices.Contains(knownKeys, k) {
 			continue
@@ -206,20 +231,14 @@ func Parse(raw map[string]any, env Env) (Config, error) {
 			}
 		}
 	}
-	var pre preset
-	if v, ok := raw["preset"]; ok {
-		name, _ := v.(string)
-		name = strings.ToLower(strings.TrimSpace(name))
-		if _, known := presets[name]; !known {
-			p.bad(prefix+".preset", "unknown %s; use one of %s", quote(v), strings.Join(presetNames(), ", "))
-			return Config{}, errors.Join(p.errs...)
-		}
-		c.Preset, pre = name, presets[name]
-	}
+}
 
+// connection reads where and how to connect and bind: url, start_tls,
+// ca_file, bind_dn and the password.
+func (p *parser) connection(c *Config, raw map[string]any) {
 	c.URL = p.str("url", raw["url"])
 	c.StartTLS = p.boolean("start_tls", raw["start_tls"], true)
-	p.checkURL(&c)
+	p.checkURL(c)
 	if f := p.str("ca_file", raw["ca_file"]); f != "" {
 		c.CAFile = p.path(f)
 		if _, err := os.Stat(c.CAFile); err != nil {
@@ -232,14 +251,18 @@ func Parse(raw map[string]any, env Env) (Config, error) {
 			p.bad(prefix+".bind_dn", "%q is neither a DN (cn=hrsync,ou=services,dc=example,dc=org) nor user@domain: %v", c.BindDN, err)
 		}
 	}
-	p.password(&c, raw)
+	p.password(c, raw)
+}
+
+// selection reads what is read: base_dn, the filter and the attributes
+// (the preset's unless given) and the references between entries.
+func (p *parser) selection(c *Config, raw map[string]any, pre preset) {
 	c.BaseDN = p.str("base_dn", raw["base_dn"])
 	if c.BaseDN == "" {
 		p.bad(prefix+".base_dn", "missing: the DN below which people are read, e.g. ou=people,dc=example,dc=org")
 	} else if _, err := goldap.ParseDN(c.BaseDN); err != nil {
 		p.bad(prefix+".base_dn", "%q is not a DN: %v", c.BaseDN, err)
 	}
-
 	c.Filter = pre.filter
 	if _, ok := raw["filter"]; ok {
 		c.Filter = p.str("filter", raw["filter"])
@@ -249,7 +272,6 @@ func Parse(raw map[string]any, env Env) (Config, error) {
 	} else if _, err := goldap.CompileFilter(c.Filter); err != nil {
 		p.bad(prefix+".filter", "%q is not an LDAP filter: %v", c.Filter, err)
 	}
-
 	userAttrs := raw["attributes"] != nil
 	c.Attributes = pre.attributes
 	if userAttrs {
@@ -258,14 +280,7 @@ func Parse(raw map[string]any, env Env) (Config, error) {
 	if len(c.Attributes) == 0 && (userAttrs || c.Preset == "") {
 		p.bad(prefix+".attributes", "missing: the attributes to read, e.g. [uid, givenName, sn, mail, employeeNumber]")
 	}
-	p.references(&c, raw, pre, userAttrs)
-
-	c.PageSize = p.integer("page_size", raw["page_size"], DefaultPageSize, 1, maxPageSize)
-	c.Timeout = p.duration("timeout", raw["timeout"], DefaultTimeout)
-	if len(p.errs) > 0 {
-		return Config{}, errors.Join(p.errs...)
-	}
-	return c, nil
+	p.references(c, raw, pre, userAttrs)
 }
 
 func (p *parser) checkURL(c *Config) {
