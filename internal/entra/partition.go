@@ -469,23 +469,6 @@ type batchReq struct {
 // buffer is reused. A batch Graph refuses as a whole (after the retry
 // handler's retries) is a *GraphError.
 func (c *Client) postBatch(ctx context.Context, reqs []batchReq, decode func([]byte) error) error {
-	var body bytes.Buffer
-	body.WriteString(`{"requests":[`)
-	for i, r := range reqs {
-		if i > 0 {
-			body.WriteByte(',')
-		}
-		fmt.Fprintf(&body, `{"id":"%d","method":"GET","url":`, i)
-		u, _ := json.Marshal(r.url)
-		body.Write(u)
-		if len(r.header) > 0 {
-			h, _ := json.Marshal(r.header)
-			body.WriteString(`,"headers":`)
-			body.Write(h)
-		}
-		body.WriteByte('}')
-	}
-	body.WriteString(`]}`)
 	cost := pacer.Cost{Items: len(reqs)}
 	tk, err := c.pacer.Acquire(ctx, cost)
 	if err != nil {
@@ -508,38 +491,11 @@ func (c *Client) postBatch(ctx context.Context, reqs []batchReq, decode func([]b
 	}
 	ri.SetUri(*u)
 	ri.Headers.TryAdd("Accept", "application/json")
-	ri.SetStreamContentAndContentType(body.Bytes(), "application/json")
-	// The response is read into a reused buffer and decoded at once,
-	// rather than read whole into a new one the size of the page.
+	ri.SetStreamContentAndContentType(batchBody(reqs), "application/json")
 	var decodeErr error
 	h := abs.NewRequestHandlerOption()
 	h.SetResponseHandler(func(response any, _ abs.ErrorMappings) (any, error) {
-		resp, ok := response.(*http.Response)
-		if !ok || resp == nil {
-			return nil, errors.New("no response from Graph")
-		}
-		defer resp.Body.Close()
-		buf := bodyPool.Get().(*bytes.Buffer)
-		defer bodyPool.Put(buf)
-		buf.Reset()
-		if resp.ContentLength > 0 && resp.ContentLength < 256<<20 {
-			buf.Grow(int(resp.ContentLength))
-		}
-		if _, err := buf.ReadFrom(io.LimitReader(resp.Body, 1<<30)); err != nil {
-			return nil, fmt.Errorf("read Graph's answer: %w", err)
-		}
-		if resp.StatusCode >= 300 {
-			ge := &GraphError{Op: "graph $batch", Status: resp.StatusCode}
-			if e := errorOf(buf.Bytes()); e != nil {
-				ge.Code, ge.Message, ge.DetailCode = e.Code, e.Message, e.Detail
-			}
-			if strings.TrimSpace(ge.Message) == "" {
-				ge.Message = noMessage(resp.StatusCode)
-			}
-			return nil, ge
-		}
-		decodeErr = decode(buf.Bytes())
-		return nil, nil
+		return nil, readBatch(response, func(b []byte) { decodeErr = decode(b) })
 	})
 	// A few kB of GETs: gzip would cost a compressor (~1 MB) a batch.
 	ri.AddRequestOptions([]abs.RequestOption{h, khttp.NewCompressionOptionsReference(false)})
@@ -547,6 +503,61 @@ func (c *Client) postBatch(ctx context.Context, reqs []batchReq, decode func([]b
 		return err
 	}
 	return decodeErr
+}
+
+// batchBody is the JSON body of a $batch of the GETs reqs, ids their
+// indexes.
+func batchBody(reqs []batchReq) []byte {
+	var body bytes.Buffer
+	body.WriteString(`{"requests":[`)
+	for i, r := range reqs {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"id":"%d","method":"GET","url":`, i)
+		u, _ := json.Marshal(r.url)
+		body.Write(u)
+		if len(r.header) > 0 {
+			h, _ := json.Marshal(r.header)
+			body.WriteString(`,"headers":`)
+			body.Write(h)
+		}
+		body.WriteByte('}')
+	}
+	body.WriteString(`]}`)
+	return body.Bytes()
+}
+
+// readBatch reads a $batch response into a reused buffer and hands it to
+// use at once, rather than reading it whole into a new buffer the size of
+// the page; a status of 300 or more is a GraphError.
+func readBatch(response any, use func([]byte)) error {
+	resp, ok := response.(*http.Response)
+	if !ok || resp == nil {
+		return errors.New("no response from Graph")
+	}
+	defer resp.Body.Close()
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer bodyPool.Put(buf)
+	buf.Reset()
+	if resp.ContentLength > 0 && resp.ContentLength < 256<<20 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, 1<<30)); err != nil {
+		return fmt.Errorf("read Graph's answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		ge := &GraphError{Op: "graph $batch", Status: resp.StatusCode}
+		if e := errorOf(buf.Bytes()); e != nil {
+			ge.Code, ge.Message, ge.DetailCode = e.Code, e.Message, e.Detail
+		}
+		if strings.TrimSpace(ge.Message) == "" {
+			ge.Message = noMessage(resp.StatusCode)
+		}
+		return ge
+	}
+	use(buf.Bytes())
+	return nil
 }
 
 // bodyPool holds the buffers $batch responses are read into.
