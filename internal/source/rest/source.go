@@ -339,11 +339,11 @@ func (r *reader) run() error {
 			return err
 		}
 		reqURL := p.requestURL(r.s.c.Paging)
-		n, info, ans, err := r.readPage(page, reqURL, p)
+		pr, err := r.readPage(page, reqURL, p)
 		if err != nil {
 			return err
 		}
-		next, err := r.nextURL(page, reqURL, n, info, ans, p)
+		next, err := r.nextURL(pr, p)
 		if err != nil || next == "" {
 			return err
 		}
@@ -389,25 +389,34 @@ func (p *pager) requestURL(pg Paging) string {
 	return reqURL
 }
 
+// pageRead is a page read: its number and URL, how many records it held,
+// the scalars the paging reads, and the answer.
+type pageRead struct {
+	page   int
+	reqURL string
+	n      int
+	info   pageInfo
+	ans    answer
+}
+
 // readPage fetches one page and handles its records: the first page's are
-// emitted once the page is checked whole. It returns how many records the
-// page held, the scalars the paging reads, and the answer.
-func (r *reader) readPage(page int, reqURL string, p *pager) (int, pageInfo, answer, error) {
+// emitted once the page is checked whole.
+func (r *reader) readPage(page int, reqURL string, p *pager) (pageRead, error) {
 	start := time.Now()
 	ans, err := r.fetch(page, reqURL, p)
 	if err != nil {
-		return 0, pageInfo{}, answer{}, err
+		return pageRead{}, err
 	}
 	n, info, err := r.page(page, reqURL, ans)
 	if err != nil {
-		return 0, pageInfo{}, answer{}, err
+		return pageRead{}, err
 	}
 	if err := r.finishFirst(page); err != nil {
-		return 0, pageInfo{}, answer{}, err
+		return pageRead{}, err
 	}
 	r.s.log.Debug("rest: page read", "page", page, "records", n, "bytes", len(ans.body),
 		"url", r.s.displayOf(reqURL), "took", time.Since(start).Round(time.Millisecond))
-	return n, info, ans, nil
+	return pageRead{page: page, reqURL: reqURL, n: n, info: info, ans: ans}, nil
 }
 
 // fetch requests one page and adds its body to the read's digest. A page
@@ -433,11 +442,11 @@ func (r *reader) fetch(page int, reqURL string, p *pager) (answer, error) {
 	return ans, nil
 }
 
-// nextURL works out the next page's URL from the page just read (n
-// records, the scalars info, the answer ans): "" when the read is
-// complete. Links are resolved and must stay on the API's server, and
-// must not lead back to a page already read.
-func (r *reader) nextURL(page int, reqURL string, n int, info pageInfo, ans answer, p *pager) (string, error) {
+// nextURL works out the next page's URL from the page just read: "" when
+// the read is complete. Links are resolved and must stay on the API's
+// server, and must not lead back to a page already read.
+func (r *reader) nextURL(pr pageRead, p *pager) (string, error) {
+	page, reqURL, n, info, ans := pr.page, pr.reqURL, pr.n, pr.info, pr.ans
 	pg := r.s.c.Paging
 	next := ""
 	var err error
