@@ -139,6 +139,9 @@ type computer struct {
 	// byKey maps a match key to the users holding it (more than one is a conflict).
 	byKey map[string][]*identity.User
 	byID  map[string]*identity.User
+	// userKey holds each user's match key, folded ("" for none), by its
+	// index in the input's users.
+	userKey []string
 	// taken holds, for each unique namespace of the schema, the owner of
 	// every value in use or planned: a user's id, or "key:" and a joiner's
 	// key (see nsKey).
@@ -189,6 +192,7 @@ func (c *computer) warn(code, key, format string, args ...any) *Warning {
 func (c *computer) indexUsers() {
 	c.byKey = make(map[string][]*identity.User, len(c.in.Users))
 	c.byID = make(map[string]*identity.User, len(c.in.Users))
+	c.userKey = make([]string, len(c.in.Users))
 	c.taken = make([]*holders, len(c.s.Unique))
 	for i := range c.taken {
 		c.taken[i] = newHolders(c.in.Users, func(u *identity.User, yield func(string) bool) {
@@ -220,6 +224,7 @@ func (c *computer) indexUsers() {
 		if k == "" {
 			continue
 		}
+		c.userKey[i] = k
 		c.p.Summary.Managed++
 		if c.enabled(u) {
 			c.p.Summary.ActiveManaged++
@@ -1147,9 +1152,8 @@ func (c *computer) leavers() {
 		return
 	}
 	// In directory order: finish sorts the actions and the warnings.
-	for i := range c.in.Users {
+	for i, k := range c.userKey {
 		u := &c.in.Users[i]
-		k := Fold(c.matchF.Get(u.Attrs))
 		if k == "" || c.seen[k] || len(c.byKey[k]) != 1 {
 			continue // not managed, in the source, or held by several users
 		}

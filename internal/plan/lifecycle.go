@@ -434,9 +434,8 @@ func (c *computer) deletes() {
 		record[Fold(d.Key)] = d
 	}
 	// In directory order: finish sorts the actions.
-	for j := range c.in.Users {
+	for j, k := range c.userKey {
 		u := &c.in.Users[j]
-		k := Fold(c.matchF.Get(u.Attrs))
 		if k == "" || len(c.byKey[k]) != 1 {
 			continue
 		}
