@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/hrsync/hrsync/internal/identity"
@@ -371,9 +372,18 @@ func Write(path string, p *Plan) error {
 // Parse as before (format_version 1.x). Its warnings are classified (see
 // Severity).
 func Encode(w io.Writer, p *Plan) error {
-	p.classify()
+	// Classified in copies: Encode only reads p, so a plan can be saved
+	// while it is rendered.
+	warnings := slices.Clone(p.Warnings)
 	head := *p
 	head.Actions, head.Warnings = nil, nil
+	head.Summary.Problems = 0
+	for i := range warnings {
+		warnings[i].Severity = Severity(warnings[i].Code)
+		if warnings[i].Severity == SeverityProblem {
+			head.Summary.Problems++
+		}
+	}
 	hb, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {
 		return err
@@ -390,7 +400,7 @@ func Encode(w io.Writer, p *Plan) error {
 		return err
 	}
 	bw.WriteString(",\n  \"warnings\": ")
-	if err := encodeArray(bw, p.Warnings); err != nil {
+	if err := encodeArray(bw, warnings); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")

@@ -100,3 +100,32 @@ func TestEncodeStreamsTheSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeOnlyReadsThePlan: Encode writes every warning's severity and
+// the count of problems, derived from the codes, without changing the
+// plan it encodes (a plan is saved while it is rendered).
+func TestEncodeOnlyReadsThePlan(t *testing.T) {
+	p := &Plan{FormatVersion: FormatVersion, Actions: []Action{}, Warnings: []Warning{
+		{Code: WarnRecordError, Key: "1", Message: "a problem", Severity: SeverityNote}, // a wrong severity, as a file may hold
+		{Code: WarnEveryRun, Key: "2", Message: "a note"},
+	}}
+	p.Summary.Problems = 7
+	before, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Encode(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := json.Marshal(p); !bytes.Equal(before, after) {
+		t.Errorf("Encode changed the plan:\nbefore %s\nafter  %s", before, after)
+	}
+	var got Plan
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary.Problems != 1 || got.Warnings[0].Severity != SeverityProblem || got.Warnings[1].Severity != Severity(WarnEveryRun) {
+		t.Errorf("encoded: problems %d, severities %q, %q", got.Summary.Problems, got.Warnings[0].Severity, got.Warnings[1].Severity)
+	}
+}

@@ -89,31 +89,20 @@ func (p *Plan) Notes() []Warning {
 
 // Warn adds warnings to a computed plan (ones the engine learns of, such
 // as the source's, or a mapping that changes values on every run),
-// classified: a plan is then only read by Encode, which may run while the
-// plan is rendered.
+// classified.
 func (p *Plan) Warn(ws ...Warning) {
 	p.Warnings = append(p.Warnings, ws...)
 	p.classify()
 }
 
 // classify sets each warning's severity and the summary's count of
-// problems: derived from the codes, never trusted from a plan file. A
-// plan already classified (as Compute leaves it) is only read, so that
-// it can be encoded (Encode classifies) while it is rendered.
+// problems: derived from the codes, never trusted from a plan file.
 func (p *Plan) classify() {
-	problems, same := 0, true
-	for i := range p.Warnings {
-		sev := Severity(p.Warnings[i].Code)
-		same = same && p.Warnings[i].Severity == sev
-		if sev == SeverityProblem {
-			problems++
-		}
-	}
-	if same && p.Summary.Problems == problems {
-		return
-	}
+	p.Summary.Problems = 0
 	for i := range p.Warnings {
 		p.Warnings[i].Severity = Severity(p.Warnings[i].Code)
+		if p.Warnings[i].Severity == SeverityProblem {
+			p.Summary.Problems++
+		}
 	}
-	p.Summary.Problems = problems
 }
