@@ -96,9 +96,6 @@ func Compute(in Input) (*Plan, error) {
 		Warnings:      []Warning{},
 	}}
 	c.uniqueAttrs = c.s.UniqueAttrs()
-	for _, attr := range c.uniqueAttrs {
-		c.uniqueF = append(c.uniqueF, identity.NewField(attr))
-	}
 	c.enabledF, c.matchF = identity.NewField(c.r.Enabled), identity.NewField(in.MatchAttr)
 	for _, ns := range c.s.Unique {
 		c.scoped = c.scoped || ns.Within != ""
@@ -124,9 +121,7 @@ type computer struct {
 	// scoped says a unique namespace is scoped by another attribute (see
 	// nsKey).
 	uniqueAttrs []string
-	// uniqueF reads each of uniqueAttrs of a user.
-	uniqueF []identity.Field
-	scoped  bool
+	scoped      bool
 	// order is the mapping's attribute order with the match attribute;
 	// userF and recordF read each of its attributes of a user and of a
 	// record (see attrOrder).
@@ -195,9 +190,13 @@ func (c *computer) indexUsers() {
 	c.userKey = make([]string, len(c.in.Users))
 	c.taken = make([]*holders, len(c.s.Unique))
 	for i := range c.taken {
+		fields := make([]identity.Field, len(c.s.Unique[i].Attrs))
+		for j, attr := range c.s.Unique[i].Attrs {
+			fields[j] = identity.NewField(attr)
+		}
 		c.taken[i] = newHolders(c.in.Users, func(u *identity.User, yield func(string) bool) {
-			for _, attr := range c.s.Unique[i].Attrs {
-				if v := u.Attrs.Get(attr); v != "" && !yield(c.nsKey(i, v, u.Attrs)) {
+			for j := range fields {
+				if v := fields[j].Get(u.Attrs); v != "" && !yield(c.nsKey(i, v, u.Attrs)) {
 					return
 				}
 			}
@@ -207,18 +206,14 @@ func (c *computer) indexUsers() {
 	c.sameName = make(map[string]bool)
 	// Every key's holders start as a slice of one backing array (cap 1: a
 	// second holder reallocates), not an allocation a user.
-	holders := make([]*identity.User, len(c.in.Users))
+	keyHolders := make([]*identity.User, len(c.in.Users))
 	var dupKeys []string // keys several users hold, in the order found
 	for i := range c.in.Users {
 		u := &c.in.Users[i]
-		holders[i] = u
+		keyHolders[i] = u
 		c.byID[u.ID] = u
-		for j, attr := range c.uniqueAttrs {
-			if v := c.uniqueF[j].Get(u.Attrs); v != "" {
-				if ns := c.s.Namespace(attr); ns >= 0 {
-					c.taken[ns].addUser(int32(i), c.nsKey(ns, v, u.Attrs))
-				}
-			}
+		for _, h := range c.taken {
+			h.addAll(int32(i))
 		}
 		k := Fold(c.matchF.Get(u.Attrs))
 		if k == "" {
@@ -235,7 +230,7 @@ func (c *computer) indexUsers() {
 			}
 			c.byKey[k] = append(us, u)
 		} else {
-			c.byKey[k] = holders[i : i+1 : i+1]
+			c.byKey[k] = keyHolders[i : i+1 : i+1]
 		}
 	}
 	c.warnSharedKeys(dupKeys)

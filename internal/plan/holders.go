@@ -28,24 +28,44 @@ func newHolders(users []identity.User, key func(*identity.User, func(string) boo
 		byHash: make(map[uint64]int32, len(users)), byKey: map[string]string{}}
 }
 
-// holds reports whether user i has key k in the namespace.
-func (h *holders) holds(i int32, k string) bool {
-	found := false
+// first returns user i's first key (in the order key yields them) whose
+// hash is sum: the key an entry of byHash for user i stands for.
+func (h *holders) first(i int32, sum uint64) (k string) {
 	h.key(&h.users[i], func(x string) bool {
-		found = x == k
-		return !found
+		if h.hash(x) == sum {
+			k = x
+			return false
+		}
+		return true
 	})
-	return found
+	return k
 }
 
-// addUser records that user i holds key k (a later holder wins).
+// addAll records user i's keys, in the order key yields them (a later
+// holder of a key wins).
+func (h *holders) addAll(i int32) {
+	h.key(&h.users[i], func(k string) bool {
+		h.addUser(i, k)
+		return true
+	})
+}
+
+// addUser records that user i holds key k, i's keys coming in the order
+// key yields them (see addAll), before any claim. An entry of byHash stands for one key, its
+// user's first with that hash; any other key with that hash is kept by
+// key.
 func (h *holders) addUser(i int32, k string) {
 	sum := h.hash(k)
-	if j, ok := h.byHash[sum]; ok && j != i && !h.holds(j, k) {
-		h.byKey[k] = h.users[i].ID // another key has this hash
-		return
+	j, ok := h.byHash[sum]
+	switch {
+	case !ok:
+		h.byHash[sum] = i // no earlier key of i has this hash: k is its first
+	case j != i && h.first(j, sum) == k && h.first(i, sum) == k:
+		h.byHash[sum] = i  // a later holder of the entry's key
+		delete(h.byKey, k) // a holder between them, kept by key, no longer is
+	default:
+		h.byKey[k] = h.users[i].ID
 	}
-	h.byHash[sum] = i
 }
 
 // claim records that who (a user's id, or "key:" and a joiner's key)
@@ -57,7 +77,8 @@ func (h *holders) owner(k string) string {
 	if who, ok := h.byKey[k]; ok {
 		return who
 	}
-	if i, ok := h.byHash[h.hash(k)]; ok && h.holds(i, k) {
+	sum := h.hash(k)
+	if i, ok := h.byHash[sum]; ok && h.first(i, sum) == k {
 		return h.users[i].ID
 	}
 	return ""
