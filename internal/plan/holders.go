@@ -20,12 +20,21 @@ type holders struct {
 	key    func(u *identity.User, yield func(string) bool)
 	byHash map[uint64]int32
 	byKey  map[string]string
+	// adding is the user addAll adds, and add the function it gives key,
+	// made once: a closure a user would be an allocation a user.
+	adding int32
+	add    func(string) bool
 }
 
 func newHolders(users []identity.User, key func(*identity.User, func(string) bool)) *holders {
 	seed := maphash.MakeSeed()
-	return &holders{hash: func(k string) uint64 { return maphash.String(seed, k) }, users: users, key: key,
+	h := &holders{hash: func(k string) uint64 { return maphash.String(seed, k) }, users: users, key: key,
 		byHash: make(map[uint64]int32, len(users)), byKey: map[string]string{}}
+	h.add = func(k string) bool {
+		h.addUser(h.adding, k)
+		return true
+	}
+	return h
 }
 
 // first returns user i's first key (in the order key yields them) whose
@@ -44,10 +53,8 @@ func (h *holders) first(i int32, sum uint64) (k string) {
 // addAll records user i's keys, in the order key yields them (a later
 // holder of a key wins).
 func (h *holders) addAll(i int32) {
-	h.key(&h.users[i], func(k string) bool {
-		h.addUser(i, k)
-		return true
-	})
+	h.adding = i
+	h.key(&h.users[i], h.add)
 }
 
 // addUser records that user i holds key k, i's keys coming in the order
