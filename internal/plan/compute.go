@@ -255,22 +255,23 @@ func (c *computer) groupRecords() {
 	c.dupKeys = make(map[string]bool)
 	c.leftScope = make(map[string]identity.Provenance)
 	groups := make(map[string][]*identity.Desired, len(c.in.Desired))
-	firsts := make([]*identity.Desired, len(c.in.Desired)) // see indexUsers' holders
+	firsts := make([]*identity.Desired, len(c.in.Desired)) // see indexUsers' keyHolders
 	for i := range c.in.Desired {
 		d := &c.in.Desired[i]
 		// Out-of-scope records take part in the duplicate check: two
 		// records with one key are a conflict whatever the scope says.
-		if g, dup := groups[Fold(d.Key)]; dup {
-			groups[Fold(d.Key)] = append(g, d)
+		k := Fold(d.Key)
+		if g, dup := groups[k]; dup {
+			groups[k] = append(g, d)
 		} else {
 			firsts[i] = d
-			groups[Fold(d.Key)] = firsts[i : i+1 : i+1]
+			groups[k] = firsts[i : i+1 : i+1]
 		}
 		if d.OutOfScope {
-			c.leftScope[Fold(d.Key)] = d.Prov
+			c.leftScope[k] = d.Prov
 			continue
 		}
-		c.seen[Fold(d.Key)] = true
+		c.seen[k] = true
 	}
 	for _, r := range c.in.Rejected {
 		if r.Key != "" {
@@ -440,16 +441,17 @@ func (c *computer) matchFurther() {
 // record d (found false when none does), or nil, with a warning, when
 // that user cannot be d's (see altConflict).
 func (c *computer) matchAlt(d *identity.Desired) (u *identity.User, found bool) {
+	alt := d.AltKeys()
 	for j, attr := range c.in.AltMatchAttrs {
-		if j >= len(d.AltKeys()) || d.AltKeys()[j] == "" {
+		if j >= len(alt) || alt[j] == "" {
 			continue
 		}
-		us := c.byAlt[j][Fold(d.AltKeys()[j])]
+		us := c.byAlt[j][Fold(alt[j])]
 		if len(us) == 0 {
 			continue
 		}
 		if why := c.altConflict(d, us); why != "" {
-			w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) %s", attr, d.AltKeys()[j], j+2, why)
+			w := c.warn(WarnMatchConflict, d.Key, "left out: %s %q (match rule %d) %s", attr, alt[j], j+2, why)
 			w.Sources = []identity.Provenance{d.Prov}
 			return nil, true
 		}
