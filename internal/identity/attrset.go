@@ -173,8 +173,10 @@ func (a Attrs) Seal() {
 
 // PackAttrs returns sealed attributes of l holding vals slot by slot
 // (vals[i] the value of l's i-th name, "" for none), as NewAttrs, Set and
-// Seal would, in one allocation. It keeps nothing of vals, which must
-// have a value for each of l's slots.
+// Seal would, in two allocations (the set and its packed string). vals
+// must have a value for each of l's slots; PackAttrs keeps nothing of it,
+// unless the values pass 64 KiB together: those stay open, as Seal leaves
+// them.
 func PackAttrs(l *Layout, vals []string) Attrs {
 	if len(vals) != len(l.names) {
 		panic("identity: PackAttrs with a value count other than the layout's")
@@ -329,6 +331,9 @@ func (a Attrs) Delete(name string) {
 		return
 	}
 	if i := a.slot(name); i >= 0 {
+		if a.s.bits()&(1<<i) == 0 {
+			return // not there: a sealed set stays sealed
+		}
 		a.s.open()
 		a.s.more.vals[i] = ""
 		a.s.more.set &^= 1 << i

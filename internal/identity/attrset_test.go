@@ -153,10 +153,13 @@ func TestAttrsZeroAndJSON(t *testing.T) {
 	if !z.IsNil() || z.Len() != 0 || z.Get("a") != "" || z.Clone().IsNil() {
 		t.Error("zero Attrs: want empty, and a writable clone")
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("Set on the zero Attrs did not panic")
-		}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Set on the zero Attrs did not panic")
+			}
+		}()
+		z.Set("a", "1")
 	}()
 	for kind, a := range attrsKinds(t, map[string]string{"b": "2", "a": "1"}) {
 		b, err := json.Marshal(a)
@@ -168,5 +171,20 @@ func TestAttrsZeroAndJSON(t *testing.T) {
 			t.Errorf("%s: JSON round trip gave %v, %v", kind, back, err)
 		}
 	}
-	z.Set("a", "1")
+}
+
+// TestAttrsDeleteOfAnAbsentNameKeepsThemSealed: deleting what is not there
+// changes nothing, and leaves sealed attributes sealed (it unpacked them).
+func TestAttrsDeleteOfAnAbsentNameKeepsThemSealed(t *testing.T) {
+	l := NewLayout([]string{"a", "b"})
+	a := PackAttrs(l, []string{"1", ""})
+	a.Delete("b")
+	a.Delete("not in the layout")
+	if !a.s.sealed() || a.Get("a") != "1" || a.Len() != 1 {
+		t.Errorf("after deleting absent names: sealed %v, %v", a.s.sealed(), a)
+	}
+	a.Delete("a")
+	if a.Len() != 0 {
+		t.Errorf("after deleting a: %v", a)
+	}
 }
