@@ -93,8 +93,9 @@ func (c *Client) ListDeletedUsers(ctx context.Context, attrs []string) ([]identi
 		for i := range body.Value {
 			u := &body.Value[i]
 			d := identity.DeletedUser{User: u.toUser(attrs, l)}
-			if upn, ok := d.Attrs.Lookup("userPrincipalName"); ok {
+			if upn, ok := d.Attrs.Lookup("userPrincipalName"); ok && originalUPN(u.ID, upn) != upn {
 				d.Attrs.Set("userPrincipalName", originalUPN(u.ID, upn))
+				d.Attrs.Seal() // Set unpacked them
 			}
 			if t, err := time.Parse(time.RFC3339, canonicalTime(u.DeletedDateTime)); err == nil {
 				d.DeletedAt = t
