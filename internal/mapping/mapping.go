@@ -671,6 +671,7 @@ func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, er
 			// Out of scope: never created or updated, so its attributes do
 			// not matter; its key makes its user a leaver ("left scope").
 			d.OutOfScope = true
+			m.seal(&d, key)
 			return d, nil
 		}
 	}
@@ -695,12 +696,17 @@ func (m *Mapping) Map(rec *identity.Record, now time.Time) (identity.Desired, er
 	if v, ok := d.Attrs.Lookup(m.Match.Target.Name); ok && v != key {
 		return fail(attrError(m.Match.Target.Name, m.Match.Line, fmt.Errorf("maps to %q but the match key is %q; the match attribute must hold the key", v, key)))
 	}
+	m.seal(&d, key)
+	return d, nil
+}
+
+// seal sets the match attribute of d to key and seals its attributes;
+// d.Key becomes the key as sealed, not a slice of the record's source
+// line, which it would keep alive.
+func (m *Mapping) seal(d *identity.Desired, key string) {
 	d.Attrs.Set(m.Match.Target.Name, key)
 	d.Attrs.Seal()
-	// The key as sealed: not a slice of the record's source line, which
-	// it would keep alive.
 	d.Key = d.Attrs.Get(m.Match.Target.Name)
-	return d, nil
 }
 
 // attrError is a failure of the mapping's attribute attr (written at line)

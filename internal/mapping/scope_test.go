@@ -111,6 +111,11 @@ attributes:
 	if !d.OutOfScope || d.Key != "7" {
 		t.Fatalf("desired = %+v, want key 7 out of scope", d)
 	}
+	// Kept like an in-scope record's: the key in the match attribute, sealed
+	// (the key a copy, not a slice of the record it came from).
+	if d.Attrs.Get("employeeId") != "7" || d.Attrs.String() != "map[employeeId:7]" {
+		t.Errorf("out-of-scope attributes = %v, want only employeeId 7", d.Attrs)
+	}
 	if _, err := m.InScope(record(3, "Id", "7", "Status", "Active")); err != nil {
 		t.Fatal(err)
 	}
