@@ -174,23 +174,19 @@ func (u *rawUser) get(name string) string {
 	return *p
 }
 
-// maxPacked is the most attributes toUser packs from a layout (more are
-// kept in a map).
-const maxPacked = 64
-
 // toUser converts to canonical attributes (and, when attrs has
 // LicensesAttr, the sorted skuIds of the assigned licenses), kept in the
 // slots of l: a read's users share the layout of its attributes (nil
 // for a single user, whose attributes are then kept in a map).
 func (u *rawUser) toUser(attrs []string, l *identity.Layout) identity.User {
 	out := identity.User{ID: u.ID}
-	if l != nil && len(attrs) <= maxPacked { // every name has a slot
-		var buf [maxPacked]string // on the stack: PackAttrs keeps none of it
-		vals := buf[:len(l.Names())]
-		for i, a := range l.Names() {
-			vals[i] = u.get(a)
+	if l != nil {
+		var buf [64]string // on the stack for up to 64 attributes: PackNamed keeps none of it
+		vals := buf[:0]
+		for _, a := range attrs {
+			vals = append(vals, u.get(a)) // "" for LicensesAttr: licenses are kept aside
 		}
-		out.Attrs = identity.PackAttrs(l, vals)
+		out.Attrs = identity.PackNamed(l, attrs, vals)
 	} else {
 		out.Attrs = identity.MakeAttrs(len(attrs))
 		for _, a := range attrs {

@@ -199,6 +199,24 @@ func PackAttrs(l *Layout, vals []string) Attrs {
 	return a
 }
 
+// PackNamed returns sealed attributes holding vals[j] for names[j], in l
+// made by NewLayout(names): as PackAttrs when every name has a slot (no
+// name repeats, 64 at most), else by Set and Seal, the names past the
+// slots kept aside. It keeps nothing of vals but the values.
+func PackNamed(l *Layout, names, vals []string) Attrs {
+	if len(names) == len(l.names) {
+		return PackAttrs(l, vals)
+	}
+	a := NewAttrs(l)
+	for j, v := range vals {
+		if v != "" {
+			a.Set(names[j], v)
+		}
+	}
+	a.Seal()
+	return a
+}
+
 // pack lays out the sealed form of slot values vals with presence bits
 // set (see attrSet); false when it would pass 64 KiB.
 func pack(vals []string, set uint64) (string, bool) {

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -186,5 +187,29 @@ func TestAttrsDeleteOfAnAbsentNameKeepsThemSealed(t *testing.T) {
 	a.Delete("a")
 	if a.Len() != 0 {
 		t.Errorf("after deleting a: %v", a)
+	}
+}
+
+// TestPackNamedHoldsWhatItIsGiven: PackNamed holds names[j] = vals[j] ("" for
+// none) whether every name has a slot, a name repeats, or there are more
+// names than slots.
+func TestPackNamedHoldsWhatItIsGiven(t *testing.T) {
+	many := make([]string, 70)
+	for i := range many {
+		many[i] = fmt.Sprintf("n%02d", i)
+	}
+	for _, names := range [][]string{{"a", "b", "c"}, {"a", "b", "a"}, many} {
+		vals := make([]string, len(names))
+		want := map[string]string{}
+		for j, n := range names {
+			if j%3 != 1 {
+				vals[j] = "v-" + n
+				want[n] = vals[j]
+			}
+		}
+		got := PackNamed(NewLayout(names), names, vals)
+		if !got.Equal(AttrsOf(want)) {
+			t.Errorf("%d names: got %v, want %v", len(names), got, want)
+		}
 	}
 }

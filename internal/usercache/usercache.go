@@ -152,22 +152,6 @@ func Save(path string, c *Cache) (err error) {
 	return nil
 }
 
-// packed returns the attributes names[j] = vals[j], sealed in layout
-// (made of names; past its 64 slots, the rest kept aside).
-func packed(layout *identity.Layout, names, vals []string) identity.Attrs {
-	if len(names) == len(layout.Names()) {
-		return identity.PackAttrs(layout, vals)
-	}
-	a := identity.NewAttrs(layout)
-	for j, v := range vals {
-		if v != "" {
-			a.Set(names[j], v)
-		}
-	}
-	a.Seal()
-	return a
-}
-
 // attrNames lists the attributes the users hold, sorted: the slots.
 func attrNames(users []identity.User) []string {
 	set := map[string]bool{}
@@ -382,7 +366,7 @@ func decode(data []byte, k Key) (*Cache, error) {
 		for j := range vals {
 			vals[j] = d.str(fixedCols + j)
 		}
-		u.Attrs = packed(layout, h.Attrs, vals)
+		u.Attrs = identity.PackNamed(layout, h.Attrs, vals)
 		if d.err != nil {
 			break
 		}
