@@ -261,7 +261,8 @@ type Desired struct {
 	// is never created or updated, and its user is a leaver ("left scope").
 	OutOfScope bool
 	// Extras is nil for a record with none of them; read them with the
-	// methods below, write them through More.
+	// methods below, write them through More. Like Attrs, a copy of a
+	// Desired shares them: give a copy its own before writing to them.
 	Extras *Extras
 }
 

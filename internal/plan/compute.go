@@ -854,7 +854,8 @@ func (c *computer) diffUser(d *identity.Desired, u *identity.User, en enablement
 		Changes:           []Change{},
 	}
 	// The user as the action leaves it scopes its unique values (a cn
-	// within the OU it moves to), where a namespace is scoped.
+	// within the OU it moves to), where a namespace is scoped; otherwise
+	// the record's own attributes, only read.
 	scope := d.Attrs
 	if c.scoped {
 		scope = u.Attrs.Clone()

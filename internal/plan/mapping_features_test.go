@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -30,12 +31,11 @@ func withAlt(d identity.Desired, alt ...string) identity.Desired {
 
 func withCandidates(d identity.Desired, attr string, cands ...string) identity.Desired {
 	x := ownExtras(&d)
-	c := map[string][]string{}
-	for k, v := range x.Candidates {
-		c[k] = v
+	x.Candidates = maps.Clone(x.Candidates)
+	if x.Candidates == nil {
+		x.Candidates = map[string][]string{}
 	}
-	c[attr] = cands
-	x.Candidates = c
+	x.Candidates[attr] = cands
 	d.Attrs.Set(attr, cands[0])
 	return d
 }
